@@ -1,0 +1,114 @@
+package io.shieldpool.cli;
+
+import io.shieldpool.config.ConfigLoader;
+import io.shieldpool.config.ConfigProblem;
+import io.shieldpool.config.InvalidConfigException;
+import io.shieldpool.config.ShieldpoolConfig;
+import io.shieldpool.daemon.Daemon;
+import io.shieldpool.lifecycle.ExitCode;
+import io.shieldpool.logging.LogSetup;
+import io.shieldpool.signals.SignalTrap;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+
+/**
+ * The entry point. With no subcommand it runs the daemon until SIGTERM or SIGINT has drained the
+ * pool, and exits with a documented code (see {@link ExitCode}).
+ */
+@Command(name = "shieldpool", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        sortOptions = false,
+        description = {
+                "A worker-pool daemon whose shielded sections are never cut by a shutdown.",
+                "",
+                "With no command, runs the pool until SIGTERM or SIGINT, drains the sections in flight, and exits.",
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+                " 0:the pool drained cleanly",
+                "64:bad command line",
+                "70:internal error",
+                "75:the drain was cut (grace expired or a second SIGINT): sections were abandoned",
+                "78:invalid configuration",
+        },
+        footer = {"", "Signals: SIGTERM/SIGINT drain and exit; a second SIGINT forces the exit (75)."})
+public final class Main implements Callable<Integer> {
+
+    /** Signals the daemon traps; see the README for what each does. */
+    static final List<String> SIGNALS = List.of("TERM", "INT", "HUP");
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "HOCON config file (default: $SHIELDPOOL_CONFIG, else the embedded defaults)")
+    Path configFile;
+
+    public static void main(String[] args) {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setParameterExceptionHandler((e, a) -> {
+            commandLine.getErr().println("shieldpool: " + e.getMessage());
+            commandLine.getErr().println("try 'shieldpool --help'");
+            return ExitCode.USAGE.code;
+        });
+        int code = commandLine.execute(args);
+        LogSetup.stop();
+        // why: Netty's non-daemon global executor would keep the JVM up ~0.85 s after main returns.
+        System.exit(code);
+    }
+
+    @Override
+    public Integer call() {
+        // First thing: a SIGTERM during start-up must be recorded, not kill the JVM.
+        SignalTrap signals = SignalTrap.install(SIGNALS);
+        ShieldpoolConfig config;
+        try {
+            config = ConfigLoader.forThisProcess().load(configPath());
+        } catch (InvalidConfigException e) {
+            printProblems(e.problems());
+            return ExitCode.CONFIG.code;
+        }
+        return new Daemon(config, signals, version()).run().code;
+    }
+
+    Optional<Path> configPath() {
+        if (configFile != null) {
+            return Optional.of(configFile);
+        }
+        String fromEnv = System.getenv("SHIELDPOOL_CONFIG");
+        return fromEnv == null || fromEnv.isBlank() ? Optional.empty() : Optional.of(Path.of(fromEnv));
+    }
+
+    static void printProblems(List<ConfigProblem> problems) {
+        for (ConfigProblem problem : problems) {
+            System.err.println("shieldpool: config error: " + problem);
+        }
+        System.err.println("shieldpool: " + problems.size() + " configuration problem(s); not started (exit "
+                + ExitCode.CONFIG.code + ")");
+    }
+
+    static String version() {
+        try (InputStream in = Main.class.getResourceAsStream("/io/shieldpool/version.properties")) {
+            Properties p = new Properties();
+            if (in != null) {
+                p.load(in);
+            }
+            return p.getProperty("version", "unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    /** picocli's --version. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[]{"shieldpool " + version(), "Vert.x 5, Java " + Runtime.version()};
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package io.shieldpool.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The whole validated configuration, immutable. A reload builds a new one and swaps it whole.
+ *
+ * @param source   the file it was read from, if any (reloads read the same file again)
+ * @param pool     how many workers and on how many event loops
+ * @param work     what a section does
+ * @param backoff  pauses after failed sections
+ * @param shutdown the drain's hard cap
+ * @param log      level and format of the daemon's output
+ */
+public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Backoff backoff,
+                               Shutdown shutdown, Log log) {
+
+    public ShieldpoolConfig {
+        Objects.requireNonNull(source);
+        Objects.requireNonNull(pool);
+        Objects.requireNonNull(work);
+        Objects.requireNonNull(backoff);
+        Objects.requireNonNull(shutdown);
+        Objects.requireNonNull(log);
+    }
+
+    /** @param size workers wanted, >= 0; @param eventLoops threads running them, >= 1 (0 resolved to cores) */
+    public record Pool(int size, int eventLoops) {
+        public Pool {
+            if (size < 0 || eventLoops < 1) {
+                throw new IllegalArgumentException("pool size " + size + ", event loops " + eventLoops);
+            }
+        }
+    }
+
+    /** @param type the work kind's name; @param demo the demo kind's settings (always present, used when type is demo) */
+    public record Work(String type, Demo demo) {
+        public Work {
+            Objects.requireNonNull(type);
+            Objects.requireNonNull(demo);
+        }
+    }
+
+    /**
+     * The embedded demo work: the seed's protected_work.
+     *
+     * @param steps              steps per section, >= 1
+     * @param stepDuration       time one step takes; zero makes a step a bare yield
+     * @param failureProbability chance a section fails at its last step, 0..1
+     * @param logSteps           log each step's progress at INFO
+     */
+    public record Demo(int steps, Duration stepDuration, double failureProbability, boolean logSteps) {
+        public Demo {
+            if (steps < 1 || stepDuration.isNegative() || !(failureProbability >= 0 && failureProbability <= 1)) {
+                throw new IllegalArgumentException("demo " + steps + " " + stepDuration + " " + failureProbability);
+            }
+        }
+
+        /** The longest a section should take when nothing is wrong. */
+        public Duration expectedSection() {
+            return stepDuration.multipliedBy(steps);
+        }
+    }
+
+    /** @param initial pause after the first failure, > 0; @param max cap on the doubling, >= initial */
+    public record Backoff(Duration initial, Duration max) {
+        public Backoff {
+            if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
+                throw new IllegalArgumentException("backoff " + initial + " " + max);
+            }
+        }
+    }
+
+    /** @param grace hard cap on the drain; sections still running then are abandoned */
+    public record Shutdown(Duration grace) {
+        public Shutdown {
+            if (grace.isNegative()) {
+                throw new IllegalArgumentException("grace " + grace);
+            }
+        }
+    }
+
+    /** @param level shieldpool's own log level; @param format text or json */
+    public record Log(LogLevel level, LogFormat format) {
+        public Log {
+            Objects.requireNonNull(level);
+            Objects.requireNonNull(format);
+        }
+    }
+
+    /** Log levels an operator may choose. */
+    public enum LogLevel { ERROR, WARN, INFO, DEBUG, TRACE }
+
+    /** Output formats: text for people, json for machines (one flat object per line). */
+    public enum LogFormat { TEXT, JSON }
+}

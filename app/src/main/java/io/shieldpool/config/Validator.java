@@ -1,0 +1,232 @@
+package io.shieldpool.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Turns a merged {@link Config} into a {@link ShieldpoolConfig}, or the list of everything wrong
+ * with it. Each typed read records a problem and returns a harmless placeholder, so validation
+ * goes on and reports all problems at once.
+ */
+final class Validator {
+
+    /** Work kinds this build knows. */
+    static final Set<String> WORK_TYPES = Set.of("demo");
+
+    private final Config config;
+    private final List<ConfigProblem> problems = new ArrayList<>();
+
+    private Validator(Config config) {
+        this.config = config;
+    }
+
+    static ShieldpoolConfig validate(Optional<Path> source, Config merged) throws InvalidConfigException {
+        Validator v = new Validator(merged);
+        v.rejectUnknownKeys();
+        var pool = new ShieldpoolConfig.Pool(
+                v.intAtLeast("pool.size", 0),
+                resolveEventLoops(v.intAtLeast("pool.event-loops", 0)));
+        String type = v.oneOf("work.type", WORK_TYPES, "demo");
+        var demo = new ShieldpoolConfig.Demo(
+                v.intAtLeast("work.demo.steps", 1),
+                v.duration("work.demo.step-duration", Duration.ZERO, Duration.ZERO),
+                v.probability("work.demo.failure-probability"),
+                v.bool("work.demo.log-steps"));
+        Duration initial = v.duration("worker.backoff.initial", Duration.ofMillis(1), Duration.ofMillis(100));
+        Duration max = v.duration("worker.backoff.max", Duration.ofMillis(1), Duration.ofSeconds(30));
+        if (max.compareTo(initial) < 0) {
+            v.problem("worker.backoff.max", "a duration >= worker.backoff.initial (" + initial + ")");
+            max = initial;
+        }
+        var shutdown = new ShieldpoolConfig.Shutdown(v.duration("shutdown.grace", Duration.ZERO, Duration.ZERO));
+        var log = new ShieldpoolConfig.Log(
+                ShieldpoolConfig.LogLevel.valueOf(v.oneOf("log.level",
+                        Set.of("error", "warn", "info", "debug", "trace"), "info").toUpperCase(Locale.ROOT)),
+                ShieldpoolConfig.LogFormat.valueOf(v.oneOf("log.format",
+                        Set.of("text", "json"), "text").toUpperCase(Locale.ROOT)));
+        if (!v.problems.isEmpty()) {
+            throw new InvalidConfigException(v.problems);
+        }
+        return new ShieldpoolConfig(source, pool, new ShieldpoolConfig.Work(type, demo),
+                new ShieldpoolConfig.Backoff(initial, max), shutdown, log);
+    }
+
+    private static int resolveEventLoops(int configured) {
+        return configured > 0 ? configured : Runtime.getRuntime().availableProcessors();
+    }
+
+    // ---- typed reads: each records a problem and returns a placeholder on bad input ----
+
+    private int intAtLeast(String key, int min) {
+        String path = full(key);
+        try {
+            int value = config.getInt(path);
+            if (value < min) {
+                problem(key, "an integer >= " + min);
+                return min;
+            }
+            return value;
+        } catch (ConfigException e) {
+            problem(key, "an integer >= " + min);
+            return min;
+        }
+    }
+
+    private double probability(String key) {
+        try {
+            double value = config.getDouble(full(key));
+            if (value >= 0 && value <= 1) {
+                return value;
+            }
+        } catch (ConfigException ignored) {
+            // reported below
+        }
+        problem(key, "a number from 0.0 to 1.0");
+        return 0;
+    }
+
+    private boolean bool(String key) {
+        try {
+            return config.getBoolean(full(key));
+        } catch (ConfigException e) {
+            problem(key, "true or false");
+            return false;
+        }
+    }
+
+    private Duration duration(String key, Duration min, Duration placeholder) {
+        String expected = "a duration such as 250ms, 30s or 2m"
+                + (min.isZero() ? " (0 allowed)" : ", at least " + min.toMillis() + "ms");
+        try {
+            Duration value = config.getDuration(full(key));
+            if (value.compareTo(min) < 0) {
+                problem(key, expected);
+                return placeholder;
+            }
+            return value;
+        } catch (ConfigException e) {
+            problem(key, expected);
+            return placeholder;
+        }
+    }
+
+    private String oneOf(String key, Set<String> allowed, String placeholder) {
+        String expected = "one of " + String.join(", ", new TreeSet<>(allowed));
+        try {
+            String value = config.getString(full(key));
+            if (allowed.contains(value.toLowerCase(Locale.ROOT))) {
+                return value.toLowerCase(Locale.ROOT);
+            }
+        } catch (ConfigException ignored) {
+            // reported below
+        }
+        problem(key, expected);
+        return placeholder;
+    }
+
+    // ---- unknown keys ----
+
+    private void rejectUnknownKeys() {
+        Set<String> known = leafPaths(ConfigFactory.defaultReference());
+        for (String path : leafPaths(config)) {
+            if (!known.contains(path)) {
+                ConfigValue value = config.getValue(path);
+                String suggestion = closest(path, known)
+                        .map(k -> "a known key (did you mean " + k + "?)")
+                        .orElse("a known key (see reference.conf)");
+                problems.add(new ConfigProblem(path, render(value), suggestion, where(value.origin())));
+            }
+        }
+    }
+
+    private static Set<String> leafPaths(Config config) {
+        Set<String> paths = new TreeSet<>();
+        if (config.hasPathOrNull(ConfigLoader.ROOT)) {
+            try {
+                for (Map.Entry<String, ConfigValue> e : config.getConfig(ConfigLoader.ROOT).entrySet()) {
+                    paths.add(ConfigLoader.ROOT + "." + e.getKey());
+                }
+            } catch (ConfigException.WrongType e) {
+                paths.add(ConfigLoader.ROOT);
+            }
+        }
+        return paths;
+    }
+
+    /** The known key nearest by edit distance, if it is close enough to be a typo. */
+    static Optional<String> closest(String path, Set<String> known) {
+        return known.stream()
+                .map(k -> Map.entry(k, editDistance(path, k)))
+                .filter(e -> e.getValue() <= Math.max(2, e.getKey().length() / 6))
+                .min(Comparator.comparingInt(Map.Entry<String, Integer>::getValue))
+                .map(Map.Entry::getKey);
+    }
+
+    static int editDistance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
+    }
+
+    // ---- problem reporting ----
+
+    private void problem(String key, String expected) {
+        String path = full(key);
+        if (!config.hasPathOrNull(path)) {
+            problems.add(new ConfigProblem(path, "(missing)", expected, null));
+            return;
+        }
+        ConfigValue value = config.getValue(path);
+        problems.add(new ConfigProblem(path, render(value), expected, where(value.origin())));
+    }
+
+    private static String full(String key) {
+        return ConfigLoader.ROOT + "." + key;
+    }
+
+    static String render(ConfigValue value) {
+        return value.render(ConfigRenderOptions.concise());
+    }
+
+    /** file:line for a file, or the name of the layer (environment, system properties). */
+    static String where(ConfigOrigin origin) {
+        if (origin == null) {
+            return null;
+        }
+        if (origin.filename() != null) {
+            return origin.lineNumber() > 0 ? origin.filename() + ":" + origin.lineNumber() : origin.filename();
+        }
+        if (origin.resource() != null) {
+            return origin.resource() + (origin.lineNumber() > 0 ? ":" + origin.lineNumber() : "");
+        }
+        return origin.description();
+    }
+}

@@ -1,0 +1,101 @@
+package io.shieldpool.logging;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.encoder.EncoderBase;
+import org.slf4j.event.KeyValuePair;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * One flat JSON object per line: timestamp (ISO-8601, microseconds, UTC), level, logger, thread,
+ * message, then the MDC entries and the event's key-value pairs as top-level keys, numbers as
+ * JSON numbers. Flat on purpose: operators alert on {@code event} and tests read the fields
+ * without knowing logback's nesting.
+ */
+public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
+
+    @Override
+    public byte[] headerBytes() {
+        return null;
+    }
+
+    @Override
+    public byte[] footerBytes() {
+        return null;
+    }
+
+    @Override
+    public byte[] encode(ILoggingEvent event) {
+        StringBuilder out = new StringBuilder(256);
+        out.append("{\"timestamp\":\"");
+        appendTimestamp(out, event.getInstant());
+        out.append("\",\"level\":\"").append(event.getLevel().toString()).append('"');
+        field(out, "logger", event.getLoggerName());
+        field(out, "thread", event.getThreadName());
+        field(out, "message", event.getFormattedMessage());
+        Map<String, String> mdc = event.getMDCPropertyMap();
+        if (mdc != null) {
+            for (Map.Entry<String, String> e : mdc.entrySet()) {
+                field(out, e.getKey(), e.getValue());
+            }
+        }
+        for (KeyValuePair pair : LineFormat.keyValues(event)) {
+            field(out, pair.key, pair.value);
+        }
+        if (event.getThrowableProxy() != null) {
+            StringBuilder trace = new StringBuilder();
+            LineFormat.appendThrowable(trace, event.getThrowableProxy());
+            field(out, "exception", trace.toString());
+        }
+        out.append("}\n");
+        return out.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void appendTimestamp(StringBuilder out, Instant instant) {
+        String iso = instant.toString(); // e.g. 2026-11-22T07:18:10.123456789Z
+        int dot = iso.indexOf('.');
+        if (dot < 0) {
+            out.append(iso, 0, iso.length() - 1).append(".000000Z");
+        } else {
+            String fraction = iso.substring(dot + 1, iso.length() - 1);
+            out.append(iso, 0, dot + 1).append((fraction + "000000").substring(0, 6)).append('Z');
+        }
+    }
+
+    private static void field(StringBuilder out, String key, Object value) {
+        out.append(",\"");
+        escape(out, key);
+        out.append("\":");
+        if (value instanceof Number || value instanceof Boolean) {
+            out.append(value);
+        } else if (value == null) {
+            out.append("null");
+        } else {
+            out.append('"');
+            escape(out, value.toString());
+            out.append('"');
+        }
+    }
+
+    static void escape(StringBuilder out, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package io.shieldpool.logging;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.Encoder;
+import io.shieldpool.config.ShieldpoolConfig;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Configures logback in code, from the validated config: no XML to parse at start-up, and one
+ * place that decides the format and levels. Our loggers take {@code log.level}; Netty and Vert.x
+ * stay at WARN unless asked for more, because their DEBUG output is noise to an operator.
+ */
+public final class LogSetup {
+
+    private LogSetup() {
+    }
+
+    /** Applies format and level; safe to call again (a reload changes the level live). */
+    public static void apply(ShieldpoolConfig.Log settings) {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+        Encoder<ILoggingEvent> encoder = settings.format() == ShieldpoolConfig.LogFormat.JSON
+                ? new JsonLineEncoder() : new TextLineEncoder();
+        install(context, root, encoder);
+        setLevel(settings.level());
+    }
+
+    /** Changes the level of shieldpool's own loggers, live. */
+    public static void setLevel(ShieldpoolConfig.LogLevel level) {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        Level logbackLevel = Level.toLevel(level.name());
+        context.getLogger("io.shieldpool").setLevel(logbackLevel);
+        Level thirdParty = logbackLevel.isGreaterOrEqual(Level.WARN) ? logbackLevel : Level.WARN;
+        context.getLogger("io.netty").setLevel(thirdParty);
+        context.getLogger("io.vertx").setLevel(thirdParty);
+        context.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(thirdParty);
+    }
+
+    static void install(LoggerContext context, Logger root, Encoder<ILoggingEvent> encoder) {
+        ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
+        appender.setContext(context);
+        appender.setName("stdout");
+        encoder.setContext(context);
+        encoder.start();
+        appender.setEncoder(encoder);
+        appender.start();
+        root.detachAndStopAllAppenders();
+        root.addAppender(appender);
+    }
+
+    /** Flushes and stops logging; call last, just before the process exits. */
+    public static void stop() {
+        ((LoggerContext) LoggerFactory.getILoggerFactory()).stop();
+    }
+}

@@ -1,0 +1,11 @@
+package io.shieldpool.supervisor;
+
+import io.shieldpool.lifecycle.ExitCode;
+import io.shieldpool.worker.ShardSnapshot;
+
+/**
+ * How the run ended: the pool's totals over the whole run, how long the drain took, and the exit
+ * code. {@code totals.started == completed + failed + abandoned} once the pool has stopped.
+ */
+public record ShutdownReport(ShardSnapshot totals, long drainMillis, ExitCode exitCode, String reason) {
+}

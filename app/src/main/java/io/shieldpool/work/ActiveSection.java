@@ -1,0 +1,32 @@
+package io.shieldpool.work;
+
+/**
+ * The section a worker is running, as the work sees it. Every method must be called on the
+ * worker's thread (the one {@link Work#begin} and {@link Continuation#resume} run on).
+ */
+public interface ActiveSection {
+
+    /** The worker running this section (stable for the worker's life). */
+    long workerId();
+
+    /** The section's id, unique within this run of the daemon. */
+    long sectionId();
+
+    /** Steps finished so far in this section. */
+    int stepsDone();
+
+    /** Records that one more step has finished (status, watchdog and logs use it). */
+    void stepDone();
+
+    /**
+     * Runs {@code next} on this worker's thread after {@code delayNanos} (0 = yield to the
+     * scheduler and run as soon as other ready workers have had their turn).
+     */
+    void resumeAfter(long delayNanos, Continuation next);
+
+    /** Ends the section as completed. Only the first end call counts. */
+    void complete();
+
+    /** Ends the section as failed; the worker backs off before its next section. */
+    void fail(Throwable cause);
+}

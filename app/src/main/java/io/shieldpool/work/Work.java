@@ -1,0 +1,18 @@
+package io.shieldpool.work;
+
+/**
+ * What a shielded section does. Called on the worker's event-loop thread; must never block it.
+ * {@link #begin} starts one section; the work then ends it exactly once, with
+ * {@link ActiveSection#complete()} or {@link ActiveSection#fail(Throwable)}, usually after
+ * resuming itself one or more times through {@link ActiveSection#resumeAfter}.
+ *
+ * <p>Nothing here sees a stop request: a section runs to its end once begun. That is the shield.
+ */
+public interface Work {
+
+    /** Starts a section. An exception thrown here fails the section. */
+    void begin(ActiveSection section);
+
+    /** A short name for logs and metrics, e.g. "demo". */
+    String type();
+}

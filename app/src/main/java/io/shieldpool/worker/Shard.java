@@ -1,0 +1,257 @@
+package io.shieldpool.worker;
+
+import io.shieldpool.config.ShieldpoolConfig;
+import io.shieldpool.work.Continuation;
+import io.shieldpool.work.Work;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.LongSupplier;
+
+/**
+ * The workers living on one event loop, and their scheduler. A shard is a verticle only to own an
+ * event-loop context; its workers are plain objects, so a million of them cost memory, not
+ * threads. It runs ready workers in batches and keeps timed waits in {@link DelayLine}s, one per
+ * distinct delay, behind a single Vert.x timer. Everything but the {@code on...} entry points the
+ * supervisor calls through {@link #onShard} runs on this shard's thread.
+ */
+public final class Shard extends VerticleBase {
+
+    /** Most workers run per turn before yielding the event loop to timers and I/O. */
+    private static final int BATCH = 4096;
+
+    private final int index;
+    private final ShardListener listener;
+    final StopGate gate = new StopGate();
+    final SectionCounters counters = new SectionCounters();
+
+    private volatile Work work;
+    private volatile Backoff backoff;
+    private long nextSectionId;
+    private final int sectionIdStride;
+
+    private Worker[] roster = new Worker[16];
+    private int rosterSize;
+
+    private final ArrayDeque<Worker> readyWorkers = new ArrayDeque<>();
+    private boolean turnScheduled;
+
+    private final List<DelayLine> delayLines = new ArrayList<>(4);
+    private long armedDeadline = Long.MAX_VALUE;
+
+    /**
+     * @param index      this shard's number, 0-based
+     * @param shardCount how many shards the pool has (section ids interleave across them)
+     */
+    public Shard(int index, int shardCount, Work work, ShieldpoolConfig.Backoff backoff, ShardListener listener) {
+        this.index = index;
+        this.work = work;
+        this.backoff = new Backoff(backoff);
+        this.listener = listener;
+        this.nextSectionId = index + 1;
+        this.sectionIdStride = shardCount;
+    }
+
+    @Override
+    public Future<?> start() {
+        return Future.succeededFuture();
+    }
+
+    public int index() {
+        return index;
+    }
+
+    /**
+     * Runs {@code action} on this shard's thread and completes the returned future back on the
+     * caller's context, so the supervisor never touches shard state from its own thread.
+     */
+    public <T> Future<T> onShard(Callable<T> action) {
+        Context caller = vertx.getOrCreateContext();
+        Promise<T> promise = Promise.promise();
+        context.runOnContext(v -> {
+            try {
+                T result = action.call();
+                caller.runOnContext(x -> promise.complete(result));
+            } catch (Throwable failure) {
+                caller.runOnContext(x -> promise.fail(failure));
+            }
+        });
+        return promise.future();
+    }
+
+    // ---- supervisor entry points (call through onShard / context) ----
+
+    /** Adds and starts workers with the given ids. */
+    public int addWorkers(int count, LongSupplier ids) {
+        for (int i = 0; i < count; i++) {
+            Worker worker = new Worker(ids.getAsLong(), this);
+            add(worker);
+            worker.start();
+        }
+        return rosterSize;
+    }
+
+    /**
+     * Closes the stop gate.
+     *
+     * @return sections in flight at the instant of closing (0: this shard is already drained)
+     */
+    public long closeGate() {
+        long inFlight = gate.close();
+        return Math.max(inFlight, 0);
+    }
+
+    /** Closes the gate and cuts every section still in flight, logging each once. */
+    public int abandonInFlight() {
+        gate.close();
+        long now = System.nanoTime();
+        int cut = 0;
+        for (int i = 0; i < rosterSize; i++) {
+            if (roster[i].abandon(now)) {
+                cut++;
+            }
+        }
+        return cut;
+    }
+
+    /** Consistent counts of this shard. */
+    public ShardSnapshot snapshot() {
+        int busy = 0;
+        for (int i = 0; i < rosterSize; i++) {
+            if (roster[i].state() == WorkerState.BUSY) {
+                busy++;
+            }
+        }
+        return new ShardSnapshot(counters.started, counters.completed, counters.failed, counters.abandoned,
+                gate.inFlight(), rosterSize, busy);
+    }
+
+    /** Sections that start from now on use {@code newWork}; sections in flight keep theirs. */
+    public void useWork(Work newWork) {
+        this.work = newWork;
+    }
+
+    // ---- used by workers ----
+
+    Work work() {
+        return work;
+    }
+
+    Backoff backoff() {
+        return backoff;
+    }
+
+    ShardListener listener() {
+        return listener;
+    }
+
+    long nextSectionId() {
+        long id = nextSectionId;
+        nextSectionId += sectionIdStride;
+        return id;
+    }
+
+    /** Queues a worker to run {@code next} on this shard's next turn. */
+    void ready(Worker worker, Continuation next) {
+        worker.parked = next;
+        readyWorkers.add(worker);
+        if (!turnScheduled) {
+            turnScheduled = true;
+            context.runOnContext(v -> runTurn());
+        }
+    }
+
+    /** Runs {@code next} for {@code worker} after {@code delayNanos}. */
+    void later(Worker worker, long delayNanos, Continuation next) {
+        worker.parked = next;
+        long now = System.nanoTime();
+        DelayLine line = lineFor(delayNanos);
+        line.add(worker, now);
+        long deadline = now + delayNanos;
+        if (deadline - armedDeadline < 0) {
+            arm(deadline, now);
+        }
+    }
+
+    private void runTurn() {
+        turnScheduled = false;
+        // why: only the workers that were ready when the turn began; those that yield again wait
+        // for the next turn, so timers and I/O on this event loop are never starved.
+        int n = Math.min(readyWorkers.size(), BATCH);
+        for (int i = 0; i < n; i++) {
+            readyWorkers.poll().resumeParked();
+        }
+        if (!readyWorkers.isEmpty() && !turnScheduled) {
+            turnScheduled = true;
+            context.runOnContext(v -> runTurn());
+        }
+    }
+
+    private DelayLine lineFor(long delayNanos) {
+        for (int i = 0; i < delayLines.size(); i++) {
+            DelayLine line = delayLines.get(i);
+            if (line.delayNanos == delayNanos) {
+                return line;
+            }
+        }
+        DelayLine line = new DelayLine(delayNanos);
+        delayLines.add(line);
+        return line;
+    }
+
+    private void arm(long deadline, long now) {
+        armedDeadline = deadline;
+        long delayMs = Math.max(1, (deadline - now + 999_999) / 1_000_000);
+        vertx.setTimer(delayMs, id -> onTimer(deadline));
+    }
+
+    private void onTimer(long firedFor) {
+        if (firedFor == armedDeadline) {
+            armedDeadline = Long.MAX_VALUE;
+        }
+        long now = System.nanoTime();
+        long next = Long.MAX_VALUE;
+        for (int i = 0; i < delayLines.size(); i++) {
+            DelayLine line = delayLines.get(i);
+            Worker due;
+            while ((due = line.pollDue(now)) != null) {
+                due.resumeParked();
+            }
+            if (!line.isEmpty() && line.nextDeadline() - next < 0) {
+                next = line.nextDeadline();
+            }
+        }
+        if (next != Long.MAX_VALUE && next - armedDeadline < 0) {
+            arm(next, now);
+        }
+    }
+
+    // ---- roster: all live workers, O(1) add and remove ----
+
+    private void add(Worker worker) {
+        if (rosterSize == roster.length) {
+            roster = Arrays.copyOf(roster, roster.length << 1);
+        }
+        worker.slot = rosterSize;
+        roster[rosterSize++] = worker;
+    }
+
+    void remove(Worker worker) {
+        int slot = worker.slot;
+        if (slot < 0 || slot >= rosterSize || roster[slot] != worker) {
+            return;
+        }
+        Worker last = roster[--rosterSize];
+        roster[slot] = last;
+        last.slot = slot;
+        roster[rosterSize] = null;
+        worker.slot = -1;
+    }
+}

@@ -1,0 +1,211 @@
+package io.shieldpool.worker;
+
+import io.shieldpool.work.ActiveSection;
+import io.shieldpool.work.Continuation;
+import io.shieldpool.work.Work;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One worker: a light loop (a few fields, no thread, no verticle) living on its shard's event
+ * loop. It admits a section through the shard's {@link StopGate}, lets the {@link Work} run it to
+ * its end, and repeats. A stop request is only ever seen at admission, between sections: nothing
+ * reaches into a section once it has begun. All methods run on the shard's thread.
+ */
+final class Worker implements ActiveSection {
+
+    private static final Logger log = LoggerFactory.getLogger(Worker.class);
+
+    /** Continuation that starts the next section; used between sections and after a backoff. */
+    private static final Continuation NEXT_SECTION = section -> ((Worker) section).nextSection();
+
+    final long id;
+    private final Shard shard;
+    int slot;
+
+    private WorkerState state = WorkerState.IDLE;
+    private Work work;
+    /** What to run when this worker is next resumed from the ready queue or a delay line. */
+    Continuation parked;
+    private long sectionId;
+    private int stepsDone;
+    private long sectionStartNanos;
+    private long lastProgressNanos;
+    private int consecutiveFailures;
+
+    Worker(long id, Shard shard) {
+        this.id = id;
+        this.shard = shard;
+    }
+
+    WorkerState state() {
+        return state;
+    }
+
+    /** Starts the loop (called once, on the shard's thread). */
+    void start() {
+        shard.ready(this, NEXT_SECTION);
+    }
+
+    /** Runs what this worker was waiting for; called by the shard's scheduler. */
+    void resumeParked() {
+        Continuation next = parked;
+        parked = null;
+        try {
+            next.resume(this);
+        } catch (Exception e) {
+            if (state == WorkerState.BUSY) {
+                fail(e);
+            } else {
+                stop();
+                shard.listener().workerDied(shard, id, e);
+            }
+        } catch (Throwable fatal) {
+            // why: an Error (assertion, linkage, stack overflow) leaves this loop's state suspect;
+            // end the section as failed and let the supervisor start a fresh worker instead.
+            if (state == WorkerState.BUSY) {
+                endSection(SectionOutcome.FAILED, fatal);
+            }
+            stop();
+            shard.listener().workerDied(shard, id, fatal);
+        }
+    }
+
+    private void nextSection() {
+        state = WorkerState.IDLE;
+        if (!shard.gate.tryAdmit()) {
+            stop();
+            return;
+        }
+        state = WorkerState.BUSY;
+        work = shard.work();
+        sectionId = shard.nextSectionId();
+        stepsDone = 0;
+        sectionStartNanos = System.nanoTime();
+        lastProgressNanos = sectionStartNanos;
+        shard.counters.started++;
+        if (log.isDebugEnabled()) {
+            log.atDebug().addKeyValue("event", "section.start").addKeyValue("worker", id)
+                    .addKeyValue("section", sectionId)
+                    .log("worker {} section {}: start", id, sectionId);
+        }
+        work.begin(this);
+    }
+
+    private void stop() {
+        state = WorkerState.STOPPED;
+        shard.remove(this);
+    }
+
+    // ---- ActiveSection: what the work sees ----
+
+    @Override
+    public long workerId() {
+        return id;
+    }
+
+    @Override
+    public long sectionId() {
+        return sectionId;
+    }
+
+    @Override
+    public int stepsDone() {
+        return stepsDone;
+    }
+
+    @Override
+    public void stepDone() {
+        stepsDone++;
+        lastProgressNanos = System.nanoTime();
+    }
+
+    @Override
+    public void resumeAfter(long delayNanos, Continuation next) {
+        if (delayNanos <= 0) {
+            shard.ready(this, next);
+        } else {
+            shard.later(this, delayNanos, next);
+        }
+    }
+
+    @Override
+    public void complete() {
+        if (state != WorkerState.BUSY) {
+            return;
+        }
+        consecutiveFailures = 0;
+        endSection(SectionOutcome.COMPLETED, null);
+        shard.ready(this, NEXT_SECTION);
+    }
+
+    @Override
+    public void fail(Throwable cause) {
+        if (state != WorkerState.BUSY) {
+            return;
+        }
+        consecutiveFailures++;
+        endSection(SectionOutcome.FAILED, cause);
+        state = WorkerState.BACKOFF;
+        shard.later(this, shard.backoff().delayNanos(consecutiveFailures), NEXT_SECTION);
+    }
+
+    private void endSection(SectionOutcome outcome, Throwable cause) {
+        state = WorkerState.IDLE;
+        SectionCounters counters = shard.counters;
+        if (outcome == SectionOutcome.COMPLETED) {
+            counters.completed++;
+            if (log.isDebugEnabled()) {
+                logEnd(outcome, null);
+            }
+        } else {
+            counters.failed++;
+            // why: a failure is logged exactly once, as this section.end line at WARN.
+            logEnd(outcome, cause);
+        }
+        if (shard.gate.release()) {
+            shard.listener().drained(shard);
+        }
+    }
+
+    private void logEnd(SectionOutcome outcome, Throwable cause) {
+        long elapsedMs = (System.nanoTime() - sectionStartNanos) / 1_000_000;
+        var event = (cause == null ? log.atDebug() : log.atWarn())
+                .addKeyValue("event", "section.end").addKeyValue("worker", id)
+                .addKeyValue("section", sectionId).addKeyValue("outcome", outcome.label())
+                .addKeyValue("step", stepsDone).addKeyValue("elapsed_ms", elapsedMs);
+        if (cause == null) {
+            event.log("worker {} section {}: {} in {} ms", id, sectionId, outcome.label(), elapsedMs);
+        } else {
+            String reason = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
+            event.addKeyValue("error", reason)
+                    .log("worker {} section {}: failed after step {} ({} ms): {}; next try after {} ms",
+                            id, sectionId, stepsDone, elapsedMs, reason,
+                            shard.backoff().delayNanos(consecutiveFailures) / 1_000_000);
+        }
+    }
+
+    /**
+     * Marks a section in flight as cut by the grace cap; logs it once.
+     *
+     * @return true if this worker was in a section
+     */
+    boolean abandon(long nowNanos) {
+        if (state != WorkerState.BUSY) {
+            return false;
+        }
+        state = WorkerState.ABANDONED;
+        shard.counters.abandoned++;
+        long elapsedMs = (nowNanos - sectionStartNanos) / 1_000_000;
+        log.atError().addKeyValue("event", "section.abandoned").addKeyValue("worker", id)
+                .addKeyValue("section", sectionId).addKeyValue("step", stepsDone)
+                .addKeyValue("elapsed_ms", elapsedMs)
+                .log("worker {} section {}: abandoned at the grace cap after step {} ({} ms into the section)",
+                        id, sectionId, stepsDone, elapsedMs);
+        return true;
+    }
+
+    long lastProgressNanos() {
+        return lastProgressNanos;
+    }
+}
