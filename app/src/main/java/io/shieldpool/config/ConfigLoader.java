@@ -49,6 +49,10 @@ public final class ConfigLoader {
 
     /** The merged, resolved layers before validation (check-config prints their origins). */
     public Config merged(Optional<Path> file) throws InvalidConfigException {
+        if (file.isPresent() && !Files.isRegularFile(file.get())) {
+            throw new InvalidConfigException(List.of(ConfigProblem.general(file.get()
+                    + ": cannot read the config file: " + (Files.exists(file.get()) ? "not a regular file" : "no such file"))));
+        }
         try {
             Config fromFile = file.map(ConfigLoader::parseFile).orElse(ConfigFactory.empty());
             return shieldpoolProperties()
@@ -62,10 +66,6 @@ public final class ConfigLoader {
     }
 
     private static Config parseFile(Path path) {
-        if (!Files.isRegularFile(path)) {
-            throw new ConfigException.IO(null, "no such file"
-                    + (Files.exists(path) ? " (it is not a regular file)" : ""));
-        }
         // why: parseFile would silently return an empty config for a missing file.
         return ConfigFactory.parseFile(path.toFile(),
                 ConfigParseOptions.defaults().setAllowMissing(false).setSyntax(ConfigSyntax.CONF));
@@ -85,10 +85,6 @@ public final class ConfigLoader {
 
     private static ConfigProblem problemFrom(ConfigException e, Optional<Path> file) {
         String path = file.map(Path::toString).orElse("configuration");
-        if (e instanceof ConfigException.IO) {
-            return ConfigProblem.general(path + ": cannot read the config file: "
-                    + e.getMessage().replaceFirst("^[^:]*: ", ""));
-        }
         // Typesafe messages already start with "file: line: "; keep them, they name the place.
         return ConfigProblem.general(e.origin() == null ? path + ": " + e.getMessage() : e.getMessage());
     }

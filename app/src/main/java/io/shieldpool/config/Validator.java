@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,7 +51,7 @@ final class Validator {
         Duration initial = v.duration("worker.backoff.initial", Duration.ofMillis(1), Duration.ofMillis(100));
         Duration max = v.duration("worker.backoff.max", Duration.ofMillis(1), Duration.ofSeconds(30));
         if (max.compareTo(initial) < 0) {
-            v.problem("worker.backoff.max", "a duration >= worker.backoff.initial (" + initial + ")");
+            v.problem("worker.backoff.max", "a duration >= worker.backoff.initial (" + Durations.format(initial) + ")");
             max = initial;
         }
         var shutdown = new ShieldpoolConfig.Shutdown(v.duration("shutdown.grace", Duration.ZERO, Duration.ZERO));
@@ -212,7 +213,13 @@ final class Validator {
         return ConfigLoader.ROOT + "." + key;
     }
 
+    /** The value as the operator wrote it: strings bare unless blank or spaced, so "3 parsecs" stays readable. */
     static String render(ConfigValue value) {
+        if (value.valueType() == ConfigValueType.STRING) {
+            String text = (String) value.unwrapped();
+            return text.isBlank() || text.chars().anyMatch(Character::isWhitespace)
+                    ? value.render(ConfigRenderOptions.concise()) : text;
+        }
         return value.render(ConfigRenderOptions.concise());
     }
 

@@ -1,9 +1,10 @@
 package io.shieldpool.daemon;
 
+import io.shieldpool.config.Durations;
 import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.lifecycle.ExitCode;
 import io.shieldpool.logging.LogSetup;
-import io.shieldpool.signals.SignalTrap;
+import io.shieldpool.signals.SignalSource;
 import io.shieldpool.supervisor.ShutdownReport;
 import io.shieldpool.supervisor.Supervisor;
 import io.shieldpool.work.Work;
@@ -29,10 +30,10 @@ public final class Daemon {
     private static final long CLOSE_TIMEOUT_SECONDS = 5;
 
     private final ShieldpoolConfig config;
-    private final SignalTrap signals;
+    private final SignalSource signals;
     private final String version;
 
-    public Daemon(ShieldpoolConfig config, SignalTrap signals, String version) {
+    public Daemon(ShieldpoolConfig config, SignalSource signals, String version) {
         this.config = config;
         this.signals = signals;
         this.version = version;
@@ -65,8 +66,10 @@ public final class Daemon {
     }
 
     private void closeQuietly(Vertx vertx) {
+        log.atDebug().addKeyValue("event", "vertx.closing").log("closing Vert.x");
         try {
             vertx.close().await(CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            log.atDebug().addKeyValue("event", "vertx.closed").log("Vert.x closed");
         } catch (Exception e) {
             log.warn("Vert.x did not close cleanly within {} s: {}", CLOSE_TIMEOUT_SECONDS, e.toString());
         }
@@ -80,11 +83,11 @@ public final class Daemon {
                 .addKeyValue("pool.event-loops", config.pool().eventLoops())
                 .addKeyValue("work.type", config.work().type())
                 .addKeyValue("work.demo.steps", demo.steps())
-                .addKeyValue("work.demo.step-duration", demo.stepDuration().toString())
+                .addKeyValue("work.demo.step-duration", Durations.format(demo.stepDuration()))
                 .addKeyValue("work.demo.failure-probability", demo.failureProbability())
-                .addKeyValue("worker.backoff.initial", config.backoff().initial().toString())
-                .addKeyValue("worker.backoff.max", config.backoff().max().toString())
-                .addKeyValue("shutdown.grace", config.shutdown().grace().toString())
+                .addKeyValue("worker.backoff.initial", Durations.format(config.backoff().initial()))
+                .addKeyValue("worker.backoff.max", Durations.format(config.backoff().max()))
+                .addKeyValue("shutdown.grace", Durations.format(config.shutdown().grace()))
                 .addKeyValue("log.level", config.log().level().name().toLowerCase())
                 .addKeyValue("log.format", config.log().format().name().toLowerCase())
                 .log("shieldpool {} starting (pid {})", version, ProcessHandle.current().pid());

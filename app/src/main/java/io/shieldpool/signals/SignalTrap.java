@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * before a sink is attached, during start-up, are kept and delivered in order on attach, so a
  * SIGTERM during start-up is never lost.
  */
-public final class SignalTrap {
+public final class SignalTrap implements SignalSource {
 
     private static final Logger log = LoggerFactory.getLogger(SignalTrap.class);
 
@@ -62,6 +62,7 @@ public final class SignalTrap {
     }
 
     /** Attaches the sink and delivers any signal that arrived before it. */
+    @Override
     public void attach(Consumer<String> newSink) {
         this.sink = newSink;
         deliver();

@@ -4,11 +4,12 @@ import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.lifecycle.ExitCode;
 import io.shieldpool.lifecycle.Lifecycle;
 import io.shieldpool.lifecycle.LifecycleState;
-import io.shieldpool.signals.SignalTrap;
+import io.shieldpool.signals.SignalSource;
 import io.shieldpool.work.Work;
 import io.shieldpool.worker.Shard;
 import io.shieldpool.worker.ShardListener;
 import io.shieldpool.worker.ShardSnapshot;
+import io.shieldpool.worker.WorkerStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -17,7 +18,10 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 
 /**
@@ -37,16 +41,18 @@ public final class Supervisor extends VerticleBase implements ShardListener {
 
     private final ShieldpoolConfig config;
     private final Work work;
-    private final SignalTrap signals;
+    private final SignalSource signals;
     private final Lifecycle lifecycle = new Lifecycle();
     private final Promise<ShutdownReport> finished = Promise.promise();
     private final List<Shard> shards = new ArrayList<>();
+    private final List<PoolListener> listeners = new CopyOnWriteArrayList<>();
 
     private long nextWorkerId = 1;
+    private long workerRestarts;
     private boolean shardsDeployed;
     private Drain drain;
 
-    public Supervisor(ShieldpoolConfig config, Work work, SignalTrap signals) {
+    public Supervisor(ShieldpoolConfig config, Work work, SignalSource signals) {
         this.config = config;
         this.work = work;
         this.signals = signals;
@@ -55,6 +61,51 @@ public final class Supervisor extends VerticleBase implements ShardListener {
     /** Completes once the pool has stopped, with how it ended; Vert.x may close after that. */
     public Future<ShutdownReport> finished() {
         return finished.future();
+    }
+
+    /** Adds a listener for lifecycle news; add before deploying to miss nothing. */
+    public void addListener(PoolListener listener) {
+        listeners.add(listener);
+    }
+
+    /**
+     * The pool's status, gathered on the supervisor's and the shards' own threads; may be called
+     * from any thread. {@code workerLimit} bounds the per-worker list (a million would not help).
+     */
+    public Future<PoolStatus> status(int workerLimit) {
+        Promise<PoolStatus> promise = Promise.promise();
+        context.runOnContext(v -> {
+            Future<List<ShardSnapshot>> snapshots = forAllShards(shard -> shard.onShard(shard::snapshot));
+            Future<List<List<WorkerStatus>>> workers =
+                    forAllShards(shard -> shard.onShard(() -> shard.workers(workerLimit)));
+            Future.all(snapshots, workers).onComplete(ar -> {
+                if (ar.failed()) {
+                    promise.fail(ar.cause());
+                    return;
+                }
+                ShardSnapshot sum = ShardSnapshot.EMPTY;
+                for (ShardSnapshot s : snapshots.result()) {
+                    sum = sum.plus(s);
+                }
+                ShardSnapshot totals = sum;
+                List<WorkerStatus> list = new ArrayList<>();
+                for (var perShard : workers.result()) {
+                    list.addAll(perShard);
+                }
+                list.sort(Comparator.comparingLong(WorkerStatus::id));
+                if (list.size() > workerLimit) {
+                    list = list.subList(0, workerLimit);
+                }
+                promise.complete(new PoolStatus(lifecycle.state(), config.pool().size(), totals,
+                        Optional.ofNullable(drain).map(d -> d.progress(totals.inFlight())), List.copyOf(list)));
+            });
+        });
+        return promise.future();
+    }
+
+    /** Workers replaced after their loop died, over the whole run. */
+    public long workerRestarts() {
+        return workerRestarts;
     }
 
     public LifecycleState state() {
@@ -84,6 +135,7 @@ public final class Supervisor extends VerticleBase implements ShardListener {
                 lifecycle.goTo(LifecycleState.RUNNING);
                 log.atInfo().addKeyValue("event", "ready").addKeyValue("workers", workers)
                         .log("pool running: {} workers on {} event loops, work {}", workers, shards.size(), work.type());
+                listeners.forEach(l -> l.ready(workers));
                 return null;
             });
         });
@@ -162,6 +214,8 @@ public final class Supervisor extends VerticleBase implements ShardListener {
                     .log("{}: draining {} section(s) in flight; no new section starts; grace {} ms; "
                                     + "a second SIGINT forces the exit (code {}) and cuts them",
                             drain.signal, inFlight, drain.grace.toMillis(), ExitCode.DRAIN_CUT.code);
+            long total = inFlight;
+            listeners.forEach(l -> l.drainBegan(drain.signal, total, drain.grace));
             finishIfDrained();
         }).mapEmpty();
     }
@@ -183,6 +237,7 @@ public final class Supervisor extends VerticleBase implements ShardListener {
             if (lifecycle.isStopping()) {
                 return;
             }
+            workerRestarts++;
             long replacementId = nextWorkerId++;
             shard.onShard(() -> shard.addWorkers(1, () -> replacementId));
         });
@@ -223,6 +278,7 @@ public final class Supervisor extends VerticleBase implements ShardListener {
                     .addKeyValue("drain_ms", drainMillis).addKeyValue("exit_code", exitCode.code)
                     .log("stopped ({}): {} completed, {} failed, {} abandoned; drain took {} ms; exit code {}",
                             reason, totals.completed(), totals.failed(), totals.abandoned(), drainMillis, exitCode.code);
+            listeners.forEach(l -> l.stopped(report));
             finished.tryComplete(report);
         });
     }
@@ -247,6 +303,12 @@ public final class Supervisor extends VerticleBase implements ShardListener {
             this.signal = signal;
             this.startNanos = startNanos;
             this.grace = grace;
+        }
+
+        PoolStatus.DrainProgress progress(long sectionsLeft) {
+            long elapsedMs = (System.nanoTime() - startNanos) / 1_000_000;
+            return new PoolStatus.DrainProgress(signal, sectionsLeft, elapsedMs,
+                    Math.max(0, grace.toMillis() - elapsedMs));
         }
 
         void shardDrained(int index) {

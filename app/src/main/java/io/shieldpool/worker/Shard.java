@@ -8,6 +8,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,6 +26,8 @@ import java.util.function.LongSupplier;
  * supervisor calls through {@link #onShard} runs on this shard's thread.
  */
 public final class Shard extends VerticleBase {
+
+    private static final Logger log = LoggerFactory.getLogger(Shard.class);
 
     /** Most workers run per turn before yielding the event loop to timers and I/O. */
     private static final int BATCH = 4096;
@@ -44,7 +49,8 @@ public final class Shard extends VerticleBase {
     private boolean turnScheduled;
 
     private final List<DelayLine> delayLines = new ArrayList<>(4);
-    private long armedDeadline = Long.MAX_VALUE;
+    private boolean armed;
+    private long armedDeadline;
 
     /**
      * @param index      this shard's number, 0-based
@@ -104,8 +110,11 @@ public final class Shard extends VerticleBase {
      * @return sections in flight at the instant of closing (0: this shard is already drained)
      */
     public long closeGate() {
-        long inFlight = gate.close();
-        return Math.max(inFlight, 0);
+        long inFlight = Math.max(gate.close(), 0);
+        log.atDebug().addKeyValue("event", "gate.closed").addKeyValue("shard", index)
+                .addKeyValue("in_flight", inFlight)
+                .log("shard {}: stop gate closed with {} section(s) in flight", index, inFlight);
+        return inFlight;
     }
 
     /** Closes the gate and cuts every section still in flight, logging each once. */
@@ -131,6 +140,17 @@ public final class Shard extends VerticleBase {
         }
         return new ShardSnapshot(counters.started, counters.completed, counters.failed, counters.abandoned,
                 gate.inFlight(), rosterSize, busy);
+    }
+
+    /** Up to {@code limit} of this shard's workers, as status output shows them. */
+    public List<WorkerStatus> workers(int limit) {
+        long now = System.nanoTime();
+        int n = Math.min(limit, rosterSize);
+        List<WorkerStatus> list = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            list.add(roster[i].status(now));
+        }
+        return list;
     }
 
     /** Sections that start from now on use {@code newWork}; sections in flight keep theirs. */
@@ -175,7 +195,7 @@ public final class Shard extends VerticleBase {
         DelayLine line = lineFor(delayNanos);
         line.add(worker, now);
         long deadline = now + delayNanos;
-        if (deadline - armedDeadline < 0) {
+        if (!armed || deadline - armedDeadline < 0) {
             arm(deadline, now);
         }
     }
@@ -185,12 +205,16 @@ public final class Shard extends VerticleBase {
         // why: only the workers that were ready when the turn began; those that yield again wait
         // for the next turn, so timers and I/O on this event loop are never starved.
         int n = Math.min(readyWorkers.size(), BATCH);
-        for (int i = 0; i < n; i++) {
-            readyWorkers.poll().resumeParked();
-        }
-        if (!readyWorkers.isEmpty() && !turnScheduled) {
-            turnScheduled = true;
-            context.runOnContext(v -> runTurn());
+        try {
+            for (int i = 0; i < n; i++) {
+                readyWorkers.poll().resumeParked();
+            }
+        } finally {
+            // why: even if a bug escaped a worker, the others queued behind it must get their turn.
+            if (!readyWorkers.isEmpty() && !turnScheduled) {
+                turnScheduled = true;
+                context.runOnContext(v -> runTurn());
+            }
         }
     }
 
@@ -207,28 +231,41 @@ public final class Shard extends VerticleBase {
     }
 
     private void arm(long deadline, long now) {
+        armed = true;
         armedDeadline = deadline;
         long delayMs = Math.max(1, (deadline - now + 999_999) / 1_000_000);
         vertx.setTimer(delayMs, id -> onTimer(deadline));
     }
 
     private void onTimer(long firedFor) {
-        if (firedFor == armedDeadline) {
-            armedDeadline = Long.MAX_VALUE;
+        if (armed && firedFor == armedDeadline) {
+            armed = false;
         }
         long now = System.nanoTime();
-        long next = Long.MAX_VALUE;
+        try {
+            for (int i = 0; i < delayLines.size(); i++) {
+                DelayLine line = delayLines.get(i);
+                Worker due;
+                while ((due = line.pollDue(now)) != null) {
+                    due.resumeParked();
+                }
+            }
+        } finally {
+            armForEarliest(now);
+        }
+    }
+
+    private void armForEarliest(long now) {
+        boolean any = false;
+        long next = 0;
         for (int i = 0; i < delayLines.size(); i++) {
             DelayLine line = delayLines.get(i);
-            Worker due;
-            while ((due = line.pollDue(now)) != null) {
-                due.resumeParked();
-            }
-            if (!line.isEmpty() && line.nextDeadline() - next < 0) {
+            if (!line.isEmpty() && (!any || line.nextDeadline() - next < 0)) {
                 next = line.nextDeadline();
+                any = true;
             }
         }
-        if (next != Long.MAX_VALUE && next - armedDeadline < 0) {
+        if (any && (!armed || next - armedDeadline < 0)) {
             arm(next, now);
         }
     }

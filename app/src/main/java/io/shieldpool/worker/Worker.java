@@ -64,7 +64,7 @@ final class Worker implements ActiveSection {
             // why: an Error (assertion, linkage, stack overflow) leaves this loop's state suspect;
             // end the section as failed and let the supervisor start a fresh worker instead.
             if (state == WorkerState.BUSY) {
-                endSection(SectionOutcome.FAILED, fatal);
+                endSection(SectionOutcome.FAILED, fatal, -1);
             }
             stop();
             shard.listener().workerDied(shard, id, fatal);
@@ -86,7 +86,7 @@ final class Worker implements ActiveSection {
         shard.counters.started++;
         if (log.isDebugEnabled()) {
             log.atDebug().addKeyValue("event", "section.start").addKeyValue("worker", id)
-                    .addKeyValue("section", sectionId)
+                    .addKeyValue("section", sectionId).addKeyValue("shard", shard.index())
                     .log("worker {} section {}: start", id, sectionId);
         }
         work.begin(this);
@@ -135,7 +135,7 @@ final class Worker implements ActiveSection {
             return;
         }
         consecutiveFailures = 0;
-        endSection(SectionOutcome.COMPLETED, null);
+        endSection(SectionOutcome.COMPLETED, null, 0);
         shard.ready(this, NEXT_SECTION);
     }
 
@@ -145,30 +145,32 @@ final class Worker implements ActiveSection {
             return;
         }
         consecutiveFailures++;
-        endSection(SectionOutcome.FAILED, cause);
+        long pauseNanos = shard.backoff().delayNanos(consecutiveFailures);
+        endSection(SectionOutcome.FAILED, cause, pauseNanos);
         state = WorkerState.BACKOFF;
-        shard.later(this, shard.backoff().delayNanos(consecutiveFailures), NEXT_SECTION);
+        shard.later(this, pauseNanos, NEXT_SECTION);
     }
 
-    private void endSection(SectionOutcome outcome, Throwable cause) {
+    /** @param pauseNanos the backoff before the next section, or -1 when this loop ends here */
+    private void endSection(SectionOutcome outcome, Throwable cause, long pauseNanos) {
         state = WorkerState.IDLE;
         SectionCounters counters = shard.counters;
         if (outcome == SectionOutcome.COMPLETED) {
             counters.completed++;
             if (log.isDebugEnabled()) {
-                logEnd(outcome, null);
+                logEnd(outcome, null, 0);
             }
         } else {
             counters.failed++;
             // why: a failure is logged exactly once, as this section.end line at WARN.
-            logEnd(outcome, cause);
+            logEnd(outcome, cause, pauseNanos);
         }
         if (shard.gate.release()) {
             shard.listener().drained(shard);
         }
     }
 
-    private void logEnd(SectionOutcome outcome, Throwable cause) {
+    private void logEnd(SectionOutcome outcome, Throwable cause, long pauseNanos) {
         long elapsedMs = (System.nanoTime() - sectionStartNanos) / 1_000_000;
         var event = (cause == null ? log.atDebug() : log.atWarn())
                 .addKeyValue("event", "section.end").addKeyValue("worker", id)
@@ -179,9 +181,9 @@ final class Worker implements ActiveSection {
         } else {
             String reason = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
             event.addKeyValue("error", reason)
-                    .log("worker {} section {}: failed after step {} ({} ms): {}; next try after {} ms",
+                    .log("worker {} section {}: failed after step {} ({} ms): {}; {}",
                             id, sectionId, stepsDone, elapsedMs, reason,
-                            shard.backoff().delayNanos(consecutiveFailures) / 1_000_000);
+                            pauseNanos < 0 ? "the worker is replaced" : "next try in " + pauseNanos / 1_000_000 + " ms");
         }
     }
 
@@ -205,7 +207,10 @@ final class Worker implements ActiveSection {
         return true;
     }
 
-    long lastProgressNanos() {
-        return lastProgressNanos;
+    WorkerStatus status(long nowNanos) {
+        boolean inSection = state == WorkerState.BUSY;
+        return new WorkerStatus(id, state, inSection ? sectionId : 0, inSection ? stepsDone : 0,
+                inSection ? (nowNanos - sectionStartNanos) / 1_000_000 : 0,
+                inSection ? (nowNanos - lastProgressNanos) / 1_000_000 : 0);
     }
 }

@@ -1,0 +1,33 @@
+package io.shieldpool.config;
+
+import java.time.Duration;
+
+/** Durations written the way they are configured ("250ms", "30s", "2m30s"), not ISO-8601. */
+public final class Durations {
+
+    private Durations() {
+    }
+
+    public static String format(Duration d) {
+        if (d.isZero()) {
+            return "0s";
+        }
+        if (d.toNanosPart() % 1_000_000 != 0 || d.compareTo(Duration.ofMillis(1)) < 0) {
+            return d.toNanos() % 1000 == 0 ? d.toNanos() / 1000 + "us" : d.toNanos() + "ns";
+        }
+        if (d.compareTo(Duration.ofSeconds(1)) < 0 || d.toMillisPart() != 0) {
+            return d.toMillis() + "ms";
+        }
+        StringBuilder out = new StringBuilder();
+        if (d.toHours() > 0) {
+            out.append(d.toHours()).append('h');
+        }
+        if (d.toMinutesPart() > 0) {
+            out.append(d.toMinutesPart()).append('m');
+        }
+        if (d.toSecondsPart() > 0) {
+            out.append(d.toSecondsPart()).append('s');
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,180 @@
+package io.shieldpool.config;
+
+import com.typesafe.config.ConfigFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigLoaderTest {
+
+    @TempDir
+    Path dir;
+
+    private final ConfigLoader plain = new ConfigLoader(ConfigFactory.empty(), new Properties());
+
+    private Path file(String content) throws Exception {
+        Path file = dir.resolve("test.conf");
+        Files.writeString(file, content);
+        return file;
+    }
+
+    private List<String> problems(String content) throws Exception {
+        Path file = file(content);
+        try {
+            plain.load(Optional.of(file));
+        } catch (InvalidConfigException e) {
+            return e.problems().stream().map(ConfigProblem::toString).toList();
+        }
+        throw new AssertionError("expected problems for: " + content);
+    }
+
+    @Test
+    void embeddedDefaults() throws Exception {
+        ShieldpoolConfig config = plain.load(Optional.empty());
+        assertThat(config.pool().size()).isEqualTo(3);
+        assertThat(config.pool().eventLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(config.work().type()).isEqualTo("demo");
+        assertThat(config.work().demo().steps()).isEqualTo(3);
+        assertThat(config.work().demo().stepDuration()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(config.shutdown().grace()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.backoff().initial()).isEqualTo(Duration.ofMillis(100));
+        assertThat(config.log().format()).isEqualTo(ShieldpoolConfig.LogFormat.TEXT);
+    }
+
+    @Test
+    void fileValuesAreParsedWithUnits() throws Exception {
+        ShieldpoolConfig config = plain.load(Optional.of(file("""
+                shieldpool.pool.size = 0
+                shieldpool.work.demo.step-duration = 250ms
+                shieldpool.shutdown.grace = 2m
+                shieldpool.log { level = DEBUG, format = json }
+                """)));
+        assertThat(config.pool().size()).isZero();
+        assertThat(config.work().demo().stepDuration()).isEqualTo(Duration.ofMillis(250));
+        assertThat(config.shutdown().grace()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(config.log().level()).isEqualTo(ShieldpoolConfig.LogLevel.DEBUG);
+        assertThat(config.source()).contains(dir.resolve("test.conf"));
+    }
+
+    @Test
+    void outOfRangeNamesKeyValueExpectationAndLine() throws Exception {
+        Path file = dir.resolve("test.conf");
+        assertThat(problems("\n\nshieldpool.pool.size = -1\n"))
+                .containsExactly("shieldpool.pool.size: -1 (expected: an integer >= 0) at " + file + ":3");
+    }
+
+    @Test
+    void wrongTypes() throws Exception {
+        assertThat(problems("""
+                shieldpool.pool.size = lots
+                shieldpool.work.demo.log-steps = maybe
+                shieldpool.work.demo.steps = 0
+                """)).containsExactly(
+                "shieldpool.pool.size: lots (expected: an integer >= 0) at " + dir.resolve("test.conf") + ":1",
+                "shieldpool.work.demo.steps: 0 (expected: an integer >= 1) at " + dir.resolve("test.conf") + ":3",
+                "shieldpool.work.demo.log-steps: maybe (expected: true or false) at " + dir.resolve("test.conf") + ":2");
+    }
+
+    @Test
+    void badDurations() throws Exception {
+        assertThat(problems("""
+                shieldpool.shutdown.grace = 3 parsecs
+                shieldpool.worker.backoff.initial = 0s
+                """)).containsExactly(
+                "shieldpool.worker.backoff.initial: 0s (expected: a duration such as 250ms, 30s or 2m, at least 1ms) at "
+                        + dir.resolve("test.conf") + ":2",
+                "shieldpool.shutdown.grace: \"3 parsecs\" (expected: a duration such as 250ms, 30s or 2m (0 allowed)) at "
+                        + dir.resolve("test.conf") + ":1");
+    }
+
+    @Test
+    void backoffMaxBelowInitial() throws Exception {
+        assertThat(problems("shieldpool.worker.backoff { initial = 2s, max = 1s }"))
+                .singleElement().asString().startsWith("shieldpool.worker.backoff.max: 1s (expected: a duration >= worker.backoff.initial (2s))");
+    }
+
+    @Test
+    void unknownKeysWithSuggestion() throws Exception {
+        assertThat(problems("""
+                shieldpool.pool.sise = 4
+                shieldpool.frobnicate = yes
+                """)).containsExactly(
+                "shieldpool.frobnicate: yes (expected: a known key (see reference.conf)) at " + dir.resolve("test.conf") + ":2",
+                "shieldpool.pool.sise: 4 (expected: a known key (did you mean shieldpool.pool.size?)) at "
+                        + dir.resolve("test.conf") + ":1");
+    }
+
+    @Test
+    void unknownWorkType() throws Exception {
+        assertThat(problems("shieldpool.work.type = quantum"))
+                .containsExactly("shieldpool.work.type: quantum (expected: one of demo) at " + dir.resolve("test.conf") + ":1");
+    }
+
+    @Test
+    void malformedHoconIsOneProblemWithFileAndLine() throws Exception {
+        List<String> problems = problems("shieldpool {\n pool.size = 3\n");
+        assertThat(problems).singleElement().asString().contains(dir.resolve("test.conf").toString()).contains(": 3:");
+    }
+
+    @Test
+    void missingFileIsAnError() {
+        Path missing = dir.resolve("absent.conf");
+        assertThatThrownBy(() -> plain.load(Optional.of(missing)))
+                .isInstanceOf(InvalidConfigException.class)
+                .satisfies(e -> assertThat(((InvalidConfigException) e).problems()).singleElement().asString()
+                        .isEqualTo(missing + ": cannot read the config file: no such file"));
+    }
+
+    @Test
+    void precedenceReferenceFileEnvironmentSystemProperties() throws Exception {
+        Path file = file("shieldpool.pool.size = 5\nshieldpool.shutdown.grace = 5s\nshieldpool.work.demo.steps = 5\n");
+        var env = ConfigFactory.parseMap(Map.of("shieldpool.pool.size", "7", "shieldpool.shutdown.grace", "7s"),
+                "env variables");
+        Properties props = new Properties();
+        props.setProperty("shieldpool.pool.size", "9");
+        props.setProperty("java.home", "/ignored");
+        ShieldpoolConfig config = new ConfigLoader(env, props).load(Optional.of(file));
+        assertThat(config.pool().size()).isEqualTo(9);
+        assertThat(config.shutdown().grace()).isEqualTo(Duration.ofSeconds(7));
+        assertThat(config.work().demo().steps()).isEqualTo(5);
+        assertThat(config.work().demo().failureProbability()).isZero();
+    }
+
+    @Test
+    void problemsFromSystemPropertiesNameTheirSource() {
+        Properties props = new Properties();
+        props.setProperty("shieldpool.pool.size", "-3");
+        assertThatThrownBy(() -> new ConfigLoader(ConfigFactory.empty(), props).load(Optional.empty()))
+                .satisfies(e -> assertThat(((InvalidConfigException) e).problems()).singleElement().asString()
+                        .isEqualTo("shieldpool.pool.size: -3 (expected: an integer >= 0) at system properties"));
+    }
+
+    @Test
+    void everyProblemIsReportedAtOnce() throws Exception {
+        assertThat(problems("""
+                shieldpool.pool.size = -1
+                shieldpool.work.demo.steps = -1
+                shieldpool.log.level = loud
+                shieldpool.shutdown.grace = -1s
+                """)).hasSize(4);
+    }
+
+    @Test
+    void editDistanceForSuggestions() {
+        assertThat(Validator.editDistance("pool.sise", "pool.size")).isEqualTo(1);
+        assertThat(Validator.editDistance("", "abc")).isEqualTo(3);
+        assertThat(Validator.closest("shieldpool.shutdown.grase", java.util.Set.of("shieldpool.shutdown.grace",
+                "shieldpool.pool.size"))).contains("shieldpool.shutdown.grace");
+        assertThat(Validator.closest("shieldpool.zzzzzzzzzzzz", java.util.Set.of("shieldpool.pool.size"))).isEmpty();
+    }
+}

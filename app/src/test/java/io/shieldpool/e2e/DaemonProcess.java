@@ -1,0 +1,187 @@
+package io.shieldpool.e2e;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * The packaged daemon, started through its launcher as a child process with JSON logs, so tests
+ * can send it real signals and read its events. Each stdout line is parsed as it arrives.
+ */
+final class DaemonProcess implements AutoCloseable {
+
+    static final Path LAUNCHER = Path.of(System.getProperty("shieldpool.launcher", "bin/shieldpool"));
+
+    private final Process process;
+    private final List<JsonObject> events = new ArrayList<>();
+    private final List<String> rawStdout = new ArrayList<>();
+    private final List<String> stderr = new ArrayList<>();
+    private final Thread stdoutReader;
+    private final Thread stderrReader;
+
+    private DaemonProcess(Process process) {
+        this.process = process;
+        this.stdoutReader = Thread.ofPlatform().daemon().start(() -> pump(process.inputReader(StandardCharsets.UTF_8), true));
+        this.stderrReader = Thread.ofPlatform().daemon().start(() -> pump(process.errorReader(StandardCharsets.UTF_8), false));
+    }
+
+    /** Starts the daemon with {@code config} written to a file in {@code dir}, JSON logs forced on. */
+    static DaemonProcess start(Path dir, String config, String... args) throws IOException {
+        return start(dir, config, Map.of(), args);
+    }
+
+    static DaemonProcess start(Path dir, String config, Map<String, String> env, String... args) throws IOException {
+        Path file = dir.resolve("shieldpool-" + System.nanoTime() + ".conf");
+        Files.writeString(file, "shieldpool.log.format = json\n" + config + "\n");
+        List<String> command = new ArrayList<>(List.of(LAUNCHER.toString(), "--config", file.toString()));
+        command.addAll(List.of(args));
+        return launch(command, env);
+    }
+
+    /** Runs the launcher with raw arguments (no config file written). */
+    static DaemonProcess launch(List<String> command, Map<String, String> env) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command);
+        Map<String, String> environment = builder.environment();
+        environment.put("JAVA_HOME", System.getProperty("java.home"));
+        environment.remove("SHIELDPOOL_CONFIG");
+        environment.remove("NOTIFY_SOCKET");
+        environment.remove("JOURNAL_STREAM");
+        environment.putAll(env);
+        return new DaemonProcess(builder.start());
+    }
+
+    private void pump(BufferedReader reader, boolean isStdout) {
+        try (reader) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                synchronized (this) {
+                    if (isStdout) {
+                        rawStdout.add(line);
+                        try {
+                            events.add(new JsonObject(line));
+                        } catch (DecodeException notJson) {
+                            // text lines (e.g. before the config is applied) stay in rawStdout only
+                        }
+                    } else {
+                        stderr.add(line);
+                    }
+                    notifyAll();
+                }
+            }
+        } catch (IOException ignored) {
+            // the process ended
+        }
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
+    /** Waits for the first event line matching {@code match}; fails the test after {@code timeout}. */
+    synchronized JsonObject await(Predicate<JsonObject> match, Duration timeout, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int scanned = 0;
+        while (true) {
+            for (; scanned < events.size(); scanned++) {
+                if (match.test(events.get(scanned))) {
+                    return events.get(scanned);
+                }
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || (!process.isAlive() && stdoutDone())) {
+                throw new AssertionError("no " + what + " within " + timeout + "; output so far:\n" + transcript());
+            }
+            wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(Math.min(left, 100_000_000))));
+        }
+    }
+
+    JsonObject awaitEvent(String event, Duration timeout) throws InterruptedException {
+        return await(e -> event.equals(e.getString("event")), timeout, "event " + event);
+    }
+
+    private boolean stdoutDone() {
+        return !stdoutReader.isAlive();
+    }
+
+    /** Waits for the exit and for all output to be read; returns the exit code. */
+    int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("daemon did not exit within " + timeout + "; output:\n" + transcript());
+        }
+        stdoutReader.join(5000);
+        stderrReader.join(5000);
+        return process.exitValue();
+    }
+
+    synchronized List<JsonObject> events() {
+        return List.copyOf(events);
+    }
+
+    synchronized List<JsonObject> events(String event) {
+        return events.stream().filter(e -> event.equals(e.getString("event"))).toList();
+    }
+
+    synchronized List<String> stderr() {
+        return List.copyOf(stderr);
+    }
+
+    synchronized List<String> stdout() {
+        return List.copyOf(rawStdout);
+    }
+
+    synchronized String transcript() {
+        StringBuilder out = new StringBuilder();
+        int from = Math.max(0, rawStdout.size() - 80);
+        for (int i = from; i < rawStdout.size(); i++) {
+            out.append("  out| ").append(rawStdout.get(i)).append('\n');
+        }
+        for (String line : stderr) {
+            out.append("  err| ").append(line).append('\n');
+        }
+        return out.toString();
+    }
+
+    static Instant timestamp(JsonObject event) {
+        return Instant.parse(event.getString("timestamp"));
+    }
+
+    /** Counts of section.end events per outcome. */
+    static Map<String, Integer> outcomes(List<JsonObject> events) {
+        Map<String, Integer> counts = new HashMap<>();
+        for (JsonObject e : events) {
+            if ("section.end".equals(e.getString("event"))) {
+                counts.merge(e.getString("outcome"), 1, Integer::sum);
+            }
+        }
+        return counts;
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package io.shieldpool.e2e;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** SIGTERM and SIGINT sent to the real daemon at awkward moments: the drain must be clean. */
+@Timeout(120)
+class ShutdownIT {
+
+    private static final String SHORT_STEPS = """
+            shieldpool.log.level = debug
+            shieldpool.pool.size = 4
+            shieldpool.work.demo.steps = 3
+            shieldpool.work.demo.step-duration = 150ms
+            """;
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest(name = "{0} mid-step")
+    @ValueSource(strings = {"TERM", "INT"})
+    void signalMidStepLetsEverySectionFinish(String signal) throws Exception {
+        try (DaemonProcess daemon = DaemonProcess.start(dir, SHORT_STEPS)) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            // Mid-step: right after some section logged a step other than the last.
+            daemon.await(e -> e.getString("message", "").matches("worker \\d+ section \\d+: step 1 of 3 done"),
+                    Duration.ofSeconds(10), "a step 1 line");
+            daemon.signal(signal);
+            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
+            JsonObject summary = DrainInvariants.check(daemon, false);
+            JsonObject begin = daemon.events("shutdown.begin").getFirst();
+            assertThat(begin.getString("signal")).isEqualTo("SIG" + signal);
+            assertThat(begin.getLong("in_flight")).as("a mid-step signal finds sections in flight").isPositive();
+            assertThat(summary.getLong("exit_code")).isZero();
+            everyStartedSectionDidAllItsSteps(daemon);
+        }
+    }
+
+    @Test
+    void signalsAtRandomMomentsAlwaysDrainCleanly() throws Exception {
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        for (int round = 0; round < 4; round++) {
+            String signal = random.nextBoolean() ? "TERM" : "INT";
+            try (DaemonProcess daemon = DaemonProcess.start(dir, SHORT_STEPS)) {
+                daemon.awaitEvent("ready", Duration.ofSeconds(20));
+                Thread.sleep(random.nextInt(900));
+                daemon.signal(signal);
+                assertThat(daemon.awaitExit(Duration.ofSeconds(20)))
+                        .as("seed %d round %d %s\n%s", seed, round, signal, daemon.transcript()).isZero();
+                DrainInvariants.check(daemon, false);
+                everyStartedSectionDidAllItsSteps(daemon);
+            }
+        }
+    }
+
+    @Test
+    void signalBetweenSectionsDrainsWithNothingInFlight() throws Exception {
+        // One worker, steps of zero length would be too fast to aim at; instead a pool whose
+        // sections always fail sits in backoff between sections almost all the time.
+        String config = """
+                shieldpool.log.level = debug
+                shieldpool.pool.size = 2
+                shieldpool.work.demo.step-duration = 0
+                shieldpool.work.demo.failure-probability = 1.0
+                shieldpool.worker.backoff.initial = 2s
+                shieldpool.worker.backoff.max = 2s
+                """;
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            daemon.await(e -> "section.end".equals(e.getString("event")), Duration.ofSeconds(5), "a first failure");
+            Thread.sleep(300);
+            daemon.signal("TERM");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(10))).as(daemon.transcript()).isZero();
+            JsonObject summary = DrainInvariants.check(daemon, false);
+            assertThat(daemon.events("shutdown.begin").getFirst().getLong("in_flight")).isZero();
+            assertThat(summary.getLong("failed")).isEqualTo(2L);
+            // Drained at once: no one waits for a backoff to run out.
+            assertThat(summary.getLong("drain_ms")).isLessThan(1000);
+        }
+    }
+
+    @Test
+    void signalBeforeReadyExitsCleanly() throws Exception {
+        try (DaemonProcess daemon = DaemonProcess.start(dir, SHORT_STEPS)) {
+            // The JVM is still starting: wait only for its first line (the effective config).
+            daemon.awaitEvent("config", Duration.ofSeconds(20));
+            daemon.signal("TERM");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
+            DrainInvariants.check(daemon, false);
+        }
+    }
+
+    @Test
+    void exitsPromptlyAfterTheLastSection() throws Exception {
+        try (DaemonProcess daemon = DaemonProcess.start(dir, SHORT_STEPS)) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            Thread.sleep(200);
+            daemon.signal("TERM");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).isZero();
+            JsonObject lastEnd = daemon.events("section.end").getLast();
+            JsonObject complete = daemon.events("shutdown.complete").getFirst();
+            Duration afterLastSection = Duration.between(DaemonProcess.timestamp(lastEnd),
+                    DaemonProcess.timestamp(complete));
+            // Behaviour, not a benchmark: the daemon does not linger (no polling, no fixed sleeps).
+            assertThat(afterLastSection).isLessThan(Duration.ofMillis(500));
+        }
+    }
+
+    @Test
+    void theSeedsBugNeverHappensVertxClosesOnlyAfterTheLastStep() throws Exception {
+        // The seed's scenario: a pool of 3 shielding protected_work (3 steps of 1 s), Ctrl+C mid-step.
+        String seed = """
+                shieldpool.log.level = debug
+                shieldpool.pool.size = 3
+                shieldpool.work.demo.steps = 3
+                shieldpool.work.demo.step-duration = 1s
+                """;
+        try (DaemonProcess daemon = DaemonProcess.start(dir, seed)) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            daemon.await(e -> e.getString("message", "").endsWith("step 1 of 3 done"), Duration.ofSeconds(5), "step 1");
+            daemon.signal("INT");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).isZero();
+            DrainInvariants.check(daemon, false);
+            everyStartedSectionDidAllItsSteps(daemon);
+            assertThat(daemon.events("shutdown.begin").getFirst().getLong("in_flight")).isEqualTo(3L);
+        }
+    }
+
+    /** Each section that started logged "step 3 of 3 done" before the pool stopped. */
+    static void everyStartedSectionDidAllItsSteps(DaemonProcess daemon) {
+        for (JsonObject start : daemon.events("section.start")) {
+            String id = start.getValue("section").toString();
+            long steps = daemon.events().stream()
+                    .filter(e -> e.getString("message", "").matches("worker \\d+ section " + id + ": step \\d of 3 done"))
+                    .count();
+            assertThat(steps).as("steps logged by section %s\n%s", id, daemon.transcript()).isEqualTo(3);
+        }
+    }
+}
