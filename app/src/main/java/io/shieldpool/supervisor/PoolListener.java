@@ -17,6 +17,23 @@ public interface PoolListener {
     default void drainBegan(String signal, long inFlight, Duration grace) {
     }
 
+    /** A reload (SIGHUP) has begun: the config file is being read again. */
+    default void reloadBegan() {
+    }
+
+    /**
+     * A reload has ended.
+     *
+     * @param applied true if the new config was swapped in, false if it was rejected (old one kept)
+     * @param summary one line: the changed keys, or the problems
+     */
+    default void reloadEnded(boolean applied, String summary) {
+    }
+
+    /** The desired pool size changed (reload, SIGTTIN/SIGTTOU). */
+    default void resized(int from, int to) {
+    }
+
     /** The pool has stopped; Vert.x is about to close. */
     default void stopped(ShutdownReport report) {
     }
