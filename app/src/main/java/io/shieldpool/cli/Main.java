@@ -3,7 +3,7 @@ package io.shieldpool.cli;
 import io.shieldpool.config.ConfigLoader;
 import io.shieldpool.config.ConfigProblem;
 import io.shieldpool.config.InvalidConfigException;
-import io.shieldpool.config.ShieldpoolConfig;
+import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.daemon.Daemon;
 import io.shieldpool.lifecycle.ExitCode;
 import io.shieldpool.logging.LogSetup;
@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
  * pool, and exits with a documented code (see {@link ExitCode}).
  */
 @Command(name = "shieldpool", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        sortOptions = false,
+        sortOptions = false, subcommands = {CheckConfigCommand.class},
         description = {
                 "A worker-pool daemon whose shielded sections are never cut by a shutdown.",
                 "",
@@ -39,11 +39,12 @@ import java.util.concurrent.Callable;
                 "75:the drain was cut (grace expired or a second SIGINT): sections were abandoned",
                 "78:invalid configuration",
         },
-        footer = {"", "Signals: SIGTERM/SIGINT drain and exit; a second SIGINT forces the exit (75)."})
+        footer = {"", "Signals: SIGTERM/SIGINT drain and exit; a second SIGINT forces the exit (75);",
+                "SIGHUP reloads the config file; SIGTTIN/SIGTTOU grow/shrink the pool by one."})
 public final class Main implements Callable<Integer> {
 
     /** Signals the daemon traps; see the README for what each does. */
-    static final List<String> SIGNALS = List.of("TERM", "INT", "HUP");
+    static final List<String> SIGNALS = List.of("TERM", "INT", "HUP", "TTIN", "TTOU");
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",
             description = "HOCON config file (default: $SHIELDPOOL_CONFIG, else the embedded defaults)")
@@ -66,14 +67,16 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
         // First thing: a SIGTERM during start-up must be recorded, not kill the JVM.
         SignalTrap signals = SignalTrap.install(SIGNALS);
-        ShieldpoolConfig config;
+        ConfigLoader loader = ConfigLoader.forThisProcess();
+        Optional<Path> file = configPath();
+        EffectiveConfig config;
         try {
-            config = ConfigLoader.forThisProcess().load(configPath());
+            config = loader.loadEffective(file);
         } catch (InvalidConfigException e) {
             printProblems(e.problems());
             return ExitCode.CONFIG.code;
         }
-        return new Daemon(config, signals, version()).run().code;
+        return new Daemon(config, () -> loader.loadEffective(file), signals, version()).run().code;
     }
 
     Optional<Path> configPath() {

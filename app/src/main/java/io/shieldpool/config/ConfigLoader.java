@@ -47,6 +47,12 @@ public final class ConfigLoader {
         return Validator.validate(file, merged(file));
     }
 
+    /** Loads and validates, keeping each key's value and origin (check-config, reload diffs, logs). */
+    public EffectiveConfig loadEffective(Optional<Path> file) throws InvalidConfigException {
+        Config merged = merged(file);
+        return EffectiveConfig.of(Validator.validate(file, merged), merged);
+    }
+
     /** The merged, resolved layers before validation (check-config prints their origins). */
     public Config merged(Optional<Path> file) throws InvalidConfigException {
         if (file.isPresent() && !Files.isRegularFile(file.get())) {

@@ -1,14 +1,14 @@
 package io.shieldpool.daemon;
 
-import io.shieldpool.config.Durations;
+import io.shieldpool.config.ConfigSource;
+import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.lifecycle.ExitCode;
 import io.shieldpool.logging.LogSetup;
 import io.shieldpool.signals.SignalSource;
 import io.shieldpool.supervisor.ShutdownReport;
 import io.shieldpool.supervisor.Supervisor;
-import io.shieldpool.work.Work;
-import io.shieldpool.work.demo.DemoWork;
+import io.shieldpool.work.WorkKinds;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.slf4j.Logger;
@@ -29,12 +29,22 @@ public final class Daemon {
     /** How long Vert.x may take to close once the pool has stopped; it normally takes a few ms. */
     private static final long CLOSE_TIMEOUT_SECONDS = 5;
 
+    private final EffectiveConfig effective;
     private final ShieldpoolConfig config;
+    private final ConfigSource configSource;
     private final SignalSource signals;
     private final String version;
 
-    public Daemon(ShieldpoolConfig config, SignalSource signals, String version) {
-        this.config = config;
+    /**
+     * @param effective    the validated config to start with
+     * @param configSource reads it again on SIGHUP
+     * @param signals      the trapped signals
+     * @param version      shown in the start-up line
+     */
+    public Daemon(EffectiveConfig effective, ConfigSource configSource, SignalSource signals, String version) {
+        this.effective = effective;
+        this.config = effective.config();
+        this.configSource = configSource;
         this.signals = signals;
         this.version = version;
     }
@@ -43,14 +53,13 @@ public final class Daemon {
     public ExitCode run() {
         LogSetup.apply(config.log());
         logEffectiveConfig();
-        Work work = new DemoWork(config.work().demo());
         Vertx vertx = Vertx.vertx(new VertxOptions()
                 // why: one loop per shard plus one for the supervisor, so the manager stays
                 // responsive however busy the workers are.
                 .setEventLoopPoolSize(config.pool().eventLoops() + 1)
                 .setWorkerPoolSize(4)
                 .setInternalBlockingPoolSize(2));
-        Supervisor supervisor = new Supervisor(config, work, signals);
+        Supervisor supervisor = new Supervisor(effective, configSource, WorkKinds::create, signals);
         ShutdownReport report;
         try {
             vertx.deployVerticle(supervisor).await(60, TimeUnit.SECONDS);
@@ -76,20 +85,10 @@ public final class Daemon {
     }
 
     private void logEffectiveConfig() {
-        var demo = config.work().demo();
-        log.atInfo().addKeyValue("event", "config")
-                .addKeyValue("file", config.source().map(Object::toString).orElse("(none: embedded defaults)"))
-                .addKeyValue("pool.size", config.pool().size())
-                .addKeyValue("pool.event-loops", config.pool().eventLoops())
-                .addKeyValue("work.type", config.work().type())
-                .addKeyValue("work.demo.steps", demo.steps())
-                .addKeyValue("work.demo.step-duration", Durations.format(demo.stepDuration()))
-                .addKeyValue("work.demo.failure-probability", demo.failureProbability())
-                .addKeyValue("worker.backoff.initial", Durations.format(config.backoff().initial()))
-                .addKeyValue("worker.backoff.max", Durations.format(config.backoff().max()))
-                .addKeyValue("shutdown.grace", Durations.format(config.shutdown().grace()))
-                .addKeyValue("log.level", config.log().level().name().toLowerCase())
-                .addKeyValue("log.format", config.log().format().name().toLowerCase())
-                .log("shieldpool {} starting (pid {})", version, ProcessHandle.current().pid());
+        var line = log.atInfo().addKeyValue("event", "config")
+                .addKeyValue("file", config.source().map(Object::toString).orElse("(none: embedded defaults)"));
+        // Secrets are already masked in the effective config.
+        effective.values().forEach(line::addKeyValue);
+        line.log("shieldpool {} starting (pid {})", version, ProcessHandle.current().pid());
     }
 }

@@ -70,6 +70,21 @@ public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
         out.append("\":");
         if (value instanceof Number || value instanceof Boolean) {
             out.append(value);
+        } else if (value instanceof Iterable<?> items) {
+            out.append('[');
+            boolean first = true;
+            for (Object item : items) {
+                out.append(first ? "" : ",");
+                first = false;
+                if (item instanceof Number || item instanceof Boolean) {
+                    out.append(item);
+                } else {
+                    out.append('"');
+                    escape(out, String.valueOf(item));
+                    out.append('"');
+                }
+            }
+            out.append(']');
         } else if (value == null) {
             out.append("null");
         } else {

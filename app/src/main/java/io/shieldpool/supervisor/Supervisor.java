@@ -1,9 +1,14 @@
 package io.shieldpool.supervisor;
 
+import io.shieldpool.config.ConfigProblem;
+import io.shieldpool.config.ConfigSource;
+import io.shieldpool.config.EffectiveConfig;
+import io.shieldpool.config.InvalidConfigException;
 import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.lifecycle.ExitCode;
 import io.shieldpool.lifecycle.Lifecycle;
 import io.shieldpool.lifecycle.LifecycleState;
+import io.shieldpool.logging.LogSetup;
 import io.shieldpool.signals.SignalSource;
 import io.shieldpool.work.Work;
 import io.shieldpool.worker.Shard;
@@ -22,40 +27,62 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
- * The manager: owns the lifecycle, the shards and their workers, and the shutdown. Everything it
- * does runs on its own event-loop context: signals and shard news are handed to that context, so
- * its state needs no locks.
+ * The manager: owns the lifecycle, the shards and their workers, resizing, reloads and the
+ * shutdown. Everything it does runs on its own event-loop context: signals and shard news are
+ * handed to that context, so its state needs no locks.
  *
  * <p>Shutdown contract: the first SIGTERM or SIGINT closes every shard's stop gate (no section
  * starts after that instant; every section admitted before it is in flight) and waits for the
  * sections in flight to end. {@code shutdown.grace} is a hard cap: when it expires, or on a second
  * SIGINT, each section still running is reported once as abandoned and the report carries
  * {@link ExitCode#DRAIN_CUT}. Only after the report may Vert.x close.
+ *
+ * <p>Reload contract (SIGHUP): the file is read and validated off the event loop; a valid one is
+ * swapped in whole (keys that cannot change live are reported and keep their value), an invalid
+ * one changes nothing. Reloads never overlap: a SIGHUP during a reload schedules one more, so a
+ * burst converges on the file's last contents. A shrink never cuts a section.
  */
 public final class Supervisor extends VerticleBase implements ShardListener {
 
     private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
 
-    private final ShieldpoolConfig config;
-    private final Work work;
     private final SignalSource signals;
+    private final ConfigSource configSource;
+    private final Function<ShieldpoolConfig, Work> workFactory;
     private final Lifecycle lifecycle = new Lifecycle();
     private final Promise<ShutdownReport> finished = Promise.promise();
     private final List<Shard> shards = new ArrayList<>();
     private final List<PoolListener> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicLong nextWorkerId = new AtomicLong(1);
 
-    private long nextWorkerId = 1;
-    private long workerRestarts;
+    private volatile EffectiveConfig effective;
+    private volatile int desiredSize;
+    private volatile long configVersion = 1;
+    private volatile long workerRestarts;
+    private volatile long reloadsApplied;
+    private volatile long reloadsFailed;
     private boolean shardsDeployed;
+    private boolean reloading;
+    private boolean reloadAgain;
     private Drain drain;
 
-    public Supervisor(ShieldpoolConfig config, Work work, SignalSource signals) {
-        this.config = config;
-        this.work = work;
+    /**
+     * @param initial      the validated config the daemon started with
+     * @param configSource reads it again on SIGHUP
+     * @param workFactory  builds the work for a config (again after a reload that changes it)
+     * @param signals      where TERM, INT, HUP, TTIN and TTOU come from
+     */
+    public Supervisor(EffectiveConfig initial, ConfigSource configSource, Function<ShieldpoolConfig, Work> workFactory,
+                      SignalSource signals) {
+        this.effective = initial;
+        this.configSource = configSource;
+        this.workFactory = workFactory;
         this.signals = signals;
+        this.desiredSize = initial.config().pool().size();
     }
 
     /** Completes once the pool has stopped, with how it ended; Vert.x may close after that. */
@@ -66,6 +93,69 @@ public final class Supervisor extends VerticleBase implements ShardListener {
     /** Adds a listener for lifecycle news; add before deploying to miss nothing. */
     public void addListener(PoolListener listener) {
         listeners.add(listener);
+    }
+
+    public LifecycleState state() {
+        return lifecycle.state();
+    }
+
+    /** The config the pool runs on now (it changes on a reload). */
+    public ShieldpoolConfig currentConfig() {
+        return effective.config();
+    }
+
+    /** 1 at start, +1 per applied reload. */
+    public long configVersion() {
+        return configVersion;
+    }
+
+    /** Workers replaced after their loop died, over the whole run. */
+    public long workerRestarts() {
+        return workerRestarts;
+    }
+
+    public long reloadsApplied() {
+        return reloadsApplied;
+    }
+
+    public long reloadsFailed() {
+        return reloadsFailed;
+    }
+
+    @Override
+    public Future<?> start() {
+        signals.attach(name -> context.runOnContext(v -> onSignal(name)));
+        ShieldpoolConfig config = currentConfig();
+        Work work = workFactory.apply(config);
+        int shardCount = config.pool().eventLoops();
+        List<Future<String>> deployments = new ArrayList<>();
+        for (int i = 0; i < shardCount; i++) {
+            Shard shard = new Shard(i, shardCount, work, config.backoff(), this);
+            shards.add(shard);
+            deployments.add(vertx.deployVerticle(shard));
+        }
+        return Future.all(deployments).compose(v -> {
+            shardsDeployed = true;
+            if (lifecycle.isStopping()) {
+                // A signal arrived during start-up: no worker was started, nothing is in flight.
+                return closeGatesAndWait();
+            }
+            return resizeShards(desiredSize).map(ignored -> {
+                if (lifecycle.isStopping()) {
+                    return null; // a signal came while the workers were starting; the drain has them
+                }
+                lifecycle.goTo(LifecycleState.RUNNING);
+                log.atInfo().addKeyValue("event", "ready").addKeyValue("workers", desiredSize)
+                        .log("pool running: {} workers on {} event loops, work {}", desiredSize, shards.size(),
+                                work.type());
+                listeners.forEach(l -> l.ready(desiredSize));
+                if (reloadAgain) {
+                    reloadAgain = false;
+                    reload();
+                }
+                return null;
+            });
+        });
     }
 
     /**
@@ -89,73 +179,17 @@ public final class Supervisor extends VerticleBase implements ShardListener {
                 }
                 ShardSnapshot totals = sum;
                 List<WorkerStatus> list = new ArrayList<>();
-                for (var perShard : workers.result()) {
-                    list.addAll(perShard);
-                }
+                workers.result().forEach(list::addAll);
                 list.sort(Comparator.comparingLong(WorkerStatus::id));
                 if (list.size() > workerLimit) {
                     list = list.subList(0, workerLimit);
                 }
-                promise.complete(new PoolStatus(lifecycle.state(), config.pool().size(), totals,
-                        Optional.ofNullable(drain).map(d -> d.progress(totals.inFlight())), List.copyOf(list)));
+                promise.complete(new PoolStatus(lifecycle.state(), desiredSize, totals,
+                        Optional.ofNullable(drain).map(d -> d.progress(totals.inFlight(), System.nanoTime())),
+                        List.copyOf(list)));
             });
         });
         return promise.future();
-    }
-
-    /** Workers replaced after their loop died, over the whole run. */
-    public long workerRestarts() {
-        return workerRestarts;
-    }
-
-    public LifecycleState state() {
-        return lifecycle.state();
-    }
-
-    @Override
-    public Future<?> start() {
-        signals.attach(name -> context.runOnContext(v -> onSignal(name)));
-        int shardCount = config.pool().eventLoops();
-        List<Future<String>> deployments = new ArrayList<>();
-        for (int i = 0; i < shardCount; i++) {
-            Shard shard = new Shard(i, shardCount, work, config.backoff(), this);
-            shards.add(shard);
-            deployments.add(vertx.deployVerticle(shard));
-        }
-        return Future.all(deployments).compose(v -> {
-            shardsDeployed = true;
-            if (lifecycle.isStopping()) {
-                // A signal arrived during start-up: no worker was started, nothing is in flight.
-                return closeGatesAndWait();
-            }
-            return startWorkers(config.pool().size()).map(workers -> {
-                if (lifecycle.isStopping()) {
-                    return null; // a signal came while the workers were starting; the drain has them
-                }
-                lifecycle.goTo(LifecycleState.RUNNING);
-                log.atInfo().addKeyValue("event", "ready").addKeyValue("workers", workers)
-                        .log("pool running: {} workers on {} event loops, work {}", workers, shards.size(), work.type());
-                listeners.forEach(l -> l.ready(workers));
-                return null;
-            });
-        });
-    }
-
-    private Future<Integer> startWorkers(int count) {
-        List<Future<Integer>> started = new ArrayList<>();
-        for (int i = 0; i < shards.size(); i++) {
-            // Spread evenly: shard i takes every shards.size()-th worker.
-            int share = count / shards.size() + (i < count % shards.size() ? 1 : 0);
-            if (share == 0) {
-                continue;
-            }
-            long firstId = nextWorkerId;
-            nextWorkerId += share;
-            long[] ids = {firstId};
-            Shard shard = shards.get(i);
-            started.add(shard.onShard(() -> shard.addWorkers(share, () -> ids[0]++)));
-        }
-        return Future.all(started).map(v -> count);
     }
 
     // ---- signals ----
@@ -163,6 +197,9 @@ public final class Supervisor extends VerticleBase implements ShardListener {
     private void onSignal(String name) {
         switch (name) {
             case "TERM", "INT" -> onStopSignal(name);
+            case "HUP" -> onReloadSignal();
+            case "TTIN" -> nudgeSize(+1, name);
+            case "TTOU" -> nudgeSize(-1, name);
             default -> log.info("signal {} ignored: no action is bound to it", name);
         }
     }
@@ -178,10 +215,130 @@ public final class Supervisor extends VerticleBase implements ShardListener {
         }
     }
 
+    // ---- reload and resize ----
+
+    private void onReloadSignal() {
+        if (lifecycle.isStopping()) {
+            log.info("SIGHUP ignored: the pool is {}; a reload would change nothing now", lifecycle);
+        } else if (lifecycle.is(LifecycleState.STARTING)) {
+            log.info("SIGHUP during start-up: the config is reloaded once the pool is ready");
+            reloadAgain = true;
+        } else if (reloading) {
+            reloadAgain = true; // one more after this one: a burst converges on the last contents
+        } else {
+            reload();
+        }
+    }
+
+    private void reload() {
+        reloading = true;
+        String file = currentConfig().source().map(Object::toString).orElse("(no file: embedded defaults)");
+        log.atInfo().addKeyValue("event", "reload.begin").addKeyValue("file", file).log("reloading {}", file);
+        listeners.forEach(PoolListener::reloadBegan);
+        vertx.executeBlocking(configSource::load, false).onComplete(ar -> {
+            reloading = false;
+            if (lifecycle.isStopping()) {
+                log.info("reload discarded: the pool is {}", lifecycle);
+                listeners.forEach(l -> l.reloadEnded(false, "shutdown began"));
+                return;
+            }
+            if (ar.succeeded()) {
+                apply(ReloadPlan.of(effective, ar.result()), ar.result());
+            } else {
+                reloadFailed(ar.cause());
+            }
+            if (reloadAgain) {
+                reloadAgain = false;
+                reload();
+            }
+        });
+    }
+
+    private void reloadFailed(Throwable cause) {
+        reloadsFailed++;
+        List<String> problems = cause instanceof InvalidConfigException invalid
+                ? invalid.problems().stream().map(ConfigProblem::toString).toList()
+                : List.of(cause.toString());
+        for (String problem : problems) {
+            log.atError().addKeyValue("event", "reload.failed").addKeyValue("problem", problem)
+                    .log("reload rejected, the running config is kept: {}", problem);
+        }
+        listeners.forEach(l -> l.reloadEnded(false, problems.size() + " problem(s): " + problems.getFirst()));
+    }
+
+    private void apply(ReloadPlan plan, EffectiveConfig loaded) {
+        int sizeBefore = desiredSize;
+        ShieldpoolConfig applied = plan.applied();
+        if (plan.workChanged()) {
+            Work work = workFactory.apply(applied);
+            shards.forEach(shard -> shard.onShard(() -> {
+                shard.useWork(work);
+                return null;
+            }));
+        }
+        if (plan.backoffChanged()) {
+            shards.forEach(shard -> shard.onShard(() -> {
+                shard.useBackoff(applied.backoff());
+                return null;
+            }));
+        }
+        if (applied.log().level() != currentConfig().log().level()) {
+            LogSetup.setLevel(applied.log().level());
+        }
+        effective = new EffectiveConfig(applied, loaded.entries());
+        configVersion++;
+        reloadsApplied++;
+        for (String key : plan.needRestart()) {
+            log.atWarn().addKeyValue("event", "reload.restart-needed").addKeyValue("key", key)
+                    .log("{} changed in the file but only takes effect at start-up: restart to apply it", key);
+        }
+        resize(applied.pool().size(), "reload");
+        String keys = String.join(", ", plan.appliedKeys());
+        log.atInfo().addKeyValue("event", "reload.complete").addKeyValue("changed", List.copyOf(plan.appliedKeys()))
+                .addKeyValue("restart_needed", List.copyOf(plan.needRestart()))
+                .addKeyValue("pool_size_before", sizeBefore).addKeyValue("pool_size_after", desiredSize)
+                .addKeyValue("config_version", configVersion)
+                .log("reload applied (config version {}): {}", configVersion, keys.isEmpty() ? "nothing changed" : keys);
+        listeners.forEach(l -> l.reloadEnded(true, keys.isEmpty() ? "no change" : "changed: " + keys));
+    }
+
+    private void nudgeSize(int delta, String signal) {
+        if (!lifecycle.is(LifecycleState.RUNNING)) {
+            log.info("SIG{} ignored: the pool is {}", signal, lifecycle);
+            return;
+        }
+        int target = Math.max(0, desiredSize + delta);
+        log.warn("SIG{}: pool size {} -> {}; a run-time override of pool.size ({} in the config) until the next reload",
+                signal, desiredSize, target, currentConfig().pool().size());
+        resize(target, "SIG" + signal);
+    }
+
+    private void resize(int target, String reason) {
+        int from = desiredSize;
+        if (from == target) {
+            return;
+        }
+        desiredSize = target;
+        log.atInfo().addKeyValue("event", "pool.resize").addKeyValue("from", from).addKeyValue("to", target)
+                .addKeyValue("reason", reason).log("pool size {} -> {} ({})", from, target, reason);
+        listeners.forEach(l -> l.resized(from, target));
+        resizeShards(target);
+    }
+
+    /** Spreads {@code target} evenly: shard i runs target/n workers, the first target%n one more. */
+    private Future<Void> resizeShards(int target) {
+        List<Future<Integer>> results = new ArrayList<>();
+        for (Shard shard : shards) {
+            int share = target / shards.size() + (shard.index() < target % shards.size() ? 1 : 0);
+            results.add(shard.onShard(() -> shard.resizeTo(share, nextWorkerId::getAndIncrement)));
+        }
+        return Future.all(results).mapEmpty();
+    }
+
     // ---- the drain ----
 
     private void beginDrain(String signal) {
-        Duration grace = config.shutdown().grace();
+        Duration grace = currentConfig().shutdown().grace();
         drain = new Drain(signal, System.nanoTime(), grace);
         boolean wasStarting = lifecycle.is(LifecycleState.STARTING);
         lifecycle.goTo(LifecycleState.DRAINING);
@@ -238,8 +395,7 @@ public final class Supervisor extends VerticleBase implements ShardListener {
                 return;
             }
             workerRestarts++;
-            long replacementId = nextWorkerId++;
-            shard.onShard(() -> shard.addWorkers(1, () -> replacementId));
+            shard.onShard(() -> shard.addWorkers(1, nextWorkerId::getAndIncrement));
         });
     }
 
@@ -289,34 +445,5 @@ public final class Supervisor extends VerticleBase implements ShardListener {
             results.add(action.apply(shard));
         }
         return Future.all(results).map(all -> all.list());
-    }
-
-    /** Bookkeeping of one drain; touched only on the supervisor's context. */
-    private static final class Drain {
-        final String signal;
-        final long startNanos;
-        final Duration grace;
-        boolean gatesClosed;
-        private final java.util.BitSet drainedShards = new java.util.BitSet();
-
-        Drain(String signal, long startNanos, Duration grace) {
-            this.signal = signal;
-            this.startNanos = startNanos;
-            this.grace = grace;
-        }
-
-        PoolStatus.DrainProgress progress(long sectionsLeft) {
-            long elapsedMs = (System.nanoTime() - startNanos) / 1_000_000;
-            return new PoolStatus.DrainProgress(signal, sectionsLeft, elapsedMs,
-                    Math.max(0, grace.toMillis() - elapsedMs));
-        }
-
-        void shardDrained(int index) {
-            drainedShards.set(index);
-        }
-
-        boolean allDrained(int shardCount) {
-            return drainedShards.cardinality() == shardCount;
-        }
     }
 }

@@ -105,6 +105,66 @@ public final class Shard extends VerticleBase {
     }
 
     /**
+     * Brings this shard to {@code target} active workers (workers not retiring). Growing first
+     * keeps workers that were retiring, then starts new ones; shrinking retires idle and
+     * backing-off workers at once, then the newest busy ones after their current section.
+     *
+     * @return workers started (positive) or set to retire (negative)
+     */
+    public int resizeTo(int target, LongSupplier ids) {
+        int active = activeCount();
+        if (active < target) {
+            int need = target - active;
+            for (int i = rosterSize - 1; i >= 0 && need > 0; i--) {
+                if (roster[i].keep()) {
+                    need--;
+                }
+            }
+            addWorkers(need, ids);
+            return target - active;
+        }
+        int surplus = active - target;
+        // Between sections first: they leave at once, and nothing waits on them.
+        for (int i = rosterSize - 1; i >= 0 && surplus > 0; i--) {
+            Worker worker = roster[i];
+            if (!worker.isRetiring() && worker.state() != WorkerState.BUSY) {
+                worker.retire();
+                surplus--;
+            }
+        }
+        if (surplus > 0) {
+            // Then the newest busy workers, after their current section.
+            List<Worker> busy = new ArrayList<>();
+            for (int i = 0; i < rosterSize; i++) {
+                if (!roster[i].isRetiring() && roster[i].state() == WorkerState.BUSY) {
+                    busy.add(roster[i]);
+                }
+            }
+            busy.sort((a, b) -> Long.compare(b.id, a.id));
+            for (int i = 0; i < surplus && i < busy.size(); i++) {
+                busy.get(i).retire();
+            }
+        }
+        return target - active;
+    }
+
+    /** Workers on the roster that are not retiring. */
+    public int activeCount() {
+        int active = 0;
+        for (int i = 0; i < rosterSize; i++) {
+            if (!roster[i].isRetiring()) {
+                active++;
+            }
+        }
+        return active;
+    }
+
+    /** Pauses after failed sections that begin from now on. */
+    public void useBackoff(ShieldpoolConfig.Backoff settings) {
+        this.backoff = new Backoff(settings);
+    }
+
+    /**
      * Closes the stop gate.
      *
      * @return sections in flight at the instant of closing (0: this shard is already drained)

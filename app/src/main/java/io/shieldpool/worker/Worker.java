@@ -32,6 +32,8 @@ final class Worker implements ActiveSection {
     private long sectionStartNanos;
     private long lastProgressNanos;
     private int consecutiveFailures;
+    /** Set by a shrink: leave the pool after the current section instead of starting another. */
+    private boolean retiring;
 
     Worker(long id, Shard shard) {
         this.id = id;
@@ -44,13 +46,53 @@ final class Worker implements ActiveSection {
 
     /** Starts the loop (called once, on the shard's thread). */
     void start() {
+        if (log.isDebugEnabled()) {
+            log.atDebug().addKeyValue("event", "worker.started").addKeyValue("worker", id)
+                    .addKeyValue("shard", shard.index()).log("worker {} started", id);
+        }
         shard.ready(this, NEXT_SECTION);
+    }
+
+    boolean isRetiring() {
+        return retiring;
+    }
+
+    /**
+     * Takes this worker out of the pool: at once if it is between sections, else after its
+     * current section ends (the shield holds: a shrink never cuts a section).
+     */
+    void retire() {
+        if (state == WorkerState.STOPPED) {
+            return;
+        }
+        retiring = true;
+        if (state != WorkerState.BUSY && state != WorkerState.ABANDONED) {
+            leave();
+        }
+    }
+
+    /** Cancels a pending retirement (a grow that follows a shrink reuses the worker). */
+    boolean keep() {
+        if (!retiring || state == WorkerState.STOPPED) {
+            return false;
+        }
+        retiring = false;
+        return true;
+    }
+
+    private void leave() {
+        stop();
+        log.atInfo().addKeyValue("event", "worker.retired").addKeyValue("worker", id)
+                .log("worker {} retired", id);
     }
 
     /** Runs what this worker was waiting for; called by the shard's scheduler. */
     void resumeParked() {
         Continuation next = parked;
         parked = null;
+        if (state == WorkerState.STOPPED) {
+            return; // retired while it waited: the wait's continuation is moot
+        }
         try {
             next.resume(this);
         } catch (Exception e) {
@@ -73,6 +115,10 @@ final class Worker implements ActiveSection {
 
     private void nextSection() {
         state = WorkerState.IDLE;
+        if (retiring) {
+            leave();
+            return;
+        }
         if (!shard.gate.tryAdmit()) {
             stop();
             return;
@@ -136,7 +182,11 @@ final class Worker implements ActiveSection {
         }
         consecutiveFailures = 0;
         endSection(SectionOutcome.COMPLETED, null, 0);
-        shard.ready(this, NEXT_SECTION);
+        if (retiring) {
+            leave();
+        } else {
+            shard.ready(this, NEXT_SECTION);
+        }
     }
 
     @Override
@@ -145,8 +195,12 @@ final class Worker implements ActiveSection {
             return;
         }
         consecutiveFailures++;
-        long pauseNanos = shard.backoff().delayNanos(consecutiveFailures);
+        long pauseNanos = retiring ? -1 : shard.backoff().delayNanos(consecutiveFailures);
         endSection(SectionOutcome.FAILED, cause, pauseNanos);
+        if (retiring) {
+            leave();
+            return;
+        }
         state = WorkerState.BACKOFF;
         shard.later(this, pauseNanos, NEXT_SECTION);
     }
@@ -183,7 +237,7 @@ final class Worker implements ActiveSection {
             event.addKeyValue("error", reason)
                     .log("worker {} section {}: failed after step {} ({} ms): {}; {}",
                             id, sectionId, stepsDone, elapsedMs, reason,
-                            pauseNanos < 0 ? "the worker is replaced" : "next try in " + pauseNanos / 1_000_000 + " ms");
+                            pauseNanos < 0 ? "no next try by this worker" : "next try in " + pauseNanos / 1_000_000 + " ms");
         }
     }
 
@@ -209,7 +263,8 @@ final class Worker implements ActiveSection {
 
     WorkerStatus status(long nowNanos) {
         boolean inSection = state == WorkerState.BUSY;
-        return new WorkerStatus(id, state, inSection ? sectionId : 0, inSection ? stepsDone : 0,
+        WorkerState shown = inSection && retiring ? WorkerState.RETIRING : state;
+        return new WorkerStatus(id, shown, inSection ? sectionId : 0, inSection ? stepsDone : 0,
                 inSection ? (nowNanos - sectionStartNanos) / 1_000_000 : 0,
                 inSection ? (nowNanos - lastProgressNanos) / 1_000_000 : 0);
     }

@@ -109,6 +109,56 @@ class CommandLineIT {
         }
     }
 
+    @Test
+    void checkConfigOnAGoodFilePrintsTheEffectiveConfigWithOrigins() throws Exception {
+        Path file = dir.resolve("good.conf");
+        Files.writeString(file, "shieldpool.pool.size = 7\nshieldpool.shutdown.grace = 10s\n");
+        try (DaemonProcess check = run(Map.of("CONFIG_FORCE_shieldpool_work_demo_steps", "4"), "check-config", file.toString())) {
+            assertThat(check.awaitExit(Duration.ofSeconds(20))).isZero();
+            List<String> out = check.stdout();
+            assertThat(out).anyMatch(l -> l.matches("shieldpool\\.pool\\.size +\\= 7  # " + java.util.regex.Pattern.quote(file + ":1")));
+            assertThat(out).anyMatch(l -> l.matches("shieldpool\\.work\\.demo\\.steps +\\= 4  # env variables.*"));
+            assertThat(out).anyMatch(l -> l.matches("shieldpool\\.log\\.format +\\= text  # reference\\.conf:\\d+"));
+            assertThat(out).anyMatch(l -> l.contains("terminationGracePeriodSeconds"));
+            assertThat(out.getLast()).isEqualTo(file + ": OK");
+        }
+    }
+
+    @Test
+    void checkConfigWarnsWhenASectionOutlastsTheGrace() throws Exception {
+        Path file = dir.resolve("tight.conf");
+        Files.writeString(file, "shieldpool.work.demo.step-duration = 5s\nshieldpool.shutdown.grace = 10s\n");
+        try (DaemonProcess check = run(Map.of(), "check-config", file.toString())) {
+            assertThat(check.awaitExit(Duration.ofSeconds(20))).isZero();
+            assertThat(check.stdout()).anyMatch(l -> l.equals("warning: a demo section takes 15s (work.demo.steps 3 x "
+                    + "work.demo.step-duration 5s) but shutdown.grace is 10s: a shutdown would cut sections in flight"));
+            assertThat(check.stdout().getLast()).isEqualTo(file + ": OK (1 warning(s))");
+        }
+    }
+
+    @Test
+    void checkConfigOnBadFilesExits78WithTheStartUpMessages() throws Exception {
+        Map<String, String> cases = Map.of(
+                "shieldpool.pool.size = -1", "shieldpool.pool.size: -1 (expected: an integer >= 0) at ",
+                "shieldpool.pool.sise = 1", "did you mean shieldpool.pool.size?",
+                "shieldpool.shutdown.grace = soon", "shieldpool.shutdown.grace: soon (expected: a duration",
+                "shieldpool { pool.size = 3", ".conf: 2: expecting",
+                "shieldpool.work.type = quantum", "shieldpool.work.type: quantum (expected: one of");
+        int n = 0;
+        for (var c : cases.entrySet()) {
+            Path file = dir.resolve("bad" + n++ + ".conf");
+            Files.writeString(file, c.getKey() + "\n");
+            try (DaemonProcess check = run(Map.of(), "check-config", file.toString())) {
+                assertThat(check.awaitExit(Duration.ofSeconds(20))).as(c.getKey()).isEqualTo(78);
+                assertThat(check.stderr()).as(c.getKey()).anyMatch(l -> l.contains(c.getValue()) && l.contains(file.toString()));
+                assertNoStackTrace(check);
+            }
+        }
+        try (DaemonProcess check = run(Map.of(), "check-config", dir.resolve("absent.conf").toString())) {
+            assertThat(check.awaitExit(Duration.ofSeconds(20))).isEqualTo(78);
+        }
+    }
+
     private static void assertNoStackTrace(DaemonProcess process) {
         assertThat(process.stderr()).noneMatch(l -> l.startsWith("\tat ") || l.contains("Exception"));
         assertThat(process.stdout()).noneMatch(l -> l.startsWith("\tat ") || l.contains("Exception"));

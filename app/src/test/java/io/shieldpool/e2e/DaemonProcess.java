@@ -116,6 +116,18 @@ final class DaemonProcess implements AutoCloseable {
         }
     }
 
+    /** Waits until {@code condition} holds, re-checking on every new line and every 50 ms. */
+    synchronized void awaitTrue(java.util.function.BooleanSupplier condition, Duration timeout, String what)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(what + ": not within " + timeout + "; output so far:\n" + transcript());
+            }
+            wait(50);
+        }
+    }
+
     JsonObject awaitEvent(String event, Duration timeout) throws InterruptedException {
         return await(e -> event.equals(e.getString("event")), timeout, "event " + event);
     }
@@ -178,10 +190,22 @@ final class DaemonProcess implements AutoCloseable {
         return counts;
     }
 
+    /** Kills the process if still alive and keeps its whole output under target/daemon-logs for post-mortems. */
     @Override
     public void close() {
         if (process.isAlive()) {
             process.destroyForcibly();
+        }
+        try {
+            Path logs = Path.of(System.getProperty("shieldpool.logs", "target/daemon-logs"));
+            Files.createDirectories(logs);
+            synchronized (this) {
+                List<String> all = new ArrayList<>(rawStdout);
+                stderr.forEach(l -> all.add("stderr| " + l));
+                Files.write(logs.resolve("daemon-" + process.pid() + ".log"), all);
+            }
+        } catch (IOException ignored) {
+            // best effort only
         }
     }
 }

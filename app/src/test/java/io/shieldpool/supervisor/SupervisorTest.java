@@ -1,7 +1,7 @@
 package io.shieldpool.supervisor;
 
 import io.shieldpool.config.ConfigLoader;
-import io.shieldpool.config.ShieldpoolConfig;
+import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.lifecycle.ExitCode;
 import io.shieldpool.lifecycle.LifecycleState;
 import io.shieldpool.work.ActiveSection;
@@ -35,13 +35,17 @@ class SupervisorTest {
         vertx.close().await(5, TimeUnit.SECONDS);
     }
 
-    private static ShieldpoolConfig config(int size) throws Exception {
+    private static EffectiveConfig config(int size) throws Exception {
         Properties props = new Properties();
         props.setProperty("shieldpool.pool.size", Integer.toString(size));
         props.setProperty("shieldpool.pool.event-loops", "2");
         props.setProperty("shieldpool.worker.backoff.initial", "1ms");
         props.setProperty("shieldpool.worker.backoff.max", "5ms");
-        return new ConfigLoader(com.typesafe.config.ConfigFactory.empty(), props).load(Optional.empty());
+        return new ConfigLoader(com.typesafe.config.ConfigFactory.empty(), props).loadEffective(Optional.empty());
+    }
+
+    private Supervisor supervisor(EffectiveConfig config, Work work) {
+        return new Supervisor(config, () -> config, c -> work, signals::set);
     }
 
     /** Sections of two 1 ms steps; the 5th section begun throws an Error, killing its worker's loop. */
@@ -73,7 +77,7 @@ class SupervisorTest {
     @Test
     void aWorkerWhoseLoopDiesIsReplacedAndNothingIsLost() throws Exception {
         ErrorOnceWork work = new ErrorOnceWork();
-        Supervisor supervisor = new Supervisor(config(4), work, signals::set);
+        Supervisor supervisor = supervisor(config(4), work);
         vertx.deployVerticle(supervisor).await(5, TimeUnit.SECONDS);
         assertThat(supervisor.state()).isEqualTo(LifecycleState.RUNNING);
         await().atMost(Duration.ofSeconds(5)).until(() -> work.begun.get() > 200);
@@ -101,7 +105,7 @@ class SupervisorTest {
                 return "never";
             }
         };
-        Supervisor supervisor = new Supervisor(config(0), never, signals::set);
+        Supervisor supervisor = supervisor(config(0), never);
         vertx.deployVerticle(supervisor).await(5, TimeUnit.SECONDS);
         signals.get().accept("INT");
         ShutdownReport report = supervisor.finished().await(5, TimeUnit.SECONDS);

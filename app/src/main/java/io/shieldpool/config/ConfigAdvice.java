@@ -1,0 +1,51 @@
+package io.shieldpool.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Choices that are valid but look wrong, for check-config to warn about. The commonest failure
+ * operators report is a drain longer than the outer kill window, so most advice is about that.
+ */
+public final class ConfigAdvice {
+
+    /** systemd's DefaultTimeoutStopSec. */
+    static final Duration SYSTEMD_DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(90);
+
+    private ConfigAdvice() {
+    }
+
+    public static List<String> warnings(ShieldpoolConfig config) {
+        List<String> warnings = new ArrayList<>();
+        Duration grace = config.shutdown().grace();
+        if ("demo".equals(config.work().type())) {
+            Duration section = config.work().demo().expectedSection();
+            if (section.compareTo(grace) > 0) {
+                warnings.add("a demo section takes " + Durations.format(section) + " (work.demo.steps "
+                        + config.work().demo().steps() + " x work.demo.step-duration "
+                        + Durations.format(config.work().demo().stepDuration()) + ") but shutdown.grace is "
+                        + Durations.format(grace) + ": a shutdown would cut sections in flight");
+            }
+        }
+        if (grace.compareTo(SYSTEMD_DEFAULT_STOP_TIMEOUT) >= 0) {
+            warnings.add("shutdown.grace " + Durations.format(grace) + " is not below systemd's default "
+                    + "TimeoutStopSec (90s): set TimeoutStopSec in the unit above it, or systemd will SIGKILL the drain");
+        }
+        if (grace.isZero()) {
+            warnings.add("shutdown.grace is 0: every shutdown cuts the sections in flight at once (exit 75)");
+        }
+        if (config.pool().size() == 0) {
+            warnings.add("pool.size is 0: the pool idles and runs no section until it is resized");
+        }
+        return warnings;
+    }
+
+    /** The reminder printed under every check: outer kill windows must exceed the grace. */
+    public static String killWindowNote(ShieldpoolConfig config) {
+        String grace = Durations.format(config.shutdown().grace());
+        return "note: every outer kill window must exceed shutdown.grace (" + grace + "): systemd TimeoutStopSec "
+                + "(default 90s), Kubernetes terminationGracePeriodSeconds (default 30s, counted from preStop), "
+                + "docker stop -t (default 10s)";
+    }
+}

@@ -1,0 +1,76 @@
+package io.shieldpool.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValue;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * A validated config together with every key's value as written and where it came from: what
+ * check-config prints, what a reload diffs, and what the start-up line logs. Secrets are masked
+ * here, once, so no caller can forget to.
+ *
+ * @param config  the validated value the daemon runs on
+ * @param entries every key under {@code shieldpool}, sorted, with its rendered value and origin
+ */
+public record EffectiveConfig(ShieldpoolConfig config, Map<String, Entry> entries) {
+
+    /** What a masked secret shows instead of its value. */
+    public static final String MASK = "********";
+
+    /** @param value rendered value (masked for secrets); @param origin file:line, "reference.conf", "env variables"... */
+    public record Entry(String value, String origin) {
+    }
+
+    public EffectiveConfig {
+        Objects.requireNonNull(config);
+        entries = Collections.unmodifiableMap(new LinkedHashMap<>(entries));
+    }
+
+    static EffectiveConfig of(ShieldpoolConfig config, Config merged) {
+        Map<String, Entry> entries = new TreeMap<>();
+        if (merged.hasPath(ConfigLoader.ROOT)) {
+            for (Map.Entry<String, ConfigValue> e : merged.getConfig(ConfigLoader.ROOT).entrySet()) {
+                String key = ConfigLoader.ROOT + "." + e.getKey();
+                String value = isSecret(key) ? MASK : Validator.render(e.getValue());
+                String origin = Validator.where(e.getValue().origin());
+                entries.put(key, new Entry(value, origin == null ? "" : origin.replaceFirst("^merge of ", "")));
+            }
+        }
+        return new EffectiveConfig(config, entries);
+    }
+
+    /** Keys whose values never appear in logs or output. */
+    public static boolean isSecret(String key) {
+        String last = key.substring(key.lastIndexOf('.') + 1);
+        return last.contains("token") || last.contains("password") || last.contains("secret");
+    }
+
+    /** Keys whose value differs from {@code previous} (added or removed keys count as changed). */
+    public Set<String> changedKeys(EffectiveConfig previous) {
+        Set<String> changed = new TreeSet<>();
+        Set<String> all = new TreeSet<>(entries.keySet());
+        all.addAll(previous.entries.keySet());
+        for (String key : all) {
+            Entry now = entries.get(key);
+            Entry before = previous.entries.get(key);
+            if (now == null || before == null || !now.value().equals(before.value())) {
+                changed.add(key);
+            }
+        }
+        return changed;
+    }
+
+    /** Values only, for one log line. */
+    public Map<String, String> values() {
+        Map<String, String> values = new LinkedHashMap<>();
+        entries.forEach((k, v) -> values.put(k, v.value()));
+        return values;
+    }
+}
