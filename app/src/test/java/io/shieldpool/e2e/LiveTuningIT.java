@@ -39,8 +39,14 @@ class LiveTuningIT {
         return DaemonProcess.launch(List.of(DaemonProcess.LAUNCHER.toString(), "--config", file.toString()), Map.of());
     }
 
+    /**
+     * Replaces the file atomically, as editors and config management do: a reload racing a
+     * plain truncate-and-write could read a half-written file (valid HOCON, wrong values).
+     */
     private void rewrite(String extra) throws Exception {
-        Files.writeString(file, BASE + extra);
+        Path next = dir.resolve("live.conf.next");
+        Files.writeString(next, BASE + extra);
+        Files.move(next, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** Workers alive now, from the events: started minus retired minus died. */
@@ -205,7 +211,9 @@ class LiveTuningIT {
             daemon.awaitEvent("ready", Duration.ofSeconds(20));
             Thread.sleep(600);
             assertThat(daemon.events("section.start")).as("no DEBUG lines at info").isEmpty();
-            Files.writeString(file, info.replace("level = info", "level = debug") + "shieldpool.pool.size = 2\n");
+            Path next = dir.resolve("live.conf.next");
+            Files.writeString(next, info.replace("level = info", "level = debug") + "shieldpool.pool.size = 2\n");
+            Files.move(next, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             daemon.signal("HUP");
             JsonObject reload = daemon.awaitEvent("reload.complete", Duration.ofSeconds(10));
             assertThat(reload.getJsonArray("changed").getList()).containsExactly("shieldpool.log.level");
@@ -219,8 +227,10 @@ class LiveTuningIT {
     void keysThatNeedARestartAreReportedAndTheRestApplies() throws Exception {
         try (DaemonProcess daemon = start("shieldpool.pool.size = 2\n")) {
             daemon.awaitEvent("ready", Duration.ofSeconds(20));
-            Files.writeString(file, BASE.replace("event-loops = 2", "event-loops = 1")
+            Path next = dir.resolve("live.conf.next");
+            Files.writeString(next, BASE.replace("event-loops = 2", "event-loops = 1")
                     .replace("step-duration = 100ms", "step-duration = 50ms") + "shieldpool.pool.size = 3\n");
+            Files.move(next, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             daemon.signal("HUP");
             JsonObject reload = daemon.awaitEvent("reload.complete", Duration.ofSeconds(10));
             assertThat(reload.getJsonArray("restart_needed").getList()).containsExactly("shieldpool.pool.event-loops");
