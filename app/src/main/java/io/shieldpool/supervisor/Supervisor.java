@@ -322,7 +322,10 @@ public final class Supervisor extends VerticleBase implements ShardListener {
         log.atInfo().addKeyValue("event", "pool.resize").addKeyValue("from", from).addKeyValue("to", target)
                 .addKeyValue("reason", reason).log("pool size {} -> {} ({})", from, target, reason);
         listeners.forEach(l -> l.resized(from, target));
-        resizeShards(target);
+        long begun = System.nanoTime();
+        resizeShards(target).onSuccess(v -> log.atInfo().addKeyValue("event", "pool.resized")
+                .addKeyValue("workers", target).addKeyValue("took_ms", (System.nanoTime() - begun) / 1_000_000)
+                .log("pool resized to {} workers (new workers started, surplus retiring)", target));
     }
 
     /** Spreads {@code target} evenly: shard i runs target/n workers, the first target%n one more. */

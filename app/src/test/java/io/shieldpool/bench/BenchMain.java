@@ -1,0 +1,275 @@
+package io.shieldpool.bench;
+
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The whole-process benchmark suite: scenarios B1-B7 of the performance issue, each run against
+ * the packaged daemon (through its launcher, with the launcher's default JVM flags) and, where the
+ * scenario applies, the hand-written JDK virtual-thread {@link Baseline}, alternating runs, with
+ * medians and ratios. Figures are printed, never asserted: the machine is shared and noisy.
+ *
+ * <p>Usage: {@code BenchMain [full|tiny] LAUNCHER OUTPUT_DIR}
+ */
+public final class BenchMain {
+
+    record Row(String scenario, String metric, double shieldpool, double baseline, String target, boolean met) {
+    }
+
+    private final boolean full;
+    private final Path launcher;
+    private final Path dir;
+    private final List<Row> rows = new ArrayList<>();
+    private final PrintStream out = System.out;
+
+    BenchMain(boolean full, Path launcher, Path dir) {
+        this.full = full;
+        this.launcher = launcher;
+        this.dir = dir;
+    }
+
+    public static void main(String[] args) throws Exception {
+        boolean full = args.length == 0 || !args[0].equals("tiny");
+        Path launcher = Path.of(args.length > 1 ? args[1] : "app/bin/shieldpool");
+        Path dir = Files.createDirectories(Path.of(args.length > 2 ? args[2] : "app/target/bench"));
+        BenchMain bench = new BenchMain(full, launcher, dir);
+        bench.runAll();
+        bench.print();
+        System.exit(0);
+    }
+
+    void runAll() throws Exception {
+        b1ExitAfterLastSection();
+        b2NoOpThroughput();
+        b3HundredThousand();
+        b4Million();
+        b5SpawnToReady();
+        b6IdleMemory();
+        b7Resize();
+    }
+
+    List<Row> rows() {
+        return rows;
+    }
+
+    // ---- scenarios ----
+
+    private void b1ExitAfterLastSection() throws Exception {
+        int reps = full ? 5 : 1;
+        double[] ours = new double[reps];
+        double[] base = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            ours[i] = exitLatencyMs(daemon(3, 3, 200), 300);
+            base[i] = exitLatencyMs(baseline(3, 3, 200), 300);
+        }
+        add("B1 exit after last section (3 workers, 3x200ms)", "ms", median(ours), median(base), "<= 10 ms",
+                median(ours) <= 10);
+    }
+
+    private double exitLatencyMs(BenchProcess p, long runMs) throws Exception {
+        p.await("ready", 30_000);
+        Thread.sleep(runMs);
+        p.signal("TERM");
+        long complete = p.await("shutdown.complete", 60_000);
+        p.awaitExit(30_000);
+        return (p.exitNanos() - complete) / 1e6;
+    }
+
+    private void b2NoOpThroughput() throws Exception {
+        int workers = full ? 1000 : 100;
+        long runMs = full ? 5000 : 1000;
+        int reps = full ? 3 : 1;
+        double[] ours = new double[reps];
+        double[] base = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            ours[i] = throughput(daemon(workers, 3, 0), runMs).rate;
+            base[i] = throughput(baseline(workers, 3, 0), runMs).rate;
+        }
+        double ratio = median(ours) / median(base);
+        add("B2 sections/s, " + workers + " workers, 3 no-op steps", "sections/s", median(ours), median(base),
+                ">= 1.2x baseline", ratio >= 1.2);
+    }
+
+    record Throughput(double rate, long completed, double windowS, long peakRssKb, double exitMs, double readyMs) {
+    }
+
+    private Throughput throughput(BenchProcess p, long runMs) throws Exception {
+        long ready = p.await("ready", 120_000);
+        long peak = 0;
+        long until = System.nanoTime() + runMs * 1_000_000;
+        while (System.nanoTime() < until) {
+            peak = Math.max(peak, p.memoryKb("VmHWM"));
+            Thread.sleep(100);
+        }
+        peak = Math.max(peak, p.memoryKb("VmHWM"));
+        p.signal("TERM");
+        long complete = p.await("shutdown.complete", 120_000);
+        peak = Math.max(peak, p.memoryKb("VmHWM"));
+        p.awaitExit(60_000);
+        JsonObject summary = p.event("shutdown.complete");
+        double window = (complete - ready) / 1e9;
+        long completed = summary.getLong("completed");
+        return new Throughput(completed / window, completed, window, peak, (p.exitNanos() - complete) / 1e6,
+                (ready - p.spawnNanos) / 1e6);
+    }
+
+    private void b3HundredThousand() throws Exception {
+        int workers = full ? 100_000 : 1000;
+        long stepMs = full ? 1000 : 100;
+        long runMs = full ? 10_000 : 1000;
+        Throughput ours = throughput(daemon(workers, 3, stepMs), runMs);
+        Throughput base = throughput(baseline(workers, 3, stepMs), runMs);
+        double ideal = workers / (3 * stepMs / 1000.0);
+        add("B3 " + workers + " workers, 3x" + stepMs + "ms: rate", "% of ideal", 100 * ours.rate / ideal,
+                100 * base.rate / ideal, ">= 99%", ours.rate / ideal >= 0.99);
+        add("B3 peak RSS", "MB", ours.peakRssKb / 1024.0, base.peakRssKb / 1024.0, "<= 200 MB",
+                ours.peakRssKb <= 200 * 1024);
+        add("B3 exit after last section", "ms", ours.exitMs, base.exitMs, "<= 50 ms", ours.exitMs <= 50);
+    }
+
+    private void b4Million() throws Exception {
+        int workers = full ? 1_000_000 : 10_000;
+        long stepMs = full ? 1000 : 100;
+        long runMs = full ? 10_000 : 1000;
+        Throughput ours = throughput(daemon(workers, 3, stepMs), runMs);
+        Throughput base = throughput(baseline(workers, 3, stepMs), runMs);
+        double ideal = workers / (3 * stepMs / 1000.0);
+        add("B4 " + workers + " workers, 3x" + stepMs + "ms: rate", "% of ideal", 100 * ours.rate / ideal,
+                100 * base.rate / ideal, ">= 90%", ours.rate / ideal >= 0.90);
+        add("B4 spawn to ready", "ms", ours.readyMs, base.readyMs, "<= 2000 ms", ours.readyMs <= 2000);
+        add("B4 peak RSS", "MB", ours.peakRssKb / 1024.0, base.peakRssKb / 1024.0, "<= 1024 MB",
+                ours.peakRssKb <= 1024 * 1024);
+        add("B4 exit after last section", "ms", ours.exitMs, base.exitMs, "<= 100 ms", ours.exitMs <= 100);
+    }
+
+    private void b5SpawnToReady() throws Exception {
+        int reps = full ? 7 : 1;
+        double[] ours = new double[reps];
+        double[] base = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            ours[i] = spawnToReady(daemon(3, 3, 1000));
+            base[i] = spawnToReady(baseline(3, 3, 1000));
+        }
+        add("B5 spawn to ready, 3 workers", "ms", median(ours), median(base), "<= 250 ms", median(ours) <= 250);
+    }
+
+    private double spawnToReady(BenchProcess p) throws Exception {
+        long ready = p.await("ready", 30_000);
+        p.signal("TERM");
+        p.awaitExit(30_000);
+        return (ready - p.spawnNanos) / 1e6;
+    }
+
+    private void b6IdleMemory() throws Exception {
+        long settleMs = full ? 5000 : 1000;
+        BenchProcess ours = daemon(3, 3, 1000);
+        BenchProcess base = baseline(3, 3, 1000);
+        ours.await("ready", 30_000);
+        base.await("ready", 30_000);
+        Thread.sleep(settleMs);
+        long oursKb = ours.memoryKb("VmRSS");
+        long baseKb = base.memoryKb("VmRSS");
+        for (BenchProcess p : List.of(ours, base)) {
+            p.signal("TERM");
+            p.awaitExit(30_000);
+        }
+        add("B6 RSS, 3 idle-stepping workers", "MB", oursKb / 1024.0, baseKb / 1024.0, "<= 64 MB", oursKb <= 64 * 1024);
+    }
+
+    private void b7Resize() throws Exception {
+        int to = full ? 10_000 : 100;
+        int reps = full ? 3 : 1;
+        double[] ours = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            Path file = config("b7-" + i, 10, 3, 1000);
+            BenchProcess p = new BenchProcess(List.of(launcher.toString(), "--config", file.toString()));
+            p.await("ready", 30_000);
+            Path next = dir.resolve("b7.next");
+            Files.writeString(next, Files.readString(file).replace("pool.size = 10\n", "pool.size = " + to + "\n"));
+            Files.move(next, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            p.signal("HUP");
+            p.await("pool.resized", 30_000);
+            // The daemon's own clock, from taking the signal (reload.begin) to every new worker
+            // started (pool.resized): spawning `kill` from this JVM is not the daemon's cost.
+            ours[i] = java.time.Duration.between(BenchProcess.timestamp(p.event("reload.begin")),
+                    BenchProcess.timestamp(p.event("pool.resized"))).toNanos() / 1e6;
+            p.signal("TERM");
+            p.awaitExit(30_000);
+        }
+        add("B7 SIGHUP resize 10 -> " + to + ", all started (reload.begin to pool.resized)", "ms", median(ours), Double.NaN, "<= 200 ms",
+                median(ours) <= 200);
+    }
+
+    // ---- processes ----
+
+    private BenchProcess daemon(int workers, int steps, long stepMs) throws IOException {
+        Path file = config("w" + workers + "-s" + stepMs, workers, steps, stepMs);
+        return new BenchProcess(List.of(launcher.toString(), "--config", file.toString()));
+    }
+
+    private Path config(String name, int workers, int steps, long stepMs) throws IOException {
+        Path file = dir.resolve(name + ".conf");
+        Files.writeString(file, String.format(Locale.ROOT, """
+                shieldpool.log.format = json
+                shieldpool.log.level = info
+                shieldpool.pool.size = %d
+                shieldpool.work.demo.steps = %d
+                shieldpool.work.demo.step-duration = %dms
+                shieldpool.work.demo.log-steps = false
+                shieldpool.shutdown.grace = 60s
+                """, workers, steps, stepMs));
+        return file;
+    }
+
+    private BenchProcess baseline(int workers, int steps, long stepMs) throws IOException {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        return new BenchProcess(List.of(java.toString(), "-cp", System.getProperty("java.class.path"),
+                Baseline.class.getName(), Integer.toString(workers), Integer.toString(steps), Long.toString(stepMs)));
+    }
+
+    // ---- output ----
+
+    private void add(String scenario, String metric, double ours, double baseline, String target, boolean met) {
+        Row row = new Row(scenario, metric, ours, baseline, target, met);
+        rows.add(row);
+        out.println("bench: " + format(row));
+        out.flush();
+    }
+
+    private static String number(double value) {
+        if (Double.isNaN(value)) {
+            return "n/a";
+        }
+        return value >= 1000 ? String.format(Locale.ROOT, "%,.0f", value) : String.format(Locale.ROOT, "%.1f", value);
+    }
+
+    private static String format(Row r) {
+        String ratio = Double.isNaN(r.baseline) || r.baseline == 0 ? "" : String.format(Locale.ROOT, "%.2fx", r.shieldpool / r.baseline);
+        return "| " + r.scenario + " | " + r.metric + " | " + number(r.shieldpool) + " | " + number(r.baseline) + " | "
+                + ratio + " | " + r.target + " | " + (r.met ? "met" : "NOT met") + " |";
+    }
+
+    void print() {
+        out.println();
+        out.println("## shieldpool benchmark (" + (full ? "full" : "tiny") + " scale), "
+                + Runtime.getRuntime().availableProcessors() + " cores, Java " + Runtime.version());
+        out.println("| scenario | unit | shieldpool (median) | JDK virtual-thread baseline (median) | ratio | target | |");
+        out.println("|---|---|---|---|---|---|---|");
+        rows.forEach(r -> out.println(format(r)));
+    }
+
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+}
