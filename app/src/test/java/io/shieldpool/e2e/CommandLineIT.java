@@ -159,6 +159,17 @@ class CommandLineIT {
         }
     }
 
+    @Test
+    void launcherSaysClearlyWhenNoJava25IsFound() throws Exception {
+        Path emptyRoot = Files.createDirectories(dir.resolve("no-jvms"));
+        try (DaemonProcess launcher = run(Map.of("JAVA_HOME", dir.resolve("missing-jdk").toString(),
+                "SHIELDPOOL_JVM_ROOT", emptyRoot.toString(), "PATH", "/usr/bin:/bin"), "--version")) {
+            assertThat(launcher.awaitExit(Duration.ofSeconds(20))).isEqualTo(70);
+            assertThat(launcher.stderr().getFirst()).isEqualTo("shieldpool: needs Java 25 or newer, and found none.");
+            assertThat(launcher.stderr()).anyMatch(l -> l.contains("JAVA_HOME"));
+        }
+    }
+
     private static void assertNoStackTrace(DaemonProcess process) {
         assertThat(process.stderr()).noneMatch(l -> l.startsWith("\tat ") || l.contains("Exception"));
         assertThat(process.stdout()).noneMatch(l -> l.startsWith("\tat ") || l.contains("Exception"));
