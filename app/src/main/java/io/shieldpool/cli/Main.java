@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
  * pool, and exits with a documented code (see {@link ExitCode}).
  */
 @Command(name = "shieldpool", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        sortOptions = false, subcommands = {CheckConfigCommand.class},
+        sortOptions = false, subcommands = {CheckConfigCommand.class, StatusCommand.class},
         description = {
                 "A worker-pool daemon whose shielded sections are never cut by a shutdown.",
                 "",
@@ -35,6 +35,7 @@ import java.util.concurrent.Callable;
         exitCodeList = {
                 " 0:the pool drained cleanly",
                 "64:bad command line",
+                "69:the admin server could not listen (port taken, address not local)",
                 "70:internal error",
                 "75:the drain was cut (grace expired or a second SIGINT): sections were abandoned",
                 "78:invalid configuration",

@@ -38,7 +38,9 @@ public record EffectiveConfig(ShieldpoolConfig config, Map<String, Entry> entrie
         if (merged.hasPath(ConfigLoader.ROOT)) {
             for (Map.Entry<String, ConfigValue> e : merged.getConfig(ConfigLoader.ROOT).entrySet()) {
                 String key = ConfigLoader.ROOT + "." + e.getKey();
-                String value = isSecret(key) ? MASK : Validator.render(e.getValue());
+                String rendered = Validator.render(e.getValue());
+                // An unset secret shows as unset; a set one never shows at all.
+                String value = isSecret(key) && !rendered.equals("\"\"") ? MASK : rendered;
                 String origin = Validator.where(e.getValue().origin());
                 entries.put(key, new Entry(value, origin == null ? "" : origin.replaceFirst("^merge of ", "")));
             }

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The whole validated configuration, immutable. A reload builds a new one and swaps it whole.
@@ -14,9 +15,18 @@ import java.util.Optional;
  * @param backoff  pauses after failed sections
  * @param shutdown the drain's hard cap
  * @param log      level and format of the daemon's output
+ * @param admin    the admin HTTP server
  */
 public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Backoff backoff,
-                               Shutdown shutdown, Log log) {
+                               Shutdown shutdown, Log log, Admin admin) {
+
+    /** Keys whose values are secrets: printed masked wherever a configuration is shown. */
+    public static final Set<String> SECRET_KEYS = Set.of("shieldpool.admin.token");
+
+    /** How a secret is shown: whether it is set, never what it is. */
+    public static String masked(Optional<String> secret) {
+        return secret.isPresent() ? "(set, hidden)" : "(none)";
+    }
 
     public ShieldpoolConfig {
         Objects.requireNonNull(source);
@@ -25,6 +35,7 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
         Objects.requireNonNull(backoff);
         Objects.requireNonNull(shutdown);
         Objects.requireNonNull(log);
+        Objects.requireNonNull(admin);
     }
 
     /** @param size workers wanted, >= 0; @param eventLoops threads running them, >= 1 (0 resolved to cores) */
@@ -88,6 +99,31 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
         public Log {
             Objects.requireNonNull(level);
             Objects.requireNonNull(format);
+        }
+    }
+
+    /**
+     * The admin HTTP server.
+     *
+     * @param enabled serve the endpoints at all
+     * @param host    address to bind
+     * @param port    TCP port, 0..65535; 0 takes any free port
+     * @param token   bearer token required on everything but /healthz and /readyz; empty: none
+     *                (only allowed on a loopback host)
+     */
+    public record Admin(boolean enabled, String host, int port, Optional<String> token) {
+        public Admin {
+            Objects.requireNonNull(host);
+            Objects.requireNonNull(token);
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("admin port " + port);
+            }
+        }
+
+        @Override
+        public String toString() {
+            // why: a record's toString would print the token; it must never reach a log.
+            return "Admin[enabled=" + enabled + ", host=" + host + ", port=" + port + ", token=" + masked(token) + "]";
         }
     }
 

@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,11 +61,91 @@ final class Validator {
                         Set.of("error", "warn", "info", "debug", "trace"), "info").toUpperCase(Locale.ROOT)),
                 ShieldpoolConfig.LogFormat.valueOf(v.oneOf("log.format",
                         Set.of("text", "json"), "text").toUpperCase(Locale.ROOT)));
+        var admin = v.admin();
         if (!v.problems.isEmpty()) {
             throw new InvalidConfigException(v.problems);
         }
         return new ShieldpoolConfig(source, pool, new ShieldpoolConfig.Work(type, demo),
-                new ShieldpoolConfig.Backoff(initial, max), shutdown, log);
+                new ShieldpoolConfig.Backoff(initial, max), shutdown, log, admin);
+    }
+
+    // ---- admin: the HTTP server and its token ----
+
+    /** Shortest admin token accepted: 16 characters leave guessing out of reach of a rate-limited 401. */
+    static final int MIN_TOKEN_LENGTH = 16;
+
+    private ShieldpoolConfig.Admin admin() {
+        boolean enabled = bool("admin.enabled");
+        String host = hostName("admin.host");
+        int port = port("admin.port");
+        Optional<String> token = adminToken();
+        if (enabled && token.isEmpty() && !host.isEmpty() && !isLoopback(host)) {
+            // why: named after the key to set, placed where the host was written (what triggered the rule).
+            ConfigValue hostValue = config.getValue(full("admin.host"));
+            problems.add(new ConfigProblem(full("admin.token"), "(none)", "a token of at least " + MIN_TOKEN_LENGTH
+                    + " characters, required because shieldpool.admin.host " + host + " is not a loopback address",
+                    where(hostValue.origin())));
+        }
+        return new ShieldpoolConfig.Admin(enabled, host, port, token);
+    }
+
+    private int port(String key) {
+        try {
+            int port = config.getInt(full(key));
+            if (port >= 0 && port <= 65535) {
+                return port;
+            }
+        } catch (ConfigException ignored) {
+            // reported below
+        }
+        problem(key, "an integer from 0 to 65535");
+        return 0;
+    }
+
+    private String hostName(String key) {
+        try {
+            String host = config.getString(full(key)).trim();
+            if (host.matches("[A-Za-z0-9._:%-]+")) {
+                return host;
+            }
+        } catch (ConfigException ignored) {
+            // reported below
+        }
+        problem(key, "an IP address or host name, such as 127.0.0.1, ::1, 0.0.0.0 or localhost");
+        return "";
+    }
+
+    /** The token, checked without ever rendering its value into a message. */
+    private Optional<String> adminToken() {
+        String path = full("admin.token");
+        try {
+            String token = config.getString(path);
+            if (token.isEmpty()) {
+                return Optional.empty();
+            }
+            if (token.length() >= MIN_TOKEN_LENGTH && token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                return Optional.of(token);
+            }
+            problems.add(new ConfigProblem(path, "(" + token.length() + " characters, hidden)", "at least "
+                    + MIN_TOKEN_LENGTH + " printable ASCII characters without spaces, or \"\" for none",
+                    where(config.getValue(path).origin())));
+        } catch (ConfigException e) {
+            problems.add(new ConfigProblem(path, "(hidden)", "a string", config.hasPathOrNull(path)
+                    ? where(config.getValue(path).origin()) : null));
+        }
+        return Optional.empty();
+    }
+
+    /** Loopback by its literal form (or "localhost"); any other host name may resolve anywhere. */
+    static boolean isLoopback(String host) {
+        if (host.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        try {
+            return InetAddress.ofLiteral(host).isLoopbackAddress();
+        } catch (IllegalArgumentException notALiteral) {
+            return false;
+        }
     }
 
     private static int resolveEventLoops(int configured) {

@@ -2,6 +2,8 @@ package io.shieldpool.daemon;
 
 import io.shieldpool.config.ConfigSource;
 import io.shieldpool.config.EffectiveConfig;
+import io.shieldpool.admin.AdminServer;
+import io.shieldpool.admin.PoolProbe;
 import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.lifecycle.ExitCode;
 import io.shieldpool.logging.LogSetup;
@@ -54,10 +56,12 @@ public final class Daemon {
     public ExitCode run() {
         LogSetup.apply(config.log());
         logEffectiveConfig();
+        boolean admin = config.admin().enabled();
         Vertx vertx = Vertx.vertx(new VertxOptions()
-                // why: one loop per shard plus one for the supervisor, so the manager stays
-                // responsive however busy the workers are.
-                .setEventLoopPoolSize(config.pool().eventLoops() + 1)
+                // why: one loop per shard plus one for the supervisor (and one for the admin
+                // server, deployed first so it gets its own), so the manager and the admin
+                // endpoints stay responsive however busy the workers are.
+                .setEventLoopPoolSize(config.pool().eventLoops() + 1 + (admin ? 1 : 0))
                 .setWorkerPoolSize(4)
                 .setInternalBlockingPoolSize(2)
                 // why: the daemon serves no files; without the classpath file cache Vert.x neither
@@ -68,6 +72,12 @@ public final class Daemon {
         Supervisor supervisor = new Supervisor(effective, configSource, WorkKinds::create, signals);
         ShutdownReport report;
         try {
+            // The admin server answers from before `ready` to the end of the drain; it closes
+            // with Vert.x below, after the pool has stopped.
+            if (admin && !startAdmin(vertx, supervisor)) {
+                closeQuietly(vertx);
+                return ExitCode.UNAVAILABLE;
+            }
             vertx.deployVerticle(supervisor).await(60, TimeUnit.SECONDS);
             report = supervisor.finished().await();
         } catch (Exception e) {
@@ -78,6 +88,23 @@ public final class Daemon {
         }
         closeQuietly(vertx);
         return report.exitCode();
+    }
+
+    private boolean startAdmin(Vertx vertx, Supervisor supervisor) {
+        var settings = config.admin();
+        AdminServer server = new AdminServer(settings, PoolProbe.of(supervisor), version);
+        supervisor.addListener(server);
+        try {
+            vertx.deployVerticle(server).await(30, TimeUnit.SECONDS);
+            return true;
+        } catch (Exception e) {
+            log.atError().addKeyValue("event", "admin.failed").addKeyValue("host", settings.host())
+                    .addKeyValue("port", settings.port()).addKeyValue("error", String.valueOf(e.getMessage()))
+                    .log("cannot serve the admin endpoints on {}:{}: {}; free the port, set shieldpool.admin.port "
+                                    + "(or .host), or set shieldpool.admin.enabled = false; not started (exit {})",
+                            settings.host(), settings.port(), e.getMessage(), ExitCode.UNAVAILABLE.code);
+            return false;
+        }
     }
 
     private void closeQuietly(Vertx vertx) {

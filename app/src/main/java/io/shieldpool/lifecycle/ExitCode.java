@@ -6,6 +6,8 @@ public enum ExitCode {
     OK(0),
     /** The command line was wrong (EX_USAGE). */
     USAGE(64),
+    /** Something the daemon needs is unavailable, such as the admin port being taken (EX_UNAVAILABLE). */
+    UNAVAILABLE(69),
     /** An internal error: a bug or a broken runtime (EX_SOFTWARE). */
     INTERNAL(70),
     /** The drain was cut: the grace cap expired or a second SIGINT forced the exit; sections were abandoned (EX_TEMPFAIL). */

@@ -1,7 +1,9 @@
 package io.shieldpool.supervisor;
 
 import io.shieldpool.lifecycle.LifecycleState;
+import io.shieldpool.worker.SectionDurationSnapshot;
 import io.shieldpool.worker.ShardSnapshot;
+import io.shieldpool.worker.WorkerCensus;
 import io.shieldpool.worker.WorkerStatus;
 
 import java.util.List;
@@ -14,10 +16,22 @@ import java.util.Optional;
  * @param desiredSize the size the configuration (or a run-time override) asks for
  * @param totals      section counts over the whole run, and workers/busy right now
  * @param drain       drain progress, present from the first instant of a drain
- * @param workers     the first workers (as many as were asked for)
+ * @param workers     the first workers by id (as many as were asked for)
+ * @param configVersion  1 for the configuration the daemon started with, plus one per applied reload
+ * @param workType       the work's type, as metrics label it ("demo")
+ * @param workerRestarts workers replaced after their loop died, over the whole run
+ * @param census         every worker counted by state, and the busy ones by step
+ * @param durations      how long the sections that ended took
  */
 public record PoolStatus(LifecycleState state, int desiredSize, ShardSnapshot totals, Optional<DrainProgress> drain,
-                         List<WorkerStatus> workers) {
+                         List<WorkerStatus> workers, long configVersion, String workType, long workerRestarts,
+                         WorkerCensus census, SectionDurationSnapshot durations) {
+
+    /** A status with only the core fields (no census, no durations). */
+    public PoolStatus(LifecycleState state, int desiredSize, ShardSnapshot totals, Optional<DrainProgress> drain,
+                      List<WorkerStatus> workers) {
+        this(state, desiredSize, totals, drain, workers, 1, "", 0, WorkerCensus.EMPTY, SectionDurationSnapshot.EMPTY);
+    }
 
     /**
      * @param signal       what started the drain ("SIGTERM")

@@ -24,17 +24,28 @@ record ReloadPlan(ShieldpoolConfig applied, Set<String> changed, Set<String> nee
     static final Set<String> RESTART_ONLY = Set.of(
             "shieldpool.pool.event-loops", "shieldpool.work.type", "shieldpool.log.format");
 
+    /**
+     * Subtrees that only take effect at start-up. why: the admin server is bound once; rebinding
+     * it under a running drain watcher (or a Kubernetes probe) would open a gap with no health answer.
+     */
+    static final Set<String> RESTART_ONLY_PREFIXES = Set.of("shieldpool.admin.");
+
+    static boolean restartOnly(String key) {
+        return RESTART_ONLY.contains(key) || RESTART_ONLY_PREFIXES.stream().anyMatch(key::startsWith);
+    }
+
     static ReloadPlan of(EffectiveConfig running, EffectiveConfig loaded) {
         Set<String> changed = loaded.changedKeys(running);
         Set<String> needRestart = new TreeSet<>(changed);
-        needRestart.retainAll(RESTART_ONLY);
+        needRestart.removeIf(key -> !restartOnly(key));
         ShieldpoolConfig old = running.config();
         ShieldpoolConfig fresh = loaded.config();
         ShieldpoolConfig applied = new ShieldpoolConfig(fresh.source(),
                 new ShieldpoolConfig.Pool(fresh.pool().size(), old.pool().eventLoops()),
                 new ShieldpoolConfig.Work(old.work().type(), fresh.work().demo()),
                 fresh.backoff(), fresh.shutdown(),
-                new ShieldpoolConfig.Log(fresh.log().level(), old.log().format()));
+                new ShieldpoolConfig.Log(fresh.log().level(), old.log().format()),
+                old.admin());
         boolean workChanged = changed.stream().anyMatch(k -> k.startsWith("shieldpool.work.") && !needRestart.contains(k));
         boolean backoffChanged = changed.stream().anyMatch(k -> k.startsWith("shieldpool.worker.backoff."));
         return new ReloadPlan(applied, changed, needRestart, workChanged, backoffChanged);

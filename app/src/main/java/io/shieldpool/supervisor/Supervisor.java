@@ -11,13 +11,17 @@ import io.shieldpool.lifecycle.LifecycleState;
 import io.shieldpool.logging.LogSetup;
 import io.shieldpool.signals.SignalSource;
 import io.shieldpool.work.Work;
+import io.shieldpool.worker.SectionDurationSnapshot;
 import io.shieldpool.worker.Shard;
 import io.shieldpool.worker.ShardListener;
 import io.shieldpool.worker.ShardSnapshot;
+import io.shieldpool.worker.WorkerCensus;
 import io.shieldpool.worker.WorkerStatus;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,6 +73,8 @@ public final class Supervisor extends VerticleBase implements ShardListener {
     private boolean reloading;
     private boolean reloadAgain;
     private Drain drain;
+    /** The supervisor's context once deployed; volatile so other threads (the admin server) may ask for it. */
+    private volatile Context home;
 
     /**
      * @param initial      the validated config the daemon started with
@@ -161,35 +167,76 @@ public final class Supervisor extends VerticleBase implements ShardListener {
     /**
      * The pool's status, gathered on the supervisor's and the shards' own threads; may be called
      * from any thread. {@code workerLimit} bounds the per-worker list (a million would not help).
+     * Each shard is read in one visit, so its counts, census and workers agree; before the shards
+     * are up the status has the state and nothing counted. Completes on the supervisor's thread.
      */
     public Future<PoolStatus> status(int workerLimit) {
+        Context supervisorContext = home;
+        if (supervisorContext == null) {
+            return Future.succeededFuture(notStartedStatus());
+        }
         Promise<PoolStatus> promise = Promise.promise();
-        context.runOnContext(v -> {
-            Future<List<ShardSnapshot>> snapshots = forAllShards(shard -> shard.onShard(shard::snapshot));
-            Future<List<List<WorkerStatus>>> workers =
-                    forAllShards(shard -> shard.onShard(() -> shard.workers(workerLimit)));
-            Future.all(snapshots, workers).onComplete(ar -> {
+        supervisorContext.runOnContext(v -> {
+            if (!shardsDeployed) {
+                promise.complete(notStartedStatus());
+                return;
+            }
+            // why: one hop per shard reads all of that shard's parts together, so they agree.
+            forAllShards(shard -> shard.onShard(() -> new ShardReport(shard.snapshot(), shard.workers(workerLimit),
+                    shard.census(), shard.sectionDurations()))).onComplete(ar -> {
                 if (ar.failed()) {
                     promise.fail(ar.cause());
                     return;
                 }
                 ShardSnapshot sum = ShardSnapshot.EMPTY;
-                for (ShardSnapshot s : snapshots.result()) {
-                    sum = sum.plus(s);
+                WorkerCensus census = WorkerCensus.EMPTY;
+                SectionDurationSnapshot sectionDurations = SectionDurationSnapshot.EMPTY;
+                List<WorkerStatus> list = new ArrayList<>();
+                for (ShardReport report : ar.result()) {
+                    sum = sum.plus(report.snapshot());
+                    census = census.plus(report.census());
+                    sectionDurations = sectionDurations.plus(report.durations());
+                    list.addAll(report.workers());
                 }
                 ShardSnapshot totals = sum;
-                List<WorkerStatus> list = new ArrayList<>();
-                workers.result().forEach(list::addAll);
                 list.sort(Comparator.comparingLong(WorkerStatus::id));
                 if (list.size() > workerLimit) {
                     list = list.subList(0, workerLimit);
                 }
                 promise.complete(new PoolStatus(lifecycle.state(), desiredSize, totals,
                         Optional.ofNullable(drain).map(d -> d.progress(totals.inFlight(), System.nanoTime())),
-                        List.copyOf(list)));
+                        List.copyOf(list), configVersion, currentConfig().work().type(), workerRestarts, census,
+                        sectionDurations));
             });
         });
         return promise.future();
+    }
+
+    /** Before the shards are up: the state and the configuration, nothing counted yet. */
+    private PoolStatus notStartedStatus() {
+        return new PoolStatus(lifecycle.state(), desiredSize, ShardSnapshot.EMPTY, Optional.empty(), List.of(),
+                configVersion, currentConfig().work().type(), 0, WorkerCensus.EMPTY, SectionDurationSnapshot.EMPTY);
+    }
+
+    /**
+     * Completes once the supervisor's event loop has run a no-op: it is responsive. May be called
+     * from any thread. Before the supervisor is deployed it completes at once: nothing of it can
+     * be stuck yet.
+     */
+    public Future<Void> ping() {
+        Context supervisorContext = home;
+        if (supervisorContext == null) {
+            return Future.succeededFuture();
+        }
+        Promise<Void> promise = Promise.promise();
+        supervisorContext.runOnContext(v -> promise.complete());
+        return promise.future();
+    }
+
+    @Override
+    public void init(Vertx vertx, Context context) {
+        super.init(vertx, context);
+        home = context;
     }
 
     // ---- signals ----
@@ -448,5 +495,10 @@ public final class Supervisor extends VerticleBase implements ShardListener {
             results.add(action.apply(shard));
         }
         return Future.all(results).map(all -> all.list());
+    }
+
+    /** One shard's part of a status, read in one visit to its thread. */
+    private record ShardReport(ShardSnapshot snapshot, List<WorkerStatus> workers, WorkerCensus census,
+                               SectionDurationSnapshot durations) {
     }
 }

@@ -15,4 +15,12 @@ public interface Work {
 
     /** A short name for logs and metrics, e.g. "demo". */
     String type();
+
+    /**
+     * Steps a section of this work takes when that is known in advance, so status output can say
+     * "step i of n"; 0 when it varies or is unknown.
+     */
+    default int stepsPerSection() {
+        return 0;
+    }
 }

@@ -36,6 +36,7 @@ public final class Shard extends VerticleBase {
     private final ShardListener listener;
     final StopGate gate = new StopGate();
     final SectionCounters counters = new SectionCounters();
+    final SectionDurations durations = new SectionDurations();
 
     private volatile Work work;
     private volatile Backoff backoff;
@@ -200,6 +201,35 @@ public final class Shard extends VerticleBase {
         }
         return new ShardSnapshot(counters.started, counters.completed, counters.failed, counters.abandoned,
                 gate.inFlight(), rosterSize, busy);
+    }
+
+    /** How long this shard's sections took, so far. */
+    public SectionDurationSnapshot sectionDurations() {
+        return durations.snapshot();
+    }
+
+    /** Every worker of this shard counted by state, and the busy ones by step. */
+    public WorkerCensus census() {
+        WorkerState[] states = WorkerState.values();
+        int[] byState = new int[states.length];
+        long[] busyAtStep = new long[1];
+        for (int i = 0; i < rosterSize; i++) {
+            Worker worker = roster[i];
+            WorkerState state = worker.state();
+            byState[state.ordinal()]++;
+            if (state == WorkerState.BUSY) {
+                int step = Math.min(worker.stepsDone(), WorkerCensus.STEP_BINS - 1);
+                if (step >= busyAtStep.length) {
+                    busyAtStep = Arrays.copyOf(busyAtStep, step + 1);
+                }
+                busyAtStep[step]++;
+            }
+        }
+        var counts = WorkerCensus.zeros();
+        for (WorkerState state : states) {
+            counts.put(state, byState[state.ordinal()]);
+        }
+        return new WorkerCensus(counts, busyAtStep);
     }
 
     /** Up to {@code limit} of this shard's workers, as status output shows them. */

@@ -9,7 +9,13 @@ package io.shieldpool.worker;
  * @param stepsDone       steps finished in the current section
  * @param elapsedMs       time since the current section began (0 when not in a section)
  * @param sinceProgressMs time since the section began or last finished a step (0 when not in a section)
+ * @param stepsTotal      steps the current section's work takes, when known in advance (else 0)
  */
 public record WorkerStatus(long id, WorkerState state, long section, int stepsDone, long elapsedMs,
-                           long sinceProgressMs) {
+                           long sinceProgressMs, int stepsTotal) {
+
+    /** A status whose work does not say how many steps its sections take. */
+    public WorkerStatus(long id, WorkerState state, long section, int stepsDone, long elapsedMs, long sinceProgressMs) {
+        this(id, state, section, stepsDone, elapsedMs, sinceProgressMs, 0);
+    }
 }

@@ -39,14 +39,18 @@ final class DaemonProcess implements AutoCloseable {
         this.stderrReader = Thread.ofPlatform().daemon().start(() -> pump(process.errorReader(StandardCharsets.UTF_8), false));
     }
 
-    /** Starts the daemon with {@code config} written to a file in {@code dir}, JSON logs forced on. */
+    /**
+     * Starts the daemon with {@code config} written to a file in {@code dir}, JSON logs forced on,
+     * and the admin server on a free port (the {@code admin.listening} event says which), so that
+     * daemons of parallel builds never collide; {@code config} may set another.
+     */
     static DaemonProcess start(Path dir, String config, String... args) throws IOException {
         return start(dir, config, Map.of(), args);
     }
 
     static DaemonProcess start(Path dir, String config, Map<String, String> env, String... args) throws IOException {
         Path file = dir.resolve("shieldpool-" + System.nanoTime() + ".conf");
-        Files.writeString(file, "shieldpool.log.format = json\n" + config + "\n");
+        Files.writeString(file, "shieldpool.log.format = json\nshieldpool.admin.port = 0\n" + config + "\n");
         List<String> command = new ArrayList<>(List.of(LAUNCHER.toString(), "--config", file.toString()));
         command.addAll(List.of(args));
         return launch(command, env);

@@ -36,6 +36,11 @@ public final class DemoWork implements Work, Continuation {
     }
 
     @Override
+    public int stepsPerSection() {
+        return steps;
+    }
+
+    @Override
     public void begin(ActiveSection section) {
         section.resumeAfter(stepNanos, this);
     }

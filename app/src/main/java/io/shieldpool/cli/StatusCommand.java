@@ -1,0 +1,233 @@
+package io.shieldpool.cli;
+
+import io.shieldpool.config.ConfigLoader;
+import io.shieldpool.config.InvalidConfigException;
+import io.shieldpool.config.ShieldpoolConfig;
+import io.shieldpool.lifecycle.ExitCode;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code shieldpool status}: asks a running daemon's admin server for {@code /status} (address and
+ * token from the same configuration the daemon reads) and prints it as a compact table. The exit
+ * code says whether the pool is running, so scripts can test it.
+ */
+@Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false, versionProvider = Main.Version.class,
+        description = "Show a running daemon's pool: state, totals, drain progress and workers.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+                " 0:the pool is running",
+                " 1:the daemon answered but its pool is not running (starting, draining or stopped)",
+                " 3:no daemon answered at the configured admin address (or the admin server is disabled)",
+                " 4:the daemon refused or gave an unexpected answer (e.g. wrong token)",
+                "64:bad command line",
+                "78:invalid configuration",
+        })
+final class StatusCommand implements Callable<Integer> {
+
+    static final int RUNNING = 0;
+    static final int NOT_RUNNING = 1;
+    static final int UNREACHABLE = 3;
+    static final int UNEXPECTED = 4;
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+    @ParentCommand
+    Main parent;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "the daemon's config file, for the admin address and token "
+                    + "(default: $SHIELDPOOL_CONFIG, else the embedded defaults)")
+    Path configFile;
+
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "50",
+            description = "list at most N workers (default: ${DEFAULT-VALUE}; 0 for none)")
+    int workers;
+
+    @Option(names = "--json", description = "print the daemon's /status document as it came")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            return query(out, err);
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    private int query(PrintWriter out, PrintWriter err) {
+        if (workers < 0 || workers > 10_000) {
+            err.println("shieldpool: --workers " + workers + " (expected: an integer from 0 to 10000)");
+            return ExitCode.USAGE.code;
+        }
+        ShieldpoolConfig config;
+        try {
+            Optional<Path> file = configFile != null ? Optional.of(configFile) : parent.configPath();
+            config = ConfigLoader.forThisProcess().load(file);
+        } catch (InvalidConfigException e) {
+            Main.printProblems(e.problems());
+            return ExitCode.CONFIG.code;
+        }
+        ShieldpoolConfig.Admin admin = config.admin();
+        if (!admin.enabled()) {
+            err.println("shieldpool: the admin server is disabled (shieldpool.admin.enabled = false): no status to ask for");
+            return UNREACHABLE;
+        }
+        URI uri = URI.create("http://" + connectHost(admin.host()) + ":" + admin.port() + "/status?workers=" + workers);
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(TIMEOUT).GET();
+        admin.token().ifPresent(token -> request.header("Authorization", "Bearer " + token));
+        HttpResponse<String> response;
+        try (HttpClient client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build()) {
+            response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (ConnectException | HttpConnectTimeoutException e) {
+            err.println("shieldpool: no daemon answers at " + base(uri) + " (" + reason(e) + "): it is not running, "
+                    + "or listens elsewhere (shieldpool.admin.host/port)");
+            return UNREACHABLE;
+        } catch (HttpTimeoutException e) {
+            err.println("shieldpool: the daemon at " + base(uri) + " did not answer within " + TIMEOUT.toSeconds() + " s");
+            return UNREACHABLE;
+        } catch (IOException e) {
+            err.println("shieldpool: cannot reach " + base(uri) + ": " + reason(e));
+            return UNREACHABLE;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return UNREACHABLE;
+        }
+        if (response.statusCode() == 401) {
+            err.println("shieldpool: " + base(uri) + " refused the request (401): shieldpool.admin.token "
+                    + (admin.token().isPresent() ? "does not match the daemon's" : "is not set here, but the daemon wants one"));
+            return UNEXPECTED;
+        }
+        JsonObject status;
+        try {
+            status = new JsonObject(response.body());
+        } catch (DecodeException e) {
+            err.println("shieldpool: " + base(uri) + " answered " + response.statusCode() + " with something other than "
+                    + "a shieldpool status: is another service on that port?");
+            return UNEXPECTED;
+        }
+        if (response.statusCode() != 200) {
+            err.println("shieldpool: " + base(uri) + " answered " + response.statusCode() + ": "
+                    + status.getString("error", "(no reason given)"));
+            return status.containsKey("state") ? NOT_RUNNING : UNEXPECTED;
+        }
+        if (json) {
+            out.println(status.encodePrettily());
+        } else {
+            print(status, out);
+        }
+        return "running".equals(status.getString("state")) ? RUNNING : NOT_RUNNING;
+    }
+
+    static void print(JsonObject s, PrintWriter out) {
+        JsonObject pool = s.getJsonObject("pool");
+        JsonObject totals = s.getJsonObject("totals");
+        JsonObject byState = s.getJsonObject("workers_by_state", new JsonObject());
+        out.printf("shieldpool %s   pid %d, version %s, work %s, config v%d, up %s%n", s.getString("state"),
+                s.getLong("pid"), s.getString("version"), s.getString("work"), s.getLong("config_version"),
+                Durations.human(s.getLong("uptime_ms")));
+        StringBuilder states = new StringBuilder();
+        for (String state : byState.fieldNames()) {
+            int n = byState.getInteger(state);
+            if (n > 0) {
+                states.append(", ").append(n).append(' ').append(state);
+            }
+        }
+        out.printf("pool       %d workers (%d desired)%s%n", pool.getInteger("actual"), pool.getInteger("desired"), states);
+        out.printf("sections   %d started, %d completed, %d failed, %d abandoned, %d in flight; %d worker restarts%n",
+                totals.getLong("started"), totals.getLong("completed"), totals.getLong("failed"),
+                totals.getLong("abandoned"), totals.getLong("in_flight"), s.getLong("worker_restarts"));
+        JsonObject drain = s.getJsonObject("drain");
+        if (drain != null) {
+            out.printf("drain      %s: %d section(s) left, %s of grace left, draining for %s%n", drain.getString("signal"),
+                    drain.getLong("sections_left"), Durations.seconds(drain.getLong("grace_left_ms")),
+                    Durations.seconds(drain.getLong("elapsed_ms")));
+        }
+        JsonArray workers = s.getJsonArray("workers");
+        if (workers.isEmpty()) {
+            return;
+        }
+        out.println();
+        out.printf("%8s  %-9s %9s %6s %9s%n", "WORKER", "STATE", "SECTION", "STEP", "ELAPSED");
+        for (int i = 0; i < workers.size(); i++) {
+            JsonObject w = workers.getJsonObject(i);
+            boolean inSection = w.getValue("section") != null;
+            Integer total = w.getInteger("steps_total");
+            String step = !inSection ? "-" : (w.getInteger("steps_done") + "/" + (total == null ? "?" : total));
+            out.printf("%8d  %-9s %9s %6s %9s%n", w.getLong("id"), w.getString("state"),
+                    inSection ? w.getLong("section").toString() : "-", step,
+                    inSection ? Durations.seconds(w.getLong("elapsed_ms")) : "-");
+        }
+        if (pool.getInteger("actual") > workers.size()) {
+            out.printf("(%d of %d workers listed; --workers N lists more)%n", workers.size(), pool.getInteger("actual"));
+        }
+    }
+
+    private static String connectHost(String host) {
+        // why: a wildcard bind is reached through loopback from the same machine.
+        String h = switch (host) {
+            case "0.0.0.0" -> "127.0.0.1";
+            case "::", "::0" -> "::1";
+            default -> host;
+        };
+        return h.indexOf(':') >= 0 ? "[" + h + "]" : h;
+    }
+
+    private static String base(URI uri) {
+        return uri.getScheme() + "://" + uri.getRawAuthority() + "/";
+    }
+
+    private static String reason(Exception e) {
+        if (e instanceof ConnectException && e.getMessage() == null) {
+            return "connection refused";
+        }
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName().toLowerCase(Locale.ROOT) : message;
+    }
+
+    /** Durations as the table shows them. */
+    private static final class Durations {
+        static String seconds(long millis) {
+            return String.format(Locale.ROOT, "%.1f s", millis / 1000.0);
+        }
+
+        static String human(long millis) {
+            long s = millis / 1000;
+            if (s < 60) {
+                return s + "s";
+            }
+            if (s < 3600) {
+                return s / 60 + "m" + s % 60 + "s";
+            }
+            return s / 3600 + "h" + (s / 60) % 60 + "m";
+        }
+    }
+}

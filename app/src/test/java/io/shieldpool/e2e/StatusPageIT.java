@@ -1,0 +1,146 @@
+package io.shieldpool.e2e;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The live status page of the real daemon, in Debian's headless Chromium: it loads with no console
+ * error, draws one cell per worker (the first 1000 when there are more), and shows the drain
+ * countdown after SIGTERM. Screenshots are kept under {@code app/target/status-page/}.
+ *
+ * <p>Needs the {@code chromium} package ({@code .ci/run} installs it). Where it is missing the
+ * tests are skipped, visibly, so that {@code mvn verify} still works on a machine without it.
+ */
+@Timeout(180)
+class StatusPageIT {
+
+    private static final Path ARTIFACTS = Path.of(System.getProperty("shieldpool.jar", "target/shieldpool.jar"))
+            .toAbsolutePath().getParent().resolve("status-page");
+
+    private static Path chromium;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void findChromium() {
+        chromium = HeadlessChromium.find().orElse(null);
+        if (chromium == null) {
+            System.err.println("WARNING: StatusPageIT skipped: no chromium on PATH "
+                    + "(install Debian's chromium package, as .ci/run does)");
+        }
+        Assumptions.assumeTrue(chromium != null, "chromium is not installed (apt-get install chromium; see .ci/run)");
+    }
+
+    @Test
+    void showsEveryWorkerThenTheDrainCountdownAfterSigterm() throws Exception {
+        String config = """
+                shieldpool.pool.size = 12
+                shieldpool.work.demo.steps = 3
+                shieldpool.work.demo.step-duration = 1500ms
+                shieldpool.work.demo.log-steps = false
+                """;
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config);
+             AdminClient admin = AdminClient.of(daemon);
+             HeadlessChromium browser = new HeadlessChromium(chromium, dir.resolve("profile"), 1280, 900)) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            browser.navigate("http://127.0.0.1:" + admin.port() + "/");
+            browser.await("document.querySelectorAll('#grid .cell').length === 12", Duration.ofSeconds(20));
+            browser.await("document.getElementById('state').textContent === 'running'", Duration.ofSeconds(10));
+            assertThat(browser.evaluate("document.getElementById('t-workers').textContent")).isEqualTo("12");
+            assertThat(browser.evaluate("document.getElementById('drain').hidden")).isEqualTo(true);
+            // A few polls in, so the sparkline has points and the cells show step progress.
+            browser.await("document.querySelector('#spark polyline').getAttribute('points').split(' ').length >= 3",
+                    Duration.ofSeconds(20));
+            browser.await("document.querySelectorAll('#grid .cell.busy').length === 12", Duration.ofSeconds(10));
+            browser.screenshot(ARTIFACTS.resolve("running-12-workers.png"));
+
+            // Early in a section, so the drain lasts seconds: long enough to watch it.
+            awaitSectionsJustBegun(admin);
+            daemon.signal("TERM");
+            daemon.awaitEvent("shutdown.begin", Duration.ofSeconds(5));
+            browser.await("!document.getElementById('drain').hidden && "
+                    + "document.getElementById('state').textContent === 'draining'", Duration.ofSeconds(10));
+            String left = (String) browser.evaluate("document.getElementById('drain-left').textContent");
+            assertThat(Integer.parseInt(left)).as("sections left").isBetween(1, 12);
+            // The countdown runs: grace left is below 30 s and goes down between two looks.
+            double graceBefore = seconds(browser.evaluate("document.getElementById('drain-grace').textContent"));
+            Thread.sleep(400);
+            double graceAfter = seconds(browser.evaluate("document.getElementById('drain-grace').textContent"));
+            assertThat(graceBefore).isLessThan(30).isGreaterThan(20);
+            assertThat(graceAfter).isLessThan(graceBefore);
+            assertThat((String) browser.evaluate("document.getElementById('drain-title').textContent"))
+                    .startsWith("Draining after SIGTERM");
+            browser.screenshot(ARTIFACTS.resolve("draining.png"));
+            assertThat(browser.problems(p -> !p.contains("ERR_CONNECTION_REFUSED")))
+                    .as("console errors while the daemon ran").isEmpty();
+
+            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).isZero();
+            // Once the daemon has gone, the page says so instead of freezing on stale numbers.
+            browser.await("document.getElementById('state').textContent === 'exited'", Duration.ofSeconds(15));
+            assertThat(browser.problems(p -> !p.contains("ERR_CONNECTION_REFUSED")))
+                    .as("console errors other than the refused polls after the exit").isEmpty();
+        }
+    }
+
+    @Test
+    void aLargePoolStaysReadable() throws Exception {
+        String config = """
+                shieldpool.pool.size = 1200
+                shieldpool.work.demo.steps = 3
+                shieldpool.work.demo.step-duration = 1s
+                shieldpool.work.demo.log-steps = false
+                shieldpool.shutdown.grace = 10s
+                """;
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config);
+             AdminClient admin = AdminClient.of(daemon);
+             HeadlessChromium browser = new HeadlessChromium(chromium, dir.resolve("profile"), 1280, 900)) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            browser.navigate("http://127.0.0.1:" + admin.port() + "/");
+            browser.await("document.querySelectorAll('#grid .cell').length === 1000", Duration.ofSeconds(20));
+            browser.await("document.getElementById('workers-note').textContent.includes('1,000 of 1,200 shown')",
+                    Duration.ofSeconds(10));
+            // The census bar counts all 1200, not only the 1000 drawn.
+            browser.await("document.getElementById('legend').textContent.includes('busy 1,200')", Duration.ofSeconds(10));
+            browser.await("document.querySelector('#spark polyline').getAttribute('points').split(' ').length >= 3",
+                    Duration.ofSeconds(20));
+            // Small cells: 1000 workers fit in a few hundred pixels, the page stays one screen high.
+            double gridHeight = ((Number) browser.evaluate(
+                    "document.getElementById('grid').getBoundingClientRect().height")).doubleValue();
+            double pageHeight = ((Number) browser.evaluate("document.documentElement.scrollHeight")).doubleValue();
+            assertThat(gridHeight).isBetween(100.0, 400.0);
+            assertThat(pageHeight).isLessThanOrEqualTo(900.0);
+            browser.screenshot(ARTIFACTS.resolve("running-1200-workers.png"));
+            assertThat(browser.problems()).as("console errors").isEmpty();
+            daemon.signal("TERM");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(30))).isZero();
+        }
+    }
+
+    /** Waits until every busy worker is on the first step of its section. */
+    private static void awaitSectionsJustBegun(AdminClient admin) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (System.nanoTime() < deadline) {
+            var status = admin.json("/status?workers=0");
+            var busyAtStep = status.getJsonArray("busy_at_step");
+            if (busyAtStep.getLong(0) > 0 && busyAtStep.getLong(0) == status.getJsonObject("pool").getLong("busy")) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("sections never seen at their first step");
+    }
+
+    private static double seconds(Object text) {
+        String s = String.valueOf(text);
+        return Double.parseDouble(s.substring(0, s.indexOf(' ')));
+    }
+}
