@@ -34,6 +34,7 @@ final class StatusJson {
                         .put("started", totals.started())
                         .put("completed", totals.completed())
                         .put("failed", totals.failed())
+                        .put("timed_out", totals.timedOut())
                         .put("abandoned", totals.abandoned())
                         .put("in_flight", totals.inFlight()))
                 .put("worker_restarts", status.workerRestarts());

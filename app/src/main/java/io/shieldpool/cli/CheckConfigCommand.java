@@ -5,6 +5,7 @@ import io.shieldpool.config.ConfigLoader;
 import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.config.InvalidConfigException;
 import io.shieldpool.lifecycle.ExitCode;
+import io.shieldpool.work.WorkPreflight;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -34,6 +35,7 @@ final class CheckConfigCommand implements Callable<Integer> {
         EffectiveConfig effective;
         try {
             effective = ConfigLoader.forThisProcess().loadEffective(Optional.of(file));
+            WorkPreflight.check(effective);
         } catch (InvalidConfigException e) {
             Main.printProblems(e.problems());
             return ExitCode.CONFIG.code;

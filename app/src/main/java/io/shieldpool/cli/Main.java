@@ -1,6 +1,8 @@
 package io.shieldpool.cli;
 
 import io.shieldpool.config.ConfigLoader;
+import io.shieldpool.plugin.SectionPlugin;
+import io.shieldpool.work.WorkPreflight;
 import io.shieldpool.config.ConfigProblem;
 import io.shieldpool.config.InvalidConfigException;
 import io.shieldpool.config.EffectiveConfig;
@@ -81,7 +83,14 @@ public final class Main implements Callable<Integer> {
             printProblems(e.problems());
             return ExitCode.CONFIG.code;
         }
-        return new Daemon(config, () -> loader.loadEffective(file), signals, version()).run().code;
+        Optional<SectionPlugin> plugin;
+        try {
+            plugin = WorkPreflight.check(config);
+        } catch (InvalidConfigException e) {
+            printProblems(e.problems());
+            return ExitCode.CONFIG.code;
+        }
+        return new Daemon(config, () -> loader.loadEffective(file), signals, version(), plugin).run().code;
     }
 
     Optional<Path> configPath() {

@@ -50,8 +50,16 @@ public record EffectiveConfig(ShieldpoolConfig config, Map<String, Entry> entrie
 
     /** Keys whose values never appear in logs or output. */
     public static boolean isSecret(String key) {
-        String last = key.substring(key.lastIndexOf('.') + 1);
-        return last.contains("token") || last.contains("password") || last.contains("secret");
+        String last = key.substring(key.lastIndexOf('.') + 1).toLowerCase(java.util.Locale.ROOT);
+        if (last.contains("token") || last.contains("password") || last.contains("secret")) {
+            return true;
+        }
+        // why: headers and environment variables are named by the operator; the usual carriers of
+        // credentials (Authorization, Cookie, X-Api-Key, DB_PASS...) are masked by their names.
+        boolean named = key.startsWith(ConfigLoader.ROOT + ".work.http.headers.")
+                || key.startsWith(ConfigLoader.ROOT + ".work.exec.environment.");
+        return named && (last.contains("auth") || last.contains("cookie") || last.contains("key")
+                || last.contains("pass") || last.contains("credential"));
     }
 
     /** Keys whose value differs from {@code previous} (added or removed keys count as changed). */

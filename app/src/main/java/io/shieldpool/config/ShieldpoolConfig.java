@@ -2,6 +2,8 @@ package io.shieldpool.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -47,11 +49,122 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
         }
     }
 
-    /** @param type the work kind's name; @param demo the demo kind's settings (always present, used when type is demo) */
-    public record Work(String type, Demo demo) {
+    /** Work kinds built into the daemon; any other {@code work.type} names a plug-in. */
+    public static final Set<String> BUILT_IN_WORK_TYPES = Set.of("demo", "exec", "http");
+
+    /**
+     * What a section does.
+     *
+     * @param type            the work kind's name: a built-in kind or a plug-in's type
+     * @param timeout         time limit of one section; zero means none
+     * @param pluginDirectory where plug-in jars are looked for besides the classpath, if anywhere
+     * @param demo            the demo kind's settings (always present, used when type is demo)
+     * @param exec            the exec kind's settings (always present, used when type is exec)
+     * @param http            the http kind's settings (always present, used when type is http)
+     * @param settings        the subtree {@code shieldpool.work.<type>} as written (a plug-in's own
+     *                        settings; empty when absent)
+     */
+    public record Work(String type, Duration timeout, Optional<Path> pluginDirectory, Demo demo, Exec exec,
+                       Http http, com.typesafe.config.Config settings) {
         public Work {
             Objects.requireNonNull(type);
+            Objects.requireNonNull(pluginDirectory);
             Objects.requireNonNull(demo);
+            Objects.requireNonNull(exec);
+            Objects.requireNonNull(http);
+            Objects.requireNonNull(settings);
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("work timeout " + timeout);
+            }
+        }
+
+        /** Whether sections have a time limit. */
+        public boolean hasTimeout() {
+            return !timeout.isZero();
+        }
+
+        /** This work with another kind's settings, everything else kept (a reload keeps the running type). */
+        public Work withType(String keptType, Optional<Path> keptPluginDirectory) {
+            return new Work(keptType, timeout, keptPluginDirectory, demo, exec, http, settings);
+        }
+    }
+
+    /**
+     * The exec kind: one command per section.
+     *
+     * @param command     the argv, first element the program; empty only when exec is not used
+     * @param environment extra environment variables
+     * @param directory   working directory, if not the daemon's
+     * @param killAfter   pause between SIGTERM and SIGKILL to a command's process group
+     */
+    public record Exec(List<String> command, Map<String, String> environment, Optional<Path> directory,
+                       Duration killAfter) {
+        public Exec {
+            command = List.copyOf(command);
+            environment = Map.copyOf(environment);
+            Objects.requireNonNull(directory);
+            if (killAfter.isNegative()) {
+                throw new IllegalArgumentException("kill-after " + killAfter);
+            }
+        }
+    }
+
+    /**
+     * The http kind: one request per section.
+     *
+     * @param method          request method, upper case
+     * @param url             absolute http(s) URL; empty only when http is not used
+     * @param headers         extra request headers
+     * @param body            request body; empty sends none
+     * @param timeout         time limit of one request, > 0
+     * @param successStatuses statuses that complete a section
+     * @param maxRate         most requests per second across the pool; 0 means no limit
+     */
+    public record Http(String method, Optional<java.net.URI> url, Map<String, String> headers, String body,
+                       Duration timeout, StatusSet successStatuses, double maxRate) {
+        public Http {
+            Objects.requireNonNull(method);
+            Objects.requireNonNull(url);
+            headers = Map.copyOf(headers);
+            Objects.requireNonNull(body);
+            Objects.requireNonNull(successStatuses);
+            if (timeout.isNegative() || timeout.isZero() || !(maxRate >= 0)) {
+                throw new IllegalArgumentException("http " + timeout + " " + maxRate);
+            }
+        }
+
+        @Override
+        public String toString() {
+            // why: headers often carry credentials; a record's toString would print them.
+            return "Http[method=" + method + ", url=" + url.map(Object::toString).orElse("") + ", headers="
+                    + headers.keySet() + ", timeout=" + timeout + ", successStatuses=" + successStatuses
+                    + ", maxRate=" + maxRate + "]";
+        }
+    }
+
+    /**
+     * HTTP statuses, as single codes and whole classes ({@code 2xx}).
+     *
+     * @param codes   single statuses
+     * @param classes hundreds digits of whole classes (2 for 2xx)
+     */
+    public record StatusSet(Set<Integer> codes, Set<Integer> classes) {
+        public StatusSet {
+            codes = Set.copyOf(codes);
+            classes = Set.copyOf(classes);
+        }
+
+        /** Whether {@code status} is in the set. */
+        public boolean contains(int status) {
+            return codes.contains(status) || classes.contains(status / 100);
+        }
+
+        @Override
+        public String toString() {
+            List<String> parts = new java.util.ArrayList<>();
+            classes.stream().sorted().forEach(c -> parts.add(c + "xx"));
+            codes.stream().sorted().forEach(c -> parts.add(Integer.toString(c)));
+            return String.join(",", parts);
         }
     }
 

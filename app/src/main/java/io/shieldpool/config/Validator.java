@@ -27,8 +27,14 @@ import java.util.TreeSet;
  */
 final class Validator {
 
-    /** Work kinds this build knows. */
-    static final Set<String> WORK_TYPES = Set.of("demo");
+    /** What a plug-in's type must look like: it names the subtree shieldpool.work.TYPE too. */
+    private static final java.util.regex.Pattern PLUGIN_TYPE = java.util.regex.Pattern.compile("[a-z][a-z0-9-]{0,62}");
+
+    /** Keys directly under shieldpool.work that cannot be a plug-in's type. */
+    private static final Set<String> RESERVED_WORK_KEYS = Set.of("type", "timeout", "plugin-directory");
+
+    /** HTTP methods the http kind sends. */
+    static final Set<String> HTTP_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
 
     private final Config config;
     private final List<ConfigProblem> problems = new ArrayList<>();
@@ -39,16 +45,20 @@ final class Validator {
 
     static ShieldpoolConfig validate(Optional<Path> source, Config merged) throws InvalidConfigException {
         Validator v = new Validator(merged);
-        v.rejectUnknownKeys();
+        String type = v.workType();
+        v.rejectUnknownKeys(type);
         var pool = new ShieldpoolConfig.Pool(
                 v.intAtLeast("pool.size", 0),
                 resolveEventLoops(v.intAtLeast("pool.event-loops", 0)));
-        String type = v.oneOf("work.type", WORK_TYPES, "demo");
         var demo = new ShieldpoolConfig.Demo(
                 v.intAtLeast("work.demo.steps", 1),
                 v.duration("work.demo.step-duration", Duration.ZERO, Duration.ZERO),
                 v.probability("work.demo.failure-probability"),
                 v.bool("work.demo.log-steps"));
+        var work = new ShieldpoolConfig.Work(type,
+                v.duration("work.timeout", Duration.ZERO, Duration.ZERO),
+                v.optionalDirectory("work.plugin-directory", false),
+                demo, v.exec(type.equals("exec")), v.http(type.equals("http")), v.pluginSettings(type));
         Duration initial = v.duration("worker.backoff.initial", Duration.ofMillis(1), Duration.ofMillis(100));
         Duration max = v.duration("worker.backoff.max", Duration.ofMillis(1), Duration.ofSeconds(30));
         if (max.compareTo(initial) < 0) {
@@ -65,8 +75,208 @@ final class Validator {
         if (!v.problems.isEmpty()) {
             throw new InvalidConfigException(v.problems);
         }
-        return new ShieldpoolConfig(source, pool, new ShieldpoolConfig.Work(type, demo),
+        return new ShieldpoolConfig(source, pool, work,
                 new ShieldpoolConfig.Backoff(initial, max), shutdown, log, admin);
+    }
+
+    // ---- work: the kind, and each kind's settings ----
+
+    private String workType() {
+        String key = "work.type";
+        String expected = "demo, exec, http, or a plug-in's type (lower-case letters, digits and '-')";
+        try {
+            String value = config.getString(full(key)).trim();
+            String lower = value.toLowerCase(Locale.ROOT);
+            if (ShieldpoolConfig.BUILT_IN_WORK_TYPES.contains(lower)) {
+                return lower;
+            }
+            if (PLUGIN_TYPE.matcher(value).matches() && !RESERVED_WORK_KEYS.contains(value)) {
+                return value;
+            }
+        } catch (ConfigException ignored) {
+            // reported below
+        }
+        problem(key, expected);
+        return "demo";
+    }
+
+    /** The exec kind's keys; {@code used}: exec is the work type, so a command is required. */
+    private ShieldpoolConfig.Exec exec(boolean used) {
+        List<String> command = stringList("work.exec.command");
+        if (used && command.isEmpty()) {
+            problem("work.exec.command", "a non-empty list: the program and its arguments, "
+                    + "such as [\"/usr/local/bin/sync-batch.sh\", \"--limit\", \"100\"]");
+        } else if (!command.isEmpty() && command.getFirst().isBlank()) {
+            problem("work.exec.command", "a list whose first element is the program to run");
+        }
+        Map<String, String> environment = stringMap("work.exec.environment", "[A-Za-z_][A-Za-z0-9_]*",
+                "environment variable names (letters, digits, '_', not starting with a digit)");
+        Optional<Path> directory = optionalDirectory("work.exec.directory", used);
+        Duration killAfter = duration("work.exec.kill-after", Duration.ZERO, Duration.ofSeconds(5));
+        return new ShieldpoolConfig.Exec(command, environment, directory, killAfter);
+    }
+
+    /** The http kind's keys; {@code used}: http is the work type, so a URL is required. */
+    private ShieldpoolConfig.Http http(boolean used) {
+        String method = oneOf("work.http.method", HTTP_METHODS.stream().map(m -> m.toLowerCase(Locale.ROOT))
+                .collect(java.util.stream.Collectors.toSet()), "get").toUpperCase(Locale.ROOT);
+        Optional<java.net.URI> url = httpUrl("work.http.url", used);
+        Map<String, String> headers = stringMap("work.http.headers", "[!#$%&'*+.^_`|~0-9A-Za-z-]+",
+                "header names (letters, digits and !#$%&'*+.^_`|~-)");
+        String body = string("work.http.body");
+        Duration timeout = duration("work.http.timeout", Duration.ofMillis(1), Duration.ofSeconds(30));
+        ShieldpoolConfig.StatusSet statuses = statusSet("work.http.success-statuses");
+        double maxRate = nonNegativeNumber("work.http.max-rate", "a number of requests per second >= 0 (0: no limit)");
+        return new ShieldpoolConfig.Http(method, url, headers, body, timeout, statuses, maxRate);
+    }
+
+    /** A plug-in's subtree shieldpool.work.TYPE, as written (empty for built-in kinds). */
+    private Config pluginSettings(String type) {
+        String path = full("work." + type);
+        if (ShieldpoolConfig.BUILT_IN_WORK_TYPES.contains(type) || !config.hasPath(path)) {
+            return ConfigFactory.empty();
+        }
+        try {
+            return config.getConfig(path);
+        } catch (ConfigException e) {
+            problem("work." + type, "an object holding the " + type + " plug-in's settings");
+            return ConfigFactory.empty();
+        }
+    }
+
+    private Optional<java.net.URI> httpUrl(String key, boolean required) {
+        String expected = "an absolute http:// or https:// URL with a host, such as https://api.example.com/v1/sync";
+        String text = string(key).trim();
+        if (text.isEmpty()) {
+            if (required) {
+                problem(key, expected);
+            }
+            return Optional.empty();
+        }
+        try {
+            java.net.URI uri = new java.net.URI(text);
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if ((scheme.equals("http") || scheme.equals("https")) && uri.getHost() != null) {
+                return Optional.of(uri);
+            }
+        } catch (java.net.URISyntaxException ignored) {
+            // reported below
+        }
+        problem(key, expected);
+        return Optional.empty();
+    }
+
+    private ShieldpoolConfig.StatusSet statusSet(String key) {
+        String expected = "a non-empty list of statuses 100-599 or classes such as \"2xx\"";
+        Set<Integer> codes = new java.util.HashSet<>();
+        Set<Integer> classes = new java.util.HashSet<>();
+        try {
+            List<? extends ConfigValue> list = config.getList(full(key));
+            for (ConfigValue item : list) {
+                String text = String.valueOf(item.unwrapped()).trim().toLowerCase(Locale.ROOT);
+                if (text.matches("[1-5]xx")) {
+                    classes.add(text.charAt(0) - '0');
+                } else if (text.matches("[1-5][0-9][0-9]")) {
+                    codes.add(Integer.parseInt(text));
+                } else {
+                    problem(key, expected);
+                    return new ShieldpoolConfig.StatusSet(Set.of(), Set.of(2));
+                }
+            }
+            if (!list.isEmpty()) {
+                return new ShieldpoolConfig.StatusSet(codes, classes);
+            }
+        } catch (ConfigException ignored) {
+            // reported below
+        }
+        problem(key, expected);
+        return new ShieldpoolConfig.StatusSet(Set.of(), Set.of(2));
+    }
+
+    private List<String> stringList(String key) {
+        try {
+            List<? extends ConfigValue> list = config.getList(full(key));
+            List<String> strings = new ArrayList<>(list.size());
+            for (ConfigValue item : list) {
+                ConfigValueType type = item.valueType();
+                if (type != ConfigValueType.STRING && type != ConfigValueType.NUMBER && type != ConfigValueType.BOOLEAN) {
+                    problem(key, "a list of strings");
+                    return List.of();
+                }
+                strings.add(String.valueOf(item.unwrapped()));
+            }
+            return strings;
+        } catch (ConfigException e) {
+            problem(key, "a list of strings, such as [\"/usr/local/bin/sync-batch.sh\", \"--limit\", \"100\"]");
+            return List.of();
+        }
+    }
+
+    /** An object of string values whose names match {@code namePattern}. */
+    private Map<String, String> stringMap(String key, String namePattern, String namesExpected) {
+        String path = full(key);
+        Map<String, String> values = new java.util.LinkedHashMap<>();
+        com.typesafe.config.ConfigObject object;
+        try {
+            object = config.getObject(path);
+        } catch (ConfigException e) {
+            problem(key, "an object of strings, such as { NAME = \"value\" }");
+            return values;
+        }
+        for (Map.Entry<String, ConfigValue> e : object.entrySet()) {
+            ConfigValue value = e.getValue();
+            if (!e.getKey().matches(namePattern)) {
+                problems.add(new ConfigProblem(path + "." + e.getKey(), render(value), namesExpected, where(value.origin())));
+            } else if (value.valueType() == ConfigValueType.OBJECT || value.valueType() == ConfigValueType.LIST
+                    || value.valueType() == ConfigValueType.NULL) {
+                problems.add(new ConfigProblem(path + "." + e.getKey(), render(value), "a string", where(value.origin())));
+            } else {
+                values.put(e.getKey(), String.valueOf(value.unwrapped()));
+            }
+        }
+        return values;
+    }
+
+    private String string(String key) {
+        try {
+            return config.getString(full(key));
+        } catch (ConfigException e) {
+            problem(key, "a string");
+            return "";
+        }
+    }
+
+    private double nonNegativeNumber(String key, String expected) {
+        try {
+            double value = config.getDouble(full(key));
+            if (value >= 0 && Double.isFinite(value)) {
+                return value;
+            }
+        } catch (ConfigException ignored) {
+            // reported below
+        }
+        problem(key, expected);
+        return 0;
+    }
+
+    /** "" means none; otherwise a directory that exists (checked only when {@code mustExist}). */
+    private Optional<Path> optionalDirectory(String key, boolean mustExist) {
+        String text = string(key).trim();
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        Path path;
+        try {
+            path = Path.of(text);
+        } catch (java.nio.file.InvalidPathException e) {
+            problem(key, "a directory path, or \"\" for none");
+            return Optional.empty();
+        }
+        if ((mustExist || key.equals("work.plugin-directory")) && !java.nio.file.Files.isDirectory(path)) {
+            problem(key, "an existing directory, or \"\" for none");
+            return Optional.empty();
+        }
+        return Optional.of(path);
     }
 
     // ---- admin: the HTTP server and its token ----
@@ -223,10 +433,19 @@ final class Validator {
 
     // ---- unknown keys ----
 
-    private void rejectUnknownKeys() {
+    /** Subtrees whose keys the operator names: environment variables and headers. */
+    private static final List<String> OPEN_SUBTREES = List.of(
+            ConfigLoader.ROOT + ".work.exec.environment.", ConfigLoader.ROOT + ".work.http.headers.");
+
+    private void rejectUnknownKeys(String workType) {
         Set<String> known = leafPaths(ConfigFactory.defaultReference());
+        List<String> open = new ArrayList<>(OPEN_SUBTREES);
+        if (!ShieldpoolConfig.BUILT_IN_WORK_TYPES.contains(workType)) {
+            // A plug-in's settings are its own to check; shieldpool only hands them over.
+            open.add(ConfigLoader.ROOT + ".work." + workType + ".");
+        }
         for (String path : leafPaths(config)) {
-            if (!known.contains(path)) {
+            if (!known.contains(path) && open.stream().noneMatch(path::startsWith)) {
                 ConfigValue value = config.getValue(path);
                 String suggestion = closest(path, known)
                         .map(k -> "a known key (did you mean " + k + "?)")

@@ -10,6 +10,7 @@ import io.shieldpool.logging.LogSetup;
 import io.shieldpool.signals.SignalSource;
 import io.shieldpool.supervisor.ShutdownReport;
 import io.shieldpool.supervisor.Supervisor;
+import io.shieldpool.plugin.SectionPlugin;
 import io.shieldpool.work.WorkKinds;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.FileSystemOptions;
@@ -17,6 +18,7 @@ import io.vertx.core.VertxOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,6 +39,7 @@ public final class Daemon {
     private final ConfigSource configSource;
     private final SignalSource signals;
     private final String version;
+    private final Optional<SectionPlugin> plugin;
 
     /**
      * @param effective    the validated config to start with
@@ -45,6 +48,15 @@ public final class Daemon {
      * @param version      shown in the start-up line
      */
     public Daemon(EffectiveConfig effective, ConfigSource configSource, SignalSource signals, String version) {
+        this(effective, configSource, signals, version, Optional.empty());
+    }
+
+    /**
+     * @param plugin the plug-in work.type names, already loaded (see {@link io.shieldpool.work.WorkPreflight})
+     */
+    public Daemon(EffectiveConfig effective, ConfigSource configSource, SignalSource signals, String version,
+                  Optional<SectionPlugin> plugin) {
+        this.plugin = plugin;
         this.effective = effective;
         this.config = effective.config();
         this.configSource = configSource;
@@ -69,7 +81,8 @@ public final class Daemon {
                 // on close, which cost tens of ms between the last section and the exit.
                 .setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false)
                         .setClassPathResolvingEnabled(false)));
-        Supervisor supervisor = new Supervisor(effective, configSource, WorkKinds::create, signals);
+        WorkKinds kinds = new WorkKinds(vertx, plugin);
+        Supervisor supervisor = new Supervisor(effective, configSource, kinds::create, signals);
         ShutdownReport report;
         try {
             // The admin server answers from before `ready` to the end of the drain; it closes
@@ -83,9 +96,12 @@ public final class Daemon {
         } catch (Exception e) {
             log.atError().addKeyValue("event", "start.failed").setCause(e)
                     .log("could not start the pool: {}", e.toString());
+            kinds.shutdown();
             closeQuietly(vertx);
             return ExitCode.INTERNAL;
         }
+        // why: after a cut, commands of the exec kind may still run; none may outlive the daemon.
+        kinds.shutdown();
         closeQuietly(vertx);
         return report.exitCode();
     }

@@ -50,6 +50,8 @@ public final class PoolMetrics {
                 s -> s.totals().completed());
         sectionCounter("shieldpool.sections.ended", "Sections ended, by outcome", work, "failed",
                 s -> s.totals().failed());
+        sectionCounter("shieldpool.sections.ended", "Sections ended, by outcome", work, "timed_out",
+                s -> s.totals().timedOut());
         sectionCounter("shieldpool.sections.ended", "Sections ended, by outcome", work, "abandoned",
                 s -> s.totals().abandoned());
         gauge("shieldpool.sections.in.flight", "Sections running now (admitted, not ended)",

@@ -14,7 +14,8 @@ import java.util.TreeSet;
  * @param applied        the config the pool runs on after the reload
  * @param changed        every key whose value differs from the running config
  * @param needRestart    changed keys that were not applied
- * @param workChanged    the work's parameters changed: sections that start from now use new ones
+ * @param workChanged    the work's parameters changed (work.timeout, the running kind's keys):
+ *                       sections that start from now use new ones, sections in flight keep theirs
  * @param backoffChanged the backoff changed
  */
 record ReloadPlan(ShieldpoolConfig applied, Set<String> changed, Set<String> needRestart,
@@ -22,7 +23,8 @@ record ReloadPlan(ShieldpoolConfig applied, Set<String> changed, Set<String> nee
 
     /** Keys that only take effect at start-up. */
     static final Set<String> RESTART_ONLY = Set.of(
-            "shieldpool.pool.event-loops", "shieldpool.work.type", "shieldpool.log.format");
+            "shieldpool.pool.event-loops", "shieldpool.work.type", "shieldpool.work.plugin-directory",
+            "shieldpool.log.format");
 
     /**
      * Subtrees that only take effect at start-up. why: the admin server is bound once; rebinding
@@ -42,7 +44,7 @@ record ReloadPlan(ShieldpoolConfig applied, Set<String> changed, Set<String> nee
         ShieldpoolConfig fresh = loaded.config();
         ShieldpoolConfig applied = new ShieldpoolConfig(fresh.source(),
                 new ShieldpoolConfig.Pool(fresh.pool().size(), old.pool().eventLoops()),
-                new ShieldpoolConfig.Work(old.work().type(), fresh.work().demo()),
+                fresh.work().withType(old.work().type(), old.work().pluginDirectory()),
                 fresh.backoff(), fresh.shutdown(),
                 new ShieldpoolConfig.Log(fresh.log().level(), old.log().format()),
                 old.admin());

@@ -480,10 +480,12 @@ public final class Supervisor extends VerticleBase implements ShardListener {
             ShutdownReport report = new ShutdownReport(totals, drainMillis, exitCode, reason);
             log.atInfo().addKeyValue("event", "shutdown.complete")
                     .addKeyValue("started", totals.started()).addKeyValue("completed", totals.completed())
-                    .addKeyValue("failed", totals.failed()).addKeyValue("abandoned", totals.abandoned())
+                    .addKeyValue("failed", totals.failed()).addKeyValue("timed_out", totals.timedOut())
+                    .addKeyValue("abandoned", totals.abandoned())
                     .addKeyValue("drain_ms", drainMillis).addKeyValue("exit_code", exitCode.code)
-                    .log("stopped ({}): {} completed, {} failed, {} abandoned; drain took {} ms; exit code {}",
-                            reason, totals.completed(), totals.failed(), totals.abandoned(), drainMillis, exitCode.code);
+                    .log("stopped ({}): {} completed, {} failed, {} timed out, {} abandoned; drain took {} ms; exit code {}",
+                            reason, totals.completed(), totals.failed(), totals.timedOut(), totals.abandoned(),
+                            drainMillis, exitCode.code);
             listeners.forEach(l -> l.stopped(report));
             finished.tryComplete(report);
         });

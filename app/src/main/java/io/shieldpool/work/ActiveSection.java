@@ -29,4 +29,19 @@ public interface ActiveSection {
 
     /** Ends the section as failed; the worker backs off before its next section. */
     void fail(Throwable cause);
+
+    /**
+     * Ends the section as timed out ({@code work.timeout} passed): counted and logged like a
+     * failure, with the backoff. Only the first end call counts.
+     */
+    void timeOut(String reason);
+
+    /** Says how many steps this section takes, when the work learns it only once running. */
+    void stepsTotal(int total);
+
+    /** {@link System#nanoTime()} when this section began. */
+    long sectionStartNanos();
+
+    /** Whether a shutdown has begun (the gate is closed); safe to call from any thread. */
+    boolean stopRequested();
 }

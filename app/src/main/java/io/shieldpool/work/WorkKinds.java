@@ -1,18 +1,77 @@
 package io.shieldpool.work;
 
 import io.shieldpool.config.ShieldpoolConfig;
+import io.shieldpool.plugin.SectionPlugin;
 import io.shieldpool.work.demo.DemoWork;
+import io.shieldpool.work.exec.Children;
+import io.shieldpool.work.exec.ExecWork;
+import io.shieldpool.work.http.HttpWork;
+import io.shieldpool.work.plugin.PluginWork;
+import io.vertx.core.Vertx;
 
-/** Builds the {@link Work} that {@code shieldpool.work.type} names, from a validated config. */
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds the {@link Work} that {@code shieldpool.work.type} names, from a validated config, again
+ * on each reload that changes its parameters. What must outlive one such work lives here: the
+ * plug-in instance, the HTTP client and its rate limit, the exec children still running.
+ */
 public final class WorkKinds {
 
-    private WorkKinds() {
+    private final Vertx vertx;
+    private final Optional<PluginWork.Factory> plugins;
+    private final Children children = new Children();
+    private final Path setsid;
+    private HttpWork.Factory http;
+    private volatile Duration killAfter;
+
+    /**
+     * @param vertx  the daemon's Vert.x
+     * @param plugin the plug-in that work.type names, when it names one (see
+     *               {@link io.shieldpool.work.plugin.PluginLoader})
+     */
+    public WorkKinds(Vertx vertx, Optional<SectionPlugin> plugin) {
+        this.vertx = vertx;
+        this.plugins = plugin.map(p -> new PluginWork.Factory(p, vertx));
+        this.setsid = io.shieldpool.work.exec.ExecSupport.setsid().orElse(Path.of("setsid"));
     }
 
-    public static Work create(ShieldpoolConfig config) {
-        return switch (config.work().type()) {
-            case "demo" -> new DemoWork(config.work().demo());
-            default -> throw new IllegalArgumentException("unknown work type " + config.work().type());
+    /** The work for {@code config}. Called on the supervisor's thread. */
+    public Work create(ShieldpoolConfig config) {
+        ShieldpoolConfig.Work work = config.work();
+        Duration timeout = work.timeout();
+        killAfter = work.exec().killAfter();
+        return switch (work.type()) {
+            case "demo" -> new DemoWork(work.demo(), timeout);
+            case "exec" -> new ExecWork(work.exec(), timeout, vertx, children, setsid);
+            case "http" -> {
+                if (http == null) {
+                    http = new HttpWork.Factory(vertx, config.pool().size());
+                }
+                yield http.create(work.http(), timeout);
+            }
+            default -> plugins.orElseThrow(() -> new IllegalStateException("no plug-in loaded for " + work.type()))
+                    .create(work.settings(), timeout);
         };
+    }
+
+    /**
+     * Releases what the works hold, once the pool has stopped: commands still running (only after
+     * the grace cap cut their sections) are terminated and waited for; the HTTP client is closed.
+     * Blocking, bounded by {@code exec.kill-after} plus a few seconds; call off the event loops.
+     */
+    public void shutdown() {
+        Duration pause = killAfter == null ? Duration.ofSeconds(5) : killAfter;
+        children.terminateAll(pause);
+        if (http != null) {
+            try {
+                http.close().await(2, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // Vert.x closes it anyway
+            }
+        }
     }
 }

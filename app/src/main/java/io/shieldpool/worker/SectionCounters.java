@@ -8,5 +8,6 @@ final class SectionCounters {
     long started;
     long completed;
     long failed;
+    long timedOut;
     long abandoned;
 }

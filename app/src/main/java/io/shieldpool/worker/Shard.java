@@ -199,7 +199,8 @@ public final class Shard extends VerticleBase {
                 busy++;
             }
         }
-        return new ShardSnapshot(counters.started, counters.completed, counters.failed, counters.abandoned,
+        return new ShardSnapshot(counters.started, counters.completed, counters.failed, counters.timedOut,
+                counters.abandoned,
                 gate.inFlight(), rosterSize, busy);
     }
 
@@ -252,6 +253,10 @@ public final class Shard extends VerticleBase {
 
     Work work() {
         return work;
+    }
+
+    boolean stopRequested() {
+        return gate.isClosed();
     }
 
     Backoff backoff() {

@@ -29,6 +29,7 @@ final class Worker implements ActiveSection {
     Continuation parked;
     private long sectionId;
     private int stepsDone;
+    private int stepsTotal;
     private long sectionStartNanos;
     private long lastProgressNanos;
     private int consecutiveFailures;
@@ -127,6 +128,7 @@ final class Worker implements ActiveSection {
         work = shard.work();
         sectionId = shard.nextSectionId();
         stepsDone = 0;
+        stepsTotal = work.stepsPerSection();
         sectionStartNanos = System.nanoTime();
         lastProgressNanos = sectionStartNanos;
         shard.counters.started++;
@@ -167,6 +169,21 @@ final class Worker implements ActiveSection {
     }
 
     @Override
+    public void stepsTotal(int total) {
+        stepsTotal = Math.max(0, total);
+    }
+
+    @Override
+    public long sectionStartNanos() {
+        return sectionStartNanos;
+    }
+
+    @Override
+    public boolean stopRequested() {
+        return shard.stopRequested();
+    }
+
+    @Override
     public void resumeAfter(long delayNanos, Continuation next) {
         if (delayNanos <= 0) {
             shard.ready(this, next);
@@ -191,12 +208,21 @@ final class Worker implements ActiveSection {
 
     @Override
     public void fail(Throwable cause) {
+        endUnsuccessfully(SectionOutcome.FAILED, cause);
+    }
+
+    @Override
+    public void timeOut(String reason) {
+        endUnsuccessfully(SectionOutcome.TIMED_OUT, new SectionTimeout(reason));
+    }
+
+    private void endUnsuccessfully(SectionOutcome outcome, Throwable cause) {
         if (state != WorkerState.BUSY) {
             return;
         }
         consecutiveFailures++;
         long pauseNanos = retiring ? -1 : shard.backoff().delayNanos(consecutiveFailures);
-        endSection(SectionOutcome.FAILED, cause, pauseNanos);
+        endSection(outcome, cause, pauseNanos);
         if (retiring) {
             leave();
             return;
@@ -220,7 +246,11 @@ final class Worker implements ActiveSection {
                 logEnd(outcome, null, 0);
             }
         } else {
-            counters.failed++;
+            if (outcome == SectionOutcome.TIMED_OUT) {
+                counters.timedOut++;
+            } else {
+                counters.failed++;
+            }
             // why: a failure is logged exactly once, as this section.end line at WARN.
             logEnd(outcome, cause, pauseNanos);
         }
@@ -240,8 +270,8 @@ final class Worker implements ActiveSection {
         } else {
             String reason = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
             event.addKeyValue("error", reason)
-                    .log("worker {} section {}: failed after step {} ({} ms): {}; {}",
-                            id, sectionId, stepsDone, elapsedMs, reason,
+                    .log("worker {} section {}: {} after step {} ({} ms): {}; {}",
+                            id, sectionId, outcome == SectionOutcome.TIMED_OUT ? "timed out" : "failed", stepsDone, elapsedMs, reason,
                             pauseNanos < 0 ? "no next try by this worker" : "next try in " + pauseNanos / 1_000_000 + " ms");
         }
     }
@@ -272,6 +302,13 @@ final class Worker implements ActiveSection {
         return new WorkerStatus(id, shown, inSection ? sectionId : 0, inSection ? stepsDone : 0,
                 inSection ? (nowNanos - sectionStartNanos) / 1_000_000 : 0,
                 inSection ? (nowNanos - lastProgressNanos) / 1_000_000 : 0,
-                inSection ? work.stepsPerSection() : 0);
+                inSection ? stepsTotal : 0);
+    }
+
+    /** Why a section timed out; carries no stack trace, the section.end line says it all. */
+    static final class SectionTimeout extends RuntimeException {
+        SectionTimeout(String message) {
+            super(message, null, false, false);
+        }
     }
 }

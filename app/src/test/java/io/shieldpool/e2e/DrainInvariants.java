@@ -85,9 +85,12 @@ final class DrainInvariants {
         assertThat(summary.getLong("started")).as("started").isEqualTo((long) started);
         assertThat(summary.getLong("completed")).as("completed").isEqualTo(outcomes.getOrDefault("completed", 0).longValue());
         assertThat(summary.getLong("failed")).as("failed").isEqualTo(outcomes.getOrDefault("failed", 0).longValue());
+        assertThat(summary.getLong("timed_out")).as("timed_out")
+                .isEqualTo(outcomes.getOrDefault("timed_out", 0).longValue());
         assertThat(summary.getLong("abandoned")).as("abandoned").isEqualTo((long) abandoned);
-        assertThat(summary.getLong("completed") + summary.getLong("failed") + summary.getLong("abandoned"))
-                .as("conservation: started = completed + failed + abandoned").isEqualTo((long) started);
+        assertThat(summary.getLong("completed") + summary.getLong("failed") + summary.getLong("timed_out")
+                + summary.getLong("abandoned"))
+                .as("conservation: started = completed + failed + timed_out + abandoned").isEqualTo((long) started);
         if (!expectAbandoned) {
             assertThat(abandoned).as("abandoned sections in a clean drain\n%s", transcript).isZero();
         }

@@ -54,7 +54,7 @@ class PoolMetricsTest {
 
     @Test
     void poolMetersReportTheStatusTheyWereGiven() {
-        ShardSnapshot totals = new ShardSnapshot(110, 100, 6, 1, 3, 4, 3);
+        ShardSnapshot totals = new ShardSnapshot(111, 100, 6, 1, 1, 3, 4, 3);
         metrics.update(status(LifecycleState.DRAINING, totals,
                 durations(500_000, 3_000_000_000L, 3_000_000_000L, 700_000_000_000L),
                 Optional.of(new PoolStatus.DrainProgress("SIGTERM", 3, 1500, 28500))));
@@ -63,10 +63,11 @@ class PoolMetricsTest {
         events.reloadEnded(false, "bad");
         PrometheusText text = PrometheusText.parse(metrics.scrape());
 
-        assertThat(text.value("shieldpool_sections_started_total", "work", "demo")).isEqualTo(110);
+        assertThat(text.value("shieldpool_sections_started_total", "work", "demo")).isEqualTo(111);
         assertThat(text.value("shieldpool_sections_ended_total", "work", "demo", "outcome", "completed")).isEqualTo(100);
         assertThat(text.value("shieldpool_sections_ended_total", "outcome", "failed")).isEqualTo(6);
         assertThat(text.value("shieldpool_sections_ended_total", "outcome", "abandoned")).isEqualTo(1);
+        assertThat(text.value("shieldpool_sections_ended_total", "outcome", "timed_out")).isEqualTo(1);
         assertThat(text.value("shieldpool_sections_in_flight")).isEqualTo(3);
         assertThat(text.value("shieldpool_pool_size_desired")).isEqualTo(5);
         assertThat(text.value("shieldpool_pool_size_actual")).isEqualTo(4);

@@ -22,8 +22,16 @@ public final class DemoWork implements Work, Continuation {
     private final long stepNanos;
     private final double failureProbability;
     private final boolean logSteps;
+    /** work.timeout in ns; 0 = none. */
+    private final long timeoutNanos;
 
     public DemoWork(ShieldpoolConfig.Demo settings) {
+        this(settings, java.time.Duration.ZERO);
+    }
+
+    /** @param timeout work.timeout; checked at each step's end, the demo's only safe points */
+    public DemoWork(ShieldpoolConfig.Demo settings, java.time.Duration timeout) {
+        this.timeoutNanos = timeout.toNanos();
         this.steps = settings.steps();
         this.stepNanos = settings.stepDuration().toNanos();
         this.failureProbability = settings.failureProbability();
@@ -49,6 +57,11 @@ public final class DemoWork implements Work, Continuation {
     public void resume(ActiveSection section) {
         section.stepDone();
         int done = section.stepsDone();
+        // why: with no timeout (the default) this is one predictable branch, no clock read.
+        if (timeoutNanos > 0 && done < steps && System.nanoTime() - section.sectionStartNanos() >= timeoutNanos) {
+            section.timeOut("work.timeout of " + timeoutNanos / 1_000_000 + " ms passed at step " + done + " of " + steps);
+            return;
+        }
         if (logSteps && log.isInfoEnabled()) {
             logStep(section, done);
         }

@@ -1,0 +1,78 @@
+package io.shieldpool.work.exec;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Every command running now, across reloads (a reload builds a new exec work; children of the old
+ * one still run here). Used once, when the process exits: a clean drain leaves nothing here, but
+ * after the grace cap cut sections the children still running get SIGTERM to their group, then
+ * SIGKILL after {@code kill-after}, and the exit waits until they are gone, so no child outlives
+ * the daemon.
+ */
+public final class Children {
+
+    private static final Logger log = LoggerFactory.getLogger(Children.class);
+
+    private final Set<ExecRun> running = ConcurrentHashMap.newKeySet();
+
+    void add(ExecRun run) {
+        running.add(run);
+    }
+
+    void remove(ExecRun run) {
+        running.remove(run);
+    }
+
+    /**
+     * Terminates every command still running, and waits for them. Blocking: call off the event
+     * loops, after the pool has stopped.
+     *
+     * @param killAfter pause between SIGTERM and SIGKILL
+     */
+    public void terminateAll(Duration killAfter) {
+        List<ExecRun> left = List.copyOf(running);
+        if (left.isEmpty()) {
+            return;
+        }
+        for (ExecRun run : left) {
+            log.atWarn().addKeyValue("event", "exec.terminate").addKeyValue("worker", run.workerId())
+                    .addKeyValue("section", run.sectionId()).addKeyValue("pid", run.pid())
+                    .log("worker {} section {}: sending SIGTERM to the process group of pid {} (the drain was cut)",
+                            run.workerId(), run.sectionId(), run.pid());
+            run.signalGroup(ProcessGroups.SIGTERM);
+        }
+        long deadline = System.nanoTime() + killAfter.toNanos();
+        while (left.stream().anyMatch(ExecRun::groupAlive) && System.nanoTime() < deadline) {
+            sleep(20);
+        }
+        for (ExecRun run : left) {
+            if (run.groupAlive()) {
+                log.atWarn().addKeyValue("event", "exec.kill").addKeyValue("worker", run.workerId())
+                        .addKeyValue("section", run.sectionId()).addKeyValue("pid", run.pid())
+                        .log("worker {} section {}: process group of pid {} still alive after kill-after: SIGKILL",
+                                run.workerId(), run.sectionId(), run.pid());
+                run.signalGroup(ProcessGroups.SIGKILL);
+            }
+        }
+        // why: SIGKILL cannot be ignored; this wait is only the kernel tearing the processes down
+        // and the JDK reaping the leader, so no zombie is left behind either.
+        long reapDeadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (left.stream().anyMatch(r -> r.groupAlive() || r.leaderAlive()) && System.nanoTime() < reapDeadline) {
+            sleep(10);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

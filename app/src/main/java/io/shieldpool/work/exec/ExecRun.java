@@ -1,0 +1,236 @@
+package io.shieldpool.work.exec;
+
+import io.shieldpool.config.ShieldpoolConfig;
+import io.shieldpool.work.ActiveSection;
+import io.shieldpool.work.SectionRun;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One section of the exec kind: one child process, in a session and process group of its own
+ * (started through {@code setsid}), so a Ctrl+C that a terminal sends to the daemon's foreground
+ * group never reaches it: the shield holds at the OS level too. A virtual thread waits for it and
+ * two more log its output; the section ends on the worker's thread once the child and anything it
+ * left in its group are gone.
+ */
+final class ExecRun extends SectionRun {
+
+    private static final Logger output = LoggerFactory.getLogger("io.shieldpool.work.exec.output");
+
+    private final ShieldpoolConfig.Exec settings;
+    private final Children children;
+    private final Path setsid;
+    private final long workerId;
+    private final long sectionId;
+    private volatile Process process;
+    private volatile long pid;
+    private volatile String timeoutReason;
+
+    ExecRun(ActiveSection section, Context home, Vertx vertx, Duration timeout, ShieldpoolConfig.Exec settings,
+            Children children, Path setsid) {
+        super(section, home, vertx, timeout);
+        this.settings = settings;
+        this.children = children;
+        this.setsid = setsid;
+        this.workerId = section.workerId();
+        this.sectionId = section.sectionId();
+    }
+
+    void start() {
+        armTimeout();
+        Thread.ofVirtual().name("exec-" + workerId + "-" + sectionId).start(this::runChild);
+    }
+
+    long workerId() {
+        return workerId;
+    }
+
+    long sectionId() {
+        return sectionId;
+    }
+
+    long pid() {
+        return pid;
+    }
+
+    boolean leaderAlive() {
+        Process p = process;
+        return p != null && p.isAlive();
+    }
+
+    boolean groupAlive() {
+        long group = pid;
+        return group > 1 && ProcessGroups.alive(group);
+    }
+
+    void signalGroup(int signal) {
+        long group = pid;
+        if (group > 1) {
+            ProcessGroups.signal(group, signal);
+        }
+    }
+
+    @Override
+    protected void onTimeout(String reason) {
+        // why: the section ends only once the child's group is gone, so a timed-out command
+        // never runs on beside the worker's next one.
+        timeoutReason = reason;
+        terminate("work.timeout");
+    }
+
+    /** SIGTERM to the group now, SIGKILL after kill-after if anything is left. Worker's thread. */
+    private void terminate(String why) {
+        if (pid <= 1) {
+            return; // not started yet: runChild sees timeoutReason and terminates right after starting
+        }
+        output.atWarn().addKeyValue("event", "exec.terminate").addKeyValue("worker", workerId)
+                .addKeyValue("section", sectionId).addKeyValue("pid", pid)
+                .log("worker {} section {}: {}: SIGTERM to the process group of pid {}", workerId, sectionId, why, pid);
+        signalGroup(ProcessGroups.SIGTERM);
+        long killAfterMs = Math.max(1, settings.killAfter().toMillis());
+        vertx.setTimer(killAfterMs, id -> {
+            if (groupAlive()) {
+                output.atWarn().addKeyValue("event", "exec.kill").addKeyValue("worker", workerId)
+                        .addKeyValue("section", sectionId).addKeyValue("pid", pid)
+                        .log("worker {} section {}: process group of pid {} still alive {} ms after SIGTERM: SIGKILL",
+                                workerId, sectionId, pid, killAfterMs);
+                signalGroup(ProcessGroups.SIGKILL);
+            }
+        });
+    }
+
+    private void runChild() {
+        MDC.put("worker", Long.toString(workerId));
+        MDC.put("section", Long.toString(sectionId));
+        Process started;
+        try {
+            started = processBuilder().start();
+        } catch (IOException | RuntimeException e) {
+            Throwable failure = new ExecFailure("cannot start " + settings.command().getFirst() + ": " + e.getMessage());
+            onHome(() -> failed(failure));
+            return;
+        }
+        process = started;
+        pid = started.pid();
+        children.add(this);
+        if (timeoutReason != null) {
+            onHome(() -> terminate("work.timeout"));
+        }
+        Thread stdout = pump(started.inputReader(StandardCharsets.UTF_8), "stdout");
+        Thread stderr = pump(started.errorReader(StandardCharsets.UTF_8), "stderr");
+        int exit = waitForExit(started);
+        reapGroup();
+        join(stdout);
+        join(stderr);
+        children.remove(this);
+        onHome(() -> {
+            if (timeoutReason != null) {
+                timedOut(timeoutReason + "; command terminated (exit status " + exit + ")");
+            } else if (exit == 0) {
+                completed();
+            } else {
+                failed(new ExecFailure(settings.command().getFirst() + " exited with status " + exit
+                        + (exit > 128 ? " (signal " + (exit - 128) + ")" : "")));
+            }
+        });
+    }
+
+    private ProcessBuilder processBuilder() {
+        List<String> argv = new ArrayList<>(settings.command().size() + 2);
+        argv.add(setsid.toString());
+        argv.add("--");
+        argv.addAll(settings.command());
+        ProcessBuilder builder = new ProcessBuilder(argv);
+        builder.environment().putAll(settings.environment());
+        builder.environment().put("SHIELDPOOL_WORKER", Long.toString(workerId));
+        builder.environment().put("SHIELDPOOL_SECTION", Long.toString(sectionId));
+        settings.directory().ifPresent(dir -> builder.directory(dir.toFile()));
+        builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        return builder;
+    }
+
+    private static int waitForExit(Process started) {
+        while (true) {
+            try {
+                return started.waitFor();
+            } catch (InterruptedException e) {
+                // why: nothing interrupts this thread on purpose; the child must still be waited for.
+            }
+        }
+    }
+
+    /**
+     * The command has exited; processes it left in its group (a background job) would be orphans:
+     * they get SIGTERM, then SIGKILL after kill-after.
+     */
+    private void reapGroup() {
+        if (!groupAlive()) {
+            return;
+        }
+        output.atWarn().addKeyValue("event", "exec.leftovers").addKeyValue("pid", pid)
+                .log("the command (pid {}) exited but left processes in its group: SIGTERM to them", pid);
+        signalGroup(ProcessGroups.SIGTERM);
+        long deadline = System.nanoTime() + settings.killAfter().toNanos();
+        while (groupAlive() && System.nanoTime() < deadline) {
+            sleepQuietly(20);
+        }
+        if (groupAlive()) {
+            signalGroup(ProcessGroups.SIGKILL);
+            long reap = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (groupAlive() && System.nanoTime() < reap) {
+                sleepQuietly(10);
+            }
+        }
+    }
+
+    private Thread pump(BufferedReader reader, String stream) {
+        return Thread.ofVirtual().name("exec-" + stream + "-" + sectionId).start(() -> {
+            MDC.put("worker", Long.toString(workerId));
+            MDC.put("section", Long.toString(sectionId));
+            try (reader) {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                    var event = stream.equals("stderr") ? output.atWarn() : output.atInfo();
+                    event.addKeyValue("event", "exec.output").addKeyValue("stream", stream).log(line);
+                }
+            } catch (IOException ignored) {
+                // the pipe closed: the process is gone
+            }
+        });
+    }
+
+    private static void join(Thread thread) {
+        try {
+            thread.join(Duration.ofSeconds(2));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A command that could not start or exited non-zero; no stack trace, the message says it. */
+    static final class ExecFailure extends RuntimeException {
+        ExecFailure(String message) {
+            super(message, null, false, false);
+        }
+    }
+}

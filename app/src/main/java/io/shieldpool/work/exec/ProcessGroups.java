@@ -1,0 +1,63 @@
+package io.shieldpool.work.exec;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Signals to whole process groups, through libc's {@code kill(2)} with a negative pid (the JDK can
+ * only signal single processes), and the {@code setsid} program that puts each command in a session
+ * (and process group) of its own. A non-blocking system call: safe on an event loop.
+ */
+final class ProcessGroups {
+
+    static final int SIGKILL = 9;
+    static final int SIGTERM = 15;
+
+    private static final MethodHandle KILL;
+
+    static {
+        Linker linker = Linker.nativeLinker();
+        KILL = linker.downcallHandle(linker.defaultLookup().find("kill").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    }
+
+    private ProcessGroups() {
+    }
+
+    /**
+     * Sends {@code signal} to every process of group {@code pgid}.
+     *
+     * @return false when no process of the group is left (or it may not be signalled)
+     */
+    static boolean signal(long pgid, int signal) {
+        if (pgid <= 1) {
+            throw new IllegalArgumentException("process group " + pgid);
+        }
+        try {
+            return (int) KILL.invokeExact((int) -pgid, signal) == 0;
+        } catch (Throwable e) {
+            throw new IllegalStateException("kill(2) failed", e);
+        }
+    }
+
+    /** Whether any process of group {@code pgid} is alive (signal 0 checks without sending). */
+    static boolean alive(long pgid) {
+        return signal(pgid, 0);
+    }
+
+    /** The setsid program of util-linux, if installed. */
+    static Optional<Path> setsid() {
+        String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
+        return Stream.concat(Stream.of(path.split(":")), Stream.of("/usr/bin", "/bin"))
+                .filter(dir -> !dir.isEmpty())
+                .map(dir -> Path.of(dir, "setsid"))
+                .filter(Files::isExecutable)
+                .findFirst();
+    }
+}
