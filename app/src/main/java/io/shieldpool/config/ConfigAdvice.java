@@ -28,6 +28,17 @@ public final class ConfigAdvice {
                         + Durations.format(grace) + ": a shutdown would cut sections in flight");
             }
         }
+        Duration timeout = config.work().timeout();
+        if (!timeout.isZero() && timeout.compareTo(grace) > 0) {
+            warnings.add("work.timeout " + Durations.format(timeout) + " is longer than shutdown.grace "
+                    + Durations.format(grace) + ": a section that runs to its time limit during a shutdown is cut by the grace cap");
+        }
+        if (config.work().type().equals("http") && timeout.isZero()
+                && config.work().http().timeout().compareTo(grace) > 0) {
+            warnings.add("work.http.timeout " + Durations.format(config.work().http().timeout())
+                    + " is longer than shutdown.grace " + Durations.format(grace)
+                    + ": a slow request during a shutdown is cut by the grace cap");
+        }
         if (grace.compareTo(SYSTEMD_DEFAULT_STOP_TIMEOUT) >= 0) {
             warnings.add("shutdown.grace " + Durations.format(grace) + " is not below systemd's default "
                     + "TimeoutStopSec (90s): set TimeoutStopSec in the unit above it, or systemd will SIGKILL the drain");

@@ -108,12 +108,29 @@ final class Validator {
                     + "such as [\"/usr/local/bin/sync-batch.sh\", \"--limit\", \"100\"]");
         } else if (!command.isEmpty() && command.getFirst().isBlank()) {
             problem("work.exec.command", "a list whose first element is the program to run");
+        } else if (used && !isExecutable(command.getFirst())) {
+            problem("work.exec.command", "a list whose first element is an executable file (a path, or a name on PATH); "
+                    + command.getFirst() + " is not");
         }
         Map<String, String> environment = stringMap("work.exec.environment", "[A-Za-z_][A-Za-z0-9_]*",
                 "environment variable names (letters, digits, '_', not starting with a digit)");
         Optional<Path> directory = optionalDirectory("work.exec.directory", used);
         Duration killAfter = duration("work.exec.kill-after", Duration.ZERO, Duration.ofSeconds(5));
         return new ShieldpoolConfig.Exec(command, environment, directory, killAfter);
+    }
+
+    /** A path to an executable file, or a name found as one on PATH. */
+    private static boolean isExecutable(String program) {
+        if (program.contains("/")) {
+            return java.nio.file.Files.isExecutable(Path.of(program)) && !java.nio.file.Files.isDirectory(Path.of(program));
+        }
+        String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
+        for (String dir : path.split(":")) {
+            if (!dir.isEmpty() && java.nio.file.Files.isExecutable(Path.of(dir, program))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The http kind's keys; {@code used}: http is the work type, so a URL is required. */

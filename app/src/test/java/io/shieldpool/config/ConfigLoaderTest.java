@@ -116,8 +116,10 @@ class ConfigLoaderTest {
 
     @Test
     void unknownWorkType() throws Exception {
-        assertThat(problems("shieldpool.work.type = quantum"))
-                .containsExactly("shieldpool.work.type: quantum (expected: one of demo) at " + dir.resolve("test.conf") + ":1");
+        // A well-formed name may be a plug-in's (checked when plug-ins are loaded); this one cannot be.
+        assertThat(problems("shieldpool.work.type = quantum_leap"))
+                .containsExactly("shieldpool.work.type: quantum_leap (expected: demo, exec, http, or a plug-in's type "
+                        + "(lower-case letters, digits and '-')) at " + dir.resolve("test.conf") + ":1");
     }
 
     @Test

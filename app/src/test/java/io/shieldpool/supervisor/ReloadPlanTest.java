@@ -53,4 +53,20 @@ class ReloadPlanTest {
         assertThat(plan.changed()).isEmpty();
         assertThat(plan.workChanged()).isFalse();
     }
+
+    @Test
+    void workParametersApplyButTheWorkTypeAndPluginDirectoryNeedARestart() throws Exception {
+        EffectiveConfig running = load("shieldpool.work.type", "http",
+                "shieldpool.work.http.url", "http://127.0.0.1:1/a");
+        EffectiveConfig loaded = load("shieldpool.work.type", "demo",
+                "shieldpool.work.plugin-directory", System.getProperty("java.io.tmpdir"),
+                "shieldpool.work.http.url", "http://127.0.0.1:1/b", "shieldpool.work.timeout", "3s");
+        ReloadPlan plan = ReloadPlan.of(running, loaded);
+        assertThat(plan.needRestart()).containsExactly("shieldpool.work.plugin-directory", "shieldpool.work.type");
+        assertThat(plan.workChanged()).isTrue();
+        assertThat(plan.applied().work().type()).isEqualTo("http");
+        assertThat(plan.applied().work().pluginDirectory()).isEmpty();
+        assertThat(plan.applied().work().http().url().orElseThrow()).hasToString("http://127.0.0.1:1/b");
+        assertThat(plan.applied().work().timeout()).isEqualTo(Duration.ofSeconds(3));
+    }
 }

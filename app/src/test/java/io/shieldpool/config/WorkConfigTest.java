@@ -1,0 +1,177 @@
+package io.shieldpool.config;
+
+import com.typesafe.config.ConfigFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The exec, http and plug-in keys: parsed into values, or one clear line per mistake. */
+class WorkConfigTest {
+
+    @TempDir
+    Path dir;
+
+    private final ConfigLoader plain = new ConfigLoader(ConfigFactory.empty(), new Properties());
+
+    private Path file(String content) throws Exception {
+        Path file = dir.resolve("work.conf");
+        Files.writeString(file, content);
+        return file;
+    }
+
+    private List<String> problems(String content) throws Exception {
+        try {
+            plain.load(Optional.of(file(content)));
+        } catch (InvalidConfigException e) {
+            return e.problems().stream().map(ConfigProblem::toString).toList();
+        }
+        throw new AssertionError("expected problems for: " + content);
+    }
+
+    @Test
+    void execKeysAreParsed() throws Exception {
+        ShieldpoolConfig config = plain.load(Optional.of(file("""
+                shieldpool.work {
+                  type = exec
+                  timeout = 2m
+                  exec {
+                    command = ["/bin/sh", "-c", "echo hi"]
+                    environment { BATCH_SIZE = 100, TARGET = "eu-1" }
+                    directory = "%s"
+                    kill-after = 2s
+                  }
+                }
+                """.formatted(dir))));
+        ShieldpoolConfig.Work work = config.work();
+        assertThat(work.type()).isEqualTo("exec");
+        assertThat(work.timeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(work.exec().command()).containsExactly("/bin/sh", "-c", "echo hi");
+        assertThat(work.exec().environment()).isEqualTo(Map.of("BATCH_SIZE", "100", "TARGET", "eu-1"));
+        assertThat(work.exec().directory()).contains(dir);
+        assertThat(work.exec().killAfter()).isEqualTo(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void execMistakesNameKeyValueExpectationAndLine() throws Exception {
+        Path file = dir.resolve("work.conf");
+        List<String> missing = problems("""
+                shieldpool.work.type = exec
+                shieldpool.work.exec.kill-after = soon
+                """);
+        assertThat(missing).hasSize(2);
+        assertThat(missing.getFirst()).startsWith("shieldpool.work.exec.command: [] (expected: a non-empty list: the "
+                + "program and its arguments, such as [\"/usr/local/bin/sync-batch.sh\", \"--limit\", \"100\"]) at ")
+                .endsWith("reference.conf:44");
+        assertThat(missing.get(1)).isEqualTo("shieldpool.work.exec.kill-after: soon (expected: a duration such as 250ms, "
+                + "30s or 2m (0 allowed)) at " + file + ":2");
+        assertThat(problems("""
+                shieldpool.work.type = exec
+                shieldpool.work.exec.command = ["/no/such/program"]
+                shieldpool.work.exec.environment { "1BAD" = x, GOOD = [1, 2] }
+                shieldpool.work.exec.directory = /no/such/dir
+                """)).containsExactlyInAnyOrder(
+                "shieldpool.work.exec.command: [\"/no/such/program\"] (expected: a list whose first element is an "
+                        + "executable file (a path, or a name on PATH); /no/such/program is not) at " + file + ":2",
+                "shieldpool.work.exec.environment.1BAD: x (expected: environment variable names (letters, digits, '_', "
+                        + "not starting with a digit)) at " + file + ":3",
+                "shieldpool.work.exec.environment.GOOD: [1,2] (expected: a string) at " + file + ":3",
+                "shieldpool.work.exec.directory: /no/such/dir (expected: an existing directory, or \"\" for none) at "
+                        + file + ":4");
+    }
+
+    @Test
+    void httpKeysAreParsed() throws Exception {
+        ShieldpoolConfig config = plain.load(Optional.of(file("""
+                shieldpool.work {
+                  type = http
+                  http {
+                    method = post
+                    url = "https://api.example.com/v1/sync"
+                    headers { Authorization = "Bearer abc", Content-Type = "application/json" }
+                    body = "{\\"batch\\": 100}"
+                    timeout = 5s
+                    success-statuses = ["2xx", 304]
+                    max-rate = 2.5
+                  }
+                }
+                """)));
+        ShieldpoolConfig.Http http = config.work().http();
+        assertThat(http.method()).isEqualTo("POST");
+        assertThat(http.url()).contains(URI.create("https://api.example.com/v1/sync"));
+        assertThat(http.headers()).containsEntry("Authorization", "Bearer abc").containsEntry("Content-Type", "application/json");
+        assertThat(http.body()).isEqualTo("{\"batch\": 100}");
+        assertThat(http.timeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(http.successStatuses().contains(204)).isTrue();
+        assertThat(http.successStatuses().contains(304)).isTrue();
+        assertThat(http.successStatuses().contains(302)).isFalse();
+        assertThat(http.maxRate()).isEqualTo(2.5);
+        assertThat(http.toString()).as("no header value in toString").doesNotContain("Bearer");
+    }
+
+    @Test
+    void httpMistakesNameKeyValueExpectationAndLine() throws Exception {
+        Path file = dir.resolve("work.conf");
+        assertThat(problems("""
+                shieldpool.work.type = http
+                shieldpool.work.http.method = FETCH
+                shieldpool.work.http.url = "ftp://example.com/x"
+                shieldpool.work.http.timeout = 0
+                shieldpool.work.http.success-statuses = ["2xx", "ok"]
+                shieldpool.work.http.max-rate = -1
+                """)).containsExactlyInAnyOrder(
+                "shieldpool.work.http.method: FETCH (expected: one of delete, get, head, options, patch, post, put) at "
+                        + file + ":2",
+                "shieldpool.work.http.url: ftp://example.com/x (expected: an absolute http:// or https:// URL with a "
+                        + "host, such as https://api.example.com/v1/sync) at " + file + ":3",
+                "shieldpool.work.http.timeout: 0 (expected: a duration such as 250ms, 30s or 2m, at least 1ms) at "
+                        + file + ":4",
+                "shieldpool.work.http.success-statuses: [\"2xx\",\"ok\"] (expected: a non-empty list of statuses 100-599 "
+                        + "or classes such as \"2xx\") at " + file + ":5",
+                "shieldpool.work.http.max-rate: -1 (expected: a number of requests per second >= 0 (0: no limit)) at "
+                        + file + ":6");
+        assertThat(problems("shieldpool.work.type = http\n")).singleElement().asString()
+                .startsWith("shieldpool.work.http.url: \"\" (expected: an absolute http:// or https:// URL");
+    }
+
+    @Test
+    void aPluginTypeOwnsItsSubtreeAndOtherUnknownKeysAreStillRejected() throws Exception {
+        ShieldpoolConfig config = plain.load(Optional.of(file("""
+                shieldpool.work.type = acme-sync
+                shieldpool.work.acme-sync { endpoint = "https://x", batch = 10 }
+                """)));
+        assertThat(config.work().type()).isEqualTo("acme-sync");
+        assertThat(config.work().settings().getInt("batch")).isEqualTo(10);
+        Path file = dir.resolve("work.conf");
+        assertThat(problems("""
+                shieldpool.work.type = acme-sync
+                shieldpool.work.other-plugin.batch = 10
+                """)).containsExactly("shieldpool.work.other-plugin.batch: 10 (expected: a known key (see reference.conf)) at "
+                + file + ":2");
+        assertThat(problems("shieldpool.work.type = \"Not A Type\"\n")).containsExactly(
+                "shieldpool.work.type: \"Not A Type\" (expected: demo, exec, http, or a plug-in's type (lower-case "
+                        + "letters, digits and '-')) at " + file + ":1");
+    }
+
+    @Test
+    void credentialsInHeadersAndEnvironmentAreMasked() throws Exception {
+        EffectiveConfig effective = plain.loadEffective(Optional.of(file("""
+                shieldpool.work.http.headers { Authorization = "Bearer abc", Accept = "text/plain" }
+                shieldpool.work.exec.environment { API_KEY = "k", REGION = "eu" }
+                """)));
+        assertThat(effective.values())
+                .containsEntry("shieldpool.work.http.headers.Authorization", EffectiveConfig.MASK)
+                .containsEntry("shieldpool.work.http.headers.Accept", "text/plain")
+                .containsEntry("shieldpool.work.exec.environment.API_KEY", EffectiveConfig.MASK)
+                .containsEntry("shieldpool.work.exec.environment.REGION", "eu");
+    }
+}
