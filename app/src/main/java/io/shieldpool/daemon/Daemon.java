@@ -83,6 +83,7 @@ public final class Daemon {
                         .setClassPathResolvingEnabled(false)));
         WorkKinds kinds = new WorkKinds(vertx, plugin);
         Supervisor supervisor = new Supervisor(effective, configSource, kinds::create, signals);
+        supervisor.afterCut(kinds::terminateChildren);
         ShutdownReport report;
         try {
             // The admin server answers from before `ready` to the end of the drain; it closes

@@ -62,6 +62,7 @@ public final class Supervisor extends VerticleBase implements ShardListener {
     private final List<Shard> shards = new ArrayList<>();
     private final List<PoolListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong nextWorkerId = new AtomicLong(1);
+    private volatile Runnable afterCut = () -> { };
 
     private volatile EffectiveConfig effective;
     private volatile int desiredSize;
@@ -461,8 +462,22 @@ public final class Supervisor extends VerticleBase implements ShardListener {
         forAllShards(shard -> shard.onShard(shard::abandonInFlight)).onComplete(ar -> {
             int cut = ar.succeeded() ? ar.result().stream().mapToInt(Integer::intValue).sum() : -1;
             log.error("drain cut ({}): {} section(s) abandoned", reason, cut);
-            finish(ExitCode.DRAIN_CUT, reason);
+            // why: what the cut sections started outside the JVM (exec children) is stopped before
+            // the final report, so the report is the last word and nothing outlives the exit.
+            vertx.executeBlocking(() -> {
+                afterCut.run();
+                return null;
+            }, false).onComplete(done -> finish(ExitCode.DRAIN_CUT, reason));
         });
+    }
+
+    /**
+     * Sets what to do once the grace cap has cut the sections in flight, before the final report:
+     * a blocking action (run off the event loop), such as terminating the commands those sections
+     * started. Set before deploying.
+     */
+    public void afterCut(Runnable blockingAction) {
+        this.afterCut = blockingAction;
     }
 
     private void finish(ExitCode exitCode, String reason) {

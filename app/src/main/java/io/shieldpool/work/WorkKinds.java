@@ -9,7 +9,6 @@ import io.shieldpool.work.http.HttpWork;
 import io.shieldpool.work.plugin.PluginWork;
 import io.vertx.core.Vertx;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +23,6 @@ public final class WorkKinds {
     private final Vertx vertx;
     private final Optional<PluginWork.Factory> plugins;
     private final Children children = new Children();
-    private final Path setsid;
     private HttpWork.Factory http;
     private volatile Duration killAfter;
 
@@ -36,7 +34,6 @@ public final class WorkKinds {
     public WorkKinds(Vertx vertx, Optional<SectionPlugin> plugin) {
         this.vertx = vertx;
         this.plugins = plugin.map(p -> new PluginWork.Factory(p, vertx));
-        this.setsid = io.shieldpool.work.exec.ExecSupport.setsid().orElse(Path.of("setsid"));
     }
 
     /** The work for {@code config}. Called on the supervisor's thread. */
@@ -46,7 +43,7 @@ public final class WorkKinds {
         killAfter = work.exec().killAfter();
         return switch (work.type()) {
             case "demo" -> new DemoWork(work.demo(), timeout);
-            case "exec" -> new ExecWork(work.exec(), timeout, vertx, children, setsid);
+            case "exec" -> new ExecWork(work.exec(), timeout, vertx, children);
             case "http" -> {
                 if (http == null) {
                     http = new HttpWork.Factory(vertx, config.pool().size());
@@ -59,13 +56,20 @@ public final class WorkKinds {
     }
 
     /**
+     * Terminates the commands still running (SIGTERM to each one's process group, SIGKILL after
+     * {@code exec.kill-after}) and waits for them; a no-op when none runs. Blocking.
+     */
+    public void terminateChildren() {
+        children.terminateAll(killAfter == null ? Duration.ofSeconds(5) : killAfter);
+    }
+
+    /**
      * Releases what the works hold, once the pool has stopped: commands still running (only after
      * the grace cap cut their sections) are terminated and waited for; the HTTP client is closed.
      * Blocking, bounded by {@code exec.kill-after} plus a few seconds; call off the event loops.
      */
     public void shutdown() {
-        Duration pause = killAfter == null ? Duration.ofSeconds(5) : killAfter;
-        children.terminateAll(pause);
+        terminateChildren();
         if (http != null) {
             try {
                 http.close().await(2, TimeUnit.SECONDS);

@@ -56,6 +56,25 @@ final class DaemonProcess implements AutoCloseable {
         return launch(command, env);
     }
 
+    /**
+     * Like {@link #start(Path, String, String...)}, but the daemon leads a process group of its own
+     * (started through setsid), as a shell's foreground job does: {@link #signalProcessGroup} then
+     * reaches it and everything else in its group, like a terminal's Ctrl+C, and never this JVM.
+     */
+    static DaemonProcess startInOwnProcessGroup(Path dir, String config) throws IOException {
+        Path file = dir.resolve("shieldpool-" + System.nanoTime() + ".conf");
+        Files.writeString(file, "shieldpool.log.format = json\nshieldpool.admin.port = 0\n" + config + "\n");
+        return launch(List.of("setsid", LAUNCHER.toString(), "--config", file.toString()), Map.of());
+    }
+
+    /** Sends {@code name} to the daemon's whole process group (see {@link #startInOwnProcessGroup}). */
+    void signalProcessGroup(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, "--", "-" + process.pid()).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + name + " -- -" + process.pid() + " failed");
+        }
+    }
+
     /** Runs the launcher with raw arguments (no config file written). */
     static DaemonProcess launch(List<String> command, Map<String, String> env) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command);

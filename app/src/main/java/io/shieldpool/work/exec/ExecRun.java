@@ -10,20 +10,20 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * One section of the exec kind: one child process, in a session and process group of its own
- * (started through {@code setsid}), so a Ctrl+C that a terminal sends to the daemon's foreground
- * group never reaches it: the shield holds at the OS level too. A virtual thread waits for it and
- * two more log its output; the section ends on the worker's thread once the child and anything it
- * left in its group are gone.
+ * (see {@link SessionSpawn}), so a Ctrl+C that a terminal sends to the daemon's foreground group
+ * never reaches it: the shield holds at the OS level too. A platform thread waits for it and two
+ * virtual threads log its output; the section ends on the worker's thread once the child and
+ * anything it left in its group are gone.
  */
 final class ExecRun extends SectionRun {
 
@@ -31,26 +31,28 @@ final class ExecRun extends SectionRun {
 
     private final ShieldpoolConfig.Exec settings;
     private final Children children;
-    private final Path setsid;
     private final long workerId;
     private final long sectionId;
-    private volatile Process process;
+    private volatile boolean exited;
     private volatile long pid;
     private volatile String timeoutReason;
+    /** Set once something decided to stop this command: its group's leftovers are expected then. */
+    private volatile boolean terminating;
 
     ExecRun(ActiveSection section, Context home, Vertx vertx, Duration timeout, ShieldpoolConfig.Exec settings,
-            Children children, Path setsid) {
+            Children children) {
         super(section, home, vertx, timeout);
         this.settings = settings;
         this.children = children;
-        this.setsid = setsid;
         this.workerId = section.workerId();
         this.sectionId = section.sectionId();
     }
 
     void start() {
         armTimeout();
-        Thread.ofVirtual().name("exec-" + workerId + "-" + sectionId).start(this::runChild);
+        // why: a platform thread, because waitpid blocks in native code, which would pin a
+        // virtual thread's carrier for the command's whole life.
+        Thread.ofPlatform().daemon().name("exec-" + workerId + "-" + sectionId).start(this::runChild);
     }
 
     long workerId() {
@@ -66,8 +68,7 @@ final class ExecRun extends SectionRun {
     }
 
     boolean leaderAlive() {
-        Process p = process;
-        return p != null && p.isAlive();
+        return pid > 1 && !exited;
     }
 
     boolean groupAlive() {
@@ -76,6 +77,7 @@ final class ExecRun extends SectionRun {
     }
 
     void signalGroup(int signal) {
+        terminating = true;
         long group = pid;
         if (group > 1) {
             ProcessGroups.signal(group, signal);
@@ -114,23 +116,23 @@ final class ExecRun extends SectionRun {
     private void runChild() {
         MDC.put("worker", Long.toString(workerId));
         MDC.put("section", Long.toString(sectionId));
-        Process started;
+        SessionSpawn.Child started;
         try {
-            started = processBuilder().start();
+            started = SessionSpawn.spawn(settings.command(), environment(), settings.directory());
         } catch (IOException | RuntimeException e) {
             Throwable failure = new ExecFailure("cannot start " + settings.command().getFirst() + ": " + e.getMessage());
             onHome(() -> failed(failure));
             return;
         }
-        process = started;
         pid = started.pid();
         children.add(this);
         if (timeoutReason != null) {
             onHome(() -> terminate("work.timeout"));
         }
-        Thread stdout = pump(started.inputReader(StandardCharsets.UTF_8), "stdout");
-        Thread stderr = pump(started.errorReader(StandardCharsets.UTF_8), "stderr");
-        int exit = waitForExit(started);
+        Thread stdout = pump(reader(started.stdout()), "stdout");
+        Thread stderr = pump(reader(started.stderr()), "stderr");
+        int exit = SessionSpawn.waitFor(started.pid());
+        exited = true;
         reapGroup();
         join(stdout);
         join(stderr);
@@ -147,28 +149,15 @@ final class ExecRun extends SectionRun {
         });
     }
 
-    private ProcessBuilder processBuilder() {
-        List<String> argv = new ArrayList<>(settings.command().size() + 2);
-        argv.add(setsid.toString());
-        argv.add("--");
-        argv.addAll(settings.command());
-        ProcessBuilder builder = new ProcessBuilder(argv);
-        builder.environment().putAll(settings.environment());
-        builder.environment().put("SHIELDPOOL_WORKER", Long.toString(workerId));
-        builder.environment().put("SHIELDPOOL_SECTION", Long.toString(sectionId));
-        settings.directory().ifPresent(dir -> builder.directory(dir.toFile()));
-        builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        return builder;
+    private Map<String, String> environment() {
+        Map<String, String> environment = new HashMap<>(settings.environment());
+        environment.put("SHIELDPOOL_WORKER", Long.toString(workerId));
+        environment.put("SHIELDPOOL_SECTION", Long.toString(sectionId));
+        return environment;
     }
 
-    private static int waitForExit(Process started) {
-        while (true) {
-            try {
-                return started.waitFor();
-            } catch (InterruptedException e) {
-                // why: nothing interrupts this thread on purpose; the child must still be waited for.
-            }
-        }
+    private static BufferedReader reader(InputStream stream) {
+        return new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8));
     }
 
     /**
@@ -179,8 +168,10 @@ final class ExecRun extends SectionRun {
         if (!groupAlive()) {
             return;
         }
-        output.atWarn().addKeyValue("event", "exec.leftovers").addKeyValue("pid", pid)
-                .log("the command (pid {}) exited but left processes in its group: SIGTERM to them", pid);
+        if (!terminating) {
+            output.atWarn().addKeyValue("event", "exec.leftovers").addKeyValue("pid", pid)
+                    .log("the command (pid {}) exited but left processes in its group: SIGTERM to them", pid);
+        }
         signalGroup(ProcessGroups.SIGTERM);
         long deadline = System.nanoTime() + settings.killAfter().toNanos();
         while (groupAlive() && System.nanoTime() < deadline) {

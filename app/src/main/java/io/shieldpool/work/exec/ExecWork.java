@@ -5,7 +5,6 @@ import io.shieldpool.work.ActiveSection;
 import io.shieldpool.work.Work;
 import io.vertx.core.Vertx;
 
-import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -18,21 +17,18 @@ public final class ExecWork implements Work {
     private final Duration timeout;
     private final Vertx vertx;
     private final Children children;
-    private final Path setsid;
 
     /**
      * @param settings the exec keys
      * @param timeout  work.timeout (zero: none)
      * @param vertx    the daemon's Vert.x
      * @param children every command running, shared across reloads
-     * @param setsid   the setsid program
      */
-    public ExecWork(ShieldpoolConfig.Exec settings, Duration timeout, Vertx vertx, Children children, Path setsid) {
+    public ExecWork(ShieldpoolConfig.Exec settings, Duration timeout, Vertx vertx, Children children) {
         this.settings = settings;
         this.timeout = timeout;
         this.vertx = vertx;
         this.children = children;
-        this.setsid = setsid;
     }
 
     @Override
@@ -42,6 +38,6 @@ public final class ExecWork implements Work {
 
     @Override
     public void begin(ActiveSection section) {
-        new ExecRun(section, vertx.getOrCreateContext(), vertx, timeout, settings, children, setsid).start();
+        new ExecRun(section, vertx.getOrCreateContext(), vertx, timeout, settings, children).start();
     }
 }

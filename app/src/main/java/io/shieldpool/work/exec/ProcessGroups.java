@@ -4,15 +4,10 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * Signals to whole process groups, through libc's {@code kill(2)} with a negative pid (the JDK can
- * only signal single processes), and the {@code setsid} program that puts each command in a session
- * (and process group) of its own. A non-blocking system call: safe on an event loop.
+ * only signal single processes). A non-blocking system call: safe on an event loop.
  */
 final class ProcessGroups {
 
@@ -49,15 +44,5 @@ final class ProcessGroups {
     /** Whether any process of group {@code pgid} is alive (signal 0 checks without sending). */
     static boolean alive(long pgid) {
         return signal(pgid, 0);
-    }
-
-    /** The setsid program of util-linux, if installed. */
-    static Optional<Path> setsid() {
-        String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
-        return Stream.concat(Stream.of(path.split(":")), Stream.of("/usr/bin", "/bin"))
-                .filter(dir -> !dir.isEmpty())
-                .map(dir -> Path.of(dir, "setsid"))
-                .filter(Files::isExecutable)
-                .findFirst();
     }
 }
