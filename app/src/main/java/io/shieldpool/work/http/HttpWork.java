@@ -95,33 +95,19 @@ public final class HttpWork implements Work {
 
         void start() {
             armTimeout();
-            long waitNanos = rateLimit.reserve();
-            if (waitNanos <= 0) {
-                send();
-            } else {
-                vertx.setTimer(Math.max(1, waitNanos / 1_000_000), id -> send());
-            }
-        }
-
-        @Override
-        protected void onTimeout(String ignored) {
-            if (request != null) {
-                request.reset();
-            }
-            timedOut(timeoutKey + " of " + timeoutMs + " ms passed (" + settings.method() + " "
-                    + settings.url().orElseThrow() + ")");
-        }
-
-        private void send() {
-            if (ended()) {
-                return; // timed out while waiting for its turn under max-rate
-            }
             client.request(template).compose(req -> {
                 request = req;
                 if (ended()) {
                     req.reset();
+                    return Future.failedFuture("timed out before sending");
                 }
-                return body == null ? req.send() : req.send(body);
+                // why: the turn under max-rate is taken once the connection is ready, so connection
+                // set-up (slow at first) cannot bunch requests up at the target.
+                long waitNanos = rateLimit.reserve();
+                if (waitNanos <= 0) {
+                    return send(req);
+                }
+                return vertx.timer(Math.max(1, waitNanos / 1_000_000)).compose(t -> send(req));
             }).compose(response -> response.body().map(b -> response.statusCode()))
                     .onComplete(ar -> onHome(() -> {
                         if (ar.failed()) {
@@ -135,6 +121,24 @@ public final class HttpWork implements Work {
                                     + ")"));
                         }
                     }));
+        }
+
+        @Override
+        protected void onTimeout(String ignored) {
+            // why: ended first; resetting fails the request's future at once, which would count it as failed.
+            timedOut(timeoutKey + " of " + timeoutMs + " ms passed (" + settings.method() + " "
+                    + settings.url().orElseThrow() + ")");
+            if (request != null) {
+                request.reset();
+            }
+        }
+
+        private Future<io.vertx.core.http.HttpClientResponse> send(HttpClientRequest req) {
+            if (ended()) {
+                req.reset();
+                return Future.failedFuture("timed out while waiting for its turn under max-rate");
+            }
+            return body == null ? req.send() : req.send(body);
         }
     }
 

@@ -1,0 +1,163 @@
+package io.shieldpool.e2e;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The http kind against a real local server that records requests and delays its answers:
+ * sections in flight complete during a drain, max-rate holds across the pool, slow answers time
+ * out, and a refused connection fails with the backoff.
+ */
+@Timeout(120)
+class HttpWorkIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void requestsInFlightCompleteDuringADrain() throws Exception {
+        try (RecordingServer server = new RecordingServer()) {
+            String config = """
+                    shieldpool.log.level = debug
+                    shieldpool.pool.size = 3
+                    shieldpool.work.type = http
+                    shieldpool.work.http {
+                      method = POST
+                      url = "%s"
+                      headers { X-Batch = nightly }
+                      body = "{\\"items\\": 10}"
+                    }
+                    """.formatted(server.url("/sync?delay=700"));
+            try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+                daemon.awaitEvent("ready", Duration.ofSeconds(20));
+                daemon.awaitTrue(() -> server.requests().size() >= 3, Duration.ofSeconds(10), "three requests received");
+                daemon.signal("TERM");
+                assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
+                JsonObject summary = DrainInvariants.check(daemon, false);
+                assertThat(daemon.events("shutdown.begin").getFirst().getLong("in_flight")).isEqualTo(3);
+                assertThat(summary.getLong("completed")).isEqualTo(summary.getLong("started"));
+                assertThat(server.answered()).as("every request was answered and its answer read")
+                        .isEqualTo((int) summary.getLong("completed").longValue());
+                assertThat(server.requests()).allSatisfy(request -> {
+                    assertThat(request.method()).isEqualTo("POST");
+                    assertThat(request.header()).isEqualTo("nightly");
+                    assertThat(request.body()).isEqualTo("{\"items\": 10}");
+                });
+            }
+        }
+    }
+
+    @Test
+    void maxRateHoldsAcrossThePool() throws Exception {
+        double maxRate = 10;
+        try (RecordingServer server = new RecordingServer()) {
+            server.warmUp();
+            String config = """
+                    shieldpool.log.level = debug
+                    shieldpool.pool.size = 8
+                    shieldpool.work.type = http
+                    shieldpool.work.http.url = "%s"
+                    shieldpool.work.http.max-rate = %s
+                    """.formatted(server.url("/ping"), maxRate);
+            try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+                daemon.awaitEvent("ready", Duration.ofSeconds(20));
+                daemon.awaitTrue(() -> server.requests().size() >= 35, Duration.ofSeconds(30), "35 requests");
+                daemon.signal("TERM");
+                assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
+                DrainInvariants.check(daemon, false);
+            }
+            List<RecordingServer.Request> requests = server.requests();
+            // Over any one-second window: at most rate + 1 by construction, +2 for network jitter
+            // bunching arrivals (8 unthrottled workers on a local server would make thousands).
+            int most = 0;
+            for (int i = 0; i < requests.size(); i++) {
+                long windowEnd = requests.get(i).receivedNanos() + 1_000_000_000L;
+                int inWindow = 0;
+                for (int j = i; j < requests.size() && requests.get(j).receivedNanos() < windowEnd; j++) {
+                    inWindow++;
+                }
+                most = Math.max(most, inWindow);
+            }
+            long first = requests.getFirst().receivedNanos();
+            String arrivals = String.join(" ", requests.stream()
+                    .map(r -> Long.toString((r.receivedNanos() - first) / 1_000_000)).toList());
+            assertThat(most).as("requests in the busiest one-second window; arrivals (ms): %s", arrivals).isLessThanOrEqualTo((int) maxRate + 3);
+            double seconds = (requests.getLast().receivedNanos() - requests.getFirst().receivedNanos()) / 1e9;
+            double rate = (requests.size() - 1) / seconds;
+            assertThat(rate).as("average rate over the whole run").isLessThanOrEqualTo(maxRate * 1.1);
+        }
+    }
+
+    @Test
+    void aSlowAnswerIsTimedOut() throws Exception {
+        try (RecordingServer server = new RecordingServer()) {
+            String config = """
+                    shieldpool.log.level = debug
+                    shieldpool.pool.size = 1
+                    shieldpool.work.type = http
+                    shieldpool.work.http.url = "%s"
+                    shieldpool.work.http.timeout = 300ms
+                    shieldpool.worker.backoff.initial = 100ms
+                    shieldpool.worker.backoff.max = 100ms
+                    """.formatted(server.url("/slow?delay=5000"));
+            try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+                daemon.awaitEvent("ready", Duration.ofSeconds(20));
+                JsonObject end = daemon.awaitEvent("section.end", Duration.ofSeconds(15));
+                assertThat(end.getString("outcome")).isEqualTo("timed_out");
+                assertThat(end.getString("level")).isEqualTo("WARN");
+                assertThat(end.getString("error")).startsWith("work.http.timeout of 300 ms passed (GET http://127.0.0.1:");
+                assertThat(end.getLong("elapsed_ms")).isLessThan(4000);
+                daemon.signal("TERM");
+                assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
+                JsonObject summary = DrainInvariants.check(daemon, false);
+                assertThat(summary.getLong("timed_out")).isPositive();
+                assertThat(summary.getLong("completed")).isZero();
+            }
+        }
+    }
+
+    @Test
+    void aRefusedConnectionIsAFailedSectionWithTheBackoff() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        String config = """
+                shieldpool.log.level = debug
+                shieldpool.pool.size = 1
+                shieldpool.work.type = http
+                shieldpool.work.http.url = "http://127.0.0.1:%d/sync"
+                shieldpool.worker.backoff.initial = 200ms
+                shieldpool.worker.backoff.max = 400ms
+                """.formatted(closedPort);
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            daemon.awaitTrue(() -> daemon.events("section.end").size() >= 4, Duration.ofSeconds(15), "four sections");
+            daemon.signal("TERM");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
+            JsonObject summary = DrainInvariants.check(daemon, false);
+            List<JsonObject> ends = daemon.events("section.end");
+            assertThat(ends).allSatisfy(end -> {
+                assertThat(end.getString("outcome")).isEqualTo("failed");
+                assertThat(end.getString("error")).startsWith("GET http://127.0.0.1:" + closedPort + "/sync: ")
+                        .containsIgnoringCase("refused");
+            });
+            assertThat(summary.getLong("failed")).isEqualTo(ends.size());
+            long[] minGapMs = {200, 400, 400, 400, 400, 400, 400, 400};
+            for (int i = 1; i < ends.size() && i <= minGapMs.length; i++) {
+                assertThat(Duration.between(DaemonProcess.timestamp(ends.get(i - 1)),
+                        DaemonProcess.timestamp(ends.get(i))).toMillis()).as("backoff before failure %d", i + 1)
+                        .isGreaterThanOrEqualTo(minGapMs[i - 1] - 5);
+            }
+        }
+    }
+}
