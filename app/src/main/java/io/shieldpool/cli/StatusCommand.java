@@ -162,9 +162,10 @@ final class StatusCommand implements Callable<Integer> {
             }
         }
         out.printf("pool       %d workers (%d desired)%s%n", pool.getInteger("actual"), pool.getInteger("desired"), states);
-        out.printf("sections   %d started, %d completed, %d failed, %d abandoned, %d in flight; %d worker restarts%n",
+        out.printf("sections   %d started, %d completed, %d failed, %d timed out, %d abandoned, %d in flight; "
+                        + "%d worker restarts%n",
                 totals.getLong("started"), totals.getLong("completed"), totals.getLong("failed"),
-                totals.getLong("abandoned"), totals.getLong("in_flight"), s.getLong("worker_restarts"));
+                totals.getLong("timed_out", 0L), totals.getLong("abandoned"), totals.getLong("in_flight"), s.getLong("worker_restarts"));
         JsonObject drain = s.getJsonObject("drain");
         if (drain != null) {
             out.printf("drain      %s: %d section(s) left, %s of grace left, draining for %s%n", drain.getString("signal"),

@@ -143,7 +143,8 @@ class CommandLineIT {
                 "shieldpool.pool.sise = 1", "did you mean shieldpool.pool.size?",
                 "shieldpool.shutdown.grace = soon", "shieldpool.shutdown.grace: soon (expected: a duration",
                 "shieldpool { pool.size = 3", ".conf: 2: expecting",
-                "shieldpool.work.type = quantum", "shieldpool.work.type: quantum (expected: one of");
+                "shieldpool.work.type = quantum", "shieldpool.work.type: quantum (expected: demo, exec, http, or the "
+                        + "type of a plug-in in the classpath; found no plug-in) at ");
         int n = 0;
         for (var c : cases.entrySet()) {
             Path file = dir.resolve("bad" + n++ + ".conf");

@@ -41,6 +41,9 @@ public final class Children {
             return;
         }
         for (ExecRun run : left) {
+            if (run.terminating()) {
+                continue; // already told to stop (its timeout, or an earlier call): only waited for below
+            }
             log.atWarn().addKeyValue("event", "exec.terminate").addKeyValue("worker", run.workerId())
                     .addKeyValue("section", run.sectionId()).addKeyValue("pid", run.pid())
                     .log("worker {} section {}: sending SIGTERM to the process group of pid {} (the drain was cut)",

@@ -76,6 +76,10 @@ final class ExecRun extends SectionRun {
         return group > 1 && ProcessGroups.alive(group);
     }
 
+    boolean terminating() {
+        return terminating;
+    }
+
     void signalGroup(int signal) {
         terminating = true;
         long group = pid;
