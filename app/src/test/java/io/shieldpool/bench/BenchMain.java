@@ -225,6 +225,7 @@ public final class BenchMain {
                 shieldpool.work.demo.step-duration = %dms
                 shieldpool.work.demo.log-steps = false
                 shieldpool.shutdown.grace = 60s
+                shieldpool.admin.port = 0
                 """, workers, steps, stepMs));
         return file;
     }

@@ -105,9 +105,9 @@ public final class HttpWork implements Work {
                 // set-up (slow at first) cannot bunch requests up at the target.
                 long waitNanos = rateLimit.reserve();
                 if (waitNanos <= 0) {
-                    return send(req);
+                    return claimAndSend(req);
                 }
-                return vertx.timer(Math.max(1, waitNanos / 1_000_000)).compose(t -> send(req));
+                return vertx.timer(Math.max(1, waitNanos / 1_000_000)).compose(t -> claimAndSend(req));
             }).compose(response -> response.body().map(b -> response.statusCode()))
                     .onComplete(ar -> onHome(() -> {
                         if (ar.failed()) {
@@ -131,6 +131,14 @@ public final class HttpWork implements Work {
             if (request != null) {
                 request.reset();
             }
+        }
+
+        private Future<io.vertx.core.http.HttpClientResponse> claimAndSend(HttpClientRequest req) {
+            long lateNanos = rateLimit.claim();
+            if (lateNanos > 0 && !ended()) {
+                return vertx.timer(Math.max(1, (lateNanos + 999_999) / 1_000_000)).compose(t -> claimAndSend(req));
+            }
+            return send(req);
         }
 
         private Future<io.vertx.core.http.HttpClientResponse> send(HttpClientRequest req) {

@@ -32,4 +32,18 @@ class RateLimitTest {
         assertThat(limit.reserve()).isZero();
         assertThat(limit.reserve()).isEqualTo(100_000_000L);
     }
+
+    @Test
+    void lateTurnsAreSpacedAgainWhenTheyAreClaimed() {
+        RateLimit limit = new RateLimit(10, now::get); // one per 100 ms
+        assertThat(limit.reserve()).isZero();
+        assertThat(limit.reserve()).isEqualTo(100_000_000L);
+        assertThat(limit.claim()).isZero();
+        // The second turn's timer fires late, together with the first send: it must wait again.
+        assertThat(limit.claim()).isEqualTo(100_000_000L);
+        now.addAndGet(60_000_000L);
+        assertThat(limit.claim()).isEqualTo(40_000_000L);
+        now.addAndGet(40_000_000L);
+        assertThat(limit.claim()).isZero();
+    }
 }
