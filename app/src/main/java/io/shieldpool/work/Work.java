@@ -6,7 +6,8 @@ package io.shieldpool.work;
  * {@link ActiveSection#complete()} or {@link ActiveSection#fail(Throwable)}, usually after
  * resuming itself one or more times through {@link ActiveSection#resumeAfter}.
  *
- * <p>Nothing here sees a stop request: a section runs to its end once begun. That is the shield.
+ * <p>A stop request never reaches into a section: it runs to its end once begun. That is the
+ * shield. A work may look at {@link ActiveSection#stopRequested()} at its own safe points.
  */
 public interface Work {
 

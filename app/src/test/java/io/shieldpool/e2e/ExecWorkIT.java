@@ -96,6 +96,39 @@ class ExecWorkIT {
     }
 
     @Test
+    void aReloadChangesTheCommandsOfSectionsStartedAfterIt() throws Exception {
+        Path script = script("echo \"batch $BATCH_NAME\"\nsleep 0.2\n");
+        String config = """
+                shieldpool.pool.size = 2
+                shieldpool.work.type = exec
+                shieldpool.work.exec.command = ["%s"]
+                shieldpool.work.exec.environment { BATCH_NAME = %s }
+                """;
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config.formatted(script, "first"))) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            daemon.await(e -> "batch first".equals(e.getString("message")), Duration.ofSeconds(10), "a first batch");
+            Path file = Path.of(daemon.events("config").getFirst().getString("file"));
+            Path next = dir.resolve("next.conf");
+            Files.writeString(next, "shieldpool.log.format = json\nshieldpool.admin.port = 0\n"
+                    + config.formatted(script, "second"));
+            Files.move(next, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            daemon.signal("HUP");
+            JsonObject reload = daemon.awaitEvent("reload.complete", Duration.ofSeconds(10));
+            assertThat(reload.getJsonArray("changed").getList()).containsExactly("shieldpool.work.exec.environment.BATCH_NAME");
+            daemon.await(e -> "batch second".equals(e.getString("message")), Duration.ofSeconds(10), "a second batch");
+            daemon.signal("TERM");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
+            // After the first "batch second", no section starts with the old value.
+            List<String> batches = daemon.events("exec.output").stream().map(e -> e.getString("message")).toList();
+            int firstSecond = batches.indexOf("batch second");
+            assertThat(batches.subList(firstSecond, batches.size()).stream().filter("batch first"::equals).count())
+                    .as("old-value batches after the first new one (at most the sections in flight at the reload)")
+                    .isLessThanOrEqualTo(2);
+        }
+    }
+
+    @Test
     void aNonZeroExitIsAFailedSectionWithTheBackoff() throws Exception {
         Path script = script("echo oops >&2\nexit 3\n");
         String config = """
