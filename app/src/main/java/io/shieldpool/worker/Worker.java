@@ -29,6 +29,7 @@ final class Worker implements ActiveSection {
     Continuation parked;
     private long sectionId;
     private int stepsDone;
+    /** Steps the current section said it takes (0: as its work says, {@link Work#stepsPerSection()}). */
     private int stepsTotal;
     private long sectionStartNanos;
     private long lastProgressNanos;
@@ -128,7 +129,7 @@ final class Worker implements ActiveSection {
         work = shard.work();
         sectionId = shard.nextSectionId();
         stepsDone = 0;
-        stepsTotal = work.stepsPerSection();
+        stepsTotal = 0; // why: a store, not a call per section; status falls back to work.stepsPerSection()
         sectionStartNanos = System.nanoTime();
         lastProgressNanos = sectionStartNanos;
         shard.counters.started++;
@@ -302,7 +303,7 @@ final class Worker implements ActiveSection {
         return new WorkerStatus(id, shown, inSection ? sectionId : 0, inSection ? stepsDone : 0,
                 inSection ? (nowNanos - sectionStartNanos) / 1_000_000 : 0,
                 inSection ? (nowNanos - lastProgressNanos) / 1_000_000 : 0,
-                inSection ? stepsTotal : 0);
+                inSection ? (stepsTotal > 0 ? stepsTotal : work.stepsPerSection()) : 0);
     }
 
     /** Why a section timed out; carries no stack trace, the section.end line says it all. */

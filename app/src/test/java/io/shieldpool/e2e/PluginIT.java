@@ -104,6 +104,29 @@ class PluginIT {
     }
 
     @Test
+    void aSectionMayEndEarlyAtItsOwnSafePointOnceAStopIsRequested() throws Exception {
+        String config = """
+                shieldpool.log.level = debug
+                shieldpool.pool.size = 2
+                shieldpool.work.type = example-blocking
+                shieldpool.work.plugin-directory = "%s"
+                shieldpool.work.example-blocking { steps = 50, step-duration = 100ms, stop-early = true }
+                """.formatted(pluginDirectory);
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            daemon.await(e -> e.getString("message", "").equals("blocking step 2 of 50 done"), Duration.ofSeconds(10),
+                    "a second step");
+            daemon.signal("TERM");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
+            JsonObject summary = DrainInvariants.check(daemon, false);
+            assertThat(summary.getLong("completed")).isEqualTo(summary.getLong("started")).isEqualTo(2);
+            assertThat(daemon.events("section.end")).allSatisfy(end -> assertThat(end.getInteger("step")).isLessThan(50));
+            assertThat(daemon.stdout()).filteredOn(line -> line.contains("stop requested: ending the section early"))
+                    .hasSize(2);
+        }
+    }
+
+    @Test
     void aBlockingPluginPastWorkTimeoutIsInterruptedAndTimedOut() throws Exception {
         String config = """
                 shieldpool.log.level = debug

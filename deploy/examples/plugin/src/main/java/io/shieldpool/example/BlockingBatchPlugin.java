@@ -11,9 +11,13 @@ import java.time.Duration;
  * {@code for step in steps: await work_chunk()}. It awaits a Vert.x future (a timer, a stand-in for
  * an API call made with a Vert.x client) and may also block outright ({@code Thread.sleep}, JDBC).
  *
+ * <p>With {@code stop-early = true} it also shows a safe point: between steps, once a shutdown has
+ * begun, it ends its section there (as completed) instead of running all its steps. Without it,
+ * the default and the rule, a section runs to its end whatever stop request comes.
+ *
  * <pre>
  * shieldpool.work.type = example-blocking
- * shieldpool.work.example-blocking { steps = 3, step-duration = 200ms }
+ * shieldpool.work.example-blocking { steps = 3, step-duration = 200ms, stop-early = false }
  * </pre>
  */
 public final class BlockingBatchPlugin implements BlockingSectionPlugin {
@@ -29,8 +33,13 @@ public final class BlockingBatchPlugin implements BlockingSectionPlugin {
         int steps = settings.hasPath("steps") ? settings.getInt("steps") : 3;
         Duration stepDuration = settings.hasPath("step-duration") ? settings.getDuration("step-duration")
                 : Duration.ofMillis(200);
+        boolean stopEarly = settings.hasPath("stop-early") && settings.getBoolean("stop-early");
         section.stepsTotal(steps);
         for (int step = 1; step <= steps; step++) {
+            if (stopEarly && step > 1 && section.stopRequested()) {
+                section.logger().info("stop requested: ending the section early after step {} of {}", step - 1, steps);
+                return;
+            }
             if (step % 2 == 1) {
                 section.vertx().timer(Math.max(1, stepDuration.toMillis())).await();
             } else {
