@@ -8,8 +8,9 @@ import io.shieldpool.work.plugin.PluginLoader;
 import java.util.Optional;
 
 /**
- * What the configured work needs beyond valid keys, checked before anything starts (by the daemon
- * and by check-config alike): the plug-in that work.type names must load. A failure is a configuration problem: one line, exit 78.
+ * What the configured work needs beyond valid keys, checked before anything starts, by the daemon
+ * and by check-config alike: the plug-in that work.type names must load. A failure is a
+ * configuration problem: one line, exit 78.
  */
 public final class WorkPreflight {
 
