@@ -55,7 +55,7 @@ class AdminSecurityIT {
              AdminClient admin = AdminClient.of(daemon)) {
             daemon.awaitEvent("ready", Duration.ofSeconds(20));
             assertThat(daemon.events("admin.listening").getFirst().getString("auth")).isEqualTo("token");
-            assertThat(daemon.events("config").getFirst().getString("admin.token")).isEqualTo("(set, hidden)");
+            assertThat(daemon.events("config").getFirst().getString("shieldpool.admin.token")).isEqualTo("********");
 
             assertThat(admin.get("/healthz").statusCode()).isEqualTo(200);
             assertThat(admin.get("/readyz").statusCode()).isEqualTo(200);
