@@ -48,7 +48,8 @@ final class Validator {
                 v.intAtLeast("work.demo.steps", 1),
                 v.duration("work.demo.step-duration", Duration.ZERO, Duration.ZERO),
                 v.probability("work.demo.failure-probability"),
-                v.bool("work.demo.log-steps"));
+                v.bool("work.demo.log-steps"),
+                v.intAtLeast("work.demo.stall-in-section", 0));
         Duration initial = v.duration("worker.backoff.initial", Duration.ofMillis(1), Duration.ofMillis(100));
         Duration max = v.duration("worker.backoff.max", Duration.ofMillis(1), Duration.ofSeconds(30));
         if (max.compareTo(initial) < 0) {
@@ -62,11 +63,13 @@ final class Validator {
                 ShieldpoolConfig.LogFormat.valueOf(v.oneOf("log.format",
                         Set.of("text", "json"), "text").toUpperCase(Locale.ROOT)));
         var admin = v.admin();
+        var systemd = new ShieldpoolConfig.Systemd(
+                v.duration("systemd.stall-after", Duration.ofMillis(1), Duration.ofMinutes(5)));
         if (!v.problems.isEmpty()) {
             throw new InvalidConfigException(v.problems);
         }
         return new ShieldpoolConfig(source, pool, new ShieldpoolConfig.Work(type, demo),
-                new ShieldpoolConfig.Backoff(initial, max), shutdown, log, admin);
+                new ShieldpoolConfig.Backoff(initial, max), shutdown, log, admin, systemd);
     }
 
     // ---- admin: the HTTP server and its token ----

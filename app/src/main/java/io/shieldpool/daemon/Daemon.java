@@ -10,6 +10,7 @@ import io.shieldpool.logging.LogSetup;
 import io.shieldpool.signals.SignalSource;
 import io.shieldpool.supervisor.ShutdownReport;
 import io.shieldpool.supervisor.Supervisor;
+import io.shieldpool.systemd.SystemdNotifier;
 import io.shieldpool.work.WorkKinds;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.FileSystemOptions;
@@ -70,11 +71,14 @@ public final class Daemon {
                 .setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false)
                         .setClassPathResolvingEnabled(false)));
         Supervisor supervisor = new Supervisor(effective, configSource, WorkKinds::create, signals);
+        // Before the supervisor is deployed, so READY=1 cannot be missed; nothing without NOTIFY_SOCKET.
+        var systemd = SystemdNotifier.attach(System.getenv(), vertx, supervisor);
         ShutdownReport report;
         try {
             // The admin server answers from before `ready` to the end of the drain; it closes
             // with Vert.x below, after the pool has stopped.
             if (admin && !startAdmin(vertx, supervisor)) {
+                systemd.ifPresent(SystemdNotifier::close);
                 closeQuietly(vertx);
                 return ExitCode.UNAVAILABLE;
             }
@@ -83,9 +87,11 @@ public final class Daemon {
         } catch (Exception e) {
             log.atError().addKeyValue("event", "start.failed").setCause(e)
                     .log("could not start the pool: {}", e.toString());
+            systemd.ifPresent(SystemdNotifier::close);
             closeQuietly(vertx);
             return ExitCode.INTERNAL;
         }
+        systemd.ifPresent(SystemdNotifier::close);
         closeQuietly(vertx);
         return report.exitCode();
     }

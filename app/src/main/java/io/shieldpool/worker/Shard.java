@@ -232,6 +232,24 @@ public final class Shard extends VerticleBase {
         return new WorkerCensus(counts, busyAtStep);
     }
 
+    /**
+     * The busy worker that has gone longest without progress (its section began or a step ended),
+     * or null when none is busy: what the watchdog asks to tell a slow pool from a wedged one.
+     */
+    public WorkerStatus slowestBusyWorker() {
+        long now = System.nanoTime();
+        WorkerStatus slowest = null;
+        for (int i = 0; i < rosterSize; i++) {
+            if (roster[i].state() == WorkerState.BUSY) {
+                WorkerStatus status = roster[i].status(now);
+                if (slowest == null || status.sinceProgressMs() > slowest.sinceProgressMs()) {
+                    slowest = status;
+                }
+            }
+        }
+        return slowest;
+    }
+
     /** Up to {@code limit} of this shard's workers, as status output shows them. */
     public List<WorkerStatus> workers(int limit) {
         long now = System.nanoTime();

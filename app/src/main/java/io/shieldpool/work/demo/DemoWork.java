@@ -22,12 +22,14 @@ public final class DemoWork implements Work, Continuation {
     private final long stepNanos;
     private final double failureProbability;
     private final boolean logSteps;
+    private final long stallInSection;
 
     public DemoWork(ShieldpoolConfig.Demo settings) {
         this.steps = settings.steps();
         this.stepNanos = settings.stepDuration().toNanos();
         this.failureProbability = settings.failureProbability();
         this.logSteps = settings.logSteps();
+        this.stallInSection = settings.stallInSection();
     }
 
     @Override
@@ -42,6 +44,9 @@ public final class DemoWork implements Work, Continuation {
 
     @Override
     public void begin(ActiveSection section) {
+        if (section.sectionId() == stallInSection) {
+            return; // stall-in-section: never resumed, as a section stuck on a dead call would be
+        }
         section.resumeAfter(stepNanos, this);
     }
 
