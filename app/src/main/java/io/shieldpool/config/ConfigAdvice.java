@@ -28,6 +28,12 @@ public final class ConfigAdvice {
                         + Durations.format(grace) + ": a shutdown would cut sections in flight");
             }
         }
+        Duration stallAfter = config.systemd().stallAfter();
+        if ("demo".equals(config.work().type()) && config.work().demo().stepDuration().compareTo(stallAfter) >= 0) {
+            warnings.add("a demo step takes " + Durations.format(config.work().demo().stepDuration())
+                    + " but systemd.stall-after is " + Durations.format(stallAfter) + ": under systemd's watchdog "
+                    + "every step would look stalled and the daemon would be restarted");
+        }
         if (grace.compareTo(SYSTEMD_DEFAULT_STOP_TIMEOUT) >= 0) {
             warnings.add("shutdown.grace " + Durations.format(grace) + " is not below systemd's default "
                     + "TimeoutStopSec (90s): set TimeoutStopSec in the unit above it, or systemd will SIGKILL the drain");
