@@ -237,17 +237,15 @@ public final class Shard extends VerticleBase {
      * or null when none is busy: what the watchdog asks to tell a slow pool from a wedged one.
      */
     public WorkerStatus slowestBusyWorker() {
-        long now = System.nanoTime();
-        WorkerStatus slowest = null;
+        Worker slowest = null;
         for (int i = 0; i < rosterSize; i++) {
-            if (roster[i].state() == WorkerState.BUSY) {
-                WorkerStatus status = roster[i].status(now);
-                if (slowest == null || status.sinceProgressMs() > slowest.sinceProgressMs()) {
-                    slowest = status;
-                }
+            Worker worker = roster[i];
+            if (worker.state() == WorkerState.BUSY
+                    && (slowest == null || worker.lastProgressNanos() - slowest.lastProgressNanos() < 0)) {
+                slowest = worker;
             }
         }
-        return slowest;
+        return slowest == null ? null : slowest.status(System.nanoTime());
     }
 
     /** Up to {@code limit} of this shard's workers, as status output shows them. */
