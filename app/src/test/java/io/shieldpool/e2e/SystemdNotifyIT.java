@@ -187,6 +187,12 @@ class SystemdNotifyIT {
             daemon.signal("TERM");
             assertThat(daemon.awaitExit(WAIT)).as(daemon.transcript()).isEqualTo(75);
             assertThat(daemon.events("section.abandoned")).hasSize(1);
+            // A drain stuck on a stalled section asks systemd for no extra stop time.
+            int stopping = systemd.await(0, m -> m.has("STOPPING=1"), WAIT, "STOPPING=1");
+            assertThat(systemd.messages().subList(stopping, systemd.messages().size()))
+                    .as(systemd.transcript()).noneMatch(m -> m.has("EXTEND_TIMEOUT_USEC"));
+            systemd.await(stopping, m -> String.valueOf(m.value("STATUS")).endsWith("exit code 75")
+                    && "75".equals(m.value("EXIT_STATUS")), WAIT, "STATUS and EXIT_STATUS of the cut drain");
         }
     }
 
