@@ -53,7 +53,8 @@ final class NotifySocket implements AutoCloseable {
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
 
     private final String address;
-    private final Arena arena = Arena.ofShared();
+    /** why: an automatic arena, so a send racing close() (the watchdog thread) never meets a freed address. */
+    private final Arena arena = Arena.ofAuto();
     private final MemorySegment sockaddr;
     private final int sockaddrLength;
     private final int fd;
@@ -142,7 +143,6 @@ final class NotifySocket implements AutoCloseable {
         } catch (Throwable e) {
             log.debug("closing the notify socket: {}", e.toString());
         }
-        arena.close();
     }
 
     /**
