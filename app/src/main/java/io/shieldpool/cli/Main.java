@@ -7,6 +7,7 @@ import io.shieldpool.config.ConfigProblem;
 import io.shieldpool.config.InvalidConfigException;
 import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.daemon.Daemon;
+import io.shieldpool.daemon.StartupWarmup;
 import io.shieldpool.lifecycle.ExitCode;
 import io.shieldpool.logging.LogSetup;
 import io.shieldpool.signals.SignalTrap;
@@ -16,6 +17,7 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -54,13 +56,8 @@ public final class Main implements Callable<Integer> {
     Path configFile;
 
     public static void main(String[] args) {
-        CommandLine commandLine = new CommandLine(new Main());
-        commandLine.setParameterExceptionHandler((e, a) -> {
-            commandLine.getErr().println("shieldpool: " + e.getMessage());
-            commandLine.getErr().println("try 'shieldpool --help'");
-            return ExitCode.USAGE.code;
-        });
-        int code = commandLine.execute(args);
+        Optional<Main> plainRun = plainDaemonRun(args);
+        int code = plainRun.isPresent() ? plainRun.get().call() : viaPicocli(args);
         LogSetup.stop();
         System.out.flush();
         System.err.flush();
@@ -70,10 +67,50 @@ public final class Main implements Callable<Integer> {
         Runtime.getRuntime().halt(code);
     }
 
+    private static int viaPicocli(String[] args) {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setParameterExceptionHandler((e, a) -> {
+            commandLine.getErr().println("shieldpool: " + e.getMessage());
+            commandLine.getErr().println("try 'shieldpool --help'");
+            return ExitCode.USAGE.code;
+        });
+        return commandLine.execute(args);
+    }
+
+    /**
+     * The daemon's own command line, {@code [-c|--config FILE]}, recognised without picocli; any
+     * other command line (help, version, subcommands, mistakes) goes to picocli.
+     * why: picocli's first use costs 100-150 ms of reflection on classes the AOT cache cannot
+     * hold (they are compiled for Java 5), a third of the daemon's start-up on this machine.
+     */
+    static Optional<Main> plainDaemonRun(String[] args) {
+        Main main = new Main();
+        String file;
+        if (args.length == 0) {
+            return Optional.of(main);
+        } else if (args.length == 2 && (args[0].equals("--config") || args[0].equals("-c"))) {
+            file = args[1];
+        } else if (args.length == 1 && args[0].startsWith("--config=")) {
+            file = args[0].substring("--config=".length());
+        } else {
+            return Optional.empty();
+        }
+        if (file.isEmpty() || file.startsWith("-")) {
+            return Optional.empty();
+        }
+        try {
+            main.configFile = Path.of(file);
+        } catch (InvalidPathException e) {
+            return Optional.empty();
+        }
+        return Optional.of(main);
+    }
+
     @Override
     public Integer call() {
         // First thing: a SIGTERM during start-up must be recorded, not kill the JVM.
         SignalTrap signals = SignalTrap.install(SIGNALS);
+        StartupWarmup.begin();
         ConfigLoader loader = ConfigLoader.forThisProcess();
         Optional<Path> file = configPath();
         EffectiveConfig config;

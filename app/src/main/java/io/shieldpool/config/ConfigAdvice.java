@@ -39,6 +39,26 @@ public final class ConfigAdvice {
                     + " is longer than shutdown.grace " + Durations.format(grace)
                     + ": a slow request during a shutdown is cut by the grace cap");
         }
+        Duration stallAfter = config.systemd().stallAfter();
+        // why: exec and http sections report no steps, so under systemd's watchdog a section longer
+        // than stall-after looks stalled; a time limit below it keeps the two consistent.
+        Duration longest = switch (config.work().type()) {
+            case "exec" -> timeout;
+            case "http" -> timeout.isZero() || config.work().http().timeout().compareTo(timeout) < 0
+                    ? config.work().http().timeout() : timeout;
+            default -> Duration.ofMillis(1);
+        };
+        if (longest.isZero() || longest.compareTo(stallAfter) > 0) {
+            warnings.add("an " + config.work().type() + " section reports no steps, and "
+                    + (longest.isZero() ? "nothing bounds it (work.timeout is 0)" : "may run " + Durations.format(longest))
+                    + ": under systemd's watchdog one running past systemd.stall-after (" + Durations.format(stallAfter)
+                    + ") counts as stalled; set work.timeout below it, or raise systemd.stall-after");
+        }
+        if ("demo".equals(config.work().type()) && config.work().demo().stepDuration().compareTo(stallAfter) >= 0) {
+            warnings.add("a demo step takes " + Durations.format(config.work().demo().stepDuration())
+                    + " but systemd.stall-after is " + Durations.format(stallAfter) + ": under systemd's watchdog "
+                    + "every step would look stalled and the daemon would be restarted");
+        }
         if (grace.compareTo(SYSTEMD_DEFAULT_STOP_TIMEOUT) >= 0) {
             warnings.add("shutdown.grace " + Durations.format(grace) + " is not below systemd's default "
                     + "TimeoutStopSec (90s): set TimeoutStopSec in the unit above it, or systemd will SIGKILL the drain");

@@ -18,9 +18,10 @@ import java.util.Set;
  * @param shutdown the drain's hard cap
  * @param log      level and format of the daemon's output
  * @param admin    the admin HTTP server
+ * @param systemd  how the daemon reports to systemd (watchdog, stop-timeout extensions)
  */
 public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Backoff backoff,
-                               Shutdown shutdown, Log log, Admin admin) {
+                               Shutdown shutdown, Log log, Admin admin, Systemd systemd) {
 
     /** Keys whose values are secrets: printed masked wherever a configuration is shown. */
     public static final Set<String> SECRET_KEYS = Set.of("shieldpool.admin.token");
@@ -38,6 +39,7 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
         Objects.requireNonNull(shutdown);
         Objects.requireNonNull(log);
         Objects.requireNonNull(admin);
+        Objects.requireNonNull(systemd);
     }
 
     /** @param size workers wanted, >= 0; @param eventLoops threads running them, >= 1 (0 resolved to cores) */
@@ -175,10 +177,13 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
      * @param stepDuration       time one step takes; zero makes a step a bare yield
      * @param failureProbability chance a section fails at its last step, 0..1
      * @param logSteps           log each step's progress at INFO
+     * @param stallInSection     testing aid: the section with this id hangs in its first step (0: none)
      */
-    public record Demo(int steps, Duration stepDuration, double failureProbability, boolean logSteps) {
+    public record Demo(int steps, Duration stepDuration, double failureProbability, boolean logSteps,
+                       long stallInSection) {
         public Demo {
-            if (steps < 1 || stepDuration.isNegative() || !(failureProbability >= 0 && failureProbability <= 1)) {
+            if (steps < 1 || stepDuration.isNegative() || !(failureProbability >= 0 && failureProbability <= 1)
+                    || stallInSection < 0) {
                 throw new IllegalArgumentException("demo " + steps + " " + stepDuration + " " + failureProbability);
             }
         }
@@ -237,6 +242,21 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
         public String toString() {
             // why: a record's toString would print the token; it must never reach a log.
             return "Admin[enabled=" + enabled + ", host=" + host + ", port=" + port + ", token=" + masked(token) + "]";
+        }
+    }
+
+    /**
+     * What the daemon tells systemd, beyond the fixed protocol.
+     *
+     * @param stallAfter a busy worker that has gone this long without progress (its section began,
+     *                   or a step ended) counts as stalled: the watchdog pings stop and a drain's stop
+     *                   timeout is no longer extended for it; > 0
+     */
+    public record Systemd(Duration stallAfter) {
+        public Systemd {
+            if (stallAfter.isNegative() || stallAfter.isZero()) {
+                throw new IllegalArgumentException("stall-after " + stallAfter);
+            }
         }
     }
 

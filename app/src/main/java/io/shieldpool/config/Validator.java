@@ -54,7 +54,8 @@ final class Validator {
                 v.intAtLeast("work.demo.steps", 1),
                 v.duration("work.demo.step-duration", Duration.ZERO, Duration.ZERO),
                 v.probability("work.demo.failure-probability"),
-                v.bool("work.demo.log-steps"));
+                v.bool("work.demo.log-steps"),
+                v.intAtLeast("work.demo.stall-in-section", 0));
         var work = new ShieldpoolConfig.Work(type,
                 v.duration("work.timeout", Duration.ZERO, Duration.ZERO),
                 v.optionalDirectory("work.plugin-directory", false),
@@ -72,11 +73,13 @@ final class Validator {
                 ShieldpoolConfig.LogFormat.valueOf(v.oneOf("log.format",
                         Set.of("text", "json"), "text").toUpperCase(Locale.ROOT)));
         var admin = v.admin();
+        var systemd = new ShieldpoolConfig.Systemd(
+                v.duration("systemd.stall-after", Duration.ofMillis(1), Duration.ofMinutes(5)));
         if (!v.problems.isEmpty()) {
             throw new InvalidConfigException(v.problems);
         }
         return new ShieldpoolConfig(source, pool, work,
-                new ShieldpoolConfig.Backoff(initial, max), shutdown, log, admin);
+                new ShieldpoolConfig.Backoff(initial, max), shutdown, log, admin, systemd);
     }
 
     // ---- work: the kind, and each kind's settings ----

@@ -11,6 +11,7 @@ import io.shieldpool.signals.SignalSource;
 import io.shieldpool.supervisor.ShutdownReport;
 import io.shieldpool.supervisor.Supervisor;
 import io.shieldpool.plugin.SectionPlugin;
+import io.shieldpool.systemd.SystemdNotifier;
 import io.shieldpool.work.WorkKinds;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.FileSystemOptions;
@@ -84,11 +85,14 @@ public final class Daemon {
         WorkKinds kinds = new WorkKinds(vertx, plugin);
         Supervisor supervisor = new Supervisor(effective, configSource, kinds::create, signals);
         supervisor.afterCut(kinds::terminateChildren);
+        // Before the supervisor is deployed, so READY=1 cannot be missed; nothing without NOTIFY_SOCKET.
+        var systemd = SystemdNotifier.attach(System.getenv(), vertx, supervisor);
         ShutdownReport report;
         try {
             // The admin server answers from before `ready` to the end of the drain; it closes
             // with Vert.x below, after the pool has stopped.
             if (admin && !startAdmin(vertx, supervisor)) {
+                systemd.ifPresent(SystemdNotifier::close);
                 closeQuietly(vertx);
                 return ExitCode.UNAVAILABLE;
             }
@@ -98,11 +102,13 @@ public final class Daemon {
             log.atError().addKeyValue("event", "start.failed").setCause(e)
                     .log("could not start the pool: {}", e.toString());
             kinds.shutdown();
+            systemd.ifPresent(SystemdNotifier::close);
             closeQuietly(vertx);
             return ExitCode.INTERNAL;
         }
         // why: after a cut, commands of the exec kind may still run; none may outlive the daemon.
         kinds.shutdown();
+        systemd.ifPresent(SystemdNotifier::close);
         closeQuietly(vertx);
         return report.exitCode();
     }

@@ -17,7 +17,7 @@ public final class DefaultLogConfigurator extends ContextAwareBase implements Co
     @Override
     public ExecutionStatus configure(LoggerContext context) {
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
-        LogSetup.install(context, root, new TextLineEncoder());
+        LogSetup.install(context, root, new TextLineEncoder(JournalStream.isStdout(System.getenv())));
         root.setLevel(Level.WARN);
         context.getLogger("io.shieldpool").setLevel(Level.INFO);
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;

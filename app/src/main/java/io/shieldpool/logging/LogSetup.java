@@ -24,7 +24,7 @@ public final class LogSetup {
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
         Encoder<ILoggingEvent> encoder = settings.format() == ShieldpoolConfig.LogFormat.JSON
-                ? new JsonLineEncoder() : new TextLineEncoder();
+                ? new JsonLineEncoder() : new TextLineEncoder(JournalStream.isStdout(System.getenv()));
         install(context, root, encoder);
         setLevel(settings.level());
     }

@@ -1,5 +1,6 @@
 package io.shieldpool.logging;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.encoder.EncoderBase;
 import org.slf4j.event.KeyValuePair;
@@ -11,11 +12,28 @@ import java.time.format.DateTimeFormatter;
 /**
  * Human-readable lines: {@code 2026-11-22 07:18:10.123 INFO  message [event=ready workers=3]}.
  * The event fields go in brackets after the message, so people read the sentence and grep the keys.
+ *
+ * <p>Under journald the line starts with its syslog priority instead of a timestamp
+ * ({@code <6>INFO  message ...}): journald stamps each line itself and reads the prefix as the
+ * priority, so {@code journalctl -p warning} finds warnings and errors. Continuation lines of a
+ * stack trace carry the same prefix.
  */
 public final class TextLineEncoder extends EncoderBase<ILoggingEvent> {
 
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
+
+    private final boolean journald;
+
+    /** Timestamped lines, for a terminal or a file. */
+    public TextLineEncoder() {
+        this(false);
+    }
+
+    /** @param journald prefix syslog priorities and leave the timestamps to journald */
+    public TextLineEncoder(boolean journald) {
+        this.journald = journald;
+    }
 
     @Override
     public byte[] headerBytes() {
@@ -27,12 +45,30 @@ public final class TextLineEncoder extends EncoderBase<ILoggingEvent> {
         return null;
     }
 
+    /** The syslog priority journald reads from a line's start: err, warning, info, debug. */
+    static String priority(int level) {
+        if (level >= Level.ERROR_INT) {
+            return "<3>";
+        } else if (level >= Level.WARN_INT) {
+            return "<4>";
+        } else if (level >= Level.INFO_INT) {
+            return "<6>";
+        }
+        return "<7>";
+    }
+
     @Override
     public byte[] encode(ILoggingEvent event) {
         StringBuilder out = new StringBuilder(160);
-        TIME.formatTo(event.getInstant(), out);
+        String priority = journald ? priority(event.getLevel().toInt()) : null;
+        if (journald) {
+            out.append(priority);
+        } else {
+            TIME.formatTo(event.getInstant(), out);
+            out.append(' ');
+        }
         String level = event.getLevel().toString();
-        out.append(' ').append(level).append(" ".repeat(Math.max(1, 6 - level.length())));
+        out.append(level).append(" ".repeat(Math.max(1, 6 - level.length())));
         out.append(event.getFormattedMessage());
         var pairs = LineFormat.keyValues(event);
         if (!pairs.isEmpty()) {
@@ -44,8 +80,9 @@ public final class TextLineEncoder extends EncoderBase<ILoggingEvent> {
             out.append(']');
         }
         if (event.getThrowableProxy() != null) {
-            out.append('\n');
-            LineFormat.appendThrowable(out, event.getThrowableProxy());
+            StringBuilder trace = new StringBuilder();
+            LineFormat.appendThrowable(trace, event.getThrowableProxy());
+            out.append('\n').append(journald ? priority + trace.toString().replace("\n", "\n" + priority) : trace);
         }
         out.append('\n');
         return out.toString().getBytes(StandardCharsets.UTF_8);

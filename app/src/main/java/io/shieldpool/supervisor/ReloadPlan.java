@@ -47,7 +47,7 @@ record ReloadPlan(ShieldpoolConfig applied, Set<String> changed, Set<String> nee
                 fresh.work().withType(old.work().type(), old.work().pluginDirectory()),
                 fresh.backoff(), fresh.shutdown(),
                 new ShieldpoolConfig.Log(fresh.log().level(), old.log().format()),
-                old.admin());
+                old.admin(), fresh.systemd());
         boolean workChanged = changed.stream().anyMatch(k -> k.startsWith("shieldpool.work.") && !needRestart.contains(k));
         boolean backoffChanged = changed.stream().anyMatch(k -> k.startsWith("shieldpool.worker.backoff."));
         return new ReloadPlan(applied, changed, needRestart, workChanged, backoffChanged);

@@ -213,6 +213,30 @@ public final class Supervisor extends VerticleBase implements ShardListener {
         return promise.future();
     }
 
+    /**
+     * The busy worker that has gone longest without progress across the pool, if any is busy; may
+     * be called from any thread. Visits every shard's thread, so it completes only while they all
+     * answer. Completes on the supervisor's thread.
+     */
+    public Future<Optional<WorkerStatus>> slowestBusyWorker() {
+        Context supervisorContext = home;
+        if (supervisorContext == null) {
+            return Future.succeededFuture(Optional.empty());
+        }
+        Promise<Optional<WorkerStatus>> promise = Promise.promise();
+        supervisorContext.runOnContext(v -> {
+            if (!shardsDeployed) {
+                promise.complete(Optional.empty());
+                return;
+            }
+            forAllShards(shard -> shard.onShard(() -> Optional.ofNullable(shard.slowestBusyWorker())))
+                    .map(all -> all.stream().flatMap(Optional::stream)
+                            .max(Comparator.comparingLong(WorkerStatus::sinceProgressMs)))
+                    .onComplete(promise);
+        });
+        return promise.future();
+    }
+
     /** Before the shards are up: the state and the configuration, nothing counted yet. */
     private PoolStatus notStartedStatus() {
         return new PoolStatus(lifecycle.state(), desiredSize, ShardSnapshot.EMPTY, Optional.empty(), List.of(),

@@ -233,6 +233,22 @@ public final class Shard extends VerticleBase {
         return new WorkerCensus(counts, busyAtStep);
     }
 
+    /**
+     * The busy worker that has gone longest without progress (its section began or a step ended),
+     * or null when none is busy: what the watchdog asks to tell a slow pool from a wedged one.
+     */
+    public WorkerStatus slowestBusyWorker() {
+        Worker slowest = null;
+        for (int i = 0; i < rosterSize; i++) {
+            Worker worker = roster[i];
+            if (worker.state() == WorkerState.BUSY
+                    && (slowest == null || worker.lastProgressNanos() - slowest.lastProgressNanos() < 0)) {
+                slowest = worker;
+            }
+        }
+        return slowest == null ? null : slowest.status(System.nanoTime());
+    }
+
     /** Up to {@code limit} of this shard's workers, as status output shows them. */
     public List<WorkerStatus> workers(int limit) {
         long now = System.nanoTime();

@@ -297,6 +297,11 @@ final class Worker implements ActiveSection {
         return true;
     }
 
+    /** When the current section began or last finished a step (System.nanoTime). */
+    long lastProgressNanos() {
+        return lastProgressNanos;
+    }
+
     WorkerStatus status(long nowNanos) {
         boolean inSection = state == WorkerState.BUSY;
         WorkerState shown = inSection && retiring ? WorkerState.RETIRING : state;

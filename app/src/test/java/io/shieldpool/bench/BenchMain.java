@@ -220,6 +220,7 @@ public final class BenchMain {
         Files.writeString(file, String.format(Locale.ROOT, """
                 shieldpool.log.format = json
                 shieldpool.log.level = info
+                shieldpool.admin.port = 0
                 shieldpool.pool.size = %d
                 shieldpool.work.demo.steps = %d
                 shieldpool.work.demo.step-duration = %dms

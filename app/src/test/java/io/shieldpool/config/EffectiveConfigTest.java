@@ -54,4 +54,13 @@ class EffectiveConfigTest {
         assertThat(ConfigAdvice.warnings(new ConfigLoader(ConfigFactory.empty(), new Properties())
                 .load(Optional.empty()))).isEmpty();
     }
+
+    @Test
+    void adviceWarnsWhenEveryDemoStepWouldLookStalledToTheWatchdog() throws Exception {
+        Properties props = new Properties();
+        props.setProperty("shieldpool.systemd.stall-after", "500ms");
+        ShieldpoolConfig config = new ConfigLoader(ConfigFactory.empty(), props).load(Optional.empty());
+        assertThat(ConfigAdvice.warnings(config)).singleElement().asString()
+                .contains("a demo step takes 1s").contains("systemd.stall-after is 500ms");
+    }
 }

@@ -22,6 +22,7 @@ class LiveTuningIT {
     private static final String BASE = """
             shieldpool.log.format = json
             shieldpool.log.level = debug
+            shieldpool.admin.port = 0
             shieldpool.pool.event-loops = 2
             shieldpool.work.demo.steps = 3
             shieldpool.work.demo.step-duration = 100ms

@@ -24,6 +24,7 @@ public final class DemoWork implements Work, Continuation {
     private final boolean logSteps;
     /** work.timeout in ns; 0 = none. */
     private final long timeoutNanos;
+    private final long stallInSection;
 
     public DemoWork(ShieldpoolConfig.Demo settings) {
         this(settings, java.time.Duration.ZERO);
@@ -36,6 +37,7 @@ public final class DemoWork implements Work, Continuation {
         this.stepNanos = settings.stepDuration().toNanos();
         this.failureProbability = settings.failureProbability();
         this.logSteps = settings.logSteps();
+        this.stallInSection = settings.stallInSection();
     }
 
     @Override
@@ -50,6 +52,9 @@ public final class DemoWork implements Work, Continuation {
 
     @Override
     public void begin(ActiveSection section) {
+        if (section.sectionId() == stallInSection) {
+            return; // stall-in-section: never resumed, as a section stuck on a dead call would be
+        }
         section.resumeAfter(stepNanos, this);
     }
 

@@ -1,0 +1,196 @@
+package io.shieldpool.systemd;
+
+import io.shieldpool.supervisor.PoolListener;
+import io.shieldpool.supervisor.PoolStatus;
+import io.shieldpool.supervisor.ShutdownReport;
+import io.shieldpool.supervisor.Supervisor;
+import io.shieldpool.worker.WorkerStatus;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Tells systemd what the pool is doing, through {@code $NOTIFY_SOCKET} ({@code sd_notify}):
+ * <ul>
+ *   <li>{@code READY=1} once the pool is running (so {@code systemctl start} returns then);</li>
+ *   <li>{@code STATUS=} kept current: workers, busy, sections done; the drain's progress; a reload
+ *       that failed;</li>
+ *   <li>{@code RELOADING=1} with {@code MONOTONIC_USEC=} when a reload (SIGHUP) begins and
+ *       {@code READY=1} when it ends, so {@code Type=notify-reload} works, and {@code ERRNO=} when the
+ *       file was rejected;</li>
+ *   <li>{@code STOPPING=1} when the drain begins, then {@code EXTEND_TIMEOUT_USEC=} repeated while it
+ *       makes progress within {@code shutdown.grace} (see {@link DrainExtension});</li>
+ *   <li>{@code WATCHDOG=1} while the pool is healthy, when systemd asked for a watchdog (see
+ *       {@link Watchdog}).</li>
+ * </ul>
+ * Without {@code NOTIFY_SOCKET} none of this exists. Callbacks run on the supervisor's context and
+ * only send non-blocking datagrams.
+ */
+public final class SystemdNotifier implements PoolListener, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SystemdNotifier.class);
+
+    /** How often the STATUS line is refreshed while the pool runs (sent only when it changed). */
+    static final Duration STATUS_EVERY = Duration.ofSeconds(2);
+    /** EINVAL: what a rejected configuration file is, as errno words it. */
+    private static final int EINVAL = 22;
+
+    private final NotifySocket socket;
+    private final Vertx vertx;
+    private final Supervisor supervisor;
+    private final Optional<Watchdog> watchdog;
+    private final long statusTimer;
+    private volatile long drainTimer = -1;
+    private volatile boolean draining;
+    private volatile boolean stopped;
+    private volatile boolean lastReloadFailed;
+    private volatile String lastStatus = "";
+
+    private SystemdNotifier(NotifySocket socket, Vertx vertx, Supervisor supervisor, Optional<Duration> watchdogInterval) {
+        this.socket = socket;
+        this.vertx = vertx;
+        this.supervisor = supervisor;
+        this.watchdog = watchdogInterval.map(interval -> new Watchdog(socket, new PoolHealth(supervisor), interval));
+        this.statusTimer = vertx.setPeriodic(STATUS_EVERY.toMillis(), id -> refreshStatus());
+    }
+
+    /**
+     * Connects the supervisor to systemd when {@code env} has {@code NOTIFY_SOCKET}; add it before
+     * deploying the supervisor to miss nothing. Starts the watchdog when {@code WATCHDOG_USEC} asks.
+     *
+     * @param env the process environment ({@code System.getenv()})
+     * @return the notifier, registered as the supervisor's listener; empty when systemd is not listening
+     */
+    public static Optional<SystemdNotifier> attach(Map<String, String> env, Vertx vertx, Supervisor supervisor) {
+        Optional<NotifySocket> socket = NotifySocket.open(env.get("NOTIFY_SOCKET"));
+        if (socket.isEmpty()) {
+            return Optional.empty();
+        }
+        long pid = ProcessHandle.current().pid();
+        SystemdNotifier notifier = new SystemdNotifier(socket.get(), vertx, supervisor, Watchdog.requested(env, pid));
+        supervisor.addListener(notifier);
+        log.atInfo().addKeyValue("event", "systemd.notify").addKeyValue("socket", socket.get().address())
+                .log("reporting to systemd through NOTIFY_SOCKET {}", socket.get().address());
+        notifier.watchdog.ifPresent(Watchdog::start);
+        return Optional.of(notifier);
+    }
+
+    @Override
+    public void ready(int workers) {
+        // why: MAINPID is ours already when the launcher execs java; said anyway, so a unit that
+        // wraps the launcher without exec (and sets NotifyAccess=all) still tracks the JVM.
+        send("READY=1\nMAINPID=" + ProcessHandle.current().pid() + "\nSTATUS=" + workers + "/" + workers
+                + " workers, starting their first sections");
+    }
+
+    @Override
+    public void reloadBegan() {
+        send("RELOADING=1\nMONOTONIC_USEC=" + NotifySocket.monotonicMicros() + "\nSTATUS=reloading the configuration");
+    }
+
+    @Override
+    public void reloadEnded(boolean applied, String summary) {
+        if (draining) {
+            return; // the stop job has replaced the reload job: READY=1 now would contradict STOPPING=1
+        }
+        lastReloadFailed = !applied;
+        if (applied) {
+            send("READY=1\nSTATUS=reloaded (" + summary + ")");
+        } else {
+            send("READY=1\nERRNO=" + EINVAL + "\nSTATUS=" + StatusLine.afterFailedReload("running on the previous config"));
+        }
+        lastStatus = "";
+    }
+
+    @Override
+    public void resized(int from, int to) {
+        refreshStatus();
+    }
+
+    @Override
+    public void drainBegan(String signal, long inFlight, Duration grace) {
+        draining = true;
+        long graceMs = grace.toMillis();
+        send("STOPPING=1\nSTATUS=draining: " + inFlight + " section" + (inFlight == 1 ? "" : "s") + " left, "
+                + (graceMs + 999) / 1000 + "s of grace left");
+        extendIfProgressing();
+        drainTimer = vertx.setPeriodic(DrainExtension.EVERY.toMillis(), id -> extendIfProgressing());
+    }
+
+    @Override
+    public void stopped(ShutdownReport report) {
+        int code = report.exitCode().code;
+        var totals = report.totals();
+        send("STATUS=stopped: " + totals.completed() + " completed, " + totals.failed() + " failed, "
+                + totals.abandoned() + " abandoned; exit code " + code + (code == 0 ? "" : "\nEXIT_STATUS=" + code));
+        close();
+    }
+
+    /** Stops the timers and the watchdog and closes the socket; idempotent. */
+    @Override
+    public void close() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        vertx.cancelTimer(statusTimer);
+        if (drainTimer >= 0) {
+            vertx.cancelTimer(drainTimer);
+        }
+        watchdog.ifPresent(Watchdog::close);
+        socket.close();
+    }
+
+    private void refreshStatus() {
+        if (stopped) {
+            return;
+        }
+        supervisor.status(0).onSuccess(status -> {
+            String line = StatusLine.of(status);
+            if (lastReloadFailed && !draining) {
+                line = StatusLine.afterFailedReload(line);
+            }
+            if (!line.equals(lastStatus)) {
+                lastStatus = line;
+                send("STATUS=" + line);
+            }
+        });
+    }
+
+    /** One look at the drain: extend systemd's stop timeout if it is progressing within the grace. */
+    private void extendIfProgressing() {
+        if (stopped) {
+            return;
+        }
+        Future<PoolStatus> status = supervisor.status(0);
+        Future<Optional<WorkerStatus>> slowest = supervisor.slowestBusyWorker();
+        Future.all(status, slowest).onSuccess(both -> {
+            Optional<PoolStatus.DrainProgress> drain = status.result().drain();
+            if (drain.isEmpty() || stopped) {
+                return;
+            }
+            long sinceProgress = slowest.result().map(WorkerStatus::sinceProgressMs).orElse(0L);
+            OptionalLong extension = DrainExtension.extensionMicros(drain.get().graceLeftMs(), drain.get().sectionsLeft(),
+                    sinceProgress, supervisor.currentConfig().systemd().stallAfter());
+            String line = StatusLine.of(status.result());
+            if (extension.isPresent()) {
+                send("EXTEND_TIMEOUT_USEC=" + extension.getAsLong() + "\nSTATUS=" + line);
+            } else {
+                send("STATUS=" + line);
+            }
+            lastStatus = line;
+        });
+    }
+
+    private void send(String message) {
+        if (!stopped) {
+            socket.send(message);
+        }
+    }
+}
