@@ -71,7 +71,7 @@ class WorkConfigTest {
         assertThat(missing).hasSize(2);
         assertThat(missing.getFirst()).startsWith("shieldpool.work.exec.command: [] (expected: a non-empty list: the "
                 + "program and its arguments, such as [\"/usr/local/bin/sync-batch.sh\", \"--limit\", \"100\"]) at ")
-                .endsWith("reference.conf:44");
+                .endsWith("reference.conf:" + referenceLine("command = []"));
         assertThat(missing.get(1)).isEqualTo("shieldpool.work.exec.kill-after: soon (expected: a duration such as 250ms, "
                 + "30s or 2m (0 allowed)) at " + file + ":2");
         assertThat(problems("""
@@ -87,6 +87,19 @@ class WorkConfigTest {
                 "shieldpool.work.exec.environment.GOOD: [1,2] (expected: a string) at " + file + ":3",
                 "shieldpool.work.exec.directory: /no/such/dir (expected: an existing directory, or \"\" for none) at "
                         + file + ":4");
+    }
+
+    /** The line of reference.conf holding {@code text}, 1-based. */
+    private static int referenceLine(String text) throws Exception {
+        try (var in = WorkConfigTest.class.getResourceAsStream("/reference.conf")) {
+            List<String> lines = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.get(i).contains(text)) {
+                    return i + 1;
+                }
+            }
+        }
+        throw new AssertionError(text + " not in reference.conf");
     }
 
     @Test
