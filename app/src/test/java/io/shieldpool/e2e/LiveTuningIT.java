@@ -27,7 +27,6 @@ class LiveTuningIT {
             shieldpool.work.demo.steps = 3
             shieldpool.work.demo.step-duration = 100ms
             shieldpool.work.demo.log-steps = false
-            shieldpool.admin.port = 0
             """;
 
     @TempDir
