@@ -16,6 +16,8 @@ shieldpool.pool.size = 3
 shieldpool.work.demo.steps = 3
 shieldpool.work.demo.step-duration = 30ms
 shieldpool.log.format = json
+# A daemon already running from this checkout holds the default admin port; any free one will do.
+shieldpool.admin.port = 0
 CONF
 SHIELDPOOL_JAR="$jar" SHIELDPOOL_JAVA_OPTS="-XX:AOTCacheOutput=$aot" \
     "$launcher" --config "$work/training.conf" > "$work/training.log" 2>&1 &

@@ -101,6 +101,11 @@ final class StatusCommand implements Callable<Integer> {
             err.println("shieldpool: the admin server is disabled (shieldpool.admin.enabled = false): no status to ask for");
             return UNREACHABLE;
         }
+        if (admin.port() == 0) {
+            err.println("shieldpool: shieldpool.admin.port = 0 lets the daemon pick its port, so there is none to ask: "
+                    + "give the one its admin.listening line names, e.g. CONFIG_FORCE_shieldpool_admin_port=N shieldpool status");
+            return ExitCode.USAGE.code;
+        }
         URI uri = URI.create("http://" + connectHost(admin.host()) + ":" + admin.port() + "/status?workers=" + workers);
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(TIMEOUT).GET();
         admin.token().ifPresent(token -> request.header("Authorization", "Bearer " + token));
@@ -136,8 +141,13 @@ final class StatusCommand implements Callable<Integer> {
         }
         if (response.statusCode() != 200) {
             err.println("shieldpool: " + base(uri) + " answered " + response.statusCode() + ": "
-                    + status.getString("error", "(no reason given)"));
+                    + status.getValue("error", "(no reason given)"));
             return status.containsKey("state") ? NOT_RUNNING : UNEXPECTED;
+        }
+        if (!looksLikeStatus(status)) {
+            err.println("shieldpool: " + base(uri) + " answered JSON that is not a shieldpool status: is another "
+                    + "service on that port?");
+            return UNEXPECTED;
         }
         if (json) {
             out.println(status.encodePrettily());
@@ -145,6 +155,13 @@ final class StatusCommand implements Callable<Integer> {
             print(status, out);
         }
         return "running".equals(status.getString("state")) ? RUNNING : NOT_RUNNING;
+    }
+
+    /** The fields {@link #print} relies on, with their types. */
+    static boolean looksLikeStatus(JsonObject s) {
+        return s.getValue("state") instanceof String && s.getValue("pool") instanceof JsonObject
+                && s.getValue("totals") instanceof JsonObject && s.getValue("pid") instanceof Number
+                && (s.getValue("workers_by_state") == null || s.getValue("workers_by_state") instanceof JsonObject);
     }
 
     static void print(JsonObject s, PrintWriter out) {

@@ -27,6 +27,9 @@ import java.util.Optional;
  */
 final class NotifySocket implements AutoCloseable {
 
+    /** Set once by {@link #close}; sends after it are dropped. Guarded by {@code this}. */
+    private boolean closed;
+
     private static final Logger log = LoggerFactory.getLogger(NotifySocket.class);
 
     private static final int AF_UNIX = 1;
@@ -112,7 +115,12 @@ final class NotifySocket implements AutoCloseable {
      *
      * @return true if the datagram was handed to the kernel
      */
-    boolean send(String message) {
+    synchronized boolean send(String message) {
+        if (closed) {
+            // why: a watchdog tick still running when the daemon closes the socket must not write
+            // to a descriptor the kernel may already have given to something else.
+            return false;
+        }
         byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
         try (Arena call = Arena.ofConfined()) {
             MemorySegment buffer = call.allocate(Math.max(1, bytes.length));
@@ -137,7 +145,11 @@ final class NotifySocket implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
             int ignored = (int) CLOSE.invokeExact(fd);
         } catch (Throwable e) {

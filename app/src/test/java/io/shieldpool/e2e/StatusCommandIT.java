@@ -125,4 +125,30 @@ class StatusCommandIT {
             assertThat(status.stderr()).anyMatch(l -> l.startsWith("shieldpool: config error: shieldpool.admin.port: -3"));
         }
     }
+
+    @Test
+    void aPickedPortOrAnotherServiceOnThePortAreSaidPlainly() throws Exception {
+        try (DaemonProcess status = status(config("shieldpool.admin.port = 0\n"))) {
+            assertThat(status.awaitExit(Duration.ofSeconds(30))).isEqualTo(64);
+            assertThat(status.stderr()).anyMatch(l -> l.contains("shieldpool.admin.port = 0") && l.contains("admin.listening"));
+        }
+        // Something else answers 200 with JSON on the configured port.
+        com.sun.net.httpserver.HttpServer other = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        other.createContext("/", exchange -> {
+            byte[] body = "{\"state\":\"running\",\"pool\":\"not an object\"}".getBytes();
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        other.start();
+        try (DaemonProcess status = status(config("shieldpool.admin.port = " + other.getAddress().getPort() + "\n"))) {
+            assertThat(status.awaitExit(Duration.ofSeconds(30))).isEqualTo(4);
+            assertThat(status.stderr()).anyMatch(l -> l.contains("not a shieldpool status"));
+            assertThat(status.stderr()).noneMatch(l -> l.startsWith("\tat ") || l.contains("Exception"));
+        } finally {
+            other.stop(0);
+        }
+    }
 }

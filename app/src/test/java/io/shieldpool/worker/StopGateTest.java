@@ -51,6 +51,9 @@ class StopGateTest {
         AtomicBoolean closed = new AtomicBoolean();
         AtomicLong drainedSignals = new AtomicLong();
         CountDownLatch go = new CountDownLatch(1);
+        // why: the close must land while every racer is still admitting, however the threads are
+        // scheduled; each racer keeps going until it has seen the close and tried again after it.
+        CountDownLatch warmedUp = new CountDownLatch(threads);
         Thread[] racers = new Thread[threads];
         for (int t = 0; t < threads; t++) {
             racers[t] = Thread.ofPlatform().start(() -> {
@@ -59,8 +62,15 @@ class StopGateTest {
                 } catch (InterruptedException e) {
                     return;
                 }
-                for (int i = 0; i < 20_000; i++) {
+                int afterClose = 0;
+                for (int i = 0; afterClose < 1_000; i++) {
+                    if (i == 1_000) {
+                        warmedUp.countDown();
+                    }
                     boolean closedBefore = closed.get();
+                    if (closedBefore) {
+                        afterClose++;
+                    }
                     attempted.incrementAndGet();
                     if (gate.tryAdmit()) {
                         admitted.incrementAndGet();
@@ -77,7 +87,7 @@ class StopGateTest {
             });
         }
         go.countDown();
-        Thread.sleep(1);
+        warmedUp.await();
         long inFlightAtClose = gate.close();
         closed.set(true);
         if (inFlightAtClose == 0) {
@@ -87,6 +97,8 @@ class StopGateTest {
             racer.join();
         }
         assertThat(attempted.get()).isEqualTo(admitted.get() + refused.get());
+        assertThat(admitted.get()).as("admissions before the close").isGreaterThanOrEqualTo(threads * 1_000L);
+        assertThat(refused.get()).as("attempts after the close").isGreaterThanOrEqualTo(threads * 1_000L);
         assertThat(admittedAfterClose.get()).as("admitted after the close was visible").isZero();
         assertThat(gate.inFlight()).isZero();
         assertThat(drainedSignals.get()).as("the drain is signalled exactly once").isEqualTo(1);
