@@ -56,20 +56,25 @@ final class PluginSection extends SectionRun implements SectionContext {
             timedOut(reason); // the plug-in's future is forsaken: its late result is ignored
             return;
         }
+        boolean running;
         synchronized (this) {
             timeoutReason = reason;
             timedOut = true;
-            if (runner != null) {
+            running = runner != null;
+            if (running) {
                 runner.interrupt();
-                pluginLog.atWarn().addKeyValue("event", "plugin.interrupt").addKeyValue("worker", workerId)
-                        .addKeyValue("section", sectionId)
-                        .log("worker {} section {}: {}: thread interrupted; the section ends when runSection returns",
-                                workerId, sectionId, reason);
-                return;
             }
         }
-        // why: not entered yet (waiting for its lane): enter() refuses it, nothing of the plug-in runs.
-        timedOut(reason);
+        if (running) {
+            pluginLog.atWarn().addKeyValue("event", "plugin.interrupt").addKeyValue("worker", workerId)
+                    .addKeyValue("section", sectionId)
+                    .log("worker {} section {}: {}: thread interrupted; the section ends when runSection returns",
+                            workerId, sectionId, reason);
+        } else {
+            // why: not entered yet (waiting for its lane): enter() refuses it, nothing of the plug-in
+            // runs. (Or it has just returned: finish, queued behind this, finds the section ended.)
+            timedOut(reason);
+        }
     }
 
     /**
