@@ -106,31 +106,42 @@ final class Validator {
     /** The exec kind's keys; {@code used}: exec is the work type, so a command is required. */
     private ShieldpoolConfig.Exec exec(boolean used) {
         List<String> command = stringList("work.exec.command");
+        Optional<Path> directory = optionalDirectory("work.exec.directory", used);
         if (used && command.isEmpty()) {
             problem("work.exec.command", "a non-empty list: the program and its arguments, "
                     + "such as [\"/usr/local/bin/sync-batch.sh\", \"--limit\", \"100\"]");
         } else if (!command.isEmpty() && command.getFirst().isBlank()) {
             problem("work.exec.command", "a list whose first element is the program to run");
-        } else if (used && !isExecutable(command.getFirst())) {
-            problem("work.exec.command", "a list whose first element is an executable file (a path, or a name on PATH); "
-                    + command.getFirst() + " is not");
+        } else if (used && !isExecutable(command.getFirst(), directory)) {
+            problem("work.exec.command", "a list whose first element is an executable file (a path, or a name on PATH"
+                    + directory.map(d -> "; a relative path is taken from work.exec.directory " + d).orElse("")
+                    + "); " + command.getFirst() + " is not");
         }
         Map<String, String> environment = stringMap("work.exec.environment", "[A-Za-z_][A-Za-z0-9_]*",
                 "environment variable names (letters, digits, '_', not starting with a digit)");
-        Optional<Path> directory = optionalDirectory("work.exec.directory", used);
         Duration killAfter = duration("work.exec.kill-after", Duration.ZERO, Duration.ofSeconds(5));
         return new ShieldpoolConfig.Exec(command, environment, directory, killAfter);
     }
 
-    /** A path to an executable file, or a name found as one on PATH. */
-    private static boolean isExecutable(String program) {
+    /**
+     * A path to an executable file, or a name found as one on PATH. why {@code directory}: the
+     * child changes into work.exec.directory before posix_spawnp looks the program up, so a
+     * relative path ({@code ./bin/sync.sh}, or a relative PATH entry) means a file there, not in
+     * the daemon's own working directory.
+     */
+    private static boolean isExecutable(String program, Optional<Path> directory) {
+        Path base = directory.orElse(Path.of(""));
         if (program.contains("/")) {
-            return java.nio.file.Files.isExecutable(Path.of(program)) && !java.nio.file.Files.isDirectory(Path.of(program));
+            Path file = base.resolve(program);
+            return java.nio.file.Files.isExecutable(file) && !java.nio.file.Files.isDirectory(file);
         }
         String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
         for (String dir : path.split(":")) {
-            if (!dir.isEmpty() && java.nio.file.Files.isExecutable(Path.of(dir, program))) {
-                return true;
+            if (!dir.isEmpty()) {
+                Path file = base.resolve(dir).resolve(program);
+                if (java.nio.file.Files.isExecutable(file) && !java.nio.file.Files.isDirectory(file)) {
+                    return true;
+                }
             }
         }
         return false;

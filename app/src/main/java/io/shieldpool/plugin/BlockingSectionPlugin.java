@@ -9,10 +9,14 @@ package io.shieldpool.plugin;
  * {@link io.vertx.core.Future#await()}: {@code for (var step : steps) { client.send(step).await(); }}.
  * The section completes when the method returns, and fails when it throws.
  *
- * <p>With {@code shieldpool.work.timeout} set, a section still running at its limit ends as
- * {@code timed_out} and its virtual thread is interrupted: blocking calls and {@code await()} then
- * throw, and the method should return promptly. Its worker starts no other section on that context
- * until the method has returned.
+ * <p>With {@code shieldpool.work.timeout} set, a section still running at its limit has its
+ * virtual thread interrupted: blocking calls and {@code await()} then throw, and the method should
+ * return promptly. The section ends as {@code timed_out} only when the method has returned
+ * (whatever it returns or throws), never before: until then its worker starts no other section and
+ * a shutdown waits for it like any section in flight, so code that ignores the interrupt keeps its
+ * worker busy, and if it is still running at the grace cap it is reported as {@code abandoned}.
+ * {@link SectionContext#timedOut()} turns true at the limit, for code that polls instead of
+ * blocking.
  */
 public interface BlockingSectionPlugin extends SectionPlugin {
 
@@ -20,8 +24,8 @@ public interface BlockingSectionPlugin extends SectionPlugin {
      * Runs one section, blocking as long as it needs.
      *
      * @param section this section's context: ids, settings, progress reporting, logger, Vert.x
-     * @throws Exception anything thrown fails the section (an interruption after a timeout makes it
-     *                   {@code timed_out} instead)
+     * @throws Exception anything thrown fails the section (after a timeout, whatever it throws or
+     *                   returns, the section is {@code timed_out})
      */
     void runSection(SectionContext section) throws Exception;
 }

@@ -68,8 +68,10 @@ public interface SectionContext {
     boolean stopRequested();
 
     /**
-     * Whether this section has passed {@code shieldpool.work.timeout} and was already counted as
-     * {@code timed_out}; whatever it does from now on is not counted.
+     * Whether this section has passed {@code shieldpool.work.timeout}. An asynchronous section is
+     * then already counted as {@code timed_out} and whatever it does from now on is not counted; a
+     * blocking section has been interrupted and is counted as {@code timed_out} when its method
+     * returns, so it should return as soon as it sees this.
      *
      * @return true once the section has timed out
      */

@@ -89,6 +89,31 @@ class WorkConfigTest {
                         + file + ":4");
     }
 
+    @Test
+    void aRelativeCommandIsLookedUpInWorkExecDirectoryWherePosixSpawnpRunsIt() throws Exception {
+        Path workDir = Files.createDirectories(dir.resolve("jobs"));
+        Path script = Files.createDirectories(workDir.resolve("bin")).resolve("sync.sh");
+        Files.writeString(script, "#!/bin/sh\nexit 0\n");
+        script.toFile().setExecutable(true);
+        // Only under work.exec.directory: the daemon's own directory (the test's) has no bin/sync.sh.
+        assertThat(Path.of("bin/sync.sh")).doesNotExist();
+        ShieldpoolConfig config = plain.load(Optional.of(file("""
+                shieldpool.work.type = exec
+                shieldpool.work.exec { command = ["bin/sync.sh"], directory = "%s" }
+                """.formatted(workDir))));
+        assertThat(config.work().exec().command()).containsExactly("bin/sync.sh");
+
+        Path file = dir.resolve("work.conf");
+        Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+        assertThat(problems("""
+                shieldpool.work.type = exec
+                shieldpool.work.exec { command = ["bin/sync.sh"], directory = "%s" }
+                """.formatted(elsewhere))).containsExactly(
+                "shieldpool.work.exec.command: [\"bin/sync.sh\"] (expected: a list whose first element is an "
+                        + "executable file (a path, or a name on PATH; a relative path is taken from "
+                        + "work.exec.directory " + elsewhere + "); bin/sync.sh is not) at " + file + ":2");
+    }
+
     /** The line of reference.conf holding {@code text}, 1-based. */
     private static int referenceLine(String text) throws Exception {
         try (var in = WorkConfigTest.class.getResourceAsStream("/reference.conf")) {

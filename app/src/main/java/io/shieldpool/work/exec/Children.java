@@ -9,8 +9,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Every command running now, across reloads (a reload builds a new exec work; children of the old
- * one still run here). Used once, when the process exits: a clean drain leaves nothing here, but
+ * Every command running now or about to start, across reloads (a reload builds a new exec work;
+ * children of the old one still run here). Used once, when the process exits: a clean drain leaves nothing here, but
  * after the grace cap cut sections the children still running get SIGTERM to their group, then
  * SIGKILL after {@code kill-after}, and the exit waits until they are gone, so no child outlives
  * the daemon.
@@ -19,10 +19,31 @@ public final class Children {
 
     private static final Logger log = LoggerFactory.getLogger(Children.class);
 
-    private final Set<ExecRun> running = ConcurrentHashMap.newKeySet();
+    /** How long {@link #terminateAll} waits for a run that is inside posix_spawnp to get its pid. */
+    private static final Duration SPAWN_SETTLE = Duration.ofSeconds(5);
 
-    void add(ExecRun run) {
+    private final Set<ExecRun> running = ConcurrentHashMap.newKeySet();
+    /** Set by {@link #terminateAll}: from then on no command may start. Guarded by this. */
+    private boolean closed;
+
+    /**
+     * Registers a run before it spawns its command. why before: a run that joined only once
+     * posix_spawnp had returned could start its child just after {@link #terminateAll} had
+     * looked, and that child would outlive the daemon.
+     *
+     * @return false once {@link #terminateAll} has begun: do not spawn
+     */
+    synchronized boolean register(ExecRun run) {
+        if (closed) {
+            return false;
+        }
         running.add(run);
+        return true;
+    }
+
+    /** Whether {@link #terminateAll} has begun: a run that spawned after that stops its own group at once. */
+    synchronized boolean closed() {
+        return closed;
     }
 
     void remove(ExecRun run) {
@@ -36,11 +57,24 @@ public final class Children {
      * @param killAfter pause between SIGTERM and SIGKILL
      */
     public void terminateAll(Duration killAfter) {
-        List<ExecRun> left = List.copyOf(running);
+        List<ExecRun> left;
+        synchronized (this) {
+            closed = true;
+            left = List.copyOf(running);
+        }
         if (left.isEmpty()) {
             return;
         }
+        // A run registered but still inside posix_spawnp has no pid to signal yet: wait until it has
+        // one (or gave up). It also sees the closed flag once spawned and signals its group itself.
+        long settleDeadline = System.nanoTime() + SPAWN_SETTLE.toNanos();
+        while (left.stream().anyMatch(r -> !r.spawnSettled()) && System.nanoTime() < settleDeadline) {
+            sleep(5);
+        }
         for (ExecRun run : left) {
+            if (run.pid() <= 1) {
+                continue; // nothing was started
+            }
             if (run.terminating()) {
                 continue; // already told to stop (its timeout, or an earlier call): only waited for below
             }

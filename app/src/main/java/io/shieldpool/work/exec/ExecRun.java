@@ -14,9 +14,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One section of the exec kind: one child process, in a session and process group of its own
@@ -29,8 +32,15 @@ final class ExecRun extends SectionRun {
 
     private static final Logger output = LoggerFactory.getLogger("io.shieldpool.work.exec.output");
 
+    /** How a command is started: {@link SessionSpawn#spawn} (a test may wrap it). */
+    interface Spawner {
+        SessionSpawn.Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory)
+                throws IOException;
+    }
+
     private final ShieldpoolConfig.Exec settings;
     private final Children children;
+    private final Spawner spawner;
     private final long workerId;
     private final long sectionId;
     private volatile boolean exited;
@@ -38,12 +48,17 @@ final class ExecRun extends SectionRun {
     private volatile String timeoutReason;
     /** Set once something decided to stop this command: its group's leftovers are expected then. */
     private volatile boolean terminating;
+    /** Set once the spawn thread got past posix_spawnp (a pid, or nothing started). */
+    private volatile boolean spawnSettled;
+    /** Set when the spawn thread is about to start the command; guarded by this, with timeoutReason. */
+    private boolean spawning;
 
     ExecRun(ActiveSection section, Context home, Vertx vertx, Duration timeout, ShieldpoolConfig.Exec settings,
-            Children children) {
+            Children children, Spawner spawner) {
         super(section, home, vertx, timeout);
         this.settings = settings;
         this.children = children;
+        this.spawner = spawner;
         this.workerId = section.workerId();
         this.sectionId = section.sectionId();
     }
@@ -52,7 +67,12 @@ final class ExecRun extends SectionRun {
         armTimeout();
         // why: a platform thread, because waitpid blocks in native code, which would pin a
         // virtual thread's carrier for the command's whole life.
-        Thread.ofPlatform().daemon().name("exec-" + workerId + "-" + sectionId).start(this::runChild);
+        try {
+            Thread.ofPlatform().daemon().name("exec-" + workerId + "-" + sectionId).start(this::runChild);
+        } catch (Throwable e) { // no thread to be had (OutOfMemoryError: unable to create native thread)
+            spawnSettled = true;
+            failed(new ExecFailure("cannot start " + settings.command().getFirst() + ": " + describe(e)));
+        }
     }
 
     long workerId() {
@@ -76,6 +96,10 @@ final class ExecRun extends SectionRun {
         return group > 1 && ProcessGroups.alive(group);
     }
 
+    boolean spawnSettled() {
+        return spawnSettled;
+    }
+
     boolean terminating() {
         return terminating;
     }
@@ -92,7 +116,16 @@ final class ExecRun extends SectionRun {
     protected void onTimeout(String reason) {
         // why: the section ends only once the child's group is gone, so a timed-out command
         // never runs on beside the worker's next one.
-        timeoutReason = reason;
+        boolean nothingSpawned;
+        synchronized (this) {
+            timeoutReason = reason;
+            nothingSpawned = !spawning;
+        }
+        if (nothingSpawned) {
+            // why: the spawn thread has not begun (and now will not): there is nothing to wait for.
+            timedOut(reason + "; the command was not started");
+            return;
+        }
         terminate("work.timeout");
     }
 
@@ -120,26 +153,67 @@ final class ExecRun extends SectionRun {
     private void runChild() {
         MDC.put("worker", Long.toString(workerId));
         MDC.put("section", Long.toString(sectionId));
+        synchronized (this) {
+            if (timeoutReason != null) {
+                spawnSettled = true;
+                return; // the timeout came first and has ended the section
+            }
+            spawning = true;
+        }
+        if (!children.register(this)) {
+            spawnSettled = true;
+            onHome(() -> failed(new ExecFailure("not started: the daemon is exiting")));
+            return;
+        }
         SessionSpawn.Child started;
         try {
-            started = SessionSpawn.spawn(settings.command(), environment(), settings.directory());
-        } catch (IOException | RuntimeException e) {
-            Throwable failure = new ExecFailure("cannot start " + settings.command().getFirst() + ": " + e.getMessage());
-            onHome(() -> failed(failure));
+            started = spawner.spawn(settings.command(), environment(), settings.directory());
+        } catch (Throwable e) {
+            // why Throwable: an Error here (SessionSpawn's class initialization failing on an older
+            // glibc) would otherwise end this thread and leave the section running forever.
+            spawnSettled = true;
+            children.remove(this);
+            String why = "cannot start " + settings.command().getFirst() + ": " + describe(e);
+            onHome(() -> {
+                if (timeoutReason != null) {
+                    timedOut(timeoutReason + "; " + why);
+                } else {
+                    failed(new ExecFailure(why));
+                }
+            });
             return;
         }
         pid = started.pid();
-        children.add(this);
+        spawnSettled = true;
+        if (children.closed()) {
+            // terminateAll began while posix_spawnp ran: this child must not outlive the daemon.
+            signalGroup(ProcessGroups.SIGTERM); // first: terminateAll then sees it terminating
+            output.atWarn().addKeyValue("event", "exec.terminate").addKeyValue("worker", workerId)
+                    .addKeyValue("section", sectionId).addKeyValue("pid", pid)
+                    .log("worker {} section {}: started as the daemon exits: SIGTERM to the process group of pid {}",
+                            workerId, sectionId, pid);
+        }
         if (timeoutReason != null) {
             onHome(() -> terminate("work.timeout"));
         }
-        Thread stdout = pump(reader(started.stdout()), "stdout");
-        Thread stderr = pump(reader(started.stderr()), "stderr");
-        int exit = SessionSpawn.waitFor(started.pid());
-        exited = true;
-        reapGroup();
-        join(stdout);
-        join(stderr);
+        int exit;
+        try {
+            Thread stdout = pump(reader(started.stdout()), "stdout");
+            Thread stderr = pump(reader(started.stderr()), "stderr");
+            exit = SessionSpawn.waitFor(started.pid());
+            exited = true;
+            reapGroup();
+            join(stdout);
+            join(stderr);
+        } catch (Throwable e) {
+            // Cannot wait for the command any more: kill its group rather than leave it unwatched.
+            signalGroup(ProcessGroups.SIGKILL);
+            exited = true;
+            children.remove(this);
+            String why = "lost track of " + settings.command().getFirst() + " (pid " + pid + "): " + describe(e);
+            onHome(() -> failed(new ExecFailure(why)));
+            return;
+        }
         children.remove(this);
         onHome(() -> {
             if (timeoutReason != null) {
@@ -151,6 +225,17 @@ final class ExecRun extends SectionRun {
                         + (exit > 128 ? " (signal " + (exit - 128) + ")" : "")));
             }
         });
+    }
+
+    /** A cause in one line: its message, or its class name when it has none. */
+    private static String describe(Throwable e) {
+        Throwable cause = e;
+        while (cause.getCause() != null && cause.getCause() != cause && cause.getMessage() == null) {
+            cause = cause.getCause();
+        }
+        String message = cause.getMessage();
+        return message == null || message.isBlank() ? cause.getClass().getSimpleName()
+                : (cause instanceof IOException ? message : cause.getClass().getSimpleName() + ": " + message);
     }
 
     private Map<String, String> environment() {

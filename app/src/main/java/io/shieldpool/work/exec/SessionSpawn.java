@@ -9,6 +9,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
@@ -34,6 +35,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  */
 final class SessionSpawn {
 
+    /** The oldest glibc with posix_spawn_file_actions_addclosefrom_np (addchdir_np came in 2.29). */
+    static final String GLIBC_NEEDED = "2.34";
     private static final int O_CLOEXEC = 0x80000;
     private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -64,15 +67,30 @@ final class SessionSpawn {
     private static final MethodHandle ATTR_SIGDEFAULT = function("posix_spawnattr_setsigdefault", JAVA_INT, ADDRESS, ADDRESS);
     private static final MethodHandle SPAWNP = function("posix_spawnp", JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
             ADDRESS, ADDRESS);
-    private static final MethodHandle WAITPID = LINKER.downcallHandle(LINKER.defaultLookup().find("waitpid").orElseThrow(),
+    private static final MethodHandle WAITPID = LINKER.downcallHandle(symbol(LINKER.defaultLookup(), "waitpid"),
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), Linker.Option.captureCallState("errno"));
 
     private SessionSpawn() {
     }
 
     private static MethodHandle function(String name, ValueLayout result, MemoryLayout... arguments) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(),
-                FunctionDescriptor.of(result, arguments));
+        return LINKER.downcallHandle(symbol(LINKER.defaultLookup(), name), FunctionDescriptor.of(result, arguments));
+    }
+
+    /**
+     * A C library function, or an error saying which one is missing and what the exec kind needs.
+     * why an Error: it is thrown from this class's initialization, which a preflight triggers at
+     * start-up ({@link ExecWork#platformProblem}) so that it is reported as one line, not met by a
+     * worker's spawn thread.
+     */
+    static MemorySegment symbol(SymbolLookup lookup, String name) {
+        return lookup.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name + " is missing from the C library "
+                + "(the exec kind needs glibc " + GLIBC_NEEDED + " or newer)"));
+    }
+
+    /** Initializes this class, looking up every C function it calls; see {@link #symbol}. */
+    static void load() {
+        // the class initialization is the work
     }
 
     /** A started command: its pid (also its session and process group id) and its output pipes. */

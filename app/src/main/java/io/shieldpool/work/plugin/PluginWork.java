@@ -74,7 +74,8 @@ public final class PluginWork implements Work {
     @Override
     public void begin(ActiveSection section) {
         Context home = vertx.getOrCreateContext();
-        PluginSection run = new PluginSection(section, home, vertx, timeout, settings, pluginLog);
+        PluginSection run = new PluginSection(section, home, vertx, timeout, settings, pluginLog,
+                !(plugin instanceof AsyncSectionPlugin));
         run.start();
         if (plugin instanceof AsyncSectionPlugin async) {
             runAsync(async, run);
@@ -107,7 +108,11 @@ public final class PluginWork implements Work {
             Context lane = taken.result();
             lane.runOnContext(v -> {
                 Throwable failure = null;
-                run.enter(Thread.currentThread());
+                if (!run.enter(Thread.currentThread())) {
+                    lanes.giveBack(lane);
+                    run.finish(null); // timed out while waiting for the lane; ends as timed_out
+                    return;
+                }
                 try {
                     blocking.runSection(run);
                 } catch (Throwable e) {
