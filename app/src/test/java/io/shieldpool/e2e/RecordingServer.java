@@ -21,16 +21,23 @@ final class RecordingServer implements AutoCloseable {
     private final HttpServer server;
     private final List<Request> requests = new ArrayList<>();
     private int answered;
+    private int inFlight;
+    private int mostInFlight;
 
     RecordingServer() throws Exception {
         server = vertx.createHttpServer().requestHandler(request -> request.body().onSuccess(body -> {
             synchronized (this) {
                 requests.add(new Request(System.nanoTime(), request.method().name(), request.uri(),
                         request.getHeader("X-Batch"), body.toString()));
+                inFlight++;
+                mostInFlight = Math.max(mostInFlight, inFlight);
             }
             long delay = Long.parseLong(request.params().get("delay") == null ? "0" : request.params().get("delay"));
             int status = Integer.parseInt(request.params().get("status") == null ? "200" : request.params().get("status"));
             Runnable answer = () -> {
+                synchronized (this) {
+                    inFlight--;
+                }
                 request.response().setStatusCode(status).end("ok").onSuccess(v -> {
                     synchronized (this) {
                         answered++;
@@ -74,6 +81,13 @@ final class RecordingServer implements AutoCloseable {
 
     synchronized int answered() {
         return answered;
+    }
+
+    /** The most requests received and not yet answered at one time since the last call (then reset). */
+    synchronized int takeMostInFlight() {
+        int most = mostInFlight;
+        mostInFlight = inFlight;
+        return most;
     }
 
     @Override
