@@ -45,8 +45,8 @@ public final class ConfigAdvice {
         // than stall-after looks stalled; a time limit below it keeps the two consistent.
         Duration longest = switch (config.work().type()) {
             case "exec" -> timeout;
-            case "http" -> timeout.isZero() || config.work().http().timeout().compareTo(timeout) < 0
-                    ? config.work().http().timeout() : timeout;
+            // why: http.timeout starts at sending; without work.timeout the wait in line comes first.
+            case "http" -> timeout.isZero() ? config.work().http().timeout().plus(fullLine(config)) : timeout;
             default -> Duration.ofMillis(1);
         };
         if (longest.isZero() || longest.compareTo(stallAfter) > 0) {
@@ -84,7 +84,7 @@ public final class ConfigAdvice {
         if (!"http".equals(config.work().type()) || maxRate <= 0 || size == 0) {
             return List.of();
         }
-        Duration line = Duration.ofMillis(Math.round(size * 1000 / maxRate));
+        Duration line = fullLine(config);
         String wait = "pool.size " + size + " / work.http.max-rate "
                 + java.math.BigDecimal.valueOf(maxRate).stripTrailingZeros().toPlainString() + " = "
                 + Durations.format(line) + " for a full line of sections to send";
@@ -102,6 +102,12 @@ public final class ConfigAdvice {
                     + "lower pool.size or raise work.http.max-rate or shutdown.grace");
         }
         return warnings;
+    }
+
+    /** About how long a full line of pool.size sections takes to send under max-rate (0 without one). */
+    private static Duration fullLine(ShieldpoolConfig config) {
+        double maxRate = config.work().http().maxRate();
+        return maxRate <= 0 ? Duration.ZERO : Duration.ofMillis(Math.round(config.pool().size() * 1000 / maxRate));
     }
 
     /** The reminder printed under every check: outer kill windows must exceed the grace. */
