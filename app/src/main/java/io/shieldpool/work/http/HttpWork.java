@@ -4,11 +4,11 @@ import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.work.ActiveSection;
 import io.shieldpool.work.SectionRun;
 import io.shieldpool.work.Work;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
@@ -146,7 +146,7 @@ public final class HttpWork implements Work {
                     .onComplete(ar -> onHome(() -> finish(ar)));
         }
 
-        private void finish(io.vertx.core.AsyncResult<Integer> ar) {
+        private void finish(AsyncResult<Integer> ar) {
             cancelSendTimer();
             lease.release();
             if (ar.failed()) {
