@@ -2,6 +2,7 @@ package io.shieldpool.e2e;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +26,16 @@ final class RecordingServer implements AutoCloseable {
     private int mostInFlight;
 
     RecordingServer() throws Exception {
-        server = vertx.createHttpServer().requestHandler(request -> request.body().onSuccess(body -> {
+        this(0);
+    }
+
+    /**
+     * @param idleTimeoutMs closes a connection idle that long (0: never), as servers with a short
+     *                      keep-alive timeout do (Node.js and Apache httpd: 5 s)
+     */
+    RecordingServer(int idleTimeoutMs) throws Exception {
+        server = vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(idleTimeoutMs)
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)).requestHandler(request -> request.body().onSuccess(body -> {
             synchronized (this) {
                 requests.add(new Request(System.nanoTime(), request.method().name(), request.uri(),
                         request.getHeader("X-Batch"), body.toString()));

@@ -107,33 +107,39 @@ public final class HttpWork implements Work {
 
         void start() {
             armTimeout();
-            lease.client().request(template).onComplete(ar -> onHome(() -> {
-                if (ar.failed()) {
-                    finish(Future.failedFuture(ar.cause()));
-                    return;
-                }
-                // why: a request reset before it was sent (its section timed out) reports only here,
-                // and Vert.x logs an unhandled one at ERROR; the section has already reported it.
-                ar.result().exceptionHandler(ignored -> { });
-                if (ended()) {
-                    ar.result().reset();
-                    lease.release();
-                } else {
-                    request = ar.result();
-                    // why: the turn under max-rate is taken once the connection is ready, so
-                    // connection set-up (slow at first) cannot bunch requests up at the target.
-                    turn = rateLimit.await(given -> onHome(() -> send(given)));
-                }
-            }));
+            // why: a section takes a connection only once its turn under max-rate has come. A
+            // connection held idle through a long wait in line is one the server may close (short
+            // keep-alive timeouts: 5 s in Node.js and Apache httpd), failing the section at its turn.
+            turn = rateLimit.await(given -> onHome(() -> connect(given)));
         }
 
-        private void send(RateLimit.Turn given) {
+        private void connect(RateLimit.Turn given) {
             if (ended()) {
                 // Ended between the turn being handed out and now: another section may use it.
                 given.giveBack();
                 lease.release();
                 return;
             }
+            lease.client().request(template).onComplete(ar -> onHome(() -> {
+                if (ar.failed()) {
+                    finish(Future.failedFuture(ar.cause()));
+                    return;
+                }
+                HttpClientRequest ready = ar.result();
+                // why: a request reset before it was sent (its section timed out) reports only here,
+                // and Vert.x logs an unhandled one at ERROR; the section has already reported it.
+                ready.exceptionHandler(ignored -> { });
+                if (ended()) {
+                    ready.reset();
+                    lease.release();
+                } else {
+                    request = ready;
+                    send();
+                }
+            }));
+        }
+
+        private void send() {
             long httpTimeoutMs = settings.timeout().toMillis();
             sendTimerId = vertx.setTimer(httpTimeoutMs, id -> {
                 sendTimerId = -1;
@@ -166,8 +172,7 @@ public final class HttpWork implements Work {
             timedOut(reason + " (" + settings.method() + " " + settings.url().orElseThrow() + ")");
             cancelSendTimer();
             if (turn != null && turn.cancel()) {
-                // It left the line before its turn: nothing more will happen to this request.
-                request.reset();
+                // It left the line before its turn: nothing more will happen to this section.
                 lease.release();
             } else if (request != null) {
                 request.reset();

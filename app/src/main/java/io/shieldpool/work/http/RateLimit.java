@@ -7,8 +7,9 @@ import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
- * {@code work.http.max-rate} across the whole pool: sends are spaced at least 1/rate apart, so any
- * window of length W holds at most W x rate + 1 of them. No burst credit builds up while idle: the
+ * {@code work.http.max-rate} across the whole pool: requests start (take a pooled connection, then
+ * send) at least 1/rate apart, so any window of length W holds at most W x rate + 1 of them, give
+ * or take the time to open a connection when none is idle. No burst credit builds up while idle: the
  * point is to never overload the target. Shared by every shard; the lock is held only to update
  * the line, never while a turn runs.
  *
