@@ -39,13 +39,14 @@ public final class ConfigAdvice {
                     + " is longer than shutdown.grace " + Durations.format(grace)
                     + ": a slow request during a shutdown is cut by the grace cap");
         }
+        warnings.addAll(rateLimitWaits(config));
         Duration stallAfter = config.systemd().stallAfter();
         // why: exec and http sections report no steps, so under systemd's watchdog a section longer
         // than stall-after looks stalled; a time limit below it keeps the two consistent.
         Duration longest = switch (config.work().type()) {
             case "exec" -> timeout;
-            case "http" -> timeout.isZero() || config.work().http().timeout().compareTo(timeout) < 0
-                    ? config.work().http().timeout() : timeout;
+            // why: http.timeout starts at sending; without work.timeout the wait in line comes first.
+            case "http" -> timeout.isZero() ? config.work().http().timeout().plus(fullLine(config)) : timeout;
             default -> Duration.ofMillis(1);
         };
         if (longest.isZero() || longest.compareTo(stallAfter) > 0) {
@@ -70,6 +71,43 @@ public final class ConfigAdvice {
             warnings.add("pool.size is 0: the pool idles and runs no section until it is resized");
         }
         return warnings;
+    }
+
+    /**
+     * why: under max-rate every worker waits in one line, so the last of a full line waits about
+     * pool.size / max-rate for its turn. work.timeout counts that wait (http.timeout does not: it
+     * starts at sending), and so does a drain, which lets every waiting section send.
+     */
+    private static List<String> rateLimitWaits(ShieldpoolConfig config) {
+        double maxRate = config.work().http().maxRate();
+        int size = config.pool().size();
+        if (!"http".equals(config.work().type()) || maxRate <= 0 || size == 0) {
+            return List.of();
+        }
+        Duration line = fullLine(config);
+        String wait = "pool.size " + size + " / work.http.max-rate "
+                + java.math.BigDecimal.valueOf(maxRate).stripTrailingZeros().toPlainString() + " = "
+                + Durations.format(line) + " for a full line of sections to send";
+        List<String> warnings = new ArrayList<>();
+        Duration timeout = config.work().timeout();
+        if (!timeout.isZero() && line.compareTo(timeout) > 0) {
+            warnings.add(wait + ", longer than work.timeout " + Durations.format(timeout)
+                    + ": sections at the back of the line time out before sending; lower pool.size or raise "
+                    + "work.http.max-rate or work.timeout");
+        }
+        Duration grace = config.shutdown().grace();
+        if (line.compareTo(grace) > 0) {
+            warnings.add(wait + ", longer than shutdown.grace " + Durations.format(grace)
+                    + ": a drain lets every waiting section send, so the grace cap would cut the last ones; "
+                    + "lower pool.size or raise work.http.max-rate or shutdown.grace");
+        }
+        return warnings;
+    }
+
+    /** About how long a full line of pool.size sections takes to send under max-rate (0 without one). */
+    private static Duration fullLine(ShieldpoolConfig config) {
+        double maxRate = config.work().http().maxRate();
+        return maxRate <= 0 ? Duration.ZERO : Duration.ofMillis(Math.round(config.pool().size() * 1000 / maxRate));
     }
 
     /** The reminder printed under every check: outer kill windows must exceed the grace. */

@@ -8,6 +8,7 @@ import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.lifecycle.ExitCode;
 import io.shieldpool.logging.LogSetup;
 import io.shieldpool.signals.SignalSource;
+import io.shieldpool.supervisor.PoolListener;
 import io.shieldpool.supervisor.ShutdownReport;
 import io.shieldpool.supervisor.Supervisor;
 import io.shieldpool.plugin.SectionPlugin;
@@ -85,6 +86,13 @@ public final class Daemon {
         WorkKinds kinds = new WorkKinds(vertx, plugin);
         Supervisor supervisor = new Supervisor(effective, configSource, kinds::create, signals);
         supervisor.afterCut(kinds::terminateChildren);
+        // why: a resize (SIGTTIN above all) builds no new work, yet the http client must make room.
+        supervisor.addListener(new PoolListener() {
+            @Override
+            public void resized(int from, int to) {
+                kinds.poolResized(to);
+            }
+        });
         // Before the supervisor is deployed, so READY=1 cannot be missed; nothing without NOTIFY_SOCKET.
         var systemd = SystemdNotifier.attach(System.getenv(), vertx, supervisor);
         ShutdownReport report;

@@ -23,7 +23,7 @@ public final class WorkKinds {
     private final Vertx vertx;
     private final Optional<PluginWork.Factory> plugins;
     private final Children children = new Children();
-    private HttpWork.Factory http;
+    private volatile HttpWork.Factory http;
     private volatile Duration killAfter;
 
     /**
@@ -48,11 +48,22 @@ public final class WorkKinds {
                 if (http == null) {
                     http = new HttpWork.Factory(vertx, config.pool().size());
                 }
-                yield http.create(work.http(), timeout);
+                yield http.create(work.http(), timeout, config.pool().size());
             }
             default -> plugins.orElseThrow(() -> new IllegalStateException("no plug-in loaded for " + work.type()))
                     .create(work.settings(), timeout);
         };
+    }
+
+    /**
+     * The pool's desired size changed (a reload or SIGTTIN/SIGTTOU): the HTTP client makes room for
+     * one connection per worker. Any thread; never blocks.
+     */
+    public void poolResized(int poolSize) {
+        HttpWork.Factory client = http;
+        if (client != null) {
+            client.poolResized(poolSize);
+        }
     }
 
     /**

@@ -157,6 +157,29 @@ class WorkConfigTest {
     }
 
     @Test
+    void checkConfigWarnsWhenTheLineUnderMaxRateOutlastsTheTimeoutOrTheGrace() throws Exception {
+        String http = """
+                shieldpool.pool.size = 8
+                shieldpool.work.type = http
+                shieldpool.work.timeout = 30s
+                shieldpool.work.http.url = "http://127.0.0.1:8080/"
+                shieldpool.systemd.stall-after = 5m
+                """;
+        List<String> slow = ConfigAdvice.warnings(plain.load(Optional.of(file(http + "shieldpool.work.http.max-rate = 0.1\n"))));
+        assertThat(slow).containsExactly(
+                "pool.size 8 / work.http.max-rate 0.1 = 1m20s for a full line of sections to send, longer than "
+                        + "work.timeout 30s: sections at the back of the line time out before sending; lower pool.size "
+                        + "or raise work.http.max-rate or work.timeout",
+                "pool.size 8 / work.http.max-rate 0.1 = 1m20s for a full line of sections to send, longer than "
+                        + "shutdown.grace 30s: a drain lets every waiting section send, so the grace cap would cut the "
+                        + "last ones; lower pool.size or raise work.http.max-rate or shutdown.grace");
+        assertThat(ConfigAdvice.warnings(plain.load(Optional.of(file(http + "shieldpool.work.http.max-rate = 2\n")))))
+                .as("a line of 4s fits both").isEmpty();
+        assertThat(ConfigAdvice.warnings(plain.load(Optional.of(file(http + "shieldpool.work.http.max-rate = 0\n")))))
+                .as("no limit, no line").isEmpty();
+    }
+
+    @Test
     void httpMistakesNameKeyValueExpectationAndLine() throws Exception {
         Path file = dir.resolve("work.conf");
         assertThat(problems("""

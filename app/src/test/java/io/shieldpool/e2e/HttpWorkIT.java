@@ -6,9 +6,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -95,6 +98,147 @@ class HttpWorkIT {
             double rate = (requests.size() - 1) / seconds;
             assertThat(rate).as("average rate over the whole run").isLessThanOrEqualTo(maxRate * 1.1);
         }
+    }
+
+    /**
+     * Eight workers queue for one turn per 100 ms: a section waits up to 800 ms for its turn, far
+     * past the 300 ms http.timeout, which must only count from sending. None may time out, and
+     * sections keep completing at the rate.
+     */
+    @Test
+    void waitingForATurnUnderMaxRateDoesNotCountAgainstTheHttpTimeout() throws Exception {
+        try (RecordingServer server = new RecordingServer()) {
+            server.warmUp();
+            String config = """
+                    shieldpool.log.level = debug
+                    shieldpool.pool.size = 8
+                    shieldpool.work.type = http
+                    shieldpool.work.http.url = "%s"
+                    shieldpool.work.http.max-rate = 10
+                    shieldpool.work.http.timeout = 300ms
+                    """.formatted(server.url("/ping"));
+            try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+                daemon.awaitEvent("ready", Duration.ofSeconds(20));
+                daemon.awaitTrue(() -> completed(daemon) >= 40, Duration.ofSeconds(40), "40 completed sections");
+                daemon.signal("TERM");
+                assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
+                JsonObject summary = DrainInvariants.check(daemon, false);
+                assertThat(summary.getLong("timed_out")).as(daemon.transcript()).isZero();
+                assertThat(summary.getLong("failed")).isZero();
+                assertThat(server.requests()).hasSize((int) summary.getLong("completed").longValue());
+            }
+        }
+    }
+
+    /**
+     * work.timeout does count the wait for a turn: with eight workers and one turn per 100 ms, the
+     * sections at the back of the line time out. Their places in line must go to the next ones:
+     * completions go on at the rate instead of drying up behind turns booked for sections that
+     * are gone.
+     */
+    @Test
+    void aSectionTimedOutWhileWaitingForItsTurnGivesItBack() throws Exception {
+        try (RecordingServer server = new RecordingServer()) {
+            server.warmUp();
+            String config = """
+                    shieldpool.log.level = debug
+                    shieldpool.pool.size = 8
+                    shieldpool.work.type = http
+                    shieldpool.work.timeout = 350ms
+                    shieldpool.work.http.url = "%s"
+                    shieldpool.work.http.max-rate = 10
+                    shieldpool.worker.backoff.initial = 100ms
+                    shieldpool.worker.backoff.max = 100ms
+                    """.formatted(server.url("/ping"));
+            try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+                daemon.awaitEvent("ready", Duration.ofSeconds(20));
+                daemon.awaitTrue(() -> completed(daemon) >= 20 && timedOut(daemon) >= 10, Duration.ofSeconds(40),
+                        "20 completed and 10 timed-out sections");
+                int before = completed(daemon);
+                daemon.awaitTrue(() -> completed(daemon) >= before + 30, Duration.ofSeconds(40),
+                        "30 more completed sections while others time out in line");
+                daemon.signal("TERM");
+                assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
+                DrainInvariants.check(daemon, false);
+                assertThat(daemon.events("section.end")).filteredOn(e -> "timed_out".equals(e.getString("outcome")))
+                        .allSatisfy(e -> assertThat(e.getString("error")).startsWith("work.timeout of 350 ms passed"));
+            }
+        }
+    }
+
+    /**
+     * Sections waiting for a turn under max-rate hold no connection: a server that closes
+     * connections idle for 1 s (a short keep-alive timeout) must not fail the sections that wait
+     * in a line of 4 s.
+     */
+    @Test
+    void aSectionWaitingForItsTurnHoldsNoConnectionTheServerCouldClose() throws Exception {
+        try (RecordingServer server = new RecordingServer(1000)) {
+            server.warmUp();
+            String config = """
+                    shieldpool.log.level = debug
+                    shieldpool.pool.size = 8
+                    shieldpool.work.type = http
+                    shieldpool.work.http.url = "%s"
+                    shieldpool.work.http.max-rate = 2
+                    shieldpool.worker.backoff.initial = 100ms
+                    shieldpool.worker.backoff.max = 100ms
+                    """.formatted(server.url("/ping"));
+            try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+                daemon.awaitEvent("ready", Duration.ofSeconds(20));
+                daemon.awaitTrue(() -> daemon.events("section.end").size() >= 14, Duration.ofSeconds(40), "14 sections");
+                daemon.signal("TERM");
+                assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
+                JsonObject summary = DrainInvariants.check(daemon, false);
+                assertThat(summary.getLong("failed")).as(daemon.transcript()).isZero();
+                assertThat(summary.getLong("completed")).isEqualTo(summary.getLong("started"));
+            }
+        }
+    }
+
+    /**
+     * The connection pool follows the pool size: grown by SIGHUP (and by SIGTTIN), the workers
+     * hold that many requests at the server at once, none queued behind a connection limit.
+     */
+    @Test
+    void growingThePoolGrowsTheConnectionsToTheTarget() throws Exception {
+        try (RecordingServer server = new RecordingServer()) {
+            Path file = dir.resolve("grow.conf");
+            String base = """
+                    shieldpool.log.format = json
+                    shieldpool.log.level = debug
+                    shieldpool.admin.port = 0
+                    shieldpool.work.type = http
+                    shieldpool.work.http.url = "%s"
+                    """.formatted(server.url("/hold?delay=1500"));
+            Files.writeString(file, base + "shieldpool.pool.size = 2\n");
+            try (DaemonProcess daemon = DaemonProcess.launch(
+                    List.of(DaemonProcess.LAUNCHER.toString(), "--config", file.toString()), Map.of())) {
+                daemon.awaitEvent("ready", Duration.ofSeconds(20));
+                daemon.awaitTrue(() -> server.takeMostInFlight() >= 2, Duration.ofSeconds(15), "2 requests at once");
+                // Replaced atomically, as config management does, so the reload never reads half a file.
+                Path next = dir.resolve("grow.conf.next");
+                Files.writeString(next, base + "shieldpool.pool.size = 12\n");
+                Files.move(next, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                daemon.signal("HUP");
+                daemon.awaitEvent("reload.complete", Duration.ofSeconds(10));
+                daemon.awaitTrue(() -> server.takeMostInFlight() >= 12, Duration.ofSeconds(20), "12 requests at once");
+                daemon.signal("TTIN");
+                daemon.awaitTrue(() -> server.takeMostInFlight() >= 13, Duration.ofSeconds(20), "13 requests at once");
+                daemon.signal("TERM");
+                assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
+                JsonObject summary = DrainInvariants.check(daemon, false);
+                assertThat(summary.getLong("completed")).isEqualTo(summary.getLong("started"));
+            }
+        }
+    }
+
+    private static int completed(DaemonProcess daemon) {
+        return DaemonProcess.outcomes(daemon.events()).getOrDefault("completed", 0);
+    }
+
+    private static int timedOut(DaemonProcess daemon) {
+        return DaemonProcess.outcomes(daemon.events()).getOrDefault("timed_out", 0);
     }
 
     @Test

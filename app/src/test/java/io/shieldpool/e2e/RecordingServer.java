@@ -2,6 +2,7 @@ package io.shieldpool.e2e;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,16 +22,32 @@ final class RecordingServer implements AutoCloseable {
     private final HttpServer server;
     private final List<Request> requests = new ArrayList<>();
     private int answered;
+    private int inFlight;
+    private int mostInFlight;
 
     RecordingServer() throws Exception {
-        server = vertx.createHttpServer().requestHandler(request -> request.body().onSuccess(body -> {
+        this(0);
+    }
+
+    /**
+     * @param idleTimeoutMs closes a connection idle that long (0: never), as servers with a short
+     *                      keep-alive timeout do (Node.js and Apache httpd: 5 s)
+     */
+    RecordingServer(int idleTimeoutMs) throws Exception {
+        server = vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(idleTimeoutMs)
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)).requestHandler(request -> request.body().onSuccess(body -> {
             synchronized (this) {
                 requests.add(new Request(System.nanoTime(), request.method().name(), request.uri(),
                         request.getHeader("X-Batch"), body.toString()));
+                inFlight++;
+                mostInFlight = Math.max(mostInFlight, inFlight);
             }
             long delay = Long.parseLong(request.params().get("delay") == null ? "0" : request.params().get("delay"));
             int status = Integer.parseInt(request.params().get("status") == null ? "200" : request.params().get("status"));
             Runnable answer = () -> {
+                synchronized (this) {
+                    inFlight--;
+                }
                 request.response().setStatusCode(status).end("ok").onSuccess(v -> {
                     synchronized (this) {
                         answered++;
@@ -74,6 +91,13 @@ final class RecordingServer implements AutoCloseable {
 
     synchronized int answered() {
         return answered;
+    }
+
+    /** The most requests received and not yet answered at one time since the last call (then reset). */
+    synchronized int takeMostInFlight() {
+        int most = mostInFlight;
+        mostInFlight = inFlight;
+        return most;
     }
 
     @Override

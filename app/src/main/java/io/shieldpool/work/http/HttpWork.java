@@ -4,11 +4,11 @@ import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.work.ActiveSection;
 import io.shieldpool.work.SectionRun;
 import io.shieldpool.work.Work;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
@@ -18,20 +18,21 @@ import java.time.Duration;
 /**
  * The http kind: each section sends one request through the daemon's pooled HTTP client and
  * completes when the response, body included, has a status in {@code success-statuses}. A refused
- * connection or any other status fails the section (with the backoff); passing
- * {@code http.timeout} or {@code work.timeout} makes it {@code timed_out} and resets the request.
+ * connection or any other status fails the section (with the backoff). {@code work.timeout} runs
+ * from the section's start, {@code http.timeout} from sending the request to the end of its
+ * response body: passing either makes the section {@code timed_out} and resets the request.
  */
 public final class HttpWork implements Work {
 
     private final ShieldpoolConfig.Http settings;
     private final Duration workTimeout;
     private final Vertx vertx;
-    private final HttpClient client;
+    private final PooledClient client;
     private final RateLimit rateLimit;
     private final RequestOptions template;
     private final Buffer body;
 
-    private HttpWork(ShieldpoolConfig.Http settings, Duration workTimeout, Vertx vertx, HttpClient client,
+    private HttpWork(ShieldpoolConfig.Http settings, Duration workTimeout, Vertx vertx, PooledClient client,
                      RateLimit rateLimit) {
         this.settings = settings;
         this.workTimeout = workTimeout;
@@ -57,21 +58,27 @@ public final class HttpWork implements Work {
     /** The HTTP client and the rate limit, shared by the http works of every reload. */
     public static final class Factory {
         private final Vertx vertx;
-        private final HttpClient client;
+        private final PooledClient client;
         private final RateLimit rateLimit;
 
-        /** @param poolSize the pool size at start: one connection per worker, at least 5, at most 1000 */
+        /** @param poolSize the pool size at start: the client holds one connection per worker */
         public Factory(Vertx vertx, int poolSize) {
             this.vertx = vertx;
-            this.client = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions().setKeepAlive(true),
-                    new io.vertx.core.http.PoolOptions().setHttp1MaxSize(Math.clamp(poolSize, 5, 1000))
-                            .setMaxWaitQueueSize(-1));
-            this.rateLimit = new RateLimit(0, System::nanoTime);
+            this.client = new PooledClient(vertx, poolSize);
+            this.rateLimit = new RateLimit(0, System::nanoTime, (delayNanos, task) ->
+                    vertx.setTimer(Math.max(1, (delayNanos + 999_999) / 1_000_000), id -> task.run()));
         }
 
-        public Work create(ShieldpoolConfig.Http settings, Duration workTimeout) {
+        /** The work for {@code settings}, with room in the client for {@code poolSize} requests at once. */
+        public Work create(ShieldpoolConfig.Http settings, Duration workTimeout, int poolSize) {
+            client.fit(poolSize);
             rateLimit.setRate(settings.maxRate());
             return new HttpWork(settings, workTimeout, vertx, client, rateLimit);
+        }
+
+        /** The pool was resized (reload, SIGTTIN): the client makes room for one connection per worker. */
+        public void poolResized(int poolSize) {
+            client.fit(poolSize);
         }
 
         /** Closes the client; after the pool has stopped. */
@@ -80,78 +87,104 @@ public final class HttpWork implements Work {
         }
     }
 
-    /** One request. */
+    /**
+     * One request. Everything but the callbacks of the client and the rate limit runs on the
+     * worker's thread; those hop to it through {@link #onHome}.
+     */
     private final class HttpRun extends SectionRun {
-        private final String timeoutKey;
-        private final long timeoutMs;
+        private final PooledClient.Lease lease;
         private HttpClientRequest request;
+        private RateLimit.Turn turn;
+        private long sendTimerId = -1;
 
         HttpRun(ActiveSection section, Context home) {
-            super(section, home, HttpWork.this.vertx, effectiveTimeout());
-            boolean workFirst = !workTimeout.isZero() && workTimeout.compareTo(settings.timeout()) < 0;
-            this.timeoutKey = workFirst ? "work.timeout" : "work.http.timeout";
-            this.timeoutMs = (workFirst ? workTimeout : settings.timeout()).toMillis();
+            // why: SectionRun's own limit is work.timeout, from the section's start; http.timeout is
+            // armed at send, so neither connection set-up nor the wait for a turn under max-rate
+            // counts against it.
+            super(section, home, HttpWork.this.vertx, workTimeout);
+            this.lease = client.lease();
         }
 
         void start() {
             armTimeout();
-            client.request(template).compose(req -> {
-                request = req;
+            // why: a section takes a connection only once its turn under max-rate has come. A
+            // connection held idle through a long wait in line is one the server may close (short
+            // keep-alive timeouts: 5 s in Node.js and Apache httpd), failing the section at its turn.
+            turn = rateLimit.await(given -> onHome(() -> connect(given)));
+        }
+
+        private void connect(RateLimit.Turn given) {
+            if (ended()) {
+                // Ended between the turn being handed out and now: another section may use it.
+                given.giveBack();
+                lease.release();
+                return;
+            }
+            lease.client().request(template).onComplete(ar -> onHome(() -> {
+                if (ar.failed()) {
+                    finish(Future.failedFuture(ar.cause()));
+                    return;
+                }
+                HttpClientRequest ready = ar.result();
+                // why: a request reset before it was sent (its section timed out) reports only here,
+                // and Vert.x logs an unhandled one at ERROR; the section has already reported it.
+                ready.exceptionHandler(ignored -> { });
                 if (ended()) {
-                    req.reset();
-                    return Future.failedFuture("timed out before sending");
+                    ready.reset();
+                    lease.release();
+                } else {
+                    request = ready;
+                    send();
                 }
-                // why: the turn under max-rate is taken once the connection is ready, so connection
-                // set-up (slow at first) cannot bunch requests up at the target.
-                long waitNanos = rateLimit.reserve();
-                if (waitNanos <= 0) {
-                    return claimAndSend(req);
+            }));
+        }
+
+        private void send() {
+            long httpTimeoutMs = settings.timeout().toMillis();
+            sendTimerId = vertx.setTimer(httpTimeoutMs, id -> {
+                sendTimerId = -1;
+                if (!ended()) {
+                    onTimeout("work.http.timeout of " + httpTimeoutMs + " ms passed");
                 }
-                return vertx.timer(Math.max(1, waitNanos / 1_000_000)).compose(t -> claimAndSend(req));
-            }).compose(response -> response.body().map(b -> response.statusCode()))
-                    .onComplete(ar -> onHome(() -> {
-                        if (ar.failed()) {
-                            failed(new HttpFailure(settings.method() + " " + settings.url().orElseThrow() + ": "
-                                    + describe(ar.cause())));
-                        } else if (settings.successStatuses().contains(ar.result())) {
-                            completed();
-                        } else {
-                            failed(new HttpFailure(settings.method() + " " + settings.url().orElseThrow()
-                                    + " answered " + ar.result() + " (success-statuses: " + settings.successStatuses()
-                                    + ")"));
-                        }
-                    }));
+            });
+            (body == null ? request.send() : request.send(body))
+                    .compose(response -> response.body().map(b -> response.statusCode()))
+                    .onComplete(ar -> onHome(() -> finish(ar)));
+        }
+
+        private void finish(AsyncResult<Integer> ar) {
+            cancelSendTimer();
+            lease.release();
+            if (ar.failed()) {
+                failed(new HttpFailure(settings.method() + " " + settings.url().orElseThrow() + ": "
+                        + describe(ar.cause())));
+            } else if (settings.successStatuses().contains(ar.result())) {
+                completed();
+            } else {
+                failed(new HttpFailure(settings.method() + " " + settings.url().orElseThrow()
+                        + " answered " + ar.result() + " (success-statuses: " + settings.successStatuses() + ")"));
+            }
         }
 
         @Override
-        protected void onTimeout(String ignored) {
+        protected void onTimeout(String reason) {
             // why: ended first; resetting fails the request's future at once, which would count it as failed.
-            timedOut(timeoutKey + " of " + timeoutMs + " ms passed (" + settings.method() + " "
-                    + settings.url().orElseThrow() + ")");
-            if (request != null) {
+            timedOut(reason + " (" + settings.method() + " " + settings.url().orElseThrow() + ")");
+            cancelSendTimer();
+            if (turn != null && turn.cancel()) {
+                // It left the line before its turn: nothing more will happen to this section.
+                lease.release();
+            } else if (request != null) {
                 request.reset();
             }
         }
 
-        private Future<io.vertx.core.http.HttpClientResponse> claimAndSend(HttpClientRequest req) {
-            long lateNanos = rateLimit.claim();
-            if (lateNanos > 0 && !ended()) {
-                return vertx.timer(Math.max(1, (lateNanos + 999_999) / 1_000_000)).compose(t -> claimAndSend(req));
+        private void cancelSendTimer() {
+            if (sendTimerId >= 0) {
+                vertx.cancelTimer(sendTimerId);
+                sendTimerId = -1;
             }
-            return send(req);
         }
-
-        private Future<io.vertx.core.http.HttpClientResponse> send(HttpClientRequest req) {
-            if (ended()) {
-                req.reset();
-                return Future.failedFuture("timed out while waiting for its turn under max-rate");
-            }
-            return body == null ? req.send() : req.send(body);
-        }
-    }
-
-    private Duration effectiveTimeout() {
-        return !workTimeout.isZero() && workTimeout.compareTo(settings.timeout()) < 0 ? workTimeout : settings.timeout();
     }
 
     private static String describe(Throwable cause) {

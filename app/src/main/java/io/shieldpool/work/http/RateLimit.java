@@ -1,77 +1,168 @@
 package io.shieldpool.work.http;
 
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
- * {@code work.http.max-rate} across the whole pool: requests are spaced at least 1/rate apart, so
- * any window of length W holds at most W x rate + 1 of them. No burst credit builds up while idle:
- * the point is to never overload the target. Lock-free; shared by every shard.
+ * {@code work.http.max-rate} across the whole pool: requests start (take a pooled connection, then
+ * send) at least 1/rate apart, so any window of length W holds at most W x rate + 1 of them, give
+ * or take the time to open a connection when none is idle. No burst credit builds up while idle: the
+ * point is to never overload the target. Shared by every shard; the lock is held only to update
+ * the line, never while a turn runs.
  *
- * <p>Two steps: {@link #reserve()} hands out turns in order (so waiting is fair), and
- * {@link #claim()}, right before sending, checks the spacing against the sends that really
- * happened. why: a turn's timer can fire late (a busy event loop, a cold JIT at start), and late
- * turns would otherwise all go out together.
+ * <p>Sections wait in one first-in, first-out line, and a turn is handed to the head only when it
+ * is due. why: nothing is booked ahead of time, so a section that leaves the line (its
+ * {@code work.timeout} passed while it waited) takes no slot with it; booking slots in advance made
+ * the bookings outgrow the sends until every section timed out in line. A turn that is handed out
+ * to a section that has just ended can be given back, so no slot goes unused either.
  */
 final class RateLimit {
 
-    private final AtomicLong nextFreeNanos;
-    private final AtomicLong lastSentNanos;
+    /** Runs a task after a delay; the daemon's is a Vert.x timer, tests drive their own clock. */
+    interface Scheduler {
+        void schedule(long delayNanos, Runnable task);
+    }
+
     private final LongSupplier clock;
-    private volatile long intervalNanos;
+    private final Scheduler scheduler;
+    private final ArrayDeque<Turn> line = new ArrayDeque<>();
+    private long intervalNanos;
+    private long lastSentNanos;
+    /** Only the timer armed last hands out turns: a rate change re-arms it. */
+    private long timerGeneration;
+    private boolean timerArmed;
 
-    RateLimit(double perSecond, LongSupplier clock) {
+    RateLimit(double perSecond, LongSupplier clock, Scheduler scheduler) {
         this.clock = clock;
-        this.nextFreeNanos = new AtomicLong(clock.getAsLong());
-        this.lastSentNanos = new AtomicLong(clock.getAsLong() - (1L << 60));
-        setRate(perSecond);
+        this.scheduler = scheduler;
+        this.lastSentNanos = clock.getAsLong() - (1L << 60);
+        this.intervalNanos = interval(perSecond);
     }
 
-    /** A reload's new rate applies to the requests reserved from now on; 0 lifts the limit. */
+    /** A reload's new rate applies at once, to the sections already waiting too; 0 lifts the limit. */
     void setRate(double perSecond) {
-        intervalNanos = perSecond <= 0 ? 0 : (long) Math.ceil(1e9 / perSecond);
+        List<Turn> due;
+        synchronized (this) {
+            intervalNanos = interval(perSecond);
+            timerArmed = false;
+            timerGeneration++;
+            due = dueTurns();
+        }
+        due.forEach(Turn::go);
     }
 
     /**
-     * Takes the next free slot.
-     *
-     * @return nanoseconds to wait before sending (0: send now)
+     * Joins the line. {@code onTurn} runs once, when the request may be sent: at once on this
+     * thread if it may go now, else later on the scheduler's thread. Once it has run the send
+     * counts as made: call {@link Turn#giveBack()} if the section no longer sends.
      */
-    long reserve() {
-        long interval = intervalNanos;
-        if (interval == 0) {
-            return 0;
+    Turn await(Consumer<Turn> onTurn) {
+        Turn turn = new Turn(onTurn);
+        List<Turn> due;
+        synchronized (this) {
+            line.addLast(turn);
+            due = dueTurns();
         }
-        while (true) {
-            long now = clock.getAsLong();
-            long next = nextFreeNanos.get();
-            long slot = next - now > 0 ? next : now;
-            if (nextFreeNanos.compareAndSet(next, slot + interval)) {
-                return slot - now;
-            }
-        }
+        due.forEach(Turn::go);
+        return turn;
     }
 
-    /**
-     * Takes the right to send now, if the last send is at least one interval ago.
-     *
-     * @return 0 when the request may go now (and counts as sent), else nanoseconds to wait before claiming again
-     */
-    long claim() {
-        long interval = intervalNanos;
-        if (interval == 0) {
-            return 0;
+    /** Sections waiting now. */
+    synchronized int waiting() {
+        return line.size();
+    }
+
+    private static long interval(double perSecond) {
+        return perSecond <= 0 ? 0 : (long) Math.ceil(1e9 / perSecond);
+    }
+
+    /** Under the lock: takes the turns due now off the line and arms the timer for the next one. */
+    private List<Turn> dueTurns() {
+        List<Turn> due = new ArrayList<>(1);
+        long now = clock.getAsLong();
+        while (!line.isEmpty()) {
+            long wait = intervalNanos == 0 ? 0 : lastSentNanos + intervalNanos - now;
+            if (wait > 0) {
+                if (!timerArmed) {
+                    timerArmed = true;
+                    long generation = ++timerGeneration;
+                    scheduler.schedule(wait, () -> onTimer(generation));
+                }
+                break;
+            }
+            Turn head = line.removeFirst();
+            head.granted(lastSentNanos, now);
+            lastSentNanos = now;
+            due.add(head);
         }
-        while (true) {
-            long now = clock.getAsLong();
-            long last = lastSentNanos.get();
-            long since = now - last;
-            if (since < interval) {
-                return interval - since;
+        return due;
+    }
+
+    private void onTimer(long generation) {
+        List<Turn> due;
+        synchronized (this) {
+            if (generation != timerGeneration) {
+                return;
             }
-            if (lastSentNanos.compareAndSet(last, now)) {
-                return 0;
+            timerArmed = false;
+            due = dueTurns();
+        }
+        due.forEach(Turn::go);
+    }
+
+    /** One section's place in line. */
+    final class Turn {
+        private final Consumer<Turn> onTurn;
+        /** Guarded by the rate limit's lock. */
+        private boolean granted;
+        private long sentBefore;
+        private long sentAt;
+
+        private Turn(Consumer<Turn> onTurn) {
+            this.onTurn = onTurn;
+        }
+
+        private void granted(long previousSend, long now) {
+            granted = true;
+            sentBefore = previousSend;
+            sentAt = now;
+        }
+
+        private void go() {
+            onTurn.accept(this);
+        }
+
+        /**
+         * Leaves the line: the section ended while it waited.
+         *
+         * @return false if the turn had already been handed out (then {@link #giveBack()} it)
+         */
+        boolean cancel() {
+            synchronized (RateLimit.this) {
+                return line.remove(this);
             }
+        }
+
+        /**
+         * The turn was handed out but nothing was sent: the spacing goes back to the previous send,
+         * unless another send has been made since, and the next section in line may go.
+         */
+        void giveBack() {
+            List<Turn> due;
+            synchronized (RateLimit.this) {
+                if (!granted || lastSentNanos != sentAt) {
+                    return;
+                }
+                lastSentNanos = sentBefore;
+                granted = false;
+                timerArmed = false;
+                timerGeneration++;
+                due = dueTurns();
+            }
+            due.forEach(Turn::go);
         }
     }
 }
