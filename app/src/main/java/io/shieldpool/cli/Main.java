@@ -57,7 +57,17 @@ public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
         Optional<Main> plainRun = plainDaemonRun(args);
-        int code = plainRun.isPresent() ? plainRun.get().call() : viaPicocli(args);
+        int code;
+        try {
+            code = plainRun.isPresent() ? plainRun.get().call() : viaPicocli(args);
+        } catch (Throwable e) {
+            // why: the plain path runs outside picocli's handler; whatever escapes must still end
+            // in the documented exit code and the halt below, or a started Vert.x thread would keep
+            // the JVM up with SIGTERM trapped and never acted on.
+            System.err.println("shieldpool: internal error: " + e);
+            e.printStackTrace();
+            code = ExitCode.INTERNAL.code;
+        }
         LogSetup.stop();
         System.out.flush();
         System.err.flush();
@@ -73,6 +83,11 @@ public final class Main implements Callable<Integer> {
             commandLine.getErr().println("shieldpool: " + e.getMessage());
             commandLine.getErr().println("try 'shieldpool --help'");
             return ExitCode.USAGE.code;
+        });
+        commandLine.setExecutionExceptionHandler((e, line, parsed) -> {
+            line.getErr().println("shieldpool: internal error: " + e);
+            e.printStackTrace(line.getErr());
+            return ExitCode.INTERNAL.code;
         });
         return commandLine.execute(args);
     }
@@ -120,6 +135,10 @@ public final class Main implements Callable<Integer> {
             printProblems(e.problems());
             return ExitCode.CONFIG.code;
         }
+        // why: class initialisers on two threads that depend on each other can deadlock; from
+        // here on (plug-in constructors, Vert.x) the main thread may touch Netty, so the side
+        // thread's work is finished first. Config loading and signal traps overlapped with it.
+        StartupWarmup.awaitDone();
         Optional<SectionPlugin> plugin;
         try {
             plugin = WorkPreflight.check(config);

@@ -45,8 +45,10 @@ public final class ConfigAdvice {
         // than stall-after looks stalled; a time limit below it keeps the two consistent.
         Duration longest = switch (config.work().type()) {
             case "exec" -> timeout;
-            // why: http.timeout starts at sending; without work.timeout the wait in line comes first.
-            case "http" -> timeout.isZero() ? config.work().http().timeout().plus(fullLine(config)) : timeout;
+            // why: http.timeout bounds getting a connection and, on a fresh clock, the exchange from
+            // sending; without work.timeout the wait in line comes before both.
+            case "http" -> timeout.isZero()
+                    ? config.work().http().timeout().multipliedBy(2).plus(fullLine(config)) : timeout;
             default -> Duration.ofMillis(1);
         };
         if (longest.isZero() || longest.compareTo(stallAfter) > 0) {

@@ -11,8 +11,8 @@ import java.util.List;
  * <p>why: Netty's platform probing (direct-buffer cleaner, memory access checks) and Vert.x's
  * core classes take 40-150 ms to initialise on a cold 2-core machine, and the AOT cache can hold
  * loaded classes but not their static state. Nothing here depends on the config, so it overlaps
- * with work that does. A class initialiser runs once whichever thread gets there first; if the
- * main thread needs a class before the side thread is done, it simply waits for that one.
+ * with work that does. The main thread calls {@link #awaitDone} before it touches Netty itself,
+ * so the two never initialise interdependent classes at the same time.
  */
 public final class StartupWarmup {
 
@@ -22,7 +22,25 @@ public final class StartupWarmup {
             "io.vertx.core.transport.Transport",
             "io.vertx.core.dns.impl.DnsAddressResolverProvider");
 
+    private static volatile Thread warmup;
+
     private StartupWarmup() {
+    }
+
+    /**
+     * Waits for the warm-up to finish (at most a few seconds; if it takes longer, start-up goes on
+     * and the class initialisers serialise themselves). Call before the main thread uses Netty.
+     */
+    public static void awaitDone() {
+        Thread running = warmup;
+        if (running == null) {
+            return;
+        }
+        try {
+            running.join(java.time.Duration.ofSeconds(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Starts the warm-up; returns at once. Failures are ignored: the real start-up reports them. */
@@ -30,7 +48,7 @@ public final class StartupWarmup {
         // why: Netty logs through SLF4J from its initialisers; SLF4J must be bound on this thread
         // first, or two threads race to bind it and one of them gets a substitute factory.
         LoggerFactory.getILoggerFactory();
-        Thread.ofPlatform().daemon().name("shieldpool-warmup").start(() -> {
+        warmup = Thread.ofPlatform().daemon().name("shieldpool-warmup").start(() -> {
             ClassLoader loader = StartupWarmup.class.getClassLoader();
             for (String name : CLASSES) {
                 try {

@@ -55,7 +55,7 @@ class PluginTimeoutIT {
                 shieldpool.log.level = debug
                 shieldpool.pool.size = 1
                 shieldpool.work.type = test-stubborn
-                shieldpool.work.timeout = 300ms
+                shieldpool.work.timeout = 1s
                 shieldpool.work.plugin-directory = "%s"
                 shieldpool.work.test-stubborn { step-duration = 30s, hold = %s }
                 %s
@@ -73,11 +73,11 @@ class PluginTimeoutIT {
 
     @Test
     void aTimedOutSectionEndsOnlyWhenItsMethodHasReturnedAndNothingStartsBesideIt() throws Exception {
-        try (DaemonProcess daemon = DaemonProcess.start(dir, config("1500ms", ""))) {
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config("2500ms", ""))) {
             daemon.awaitEvent("ready", Duration.ofSeconds(20));
             JsonObject end = daemon.awaitEvent("section.end", Duration.ofSeconds(20));
             assertThat(end.getString("outcome")).isEqualTo("timed_out");
-            assertThat(end.getString("error")).isEqualTo("work.timeout of 300 ms passed");
+            assertThat(end.getString("error")).isEqualTo("work.timeout of 1000 ms passed");
             List<JsonObject> events = daemon.events();
             int interrupted = indexOf(events, e -> e.getString("message", "").startsWith(SWALLOWED));
             int returned = indexOf(events, e -> RETURNS.equals(e.getString("message")));
@@ -98,7 +98,7 @@ class PluginTimeoutIT {
 
     @Test
     void aSigtermWhileATimedOutSectionStillRunsDrainsIt() throws Exception {
-        try (DaemonProcess daemon = DaemonProcess.start(dir, config("2s", ""))) {
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config("3s", ""))) {
             daemon.awaitEvent("ready", Duration.ofSeconds(20));
             JsonObject interrupt = daemon.await(e -> e.getString("message", "").startsWith(SWALLOWED),
                     Duration.ofSeconds(20), "the interrupt of the timeout");

@@ -40,7 +40,10 @@ public final class HttpWork implements Work {
         this.client = client;
         this.rateLimit = rateLimit;
         this.template = new RequestOptions().setMethod(HttpMethod.valueOf(settings.method()))
-                .setAbsoluteURI(settings.url().orElseThrow().toString());
+                .setAbsoluteURI(settings.url().orElseThrow().toString())
+                // why: without it a target that drops packets holds a connect for Vert.x's 60 s,
+                // longer than most sections and the watchdog's stall bound.
+                .setConnectTimeout(settings.timeout().toMillis());
         settings.headers().forEach(template::putHeader);
         this.body = settings.body().isEmpty() ? null : Buffer.buffer(settings.body());
     }

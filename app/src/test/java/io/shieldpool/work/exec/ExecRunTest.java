@@ -65,8 +65,12 @@ class ExecRunTest {
     @Test
     void aTimeoutStillEndsTheSectionWhenTheSpawnThrowsAnErrorAfterIt() throws Exception {
         RecordingSection section = new RecordingSection();
+        CountDownLatch inSpawn = new CountDownLatch(1);
         CountDownLatch timedOut = new CountDownLatch(1);
-        run(section, Duration.ofMillis(100), (argv, env, dir) -> {
+        long started = System.nanoTime();
+        // why 1 s: the spawn thread must be inside the spawn before the limit, even on a loaded machine.
+        run(section, Duration.ofSeconds(1), (argv, env, dir) -> {
+            inSpawn.countDown();
             try {
                 timedOut.await(); // released once the timeout has fired
             } catch (InterruptedException e) {
@@ -74,11 +78,13 @@ class ExecRunTest {
             }
             throw new ExceptionInInitializerError("glibc too old");
         }).start();
-        Thread.sleep(300); // past the 100 ms timeout: the section must wait for the spawn, not end now
+        assertThat(inSpawn.await(10, TimeUnit.SECONDS)).isTrue();
+        Thread.sleep(Math.max(0, 1_300 - (System.nanoTime() - started) / 1_000_000));
+        // Past the limit: the section must wait for the spawn to come back, not end now.
         assertThat(section.outcome.get()).isNull();
         timedOut.countDown();
         await().atMost(Duration.ofSeconds(10)).until(() -> section.outcome.get() != null);
-        assertThat(section.outcome.get()).isEqualTo("timed_out: work.timeout of 100 ms passed; "
+        assertThat(section.outcome.get()).isEqualTo("timed_out: work.timeout of 1000 ms passed; "
                 + "cannot start sleep: ExceptionInInitializerError: glibc too old");
     }
 
