@@ -68,7 +68,7 @@ public final class Main implements Callable<Integer> {
             e.printStackTrace();
             code = ExitCode.INTERNAL.code;
         }
-        LogSetup.stop();
+        LogSetup.flush();
         System.out.flush();
         System.err.flush();
         // why: the pool has drained, Vert.x is closed and the logs are flushed: nothing is left

@@ -43,6 +43,8 @@ public final class LogSetup {
     static void install(LoggerContext context, Logger root, Encoder<ILoggingEvent> encoder) {
         ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
         appender.setContext(context);
+        // Each line reaches stdout as it is logged: nothing waits in logback at exit (see flush()).
+        appender.setImmediateFlush(true);
         appender.setName("stdout");
         encoder.setContext(context);
         encoder.start();
@@ -52,8 +54,13 @@ public final class LogSetup {
         root.addAppender(appender);
     }
 
-    /** Flushes and stops logging; call last, just before the process exits. */
-    public static void stop() {
-        ((LoggerContext) LoggerFactory.getILoggerFactory()).stop();
+    /**
+     * Makes sure every line logged so far has been written; call last, just before the process
+     * halts. why not {@code LoggerContext.stop()}: our only appender writes each line through at
+     * once, so there is nothing to drain, and stopping the context cost 0.5-1.3 ms of the time
+     * between the last section and the exit.
+     */
+    public static void flush() {
+        System.out.flush();
     }
 }
