@@ -140,6 +140,20 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     /** Waits until {@code condition} holds, re-checking on every new line and every 50 ms. */
+    /**
+     * Waits for {@code sections} ended sections, sends SIGTERM, expects a clean exit (0) and checks
+     * the drain's invariants; returns the {@code shutdown.complete} event.
+     */
+    JsonObject drainAfterSections(int sections, Duration within) throws Exception {
+        awaitTrue(() -> events("section.end").size() >= sections, within, sections + " sections");
+        signal("TERM");
+        int exit = awaitExit(Duration.ofSeconds(20));
+        if (exit != 0) {
+            throw new AssertionError("exit code " + exit + " after SIGTERM, expected 0; output:\n" + transcript());
+        }
+        return DrainInvariants.check(this, false);
+    }
+
     synchronized void awaitTrue(java.util.function.BooleanSupplier condition, Duration timeout, String what)
             throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -31,10 +31,7 @@ class DemoTimeoutIT {
                 """;
         try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
             daemon.awaitEvent("ready", Duration.ofSeconds(20));
-            daemon.awaitTrue(() -> daemon.events("section.end").size() >= 3, Duration.ofSeconds(15), "three sections");
-            daemon.signal("TERM");
-            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-            JsonObject summary = DrainInvariants.check(daemon, false);
+            JsonObject summary = daemon.drainAfterSections(3, Duration.ofSeconds(15));
             List<JsonObject> ends = daemon.events("section.end");
             assertThat(ends).allSatisfy(end -> {
                 assertThat(end.getString("outcome")).isEqualTo("timed_out");

@@ -141,10 +141,7 @@ class ExecWorkIT {
                 """.formatted(script);
         try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
             daemon.awaitEvent("ready", Duration.ofSeconds(20));
-            daemon.awaitTrue(() -> daemon.events("section.end").size() >= 3, Duration.ofSeconds(10), "three sections");
-            daemon.signal("TERM");
-            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-            JsonObject summary = DrainInvariants.check(daemon, false);
+            JsonObject summary = daemon.drainAfterSections(3, Duration.ofSeconds(10));
             List<JsonObject> ends = daemon.events("section.end");
             assertThat(ends).allSatisfy(end -> {
                 assertThat(end.getString("outcome")).isEqualTo("failed");

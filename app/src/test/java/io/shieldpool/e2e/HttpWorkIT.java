@@ -186,10 +186,7 @@ class HttpWorkIT {
                     """.formatted(server.url("/ping"));
             try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
                 daemon.awaitEvent("ready", Duration.ofSeconds(20));
-                daemon.awaitTrue(() -> daemon.events("section.end").size() >= 14, Duration.ofSeconds(40), "14 sections");
-                daemon.signal("TERM");
-                assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-                JsonObject summary = DrainInvariants.check(daemon, false);
+                JsonObject summary = daemon.drainAfterSections(14, Duration.ofSeconds(40));
                 assertThat(summary.getLong("failed")).as(daemon.transcript()).isZero();
                 assertThat(summary.getLong("completed")).isEqualTo(summary.getLong("started"));
             }
@@ -285,10 +282,7 @@ class HttpWorkIT {
                 """.formatted(closedPort);
         try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
             daemon.awaitEvent("ready", Duration.ofSeconds(20));
-            daemon.awaitTrue(() -> daemon.events("section.end").size() >= 4, Duration.ofSeconds(15), "four sections");
-            daemon.signal("TERM");
-            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-            JsonObject summary = DrainInvariants.check(daemon, false);
+            JsonObject summary = daemon.drainAfterSections(4, Duration.ofSeconds(15));
             List<JsonObject> ends = daemon.events("section.end");
             assertThat(ends).allSatisfy(end -> {
                 assertThat(end.getString("outcome")).isEqualTo("failed");
