@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -17,7 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -42,7 +40,7 @@ class DebianPackageIT {
 
     @BeforeEach
     void unpack() throws Exception {
-        boolean dpkg = run(List.of("sh", "-c", "command -v dpkg-deb"), Map.of()).exitCode == 0;
+        boolean dpkg = run(List.of("sh", "-c", "command -v dpkg-deb"), Map.of()).exitCode() == 0;
         if (!dpkg) {
             System.err.println("SKIPPED DebianPackageIT: dpkg-deb is not installed");
         }
@@ -50,10 +48,10 @@ class DebianPackageIT {
         assertThat(DEB).as("mvn package builds the .deb").isRegularFile();
         root = dir.resolve("root");
         control = dir.resolve("DEBIAN");
-        Result x = run(List.of("dpkg-deb", "-x", DEB.toString(), root.toString()), Map.of());
-        assertThat(x.exitCode).as(x.out).isZero();
-        Result e = run(List.of("dpkg-deb", "-e", DEB.toString(), control.toString()), Map.of());
-        assertThat(e.exitCode).as(e.out).isZero();
+        ToolRun x = run(List.of("dpkg-deb", "-x", DEB.toString(), root.toString()), Map.of());
+        assertThat(x.exitCode()).as(x.out()).isZero();
+        ToolRun e = run(List.of("dpkg-deb", "-e", DEB.toString(), control.toString()), Map.of());
+        assertThat(e.exitCode()).as(e.out()).isZero();
     }
 
     @Test
@@ -89,8 +87,8 @@ class DebianPackageIT {
         for (String script : List.of("postinst", "prerm", "postrm")) {
             Path path = control.resolve(script);
             assertThat(Files.isExecutable(path)).as(script + " executable").isTrue();
-            Result syntax = run(List.of("sh", "-n", path.toString()), Map.of());
-            assertThat(syntax.exitCode).as(script + ": " + syntax.out).isZero();
+            ToolRun syntax = run(List.of("sh", "-n", path.toString()), Map.of());
+            assertThat(syntax.exitCode()).as(script + ": " + syntax.out()).isZero();
             assertThat(Files.readString(path)).as(script).contains("set -e");
             // Never started or enabled against the admin's wishes: no command enables or starts it
             // (advice printed with echo and comments aside).
@@ -126,32 +124,23 @@ class DebianPackageIT {
     @Test
     void thePackagedLauncherChecksThePackagedConfig() throws Exception {
         Path conf = root.resolve("etc/shieldpool/shieldpool.conf");
-        Result check = run(List.of(root.resolve("usr/bin/shieldpool").toString(), "check-config", conf.toString()),
+        ToolRun check = run(List.of(root.resolve("usr/bin/shieldpool").toString(), "check-config", conf.toString()),
                 Map.of("JAVA_HOME", System.getProperty("java.home")));
-        assertThat(check.exitCode).as(check.out).isZero();
-        assertThat(check.out).contains("shieldpool.pool.size").contains("TimeoutStopSec");
+        assertThat(check.exitCode()).as(check.out()).isZero();
+        assertThat(check.out()).contains("shieldpool.pool.size").contains("TimeoutStopSec");
         // It ran the packaged jar: an invalid edit of the packaged file is caught the same way.
         Files.writeString(conf, Files.readString(conf) + "\nshieldpool.pool.size = -1\n");
-        Result bad = run(List.of(root.resolve("usr/bin/shieldpool").toString(), "check-config", conf.toString()),
+        ToolRun bad = run(List.of(root.resolve("usr/bin/shieldpool").toString(), "check-config", conf.toString()),
                 Map.of("JAVA_HOME", System.getProperty("java.home")));
-        assertThat(bad.exitCode).as(bad.out).isEqualTo(78);
-        assertThat(bad.out).contains("shieldpool.pool.size: -1 (expected: an integer >= 0) at " + conf);
+        assertThat(bad.exitCode()).as(bad.out()).isEqualTo(78);
+        assertThat(bad.out()).contains("shieldpool.pool.size: -1 (expected: an integer >= 0) at " + conf);
     }
 
-    private record Result(int exitCode, String out) {
-    }
-
-    private static Result run(List<String> command, Map<String, String> env) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    private static ToolRun run(List<String> command, Map<String, String> env) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().remove("SHIELDPOOL_JAR");
         builder.environment().remove("SHIELDPOOL_CONFIG");
         builder.environment().putAll(env);
-        Process process = builder.start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError(command + " did not finish");
-        }
-        return new Result(process.exitValue(), out);
+        return ToolRun.of(builder);
     }
 }

@@ -7,13 +7,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -42,12 +40,12 @@ class SystemdUnitIT {
 
     @BeforeAll
     static void findSystemdAnalyze() throws Exception {
-        boolean present = run(List.of("sh", "-c", "command -v systemd-analyze"), null).exitCode == 0;
+        boolean present = run(List.of("sh", "-c", "command -v systemd-analyze"), null).exitCode() == 0;
         if (!present) {
             System.err.println("SKIPPED SystemdUnitIT: systemd-analyze is not installed (apt-get install systemd)");
         }
         Assumptions.assumeTrue(present, "systemd-analyze is not installed");
-        Matcher version = Pattern.compile("systemd (\\d+)").matcher(run(List.of("systemd-analyze", "--version"), null).out);
+        Matcher version = Pattern.compile("systemd (\\d+)").matcher(run(List.of("systemd-analyze", "--version"), null).out());
         systemdVersion = version.find() ? Integer.parseInt(version.group(1)) : 0;
     }
 
@@ -62,9 +60,9 @@ class SystemdUnitIT {
 
     @Test
     void verifyReportsNothing() throws Exception {
-        Result result = run(List.of("systemd-analyze", "verify", unitHere().toString()), dir);
-        assertThat(result.exitCode).as(result.out).isZero();
-        assertThat(problems(result.out)).as("systemd-analyze verify output").isEmpty();
+        ToolRun result = run(List.of("systemd-analyze", "verify", unitHere().toString()), dir);
+        assertThat(result.exitCode()).as(result.out()).isZero();
+        assertThat(problems(result.out())).as("systemd-analyze verify output").isEmpty();
     }
 
     @Test
@@ -72,20 +70,20 @@ class SystemdUnitIT {
         Path unit = unitHere();
         Path dropIns = Files.createDirectories(dir.resolve("shieldpool.service.d"));
         Files.copy(SYSTEMD_DIR.resolve("older-systemd.conf"), dropIns.resolve("older-systemd.conf"));
-        Result result = run(List.of("systemd-analyze", "verify", unit.toString()), dir);
-        assertThat(result.exitCode).as(result.out).isZero();
-        assertThat(problems(result.out)).as("systemd-analyze verify output with the drop-in").isEmpty();
+        ToolRun result = run(List.of("systemd-analyze", "verify", unit.toString()), dir);
+        assertThat(result.exitCode()).as(result.out()).isZero();
+        assertThat(problems(result.out())).as("systemd-analyze verify output with the drop-in").isEmpty();
     }
 
     @Test
     void securityExposureIsAtMostTwo() throws Exception {
         // --threshold is on a 0-100 scale: 20 is an exposure of 2.0.
-        Result result = run(List.of("systemd-analyze", "security", "--offline=yes", "--threshold=20",
+        ToolRun result = run(List.of("systemd-analyze", "security", "--offline=yes", "--threshold=20",
                 unitHere().toString()), dir);
-        Matcher overall = Pattern.compile("Overall exposure level for shieldpool\\.service: (\\d+\\.\\d)").matcher(result.out);
-        assertThat(overall.find()).as(result.out).isTrue();
-        assertThat(Double.parseDouble(overall.group(1))).as(result.out).isLessThanOrEqualTo(2.0);
-        assertThat(result.exitCode).as(result.out).isZero();
+        Matcher overall = Pattern.compile("Overall exposure level for shieldpool\\.service: (\\d+\\.\\d)").matcher(result.out());
+        assertThat(overall.find()).as(result.out()).isTrue();
+        assertThat(Double.parseDouble(overall.group(1))).as(result.out()).isLessThanOrEqualTo(2.0);
+        assertThat(result.exitCode()).as(result.out()).isZero();
     }
 
     @Test
@@ -105,7 +103,7 @@ class SystemdUnitIT {
 
     @Test
     void sysusersAndTmpfilesCreateTheUserAndLockTheConfig() throws Exception {
-        boolean tools = run(List.of("sh", "-c", "command -v systemd-sysusers && command -v systemd-tmpfiles"), null).exitCode == 0;
+        boolean tools = run(List.of("sh", "-c", "command -v systemd-sysusers && command -v systemd-tmpfiles"), null).exitCode() == 0;
         boolean asRoot = "root".equals(System.getProperty("user.name"));
         if (!tools || !asRoot) {
             System.err.println("SKIPPED sysusers/tmpfiles check: needs systemd-sysusers, systemd-tmpfiles and root (chown)");
@@ -114,16 +112,16 @@ class SystemdUnitIT {
         Path scratch = Files.createDirectories(dir.resolve("root/etc/shieldpool"));
         Files.writeString(scratch.resolve("shieldpool.conf"), "");
         Path root = dir.resolve("root");
-        Result sysusers = run(List.of("systemd-sysusers", "--root=" + root,
+        ToolRun sysusers = run(List.of("systemd-sysusers", "--root=" + root,
                 SYSTEMD_DIR.resolve("shieldpool.sysusers.conf").toString()), dir);
-        assertThat(sysusers.exitCode).as(sysusers.out).isZero();
+        assertThat(sysusers.exitCode()).as(sysusers.out()).isZero();
         String passwd = Files.readString(root.resolve("etc/passwd"));
         assertThat(passwd).containsPattern("(?m)^shieldpool:x:\\d+:\\d+:[^:]*:/:/usr/sbin/nologin$");
         int gid = Integer.parseInt(passwd.lines().filter(l -> l.startsWith("shieldpool:")).findFirst().orElseThrow()
                 .split(":")[3]);
-        Result tmpfiles = run(List.of("systemd-tmpfiles", "--root=" + root, "--create",
+        ToolRun tmpfiles = run(List.of("systemd-tmpfiles", "--root=" + root, "--create",
                 SYSTEMD_DIR.resolve("shieldpool.tmpfiles.conf").toString()), dir);
-        assertThat(tmpfiles.exitCode).as(tmpfiles.out).isZero();
+        assertThat(tmpfiles.exitCode()).as(tmpfiles.out()).isZero();
         for (String[] expected : new String[][]{{"etc/shieldpool", "rwxr-x---"}, {"etc/shieldpool/shieldpool.conf", "rw-r-----"}}) {
             Path path = root.resolve(expected[0]);
             assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(path)))
@@ -149,22 +147,13 @@ class SystemdUnitIT {
         return problems;
     }
 
-    private record Result(int exitCode, String out) {
-    }
-
     /** Runs a command, stderr merged into stdout (systemd-analyze writes its warnings there). */
-    private static Result run(List<String> command, Path workDir) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    private static ToolRun run(List<String> command, Path workDir) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(command);
         if (workDir != null) {
             builder.directory(workDir.toFile());
         }
         builder.environment().put("SYSTEMD_COLORS", "0");
-        Process process = builder.start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError(command + " did not finish");
-        }
-        return new Result(process.exitValue(), out);
+        return ToolRun.of(builder);
     }
 }

@@ -67,10 +67,7 @@ public final class Children {
         }
         // A run registered but still inside posix_spawnp has no pid to signal yet: wait until it has
         // one (or gave up). It also sees the closed flag once spawned and signals its group itself.
-        long settleDeadline = System.nanoTime() + SPAWN_SETTLE.toNanos();
-        while (left.stream().anyMatch(r -> !r.spawnSettled()) && System.nanoTime() < settleDeadline) {
-            sleep(5);
-        }
+        ProcessGroups.awaitUntil(() -> left.stream().allMatch(ExecRun::spawnSettled), SPAWN_SETTLE, 5);
         for (ExecRun run : left) {
             if (run.pid() <= 1) {
                 continue; // nothing was started
@@ -84,10 +81,7 @@ public final class Children {
                             run.workerId(), run.sectionId(), run.pid());
             run.signalGroup(ProcessGroups.SIGTERM);
         }
-        long deadline = System.nanoTime() + killAfter.toNanos();
-        while (left.stream().anyMatch(ExecRun::groupAlive) && System.nanoTime() < deadline) {
-            sleep(20);
-        }
+        ProcessGroups.awaitUntil(() -> left.stream().noneMatch(ExecRun::groupAlive), killAfter, 20);
         for (ExecRun run : left) {
             if (run.groupAlive()) {
                 log.atWarn().addKeyValue("event", "exec.kill").addKeyValue("worker", run.workerId())
@@ -99,17 +93,7 @@ public final class Children {
         }
         // why: SIGKILL cannot be ignored; this wait is only the kernel tearing the processes down
         // and the JDK reaping the leader, so no zombie is left behind either.
-        long reapDeadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (left.stream().anyMatch(r -> r.groupAlive() || r.leaderAlive()) && System.nanoTime() < reapDeadline) {
-            sleep(10);
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ProcessGroups.awaitUntil(() -> left.stream().noneMatch(r -> r.groupAlive() || r.leaderAlive()),
+                Duration.ofSeconds(5), 10);
     }
 }

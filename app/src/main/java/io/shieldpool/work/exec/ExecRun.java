@@ -262,16 +262,10 @@ final class ExecRun extends SectionRun {
                     .log("the command (pid {}) exited but left processes in its group: SIGTERM to them", pid);
         }
         signalGroup(ProcessGroups.SIGTERM);
-        long deadline = System.nanoTime() + settings.killAfter().toNanos();
-        while (groupAlive() && System.nanoTime() < deadline) {
-            sleepQuietly(20);
-        }
+        ProcessGroups.awaitUntil(() -> !groupAlive(), settings.killAfter(), 20);
         if (groupAlive()) {
             signalGroup(ProcessGroups.SIGKILL);
-            long reap = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (groupAlive() && System.nanoTime() < reap) {
-                sleepQuietly(10);
-            }
+            ProcessGroups.awaitUntil(() -> !groupAlive(), Duration.ofSeconds(5), 10);
         }
     }
 
@@ -294,14 +288,6 @@ final class ExecRun extends SectionRun {
     private static void join(Thread thread) {
         try {
             thread.join(Duration.ofSeconds(2));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void sleepQuietly(long millis) {
-        try {
-            Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

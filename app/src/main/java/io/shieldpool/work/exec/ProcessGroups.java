@@ -4,6 +4,8 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
 
 /**
  * Signals to whole process groups, through libc's {@code kill(2)} with a negative pid (the JDK can
@@ -44,5 +46,21 @@ final class ProcessGroups {
     /** Whether any process of group {@code pgid} is alive (signal 0 checks without sending). */
     static boolean alive(long pgid) {
         return signal(pgid, 0);
+    }
+
+    /**
+     * Polls {@code done} every {@code pollMillis} until it holds or {@code limit} has passed.
+     * Blocking: never on an event loop. An interrupt is kept set and does not end the wait: the
+     * callers wait for processes to go, which an interrupt does not make happen sooner.
+     */
+    static void awaitUntil(BooleanSupplier done, Duration limit, long pollMillis) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!done.getAsBoolean() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(pollMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 }
