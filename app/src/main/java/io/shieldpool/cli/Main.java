@@ -69,7 +69,6 @@ public final class Main implements Callable<Integer> {
             code = ExitCode.INTERNAL.code;
         }
         LogSetup.flush();
-        System.out.flush();
         System.err.flush();
         // why: the pool has drained, Vert.x is closed and the logs are flushed: nothing is left
         // for shutdown hooks to do. halt() skips them and exits at once, where returning would
@@ -95,7 +94,7 @@ public final class Main implements Callable<Integer> {
     /**
      * The daemon's own command line, {@code [-c|--config FILE]}, recognised without picocli; any
      * other command line (help, version, subcommands, mistakes) goes to picocli.
-     * why: picocli's first use costs 100-150 ms of reflection on classes the AOT cache cannot
+     * why: picocli's first use costs 100-180 ms of reflection on classes the AOT cache cannot
      * hold (they are compiled for Java 5), a third of the daemon's start-up on this machine.
      */
     static Optional<Main> plainDaemonRun(String[] args) {

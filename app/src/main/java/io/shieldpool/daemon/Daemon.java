@@ -80,7 +80,7 @@ public final class Daemon {
                 .setInternalBlockingPoolSize(2)
                 // why: the daemon serves no files; without the classpath file cache Vert.x neither
                 // creates a cache directory at start (ProtectSystem=strict friendly) nor deletes it
-                // on close, which cost tens of ms between the last section and the exit.
+                // on close, which cost time between the last section and the exit.
                 .setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false)
                         .setClassPathResolvingEnabled(false)));
         WorkKinds kinds = new WorkKinds(vertx, plugin);
