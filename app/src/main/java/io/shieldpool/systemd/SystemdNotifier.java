@@ -68,7 +68,13 @@ public final class SystemdNotifier implements PoolListener, AutoCloseable {
      * @return the notifier, registered as the supervisor's listener; empty when systemd is not listening
      */
     public static Optional<SystemdNotifier> attach(Map<String, String> env, Vertx vertx, Supervisor supervisor) {
-        Optional<NotifySocket> socket = NotifySocket.open(env.get("NOTIFY_SOCKET"));
+        String address = env.get("NOTIFY_SOCKET");
+        // why: checked before NotifySocket is touched: its class links the FFM downcalls, which
+        // loads ~300 JDK classes (several MB resident) that a daemon outside systemd never uses.
+        if (address == null || address.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<NotifySocket> socket = NotifySocket.open(address);
         if (socket.isEmpty()) {
             return Optional.empty();
         }
