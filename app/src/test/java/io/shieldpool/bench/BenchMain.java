@@ -21,7 +21,8 @@ import java.util.Locale;
  */
 public final class BenchMain {
 
-    record Row(String scenario, String metric, double shieldpool, double baseline, String target, boolean met) {
+    /** One figure; {@code met} is null where the issue sets no target. */
+    record Row(String scenario, String metric, double shieldpool, double baseline, String target, Boolean met) {
     }
 
     private final boolean full;
@@ -177,11 +178,36 @@ public final class BenchMain {
         Thread.sleep(settleMs);
         long oursKb = ours.memoryKb("VmRSS");
         long baseKb = base.memoryKb("VmRSS");
-        for (BenchProcess p : List.of(ours, base)) {
-            p.signal("TERM");
-            p.awaitExit(30_000);
-        }
+        base.signal("TERM");
+        base.awaitExit(30_000);
         add("B6 RSS, 3 idle-stepping workers", "MB", oursKb / 1024.0, baseKb / 1024.0, "<= 64 MB", oursKb <= 64 * 1024);
+        // What an operator sees after a while: scrapes and status reads touch the young generation
+        // and make the JIT compile (and glibc keep) more. No target in the issue; the figure guards
+        // the launcher's heap and trimming flags, which took it from ~200 MB to ~90 MB.
+        int requests = full ? 500 : 20;
+        adminRequests(ours, requests);
+        Thread.sleep(full ? 6000 : 500);
+        long steadyKb = ours.memoryKb("VmRSS");
+        ours.signal("TERM");
+        ours.awaitExit(30_000);
+        add("B6 RSS after " + requests + " /metrics and " + requests + " /status requests", "MB", steadyKb / 1024.0,
+                Double.NaN, "none (was ~200 MB)", null);
+    }
+
+    private static void adminRequests(BenchProcess p, int each) throws Exception {
+        int port = p.event("admin.listening").getInteger("port");
+        try (java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient()) {
+            for (String path : List.of("/metrics", "/status")) {
+                java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + port + path);
+                for (int i = 0; i < each; i++) {
+                    var response = client.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+                            java.net.http.HttpResponse.BodyHandlers.discarding());
+                    if (response.statusCode() != 200) {
+                        throw new IllegalStateException("GET " + path + " answered " + response.statusCode());
+                    }
+                }
+            }
+        }
     }
 
     private void b7Resize() throws Exception {
@@ -239,7 +265,7 @@ public final class BenchMain {
 
     // ---- output ----
 
-    private void add(String scenario, String metric, double ours, double baseline, String target, boolean met) {
+    private void add(String scenario, String metric, double ours, double baseline, String target, Boolean met) {
         Row row = new Row(scenario, metric, ours, baseline, target, met);
         rows.add(row);
         out.println("bench: " + format(row));
@@ -256,7 +282,7 @@ public final class BenchMain {
     private static String format(Row r) {
         String ratio = Double.isNaN(r.baseline) || r.baseline == 0 ? "" : String.format(Locale.ROOT, "%.2fx", r.shieldpool / r.baseline);
         return "| " + r.scenario + " | " + r.metric + " | " + number(r.shieldpool) + " | " + number(r.baseline) + " | "
-                + ratio + " | " + r.target + " | " + (r.met ? "met" : "NOT met") + " |";
+                + ratio + " | " + r.target + " | " + (r.met == null ? "" : r.met ? "met" : "NOT met") + " |";
     }
 
     void print() {

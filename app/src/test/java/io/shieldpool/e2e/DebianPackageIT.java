@@ -59,6 +59,7 @@ class DebianPackageIT {
         Map<String, String> expected = Map.of(
                 "usr/bin/shieldpool", "rwxr-xr-x",
                 "usr/share/shieldpool/shieldpool.jar", "rw-r--r--",
+                "usr/share/shieldpool/train-aot", "rwxr-xr-x",
                 "etc/shieldpool/shieldpool.conf", "rw-r-----",
                 "usr/lib/systemd/system/shieldpool.service", "rw-r--r--",
                 "usr/lib/sysusers.d/shieldpool.conf", "rw-r--r--",
@@ -84,6 +85,12 @@ class DebianPackageIT {
         String fields = Files.readString(control.resolve("control"));
         assertThat(fields).contains("Package: shieldpool").contains("Architecture: all")
                 .containsPattern("(?m)^Depends: openjdk-25-jre-headless \\| java25-runtime-headless");
+        // A JVM changed under /usr/lib/jvm makes postinst train a new AOT cache.
+        assertThat(Files.readAllLines(control.resolve("triggers"))).contains("interest-noawait /usr/lib/jvm");
+        assertThat(Files.readString(control.resolve("postinst"))).contains("triggered)")
+                .contains("/usr/share/shieldpool/train-aot /usr/share/shieldpool/shieldpool.jar /usr/bin/shieldpool")
+                .contains("/var/cache/shieldpool/shieldpool.aot");
+        assertThat(Files.readString(control.resolve("postrm"))).contains("rm -f /var/cache/shieldpool/shieldpool.aot");
         for (String script : List.of("postinst", "prerm", "postrm")) {
             Path path = control.resolve(script);
             assertThat(Files.isExecutable(path)).as(script + " executable").isTrue();
@@ -134,6 +141,34 @@ class DebianPackageIT {
                 Map.of("JAVA_HOME", System.getProperty("java.home")));
         assertThat(bad.exitCode()).as(bad.out()).isEqualTo(78);
         assertThat(bad.out()).contains("shieldpool.pool.size: -1 (expected: an integer >= 0) at " + conf);
+    }
+
+    @Test
+    void thePackagedTrainerBuildsAnAotCacheThePackagedLauncherUses() throws Exception {
+        Path jar = root.resolve("usr/share/shieldpool/shieldpool.jar");
+        Path launcher = root.resolve("usr/bin/shieldpool");
+        Path cache = dir.resolve("var/cache/shieldpool/shieldpool.aot");
+        Map<String, String> java = Map.of("JAVA_HOME", System.getProperty("java.home"));
+        // What postinst runs, with the unpacked tree's paths.
+        ToolRun train = run(List.of(root.resolve("usr/share/shieldpool/train-aot").toString(), jar.toString(),
+                launcher.toString(), cache.toString()), java);
+        assertThat(train.exitCode()).as(train.out()).isZero();
+        assertThat(train.out()).contains("[INFO] AOT cache: " + cache);
+        assertThat(cache).isNotEmptyFile();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(cache))).isEqualTo("rw-r--r--");
+
+        // AOTMode=on makes the JVM refuse to start on a cache it cannot use, so exit 0 says it used it.
+        Path conf = root.resolve("etc/shieldpool/shieldpool.conf");
+        Map<String, String> withCache = new HashMap<>(java);
+        withCache.put("SHIELDPOOL_AOT_CACHE", cache.toString());
+        withCache.put("SHIELDPOOL_JAVA_OPTS", "-XX:AOTMode=on");
+        ToolRun used = run(List.of(launcher.toString(), "check-config", conf.toString()), withCache);
+        assertThat(used.exitCode()).as(used.out()).isZero();
+        // ... and the same check fails on a JVM set up unlike the training run.
+        withCache.put("SHIELDPOOL_JAVA_OPTS", "-XX:AOTMode=on -XX:+UseCompactObjectHeaders");
+        ToolRun refused = run(List.of(launcher.toString(), "check-config", conf.toString()), withCache);
+        assertThat(refused.exitCode()).as(refused.out()).isNotZero();
+        assertThat(refused.out()).contains("AOT cache");
     }
 
     private static ToolRun run(List<String> command, Map<String, String> env) throws Exception {
