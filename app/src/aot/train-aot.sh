@@ -4,21 +4,32 @@
 # drains on SIGTERM and exits; the JVM then writes the classes it loaded and linked to the cache.
 # The launcher uses the cache when it is there.
 #
-# Usage: train-aot.sh JAR LAUNCHER [CACHE]     (CACHE defaults to JAR with .aot for .jar)
+# Usage: train-aot.sh [--systemd] JAR LAUNCHER [CACHE]   (CACHE: JAR with .aot for .jar)
+#   --systemd  train as under systemd (a NOTIFY_SOCKET), so the sd_notify classes are in the
+#              cache; without it they are left out, and a daemon outside systemd is ~4 MB smaller.
 #
 # Run at package time (mvn package: next to the jar), in the container image, and by the Debian
-# package's postinst (into /var/cache/shieldpool, again whenever a JVM under /usr/lib/jvm changes:
-# a cache only fits the JVM build and the jar path it was trained with). A failed training run
-# only costs start-up speed and memory, so it warns and exits 0: it never fails a build or an
-# installation.
+# package's postinst (with --systemd, into /var/cache/shieldpool, again whenever a JVM under
+# /usr/lib/jvm changes: a cache only fits the JVM build and the jar path it was trained with).
+# The cache appears only when complete (written beside it, then renamed), so a daemon starting
+# meanwhile never sees half of one. A failed training run only costs start-up speed and memory,
+# so it warns and exits 0: it never fails a build or an installation.
 set -u
+umask 022
+systemd=false
+if [[ ${1:-} == --systemd ]]; then
+    systemd=true
+    shift
+fi
 jar=$1
 launcher=$2
 aot=${3:-${jar%.jar}.aot}
+dir=$(dirname "$aot")
+# A name without spaces, relative to $dir: the launcher splits SHIELDPOOL_JAVA_OPTS on spaces.
+partial=".$(basename "$aot").$$.partial"
 work=$(mktemp -d "${TMPDIR:-/tmp}/shieldpool-aot.XXXXXX") || { echo "[WARNING] AOT training: no temp directory"; exit 0; }
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$(dirname "$aot")"
-rm -f "$aot"
+trap 'rm -rf "$work"; rm -f "$dir/$partial" "$dir/$partial.config"' EXIT
+mkdir -p "$dir"
 cat > "$work/training.conf" <<'CONF'
 shieldpool.pool.size = 3
 shieldpool.work.demo.steps = 3
@@ -27,26 +38,45 @@ shieldpool.log.format = json
 # A daemon already running on this machine holds the default admin port; any free one will do.
 shieldpool.admin.port = 0
 CONF
-# The cache is written next to where the JVM is told; SHIELDPOOL_AOT_CACHE=none keeps the launcher
-# from also passing an existing cache (the JVM accepts only one of the two options).
-SHIELDPOOL_JAR="$jar" SHIELDPOOL_AOT_CACHE=none SHIELDPOOL_JAVA_OPTS="-XX:AOTCacheOutput=$aot" \
-    "$launcher" --config "$work/training.conf" > "$work/training.log" 2>&1 &
-pid=$!
+# SHIELDPOOL_AOT_CACHE=none keeps the launcher from also passing an existing cache (the JVM
+# accepts only one of the two options). No systemd listens on the socket path: the sends fail
+# and are ignored, as the daemon does whenever systemd is gone.
+notify=()
+$systemd && notify=(NOTIFY_SOCKET="$work/notify")
+(
+    cd "$dir" || exit 70
+    exec env -u NOTIFY_SOCKET "${notify[@]}" SHIELDPOOL_JAR="$jar" SHIELDPOOL_AOT_CACHE=none \
+        SHIELDPOOL_JAVA_OPTS="-XX:AOTCacheOutput=$partial" \
+        "$launcher" --config "$work/training.conf"
+) > "$work/training.log" 2>&1 &
+pid=$!  # the JVM itself: the subshell, env and the launcher all exec
+ready=false
 for _ in $(seq 1 300); do
-    grep -q '"event":"ready"' "$work/training.log" 2>/dev/null && break
+    if grep -q '"event":"ready"' "$work/training.log" 2>/dev/null; then
+        ready=true
+        break
+    fi
     sleep 0.05
 done
-sleep 0.3
-kill -HUP "$pid" 2>/dev/null
-sleep 0.3
+if $ready; then
+    sleep 0.3
+    kill -HUP "$pid" 2>/dev/null
+    sleep 0.3
+fi
 kill -TERM "$pid" 2>/dev/null
+# Bounded: a training run that hangs must not hang dpkg or the build.
+for _ in $(seq 1 1200); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+done
+kill -KILL "$pid" 2>/dev/null
 wait "$pid"
 rc=$?
-if [[ $rc -ne 0 || ! -s $aot ]]; then
+if [[ $rc -ne 0 || $ready != true || ! -s $dir/$partial ]]; then
     echo "[WARNING] AOT training run failed (exit $rc); shieldpool will start without an AOT cache (slower, more memory). Its output:"
     tail -n 20 "$work/training.log"
-    rm -f "$aot"
     exit 0
 fi
-chmod 644 "$aot"
+chmod 644 "$dir/$partial"
+mv -f "$dir/$partial" "$aot"
 echo "[INFO] AOT cache: $aot ($(du -h "$aot" | cut -f1))"

@@ -185,11 +185,15 @@ public final class BenchMain {
         // and make the JIT compile (and glibc keep) more. No target in the issue; the figure guards
         // the launcher's heap and trimming flags, which took it from ~200 MB to ~90 MB.
         int requests = full ? 500 : 20;
-        adminRequests(ours, requests);
-        Thread.sleep(full ? 6000 : 500);
-        long steadyKb = ours.memoryKb("VmRSS");
-        ours.signal("TERM");
-        ours.awaitExit(30_000);
+        long steadyKb;
+        try {
+            adminRequests(ours, requests);
+            Thread.sleep(full ? 6000 : 500);
+            steadyKb = ours.memoryKb("VmRSS");
+        } finally {
+            ours.signal("TERM");
+            ours.awaitExit(30_000);
+        }
         add("B6 RSS after " + requests + " /metrics and " + requests + " /status requests", "MB", steadyKb / 1024.0,
                 Double.NaN, "none (was ~200 MB)", null);
     }

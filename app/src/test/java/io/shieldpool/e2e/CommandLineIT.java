@@ -171,6 +171,41 @@ class CommandLineIT {
         }
     }
 
+    @Test
+    void launcherPicksTheAotCacheBesideTheJarUnlessStaleOrOverridden() throws Exception {
+        Path jar = Files.createDirectories(dir.resolve("lib")).resolve("shieldpool.jar");
+        Files.copy(Path.of(System.getProperty("shieldpool.jar", "target/shieldpool.jar")), jar);
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(60)));
+        Path aot = jar.resolveSibling("shieldpool.aot");
+
+        assertThat(aotFlag(jar, Map.of())).as("no cache").isEmpty();
+        // Not a real cache: the JVM says so on stderr and starts without it; stdout stays clean.
+        Files.writeString(aot, "not an AOT cache");
+        assertThat(aotFlag(jar, Map.of())).as("fresh cache beside the jar").contains("-XX:AOTCache=" + aot);
+        assertThat(aotFlag(jar, Map.of("SHIELDPOOL_AOT_CACHE", "none"))).as("none").isEmpty();
+        assertThat(aotFlag(jar, Map.of("SHIELDPOOL_AOT_CACHE", "/elsewhere/x.aot"))).as("named")
+                .contains("-XX:AOTCache=/elsewhere/x.aot");
+        Files.setLastModifiedTime(aot, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(3600)));
+        assertThat(aotFlag(jar, Map.of())).as("cache older than the jar").isEmpty();
+    }
+
+    /** The launcher's -XX:AOTCache flag for this jar and environment, as the JVM reports it. */
+    private java.util.Optional<String> aotFlag(Path jar, Map<String, String> env) throws Exception {
+        Map<String, String> all = new java.util.HashMap<>(env);
+        all.put("SHIELDPOOL_JAR", jar.toString());
+        all.put("SHIELDPOOL_JAVA_OPTS", "-XX:+PrintCommandLineFlags");
+        all.putIfAbsent("SHIELDPOOL_AOT_CACHE", "");
+        try (DaemonProcess version = run(all, "--version")) {
+            assertThat(version.awaitExit(Duration.ofSeconds(20))).isZero();
+            // The JVM's own output (flags, a refused cache) goes to stderr: stdout is the log stream.
+            assertThat(version.stdout().getFirst()).as("stdout").startsWith("shieldpool ");
+            assertThat(version.stdout()).as("stdout").noneMatch(l -> l.contains("-XX:") || l.startsWith("["));
+            String flags = version.stderr().stream().filter(l -> l.contains("-XX:+PrintCommandLineFlags"))
+                    .findFirst().orElseThrow(() -> new AssertionError("no flags line in " + version.stderr()));
+            return java.util.Arrays.stream(flags.split(" ")).filter(f -> f.startsWith("-XX:AOTCache=")).findFirst();
+        }
+    }
+
     private static void assertNoStackTrace(DaemonProcess process) {
         assertThat(process.stderr()).noneMatch(l -> l.startsWith("\tat ") || l.contains("Exception"));
         assertThat(process.stdout()).noneMatch(l -> l.startsWith("\tat ") || l.contains("Exception"));

@@ -88,9 +88,9 @@ class DebianPackageIT {
         // A JVM changed under /usr/lib/jvm makes postinst train a new AOT cache.
         assertThat(Files.readAllLines(control.resolve("triggers"))).contains("interest-noawait /usr/lib/jvm");
         assertThat(Files.readString(control.resolve("postinst"))).contains("triggered)")
-                .contains("/usr/share/shieldpool/train-aot /usr/share/shieldpool/shieldpool.jar /usr/bin/shieldpool")
+                .contains("/usr/share/shieldpool/train-aot --systemd /usr/share/shieldpool/shieldpool.jar /usr/bin/shieldpool")
                 .contains("/var/cache/shieldpool/shieldpool.aot");
-        assertThat(Files.readString(control.resolve("postrm"))).contains("rm -f /var/cache/shieldpool/shieldpool.aot");
+        assertThat(Files.readString(control.resolve("postrm"))).contains("rm -rf /var/cache/shieldpool");
         for (String script : List.of("postinst", "prerm", "postrm")) {
             Path path = control.resolve(script);
             assertThat(Files.isExecutable(path)).as(script + " executable").isTrue();
