@@ -21,14 +21,35 @@ if [[ ${1:-} == --systemd ]]; then
     systemd=true
     shift
 fi
-jar=$1
-launcher=$2
-aot=${3:-${jar%.jar}.aot}
+if [[ $# -lt 2 ]]; then
+    echo "usage: train-aot.sh [--systemd] JAR LAUNCHER [CACHE]" >&2
+    exit 64
+fi
+# Absolute paths: the training run starts in the cache's directory (see below).
+jar=$(realpath -m -- "$1")
+launcher=$(realpath -m -- "$2")
+aot=$(realpath -m -- "${3:-${jar%.jar}.aot}")
 dir=$(dirname "$aot")
-# A name without spaces, relative to $dir: the launcher splits SHIELDPOOL_JAVA_OPTS on spaces.
-partial=".$(basename "$aot").$$.partial"
+# A fixed name without spaces, relative to $dir: the launcher splits SHIELDPOOL_JAVA_OPTS on spaces.
+partial=".shieldpool-aot.$$.partial"
+if [[ ! -f $jar || ! -r $jar || ! -x $launcher ]]; then
+    echo "[WARNING] AOT training: $jar is not a readable jar or $launcher not an executable launcher; no AOT cache."
+    exit 0
+fi
+pid=
 work=$(mktemp -d "${TMPDIR:-/tmp}/shieldpool-aot.XXXXXX") || { echo "[WARNING] AOT training: no temp directory"; exit 0; }
-trap 'rm -rf "$work"; rm -f "$dir/$partial" "$dir/$partial.config"' EXIT
+# Whatever ends this script (done, failed, killed) ends the training JVMs too (the daemon and the
+# JVM it starts to write the cache share a process group of their own), then removes the leftovers.
+cleanup() {
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+        kill -KILL -- "-$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    fi
+    rm -rf "$work"
+    rm -f "$dir/$partial" "$dir/$partial.config"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
 mkdir -p "$dir"
 cat > "$work/training.conf" <<'CONF'
 shieldpool.pool.size = 3
@@ -45,17 +66,20 @@ notify=()
 $systemd && notify=(NOTIFY_SOCKET="$work/notify")
 (
     cd "$dir" || exit 70
-    exec env -u NOTIFY_SOCKET "${notify[@]}" SHIELDPOOL_JAR="$jar" SHIELDPOOL_AOT_CACHE=none \
+    exec setsid env -u NOTIFY_SOCKET "${notify[@]}" SHIELDPOOL_JAR="$jar" SHIELDPOOL_AOT_CACHE=none \
         SHIELDPOOL_JAVA_OPTS="-XX:AOTCacheOutput=$partial" \
         "$launcher" --config "$work/training.conf"
 ) > "$work/training.log" 2>&1 &
-pid=$!  # the JVM itself: the subshell, env and the launcher all exec
+# The JVM itself, leader of its own process group: the subshell, setsid (no fork: a background
+# job of a script is not a group leader), env and the launcher all exec.
+pid=$!
 ready=false
 for _ in $(seq 1 300); do
     if grep -q '"event":"ready"' "$work/training.log" 2>/dev/null; then
         ready=true
         break
     fi
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.05
 done
 if $ready; then
@@ -69,9 +93,12 @@ for _ in $(seq 1 1200); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.05
 done
-kill -KILL "$pid" 2>/dev/null
+if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL -- "-$pid" 2>/dev/null
+fi
 wait "$pid"
 rc=$?
+pid=
 if [[ $rc -ne 0 || $ready != true || ! -s $dir/$partial ]]; then
     echo "[WARNING] AOT training run failed (exit $rc); shieldpool will start without an AOT cache (slower, more memory). Its output:"
     tail -n 20 "$work/training.log"

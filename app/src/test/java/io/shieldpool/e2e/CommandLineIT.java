@@ -172,6 +172,16 @@ class CommandLineIT {
     }
 
     @Test
+    void launcherRefusesAJarNamedButMissingRatherThanRunningAnother() throws Exception {
+        Path missing = dir.resolve("nowhere/shieldpool.jar");
+        try (DaemonProcess launcher = run(Map.of("SHIELDPOOL_JAR", missing.toString()), "--version")) {
+            assertThat(launcher.awaitExit(Duration.ofSeconds(20))).isEqualTo(70);
+            assertThat(launcher.stderr()).containsExactly("shieldpool: SHIELDPOOL_JAR=" + missing + " is not a readable file");
+            assertThat(launcher.stdout()).isEmpty();
+        }
+    }
+
+    @Test
     void launcherPicksTheAotCacheBesideTheJarUnlessStaleOrOverridden() throws Exception {
         Path jar = Files.createDirectories(dir.resolve("lib")).resolve("shieldpool.jar");
         Files.copy(Path.of(System.getProperty("shieldpool.jar", "target/shieldpool.jar")), jar);
