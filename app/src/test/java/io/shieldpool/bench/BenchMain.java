@@ -4,6 +4,10 @@ import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -200,12 +204,11 @@ public final class BenchMain {
 
     private static void adminRequests(BenchProcess p, int each) throws Exception {
         int port = p.event("admin.listening").getInteger("port");
-        try (java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient()) {
+        try (HttpClient client = HttpClient.newHttpClient()) {
             for (String path : List.of("/metrics", "/status")) {
-                java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + port + path);
+                URI uri = URI.create("http://127.0.0.1:" + port + path);
                 for (int i = 0; i < each; i++) {
-                    var response = client.send(java.net.http.HttpRequest.newBuilder(uri).build(),
-                            java.net.http.HttpResponse.BodyHandlers.discarding());
+                    var response = client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.discarding());
                     if (response.statusCode() != 200) {
                         throw new IllegalStateException("GET " + path + " answered " + response.statusCode());
                     }

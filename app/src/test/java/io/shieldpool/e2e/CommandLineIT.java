@@ -6,9 +6,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -185,7 +190,7 @@ class CommandLineIT {
     void launcherPicksTheAotCacheBesideTheJarUnlessStaleOrOverridden() throws Exception {
         Path jar = Files.createDirectories(dir.resolve("lib")).resolve("shieldpool.jar");
         Files.copy(Path.of(System.getProperty("shieldpool.jar", "target/shieldpool.jar")), jar);
-        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(60)));
+        Files.setLastModifiedTime(jar, FileTime.from(Instant.now().minusSeconds(60)));
         Path aot = jar.resolveSibling("shieldpool.aot");
 
         assertThat(aotFlag(jar, Map.of())).as("no cache").isEmpty();
@@ -195,13 +200,13 @@ class CommandLineIT {
         assertThat(aotFlag(jar, Map.of("SHIELDPOOL_AOT_CACHE", "none"))).as("none").isEmpty();
         assertThat(aotFlag(jar, Map.of("SHIELDPOOL_AOT_CACHE", "/elsewhere/x.aot"))).as("named")
                 .contains("-XX:AOTCache=/elsewhere/x.aot");
-        Files.setLastModifiedTime(aot, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(3600)));
+        Files.setLastModifiedTime(aot, FileTime.from(Instant.now().minusSeconds(3600)));
         assertThat(aotFlag(jar, Map.of())).as("cache older than the jar").isEmpty();
     }
 
     /** The launcher's -XX:AOTCache flag for this jar and environment, as the JVM reports it. */
-    private java.util.Optional<String> aotFlag(Path jar, Map<String, String> env) throws Exception {
-        Map<String, String> all = new java.util.HashMap<>(env);
+    private Optional<String> aotFlag(Path jar, Map<String, String> env) throws Exception {
+        Map<String, String> all = new HashMap<>(env);
         all.put("SHIELDPOOL_JAR", jar.toString());
         all.put("SHIELDPOOL_JAVA_OPTS", "-XX:+PrintCommandLineFlags");
         all.putIfAbsent("SHIELDPOOL_AOT_CACHE", "");
@@ -212,7 +217,7 @@ class CommandLineIT {
             assertThat(version.stdout()).as("stdout").noneMatch(l -> l.contains("-XX:") || l.startsWith("["));
             String flags = version.stderr().stream().filter(l -> l.contains("-XX:+PrintCommandLineFlags"))
                     .findFirst().orElseThrow(() -> new AssertionError("no flags line in " + version.stderr()));
-            return java.util.Arrays.stream(flags.split(" ")).filter(f -> f.startsWith("-XX:AOTCache=")).findFirst();
+            return Arrays.stream(flags.split(" ")).filter(f -> f.startsWith("-XX:AOTCache=")).findFirst();
         }
     }
 

@@ -139,13 +139,20 @@ final class DaemonProcess implements AutoCloseable {
         }
     }
 
-    /** Waits until {@code condition} holds, re-checking on every new line and every 50 ms. */
     /**
      * Waits for {@code sections} ended sections, sends SIGTERM, expects a clean exit (0) and checks
      * the drain's invariants; returns the {@code shutdown.complete} event.
      */
     JsonObject drainAfterSections(int sections, Duration within) throws Exception {
         awaitTrue(() -> events("section.end").size() >= sections, within, sections + " sections");
+        return drainNow();
+    }
+
+    /**
+     * SIGTERM now, expect exit 0 within 20 s, and return the {@code shutdown.complete} summary
+     * after checking the drain invariants (nothing torn, counts add up).
+     */
+    JsonObject drainNow() throws Exception {
         signal("TERM");
         int exit = awaitExit(Duration.ofSeconds(20));
         if (exit != 0) {
@@ -154,6 +161,7 @@ final class DaemonProcess implements AutoCloseable {
         return DrainInvariants.check(this, false);
     }
 
+    /** Waits until {@code condition} holds, re-checking on every new line and every 50 ms. */
     synchronized void awaitTrue(java.util.function.BooleanSupplier condition, Duration timeout, String what)
             throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -43,9 +43,7 @@ class HttpWorkIT {
             try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
                 daemon.awaitEvent("ready", Duration.ofSeconds(20));
                 daemon.awaitTrue(() -> server.requests().size() >= 3, Duration.ofSeconds(10), "three requests received");
-                daemon.signal("TERM");
-                assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-                JsonObject summary = DrainInvariants.check(daemon, false);
+                JsonObject summary = daemon.drainNow();
                 assertThat(daemon.events("shutdown.begin").getFirst().getLong("in_flight")).isEqualTo(3);
                 assertThat(summary.getLong("completed")).isEqualTo(summary.getLong("started"));
                 assertThat(server.answered()).as("every request was answered and its answer read")
@@ -74,9 +72,7 @@ class HttpWorkIT {
             try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
                 daemon.awaitEvent("ready", Duration.ofSeconds(20));
                 daemon.awaitTrue(() -> server.requests().size() >= 35, Duration.ofSeconds(30), "35 requests");
-                daemon.signal("TERM");
-                assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-                DrainInvariants.check(daemon, false);
+                daemon.drainNow();
             }
             List<RecordingServer.Request> requests = server.requests();
             // Over any one-second window: at most rate + 1 by construction, +2 for network jitter
@@ -120,9 +116,7 @@ class HttpWorkIT {
             try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
                 daemon.awaitEvent("ready", Duration.ofSeconds(20));
                 daemon.awaitTrue(() -> completed(daemon) >= 40, Duration.ofSeconds(40), "40 completed sections");
-                daemon.signal("TERM");
-                assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-                JsonObject summary = DrainInvariants.check(daemon, false);
+                JsonObject summary = daemon.drainNow();
                 assertThat(summary.getLong("timed_out")).as(daemon.transcript()).isZero();
                 assertThat(summary.getLong("failed")).isZero();
                 assertThat(server.requests()).hasSize((int) summary.getLong("completed").longValue());
@@ -157,9 +151,7 @@ class HttpWorkIT {
                 int before = completed(daemon);
                 daemon.awaitTrue(() -> completed(daemon) >= before + 30, Duration.ofSeconds(40),
                         "30 more completed sections while others time out in line");
-                daemon.signal("TERM");
-                assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-                DrainInvariants.check(daemon, false);
+                daemon.drainNow();
                 assertThat(daemon.events("section.end")).filteredOn(e -> "timed_out".equals(e.getString("outcome")))
                         .allSatisfy(e -> assertThat(e.getString("error")).startsWith("work.timeout of 350 ms passed"));
             }
@@ -222,9 +214,7 @@ class HttpWorkIT {
                 daemon.awaitTrue(() -> server.takeMostInFlight() >= 12, Duration.ofSeconds(20), "12 requests at once");
                 daemon.signal("TTIN");
                 daemon.awaitTrue(() -> server.takeMostInFlight() >= 13, Duration.ofSeconds(20), "13 requests at once");
-                daemon.signal("TERM");
-                assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-                JsonObject summary = DrainInvariants.check(daemon, false);
+                JsonObject summary = daemon.drainNow();
                 assertThat(summary.getLong("completed")).isEqualTo(summary.getLong("started"));
             }
         }
@@ -257,9 +247,7 @@ class HttpWorkIT {
                 assertThat(end.getString("level")).isEqualTo("WARN");
                 assertThat(end.getString("error")).startsWith("work.http.timeout of 300 ms passed (GET http://127.0.0.1:");
                 assertThat(end.getLong("elapsed_ms")).isLessThan(4000);
-                daemon.signal("TERM");
-                assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-                JsonObject summary = DrainInvariants.check(daemon, false);
+                JsonObject summary = daemon.drainNow();
                 assertThat(summary.getLong("timed_out")).isPositive();
                 assertThat(summary.getLong("completed")).isZero();
             }

@@ -97,9 +97,7 @@ class LiveTuningIT {
                     Thread.sleep(400); // let the new size work for a few sections
                 }
             }
-            daemon.signal("TERM");
-            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-            DrainInvariants.check(daemon, false);
+            daemon.drainNow();
             // A retired worker never started a section after it retired.
             Set<Long> retired = new HashSet<>();
             for (JsonObject e : daemon.events()) {
@@ -178,9 +176,7 @@ class LiveTuningIT {
             rewrite("shieldpool.pool.size = 1\nshieldpool.work.demo.step-duration = 400ms\n");
             daemon.signal("HUP");
             daemon.awaitEvent("pool.resize", Duration.ofSeconds(5));
-            daemon.signal("TERM");
-            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-            DrainInvariants.check(daemon, false);
+            daemon.drainNow();
             assertThat(daemon.events("shutdown.begin").getFirst().getLong("in_flight")).isPositive();
         }
     }

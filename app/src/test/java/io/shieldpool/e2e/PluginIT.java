@@ -79,9 +79,7 @@ class PluginIT {
             // Mid-section: some section has logged its first step and not its last.
             daemon.await(e -> e.getString("message", "").matches("(async|blocking) step 1 of 3 done"),
                     Duration.ofSeconds(10), "a first step");
-            daemon.signal("TERM");
-            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-            JsonObject summary = DrainInvariants.check(daemon, false);
+            JsonObject summary = daemon.drainNow();
             assertThat(daemon.events("shutdown.begin").getFirst().getLong("in_flight")).isPositive();
             assertThat(summary.getLong("failed")).as(daemon.transcript()).isZero();
             assertThat(summary.getLong("completed")).isEqualTo(summary.getLong("started"));
@@ -116,9 +114,7 @@ class PluginIT {
             daemon.awaitEvent("ready", Duration.ofSeconds(20));
             daemon.await(e -> e.getString("message", "").equals("blocking step 2 of 50 done"), Duration.ofSeconds(10),
                     "a second step");
-            daemon.signal("TERM");
-            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-            JsonObject summary = DrainInvariants.check(daemon, false);
+            JsonObject summary = daemon.drainNow();
             assertThat(summary.getLong("completed")).isEqualTo(summary.getLong("started")).isEqualTo(2);
             assertThat(daemon.events("section.end")).allSatisfy(end -> assertThat(end.getInteger("step")).isLessThan(50));
             assertThat(daemon.stdout()).filteredOn(line -> line.contains("stop requested: ending the section early"))
@@ -143,9 +139,7 @@ class PluginIT {
             assertThat(end.getString("error")).isEqualTo("work.timeout of 500 ms passed");
             // Past a whole step (2 s): a section left to run after its timeout would log its first step now.
             Thread.sleep(2500);
-            daemon.signal("TERM");
-            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-            JsonObject summary = DrainInvariants.check(daemon, false);
+            JsonObject summary = daemon.drainNow();
             assertThat(summary.getLong("timed_out")).isPositive();
             assertThat(summary.getLong("completed")).isZero();
             assertThat(daemon.stdout()).noneMatch(line -> line.contains("step 1 of 3 done"));

@@ -90,9 +90,7 @@ class PluginTimeoutIT {
                     .filteredOn(e -> "section.start".equals(e.getString("event"))).hasSize(1);
             assertThat(daemon.events("plugin.interrupt")).first()
                     .satisfies(e -> assertThat(e.getString("level")).isEqualTo("WARN"));
-            daemon.signal("TERM");
-            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-            DrainInvariants.check(daemon, false);
+            daemon.drainNow();
         }
     }
 
@@ -102,9 +100,7 @@ class PluginTimeoutIT {
             daemon.awaitEvent("ready", Duration.ofSeconds(20));
             JsonObject interrupt = daemon.await(e -> e.getString("message", "").startsWith(SWALLOWED),
                     Duration.ofSeconds(20), "the interrupt of the timeout");
-            daemon.signal("TERM");
-            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-            JsonObject summary = DrainInvariants.check(daemon, false);
+            JsonObject summary = daemon.drainNow();
             assertThat(daemon.events("shutdown.begin").getFirst().getLong("in_flight"))
                     .as("the timed-out section, still running, is in flight\n%s", daemon.transcript()).isEqualTo(1);
             assertThat(summary.getLong("started")).isEqualTo(1);
