@@ -98,9 +98,16 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
      * @param environment extra environment variables
      * @param directory   working directory, if not the daemon's
      * @param killAfter   pause between SIGTERM and SIGKILL to a command's process group
+     * @param maxLineLength     longest output line logged, in bytes (>= 1); longer ones are cut
+     * @param maxLinesPerSecond most output lines logged per second per command; 0 means no limit
      */
     public record Exec(List<String> command, Map<String, String> environment, Optional<Path> directory,
-                       Duration killAfter) {
+                       Duration killAfter, int maxLineLength, int maxLinesPerSecond) {
+        /** reference.conf's work.exec.max-line-length. */
+        public static final int DEFAULT_MAX_LINE_LENGTH = 16384;
+        /** reference.conf's work.exec.max-lines-per-second. */
+        public static final int DEFAULT_MAX_LINES_PER_SECOND = 1000;
+
         public Exec {
             command = List.copyOf(command);
             environment = Map.copyOf(environment);
@@ -108,6 +115,15 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
             if (killAfter.isNegative()) {
                 throw new IllegalArgumentException("kill-after " + killAfter);
             }
+            if (maxLineLength < 1 || maxLinesPerSecond < 0) {
+                throw new IllegalArgumentException("max-line-length " + maxLineLength
+                        + ", max-lines-per-second " + maxLinesPerSecond);
+            }
+        }
+
+        /** With the default output limits. */
+        public Exec(List<String> command, Map<String, String> environment, Optional<Path> directory, Duration killAfter) {
+            this(command, environment, directory, killAfter, DEFAULT_MAX_LINE_LENGTH, DEFAULT_MAX_LINES_PER_SECOND);
         }
     }
 

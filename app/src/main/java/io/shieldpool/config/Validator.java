@@ -36,6 +36,9 @@ final class Validator {
     /** HTTP methods the http kind sends. */
     static final Set<String> HTTP_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
 
+    /** Upper bound of work.exec.max-line-length: each output pipe of a command buffers one line. */
+    static final int MAX_EXEC_LINE_LENGTH = 1 << 20;
+
     private final Config config;
     private final List<ConfigProblem> problems = new ArrayList<>();
 
@@ -120,7 +123,9 @@ final class Validator {
         Map<String, String> environment = stringMap("work.exec.environment", "[A-Za-z_][A-Za-z0-9_]*",
                 "environment variable names (letters, digits, '_', not starting with a digit)");
         Duration killAfter = duration("work.exec.kill-after", Duration.ZERO, Duration.ofSeconds(5));
-        return new ShieldpoolConfig.Exec(command, environment, directory, killAfter);
+        int maxLineLength = intBetween("work.exec.max-line-length", 1, MAX_EXEC_LINE_LENGTH);
+        int maxLinesPerSecond = intBetween("work.exec.max-lines-per-second", 0, 1_000_000);
+        return new ShieldpoolConfig.Exec(command, environment, directory, killAfter, maxLineLength, maxLinesPerSecond);
     }
 
     /**
@@ -408,6 +413,22 @@ final class Validator {
             problem(key, "an integer >= " + min);
             return min;
         }
+    }
+
+    /** An integer in [min, max]; a fraction is refused, not truncated. */
+    private int intBetween(String key, int min, int max) {
+        String expected = "an integer from " + min + " to " + max;
+        try {
+            Number number = config.getNumber(full(key)); // why getNumber: an environment override is a string
+            if (number.doubleValue() == Math.rint(number.doubleValue())
+                    && number.doubleValue() >= min && number.doubleValue() <= max) {
+                return number.intValue();
+            }
+        } catch (ConfigException ignored) {
+            // reported below
+        }
+        problem(key, expected);
+        return min;
     }
 
     private double probability(String key) {

@@ -70,6 +70,7 @@ public final class Daemon {
     public ExitCode run() {
         LogSetup.apply(config.log());
         logEffectiveConfig();
+        IgnoredSignals.warn(signals.ignoredAtStart());
         boolean admin = config.admin().enabled();
         Vertx vertx = Vertx.vertx(new VertxOptions()
                 // why: one loop per shard plus one for the supervisor (and one for the admin
