@@ -28,6 +28,7 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The admin HTTP server: read-only endpoints on Vert.x core's {@link HttpServer}.
@@ -72,6 +73,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
     private final Buffer statusPage = loadStatusPage();
 
     private HttpServer server;
+    private ConnectionLimits limits;
     /** Built once, on the admin context, at first need or once the pool is ready. */
     private Future<PoolMetrics> metrics;
 
@@ -84,12 +86,22 @@ public final class AdminServer extends VerticleBase implements PoolListener {
 
     @Override
     public Future<?> start() {
+        limits = new ConnectionLimits(vertx, settings.maxConnections(), settings.requestHeaderTimeout());
         server = vertx.createHttpServer(new HttpServerOptions()
                         // why: a forgotten browser tab or a stuck scraper must not hold sockets forever.
-                        .setIdleTimeout(120)
+                        .setIdleTimeout((int) Math.max(1, settings.idleTimeout().toMillis()))
+                        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                        // why: with h2c on, Vert.x waits for a client's first bytes to choose HTTP/1.1 or
+                        // HTTP/2 before it creates the connection, so a silent socket escaped the
+                        // connection handler, and with it the cap and the request-header timeout.
+                        .setHttp2ClearTextEnabled(false)
                         .setMaxInitialLineLength(2048)
                         .setMaxHeaderSize(8192))
-                .requestHandler(this::handle);
+                .connectionHandler(limits::connected)
+                .requestHandler(request -> {
+                    limits.requestArrived(request);
+                    handle(request);
+                });
         return server.listen(settings.port(), settings.host()).onSuccess(s ->
                 log.atInfo().addKeyValue("event", "admin.listening").addKeyValue("host", settings.host())
                         .addKeyValue("port", s.actualPort())

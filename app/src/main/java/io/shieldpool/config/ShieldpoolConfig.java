@@ -245,19 +245,36 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
      * @param token   bearer token required on everything but /healthz and /readyz; empty: none
      *                (only allowed on a loopback host)
      */
-    public record Admin(boolean enabled, String host, int port, Optional<String> token) {
+    public record Admin(boolean enabled, String host, int port, Optional<String> token, Duration idleTimeout,
+                        Duration requestHeaderTimeout, int maxConnections) {
+        /** reference.conf's admin.idle-timeout, admin.request-header-timeout and admin.max-connections. */
+        public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+        public static final Duration DEFAULT_REQUEST_HEADER_TIMEOUT = Duration.ofSeconds(10);
+        public static final int DEFAULT_MAX_CONNECTIONS = 128;
+
         public Admin {
             Objects.requireNonNull(host);
             Objects.requireNonNull(token);
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("admin port " + port);
             }
+            if (idleTimeout.toMillis() < 1 || requestHeaderTimeout.toMillis() < 1 || maxConnections < 1) {
+                throw new IllegalArgumentException("admin idle-timeout " + idleTimeout + ", request-header-timeout "
+                        + requestHeaderTimeout + ", max-connections " + maxConnections);
+            }
+        }
+
+        /** With the default connection limits. */
+        public Admin(boolean enabled, String host, int port, Optional<String> token) {
+            this(enabled, host, port, token, DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS);
         }
 
         @Override
         public String toString() {
             // why: a record's toString would print the token; it must never reach a log.
-            return "Admin[enabled=" + enabled + ", host=" + host + ", port=" + port + ", token=" + masked(token) + "]";
+            return "Admin[enabled=" + enabled + ", host=" + host + ", port=" + port + ", token=" + masked(token)
+                    + ", idleTimeout=" + idleTimeout + ", requestHeaderTimeout=" + requestHeaderTimeout
+                    + ", maxConnections=" + maxConnections + "]";
         }
     }
 

@@ -332,7 +332,12 @@ final class Validator {
                     + " characters, required because shieldpool.admin.host " + host + " is not a loopback address",
                     where(hostValue.origin())));
         }
-        return new ShieldpoolConfig.Admin(enabled, host, port, token);
+        Duration idleTimeout = duration("admin.idle-timeout", Duration.ofMillis(1),
+                ShieldpoolConfig.Admin.DEFAULT_IDLE_TIMEOUT);
+        Duration headerTimeout = duration("admin.request-header-timeout", Duration.ofMillis(1),
+                ShieldpoolConfig.Admin.DEFAULT_REQUEST_HEADER_TIMEOUT);
+        int maxConnections = intBetween("admin.max-connections", 1, 65536);
+        return new ShieldpoolConfig.Admin(enabled, host, port, token, idleTimeout, headerTimeout, maxConnections);
     }
 
     private int port(String key) {
