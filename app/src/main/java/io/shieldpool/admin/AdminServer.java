@@ -221,7 +221,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
                 unavailable(request, ar);
                 return;
             }
-            send(request, 200, json(StatusJson.render(ar.result(), version, uptimeMillis())));
+            send(request, 200, StatusJson.render(ar.result(), version, uptimeMillis()));
         });
     }
 
