@@ -29,6 +29,7 @@ class IgnoredSignalIT {
         Files.writeString(file, """
                 shieldpool.log.format = json
                 shieldpool.admin.port = 0
+                shieldpool.log.level = debug
                 shieldpool.work.demo.step-duration = 200ms
                 """);
         // why sh: `trap '' INT` then exec, as a non-interactive shell does for `cmd &`.
@@ -52,7 +53,8 @@ class IgnoredSignalIT {
 
     @Test
     void aDaemonStartedWithDefaultDispositionsWarnsAboutNothing() throws Exception {
-        try (DaemonProcess daemon = DaemonProcess.start(dir, "shieldpool.work.demo.step-duration = 200ms")) {
+        try (DaemonProcess daemon = DaemonProcess.start(dir,
+                "shieldpool.log.level = debug\nshieldpool.work.demo.step-duration = 200ms")) {
             daemon.awaitEvent("ready", Duration.ofSeconds(20));
             assertThat(daemon.events("signal.ignored")).isEmpty();
             daemon.drainNow();
