@@ -268,9 +268,9 @@ final class ExecRun extends SectionRun {
     /**
      * why platform threads: a read(2) of a pipe blocks in native code and pins a virtual thread's
      * carrier; with chatty commands those readers took every carrier and froze the pool (issue 13).
-     * Measured: three platform threads per command (waitpid and the two readers) cost the exec
-     * benchmark nothing visible beside the spawn itself (README, Performance). A small stack: the
-     * readers only copy bytes and log.
+     * Measured: with three platform threads per command (waitpid and the two readers) the exec
+     * kind still ran /bin/true faster than xargs -P8 (B10, README "Performance"). A small stack:
+     * the readers only copy bytes and log.
      */
     private Thread pump(OutputPump pump, String stream) {
         return Thread.ofPlatform().daemon().stackSize(PUMP_STACK_BYTES).name("exec-" + stream + "-" + sectionId)
