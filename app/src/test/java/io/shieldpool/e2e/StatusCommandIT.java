@@ -76,6 +76,19 @@ class StatusCommandIT {
                 assertThat(parsed.getJsonArray("workers")).hasSize(1);
             }
 
+            // why: early in a section, so the drain outlasts the status command's JVM start (~1 s on a busy machine)
+            try (AdminClient admin = AdminClient.of(daemon)) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                while (true) {
+                    JsonObject s = admin.json("/status?workers=0");
+                    long busy = s.getJsonObject("pool").getLong("busy");
+                    if (busy > 0 && s.getJsonArray("busy_at_step").getLong(0) == busy) {
+                        break;
+                    }
+                    assertThat(System.nanoTime()).as("sections seen at their first step").isLessThan(deadline);
+                    Thread.sleep(50);
+                }
+            }
             daemon.signal("TERM");
             daemon.awaitEvent("shutdown.begin", Duration.ofSeconds(5));
             try (DaemonProcess status = status(file)) {
