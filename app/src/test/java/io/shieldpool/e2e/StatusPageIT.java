@@ -215,6 +215,63 @@ class StatusPageIT {
         }
     }
 
+    /**
+     * The page's other ending, which a real daemon shows too briefly to catch (it exits within
+     * milliseconds of its drain completing): the last /status seen says "stopped", drain complete.
+     * The page itself is the daemon's; a JDK HTTP server stands in for the daemon and then goes away.
+     */
+    @Test
+    void aDrainSeenCompleteIsReportedAsDrainedWhenTheDaemonIsGone() throws Exception {
+        byte[] page;
+        try (var in = StatusPageIT.class.getResourceAsStream("/io/shieldpool/admin/status.html")) {
+            page = in.readAllBytes();
+        }
+        java.util.concurrent.atomic.AtomicReference<String> state = new java.util.concurrent.atomic.AtomicReference<>("draining");
+        var server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", exchange -> {
+            boolean status = exchange.getRequestURI().getPath().equals("/status");
+            byte[] body = status ? stoppingStatus(state.get()).getBytes(java.nio.charset.StandardCharsets.UTF_8) : page;
+            exchange.getResponseHeaders().set("Content-Type", status ? "application/json" : "text/html; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        try (HeadlessChromium browser = new HeadlessChromium(chromium, dir.resolve("profile"), 1280, 900)) {
+            browser.navigate("http://127.0.0.1:" + server.getAddress().getPort() + "/");
+            browser.await("document.getElementById('state').textContent === 'draining'", Duration.ofSeconds(10));
+            state.set("stopped");
+            browser.await("document.getElementById('state').textContent === 'stopped'", Duration.ofSeconds(10));
+            server.stop(0);
+            browser.await("document.getElementById('state').textContent === 'exited'", Duration.ofSeconds(15));
+            assertThat((String) browser.evaluate("document.getElementById('gone-title').textContent"))
+                    .isEqualTo("The daemon drained and exited.");
+            assertThat((String) browser.evaluate("document.getElementById('gone-detail').textContent"))
+                    .contains("every section in flight had ended (12 completed, 0 failed, 0 abandoned)");
+            assertThat(browser.evaluate("document.getElementById('gone').classList.contains('clean')")).isEqualTo(true);
+            browser.screenshot(ARTIFACTS.resolve("drained-and-exited.png"));
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    /** A /status document of a 3-worker demo pool draining (one section left) or stopped (none). */
+    private static String stoppingStatus(String state) {
+        boolean stopped = state.equals("stopped");
+        return """
+                {"state":"%s","version":"0.1.0","pid":4242,"uptime_ms":65000,"config_version":1,"work":"demo",
+                 "pool":{"desired":3,"actual":%d,"busy":%d},
+                 "totals":{"started":12,"completed":%d,"failed":0,"timed_out":0,"abandoned":0,"in_flight":%d},
+                 "worker_restarts":0,
+                 "workers_by_state":{"idle":0,"busy":%d,"backoff":0,"retiring":0,"abandoned":0,"stopped":0},
+                 "busy_at_step":[0,0,%d],
+                 "drain":{"signal":"SIGTERM","sections_left":%d,"grace_left_ms":28000,"elapsed_ms":2000},
+                 "workers_listed":0,"workers":[]}
+                """.formatted(state, stopped ? 0 : 1, stopped ? 0 : 1, stopped ? 12 : 11, stopped ? 0 : 1,
+                stopped ? 0 : 1, stopped ? 0 : 1, stopped ? 0 : 1);
+    }
+
     /** Waits until every busy worker is on the first step of its section. */
     private static void awaitSectionsJustBegun(AdminClient admin) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
