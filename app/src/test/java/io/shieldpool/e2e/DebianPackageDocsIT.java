@@ -134,6 +134,12 @@ class DebianPackageDocsIT {
 
     @Test
     void copyrightAndChangelogAreWhereDebianWantsThem() throws Exception {
+        for (String file : List.of("usr/share/man/man1/shieldpool.1.gz", "usr/share/man/man5/shieldpool.conf.5.gz",
+                "usr/share/bash-completion/completions/shieldpool", "usr/share/doc/shieldpool/copyright",
+                "usr/share/doc/shieldpool/changelog.gz", "usr/share/lintian/overrides/shieldpool")) {
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve(file)))).as(file)
+                    .isEqualTo("rw-r--r--");
+        }
         String copyright = Files.readString(root.resolve("usr/share/doc/shieldpool/copyright"));
         assertThat(copyright).startsWith("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/");
         String version = Files.readAllLines(control.resolve("control")).stream()
