@@ -1,12 +1,12 @@
 package io.shieldpool.admin;
 
 import io.shieldpool.config.ShieldpoolConfig;
-import io.shieldpool.lifecycle.LifecycleState;
+import io.shieldpool.view.LifecycleState;
 import io.shieldpool.metrics.PoolEvents;
 import io.shieldpool.metrics.PoolMetrics;
-import io.shieldpool.supervisor.PoolListener;
-import io.shieldpool.supervisor.PoolStatus;
-import io.shieldpool.supervisor.ShutdownReport;
+import io.shieldpool.view.PoolListener;
+import io.shieldpool.view.PoolStatus;
+import io.shieldpool.view.ShutdownReport;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

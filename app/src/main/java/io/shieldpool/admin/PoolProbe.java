@@ -1,8 +1,8 @@
 package io.shieldpool.admin;
 
-import io.shieldpool.lifecycle.LifecycleState;
-import io.shieldpool.supervisor.PoolStatus;
-import io.shieldpool.supervisor.Supervisor;
+import io.shieldpool.view.LifecycleState;
+import io.shieldpool.view.PoolStatus;
+import io.shieldpool.control.Supervisor;
 import io.vertx.core.Future;
 
 /**

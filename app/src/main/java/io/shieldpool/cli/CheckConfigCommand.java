@@ -4,8 +4,8 @@ import io.shieldpool.config.ConfigAdvice;
 import io.shieldpool.config.ConfigLoader;
 import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.config.InvalidConfigException;
-import io.shieldpool.lifecycle.ExitCode;
-import io.shieldpool.work.WorkPreflight;
+import io.shieldpool.view.ExitCode;
+import io.shieldpool.kinds.WorkPreflight;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 

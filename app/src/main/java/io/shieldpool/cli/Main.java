@@ -2,13 +2,13 @@ package io.shieldpool.cli;
 
 import io.shieldpool.config.ConfigLoader;
 import io.shieldpool.plugin.SectionPlugin;
-import io.shieldpool.work.WorkPreflight;
+import io.shieldpool.kinds.WorkPreflight;
 import io.shieldpool.config.ConfigProblem;
 import io.shieldpool.config.InvalidConfigException;
 import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.daemon.Daemon;
 import io.shieldpool.daemon.StartupWarmup;
-import io.shieldpool.lifecycle.ExitCode;
+import io.shieldpool.view.ExitCode;
 import io.shieldpool.logging.LogSetup;
 import io.shieldpool.signals.SignalTrap;
 import picocli.CommandLine;

@@ -3,7 +3,7 @@ package io.shieldpool.cli;
 import io.shieldpool.config.ConfigLoader;
 import io.shieldpool.config.InvalidConfigException;
 import io.shieldpool.config.ShieldpoolConfig;
-import io.shieldpool.lifecycle.ExitCode;
+import io.shieldpool.view.ExitCode;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

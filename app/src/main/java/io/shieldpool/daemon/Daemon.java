@@ -5,15 +5,15 @@ import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.admin.AdminServer;
 import io.shieldpool.admin.PoolProbe;
 import io.shieldpool.config.ShieldpoolConfig;
-import io.shieldpool.lifecycle.ExitCode;
+import io.shieldpool.view.ExitCode;
 import io.shieldpool.logging.LogSetup;
 import io.shieldpool.signals.SignalSource;
-import io.shieldpool.supervisor.PoolListener;
-import io.shieldpool.supervisor.ShutdownReport;
-import io.shieldpool.supervisor.Supervisor;
+import io.shieldpool.view.PoolListener;
+import io.shieldpool.view.ShutdownReport;
+import io.shieldpool.control.Supervisor;
 import io.shieldpool.plugin.SectionPlugin;
 import io.shieldpool.systemd.SystemdNotifier;
-import io.shieldpool.work.WorkKinds;
+import io.shieldpool.kinds.WorkKinds;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.VertxOptions;
@@ -54,7 +54,7 @@ public final class Daemon {
     }
 
     /**
-     * @param plugin the plug-in work.type names, already loaded (see {@link io.shieldpool.work.WorkPreflight})
+     * @param plugin the plug-in work.type names, already loaded (see {@link io.shieldpool.kinds.WorkPreflight})
      */
     public Daemon(EffectiveConfig effective, ConfigSource configSource, SignalSource signals, String version,
                   Optional<SectionPlugin> plugin) {

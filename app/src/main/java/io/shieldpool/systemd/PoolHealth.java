@@ -1,7 +1,7 @@
 package io.shieldpool.systemd;
 
-import io.shieldpool.supervisor.Supervisor;
-import io.shieldpool.worker.WorkerStatus;
+import io.shieldpool.control.Supervisor;
+import io.shieldpool.view.WorkerStatus;
 import io.vertx.core.Future;
 
 import java.time.Duration;

@@ -1,10 +1,10 @@
 package io.shieldpool.systemd;
 
-import io.shieldpool.supervisor.PoolListener;
-import io.shieldpool.supervisor.PoolStatus;
-import io.shieldpool.supervisor.ShutdownReport;
-import io.shieldpool.supervisor.Supervisor;
-import io.shieldpool.worker.WorkerStatus;
+import io.shieldpool.view.PoolListener;
+import io.shieldpool.view.PoolStatus;
+import io.shieldpool.view.ShutdownReport;
+import io.shieldpool.control.Supervisor;
+import io.shieldpool.view.WorkerStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;

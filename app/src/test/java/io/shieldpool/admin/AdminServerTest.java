@@ -2,11 +2,11 @@ package io.shieldpool.admin;
 
 import io.shieldpool.config.ConfigLoader;
 import io.shieldpool.config.ShieldpoolConfig;
-import io.shieldpool.lifecycle.LifecycleState;
+import io.shieldpool.view.LifecycleState;
 import io.shieldpool.metrics.PrometheusText;
-import io.shieldpool.supervisor.PoolStatus;
-import io.shieldpool.supervisor.Supervisor;
-import io.shieldpool.work.demo.DemoWork;
+import io.shieldpool.view.PoolStatus;
+import io.shieldpool.control.Supervisor;
+import io.shieldpool.kinds.demo.DemoWork;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

@@ -1,0 +1,9 @@
+package io.shieldpool.view;
+
+
+/**
+ * How the run ended: the pool's totals over the whole run, how long the drain took, and the exit
+ * code. {@code totals.started == completed + failed + abandoned} once the pool has stopped.
+ */
+public record ShutdownReport(ShardSnapshot totals, long drainMillis, ExitCode exitCode, String reason) {
+}
