@@ -145,7 +145,8 @@ public final class Main implements Callable<Integer> {
             printProblems(e.problems());
             return ExitCode.CONFIG.code;
         }
-        return new Daemon(config, () -> loader.loadEffective(file), signals, version(), plugin).run().code;
+        return new Daemon(config, () -> loader.loadEffective(file), signals, version(),
+                vertx -> new io.shieldpool.kinds.WorkKinds(vertx, plugin)).run().code;
     }
 
     Optional<Path> configPath() {

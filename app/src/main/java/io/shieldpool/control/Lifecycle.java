@@ -9,15 +9,15 @@ import java.util.concurrent.atomic.AtomicReference;
  * forward; asking for the current state again is a no-op (stopping twice is harmless), and
  * asking to go back throws, because that is a bug in the caller, never an operator's mistake.
  */
-public final class Lifecycle {
+final class Lifecycle {
 
     private final AtomicReference<LifecycleState> state = new AtomicReference<>(LifecycleState.STARTING);
 
-    public LifecycleState state() {
+    LifecycleState state() {
         return state.get();
     }
 
-    public boolean is(LifecycleState expected) {
+    boolean is(LifecycleState expected) {
         return state.get() == expected;
     }
 
@@ -27,7 +27,7 @@ public final class Lifecycle {
      * @return true if this call made the transition, false if already in {@code target}
      * @throws IllegalStateException if {@code target} lies before the current state
      */
-    public boolean goTo(LifecycleState target) {
+    boolean goTo(LifecycleState target) {
         while (true) {
             LifecycleState current = state.get();
             if (current == target) {
@@ -35,7 +35,7 @@ public final class Lifecycle {
             }
             if (target.ordinal() < current.ordinal()) {
                 throw new IllegalStateException("illegal lifecycle transition " + current.label()
-                        + " -> " + target.label() + " (states only move forward: starting, running, draining, stopped)");
+                        + " -> " + target.label() + " (states only move forward: starting, running, draining, cutting, stopped)");
             }
             if (state.compareAndSet(current, target)) {
                 return true;
@@ -43,8 +43,21 @@ public final class Lifecycle {
         }
     }
 
-    /** True once a stop has been asked for: draining or stopped. */
-    public boolean isStopping() {
+    /**
+     * Moves from {@code from} to {@code to} only if the state is {@code from} now: the guard of a
+     * transition that must happen exactly once (a cut).
+     *
+     * @return true if this call made the transition
+     */
+    boolean advance(LifecycleState from, LifecycleState to) {
+        if (to.ordinal() <= from.ordinal()) {
+            throw new IllegalArgumentException("illegal lifecycle transition " + from.label() + " -> " + to.label());
+        }
+        return state.compareAndSet(from, to);
+    }
+
+    /** True once a stop has been asked for: draining, cutting or stopped. */
+    boolean isStopping() {
         return state.get().ordinal() >= LifecycleState.DRAINING.ordinal();
     }
 

@@ -1,109 +1,105 @@
 package io.shieldpool.control;
 
-import io.shieldpool.view.PoolStatus;
-
-import io.shieldpool.view.PoolListener;
-import io.shieldpool.view.ShutdownReport;
-
-import io.shieldpool.config.ConfigProblem;
 import io.shieldpool.config.ConfigSource;
 import io.shieldpool.config.EffectiveConfig;
-import io.shieldpool.config.InvalidConfigException;
 import io.shieldpool.config.ShieldpoolConfig;
-import io.shieldpool.view.ExitCode;
-import io.shieldpool.view.LifecycleState;
-import io.shieldpool.logging.LogSetup;
-import io.shieldpool.signals.SignalSource;
+import io.shieldpool.kinds.KindRuntime;
 import io.shieldpool.kinds.Work;
-import io.shieldpool.view.SectionDurationSnapshot;
-import io.shieldpool.pool.Shard;
-import io.shieldpool.pool.ShardListener;
-import io.shieldpool.view.ShardSnapshot;
-import io.shieldpool.view.WorkerCensus;
-import io.shieldpool.view.WorkerStatus;
+import io.shieldpool.pool.Pool;
+import io.shieldpool.signals.SignalSource;
+import io.shieldpool.view.LifecycleState;
+import io.shieldpool.view.PoolListener;
+import io.shieldpool.view.PoolView;
+import io.shieldpool.view.ShutdownReport;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 
 /**
- * The manager: owns the lifecycle, the shards and their workers, resizing, reloads and the
- * shutdown. Everything it does runs on its own event-loop context: signals and shard news are
- * handed to that context, so its state needs no locks.
+ * The pool's manager, gunicorn's arbiter: owns the lifecycle and hands each signal to the part
+ * that acts on it ({@link Drain}, {@link Reloader}, {@link Resizer}). Everything it does runs on
+ * its own event-loop context: signals and pool news are handed to that context, so its state needs
+ * no locks. What the outside may see of the pool is {@link #view()}.
  *
- * <p>Shutdown contract: the first SIGTERM or SIGINT closes every shard's stop gate (no section
- * starts after that instant; every section admitted before it is in flight) and waits for the
- * sections in flight to end. {@code shutdown.grace} is a hard cap: when it expires, or on a second
- * SIGINT, each section still running is reported once as abandoned and the report carries
- * {@link ExitCode#DRAIN_CUT}. Only after the report may Vert.x close.
- *
- * <p>Reload contract (SIGHUP): the file is read and validated off the event loop; a valid one is
- * swapped in whole (keys that cannot change live are reported and keep their value), an invalid
- * one changes nothing. Reloads never overlap: a SIGHUP during a reload schedules one more, so a
- * burst converges on the file's last contents. A shrink never cuts a section.
+ * <p>Signals: the first SIGTERM or SIGINT drains (see {@link Drain}); a second SIGINT cuts the
+ * drain, unless it comes within {@link #SAME_KEY_PRESS} of the previous one: one Ctrl+C that a
+ * wrapper in the terminal's process group (such as {@code timeout --foreground}) forwarded again.
+ * A further SIGTERM is logged and ignored. SIGHUP reloads, SIGTTIN/SIGTTOU resize by one.
  */
-public final class Supervisor extends VerticleBase implements ShardListener {
+public final class Supervisor extends VerticleBase {
 
     private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
 
-    private final SignalSource signals;
-    private final ConfigSource configSource;
-    private final Function<ShieldpoolConfig, Work> workFactory;
-    private final Lifecycle lifecycle = new Lifecycle();
-    private final Promise<ShutdownReport> finished = Promise.promise();
-    private final List<Shard> shards = new ArrayList<>();
-    private final List<PoolListener> listeners = new CopyOnWriteArrayList<>();
-    private final AtomicLong nextWorkerId = new AtomicLong(1);
-    private volatile Runnable afterCut = () -> { };
+    /**
+     * Two SIGINTs closer than this are one key press. why: a terminal sends Ctrl+C to its whole
+     * foreground process group, and a wrapper in that group forwards it to the daemon as well, a
+     * fraction of a millisecond later; a person pressing Ctrl+C twice on purpose takes longer.
+     */
+    public static final Duration SAME_KEY_PRESS = Duration.ofMillis(250);
 
-    private volatile EffectiveConfig effective;
-    private volatile int desiredSize;
-    private volatile long configVersion = 1;
-    private volatile long workerRestarts;
-    private volatile long reloadsApplied;
-    private volatile long reloadsFailed;
-    private boolean shardsDeployed;
-    private boolean reloading;
-    private boolean reloadAgain;
+    private final EffectiveConfig initial;
+    private final ConfigSource configSource;
+    private final KindRuntime kinds;
+    private final SignalSource signals;
+    private final Clock injectedClock;
+    private final Lifecycle lifecycle = new Lifecycle();
+    private final StatusView view;
+    private PoolListener listeners = new Listeners(List.of());
+
+    private Clock clock;
+    private Pool pool;
     private Drain drain;
-    /** The supervisor's context once deployed; volatile so other threads (the admin server) may ask for it. */
-    private volatile Context home;
+    private Resizer resizer;
+    private Reloader reloader;
+    private volatile boolean poolDeployed;
+    private volatile long workerRestarts;
+    private boolean interrupted;
+    private long lastInterruptNanos;
 
     /**
      * @param initial      the validated config the daemon started with
      * @param configSource reads it again on SIGHUP
-     * @param workFactory  builds the work for a config (again after a reload that changes it)
+     * @param kinds        builds the work for a config (again after a reload that changes it)
      * @param signals      where TERM, INT, HUP, TTIN and TTOU come from
+     * @param clock        the drain's time; null for the real one
      */
-    public Supervisor(EffectiveConfig initial, ConfigSource configSource, Function<ShieldpoolConfig, Work> workFactory,
-                      SignalSource signals) {
-        this.effective = initial;
+    public Supervisor(EffectiveConfig initial, ConfigSource configSource, KindRuntime kinds, SignalSource signals,
+                      Clock clock) {
+        this.initial = initial;
         this.configSource = configSource;
-        this.workFactory = workFactory;
+        this.kinds = kinds;
         this.signals = signals;
-        this.desiredSize = initial.config().pool().size();
+        this.injectedClock = clock;
+        this.view = new StatusView(this);
+    }
+
+    public Supervisor(EffectiveConfig initial, ConfigSource configSource, KindRuntime kinds, SignalSource signals) {
+        this(initial, configSource, kinds, signals, null);
+    }
+
+    /**
+     * Deploys the supervisor, which starts the pool; {@code listeners} get every piece of
+     * lifecycle news from the first one on.
+     */
+    public Future<String> deploy(Vertx vertx, List<PoolListener> listeners) {
+        this.listeners = new Listeners(listeners);
+        return vertx.deployVerticle(this);
     }
 
     /** Completes once the pool has stopped, with how it ended; Vert.x may close after that. */
     public Future<ShutdownReport> finished() {
-        return finished.future();
+        return drain.finished();
     }
 
-    /** Adds a listener for lifecycle news; add before deploying to miss nothing. */
-    public void addListener(PoolListener listener) {
-        listeners.add(listener);
+    /** What the admin server, metrics and systemd may see of the pool. */
+    public PoolView view() {
+        return view;
     }
 
     public LifecycleState state() {
@@ -112,12 +108,7 @@ public final class Supervisor extends VerticleBase implements ShardListener {
 
     /** The config the pool runs on now (it changes on a reload). */
     public ShieldpoolConfig currentConfig() {
-        return effective.config();
-    }
-
-    /** 1 at start, +1 per applied reload. */
-    public long configVersion() {
-        return configVersion;
+        return reloader == null ? initial.config() : reloader.current();
     }
 
     /** Workers replaced after their loop died, over the whole run. */
@@ -125,147 +116,64 @@ public final class Supervisor extends VerticleBase implements ShardListener {
         return workerRestarts;
     }
 
-    public long reloadsApplied() {
-        return reloadsApplied;
-    }
-
-    public long reloadsFailed() {
-        return reloadsFailed;
+    @Override
+    public void init(Vertx vertx, Context context) {
+        super.init(vertx, context);
+        clock = injectedClock != null ? injectedClock : Clock.of(vertx);
+        resizer = new Resizer(initial.config().pool().size(), lifecycle, listeners, kinds);
+        reloader = new Reloader(initial, lifecycle, vertx, configSource, kinds, resizer, listeners);
+        drain = new Drain(lifecycle, clock, vertx, listeners, kinds::afterCut, this::replaceWorker);
+        view.attach(context);
     }
 
     @Override
     public Future<?> start() {
-        signals.attach(name -> context.runOnContext(v -> onSignal(name)));
         ShieldpoolConfig config = currentConfig();
-        Work work = workFactory.apply(config);
-        int shardCount = config.pool().eventLoops();
-        List<Future<String>> deployments = new ArrayList<>();
-        for (int i = 0; i < shardCount; i++) {
-            Shard shard = new Shard(i, shardCount, work, config.backoff(), this);
-            shards.add(shard);
-            deployments.add(vertx.deployVerticle(shard));
-        }
-        return Future.all(deployments).compose(v -> {
-            shardsDeployed = true;
+        Work work = kinds.create(config);
+        pool = new Pool(vertx, config.pool().eventLoops(), work, config.backoff(), drain);
+        signals.attach(name -> context.runOnContext(v -> onSignal(name)));
+        return pool.deploy().compose(v -> {
+            poolDeployed = true;
+            drain.poolDeployed(pool);
             if (lifecycle.isStopping()) {
-                // A signal arrived during start-up: no worker was started, nothing is in flight.
-                return closeGatesAndWait();
+                return Future.succeededFuture(); // a signal arrived during start-up: nothing was started
             }
-            return resizeShards(desiredSize).map(ignored -> {
+            return resizer.startWorkers(pool).map(ignored -> {
                 if (lifecycle.isStopping()) {
                     return null; // a signal came while the workers were starting; the drain has them
                 }
                 lifecycle.goTo(LifecycleState.RUNNING);
-                log.atInfo().addKeyValue("event", "ready").addKeyValue("workers", desiredSize)
-                        .log("pool running: {} workers on {} event loops, work {}", desiredSize, shards.size(),
-                                work.type());
-                listeners.forEach(l -> l.ready(desiredSize));
-                if (reloadAgain) {
-                    reloadAgain = false;
-                    reload();
-                }
+                int size = resizer.desiredSize();
+                log.atInfo().addKeyValue("event", "ready").addKeyValue("workers", size)
+                        .log("pool running: {} workers on {} event loops, work {}", size, pool.shardCount(), work.type());
+                listeners.ready(size);
+                reloader.poolRunning(pool);
                 return null;
             });
         });
     }
 
-    /**
-     * The pool's status, gathered on the supervisor's and the shards' own threads; may be called
-     * from any thread. {@code workerLimit} bounds the per-worker list (a million would not help).
-     * Each shard is read in one visit, so its counts, census and workers agree; before the shards
-     * are up the status has the state and nothing counted. Completes on the supervisor's thread.
-     */
-    public Future<PoolStatus> status(int workerLimit) {
-        Context supervisorContext = home;
-        if (supervisorContext == null) {
-            return Future.succeededFuture(notStartedStatus());
-        }
-        Promise<PoolStatus> promise = Promise.promise();
-        supervisorContext.runOnContext(v -> {
-            if (!shardsDeployed) {
-                promise.complete(notStartedStatus());
-                return;
-            }
-            // why: one hop per shard reads all of that shard's parts together, so they agree.
-            forAllShards(shard -> shard.onShard(() -> new ShardReport(shard.snapshot(), shard.workers(workerLimit),
-                    shard.census(), shard.sectionDurations()))).onComplete(ar -> {
-                if (ar.failed()) {
-                    promise.fail(ar.cause());
-                    return;
-                }
-                ShardSnapshot sum = ShardSnapshot.EMPTY;
-                WorkerCensus census = WorkerCensus.EMPTY;
-                SectionDurationSnapshot sectionDurations = SectionDurationSnapshot.EMPTY;
-                List<WorkerStatus> list = new ArrayList<>();
-                for (ShardReport report : ar.result()) {
-                    sum = sum.plus(report.snapshot());
-                    census = census.plus(report.census());
-                    sectionDurations = sectionDurations.plus(report.durations());
-                    list.addAll(report.workers());
-                }
-                ShardSnapshot totals = sum;
-                list.sort(Comparator.comparingLong(WorkerStatus::id));
-                if (list.size() > workerLimit) {
-                    list = list.subList(0, workerLimit);
-                }
-                promise.complete(new PoolStatus(lifecycle.state(), desiredSize, totals,
-                        Optional.ofNullable(drain).map(d -> d.progress(totals.inFlight(), System.nanoTime())),
-                        List.copyOf(list), configVersion, currentConfig().work().type(), workerRestarts, census,
-                        sectionDurations));
-            });
-        });
-        return promise.future();
+    // ---- what the view reads ----
+
+    Lifecycle lifecycle() {
+        return lifecycle;
     }
 
-    /**
-     * The busy worker that has gone longest without progress across the pool, if any is busy; may
-     * be called from any thread. Visits every shard's thread, so it completes only while they all
-     * answer. Completes on the supervisor's thread.
-     */
-    public Future<Optional<WorkerStatus>> slowestBusyWorker() {
-        Context supervisorContext = home;
-        if (supervisorContext == null) {
-            return Future.succeededFuture(Optional.empty());
-        }
-        Promise<Optional<WorkerStatus>> promise = Promise.promise();
-        supervisorContext.runOnContext(v -> {
-            if (!shardsDeployed) {
-                promise.complete(Optional.empty());
-                return;
-            }
-            forAllShards(shard -> shard.onShard(() -> Optional.ofNullable(shard.slowestBusyWorker())))
-                    .map(all -> all.stream().flatMap(Optional::stream)
-                            .max(Comparator.comparingLong(WorkerStatus::sinceProgressMs)))
-                    .onComplete(promise);
-        });
-        return promise.future();
+    /** The pool once deployed, else null; on the supervisor's context only. */
+    Pool deployedPool() {
+        return poolDeployed ? pool : null;
     }
 
-    /** Before the shards are up: the state and the configuration, nothing counted yet. */
-    private PoolStatus notStartedStatus() {
-        return new PoolStatus(lifecycle.state(), desiredSize, ShardSnapshot.EMPTY, Optional.empty(), List.of(),
-                configVersion, currentConfig().work().type(), 0, WorkerCensus.EMPTY, SectionDurationSnapshot.EMPTY);
+    Drain drain() {
+        return drain;
     }
 
-    /**
-     * Completes once the supervisor's event loop has run a no-op: it is responsive. May be called
-     * from any thread. Before the supervisor is deployed it completes at once: nothing of it can
-     * be stuck yet.
-     */
-    public Future<Void> ping() {
-        Context supervisorContext = home;
-        if (supervisorContext == null) {
-            return Future.succeededFuture();
-        }
-        Promise<Void> promise = Promise.promise();
-        supervisorContext.runOnContext(v -> promise.complete());
-        return promise.future();
+    int desiredSize() {
+        return resizer == null ? initial.config().pool().size() : resizer.desiredSize();
     }
 
-    @Override
-    public void init(Vertx vertx, Context context) {
-        super.init(vertx, context);
-        home = context;
+    long configVersion() {
+        return reloader == null ? 1 : reloader.configVersion();
     }
 
     // ---- signals ----
@@ -273,277 +181,52 @@ public final class Supervisor extends VerticleBase implements ShardListener {
     private void onSignal(String name) {
         switch (name) {
             case "TERM", "INT" -> onStopSignal(name);
-            case "HUP" -> onReloadSignal();
-            case "TTIN" -> nudgeSize(+1, name);
-            case "TTOU" -> nudgeSize(-1, name);
+            case "HUP" -> reloader.onSignal();
+            case "TTIN" -> resizer.nudge(+1, name, currentConfig().pool().size());
+            case "TTOU" -> resizer.nudge(-1, name, currentConfig().pool().size());
             default -> log.info("signal {} ignored: no action is bound to it", name);
         }
     }
 
     private void onStopSignal(String name) {
-        if (drain == null) {
-            beginDrain("SIG" + name);
-        } else if (name.equals("INT") && lifecycle.is(LifecycleState.DRAINING)) {
+        boolean sameKeyPress = false;
+        if (name.equals("INT")) {
+            long now = clock.nanoTime();
+            sameKeyPress = interrupted && now - lastInterruptNanos < SAME_KEY_PRESS.toNanos();
+            interrupted = true;
+            lastInterruptNanos = now;
+        }
+        if (!drain.begun()) {
+            drain.begin("SIG" + name, currentConfig().shutdown().grace());
+            return;
+        }
+        // why: the drain's shutdown.begin line is logged once the gates have closed; what this
+        // signal does is logged after it, so the log follows the order the signals came in.
+        boolean repeatedPress = sameKeyPress;
+        drain.afterAnnouncement(() -> onRepeatedStopSignal(name, repeatedPress));
+    }
+
+    private void onRepeatedStopSignal(String name, boolean sameKeyPress) {
+        if (name.equals("INT") && lifecycle.is(LifecycleState.DRAINING)) {
+            if (sameKeyPress) {
+                log.info("SIGINT again within {} ms: taken as the same Ctrl+C (forwarded twice, e.g. by a wrapper "
+                        + "in the terminal's process group); press Ctrl+C again to force the exit", SAME_KEY_PRESS.toMillis());
+                return;
+            }
             log.warn("second SIGINT: forcing exit now, cutting the sections still in flight");
-            cut("second SIGINT");
+            drain.cut("second SIGINT");
         } else {
             log.info("SIG{} ignored: already {}; a second SIGINT forces the exit", name, lifecycle);
         }
     }
 
-    // ---- reload and resize ----
-
-    private void onReloadSignal() {
+    private boolean replaceWorker(long workerId, Throwable cause) {
+        log.atError().addKeyValue("event", "worker.died").addKeyValue("worker", workerId).setCause(cause)
+                .log("worker {} died: {}; starting a replacement", workerId, cause.toString());
         if (lifecycle.isStopping()) {
-            log.info("SIGHUP ignored: the pool is {}; a reload would change nothing now", lifecycle);
-        } else if (lifecycle.is(LifecycleState.STARTING)) {
-            log.info("SIGHUP during start-up: the config is reloaded once the pool is ready");
-            reloadAgain = true;
-        } else if (reloading) {
-            reloadAgain = true; // one more after this one: a burst converges on the last contents
-        } else {
-            reload();
+            return false;
         }
-    }
-
-    private void reload() {
-        reloading = true;
-        String file = currentConfig().source().map(Object::toString).orElse("(no file: embedded defaults)");
-        log.atInfo().addKeyValue("event", "reload.begin").addKeyValue("file", file).log("reloading {}", file);
-        listeners.forEach(PoolListener::reloadBegan);
-        vertx.executeBlocking(configSource::load, false).onComplete(ar -> {
-            reloading = false;
-            if (lifecycle.isStopping()) {
-                log.info("reload discarded: the pool is {}", lifecycle);
-                listeners.forEach(l -> l.reloadEnded(false, "shutdown began"));
-                return;
-            }
-            if (ar.succeeded()) {
-                apply(ReloadPlan.of(effective, ar.result()), ar.result());
-            } else {
-                reloadFailed(ar.cause());
-            }
-            if (reloadAgain) {
-                reloadAgain = false;
-                reload();
-            }
-        });
-    }
-
-    private void reloadFailed(Throwable cause) {
-        reloadsFailed++;
-        List<String> problems = cause instanceof InvalidConfigException invalid
-                ? invalid.problems().stream().map(ConfigProblem::toString).toList()
-                : List.of(cause.toString());
-        for (String problem : problems) {
-            log.atError().addKeyValue("event", "reload.failed").addKeyValue("problem", problem)
-                    .log("reload rejected, the running config is kept: {}", problem);
-        }
-        listeners.forEach(l -> l.reloadEnded(false, problems.size() + " problem(s): " + problems.getFirst()));
-    }
-
-    private void apply(ReloadPlan plan, EffectiveConfig loaded) {
-        int sizeBefore = desiredSize;
-        ShieldpoolConfig applied = plan.applied();
-        if (plan.workChanged()) {
-            Work work = workFactory.apply(applied);
-            shards.forEach(shard -> shard.onShard(() -> {
-                shard.useWork(work);
-                return null;
-            }));
-        }
-        if (plan.backoffChanged()) {
-            shards.forEach(shard -> shard.onShard(() -> {
-                shard.useBackoff(applied.backoff());
-                return null;
-            }));
-        }
-        if (applied.log().level() != currentConfig().log().level()) {
-            LogSetup.setLevel(applied.log().level());
-        }
-        effective = new EffectiveConfig(applied, loaded.entries());
-        configVersion++;
-        reloadsApplied++;
-        for (String key : plan.needRestart()) {
-            log.atWarn().addKeyValue("event", "reload.restart-needed").addKeyValue("key", key)
-                    .log("{} changed in the file but only takes effect at start-up: restart to apply it", key);
-        }
-        resize(applied.pool().size(), "reload");
-        String keys = String.join(", ", plan.appliedKeys());
-        log.atInfo().addKeyValue("event", "reload.complete").addKeyValue("changed", List.copyOf(plan.appliedKeys()))
-                .addKeyValue("restart_needed", List.copyOf(plan.needRestart()))
-                .addKeyValue("pool_size_before", sizeBefore).addKeyValue("pool_size_after", desiredSize)
-                .addKeyValue("config_version", configVersion)
-                .log("reload applied (config version {}): {}", configVersion, keys.isEmpty() ? "nothing changed" : keys);
-        listeners.forEach(l -> l.reloadEnded(true, keys.isEmpty() ? "no change" : "changed: " + keys));
-    }
-
-    private void nudgeSize(int delta, String signal) {
-        if (!lifecycle.is(LifecycleState.RUNNING)) {
-            log.info("SIG{} ignored: the pool is {}", signal, lifecycle);
-            return;
-        }
-        int target = Math.max(0, desiredSize + delta);
-        log.warn("SIG{}: pool size {} -> {}; a run-time override of pool.size ({} in the config) until the next reload",
-                signal, desiredSize, target, currentConfig().pool().size());
-        resize(target, "SIG" + signal);
-    }
-
-    private void resize(int target, String reason) {
-        int from = desiredSize;
-        if (from == target) {
-            return;
-        }
-        desiredSize = target;
-        log.atInfo().addKeyValue("event", "pool.resize").addKeyValue("from", from).addKeyValue("to", target)
-                .addKeyValue("reason", reason).log("pool size {} -> {} ({})", from, target, reason);
-        listeners.forEach(l -> l.resized(from, target));
-        long begun = System.nanoTime();
-        resizeShards(target).onSuccess(v -> log.atInfo().addKeyValue("event", "pool.resized")
-                .addKeyValue("workers", target).addKeyValue("took_ms", (System.nanoTime() - begun) / 1_000_000)
-                .log("pool resized to {} workers (new workers started, surplus retiring)", target));
-    }
-
-    /** Spreads {@code target} evenly: shard i runs target/n workers, the first target%n one more. */
-    private Future<Void> resizeShards(int target) {
-        List<Future<Integer>> results = new ArrayList<>();
-        for (Shard shard : shards) {
-            int share = target / shards.size() + (shard.index() < target % shards.size() ? 1 : 0);
-            results.add(shard.onShard(() -> shard.resizeTo(share, nextWorkerId::getAndIncrement)));
-        }
-        return Future.all(results).mapEmpty();
-    }
-
-    // ---- the drain ----
-
-    private void beginDrain(String signal) {
-        Duration grace = currentConfig().shutdown().grace();
-        drain = new Drain(signal, System.nanoTime(), grace);
-        boolean wasStarting = lifecycle.is(LifecycleState.STARTING);
-        lifecycle.goTo(LifecycleState.DRAINING);
-        vertx.setTimer(Math.max(1, grace.toMillis()), id -> {
-            if (!lifecycle.is(LifecycleState.STOPPED)) {
-                cut("shutdown.grace of " + grace.toMillis() + " ms expired");
-            }
-        });
-        if (wasStarting && !shardsDeployed) {
-            // start() sees the drain once the shards are up, and closes their gates then.
-            log.info("{} during start-up: the pool will not start; exiting once start-up is undone", signal);
-            return;
-        }
-        closeGatesAndWait();
-    }
-
-    private Future<Void> closeGatesAndWait() {
-        return forAllShards(shard -> shard.onShard(shard::closeGate)).onSuccess(inFlightPerShard -> {
-            long inFlight = 0;
-            for (int i = 0; i < shards.size(); i++) {
-                long n = inFlightPerShard.get(i);
-                inFlight += n;
-                if (n == 0) {
-                    drain.shardDrained(i);
-                }
-            }
-            drain.gatesClosed = true;
-            log.atInfo().addKeyValue("event", "shutdown.begin").addKeyValue("signal", drain.signal)
-                    .addKeyValue("in_flight", inFlight)
-                    .log("{}: draining {} section(s) in flight; no new section starts; grace {} ms; "
-                                    + "a second SIGINT forces the exit (code {}) and cuts them",
-                            drain.signal, inFlight, drain.grace.toMillis(), ExitCode.DRAIN_CUT.code);
-            long total = inFlight;
-            listeners.forEach(l -> l.drainBegan(drain.signal, total, drain.grace));
-            finishIfDrained();
-        }).mapEmpty();
-    }
-
-    @Override
-    public void drained(Shard shard) {
-        context.runOnContext(v -> {
-            drain.shardDrained(shard.index());
-            finishIfDrained();
-        });
-    }
-
-    @Override
-    public void workerDied(Shard shard, long workerId, Throwable cause) {
-        context.runOnContext(v -> {
-            log.atError().addKeyValue("event", "worker.died").addKeyValue("worker", workerId)
-                    .setCause(cause)
-                    .log("worker {} died: {}; starting a replacement", workerId, cause.toString());
-            if (lifecycle.isStopping()) {
-                return;
-            }
-            workerRestarts++;
-            shard.onShard(() -> shard.addWorkers(1, nextWorkerId::getAndIncrement));
-        });
-    }
-
-    private void finishIfDrained() {
-        if (drain == null || !drain.gatesClosed || !drain.allDrained(shards.size())
-                || lifecycle.is(LifecycleState.STOPPED)) {
-            return;
-        }
-        finish(ExitCode.OK, "drained");
-    }
-
-    private void cut(String reason) {
-        forAllShards(shard -> shard.onShard(shard::abandonInFlight)).onComplete(ar -> {
-            int cut = ar.succeeded() ? ar.result().stream().mapToInt(Integer::intValue).sum() : -1;
-            log.error("drain cut ({}): {} section(s) abandoned", reason, cut);
-            // why: what the cut sections started outside the JVM (exec children) is stopped before
-            // the final report, so the report is the last word and nothing outlives the exit.
-            vertx.executeBlocking(() -> {
-                afterCut.run();
-                return null;
-            }, false).onComplete(done -> finish(ExitCode.DRAIN_CUT, reason));
-        });
-    }
-
-    /**
-     * Sets what to do once the grace cap has cut the sections in flight, before the final report:
-     * a blocking action (run off the event loop), such as terminating the commands those sections
-     * started. Set before deploying.
-     */
-    public void afterCut(Runnable blockingAction) {
-        this.afterCut = blockingAction;
-    }
-
-    private void finish(ExitCode exitCode, String reason) {
-        if (!lifecycle.goTo(LifecycleState.STOPPED)) {
-            return;
-        }
-        long drainMillis = (System.nanoTime() - drain.startNanos) / 1_000_000;
-        forAllShards(shard -> shard.onShard(shard::snapshot)).onComplete(ar -> {
-            ShardSnapshot totals = ShardSnapshot.EMPTY;
-            if (ar.succeeded()) {
-                for (ShardSnapshot s : ar.result()) {
-                    totals = totals.plus(s);
-                }
-            }
-            ShutdownReport report = new ShutdownReport(totals, drainMillis, exitCode, reason);
-            log.atInfo().addKeyValue("event", "shutdown.complete")
-                    .addKeyValue("started", totals.started()).addKeyValue("completed", totals.completed())
-                    .addKeyValue("failed", totals.failed()).addKeyValue("timed_out", totals.timedOut())
-                    .addKeyValue("abandoned", totals.abandoned())
-                    .addKeyValue("drain_ms", drainMillis).addKeyValue("exit_code", exitCode.code)
-                    .log("stopped ({}): {} completed, {} failed, {} timed out, {} abandoned; drain took {} ms; exit code {}",
-                            reason, totals.completed(), totals.failed(), totals.timedOut(), totals.abandoned(),
-                            drainMillis, exitCode.code);
-            listeners.forEach(l -> l.stopped(report));
-            finished.tryComplete(report);
-        });
-    }
-
-    private <T> Future<List<T>> forAllShards(Function<Shard, Future<T>> action) {
-        List<Future<T>> results = new ArrayList<>(shards.size());
-        for (Shard shard : shards) {
-            results.add(action.apply(shard));
-        }
-        return Future.all(results).map(all -> all.list());
-    }
-
-    /** One shard's part of a status, read in one visit to its thread. */
-    private record ShardReport(ShardSnapshot snapshot, List<WorkerStatus> workers, WorkerCensus census,
-                               SectionDurationSnapshot durations) {
+        workerRestarts++;
+        return true;
     }
 }

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * on each reload that changes its parameters. What must outlive one such work lives here: the
  * plug-in instance, the HTTP client and its rate limit, the exec children still running.
  */
-public final class WorkKinds {
+public final class WorkKinds implements KindRuntime {
 
     private final Vertx vertx;
     private final Optional<PluginWork.Factory> plugins;
@@ -37,6 +37,7 @@ public final class WorkKinds {
     }
 
     /** The work for {@code config}. Called on the supervisor's thread. */
+    @Override
     public Work create(ShieldpoolConfig config) {
         ShieldpoolConfig.Work work = config.work();
         Duration timeout = work.timeout();
@@ -59,6 +60,7 @@ public final class WorkKinds {
      * The pool's desired size changed (a reload or SIGTTIN/SIGTTOU): the HTTP client makes room for
      * one connection per worker. Any thread; never blocks.
      */
+    @Override
     public void poolResized(int poolSize) {
         HttpWork.Factory client = http;
         if (client != null) {
@@ -70,7 +72,8 @@ public final class WorkKinds {
      * Terminates the commands still running (SIGTERM to each one's process group, SIGKILL after
      * {@code exec.kill-after}) and waits for them; a no-op when none runs. Blocking.
      */
-    public void terminateChildren() {
+    @Override
+    public void afterCut() {
         children.terminateAll(killAfter == null ? Duration.ofSeconds(5) : killAfter);
     }
 
@@ -79,8 +82,9 @@ public final class WorkKinds {
      * the grace cap cut their sections) are terminated and waited for; the HTTP client is closed.
      * Blocking, bounded by {@code exec.kill-after} plus a few seconds; call off the event loops.
      */
+    @Override
     public void shutdown() {
-        terminateChildren();
+        afterCut();
         if (http != null) {
             try {
                 http.close().await(2, TimeUnit.SECONDS);

@@ -1,10 +1,10 @@
 package io.shieldpool.pool;
 
 /** How a section ended; the value of the {@code outcome} field in events. */
-public enum SectionOutcome {
+enum SectionOutcome {
     COMPLETED, FAILED, TIMED_OUT, ABANDONED;
 
-    public String label() {
+    String label() {
         return name().toLowerCase(java.util.Locale.ROOT);
     }
 }

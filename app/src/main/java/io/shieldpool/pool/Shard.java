@@ -28,10 +28,14 @@ import java.util.function.LongSupplier;
  * The workers living on one event loop, and their scheduler. A shard is a verticle only to own an
  * event-loop context; its workers are plain objects, so a million of them cost memory, not
  * threads. It runs ready workers in batches and keeps timed waits in {@link DelayLine}s, one per
- * distinct delay, behind a single Vert.x timer. Everything but the {@code on...} entry points the
- * supervisor calls through {@link #onShard} runs on this shard's thread.
+ * distinct delay, behind a single Vert.x timer.
+ *
+ * <p>Confinement: every method but {@link #onShard} and {@link #index} runs on this shard's
+ * event-loop thread, so its fields are plain (no volatile, no lock). The entry points assert it
+ * ({@code -ea}: tests and test daemons run with assertions on); {@link Pool} is the only caller
+ * from outside, and it always goes through {@link #onShard}.
  */
-public final class Shard extends VerticleBase {
+final class Shard extends VerticleBase {
 
     private static final Logger log = LoggerFactory.getLogger(Shard.class);
 
@@ -40,12 +44,14 @@ public final class Shard extends VerticleBase {
 
     private final int index;
     private final ShardListener listener;
-    final StopGate gate = new StopGate();
-    final SectionCounters counters = new SectionCounters();
-    final SectionDurations durations = new SectionDurations();
+    private final StopGate gate = new StopGate();
+    private final SectionCounters counters = new SectionCounters();
+    private final SectionDurations durations = new SectionDurations();
 
-    private volatile Work work;
-    private volatile Backoff backoff;
+    private Work work;
+    private Backoff backoff;
+    /** The event-loop thread this shard is confined to; set in {@link #start}. */
+    private Thread home;
     private long nextSectionId;
     private final int sectionIdStride;
 
@@ -63,7 +69,7 @@ public final class Shard extends VerticleBase {
      * @param index      this shard's number, 0-based
      * @param shardCount how many shards the pool has (section ids interleave across them)
      */
-    public Shard(int index, int shardCount, Work work, ShieldpoolConfig.Backoff backoff, ShardListener listener) {
+    Shard(int index, int shardCount, Work work, ShieldpoolConfig.Backoff backoff, ShardListener listener) {
         this.index = index;
         this.work = work;
         this.backoff = new Backoff(backoff);
@@ -74,10 +80,16 @@ public final class Shard extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        home = Thread.currentThread();
         return Future.succeededFuture();
     }
 
-    public int index() {
+    /** Whether the caller runs on this shard's thread: what every entry point asserts. */
+    boolean onItsThread() {
+        return Thread.currentThread() == home;
+    }
+
+    int index() {
         return index;
     }
 
@@ -85,7 +97,7 @@ public final class Shard extends VerticleBase {
      * Runs {@code action} on this shard's thread and completes the returned future back on the
      * caller's context, so the supervisor never touches shard state from its own thread.
      */
-    public <T> Future<T> onShard(Callable<T> action) {
+    <T> Future<T> onShard(Callable<T> action) {
         Context caller = vertx.getOrCreateContext();
         Promise<T> promise = Promise.promise();
         context.runOnContext(v -> {
@@ -99,10 +111,11 @@ public final class Shard extends VerticleBase {
         return promise.future();
     }
 
-    // ---- supervisor entry points (call through onShard / context) ----
+    // ---- entry points for the pool: on this shard's thread only (through onShard) ----
 
     /** Adds and starts workers with the given ids. */
-    public int addWorkers(int count, LongSupplier ids) {
+    int addWorkers(int count, LongSupplier ids) {
+        assert onItsThread() : "shard " + index + " entered off its event loop";
         for (int i = 0; i < count; i++) {
             Worker worker = new Worker(ids.getAsLong(), this);
             add(worker);
@@ -118,7 +131,8 @@ public final class Shard extends VerticleBase {
      *
      * @return workers started (positive) or set to retire (negative)
      */
-    public int resizeTo(int target, LongSupplier ids) {
+    int resizeTo(int target, LongSupplier ids) {
+        assert onItsThread() : "shard " + index + " entered off its event loop";
         int active = activeCount();
         if (active < target) {
             int need = target - active;
@@ -156,7 +170,8 @@ public final class Shard extends VerticleBase {
     }
 
     /** Workers on the roster that are not retiring. */
-    public int activeCount() {
+    int activeCount() {
+        assert onItsThread() : "shard " + index + " entered off its event loop";
         int active = 0;
         for (int i = 0; i < rosterSize; i++) {
             if (!roster[i].isRetiring()) {
@@ -167,7 +182,8 @@ public final class Shard extends VerticleBase {
     }
 
     /** Pauses after failed sections that begin from now on. */
-    public void useBackoff(ShieldpoolConfig.Backoff settings) {
+    void useBackoff(ShieldpoolConfig.Backoff settings) {
+        assert onItsThread() : "shard " + index + " entered off its event loop";
         this.backoff = new Backoff(settings);
     }
 
@@ -176,7 +192,8 @@ public final class Shard extends VerticleBase {
      *
      * @return sections in flight at the instant of closing (0: this shard is already drained)
      */
-    public long closeGate() {
+    long closeGate() {
+        assert onItsThread() : "shard " + index + " entered off its event loop";
         long inFlight = Math.max(gate.close(), 0);
         log.atDebug().addKeyValue("event", "gate.closed").addKeyValue("shard", index)
                 .addKeyValue("in_flight", inFlight)
@@ -185,12 +202,14 @@ public final class Shard extends VerticleBase {
     }
 
     /** Closes the gate and cuts every section still in flight, logging each once. */
-    public int abandonInFlight() {
+    int abandonInFlight() {
+        assert onItsThread() : "shard " + index + " entered off its event loop";
         gate.close();
         long now = System.nanoTime();
         int cut = 0;
         for (int i = 0; i < rosterSize; i++) {
             if (roster[i].abandon(now)) {
+                counters.abandoned++;
                 cut++;
             }
         }
@@ -198,7 +217,8 @@ public final class Shard extends VerticleBase {
     }
 
     /** Consistent counts of this shard. */
-    public ShardSnapshot snapshot() {
+    ShardSnapshot snapshot() {
+        assert onItsThread() : "shard " + index + " entered off its event loop";
         int busy = 0;
         for (int i = 0; i < rosterSize; i++) {
             if (roster[i].state() == WorkerState.BUSY) {
@@ -211,12 +231,14 @@ public final class Shard extends VerticleBase {
     }
 
     /** How long this shard's sections took, so far. */
-    public SectionDurationSnapshot sectionDurations() {
+    SectionDurationSnapshot sectionDurations() {
+        assert onItsThread() : "shard " + index + " entered off its event loop";
         return durations.snapshot();
     }
 
     /** Every worker of this shard counted by state, and the busy ones by step. */
-    public WorkerCensus census() {
+    WorkerCensus census() {
+        assert onItsThread() : "shard " + index + " entered off its event loop";
         WorkerState[] states = WorkerState.values();
         int[] byState = new int[states.length];
         long[] busyAtStep = new long[1];
@@ -243,7 +265,8 @@ public final class Shard extends VerticleBase {
      * The busy worker that has gone longest without progress (its section began or a step ended),
      * or null when none is busy: what the watchdog asks to tell a slow pool from a wedged one.
      */
-    public WorkerStatus slowestBusyWorker() {
+    WorkerStatus slowestBusyWorker() {
+        assert onItsThread() : "shard " + index + " entered off its event loop";
         Worker slowest = null;
         for (int i = 0; i < rosterSize; i++) {
             Worker worker = roster[i];
@@ -256,7 +279,8 @@ public final class Shard extends VerticleBase {
     }
 
     /** Up to {@code limit} of this shard's workers, as status output shows them. */
-    public List<WorkerStatus> workers(int limit) {
+    List<WorkerStatus> workers(int limit) {
+        assert onItsThread() : "shard " + index + " entered off its event loop";
         long now = System.nanoTime();
         int n = Math.min(limit, rosterSize);
         List<WorkerStatus> list = new ArrayList<>(n);
@@ -267,11 +291,35 @@ public final class Shard extends VerticleBase {
     }
 
     /** Sections that start from now on use {@code newWork}; sections in flight keep theirs. */
-    public void useWork(Work newWork) {
+    void useWork(Work newWork) {
+        assert onItsThread() : "shard " + index + " entered off its event loop";
         this.work = newWork;
     }
 
     // ---- used by workers ----
+
+    /** Admits one section through the stop gate and counts it as started; false once the gate is closed. */
+    boolean admit() {
+        if (!gate.tryAdmit()) {
+            return false;
+        }
+        counters.started++;
+        return true;
+    }
+
+    /** Counts an admitted section's end and releases its place at the gate (the last one drains the shard). */
+    void sectionEnded(SectionOutcome outcome, long durationNanos) {
+        durations.record(durationNanos);
+        switch (outcome) {
+            case COMPLETED -> counters.completed++;
+            case TIMED_OUT -> counters.timedOut++;
+            case FAILED -> counters.failed++;
+            case ABANDONED -> throw new IllegalArgumentException("an abandoned section has no end");
+        }
+        if (gate.release()) {
+            listener.drained(this);
+        }
+    }
 
     Work work() {
         return work;
@@ -297,6 +345,7 @@ public final class Shard extends VerticleBase {
 
     /** Queues a worker to run {@code next} on this shard's next turn. */
     void ready(Worker worker, Continuation next) {
+        assert onItsThread() : "shard " + index + " entered off its event loop";
         worker.parked = next;
         readyWorkers.add(worker);
         if (!turnScheduled) {
@@ -307,6 +356,7 @@ public final class Shard extends VerticleBase {
 
     /** Runs {@code next} for {@code worker} after {@code delayNanos}. */
     void later(Worker worker, long delayNanos, Continuation next) {
+        assert onItsThread() : "shard " + index + " entered off its event loop";
         worker.parked = next;
         long now = System.nanoTime();
         DelayLine line = lineFor(delayNanos);
@@ -398,6 +448,7 @@ public final class Shard extends VerticleBase {
     }
 
     void remove(Worker worker) {
+        assert onItsThread() : "shard " + index + " entered off its event loop";
         int slot = worker.slot;
         if (slot < 0 || slot >= rosterSize || roster[slot] != worker) {
             return;

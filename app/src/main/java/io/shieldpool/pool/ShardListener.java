@@ -4,7 +4,7 @@ package io.shieldpool.pool;
  * What a shard tells the supervisor. Called on the shard's thread; implementations hand the news
  * to their own context and return at once.
  */
-public interface ShardListener {
+interface ShardListener {
 
     /** The shard's gate is closed and its last section in flight has ended. */
     void drained(Shard shard);

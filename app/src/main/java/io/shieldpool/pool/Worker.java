@@ -25,11 +25,12 @@ final class Worker implements ActiveSection {
 
     final long id;
     private final Shard shard;
+    /** This worker's index in its shard's roster; kept by the shard. */
     int slot;
 
     private WorkerState state = WorkerState.IDLE;
     private Work work;
-    /** What to run when this worker is next resumed from the ready queue or a delay line. */
+    /** What to run when this worker is next resumed from the ready queue or a delay line; set by the shard. */
     Continuation parked;
     private long sectionId;
     private int stepsDone;
@@ -94,6 +95,7 @@ final class Worker implements ActiveSection {
 
     /** Runs what this worker was waiting for; called by the shard's scheduler. */
     void resumeParked() {
+        assert shard.onItsThread() : "worker " + id + " resumed off its shard's event loop";
         Continuation next = parked;
         parked = null;
         if (state == WorkerState.STOPPED) {
@@ -125,7 +127,8 @@ final class Worker implements ActiveSection {
             leave();
             return;
         }
-        if (!shard.gate.tryAdmit()) {
+        // The admission point: the only place a section begins (the shard counts it as started).
+        if (!shard.admit()) {
             stop();
             return;
         }
@@ -136,7 +139,6 @@ final class Worker implements ActiveSection {
         stepsTotal = 0; // why: a store, not a call per section; status falls back to work.stepsPerSection()
         sectionStartNanos = System.nanoTime();
         lastProgressNanos = sectionStartNanos;
-        shard.counters.started++;
         if (log.isDebugEnabled()) {
             log.atDebug().addKeyValue("event", "section.start").addKeyValue("worker", id)
                     .addKeyValue("section", sectionId).addKeyValue("shard", shard.index())
@@ -169,12 +171,14 @@ final class Worker implements ActiveSection {
 
     @Override
     public void stepDone() {
+        assert shard.onItsThread() : "worker " + id + ": section ended or resumed off its shard's event loop";
         stepsDone++;
         lastProgressNanos = System.nanoTime();
     }
 
     @Override
     public void stepsTotal(int total) {
+        assert shard.onItsThread() : "worker " + id + ": section ended or resumed off its shard's event loop";
         stepsTotal = Math.max(0, total);
     }
 
@@ -190,6 +194,7 @@ final class Worker implements ActiveSection {
 
     @Override
     public void resumeAfter(long delayNanos, Continuation next) {
+        assert shard.onItsThread() : "worker " + id + ": section ended or resumed off its shard's event loop";
         if (delayNanos <= 0) {
             shard.ready(this, next);
         } else {
@@ -199,6 +204,7 @@ final class Worker implements ActiveSection {
 
     @Override
     public void complete() {
+        assert shard.onItsThread() : "worker " + id + ": section ended or resumed off its shard's event loop";
         if (state != WorkerState.BUSY) {
             return;
         }
@@ -213,11 +219,13 @@ final class Worker implements ActiveSection {
 
     @Override
     public void fail(Throwable cause) {
+        assert shard.onItsThread() : "worker " + id + ": section ended or resumed off its shard's event loop";
         endUnsuccessfully(SectionOutcome.FAILED, cause);
     }
 
     @Override
     public void timeOut(String reason) {
+        assert shard.onItsThread() : "worker " + id + ": section ended or resumed off its shard's event loop";
         endUnsuccessfully(SectionOutcome.TIMED_OUT, new SectionTimeout(reason));
     }
 
@@ -239,29 +247,19 @@ final class Worker implements ActiveSection {
     /** @param pauseNanos the backoff before the next section, or -1 when this loop ends here */
     private void endSection(SectionOutcome outcome, Throwable cause, long pauseNanos) {
         state = WorkerState.IDLE;
-        SectionCounters counters = shard.counters;
         // why: a clock read costs ~30 ns, a fifth of a no-op section; a work that reports steps
         // reports its last one just before completing, so that reading is reused. A failure is
         // rare (and logs anyway), and a work that reports no steps leaves nothing to reuse.
         long endNanos = outcome == SectionOutcome.COMPLETED && stepsDone > 0 ? lastProgressNanos : System.nanoTime();
-        shard.durations.record(endNanos - sectionStartNanos);
         if (outcome == SectionOutcome.COMPLETED) {
-            counters.completed++;
             if (log.isDebugEnabled()) {
                 logEnd(outcome, null, 0);
             }
         } else {
-            if (outcome == SectionOutcome.TIMED_OUT) {
-                counters.timedOut++;
-            } else {
-                counters.failed++;
-            }
             // why: a failure is logged exactly once, as this section.end line at WARN.
             logEnd(outcome, cause, pauseNanos);
         }
-        if (shard.gate.release()) {
-            shard.listener().drained(shard);
-        }
+        shard.sectionEnded(outcome, endNanos - sectionStartNanos);
     }
 
     private void logEnd(SectionOutcome outcome, Throwable cause, long pauseNanos) {
@@ -291,7 +289,6 @@ final class Worker implements ActiveSection {
             return false;
         }
         state = WorkerState.ABANDONED;
-        shard.counters.abandoned++;
         long elapsedMs = (nowNanos - sectionStartNanos) / 1_000_000;
         log.atError().addKeyValue("event", "section.abandoned").addKeyValue("worker", id)
                 .addKeyValue("section", sectionId).addKeyValue("step", stepsDone)

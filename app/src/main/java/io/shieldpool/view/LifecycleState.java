@@ -1,7 +1,7 @@
 package io.shieldpool.view;
 
 /**
- * The supervisor's states, in the only order they can be visited. A state may be skipped
+ * The pool's lifecycle states, in the only order they can be visited. A state may be skipped
  * (a signal during start-up goes from STARTING straight to DRAINING) but never revisited.
  */
 public enum LifecycleState {
@@ -11,6 +11,11 @@ public enum LifecycleState {
     RUNNING,
     /** The stop gate is closed: no new section starts, sections in flight run to their end. */
     DRAINING,
+    /**
+     * The drain is being cut (the grace cap expired, or a second SIGINT): the sections still in
+     * flight are being abandoned and what they started outside the JVM stopped. Entered once.
+     */
+    CUTTING,
     /** Every section has ended (or was abandoned at the grace cap); Vert.x may close. */
     STOPPED;
 

@@ -22,11 +22,6 @@ public record PoolStatus(LifecycleState state, int desiredSize, ShardSnapshot to
                          List<WorkerStatus> workers, long configVersion, String workType, long workerRestarts,
                          WorkerCensus census, SectionDurationSnapshot durations) {
 
-    /** A status with only the core fields (no census, no durations). */
-    public PoolStatus(LifecycleState state, int desiredSize, ShardSnapshot totals, Optional<DrainProgress> drain,
-                      List<WorkerStatus> workers) {
-        this(state, desiredSize, totals, drain, workers, 1, "", 0, WorkerCensus.EMPTY, SectionDurationSnapshot.EMPTY);
-    }
 
     /**
      * @param signal       what started the drain ("SIGTERM")

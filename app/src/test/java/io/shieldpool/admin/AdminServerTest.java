@@ -5,6 +5,7 @@ import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.view.LifecycleState;
 import io.shieldpool.metrics.PrometheusText;
 import io.shieldpool.view.PoolStatus;
+import io.shieldpool.view.PoolView;
 import io.shieldpool.control.Supervisor;
 import io.shieldpool.kinds.demo.DemoWork;
 import io.vertx.core.Future;
@@ -70,7 +71,7 @@ class AdminServerTest {
         return new ConfigLoader(com.typesafe.config.ConfigFactory.empty(), props).loadEffective(Optional.empty());
     }
 
-    private AdminServer startAdmin(ShieldpoolConfig config, PoolProbe probe) throws Exception {
+    private AdminServer startAdmin(ShieldpoolConfig config, PoolView probe) throws Exception {
         AdminServer admin = new AdminServer(config.admin(), probe, "test");
         vertx.deployVerticle(admin).await(10, TimeUnit.SECONDS);
         port = admin.actualPort();
@@ -104,7 +105,7 @@ class AdminServerTest {
     void probesFollowTheLifecycleFromBeforeReadyToAfterTheDrain() throws Exception {
         ShieldpoolConfig config = config(3);
         Supervisor supervisor = supervisor(config);
-        startAdmin(config, PoolProbe.of(supervisor));
+        startAdmin(config, supervisor.view());
 
         // Up before the pool: alive, not ready.
         HttpResponse<String> ready = get("/readyz");
@@ -113,7 +114,7 @@ class AdminServerTest {
         assertThat(get("/healthz").statusCode()).isEqualTo(200);
         assertThat(json(get("/status")).getString("state")).isEqualTo("starting");
 
-        vertx.deployVerticle(supervisor).await(10, TimeUnit.SECONDS);
+        supervisor.deploy(vertx, java.util.List.of()).await(10, TimeUnit.SECONDS);
         assertThat(get("/readyz").statusCode()).isEqualTo(200);
         assertThat(json(get("/readyz")).getBoolean("ready")).isTrue();
         HttpResponse<String> health = get("/healthz");
@@ -135,7 +136,7 @@ class AdminServerTest {
 
     @Test
     void aWedgedSupervisorLoopFailsHealthzWithTheReasonButNotReadyz() throws Exception {
-        PoolProbe wedged = new PoolProbe() {
+        PoolView wedged = new PoolView() {
             @Override
             public LifecycleState state() {
                 return LifecycleState.RUNNING;
@@ -150,6 +151,16 @@ class AdminServerTest {
             public Future<PoolStatus> status(int workerLimit) {
                 return Promise.<PoolStatus>promise().future();
             }
+
+            @Override
+            public Future<java.util.Optional<io.shieldpool.view.WorkerStatus>> slowestBusyWorker() {
+                return Promise.<java.util.Optional<io.shieldpool.view.WorkerStatus>>promise().future();
+            }
+
+            @Override
+            public Duration stallAfter() {
+                return Duration.ofMinutes(5);
+            }
         };
         startAdmin(config(1), wedged);
         HttpResponse<String> health = get("/healthz");
@@ -163,8 +174,8 @@ class AdminServerTest {
     void statusAgreesWithThePoolAndListsWorkersById() throws Exception {
         ShieldpoolConfig config = config(7);
         Supervisor supervisor = supervisor(config);
-        startAdmin(config, PoolProbe.of(supervisor));
-        vertx.deployVerticle(supervisor).await(10, TimeUnit.SECONDS);
+        startAdmin(config, supervisor.view());
+        supervisor.deploy(vertx, java.util.List.of()).await(10, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(5)).until(() ->
                 json(get("/status")).getJsonObject("totals").getLong("completed") >= 7);
 
@@ -207,8 +218,8 @@ class AdminServerTest {
     void metricsAreValidPrometheusTextAndConsistentWithThemselves() throws Exception {
         ShieldpoolConfig config = config(5);
         Supervisor supervisor = supervisor(config);
-        startAdmin(config, PoolProbe.of(supervisor));
-        vertx.deployVerticle(supervisor).await(10, TimeUnit.SECONDS);
+        startAdmin(config, supervisor.view());
+        supervisor.deploy(vertx, java.util.List.of()).await(10, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(5)).until(() ->
                 json(get("/status")).getJsonObject("totals").getLong("completed") >= 10);
 
@@ -236,8 +247,8 @@ class AdminServerTest {
     void withATokenEverythingButTheProbesNeedsIt() throws Exception {
         ShieldpoolConfig config = config(2, "shieldpool.admin.token", TOKEN);
         Supervisor supervisor = supervisor(config);
-        startAdmin(config, PoolProbe.of(supervisor));
-        vertx.deployVerticle(supervisor).await(10, TimeUnit.SECONDS);
+        startAdmin(config, supervisor.view());
+        supervisor.deploy(vertx, java.util.List.of()).await(10, TimeUnit.SECONDS);
 
         assertThat(get("/healthz").statusCode()).isEqualTo(200);
         assertThat(get("/readyz").statusCode()).isEqualTo(200);
@@ -259,8 +270,8 @@ class AdminServerTest {
     void readOnlyAndStrictAboutWhatItServes() throws Exception {
         ShieldpoolConfig config = config(1);
         Supervisor supervisor = supervisor(config);
-        startAdmin(config, PoolProbe.of(supervisor));
-        vertx.deployVerticle(supervisor).await(10, TimeUnit.SECONDS);
+        startAdmin(config, supervisor.view());
+        supervisor.deploy(vertx, java.util.List.of()).await(10, TimeUnit.SECONDS);
         for (String method : new String[]{"POST", "PUT", "DELETE", "PATCH"}) {
             HttpResponse<String> refused = send(method, "/status");
             assertThat(refused.statusCode()).as(method).isEqualTo(405);

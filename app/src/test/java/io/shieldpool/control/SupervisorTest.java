@@ -80,7 +80,7 @@ class SupervisorTest {
     void aWorkerWhoseLoopDiesIsReplacedAndNothingIsLost() throws Exception {
         ErrorOnceWork work = new ErrorOnceWork();
         Supervisor supervisor = supervisor(config(4), work);
-        vertx.deployVerticle(supervisor).await(5, TimeUnit.SECONDS);
+        supervisor.deploy(vertx, java.util.List.of()).await(5, TimeUnit.SECONDS);
         assertThat(supervisor.state()).isEqualTo(LifecycleState.RUNNING);
         await().atMost(Duration.ofSeconds(5)).until(() -> work.begun.get() > 200);
         signals.get().accept("TERM");
@@ -88,7 +88,7 @@ class SupervisorTest {
         assertThat(report.exitCode()).isEqualTo(ExitCode.OK);
         var totals = report.totals();
         assertThat(totals.failed()).as("the section that threw is failed").isEqualTo(1);
-        assertThat(totals.started()).isEqualTo(totals.completed() + totals.failed() + totals.abandoned());
+        assertThat(totals.started()).isEqualTo(totals.completed() + totals.failed() + totals.timedOut() + totals.abandoned());
         assertThat(totals.started()).isEqualTo(work.begun.get());
         assertThat(supervisor.workerRestarts()).isEqualTo(1);
         assertThat(work.workerIds).as("workers 1-4, then replacement 5 ran sections").containsExactlyInAnyOrder(1L, 2L, 3L, 4L, 5L);
@@ -108,7 +108,7 @@ class SupervisorTest {
             }
         };
         Supervisor supervisor = supervisor(config(0), never);
-        vertx.deployVerticle(supervisor).await(5, TimeUnit.SECONDS);
+        supervisor.deploy(vertx, java.util.List.of()).await(5, TimeUnit.SECONDS);
         signals.get().accept("INT");
         ShutdownReport report = supervisor.finished().await(5, TimeUnit.SECONDS);
         assertThat(report.exitCode()).isEqualTo(ExitCode.OK);
