@@ -1,8 +1,8 @@
 package io.shieldpool.cli;
 
 import io.shieldpool.config.ConfigLoader;
-import io.shieldpool.plugin.SectionPlugin;
-import io.shieldpool.kinds.WorkPreflight;
+import io.shieldpool.kinds.PreparedKind;
+import io.shieldpool.kinds.WorkKinds;
 import io.shieldpool.config.ConfigProblem;
 import io.shieldpool.config.InvalidConfigException;
 import io.shieldpool.config.EffectiveConfig;
@@ -125,7 +125,8 @@ public final class Main implements Callable<Integer> {
         // First thing: a SIGTERM during start-up must be recorded, not kill the JVM.
         SignalTrap signals = SignalTrap.install(SIGNALS);
         StartupWarmup.begin();
-        ConfigLoader loader = ConfigLoader.forThisProcess();
+        WorkKinds kinds = WorkKinds.discover();
+        ConfigLoader loader = ConfigLoader.forThisProcess(kinds);
         Optional<Path> file = configPath();
         EffectiveConfig config;
         try {
@@ -138,15 +139,14 @@ public final class Main implements Callable<Integer> {
         // here on (plug-in constructors, Vert.x) the main thread may touch Netty, so the side
         // thread's work is finished first. Config loading and signal traps overlapped with it.
         StartupWarmup.awaitDone();
-        Optional<SectionPlugin> plugin;
+        PreparedKind kind;
         try {
-            plugin = WorkPreflight.check(config);
+            kind = kinds.preflight(config);
         } catch (InvalidConfigException e) {
             printProblems(e.problems());
             return ExitCode.CONFIG.code;
         }
-        return new Daemon(config, () -> loader.loadEffective(file), signals, version(),
-                vertx -> new io.shieldpool.kinds.WorkKinds(vertx, plugin)).run().code;
+        return new Daemon(config, () -> loader.loadEffective(file), signals, version(), kind).run().code;
     }
 
     Optional<Path> configPath() {

@@ -91,7 +91,7 @@ final class StatusCommand implements Callable<Integer> {
         ShieldpoolConfig config;
         try {
             Optional<Path> file = configFile != null ? Optional.of(configFile) : parent.configPath();
-            config = ConfigLoader.forThisProcess().load(file);
+            config = ConfigLoader.forThisProcess(io.shieldpool.kinds.WorkKinds.discover()).load(file);
         } catch (InvalidConfigException e) {
             Main.printProblems(e.problems());
             return ExitCode.CONFIG.code;

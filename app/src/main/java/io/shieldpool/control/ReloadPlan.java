@@ -44,7 +44,7 @@ record ReloadPlan(ShieldpoolConfig applied, Set<String> changed, Set<String> nee
         ShieldpoolConfig fresh = loaded.config();
         ShieldpoolConfig applied = new ShieldpoolConfig(fresh.source(),
                 new ShieldpoolConfig.Pool(fresh.pool().size(), old.pool().eventLoops()),
-                fresh.work().withType(old.work().type(), old.work().pluginDirectory()),
+                fresh.work().withType(old.work().type(), old.work().pluginDirectory(), old.work().kinds()),
                 fresh.backoff(), fresh.shutdown(),
                 new ShieldpoolConfig.Log(fresh.log().level(), old.log().format()),
                 old.admin(), fresh.systemd());

@@ -1,96 +1,111 @@
 package io.shieldpool.kinds;
 
+import io.shieldpool.config.ConfigAdvice;
+import io.shieldpool.config.ConfigReader;
+import io.shieldpool.config.EffectiveConfig;
+import io.shieldpool.config.InvalidConfigException;
+import io.shieldpool.config.KindSettings;
 import io.shieldpool.config.ShieldpoolConfig;
-import io.shieldpool.plugin.SectionPlugin;
-import io.shieldpool.kinds.demo.DemoWork;
-import io.shieldpool.kinds.exec.Children;
-import io.shieldpool.kinds.exec.ExecWork;
-import io.shieldpool.kinds.http.HttpWork;
-import io.shieldpool.kinds.plugin.PluginWork;
-import io.vertx.core.Vertx;
+import io.shieldpool.config.WorkTypes;
 
-import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
+import java.util.ServiceLoader;
 
 /**
- * Builds the {@link Work} that {@code shieldpool.work.type} names, from a validated config, again
- * on each reload that changes its parameters. What must outlive one such work lives here: the
- * plug-in instance, the HTTP client and its rate limit, the exec children still running.
+ * Every work kind the daemon has, found one way: {@link ServiceLoader} of {@link WorkKind} (the
+ * built-in demo, exec and http kinds and the plug-in kind, listed in this jar). The registry is all
+ * that the configuration, the start-up and check-config know of kinds: none of them names one.
  */
-public final class WorkKinds implements KindRuntime {
+public final class WorkKinds implements WorkTypes {
 
-    private final Vertx vertx;
-    private final Optional<PluginWork.Factory> plugins;
-    private final Children children = new Children();
-    private volatile HttpWork.Factory http;
-    private volatile Duration killAfter;
+    private final List<WorkKind> named = new ArrayList<>();
+    private final List<WorkKind> others = new ArrayList<>();
 
-    /**
-     * @param vertx  the daemon's Vert.x
-     * @param plugin the plug-in that work.type names, when it names one (see
-     *               {@link io.shieldpool.kinds.plugin.PluginLoader})
-     */
-    public WorkKinds(Vertx vertx, Optional<SectionPlugin> plugin) {
-        this.vertx = vertx;
-        this.plugins = plugin.map(p -> new PluginWork.Factory(p, vertx));
-    }
-
-    /** The work for {@code config}. Called on the supervisor's thread. */
-    @Override
-    public Work create(ShieldpoolConfig config) {
-        ShieldpoolConfig.Work work = config.work();
-        Duration timeout = work.timeout();
-        killAfter = work.exec().killAfter();
-        return switch (work.type()) {
-            case "demo" -> new DemoWork(work.demo(), timeout);
-            case "exec" -> new ExecWork(work.exec(), timeout, vertx, children);
-            case "http" -> {
-                if (http == null) {
-                    http = new HttpWork.Factory(vertx, config.pool().size());
-                }
-                yield http.create(work.http(), timeout, config.pool().size());
-            }
-            default -> plugins.orElseThrow(() -> new IllegalStateException("no plug-in loaded for " + work.type()))
-                    .create(work.settings(), timeout);
-        };
-    }
-
-    /**
-     * The pool's desired size changed (a reload or SIGTTIN/SIGTTOU): the HTTP client makes room for
-     * one connection per worker. Any thread; never blocks.
-     */
-    @Override
-    public void poolResized(int poolSize) {
-        HttpWork.Factory client = http;
-        if (client != null) {
-            client.poolResized(poolSize);
+    /** @param kinds every kind; those that answer for other types come after the named ones */
+    public WorkKinds(List<WorkKind> kinds) {
+        for (WorkKind kind : kinds) {
+            (kind.answersForOtherTypes() ? others : named).add(kind);
         }
     }
 
-    /**
-     * Terminates the commands still running (SIGTERM to each one's process group, SIGKILL after
-     * {@code exec.kill-after}) and waits for them; a no-op when none runs. Blocking.
-     */
+    /** The kinds on this class's class path. */
+    public static WorkKinds discover() {
+        List<WorkKind> kinds = new ArrayList<>();
+        ServiceLoader.load(WorkKind.class, WorkKinds.class.getClassLoader()).forEach(kinds::add);
+        return new WorkKinds(kinds);
+    }
+
     @Override
-    public void afterCut() {
-        children.terminateAll(killAfter == null ? Duration.ofSeconds(5) : killAfter);
+    public Optional<String> recognise(String written) {
+        String lower = written.toLowerCase(Locale.ROOT);
+        for (WorkKind kind : named) {
+            if (kind.name().equals(lower)) {
+                return Optional.of(lower);
+            }
+        }
+        return others.stream().anyMatch(k -> k.answersFor(written)) ? Optional.of(written) : Optional.empty();
+    }
+
+    @Override
+    public String expected() {
+        List<String> words = new ArrayList<>(builtIn());
+        others.forEach(k -> words.add("or " + k.describe()));
+        return String.join(", ", words);
+    }
+
+    @Override
+    public Map<String, KindSettings> read(String type, ConfigReader reader) {
+        Map<String, KindSettings> settings = new LinkedHashMap<>();
+        for (WorkKind kind : named) {
+            settings.put(kind.name(), kind.readSettings(reader, kind.name(), kind.name().equals(type)));
+        }
+        WorkKind running = kindFor(type);
+        if (!named.contains(running)) {
+            settings.put(type, running.readSettings(reader, type, true));
+        }
+        return settings;
+    }
+
+    @Override
+    public List<String> operatorNamedKeys(String type) {
+        List<String> prefixes = new ArrayList<>();
+        named.forEach(k -> prefixes.addAll(k.operatorNamedKeys(type)));
+        others.forEach(k -> prefixes.addAll(k.operatorNamedKeys(type)));
+        return prefixes;
+    }
+
+    /** Check-config's advice: the running kind's, then what holds for every kind. */
+    public List<String> advice(ShieldpoolConfig config) {
+        List<String> warnings = new ArrayList<>(kindFor(config.work().type()).advice(config));
+        warnings.addAll(ConfigAdvice.warnings(config));
+        return warnings;
     }
 
     /**
-     * Releases what the works hold, once the pool has stopped: commands still running (only after
-     * the grace cap cut their sections) are terminated and waited for; the HTTP client is closed.
-     * Blocking, bounded by {@code exec.kill-after} plus a few seconds; call off the event loops.
+     * Runs the configured kind's preflight (the daemon and check-config alike).
+     *
+     * @throws InvalidConfigException naming work.type, when the kind cannot run here
      */
-    @Override
-    public void shutdown() {
-        afterCut();
-        if (http != null) {
-            try {
-                http.close().await(2, TimeUnit.SECONDS);
-            } catch (Exception ignored) {
-                // Vert.x closes it anyway
+    public PreparedKind preflight(EffectiveConfig config) throws InvalidConfigException {
+        return kindFor(config.config().work().type()).preflight(config, builtIn());
+    }
+
+    private List<String> builtIn() {
+        return named.stream().map(WorkKind::name).toList();
+    }
+
+    private WorkKind kindFor(String type) {
+        for (WorkKind kind : named) {
+            if (kind.name().equals(type)) {
+                return kind;
             }
         }
+        return others.stream().filter(k -> k.answersFor(type)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no work kind answers for " + type));
     }
 }

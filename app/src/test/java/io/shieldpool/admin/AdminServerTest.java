@@ -1,5 +1,8 @@
 package io.shieldpool.admin;
 
+import io.shieldpool.kinds.WorkKinds;
+import io.shieldpool.kinds.demo.DemoSettings;
+
 import io.shieldpool.config.ConfigLoader;
 import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.view.LifecycleState;
@@ -68,7 +71,7 @@ class AdminServerTest {
         for (int i = 0; i + 1 < more.length; i += 2) {
             props.setProperty(more[i], more[i + 1]);
         }
-        return new ConfigLoader(com.typesafe.config.ConfigFactory.empty(), props).loadEffective(Optional.empty());
+        return new ConfigLoader(com.typesafe.config.ConfigFactory.empty(), props, WorkKinds.discover()).loadEffective(Optional.empty());
     }
 
     private AdminServer startAdmin(ShieldpoolConfig config, PoolView probe) throws Exception {
@@ -80,7 +83,7 @@ class AdminServerTest {
 
     private Supervisor supervisor(ShieldpoolConfig config) {
         io.shieldpool.config.EffectiveConfig effective = new io.shieldpool.config.EffectiveConfig(config, java.util.Map.of());
-        return new Supervisor(effective, () -> effective, c -> new DemoWork(c.work().demo()), signals::set);
+        return new Supervisor(effective, () -> effective, c -> new DemoWork(c.work().settings(DemoSettings.class).orElseThrow()), signals::set);
     }
 
     private HttpResponse<String> get(String path, String... headers) throws Exception {

@@ -1,5 +1,9 @@
 package io.shieldpool.control;
 
+import io.shieldpool.kinds.WorkKinds;
+import io.shieldpool.kinds.demo.DemoSettings;
+import io.shieldpool.kinds.http.HttpSettings;
+
 import com.typesafe.config.ConfigFactory;
 import io.shieldpool.config.ConfigLoader;
 import io.shieldpool.config.EffectiveConfig;
@@ -18,7 +22,7 @@ class ReloadPlanTest {
         for (int i = 0; i < keyValues.length; i += 2) {
             props.setProperty(keyValues[i], keyValues[i + 1]);
         }
-        return new ConfigLoader(ConfigFactory.empty(), props).loadEffective(Optional.empty());
+        return new ConfigLoader(ConfigFactory.empty(), props, WorkKinds.discover()).loadEffective(Optional.empty());
     }
 
     @Test
@@ -44,7 +48,7 @@ class ReloadPlanTest {
                 "shieldpool.worker.backoff.max", "1m"));
         assertThat(plan.workChanged()).isTrue();
         assertThat(plan.backoffChanged()).isTrue();
-        assertThat(plan.applied().work().demo().steps()).isEqualTo(5);
+        assertThat(plan.applied().work().settings(DemoSettings.class).orElseThrow().steps()).isEqualTo(5);
     }
 
     @Test
@@ -66,7 +70,7 @@ class ReloadPlanTest {
         assertThat(plan.workChanged()).isTrue();
         assertThat(plan.applied().work().type()).isEqualTo("http");
         assertThat(plan.applied().work().pluginDirectory()).isEmpty();
-        assertThat(plan.applied().work().http().url().orElseThrow()).hasToString("http://127.0.0.1:1/b");
+        assertThat(plan.applied().work().settings(HttpSettings.class).orElseThrow().url().orElseThrow()).hasToString("http://127.0.0.1:1/b");
         assertThat(plan.applied().work().timeout()).isEqualTo(Duration.ofSeconds(3));
     }
 }

@@ -1,5 +1,7 @@
 package io.shieldpool.control;
 
+import io.shieldpool.kinds.WorkKinds;
+
 import io.shieldpool.view.ShutdownReport;
 
 import io.shieldpool.config.ConfigLoader;
@@ -43,7 +45,7 @@ class SupervisorTest {
         props.setProperty("shieldpool.pool.event-loops", "2");
         props.setProperty("shieldpool.worker.backoff.initial", "1ms");
         props.setProperty("shieldpool.worker.backoff.max", "5ms");
-        return new ConfigLoader(com.typesafe.config.ConfigFactory.empty(), props).loadEffective(Optional.empty());
+        return new ConfigLoader(com.typesafe.config.ConfigFactory.empty(), props, WorkKinds.discover()).loadEffective(Optional.empty());
     }
 
     private Supervisor supervisor(EffectiveConfig config, Work work) {

@@ -1,6 +1,5 @@
 package io.shieldpool.kinds.demo;
 
-import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.kinds.ActiveSection;
 import io.shieldpool.kinds.Continuation;
 import io.shieldpool.kinds.Work;
@@ -11,8 +10,9 @@ import org.slf4j.MDC;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The embedded example work, the seed's protected_work: {@code steps} steps of
- * {@code step-duration} each, logging its progress, optionally failing at the last step.
+ * The embedded example work: {@code steps} steps of {@code step-duration} each, logging its
+ * progress, optionally failing at the last step; with {@code work.timeout} it checks the limit at
+ * the end of each step, its only safe points.
  */
 public final class DemoWork implements Work, Continuation {
 
@@ -26,12 +26,12 @@ public final class DemoWork implements Work, Continuation {
     private final long timeoutNanos;
     private final long stallInSection;
 
-    public DemoWork(ShieldpoolConfig.Demo settings) {
+    public DemoWork(DemoSettings settings) {
         this(settings, java.time.Duration.ZERO);
     }
 
     /** @param timeout work.timeout; checked at each step's end, the demo's only safe points */
-    public DemoWork(ShieldpoolConfig.Demo settings, java.time.Duration timeout) {
+    public DemoWork(DemoSettings settings, java.time.Duration timeout) {
         this.timeoutNanos = timeout.toNanos();
         this.steps = settings.steps();
         this.stepNanos = settings.stepDuration().toNanos();

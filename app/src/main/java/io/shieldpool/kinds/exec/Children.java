@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * SIGKILL after {@code kill-after}, and the exit waits until they are gone, so no child outlives
  * the daemon.
  */
-public final class Children {
+final class Children {
 
     private static final Logger log = LoggerFactory.getLogger(Children.class);
 
@@ -56,7 +56,7 @@ public final class Children {
      *
      * @param killAfter pause between SIGTERM and SIGKILL
      */
-    public void terminateAll(Duration killAfter) {
+    void terminateAll(Duration killAfter) {
         List<ExecRun> left;
         synchronized (this) {
             closed = true;
@@ -75,11 +75,7 @@ public final class Children {
             if (run.terminating()) {
                 continue; // already told to stop (its timeout, or an earlier call): only waited for below
             }
-            log.atWarn().addKeyValue("event", "exec.terminate").addKeyValue("worker", run.workerId())
-                    .addKeyValue("section", run.sectionId()).addKeyValue("pid", run.pid())
-                    .log("worker {} section {}: sending SIGTERM to the process group of pid {} (the drain was cut)",
-                            run.workerId(), run.sectionId(), run.pid());
-            run.signalGroup(ProcessGroups.SIGTERM);
+            run.terminateGroup("the drain was cut");
         }
         ProcessGroups.awaitUntil(() -> left.stream().noneMatch(ExecRun::groupAlive), killAfter, 20);
         for (ExecRun run : left) {

@@ -1,6 +1,5 @@
 package io.shieldpool.kinds.exec;
 
-import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.kinds.ActiveSection;
 import io.shieldpool.kinds.SectionRun;
 import io.vertx.core.Context;
@@ -38,7 +37,7 @@ final class ExecRun extends SectionRun {
                 throws IOException;
     }
 
-    private final ShieldpoolConfig.Exec settings;
+    private final ExecSettings settings;
     private final Children children;
     private final Spawner spawner;
     private final long workerId;
@@ -53,7 +52,7 @@ final class ExecRun extends SectionRun {
     /** Set when the spawn thread is about to start the command; guarded by this, with timeoutReason. */
     private boolean spawning;
 
-    ExecRun(ActiveSection section, Context home, Vertx vertx, Duration timeout, ShieldpoolConfig.Exec settings,
+    ExecRun(ActiveSection section, Context home, Vertx vertx, Duration timeout, ExecSettings settings,
             Children children, Spawner spawner) {
         super(section, home, vertx, timeout);
         this.settings = settings;
@@ -129,15 +128,20 @@ final class ExecRun extends SectionRun {
         terminate("work.timeout");
     }
 
+    /** The one exec.terminate line, then SIGTERM to the command's process group. Any thread. */
+    void terminateGroup(String why) {
+        signalGroup(ProcessGroups.SIGTERM);
+        output.atWarn().addKeyValue("event", "exec.terminate").addKeyValue("worker", workerId)
+                .addKeyValue("section", sectionId).addKeyValue("pid", pid)
+                .log("worker {} section {}: {}: SIGTERM to the process group of pid {}", workerId, sectionId, why, pid);
+    }
+
     /** SIGTERM to the group now, SIGKILL after kill-after if anything is left. Worker's thread. */
     private void terminate(String why) {
         if (pid <= 1) {
             return; // not started yet: runChild sees timeoutReason and terminates right after starting
         }
-        output.atWarn().addKeyValue("event", "exec.terminate").addKeyValue("worker", workerId)
-                .addKeyValue("section", sectionId).addKeyValue("pid", pid)
-                .log("worker {} section {}: {}: SIGTERM to the process group of pid {}", workerId, sectionId, why, pid);
-        signalGroup(ProcessGroups.SIGTERM);
+        terminateGroup(why);
         long killAfterMs = Math.max(1, settings.killAfter().toMillis());
         vertx.setTimer(killAfterMs, id -> {
             if (groupAlive()) {
@@ -187,11 +191,7 @@ final class ExecRun extends SectionRun {
         spawnSettled = true;
         if (children.closed()) {
             // terminateAll began while posix_spawnp ran: this child must not outlive the daemon.
-            signalGroup(ProcessGroups.SIGTERM); // first: terminateAll then sees it terminating
-            output.atWarn().addKeyValue("event", "exec.terminate").addKeyValue("worker", workerId)
-                    .addKeyValue("section", sectionId).addKeyValue("pid", pid)
-                    .log("worker {} section {}: started as the daemon exits: SIGTERM to the process group of pid {}",
-                            workerId, sectionId, pid);
+            terminateGroup("started as the daemon exits"); // first: terminateAll then sees it terminating
         }
         if (timeoutReason != null) {
             onHome(() -> terminate("work.timeout"));

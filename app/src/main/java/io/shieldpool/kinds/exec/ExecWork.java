@@ -1,6 +1,5 @@
 package io.shieldpool.kinds.exec;
 
-import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.kinds.ActiveSection;
 import io.shieldpool.kinds.Work;
 import io.vertx.core.Vertx;
@@ -12,9 +11,9 @@ import java.util.Optional;
  * The exec kind: each section runs {@code work.exec.command} once and waits for it; exit status 0
  * completes the section, anything else fails it.
  */
-public final class ExecWork implements Work {
+final class ExecWork implements Work {
 
-    private final ShieldpoolConfig.Exec settings;
+    private final ExecSettings settings;
     private final Duration timeout;
     private final Vertx vertx;
     private final Children children;
@@ -25,7 +24,7 @@ public final class ExecWork implements Work {
      * @param vertx    the daemon's Vert.x
      * @param children every command running, shared across reloads
      */
-    public ExecWork(ShieldpoolConfig.Exec settings, Duration timeout, Vertx vertx, Children children) {
+    ExecWork(ExecSettings settings, Duration timeout, Vertx vertx, Children children) {
         this.settings = settings;
         this.timeout = timeout;
         this.vertx = vertx;
@@ -39,7 +38,7 @@ public final class ExecWork implements Work {
      *
      * @return what is missing, in one line; empty when exec can run here
      */
-    public static Optional<String> platformProblem() {
+    static Optional<String> platformProblem() {
         return platformProblem(SessionSpawn::load);
     }
 

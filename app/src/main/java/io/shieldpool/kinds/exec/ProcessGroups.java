@@ -50,17 +50,24 @@ final class ProcessGroups {
 
     /**
      * Polls {@code done} every {@code pollMillis} until it holds or {@code limit} has passed.
-     * Blocking: never on an event loop. An interrupt is kept set and does not end the wait: the
-     * callers wait for processes to go, which an interrupt does not make happen sooner.
+     * Blocking: never on an event loop. An interrupt does not end the wait (the callers wait for
+     * processes to go, which an interrupt does not make happen sooner) and is set again on return;
+     * the wait goes on sleeping meanwhile, it does not spin.
      */
     static void awaitUntil(BooleanSupplier done, Duration limit, long pollMillis) {
         long deadline = System.nanoTime() + limit.toNanos();
+        boolean interrupted = false;
         while (!done.getAsBoolean() && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(pollMillis);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                // why: setting the flag again at once would make every later sleep throw at once,
+                // a busy loop until the deadline; it is set again when the wait is over.
+                interrupted = true;
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -1,6 +1,5 @@
 package io.shieldpool.kinds.http;
 
-import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.kinds.ActiveSection;
 import io.shieldpool.kinds.SectionRun;
 import io.shieldpool.kinds.Work;
@@ -22,9 +21,9 @@ import java.time.Duration;
  * from the section's start, {@code http.timeout} from sending the request to the end of its
  * response body: passing either makes the section {@code timed_out} and resets the request.
  */
-public final class HttpWork implements Work {
+final class HttpWork implements Work {
 
-    private final ShieldpoolConfig.Http settings;
+    private final HttpSettings settings;
     private final Duration workTimeout;
     private final Vertx vertx;
     private final PooledClient client;
@@ -32,7 +31,7 @@ public final class HttpWork implements Work {
     private final RequestOptions template;
     private final Buffer body;
 
-    private HttpWork(ShieldpoolConfig.Http settings, Duration workTimeout, Vertx vertx, PooledClient client,
+    private HttpWork(HttpSettings settings, Duration workTimeout, Vertx vertx, PooledClient client,
                      RateLimit rateLimit) {
         this.settings = settings;
         this.workTimeout = workTimeout;
@@ -59,13 +58,13 @@ public final class HttpWork implements Work {
     }
 
     /** The HTTP client and the rate limit, shared by the http works of every reload. */
-    public static final class Factory {
+    static final class Factory {
         private final Vertx vertx;
         private final PooledClient client;
         private final RateLimit rateLimit;
 
         /** @param poolSize the pool size at start: the client holds one connection per worker */
-        public Factory(Vertx vertx, int poolSize) {
+        Factory(Vertx vertx, int poolSize) {
             this.vertx = vertx;
             this.client = new PooledClient(vertx, poolSize);
             this.rateLimit = new RateLimit(0, System::nanoTime, (delayNanos, task) ->
@@ -73,19 +72,19 @@ public final class HttpWork implements Work {
         }
 
         /** The work for {@code settings}, with room in the client for {@code poolSize} requests at once. */
-        public Work create(ShieldpoolConfig.Http settings, Duration workTimeout, int poolSize) {
+        Work create(HttpSettings settings, Duration workTimeout, int poolSize) {
             client.fit(poolSize);
             rateLimit.setRate(settings.maxRate());
             return new HttpWork(settings, workTimeout, vertx, client, rateLimit);
         }
 
         /** The pool was resized (reload, SIGTTIN): the client makes room for one connection per worker. */
-        public void poolResized(int poolSize) {
+        void poolResized(int poolSize) {
             client.fit(poolSize);
         }
 
         /** Closes the client; after the pool has stopped. */
-        public Future<Void> close() {
+        Future<Void> close() {
             return client.close();
         }
     }

@@ -1,9 +1,7 @@
 package io.shieldpool.kinds.plugin;
 
 import io.shieldpool.config.ConfigProblem;
-import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.config.InvalidConfigException;
-import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.plugin.AsyncSectionPlugin;
 import io.shieldpool.plugin.BlockingSectionPlugin;
 import io.shieldpool.plugin.SectionPlugin;
@@ -29,29 +27,15 @@ import java.util.stream.Stream;
  * type) becomes one {@link ConfigProblem} naming {@code work.type}, so the daemon and check-config
  * report it like any other configuration mistake (exit 78), never as a stack trace.
  */
-public final class PluginLoader {
+final class PluginLoader {
 
     private static final String TYPE_KEY = "shieldpool.work.type";
 
     private PluginLoader() {
     }
 
-    /**
-     * The plug-in for the configured type, or empty when the type is a built-in kind.
-     *
-     * @throws InvalidConfigException with one problem when the plug-in cannot be had
-     */
-    public static Optional<SectionPlugin> forConfig(EffectiveConfig effective) throws InvalidConfigException {
-        ShieldpoolConfig.Work work = effective.config().work();
-        if (ShieldpoolConfig.BUILT_IN_WORK_TYPES.contains(work.type())) {
-            return Optional.empty();
-        }
-        EffectiveConfig.Entry entry = effective.entries().get(TYPE_KEY);
-        String where = entry == null ? null : entry.origin();
-        return Optional.of(load(work.type(), work.pluginDirectory(), where));
-    }
-
-    static SectionPlugin load(String type, Optional<Path> directory, String where) throws InvalidConfigException {
+    static SectionPlugin load(String type, Optional<Path> directory, String where, List<String> builtIn)
+            throws InvalidConfigException {
         String searched = directory.map(d -> "the classpath and " + d + "/*.jar").orElse("the classpath");
         ClassLoader loader;
         try {
@@ -102,7 +86,7 @@ public final class PluginLoader {
                     + matches.stream().map(p -> p.getClass().getName()).toList(), where);
         }
         if (matches.isEmpty()) {
-            String expected = "demo, exec, http, or the type of a plug-in in " + searched + "; found "
+            String expected = String.join(", ", builtIn) + ", or the type of a plug-in in " + searched + "; found "
                     + (found.isEmpty() ? "no plug-in" : "plug-ins " + String.join(", ", found))
                     + (broken.isEmpty() ? "" : "; broken: " + String.join("; ", broken));
             throw problem(type, expected, where);

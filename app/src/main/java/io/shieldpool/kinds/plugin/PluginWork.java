@@ -19,7 +19,7 @@ import java.time.Duration;
  * {@link BlockingSectionPlugin} on a virtual-thread lane. Built again on a reload that changes
  * the plug-in's settings or {@code work.timeout}; the plug-in instance itself is kept.
  */
-public final class PluginWork implements Work {
+final class PluginWork implements Work {
 
     private final SectionPlugin plugin;
     private final Config settings;
@@ -45,18 +45,18 @@ public final class PluginWork implements Work {
     }
 
     /** Builds the works of one plug-in, sharing its virtual-thread lanes across reloads. */
-    public static final class Factory {
+    static final class Factory {
         private final SectionPlugin plugin;
         private final Vertx vertx;
         private final VirtualThreadLanes lanes;
 
-        public Factory(SectionPlugin plugin, Vertx vertx) {
+        Factory(SectionPlugin plugin, Vertx vertx) {
             this.plugin = plugin;
             this.vertx = vertx;
             this.lanes = new VirtualThreadLanes(vertx);
         }
 
-        public Work create(Config settings, Duration timeout) {
+        Work create(Config settings, Duration timeout) {
             return new PluginWork(plugin, settings, timeout, vertx, lanes);
         }
     }

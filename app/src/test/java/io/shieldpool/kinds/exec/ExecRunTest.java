@@ -32,7 +32,7 @@ class ExecRunTest {
 
     private final Vertx vertx = Vertx.vertx();
     private final Children children = new Children();
-    private final ShieldpoolConfig.Exec sleeper = new ShieldpoolConfig.Exec(List.of("sleep", "60"), Map.of(),
+    private final ExecSettings sleeper = new ExecSettings(List.of("sleep", "60"), Map.of(),
             Optional.empty(), Duration.ofSeconds(1));
 
     @AfterEach
