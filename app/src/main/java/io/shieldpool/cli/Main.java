@@ -19,7 +19,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -36,14 +38,6 @@ import java.util.concurrent.Callable;
                 "With no command, runs the pool until SIGTERM or SIGINT, drains the sections in flight, and exits.",
         },
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {
-                " 0:the pool drained cleanly",
-                "64:bad command line",
-                "69:the admin server could not listen (port taken, address not local)",
-                "70:internal error",
-                "75:the drain was cut (grace expired or a second SIGINT): sections were abandoned",
-                "78:invalid configuration",
-        },
         footer = {"", "Signals: SIGTERM/SIGINT drain and exit; a second SIGINT forces the exit (75);",
                 "SIGHUP reloads the config file; SIGTTIN/SIGTTOU grow/shrink the pool by one."})
 public final class Main implements Callable<Integer> {
@@ -78,6 +72,11 @@ public final class Main implements Callable<Integer> {
 
     private static int viaPicocli(String[] args) {
         CommandLine commandLine = new CommandLine(new Main());
+        Map<String, String> exitCodes = new LinkedHashMap<>();
+        for (ExitCode exitCode : ExitCode.values()) {
+            exitCodes.put(String.format("%2d", exitCode.code), exitCode.summary);
+        }
+        commandLine.getCommandSpec().usageMessage().exitCodeList(exitCodes);
         commandLine.setParameterExceptionHandler((e, a) -> {
             commandLine.getErr().println("shieldpool: " + e.getMessage());
             commandLine.getErr().println("try 'shieldpool --help'");

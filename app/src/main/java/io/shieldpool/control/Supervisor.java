@@ -31,6 +31,10 @@ import java.util.List;
  * drain, unless it comes within {@link #SAME_KEY_PRESS} of the previous one: one Ctrl+C that a
  * wrapper in the terminal's process group (such as {@code timeout --foreground}) forwarded again.
  * A further SIGTERM is logged and ignored. SIGHUP reloads, SIGTTIN/SIGTTOU resize by one.
+ *
+ * <p>Threads: every field here and in the parts is written on the supervisor's context only. The
+ * few that the view reads from other threads (the admin server's, the watchdog's) are volatile;
+ * no other field is, and none needs a lock.
  */
 public final class Supervisor extends VerticleBase {
 

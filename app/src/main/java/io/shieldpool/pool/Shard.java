@@ -13,13 +13,12 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.LongSupplier;
@@ -27,8 +26,8 @@ import java.util.function.LongSupplier;
 /**
  * The workers living on one event loop, and their scheduler. A shard is a verticle only to own an
  * event-loop context; its workers are plain objects, so a million of them cost memory, not
- * threads. It runs ready workers in batches and keeps timed waits in {@link DelayLine}s, one per
- * distinct delay, behind a single Vert.x timer.
+ * threads. Its {@link ShardScheduler} runs ready workers in batches and keeps timed waits in
+ * {@link DelayLine}s.
  *
  * <p>Confinement: every method but {@link #onShard} and {@link #index} runs on this shard's
  * event-loop thread, so its fields are plain (no volatile, no lock). The entry points assert it
@@ -38,9 +37,6 @@ import java.util.function.LongSupplier;
 final class Shard extends VerticleBase {
 
     private static final Logger log = LoggerFactory.getLogger(Shard.class);
-
-    /** Most workers run per turn before yielding the event loop to timers and I/O. */
-    private static final int BATCH = 4096;
 
     private final int index;
     private final ShardListener listener;
@@ -55,15 +51,9 @@ final class Shard extends VerticleBase {
     private long nextSectionId;
     private final int sectionIdStride;
 
-    private Worker[] roster = new Worker[16];
-    private int rosterSize;
+    private final Roster roster = new Roster();
 
-    private final ArrayDeque<Worker> readyWorkers = new ArrayDeque<>();
-    private boolean turnScheduled;
-
-    private final List<DelayLine> delayLines = new ArrayList<>(4);
-    private boolean armed;
-    private long armedDeadline;
+    private ShardScheduler scheduler;
 
     /**
      * @param index      this shard's number, 0-based
@@ -76,6 +66,12 @@ final class Shard extends VerticleBase {
         this.listener = listener;
         this.nextSectionId = index + 1;
         this.sectionIdStride = shardCount;
+    }
+
+    @Override
+    public void init(Vertx vertx, Context context) {
+        super.init(vertx, context);
+        scheduler = new ShardScheduler(vertx, context);
     }
 
     @Override
@@ -118,10 +114,10 @@ final class Shard extends VerticleBase {
         assert onItsThread() : "shard " + index + " entered off its event loop";
         for (int i = 0; i < count; i++) {
             Worker worker = new Worker(ids.getAsLong(), this);
-            add(worker);
+            roster.add(worker);
             worker.start();
         }
-        return rosterSize;
+        return roster.size();
     }
 
     /**
@@ -136,8 +132,8 @@ final class Shard extends VerticleBase {
         int active = activeCount();
         if (active < target) {
             int need = target - active;
-            for (int i = rosterSize - 1; i >= 0 && need > 0; i--) {
-                if (roster[i].keep()) {
+            for (int i = roster.size() - 1; i >= 0 && need > 0; i--) {
+                if (roster.get(i).keep()) {
                     need--;
                 }
             }
@@ -146,8 +142,8 @@ final class Shard extends VerticleBase {
         }
         int surplus = active - target;
         // Between sections first: they leave at once, and nothing waits on them.
-        for (int i = rosterSize - 1; i >= 0 && surplus > 0; i--) {
-            Worker worker = roster[i];
+        for (int i = roster.size() - 1; i >= 0 && surplus > 0; i--) {
+            Worker worker = roster.get(i);
             if (!worker.isRetiring() && worker.state() != WorkerState.BUSY) {
                 worker.retire();
                 surplus--;
@@ -156,9 +152,10 @@ final class Shard extends VerticleBase {
         if (surplus > 0) {
             // Then the newest busy workers, after their current section.
             List<Worker> busy = new ArrayList<>();
-            for (int i = 0; i < rosterSize; i++) {
-                if (!roster[i].isRetiring() && roster[i].state() == WorkerState.BUSY) {
-                    busy.add(roster[i]);
+            for (int i = 0; i < roster.size(); i++) {
+                Worker worker = roster.get(i);
+                if (!worker.isRetiring() && worker.state() == WorkerState.BUSY) {
+                    busy.add(worker);
                 }
             }
             busy.sort((a, b) -> Long.compare(b.id, a.id));
@@ -172,13 +169,7 @@ final class Shard extends VerticleBase {
     /** Workers on the roster that are not retiring. */
     int activeCount() {
         assert onItsThread() : "shard " + index + " entered off its event loop";
-        int active = 0;
-        for (int i = 0; i < rosterSize; i++) {
-            if (!roster[i].isRetiring()) {
-                active++;
-            }
-        }
-        return active;
+        return roster.activeCount();
     }
 
     /** Pauses after failed sections that begin from now on. */
@@ -207,8 +198,8 @@ final class Shard extends VerticleBase {
         gate.close();
         long now = System.nanoTime();
         int cut = 0;
-        for (int i = 0; i < rosterSize; i++) {
-            if (roster[i].abandon(now)) {
+        for (int i = 0; i < roster.size(); i++) {
+            if (roster.get(i).abandon(now)) {
                 counters.abandoned++;
                 cut++;
             }
@@ -219,15 +210,8 @@ final class Shard extends VerticleBase {
     /** Consistent counts of this shard. */
     ShardSnapshot snapshot() {
         assert onItsThread() : "shard " + index + " entered off its event loop";
-        int busy = 0;
-        for (int i = 0; i < rosterSize; i++) {
-            if (roster[i].state() == WorkerState.BUSY) {
-                busy++;
-            }
-        }
         return new ShardSnapshot(counters.started, counters.completed, counters.failed, counters.timedOut,
-                counters.abandoned,
-                gate.inFlight(), rosterSize, busy);
+                counters.abandoned, gate.inFlight(), roster.size(), roster.busyCount());
     }
 
     /** How long this shard's sections took, so far. */
@@ -239,26 +223,7 @@ final class Shard extends VerticleBase {
     /** Every worker of this shard counted by state, and the busy ones by step. */
     WorkerCensus census() {
         assert onItsThread() : "shard " + index + " entered off its event loop";
-        WorkerState[] states = WorkerState.values();
-        int[] byState = new int[states.length];
-        long[] busyAtStep = new long[1];
-        for (int i = 0; i < rosterSize; i++) {
-            Worker worker = roster[i];
-            WorkerState state = worker.state();
-            byState[state.ordinal()]++;
-            if (state == WorkerState.BUSY) {
-                int step = Math.min(worker.stepsDone(), WorkerCensus.STEP_BINS - 1);
-                if (step >= busyAtStep.length) {
-                    busyAtStep = Arrays.copyOf(busyAtStep, step + 1);
-                }
-                busyAtStep[step]++;
-            }
-        }
-        var counts = WorkerCensus.zeros();
-        for (WorkerState state : states) {
-            counts.put(state, byState[state.ordinal()]);
-        }
-        return new WorkerCensus(counts, busyAtStep);
+        return roster.census();
     }
 
     /**
@@ -267,27 +232,13 @@ final class Shard extends VerticleBase {
      */
     WorkerStatus slowestBusyWorker() {
         assert onItsThread() : "shard " + index + " entered off its event loop";
-        Worker slowest = null;
-        for (int i = 0; i < rosterSize; i++) {
-            Worker worker = roster[i];
-            if (worker.state() == WorkerState.BUSY
-                    && (slowest == null || worker.lastProgressNanos() - slowest.lastProgressNanos() < 0)) {
-                slowest = worker;
-            }
-        }
-        return slowest == null ? null : slowest.status(System.nanoTime());
+        return roster.slowestBusy(System.nanoTime());
     }
 
     /** Up to {@code limit} of this shard's workers, as status output shows them. */
     List<WorkerStatus> workers(int limit) {
         assert onItsThread() : "shard " + index + " entered off its event loop";
-        long now = System.nanoTime();
-        int n = Math.min(limit, rosterSize);
-        List<WorkerStatus> list = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            list.add(roster[i].status(now));
-        }
-        return list;
+        return roster.statuses(limit, System.nanoTime());
     }
 
     /** Sections that start from now on use {@code newWork}; sections in flight keep theirs. */
@@ -346,117 +297,18 @@ final class Shard extends VerticleBase {
     /** Queues a worker to run {@code next} on this shard's next turn. */
     void ready(Worker worker, Continuation next) {
         assert onItsThread() : "shard " + index + " entered off its event loop";
-        worker.parked = next;
-        readyWorkers.add(worker);
-        if (!turnScheduled) {
-            turnScheduled = true;
-            context.runOnContext(v -> runTurn());
-        }
+        scheduler.ready(worker, next);
     }
 
     /** Runs {@code next} for {@code worker} after {@code delayNanos}. */
     void later(Worker worker, long delayNanos, Continuation next) {
         assert onItsThread() : "shard " + index + " entered off its event loop";
-        worker.parked = next;
-        long now = System.nanoTime();
-        DelayLine line = lineFor(delayNanos);
-        line.add(worker, now);
-        long deadline = now + delayNanos;
-        if (!armed || deadline - armedDeadline < 0) {
-            arm(deadline, now);
-        }
+        scheduler.later(worker, delayNanos, next);
     }
 
-    private void runTurn() {
-        turnScheduled = false;
-        // why: only the workers that were ready when the turn began; those that yield again wait
-        // for the next turn, so timers and I/O on this event loop are never starved.
-        int n = Math.min(readyWorkers.size(), BATCH);
-        try {
-            for (int i = 0; i < n; i++) {
-                readyWorkers.poll().resumeParked();
-            }
-        } finally {
-            // why: even if a bug escaped a worker, the others queued behind it must get their turn.
-            if (!readyWorkers.isEmpty() && !turnScheduled) {
-                turnScheduled = true;
-                context.runOnContext(v -> runTurn());
-            }
-        }
-    }
-
-    private DelayLine lineFor(long delayNanos) {
-        for (int i = 0; i < delayLines.size(); i++) {
-            DelayLine line = delayLines.get(i);
-            if (line.delayNanos == delayNanos) {
-                return line;
-            }
-        }
-        DelayLine line = new DelayLine(delayNanos);
-        delayLines.add(line);
-        return line;
-    }
-
-    private void arm(long deadline, long now) {
-        armed = true;
-        armedDeadline = deadline;
-        long delayMs = Math.max(1, (deadline - now + 999_999) / 1_000_000);
-        vertx.setTimer(delayMs, id -> onTimer(deadline));
-    }
-
-    private void onTimer(long firedFor) {
-        if (armed && firedFor == armedDeadline) {
-            armed = false;
-        }
-        long now = System.nanoTime();
-        try {
-            for (int i = 0; i < delayLines.size(); i++) {
-                DelayLine line = delayLines.get(i);
-                Worker due;
-                while ((due = line.pollDue(now)) != null) {
-                    due.resumeParked();
-                }
-            }
-        } finally {
-            armForEarliest(now);
-        }
-    }
-
-    private void armForEarliest(long now) {
-        boolean any = false;
-        long next = 0;
-        for (int i = 0; i < delayLines.size(); i++) {
-            DelayLine line = delayLines.get(i);
-            if (!line.isEmpty() && (!any || line.nextDeadline() - next < 0)) {
-                next = line.nextDeadline();
-                any = true;
-            }
-        }
-        if (any && (!armed || next - armedDeadline < 0)) {
-            arm(next, now);
-        }
-    }
-
-    // ---- roster: all live workers, O(1) add and remove ----
-
-    private void add(Worker worker) {
-        if (rosterSize == roster.length) {
-            roster = Arrays.copyOf(roster, roster.length << 1);
-        }
-        worker.slot = rosterSize;
-        roster[rosterSize++] = worker;
-    }
-
+    /** Takes a worker that stopped off the roster. */
     void remove(Worker worker) {
         assert onItsThread() : "shard " + index + " entered off its event loop";
-        int slot = worker.slot;
-        if (slot < 0 || slot >= rosterSize || roster[slot] != worker) {
-            return;
-        }
-        Worker last = roster[--rosterSize];
-        roster[slot] = last;
-        last.slot = slot;
-        roster[rosterSize] = null;
-        worker.slot = -1;
+        roster.remove(worker);
     }
 }

@@ -21,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SignalBurstIT {
 
     private static final String IN_FLIGHT = """
+            shieldpool.log.level = debug
             shieldpool.pool.size = 3
             shieldpool.work.demo.steps = 2
             shieldpool.work.demo.step-duration = 300ms
