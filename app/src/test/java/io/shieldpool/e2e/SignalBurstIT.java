@@ -38,22 +38,27 @@ class SignalBurstIT {
 
     @Test
     void twoSigtermsCloseTogetherAreLoggedInTheOrderTheyCame() throws Exception {
-        for (int round = 0; round < 4; round++) {
+        // why at least one round: two signals of one kind that reach the process before its handler
+        // has taken the first are one pending signal to the kernel; a millisecond apart both arrive.
+        int bothArrived = 0;
+        for (int round = 0; round < 6; round++) {
             try (DaemonProcess daemon = DaemonProcess.start(dir, IN_FLIGHT)) {
                 daemon.awaitEvent("ready", Duration.ofSeconds(20));
-                shell("kill -TERM $0; kill -TERM $0", daemon.pid());
+                shell("kill -TERM $0; sleep 0.0005; kill -TERM $0", daemon.pid());
                 assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
                 List<JsonObject> events = daemon.events();
                 int begin = indexOf(events, e -> "shutdown.begin".equals(e.getString("event")));
                 int ignored = indexOf(events, e -> e.getString("message", "").startsWith("SIGTERM ignored: already draining"));
                 assertThat(begin).as("round %d\n%s", round, daemon.transcript()).isNotNegative();
-                assertThat(ignored).as("round %d: the second SIGTERM is logged\n%s", round, daemon.transcript())
-                        .isNotNegative();
-                assertThat(begin).as("round %d: 'SIGTERM: draining' before 'SIGTERM ignored'\n%s", round,
-                        daemon.transcript()).isLessThan(ignored);
+                if (ignored >= 0) {
+                    bothArrived++;
+                    assertThat(begin).as("round %d: 'SIGTERM: draining' before 'SIGTERM ignored'\n%s", round,
+                            daemon.transcript()).isLessThan(ignored);
+                }
                 DrainInvariants.check(daemon, false);
             }
         }
+        assertThat(bothArrived).as("rounds in which both SIGTERMs arrived").isPositive();
     }
 
     @Test
