@@ -2,8 +2,10 @@ package io.shieldpool.admin;
 
 import io.shieldpool.config.ConfigLoader;
 import io.shieldpool.config.EffectiveConfig;
-import io.shieldpool.supervisor.Supervisor;
-import io.shieldpool.work.demo.DemoWork;
+import io.shieldpool.control.Supervisor;
+import io.shieldpool.kinds.WorkKinds;
+import io.shieldpool.kinds.demo.DemoSettings;
+import io.shieldpool.kinds.demo.DemoWork;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
@@ -56,11 +58,11 @@ class StatusAllocationTest {
         props.setProperty("shieldpool.work.demo.step-duration", "50ms");
         props.setProperty("shieldpool.work.demo.log-steps", "false");
         props.setProperty("shieldpool.admin.port", "0");
-        EffectiveConfig effective = new ConfigLoader(com.typesafe.config.ConfigFactory.empty(), props)
+        EffectiveConfig effective = new ConfigLoader(com.typesafe.config.ConfigFactory.empty(), props, WorkKinds.discover())
                 .loadEffective(Optional.empty());
         Supervisor supervisor = new Supervisor(effective, () -> effective,
-                c -> new DemoWork(c.work().demo()), signals::set);
-        AdminServer admin = new AdminServer(effective.config().admin(), PoolProbe.of(supervisor), "test");
+                c -> new DemoWork(c.work().settings(DemoSettings.class).orElseThrow()), signals::set);
+        AdminServer admin = new AdminServer(effective.config().admin(), supervisor.view(), "test");
         vertx.deployVerticle(admin).await(10, TimeUnit.SECONDS);
         vertx.deployVerticle(supervisor).await(10, TimeUnit.SECONDS);
         URI status = URI.create("http://127.0.0.1:" + admin.actualPort() + "/status?workers=" + WORKERS);
