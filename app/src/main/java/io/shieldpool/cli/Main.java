@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
  * pool, and exits with a documented code (see {@link ExitCode}).
  */
 @Command(name = "shieldpool", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        sortOptions = false, subcommands = {CheckConfigCommand.class, StatusCommand.class},
+        sortOptions = false, subcommands = {CheckConfigCommand.class, StatusCommand.class, EnqueueCommand.class, JobsCommand.class},
         description = {
                 "A worker-pool daemon whose shielded sections are never cut by a shutdown.",
                 "",
@@ -39,7 +39,7 @@ import java.util.concurrent.Callable;
         exitCodeList = {
                 " 0:the pool drained cleanly",
                 "64:bad command line",
-                "69:the admin server could not listen (port taken, address not local)",
+                "69:the admin server could not listen (port taken, address not local), or another daemon holds the job store",
                 "70:internal error",
                 "75:the drain was cut (grace expired or a second SIGINT): sections were abandoned",
                 "78:invalid configuration",

@@ -19,9 +19,10 @@ import java.util.Set;
  * @param log      level and format of the daemon's output
  * @param admin    the admin HTTP server
  * @param systemd  how the daemon reports to systemd (watchdog, stop-timeout extensions)
+ * @param jobs     durable jobs: where they are stored, if anywhere, and how they are retried
  */
 public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Backoff backoff,
-                               Shutdown shutdown, Log log, Admin admin, Systemd systemd) {
+                               Shutdown shutdown, Log log, Admin admin, Systemd systemd, Jobs jobs) {
 
     /** Keys whose values are secrets: printed masked wherever a configuration is shown. */
     public static final Set<String> SECRET_KEYS = Set.of("shieldpool.admin.token");
@@ -40,6 +41,7 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
         Objects.requireNonNull(log);
         Objects.requireNonNull(admin);
         Objects.requireNonNull(systemd);
+        Objects.requireNonNull(jobs);
     }
 
     /** @param size workers wanted, >= 0; @param eventLoops threads running them, >= 1 (0 resolved to cores) */
@@ -257,6 +259,49 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
             if (stallAfter.isNegative() || stallAfter.isZero()) {
                 throw new IllegalArgumentException("stall-after " + stallAfter);
             }
+        }
+    }
+
+    /** Where durable jobs are stored: none (sections loop without jobs, as before jobs existed) or a store. */
+    public enum JobStoreType { NONE, SQLITE }
+
+    /**
+     * Durable jobs (see the README's "Durable jobs").
+     *
+     * @param store           none, or the store sections take their jobs from
+     * @param sqlitePath      the SQLite file
+     * @param sqliteFullSync  synchronous=FULL (true) or NORMAL
+     * @param queue           the queue this daemon's workers take jobs from, and the default of enqueue
+     * @param maxAttempts     attempts a job enqueued without its own limit gets, >= 1
+     * @param retryBackoff    wait before the second attempt; doubles per further attempt
+     * @param retryMaxBackoff longest wait between attempts
+     * @param retryJitter     fraction 0..1 by which each wait is randomly shortened or lengthened
+     * @param pollInterval    how often idle workers look for jobs that came due (an enqueue wakes them at once)
+     * @param claimBatch      most jobs one claim takes into a shard's local buffer, >= 1
+     * @param retentionDone   how long done jobs are kept before they are deleted
+     */
+    public record Jobs(JobStoreType store, Path sqlitePath, boolean sqliteFullSync, String queue, int maxAttempts,
+                       Duration retryBackoff, Duration retryMaxBackoff, double retryJitter, Duration pollInterval,
+                       int claimBatch, Duration retentionDone) {
+        public Jobs {
+            Objects.requireNonNull(store);
+            Objects.requireNonNull(sqlitePath);
+            Objects.requireNonNull(queue);
+            if (maxAttempts < 1 || claimBatch < 1 || !(retryJitter >= 0 && retryJitter <= 1)
+                    || retryMaxBackoff.compareTo(retryBackoff) < 0 || pollInterval.isZero() || pollInterval.isNegative()
+                    || retentionDone.isNegative()) {
+                throw new IllegalArgumentException("jobs " + maxAttempts + " " + claimBatch + " " + retryJitter);
+            }
+        }
+
+        public boolean enabled() {
+            return store != JobStoreType.NONE;
+        }
+
+        /** These settings with the ones a reload may change taken from {@code fresh}; the store and its queue stay. */
+        public Jobs withLiveKeysOf(Jobs fresh) {
+            return new Jobs(store, sqlitePath, sqliteFullSync, queue, fresh.maxAttempts, fresh.retryBackoff,
+                    fresh.retryMaxBackoff, fresh.retryJitter, fresh.pollInterval, claimBatch, fresh.retentionDone);
         }
     }
 

@@ -75,11 +75,12 @@ final class Validator {
         var admin = v.admin();
         var systemd = new ShieldpoolConfig.Systemd(
                 v.duration("systemd.stall-after", Duration.ofMillis(1), Duration.ofMinutes(5)));
+        var jobs = v.jobs();
         if (!v.problems.isEmpty()) {
             throw new InvalidConfigException(v.problems);
         }
         return new ShieldpoolConfig(source, pool, work,
-                new ShieldpoolConfig.Backoff(initial, max), shutdown, log, admin, systemd);
+                new ShieldpoolConfig.Backoff(initial, max), shutdown, log, admin, systemd, jobs);
     }
 
     // ---- work: the kind, and each kind's settings ----
@@ -308,6 +309,55 @@ final class Validator {
             return Optional.empty();
         }
         return Optional.of(path);
+    }
+
+    // ---- jobs: the durable job store ----
+
+    /** Where shieldpool.jobs.sqlite.path = "" puts the file: systemd's StateDirectory=, else /var/lib/shieldpool. */
+    static Path defaultJobsPath() {
+        String state = System.getenv("STATE_DIRECTORY");
+        Path dir = state == null || state.isBlank() ? Path.of("/var/lib/shieldpool") : Path.of(state.split(":")[0]);
+        return dir.resolve("jobs.db");
+    }
+
+    private ShieldpoolConfig.Jobs jobs() {
+        var store = ShieldpoolConfig.JobStoreType.valueOf(oneOf("jobs.store", Set.of("none", "sqlite"), "none")
+                .toUpperCase(Locale.ROOT));
+        String pathText = string("jobs.sqlite.path").trim();
+        Path path = defaultJobsPath();
+        if (!pathText.isEmpty()) {
+            try {
+                path = Path.of(pathText);
+            } catch (java.nio.file.InvalidPathException e) {
+                problem("jobs.sqlite.path", "a file path, or \"\" for " + defaultJobsPath());
+            }
+        }
+        if (store == ShieldpoolConfig.JobStoreType.SQLITE) {
+            Path dir = path.toAbsolutePath().getParent();
+            if (dir == null || !java.nio.file.Files.isDirectory(dir)) {
+                problem("jobs.sqlite.path", "a file in an existing directory (" + dir + " does not exist)"
+                        + (pathText.isEmpty() ? "; \"\" means " + path : ""));
+            }
+        }
+        boolean fullSync = oneOf("jobs.sqlite.synchronous", Set.of("full", "normal"), "full").equals("full");
+        String queue = string("jobs.queue").trim();
+        if (queue.isEmpty()) {
+            problem("jobs.queue", "a non-empty queue name");
+            queue = "default";
+        }
+        int maxAttempts = intAtLeast("jobs.max-attempts", 1);
+        Duration backoff = duration("jobs.retry.backoff", Duration.ofMillis(1), Duration.ofSeconds(1));
+        Duration maxBackoff = duration("jobs.retry.max-backoff", Duration.ofMillis(1), Duration.ofHours(1));
+        if (maxBackoff.compareTo(backoff) < 0) {
+            problem("jobs.retry.max-backoff", "a duration >= jobs.retry.backoff (" + Durations.format(backoff) + ")");
+            maxBackoff = backoff;
+        }
+        double jitter = probability("jobs.retry.jitter");
+        Duration poll = duration("jobs.poll-interval", Duration.ofMillis(1), Duration.ofSeconds(1));
+        int claimBatch = intAtLeast("jobs.claim-batch", 1);
+        Duration retention = duration("jobs.retention.done", Duration.ZERO, Duration.ofHours(24));
+        return new ShieldpoolConfig.Jobs(store, path, fullSync, queue, maxAttempts, backoff, maxBackoff, jitter, poll,
+                claimBatch, retention);
     }
 
     // ---- admin: the HTTP server and its token ----

@@ -5,6 +5,8 @@ import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.admin.AdminServer;
 import io.shieldpool.admin.PoolProbe;
 import io.shieldpool.config.ShieldpoolConfig;
+import io.shieldpool.jobs.DurableJobs;
+import io.shieldpool.jobs.JobStoreException;
 import io.shieldpool.lifecycle.ExitCode;
 import io.shieldpool.logging.LogSetup;
 import io.shieldpool.signals.SignalSource;
@@ -20,6 +22,7 @@ import io.vertx.core.VertxOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -70,6 +73,20 @@ public final class Daemon {
     public ExitCode run() {
         LogSetup.apply(config.log());
         logEffectiveConfig();
+        var supervisorRef = new java.util.concurrent.atomic.AtomicReference<Supervisor>();
+        Optional<DurableJobs> jobs;
+        try {
+            // why before Vert.x and the admin port: a second daemon on the same store must refuse
+            // at once, and a dead predecessor's jobs are ready again before this one reports ready.
+            jobs = config.jobs().enabled() ? Optional.of(DurableJobs.open(
+                    () -> supervisorRef.get() == null ? config : supervisorRef.get().currentConfig(), Clock.systemUTC()))
+                    : Optional.empty();
+        } catch (JobStoreException e) {
+            ExitCode code = e.kind() == JobStoreException.Kind.IN_USE ? ExitCode.UNAVAILABLE : ExitCode.CONFIG;
+            log.atError().addKeyValue("event", "jobs.failed").addKeyValue("error", e.getMessage())
+                    .log("{}; not started (exit {})", e.getMessage(), code.code);
+            return code;
+        }
         boolean admin = config.admin().enabled();
         Vertx vertx = Vertx.vertx(new VertxOptions()
                 // why: one loop per shard plus one for the supervisor (and one for the admin
@@ -85,6 +102,11 @@ public final class Daemon {
                         .setClassPathResolvingEnabled(false)));
         WorkKinds kinds = new WorkKinds(vertx, plugin);
         Supervisor supervisor = new Supervisor(effective, configSource, kinds::create, signals);
+        supervisorRef.set(supervisor);
+        jobs.ifPresent(j -> {
+            j.start(vertx);
+            supervisor.useJobs(j::feedFor);
+        });
         supervisor.afterCut(kinds::terminateChildren);
         // why: a resize (SIGTTIN above all) builds no new work, yet the http client must make room.
         supervisor.addListener(new PoolListener() {
@@ -100,6 +122,7 @@ public final class Daemon {
             // The admin server answers from before `ready` to the end of the drain; it closes
             // with Vert.x below, after the pool has stopped.
             if (admin && !startAdmin(vertx, supervisor)) {
+                jobs.ifPresent(DurableJobs::close);
                 systemd.ifPresent(SystemdNotifier::close);
                 closeQuietly(vertx);
                 return ExitCode.UNAVAILABLE;
@@ -110,10 +133,14 @@ public final class Daemon {
             log.atError().addKeyValue("event", "start.failed").setCause(e)
                     .log("could not start the pool: {}", e.toString());
             kinds.shutdown();
+            jobs.ifPresent(DurableJobs::close);
             systemd.ifPresent(SystemdNotifier::close);
             closeQuietly(vertx);
             return ExitCode.INTERNAL;
         }
+        // why: the pool has stopped, so every ack is queued: the store commits them, gives back
+        // what was claimed and never started, and only then closes (and drops its lock).
+        jobs.ifPresent(DurableJobs::close);
         // why: after a cut, commands of the exec kind may still run; none may outlive the daemon.
         kinds.shutdown();
         systemd.ifPresent(SystemdNotifier::close);

@@ -63,6 +63,7 @@ public final class Supervisor extends VerticleBase implements ShardListener {
     private final List<PoolListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong nextWorkerId = new AtomicLong(1);
     private volatile Runnable afterCut = () -> { };
+    private volatile java.util.function.IntFunction<io.shieldpool.jobs.JobFeed> jobFeeds;
 
     private volatile EffectiveConfig effective;
     private volatile int desiredSize;
@@ -138,6 +139,9 @@ public final class Supervisor extends VerticleBase implements ShardListener {
         List<Future<String>> deployments = new ArrayList<>();
         for (int i = 0; i < shardCount; i++) {
             Shard shard = new Shard(i, shardCount, work, config.backoff(), this);
+            if (jobFeeds != null) {
+                shard.useJobs(jobFeeds.apply(i));
+            }
             shards.add(shard);
             deployments.add(vertx.deployVerticle(shard));
         }
@@ -493,6 +497,11 @@ public final class Supervisor extends VerticleBase implements ShardListener {
                 return null;
             }, false).onComplete(done -> finish(ExitCode.DRAIN_CUT, reason));
         });
+    }
+
+    /** Sections take their jobs from the feed this gives for each shard index; set before deploying. */
+    public void useJobs(java.util.function.IntFunction<io.shieldpool.jobs.JobFeed> feeds) {
+        this.jobFeeds = feeds;
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.shieldpool.worker;
 
 import io.shieldpool.config.ShieldpoolConfig;
+import io.shieldpool.jobs.JobFeed;
 import io.shieldpool.work.Continuation;
 import io.shieldpool.work.Work;
 import io.vertx.core.Context;
@@ -39,6 +40,8 @@ public final class Shard extends VerticleBase {
     final SectionDurations durations = new SectionDurations();
 
     private volatile Work work;
+    /** Where sections take their jobs from; null without a job store (sections loop as ever). */
+    private volatile JobFeed jobs;
     private volatile Backoff backoff;
     private long nextSectionId;
     private final int sectionIdStride;
@@ -172,6 +175,7 @@ public final class Shard extends VerticleBase {
      */
     public long closeGate() {
         long inFlight = Math.max(gate.close(), 0);
+        closeJobs();
         log.atDebug().addKeyValue("event", "gate.closed").addKeyValue("shard", index)
                 .addKeyValue("in_flight", inFlight)
                 .log("shard {}: stop gate closed with {} section(s) in flight", index, inFlight);
@@ -188,6 +192,7 @@ public final class Shard extends VerticleBase {
                 cut++;
             }
         }
+        closeJobs();
         return cut;
     }
 
@@ -265,7 +270,23 @@ public final class Shard extends VerticleBase {
         this.work = newWork;
     }
 
+    /** Sections take their jobs from {@code feed}; set before the workers start. */
+    public void useJobs(JobFeed feed) {
+        this.jobs = feed;
+    }
+
+    private void closeJobs() {
+        JobFeed feed = jobs;
+        if (feed != null) {
+            feed.close(); // stop claiming; unstarted jobs go back; parked workers wake and stop
+        }
+    }
+
     // ---- used by workers ----
+
+    JobFeed jobs() {
+        return jobs;
+    }
 
     Work work() {
         return work;

@@ -1,5 +1,7 @@
 package io.shieldpool.worker;
 
+import io.shieldpool.jobs.Job;
+import io.shieldpool.jobs.JobFeed;
 import io.shieldpool.work.ActiveSection;
 import io.shieldpool.work.Continuation;
 import io.shieldpool.work.Work;
@@ -36,10 +38,15 @@ final class Worker implements ActiveSection {
     private int consecutiveFailures;
     /** Set by a shrink: leave the pool after the current section instead of starting another. */
     private boolean retiring;
+    /** The current section's job, with a job store; null without one. */
+    private Job job;
+    /** Wakes this worker parked in its shard's job feed. */
+    private final Runnable jobArrived;
 
     Worker(long id, Shard shard) {
         this.id = id;
         this.shard = shard;
+        this.jobArrived = () -> shard.ready(this, NEXT_SECTION);
     }
 
     WorkerState state() {
@@ -121,10 +128,26 @@ final class Worker implements ActiveSection {
             leave();
             return;
         }
+        JobFeed feed = shard.jobs();
+        Job next = null;
+        if (feed != null) {
+            next = feed.take();
+            if (next == null) {
+                // Idle, not busy: parked in the feed until a claim brings jobs or a stop closes it.
+                if (!feed.waitFor(jobArrived)) {
+                    stop();
+                }
+                return;
+            }
+        }
         if (!shard.gate.tryAdmit()) {
+            if (next != null) {
+                feed.giveBack(next);
+            }
             stop();
             return;
         }
+        job = next;
         state = WorkerState.BUSY;
         work = shard.work();
         sectionId = shard.nextSectionId();
@@ -194,6 +217,11 @@ final class Worker implements ActiveSection {
     }
 
     @Override
+    public Job job() {
+        return job;
+    }
+
+    @Override
     public void complete() {
         if (state != WorkerState.BUSY) {
             return;
@@ -255,6 +283,16 @@ final class Worker implements ActiveSection {
             // why: a failure is logged exactly once, as this section.end line at WARN.
             logEnd(outcome, cause, pauseNanos);
         }
+        if (job != null) {
+            // why before the gate's release: the ack is queued to the store before the drain can
+            // see this section as ended, so the store's close commits it.
+            if (outcome == SectionOutcome.COMPLETED) {
+                shard.jobs().completed(job);
+            } else {
+                shard.jobs().failed(job, cause);
+            }
+            job = null;
+        }
         if (shard.gate.release()) {
             shard.listener().drained(shard);
         }
@@ -288,6 +326,10 @@ final class Worker implements ActiveSection {
         }
         state = WorkerState.ABANDONED;
         shard.counters.abandoned++;
+        if (job != null) {
+            shard.jobs().abandoned(job);
+            job = null;
+        }
         long elapsedMs = (nowNanos - sectionStartNanos) / 1_000_000;
         log.atError().addKeyValue("event", "section.abandoned").addKeyValue("worker", id)
                 .addKeyValue("section", sectionId).addKeyValue("step", stepsDone)

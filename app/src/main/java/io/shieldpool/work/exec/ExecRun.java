@@ -43,6 +43,8 @@ final class ExecRun extends SectionRun {
     private final Spawner spawner;
     private final long workerId;
     private final long sectionId;
+    /** The section's job, with a job store; null without one. */
+    private final io.shieldpool.jobs.Job job;
     private volatile boolean exited;
     private volatile long pid;
     private volatile String timeoutReason;
@@ -61,6 +63,7 @@ final class ExecRun extends SectionRun {
         this.spawner = spawner;
         this.workerId = section.workerId();
         this.sectionId = section.sectionId();
+        this.job = section.job();
     }
 
     void start() {
@@ -242,6 +245,11 @@ final class ExecRun extends SectionRun {
         Map<String, String> environment = new HashMap<>(settings.environment());
         environment.put("SHIELDPOOL_WORKER", Long.toString(workerId));
         environment.put("SHIELDPOOL_SECTION", Long.toString(sectionId));
+        if (job != null) {
+            environment.put("SHIELDPOOL_JOB_ID", Long.toString(job.id()));
+            environment.put("SHIELDPOOL_JOB_ATTEMPT", Integer.toString(job.attempt()));
+            environment.put("SHIELDPOOL_JOB_QUEUE", job.queue());
+        }
         return environment;
     }
 
