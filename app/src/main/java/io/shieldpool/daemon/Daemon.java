@@ -124,7 +124,7 @@ public final class Daemon {
         try {
             // The admin server answers from before `ready` to the end of the drain; it closes
             // with Vert.x below, after the pool has stopped.
-            if (admin && !startAdmin(vertx, supervisor)) {
+            if (admin && !startAdmin(vertx, supervisor, jobs)) {
                 jobs.ifPresent(DurableJobs::close);
                 systemd.ifPresent(SystemdNotifier::close);
                 closeQuietly(vertx);
@@ -149,9 +149,10 @@ public final class Daemon {
         return report.exitCode();
     }
 
-    private boolean startAdmin(Vertx vertx, Supervisor supervisor) {
+    private boolean startAdmin(Vertx vertx, Supervisor supervisor, Optional<DurableJobs> jobs) {
         var settings = config.admin();
         AdminServer server = new AdminServer(settings, PoolProbe.of(supervisor), version);
+        jobs.ifPresent(j -> server.useJobs(new io.shieldpool.jobs.JobsEndpoints(j)));
         supervisor.addListener(server);
         try {
             vertx.deployVerticle(server).await(30, TimeUnit.SECONDS);

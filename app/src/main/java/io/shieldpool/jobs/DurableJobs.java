@@ -117,6 +117,16 @@ public final class DurableJobs {
         return counters;
     }
 
+    /** Attempts a job enqueued without its own limit gets (live: follows reloads). */
+    public int maxAttempts() {
+        return config.get().jobs().maxAttempts();
+    }
+
+    /** The store's kind, as configured (sqlite). */
+    public String storeName() {
+        return config.get().jobs().store().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
     /** The queue this daemon's workers serve. */
     public String queue() {
         return queue;
