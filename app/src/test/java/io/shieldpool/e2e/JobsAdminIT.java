@@ -158,6 +158,35 @@ class JobsAdminIT {
     }
 
     @Test
+    void anExecJobGetsItsPayloadOnStdinAndItsIdAttemptAndQueueInItsEnvironment() throws Exception {
+        Path db = dir.resolve("jobs.db");
+        Path out = Files.createDirectories(dir.resolve("out"));
+        String exec = """
+                shieldpool.pool.size = 2
+                shieldpool.work.type = exec
+                shieldpool.work.exec.command = ["/bin/sh", "-c", "cat > %s/$SHIELDPOOL_JOB_ID.json; echo $SHIELDPOOL_JOB_ATTEMPT $SHIELDPOOL_JOB_QUEUE > %s/$SHIELDPOOL_JOB_ID.env"]
+                shieldpool.jobs.store = sqlite
+                shieldpool.jobs.sqlite.path = "%s"
+                shieldpool.jobs.queue = imports
+                shieldpool.log.level = debug
+                """.formatted(out, out, db);
+        Path cliConfig = configFile(exec);
+        ToolRun enqueued = cli(cliConfig, null, "enqueue", "{\"file\": \"a.csv\", \"rows\": [1, 2]}");
+        assertThat(enqueued.exitCode()).as(enqueued.out()).isZero();
+        long id = Long.parseLong(enqueued.out().strip().lines().reduce((a, b) -> b).orElseThrow());
+        try (DaemonProcess daemon = DaemonProcess.start(dir, exec)) {
+            daemon.awaitEvent("job.done", Duration.ofSeconds(30));
+            daemon.drainNow();
+        }
+        assertThat(new JsonObject(Files.readString(out.resolve(id + ".json"))).getString("file")).isEqualTo("a.csv");
+        assertThat(Files.readString(out.resolve(id + ".env")).strip()).isEqualTo("1 imports");
+        try (var leftovers = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            assertThat(leftovers.map(Path::getFileName).map(Path::toString))
+                    .noneMatch(name -> name.startsWith("shieldpool-job-" + id + "-"));
+        }
+    }
+
+    @Test
     void aBadJobsKeyIsOneLineAndExit78() throws Exception {
         ToolRun run = cli(configFile("shieldpool.jobs.store = postgres\nshieldpool.jobs.max-attempts = 0\n"), null, "check-config");
         assertThat(run.exitCode()).isEqualTo(78);
