@@ -186,7 +186,8 @@ final class Validator {
             return Optional.empty();
         }
         try {
-            java.net.URI uri = new java.net.URI(text);
+            // why the braces: {name} placeholders (filled from a job's payload) are kept percent-encoded.
+            java.net.URI uri = new java.net.URI(text.replace("{", "%7B").replace("}", "%7D"));
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if ((scheme.equals("http") || scheme.equals("https")) && uri.getHost() != null) {
                 return Optional.of(uri);

@@ -187,6 +187,41 @@ class JobsAdminIT {
     }
 
     @Test
+    void anHttpJobFillsTheUrlAndBodyFromItsPayload() throws Exception {
+        Path db = dir.resolve("jobs.db");
+        try (RecordingServer server = new RecordingServer()) {
+            String http = """
+                    shieldpool.pool.size = 2
+                    shieldpool.work.type = http
+                    shieldpool.work.http.method = POST
+                    shieldpool.work.http.url = "%s"
+                    shieldpool.work.http.body = "{\\"item\\": {id}, \\"job\\": {job.id}, \\"attempt\\": {job.attempt}}"
+                    shieldpool.jobs.store = sqlite
+                    shieldpool.jobs.sqlite.path = "%s"
+                    shieldpool.jobs.max-attempts = 1
+                    shieldpool.log.level = debug
+                    """.formatted(server.url("/items/{id}?name={name}"), db);
+            Path cliConfig = configFile(http);
+            ToolRun ok = cli(cliConfig, null, "enqueue", "{\"id\": 42, \"name\": \"a b\"}");
+            ToolRun missing = cli(cliConfig, null, "enqueue", "{\"name\": \"no id\"}");
+            assertThat(ok.exitCode()).as(ok.out()).isZero();
+            assertThat(missing.exitCode()).as(missing.out()).isZero();
+            long okId = Long.parseLong(ok.out().strip().lines().reduce((a, b) -> b).orElseThrow());
+            try (DaemonProcess daemon = DaemonProcess.start(dir, http)) {
+                daemon.awaitEvent("job.done", Duration.ofSeconds(30));
+                JsonObject dead = daemon.awaitEvent("job.dead", Duration.ofSeconds(30));
+                assertThat(dead.getString("error")).contains("payload has no field id");
+                daemon.drainNow();
+            }
+            assertThat(server.requests()).singleElement().satisfies(r -> {
+                assertThat(r.uri()).isEqualTo("/items/42?name=a%20b");
+                assertThat(new JsonObject(r.body()).getMap()).containsEntry("item", 42).containsEntry("job", (int) okId)
+                        .containsEntry("attempt", 1);
+            });
+        }
+    }
+
+    @Test
     void aBadJobsKeyIsOneLineAndExit78() throws Exception {
         ToolRun run = cli(configFile("shieldpool.jobs.store = postgres\nshieldpool.jobs.max-attempts = 0\n"), null, "check-config");
         assertThat(run.exitCode()).isEqualTo(78);
