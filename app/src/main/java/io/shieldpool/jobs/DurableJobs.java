@@ -162,6 +162,23 @@ public final class DurableJobs {
         });
     }
 
+    /**
+     * Moves up to {@code most} claimed, unstarted jobs from the other shards' buffers to
+     * {@code thief}, whose workers are idle while the queue is empty. Called on the thief's thread.
+     */
+    void rebalanceTo(JobFeed thief, int most) {
+        for (JobFeed victim : feeds) {
+            if (victim != thief) {
+                victim.onHome(() -> {
+                    List<Job> shed = victim.shed(most);
+                    if (!shed.isEmpty()) {
+                        thief.onHome(() -> thief.accept(shed));
+                    }
+                });
+            }
+        }
+    }
+
     void claimFailed(int shard, Throwable cause) {
         storeError("claim", cause);
     }

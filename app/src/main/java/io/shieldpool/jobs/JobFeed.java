@@ -193,9 +193,48 @@ public final class JobFeed {
             if (got.size() < limit) {
                 starve();
             }
+            if (got.isEmpty() && !waiting.isEmpty()) {
+                // why: the queue is empty for now, yet another shard may hold claimed jobs its busy
+                // workers cannot start soon (long sections): idle workers here take them over.
+                jobs.rebalanceTo(this, waiting.size());
+            }
             wakeWaiting();
             refillIfLow();
         });
+    }
+
+    /**
+     * Gives up to {@code most} buffered (claimed, not started) jobs to another shard whose workers
+     * are idle; they stay claimed by this daemon, only the shard changes. This thread.
+     */
+    List<Job> shed(int most) {
+        List<Job> shed = new ArrayList<>();
+        while (shed.size() < most && !buffer.isEmpty() && waiting.isEmpty()) {
+            shed.add(buffer.pollLast());
+        }
+        return shed;
+    }
+
+    /** Takes jobs shed by another shard. This thread. */
+    void accept(List<Job> given) {
+        if (given.isEmpty()) {
+            return;
+        }
+        if (closed) {
+            jobs.release(given, false);
+            return;
+        }
+        buffer.addAll(given);
+        wakeWaiting();
+    }
+
+    /** Runs {@code action} on this feed's thread (at once when already there). Any thread. */
+    void onHome(Runnable action) {
+        Context home = context;
+        if (home == null) {
+            return; // never used by a worker yet: it holds nothing
+        }
+        home.runOnContext(v -> action.run());
     }
 
     private void starve() {
