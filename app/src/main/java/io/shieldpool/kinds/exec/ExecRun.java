@@ -36,9 +36,9 @@ final class ExecRun extends SectionRun {
         SessionSpawn.Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory)
                 throws IOException;
 
-        /** With stdin read from a file (the job's payload); by default stdin is ignored. */
+        /** With these bytes (the job's payload) as stdin; by default stdin is ignored. */
         default SessionSpawn.Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory,
-                                         Optional<Path> stdin) throws IOException {
+                                         Optional<byte[]> stdin) throws IOException {
             return spawn(argv, environment, directory);
         }
     }
@@ -247,24 +247,11 @@ final class ExecRun extends SectionRun {
                 : (cause instanceof IOException ? message : cause.getClass().getSimpleName() + ": " + message);
     }
 
-    /**
-     * Spawns the command; with a job, its payload is the command's stdin: written to a private
-     * temporary file that the child opens as fd 0 before it runs, and deleted once it has started
-     * (the open descriptor keeps the data). Spawn thread.
-     */
+    /** Spawns the command; with a job, its payload is the command's stdin. Spawn thread. */
     private SessionSpawn.Child spawnWithPayload() throws IOException {
-        if (job == null) {
-            return spawner.spawn(settings.command(), environment(), settings.directory(), Optional.empty());
-        }
-        Path payload = java.nio.file.Files.createTempFile("shieldpool-job-" + job.id() + "-", ".json",
-                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-        try {
-            java.nio.file.Files.writeString(payload, job.payload());
-            return spawner.spawn(settings.command(), environment(), settings.directory(), Optional.of(payload));
-        } finally {
-            java.nio.file.Files.deleteIfExists(payload);
-        }
+        Optional<byte[]> stdin = job == null ? Optional.empty()
+                : Optional.of(job.payload().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return spawner.spawn(settings.command(), environment(), settings.directory(), stdin);
     }
 
     private Map<String, String> environment() {
