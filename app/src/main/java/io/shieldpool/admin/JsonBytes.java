@@ -55,6 +55,15 @@ final class JsonBytes {
         return this;
     }
 
+    /** A JSON text already encoded (by Vert.x's codec), copied as it is in UTF-8. */
+    JsonBytes json(String encoded) {
+        byte[] utf8 = encoded.getBytes(StandardCharsets.UTF_8);
+        ensure(utf8.length);
+        System.arraycopy(utf8, 0, bytes, length, utf8.length);
+        length += utf8.length;
+        return this;
+    }
+
     /** {@code value} as a JSON string (quoted, escaped, UTF-8), or {@code null}. */
     JsonBytes string(String value) {
         if (value == null) {

@@ -20,8 +20,12 @@ final class StatusJson {
     private StatusJson() {
     }
 
-    /** The document, ending with a newline. */
-    static Buffer render(PoolStatus status, String version, long uptimeMs) {
+    /**
+     * The document, ending with a newline.
+     *
+     * @param jobs the job store's figures ({@code "jobs"}, last), or null without a store
+     */
+    static Buffer render(PoolStatus status, String version, long uptimeMs, io.vertx.core.json.JsonObject jobs) {
         ShardSnapshot totals = status.totals();
         JsonBytes out = new JsonBytes(1024 + BYTES_PER_WORKER * status.workers().size());
         out.raw("{\"state\":").string(status.state().label())
@@ -85,6 +89,10 @@ final class StatusJson {
                     .raw("}");
             comma = ",";
         }
-        return out.raw("]}\n").toBuffer();
+        out.raw("]");
+        if (jobs != null) {
+            out.raw(",\"jobs\":").json(jobs.encode());
+        }
+        return out.raw("}\n").toBuffer();
     }
 }
