@@ -28,6 +28,7 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The admin HTTP server: read-only endpoints on Vert.x core's {@link HttpServer}.
@@ -169,7 +170,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
     }
 
     private void health(HttpServerRequest request) {
-        onAdminContext(pool.ping().timeout(HEALTH_TIMEOUT)).onComplete(ar -> {
+        onAdminContext(pool.ping().timeout(HEALTH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).onComplete(ar -> {
             JsonObject body = new JsonObject().put("state", pool.state().label());
             if (ar.succeeded()) {
                 send(request, 200, json(body.put("status", "ok")));
@@ -204,7 +205,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
                     + " (expected: an integer from 0 to " + MAX_WORKERS_LISTED + ")")));
             return;
         }
-        onAdminContext(pool.status(limit).timeout(STATUS_TIMEOUT)).onComplete(ar -> {
+        onAdminContext(pool.status(limit).timeout(STATUS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).onComplete(ar -> {
             if (ar.failed()) {
                 unavailable(request, ar);
                 return;
@@ -214,7 +215,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
     }
 
     private void metricsEndpoint(HttpServerRequest request) {
-        metrics().compose(registry -> onAdminContext(pool.status(0).timeout(STATUS_TIMEOUT)).map(status -> {
+        metrics().compose(registry -> onAdminContext(pool.status(0).timeout(STATUS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).map(status -> {
             // why: every pool meter reads this one status, so a scrape is consistent with itself.
             registry.update(status);
             return registry.scrape();
@@ -224,14 +225,14 @@ public final class AdminServer extends VerticleBase implements PoolListener {
                 return;
             }
             request.response().putHeader(HttpHeaders.CONTENT_TYPE, PoolMetrics.contentType());
-            send(request, 200, Buffer.buffer(ar.result()));
+            send(request, 200, Buffer.buffer((String) ar.result()));
         });
     }
 
     private Future<PoolMetrics> metrics() {
         if (metrics == null || metrics.failed()) {
             // why: a worker thread, not this event loop: building the registry loads a few hundred classes.
-            metrics = onAdminContext(pool.status(0).timeout(STATUS_TIMEOUT))
+            metrics = onAdminContext(pool.status(0).timeout(STATUS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS))
                     .compose(initial -> vertx.executeBlocking(() -> new PoolMetrics(initial, version, events)));
         }
         return metrics;

@@ -321,7 +321,7 @@ final class Validator {
     }
 
     private ShieldpoolConfig.Jobs jobs() {
-        var store = ShieldpoolConfig.JobStoreType.valueOf(oneOf("jobs.store", Set.of("none", "sqlite"), "none")
+        var store = ShieldpoolConfig.JobStoreType.valueOf(oneOf("jobs.store", Set.of("none", "sqlite", "postgresql"), "none")
                 .toUpperCase(Locale.ROOT));
         String pathText = string("jobs.sqlite.path").trim();
         Path path = defaultJobsPath();
@@ -357,7 +357,39 @@ final class Validator {
         int claimBatch = intAtLeast("jobs.claim-batch", 1);
         Duration retention = duration("jobs.retention.done", Duration.ZERO, Duration.ofHours(24));
         return new ShieldpoolConfig.Jobs(store, path, fullSync, queue, maxAttempts, backoff, maxBackoff, jitter, poll,
-                claimBatch, retention);
+                claimBatch, retention, postgresql(store == ShieldpoolConfig.JobStoreType.POSTGRESQL));
+    }
+
+    private ShieldpoolConfig.Postgresql postgresql(boolean used) {
+        var defaults = ShieldpoolConfig.Postgresql.DEFAULTS;
+        String url = string("jobs.postgresql.url").trim();
+        if (used && !(url.startsWith("postgresql://") || url.startsWith("postgres://"))) {
+            // why: the value may hold a password; the message never repeats it.
+            problem("jobs.postgresql.url", "a libpq URI such as postgresql://user@db.example:5432/jobs or"
+                    + " postgresql://user@/jobs?host=/run/postgresql (required with jobs.store = postgresql)");
+        }
+        String fileText = string("jobs.postgresql.password-file").trim();
+        Optional<Path> passwordFile = Optional.empty();
+        if (!fileText.isEmpty()) {
+            try {
+                passwordFile = Optional.of(Path.of(fileText));
+                if (used && !java.nio.file.Files.isReadable(passwordFile.get())) {
+                    problem("jobs.postgresql.password-file", "a readable file whose first line is the password, or \"\" for none");
+                }
+            } catch (java.nio.file.InvalidPathException e) {
+                problem("jobs.postgresql.password-file", "a file path, or \"\" for none");
+            }
+        }
+        int poolSize = intAtLeast("jobs.postgresql.pool-size", 1);
+        Duration heartbeat = duration("jobs.postgresql.heartbeat-interval", Duration.ofMillis(10), defaults.heartbeatInterval());
+        Duration ttl = duration("jobs.postgresql.node-ttl", Duration.ofMillis(20), defaults.nodeTtl());
+        if (ttl.compareTo(heartbeat.multipliedBy(2)) < 0) {
+            problem("jobs.postgresql.node-ttl", "a duration >= 2 x jobs.postgresql.heartbeat-interval ("
+                    + Durations.format(heartbeat.multipliedBy(2)) + "), or a slow heartbeat makes a live node dead");
+            ttl = heartbeat.multipliedBy(2);
+        }
+        Duration lease = duration("jobs.postgresql.job-lease", Duration.ofSeconds(1), defaults.jobLease());
+        return new ShieldpoolConfig.Postgresql(url, passwordFile, poolSize, heartbeat, ttl, lease);
     }
 
     // ---- admin: the HTTP server and its token ----

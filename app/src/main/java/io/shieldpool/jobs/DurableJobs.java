@@ -1,6 +1,8 @@
 package io.shieldpool.jobs;
 
 import io.shieldpool.config.ShieldpoolConfig;
+import io.shieldpool.jobs.postgresql.PostgresJobStore;
+import io.shieldpool.jobs.postgresql.PostgresSettings;
 import io.shieldpool.jobs.sqlite.SqliteJobStore;
 import io.shieldpool.jobs.sqlite.SqliteSettings;
 import io.vertx.core.Future;
@@ -60,6 +62,8 @@ public final class DurableJobs {
         ShieldpoolConfig.Jobs settings = config.get().jobs();
         JobStore store = switch (settings.store()) {
             case SQLITE -> SqliteJobStore.openForDaemon(sqliteSettings(settings), JobOwner.thisProcess(), clock);
+            case POSTGRESQL -> PostgresJobStore.openForDaemon(PostgresSettings.of(settings.postgresql()),
+                    JobOwner.thisProcess(), clock);
             case NONE -> throw new IllegalStateException("jobs.store = none has no store to open");
         };
         DurableJobs jobs = new DurableJobs(store, config, clock);

@@ -69,6 +69,9 @@ public final class PostgresJobStore implements JobStore {
 
     private static final Logger log = LoggerFactory.getLogger(PostgresJobStore.class);
 
+    /** The newest schema version this build knows. */
+    public static final int SCHEMA_VERSION = Schema.VERSION;
+
     private static final SqlStatements SQL = SqlStatements.load("statements.sql");
     /** Rows one purge statement deletes at most: short transactions, no long row locks. */
     private static final int PURGE_CHUNK = 5_000;

@@ -42,6 +42,12 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
                 Duration.ofMinutes(15));
     }
 
+    /** The settings the config names. */
+    public static PostgresSettings of(io.shieldpool.config.ShieldpoolConfig.Postgresql config) {
+        return new PostgresSettings(config.url(), config.passwordFile(), config.poolSize(), config.heartbeatInterval(),
+                config.nodeTtl(), config.jobLease());
+    }
+
     public PostgresSettings withPasswordFile(Path file) {
         return new PostgresSettings(url, Optional.of(file), poolSize, heartbeatInterval, nodeTtl, jobLease);
     }
