@@ -343,8 +343,14 @@ public final class PostgresJobStore implements JobStore {
 
     /** A failure that says nothing about the statement: the connection broke or could not be made. */
     private static boolean isConnectionLoss(Throwable cause) {
-        return !(cause instanceof io.vertx.pgclient.PgException) && !(cause instanceof JobStoreException)
-                && !(cause instanceof IllegalArgumentException);
+        if (cause instanceof io.vertx.pgclient.PgException pg) {
+            // why: the server says it is going away or cannot serve now: 08 connection exception,
+            // 57 operator intervention (57P01 admin shutdown at pg_ctl restart -m fast, 57P03
+            // cannot connect now while it starts), 53 insufficient resources (too many connections).
+            String state = pg.getSqlState() == null ? "" : pg.getSqlState();
+            return state.startsWith("08") || state.startsWith("57") || state.startsWith("53");
+        }
+        return !(cause instanceof JobStoreException) && !(cause instanceof IllegalArgumentException);
     }
 
     /**

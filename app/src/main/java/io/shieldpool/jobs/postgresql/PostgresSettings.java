@@ -94,6 +94,8 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
         Map<String, String> properties = new java.util.HashMap<>(options.getProperties());
         properties.putIfAbsent("application_name", "shieldpool");
         properties.putIfAbsent("idle_in_transaction_session_timeout", "30000");
+        // why: the client logs every server NOTICE at WARN ("relation ... already exists, skipping").
+        properties.putIfAbsent("client_min_messages", "warning");
         options.setProperties(properties);
         options.setReconnectAttempts(0);
         return options;

@@ -22,7 +22,7 @@ import java.util.stream.Stream;
  * ({@code pg_ctl restart -m fast}) and {@link #kill} it; {@link #close} stops it and deletes the
  * directory. Where the binaries are missing the test is skipped with one line saying so.
  */
-final class PostgresCluster implements AutoCloseable {
+public final class PostgresCluster implements AutoCloseable {
 
     static final Path BIN = Path.of("/usr/lib/postgresql/15/bin");
     private static final AtomicInteger databases = new AtomicInteger();
@@ -38,7 +38,7 @@ final class PostgresCluster implements AutoCloseable {
     }
 
     /** A new cluster, initialised and started; skips the calling test where PostgreSQL 15 is not installed. */
-    static PostgresCluster start() throws IOException, InterruptedException {
+    public static PostgresCluster start() throws IOException, InterruptedException {
         Assumptions.assumeTrue(Files.isExecutable(BIN.resolve("postgres")),
                 "PostgreSQL 15 is not installed (" + BIN + "/postgres missing; .ci/run installs the postgresql package): skipped");
         boolean root = "root".equals(System.getProperty("user.name"));
@@ -63,24 +63,24 @@ final class PostgresCluster implements AutoCloseable {
     }
 
     /** The socket directory: libpq's host for this cluster. */
-    Path socketDirectory() {
+    public Path socketDirectory() {
         return dir;
     }
 
     /** A libpq-style URI of database {@code database} as user postgres over the unix socket. */
-    String uri(String database) {
+    public String uri(String database) {
         return "postgresql://postgres@/" + database + "?host=" + dir;
     }
 
     /** A new, empty database; returns its name. */
-    String createDatabase() throws IOException, InterruptedException {
+    public String createDatabase() throws IOException, InterruptedException {
         String name = "t" + databases.incrementAndGet();
         psql("postgres", "CREATE DATABASE " + name);
         return name;
     }
 
     /** Runs SQL with psql over the socket and returns its unaligned, tuples-only output. */
-    String psql(String database, String sql) throws IOException, InterruptedException {
+    public String psql(String database, String sql) throws IOException, InterruptedException {
         return run(List.of(BIN.resolve("psql").toString(), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", dir.toString(),
                 "-U", "postgres", "-d", database, "-c", sql), false);
     }
@@ -91,29 +91,29 @@ final class PostgresCluster implements AutoCloseable {
     }
 
     /** Starts a stopped cluster. */
-    void startAgain() throws IOException, InterruptedException {
+    public void startAgain() throws IOException, InterruptedException {
         start0();
     }
 
     /** Stops the server (fast: sessions are cut, as in an operator's restart). */
-    void stop() throws IOException, InterruptedException {
+    public void stop() throws IOException, InterruptedException {
         run(List.of(BIN.resolve("pg_ctl").toString(), "-D", data.toString(), "-m", "fast", "-w", "-t", "30", "stop"), true);
     }
 
     /** {@code pg_ctl restart -m fast}. */
-    void restart() throws IOException, InterruptedException {
+    public void restart() throws IOException, InterruptedException {
         run(List.of(BIN.resolve("pg_ctl").toString(), "-D", data.toString(), "-l", dir.resolve("server.log").toString(),
                 "-m", "fast", "-w", "-t", "30", "restart"), true);
     }
 
     /** SIGKILLs the postmaster (its children exit on their own): a crash; {@link #startAgain} recovers. */
-    void kill() throws IOException {
+    public void kill() throws IOException {
         long pid = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).getFirst().strip());
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     }
 
     /** The server's log so far (for a failing test's message). */
-    String serverLog() {
+    public String serverLog() {
         try {
             return Files.readString(dir.resolve("server.log"));
         } catch (IOException e) {
