@@ -137,7 +137,7 @@ final class JobsCommand implements Callable<Integer> {
 
     /** {@code jobs migrate}: creates or migrates the PostgreSQL schema, and nothing else (no node, no claims). */
     private int migrate(PrintStream out, ShieldpoolConfig cfg) {
-        PostgresSettings settings = PostgresSettings.of(cfg.jobs().postgresql());
+        PostgresSettings settings = PostgresSettings.of(cfg.jobs());
         int before;
         try {
             before = PostgresJobStore.migrate(settings);

@@ -62,7 +62,7 @@ final class JobsTool {
         }
         try {
             return switch (jobs.store()) {
-                case POSTGRESQL -> PostgresJobStore.openForTool(PostgresSettings.of(jobs.postgresql()), Clock.systemUTC());
+                case POSTGRESQL -> PostgresJobStore.openForTool(PostgresSettings.of(jobs), Clock.systemUTC());
                 default -> SqliteJobStore.openForTool(DurableJobs.sqliteSettings(jobs), Clock.systemUTC());
             };
         } catch (JobStoreException e) {

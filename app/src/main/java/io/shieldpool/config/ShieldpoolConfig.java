@@ -324,11 +324,14 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
      * @param heartbeatInterval how often the node heartbeats and looks for dead nodes' jobs
      * @param nodeTtl           a node silent this long is dead, > heartbeatInterval
      * @param jobLease          a running attempt older than this is rescued even on a live node
+     * @param limitConcurrency  jobs.limits.concurrency: most jobs of the queue running across the cluster, 0 none
+     * @param limitRate         jobs.limits.rate: most section starts per second across the cluster, 0 none
+     * @param limitBurst        jobs.limits.burst: starts allowed at once after a quiet spell
      */
     public record Postgresql(String url, Optional<Path> passwordFile, int poolSize, Duration heartbeatInterval,
-                             Duration nodeTtl, Duration jobLease) {
+                             Duration nodeTtl, Duration jobLease, int limitConcurrency, double limitRate, double limitBurst) {
         public static final Postgresql DEFAULTS = new Postgresql("", Optional.empty(), 4, Duration.ofSeconds(2),
-                Duration.ofSeconds(10), Duration.ofMinutes(15));
+                Duration.ofSeconds(10), Duration.ofMinutes(15), 0, 0, 0);
 
         public Postgresql {
             Objects.requireNonNull(url);

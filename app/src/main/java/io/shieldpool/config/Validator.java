@@ -389,7 +389,27 @@ final class Validator {
             ttl = heartbeat.multipliedBy(2);
         }
         Duration lease = duration("jobs.postgresql.job-lease", Duration.ofSeconds(1), defaults.jobLease());
-        return new ShieldpoolConfig.Postgresql(url, passwordFile, poolSize, heartbeat, ttl, lease);
+        int concurrency = intAtLeast("jobs.limits.concurrency", 0);
+        double rate = nonNegative("jobs.limits.rate");
+        double burst = nonNegative("jobs.limits.burst");
+        if (!used && (concurrency > 0 || rate > 0)) {
+            problem(concurrency > 0 ? "jobs.limits.concurrency" : "jobs.limits.rate",
+                    "0 (cluster-wide limits need jobs.store = postgresql; one daemon's pool.size already bounds its sections)");
+        }
+        return new ShieldpoolConfig.Postgresql(url, passwordFile, poolSize, heartbeat, ttl, lease, concurrency, rate, burst);
+    }
+
+    private double nonNegative(String key) {
+        try {
+            double value = config.getDouble(full(key));
+            if (value >= 0 && Double.isFinite(value)) {
+                return value;
+            }
+        } catch (com.typesafe.config.ConfigException e) {
+            // reported below
+        }
+        problem(key, "a number >= 0 (0: no limit)");
+        return 0;
     }
 
     // ---- admin: the HTTP server and its token ----

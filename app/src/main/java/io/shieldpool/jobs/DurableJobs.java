@@ -62,7 +62,7 @@ public final class DurableJobs {
         ShieldpoolConfig.Jobs settings = config.get().jobs();
         JobStore store = switch (settings.store()) {
             case SQLITE -> SqliteJobStore.openForDaemon(sqliteSettings(settings), JobOwner.thisProcess(), clock);
-            case POSTGRESQL -> PostgresJobStore.openForDaemon(PostgresSettings.of(settings.postgresql()),
+            case POSTGRESQL -> PostgresJobStore.openForDaemon(PostgresSettings.of(settings),
                     JobOwner.thisProcess(), clock);
             case NONE -> throw new IllegalStateException("jobs.store = none has no store to open");
         };

@@ -145,6 +145,11 @@ public final class PostgresJobStore implements JobStore {
         try {
             await(Schema.migrate(store.pool, settings.safeUrl()), settings);
             if (daemon) {
+                if (settings.limits().isPresent()) {
+                    PostgresSettings.QueueLimits l = settings.limits().get();
+                    await(store.pool.preparedQuery(SQL.get("limits-set")).execute(Tuple.of(l.queue(), l.concurrency(),
+                            l.rate(), l.burst())), settings);
+                }
                 await(store.pool.preparedQuery(SQL.get("node-register")).execute(Tuple.of(owner.id(), owner.host(),
                         owner.pid(), settings.nodeTtl().toMillis())), settings);
                 store.context.runOnContext(v -> store.startBackground());
@@ -499,19 +504,49 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public Future<List<Job>> claim(String queue, int limit) {
-        return call(() -> pool.preparedQuery(SQL.get("claim")).execute(Tuple.of(owner.id(), queue, at(clock.instant()),
-                (long) limit, settings.jobLease().toMillis())).map(rows -> {
-            List<Job> jobs = new ArrayList<>(rows.size());
-            for (Row row : rows) {
-                jobs.add(new Job(row.getLong(0), row.getString(1), row.getString(2), row.getInteger(3), row.getInteger(4),
-                        instant(row, 5), JobState.RUNNING, Optional.ofNullable(row.getString(7)),
-                        Optional.ofNullable(row.getString(8)), Optional.of(owner.id()), instant(row, 6), Optional.empty()));
+        boolean limited = settings.limits().map(l -> l.queue().equals(queue)).orElse(false);
+        return call(() -> {
+            Tuple args = Tuple.of(owner.id(), queue, at(clock.instant()), (long) limit, settings.jobLease().toMillis());
+            Future<RowSet<Row>> rows = limited
+                    // why two statements in one transaction: the first locks the queue's row, the
+                    // second counts running jobs in a snapshot taken after the lock was granted.
+                    ? pool.withTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
+                            .compose(lock -> c.preparedQuery(SQL.get("claim-limited")).execute(args)))
+                    : pool.preparedQuery(SQL.get("claim")).execute(args);
+            return rows.map(this::claimed);
+        });
+    }
+
+    private List<Job> claimed(RowSet<Row> rows) {
+        List<Job> jobs = new ArrayList<>(rows.size());
+        for (Row row : rows) {
+            jobs.add(new Job(row.getLong(0), row.getString(1), row.getString(2), row.getInteger(3), row.getInteger(4),
+                    instant(row, 5), JobState.RUNNING, Optional.ofNullable(row.getString(7)),
+                    Optional.ofNullable(row.getString(8)), Optional.of(owner.id()), instant(row, 6), Optional.empty()));
+        }
+        // why: RETURNING gives rows in no promised order; sections start oldest run-at first.
+        jobs.sort(Comparator.comparing(Job::runAt).thenComparingLong(Job::id));
+        held.addAndGet(jobs.size());
+        return jobs;
+    }
+
+    /**
+     * A queue's cluster-wide limits and their use: [concurrency, running, rate, burst, tokens], or
+     * empty when the queue has none.
+     */
+    public Future<Optional<LimitsView>> limitsOf(String queue) {
+        return call(() -> pool.preparedQuery(SQL.get("limits-use")).execute(Tuple.of(queue)).map(rows -> {
+            if (rows.size() == 0) {
+                return Optional.<LimitsView>empty();
             }
-            // why: RETURNING gives rows in no promised order; sections start oldest run-at first.
-            jobs.sort(Comparator.comparing(Job::runAt).thenComparingLong(Job::id));
-            held.addAndGet(jobs.size());
-            return jobs;
+            Row row = rows.iterator().next();
+            return Optional.of(new LimitsView(queue, row.getInteger(0), row.getLong(4), row.getDouble(1), row.getDouble(2),
+                    row.getDouble(3)));
         }));
+    }
+
+    /** A queue's limits and their use at one moment. */
+    public record LimitsView(String queue, int concurrency, long running, double rate, double burst, double tokens) {
     }
 
     @Override

@@ -49,3 +49,18 @@ CREATE TABLE shieldpool_nodes (
     state        text        NOT NULL CHECK (state IN ('running', 'draining', 'stopped')),
     in_flight    integer     NOT NULL DEFAULT 0
 );
+
+-- :name 2
+-- Cluster-wide limits per queue. A claim on a limited queue locks its row first (so limited
+-- claims of all nodes take turns), then counts the queue's running jobs in a new snapshot and
+-- takes at most concurrency - running jobs and at most the whole tokens: the limit can never be
+-- exceeded, and a job never runs without a slot (a running row is the slot; a rescue that makes a
+-- dead node's job ready frees it). tokens refill at rate per second up to burst (a token bucket).
+CREATE TABLE shieldpool_queues (
+    queue       text             PRIMARY KEY,
+    concurrency integer          NOT NULL DEFAULT 0 CHECK (concurrency >= 0),
+    rate        double precision NOT NULL DEFAULT 0 CHECK (rate >= 0),
+    burst       double precision NOT NULL DEFAULT 0 CHECK (burst >= 0),
+    tokens      double precision NOT NULL DEFAULT 0,
+    refilled_at timestamptz      NOT NULL DEFAULT now()
+);

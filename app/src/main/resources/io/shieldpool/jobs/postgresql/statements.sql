@@ -207,3 +207,61 @@ DELETE FROM shieldpool_jobs WHERE id IN (
 -- Deletes up to n dead jobs finished before a time (finished_before, n). Served by: shieldpool_jobs_dead.
 DELETE FROM shieldpool_jobs WHERE id IN (
     SELECT id FROM shieldpool_jobs WHERE state = 'dead' AND finished_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED);
+
+-- :name limits-set
+-- A daemon's limits for its queue (queue, concurrency or 0, rate per second or 0, burst): the
+-- last node started sets them, so all nodes of a queue should be configured alike. A new row
+-- starts with a full bucket. Served by: shieldpool_queues' key.
+INSERT INTO shieldpool_queues (queue, concurrency, rate, burst, tokens)
+VALUES ($1, $2, $3, $4, $4)
+ON CONFLICT (queue) DO UPDATE SET concurrency = EXCLUDED.concurrency, rate = EXCLUDED.rate, burst = EXCLUDED.burst,
+                                  tokens = least(shieldpool_queues.tokens, EXCLUDED.burst);
+
+-- :name limits-lock
+-- First statement of a limited claim's transaction (queue): locks the queue's row until COMMIT
+-- (limited claims of every node take turns here) and refills its bucket for the time since the
+-- last refill (database time). Served by: shieldpool_queues' key.
+UPDATE shieldpool_queues
+SET tokens = CASE WHEN rate > 0 THEN least(burst, tokens + rate * extract(epoch FROM now() - refilled_at)) ELSE tokens END,
+    refilled_at = now()
+WHERE queue = $1
+RETURNING concurrency;
+
+-- :name claim-limited
+-- Second statement (owner, queue, now, n, lease in ms), in a new snapshot taken after the lock
+-- was granted, so it sees every claim committed before: takes at most n, at most concurrency -
+-- running (when concurrency > 0) and at most floor(tokens) (when rate > 0) jobs, and spends
+-- their tokens. Served by: shieldpool_jobs_running (the count), shieldpool_jobs_ready (the pick).
+WITH lim AS (
+    SELECT concurrency, rate, tokens FROM shieldpool_queues WHERE queue = $2
+), running AS (
+    SELECT count(*) AS n FROM shieldpool_jobs WHERE state = 'running' AND queue = $2
+), allowed AS (
+    SELECT greatest(0, least($4::bigint,
+                             CASE WHEN lim.concurrency > 0 THEN lim.concurrency - running.n ELSE $4::bigint END,
+                             CASE WHEN lim.rate > 0 THEN floor(lim.tokens)::bigint ELSE $4::bigint END)) AS n
+    FROM lim, running
+), picked AS (
+    SELECT id FROM shieldpool_jobs
+    WHERE state = 'ready' AND queue = $2 AND run_at <= $3
+    ORDER BY run_at, id
+    LIMIT (SELECT n FROM allowed)
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE shieldpool_jobs j
+    SET state = 'running', attempt = j.attempt + 1, owner = $1, lease_until = now() + $5::bigint * interval '1 millisecond'
+    FROM picked
+    WHERE j.id = picked.id
+    RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key
+), spent AS (
+    UPDATE shieldpool_queues SET tokens = tokens - (SELECT count(*) FROM claimed)
+    WHERE queue = $2 AND rate > 0
+)
+SELECT * FROM claimed;
+
+-- :name limits-use
+-- The cluster view of a queue's limits (queue): its limits, running jobs and tokens left.
+-- Served by: shieldpool_queues' key, shieldpool_jobs_running.
+SELECT q.concurrency, q.rate, q.burst, q.tokens,
+       (SELECT count(*) FROM shieldpool_jobs j WHERE j.state = 'running' AND j.queue = q.queue)
+FROM shieldpool_queues q WHERE q.queue = $1;

@@ -62,7 +62,8 @@ class PostgresJobStoreTest extends JobStoreContract {
         for (var f : opening) {
             track(f.get());
         }
-        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_schema")).isEqualTo("1");
+        assertThat(cluster.psql(database, "SELECT count(*) || ' ' || count(DISTINCT version) FROM shieldpool_schema"))
+                .as("each version recorded once").isEqualTo(Schema.VERSION + " " + Schema.VERSION);
         assertThat(PostgresJobStore.migrate(settings())).as("already current").isEqualTo(Schema.VERSION);
     }
 
@@ -154,5 +155,112 @@ class PostgresJobStoreTest extends JobStoreContract {
 
         assertThat(recovered).extracting(RecoveredJob::id).containsExactly(held.id());
         assertThat(recovered.getFirst().ownerPid()).isEqualTo(gone.pid());
+    }
+
+    // ---- cluster-wide limits ----
+
+    @Test
+    void theConcurrencyLimitHoldsAcrossNodesClaimingAtOnce() throws Exception {
+        get(store.close());
+        PostgresSettings limited = settings().withLimits("default", 5, 0, 0);
+        List<PostgresJobStore> nodes = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            nodes.add((PostgresJobStore) track(PostgresJobStore.openForDaemon(limited, new JobOwner("node" + i, 100 + i, "r" + i), clock)));
+        }
+        List<io.shieldpool.jobs.NewJob> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            batch.add(job("{}"));
+        }
+        get(nodes.getFirst().enqueue(batch));
+        java.util.concurrent.atomic.AtomicInteger holding = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+        try {
+            List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+            for (int t = 0; t < 6; t++) {
+                PostgresJobStore node = nodes.get(t % 3);
+                runs.add(pool.submit(() -> {
+                    while (done.get() < 120) {
+                        List<Job> got = get(node.claim("default", 3));
+                        // a claim is a slot: held from its commit to its ack, so this count is at most the running rows
+                        most.accumulateAndGet(holding.addAndGet(got.size()), Math::max);
+                        for (Job j : got) {
+                            sleepQuietly(2);
+                            holding.decrementAndGet();
+                            assertThat(get(node.complete(j))).isTrue();
+                            done.incrementAndGet();
+                        }
+                        if (got.isEmpty()) {
+                            sleepQuietly(1);
+                        }
+                    }
+                }));
+            }
+            for (var run : runs) {
+                run.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        System.out.printf("concurrency limit 5, 6 claimers on 3 nodes: at most %d held at once%n", most.get());
+        assertThat(most.get()).as("never more than the limit").isLessThanOrEqualTo(5).as("slots used").isGreaterThanOrEqualTo(2);
+        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE state = 'done'")).isEqualTo("120");
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
+    void aDeadNodesSlotsAreFreedByTheRescue() throws Exception {
+        get(store.close());
+        PostgresSettings limited = settings().withLimits("default", 2, 0, 0)
+                .withLeases(Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofMinutes(15));
+        PostgresJobStore doomed = (PostgresJobStore) track(PostgresJobStore.openForDaemon(limited,
+                new JobOwner("elsewhere", 4242, "slot"), clock));
+        get(doomed.enqueue(List.of(job("{}"), job("{}"), job("{}"))));
+        assertThat(get(doomed.claim("default", 10))).as("the limit").hasSize(2);
+        doomed.freezeHeartbeatForTest();
+        PostgresJobStore survivor = (PostgresJobStore) track(PostgresJobStore.openForDaemon(limited,
+                new JobOwner("other", 78, "slot"), clock));
+        store = survivor;
+        assertThat(get(survivor.claim("default", 10))).as("no slot while the dead node holds both").isEmpty();
+        cluster.psql(database, "UPDATE shieldpool_nodes SET heartbeat_at = now() - interval '1 hour' WHERE host = 'elsewhere'");
+
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                get(survivor.limitsOf("default")).orElseThrow().running() == 0);
+        assertThat(get(survivor.claim("default", 10))).as("the freed slots").hasSize(2);
+        assertThat(get(survivor.limitsOf("default")).orElseThrow()).satisfies(l -> {
+            assertThat(l.concurrency()).isEqualTo(2);
+            assertThat(l.running()).isEqualTo(2);
+        });
+    }
+
+    @Test
+    void theRateLimitIsATokenBucketInTheDatabase() throws Exception {
+        get(store.close());
+        PostgresSettings limited = settings().withLimits("default", 0, 20, 5);
+        PostgresJobStore a = (PostgresJobStore) track(PostgresJobStore.openForDaemon(limited, new JobOwner("ra", 1, "r"), clock));
+        PostgresJobStore b = (PostgresJobStore) track(PostgresJobStore.openForDaemon(limited, new JobOwner("rb", 2, "r"), clock));
+        store = a;
+        List<io.shieldpool.jobs.NewJob> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            batch.add(job("{}"));
+        }
+        get(a.enqueue(batch));
+        long begun = System.nanoTime();
+        int claimed = 0;
+        while (System.nanoTime() - begun < 1_000_000_000L) {
+            claimed += get(a.claim("default", 50)).size() + get(b.claim("default", 50)).size();
+        }
+        double seconds = (System.nanoTime() - begun) / 1e9;
+        System.out.printf("rate 20/s, burst 5, two nodes claiming flat out: %d claims in %.2f s%n", claimed, seconds);
+        assertThat(claimed).as("at most burst + rate x elapsed").isLessThanOrEqualTo((int) Math.floor(5 + 20 * seconds))
+                .as("the bucket refills").isGreaterThan(5);
     }
 }
