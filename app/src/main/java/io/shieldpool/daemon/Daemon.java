@@ -106,6 +106,9 @@ public final class Daemon {
         jobs.ifPresent(j -> {
             j.start(vertx);
             supervisor.useJobs(j::feedFor);
+            // why: the pool has stopped, so every ack is queued: the store commits them, gives back
+            // what was claimed and never started, and closes (dropping its lock) before the report.
+            supervisor.beforeReport(j::close);
         });
         supervisor.afterCut(kinds::terminateChildren);
         // why: a resize (SIGTTIN above all) builds no new work, yet the http client must make room.
@@ -121,7 +124,7 @@ public final class Daemon {
         try {
             // The admin server answers from before `ready` to the end of the drain; it closes
             // with Vert.x below, after the pool has stopped.
-            if (admin && !startAdmin(vertx, supervisor)) {
+            if (admin && !startAdmin(vertx, supervisor, jobs)) {
                 jobs.ifPresent(DurableJobs::close);
                 systemd.ifPresent(SystemdNotifier::close);
                 closeQuietly(vertx);
@@ -138,9 +141,7 @@ public final class Daemon {
             closeQuietly(vertx);
             return ExitCode.INTERNAL;
         }
-        // why: the pool has stopped, so every ack is queued: the store commits them, gives back
-        // what was claimed and never started, and only then closes (and drops its lock).
-        jobs.ifPresent(DurableJobs::close);
+        jobs.ifPresent(DurableJobs::close); // a no-op unless the report came without it
         // why: after a cut, commands of the exec kind may still run; none may outlive the daemon.
         kinds.shutdown();
         systemd.ifPresent(SystemdNotifier::close);
@@ -148,9 +149,10 @@ public final class Daemon {
         return report.exitCode();
     }
 
-    private boolean startAdmin(Vertx vertx, Supervisor supervisor) {
+    private boolean startAdmin(Vertx vertx, Supervisor supervisor, Optional<DurableJobs> jobs) {
         var settings = config.admin();
         AdminServer server = new AdminServer(settings, PoolProbe.of(supervisor), version);
+        jobs.ifPresent(j -> server.useJobs(new io.shieldpool.jobs.JobsEndpoints(j)));
         supervisor.addListener(server);
         try {
             vertx.deployVerticle(server).await(30, TimeUnit.SECONDS);

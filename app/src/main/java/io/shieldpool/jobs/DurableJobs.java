@@ -42,6 +42,7 @@ public final class DurableJobs {
     private volatile Vertx vertx;
     private long retentionTimer = -1;
     private volatile long lastStoreWarnNanos;
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
 
     DurableJobs(JobStore store, Supplier<ShieldpoolConfig> config, Clock clock) {
         this.store = store;
@@ -118,6 +119,16 @@ public final class DurableJobs {
 
     public JobCounters counters() {
         return counters;
+    }
+
+    /** Attempts a job enqueued without its own limit gets (live: follows reloads). */
+    public int maxAttempts() {
+        return config.get().jobs().maxAttempts();
+    }
+
+    /** The store's kind, as configured (sqlite). */
+    public String storeName() {
+        return config.get().jobs().store().name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** The queue this daemon's workers serve. */
@@ -268,6 +279,9 @@ public final class DurableJobs {
      * the store and releases its lock. Blocking, bounded.
      */
     public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
         Vertx v = vertx;
         if (v != null && retentionTimer >= 0) {
             v.cancelTimer(retentionTimer);
@@ -282,6 +296,13 @@ public final class DurableJobs {
         } catch (RuntimeException e) {
             log.warn("job store: giving back unstarted jobs failed: {} (they are recovered at the next start)",
                     e.getMessage());
+        }
+        try {
+            // why: the answers to the last acks and releases are handled on the shards' threads;
+            // once each has run a task queued after them, their job.* lines are all written.
+            await(Future.all(feeds.stream().map(JobFeed::barrier).toList()), Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            log.debug("waiting for the shards: {}", e.toString());
         }
         try {
             await(store.close(), Duration.ofSeconds(10));

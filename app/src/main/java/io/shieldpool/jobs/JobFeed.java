@@ -1,6 +1,8 @@
 package io.shieldpool.jobs;
 
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -109,6 +111,20 @@ public final class JobFeed {
             jobs.release(unstarted, false);
         }
         wakeWaiting();
+    }
+
+    /**
+     * Completes once this feed's thread has run everything queued to it before this call (the
+     * callbacks of store requests already answered). Any thread.
+     */
+    Future<Void> barrier() {
+        Context home = context;
+        if (home == null) {
+            return Future.succeededFuture();
+        }
+        Promise<Void> done = Promise.promise();
+        home.runOnContext(v -> done.complete());
+        return done.future();
     }
 
     /** Jobs claimed and not yet started, held in the buffer. */

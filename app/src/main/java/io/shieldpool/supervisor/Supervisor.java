@@ -63,6 +63,7 @@ public final class Supervisor extends VerticleBase implements ShardListener {
     private final List<PoolListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong nextWorkerId = new AtomicLong(1);
     private volatile Runnable afterCut = () -> { };
+    private volatile Runnable beforeReport = () -> { };
     private volatile java.util.function.IntFunction<io.shieldpool.jobs.JobFeed> jobFeeds;
 
     private volatile EffectiveConfig effective;
@@ -499,6 +500,15 @@ public final class Supervisor extends VerticleBase implements ShardListener {
         });
     }
 
+    /**
+     * Sets what to do once the pool has stopped, before the final report: a blocking action (run
+     * off the event loop), such as committing the last acks and closing the job store, so the
+     * report stays the last word. Set before deploying.
+     */
+    public void beforeReport(Runnable blockingAction) {
+        this.beforeReport = blockingAction;
+    }
+
     /** Sections take their jobs from the feed this gives for each shard index; set before deploying. */
     public void useJobs(java.util.function.IntFunction<io.shieldpool.jobs.JobFeed> feeds) {
         this.jobFeeds = feeds;
@@ -518,6 +528,13 @@ public final class Supervisor extends VerticleBase implements ShardListener {
             return;
         }
         long drainMillis = (System.nanoTime() - drain.startNanos) / 1_000_000;
+        vertx.executeBlocking(() -> {
+            beforeReport.run();
+            return null;
+        }, false).onComplete(closed -> report(exitCode, reason, drainMillis));
+    }
+
+    private void report(ExitCode exitCode, String reason, long drainMillis) {
         forAllShards(shard -> shard.onShard(shard::snapshot)).onComplete(ar -> {
             ShardSnapshot totals = ShardSnapshot.EMPTY;
             if (ar.succeeded()) {

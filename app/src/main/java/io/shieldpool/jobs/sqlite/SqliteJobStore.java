@@ -238,35 +238,37 @@ public final class SqliteJobStore implements JobStore {
             @Override
             List<Enqueued> run(Connection c) throws SQLException {
                 long now = now();
-                PreparedStatement insert = statement("enqueue");
                 List<Enqueued> results = new ArrayList<>(copy.size());
+                PreparedStatement insert = statement("insert");
+                long nextId;
+                try (ResultSet rs = statement("next-id").executeQuery()) {
+                    rs.next();
+                    nextId = rs.getLong(1);
+                }
+                int batched = 0;
                 for (NewJob job : copy) {
-                    insert.setString(1, job.queue());
-                    insert.setString(2, job.payload());
-                    insert.setInt(3, job.maxAttempts());
-                    insert.setLong(4, job.runAt().toEpochMilli());
-                    insert.setLong(5, now);
                     if (job.uniqueKey().isPresent()) {
-                        insert.setString(6, job.uniqueKey().get());
-                    } else {
-                        insert.setNull(6, Types.VARCHAR);
-                    }
-                    long id = -1;
-                    try (ResultSet rs = insert.executeQuery()) {
-                        if (rs.next()) {
-                            id = rs.getLong(1);
+                        if (batched > 0) {
+                            insert.executeBatch();
+                            batched = 0;
                         }
+                        Enqueued keyed = enqueueKeyed(job, now);
+                        results.add(keyed);
+                        nextId = Math.max(nextId, keyed.id() + 1);
+                        continue;
                     }
-                    if (id >= 0) {
-                        results.add(new Enqueued(id, true));
-                    } else {
-                        PreparedStatement byKey = statement("find-by-key");
-                        byKey.setString(1, job.uniqueKey().orElseThrow());
-                        try (ResultSet rs = byKey.executeQuery()) {
-                            rs.next();
-                            results.add(new Enqueued(rs.getLong(1), false));
-                        }
-                    }
+                    insert.setLong(1, nextId);
+                    insert.setString(2, job.queue());
+                    insert.setString(3, job.payload());
+                    insert.setInt(4, job.maxAttempts());
+                    insert.setLong(5, job.runAt().toEpochMilli());
+                    insert.setLong(6, now);
+                    insert.addBatch();
+                    batched++;
+                    results.add(new Enqueued(nextId++, true));
+                }
+                if (batched > 0) {
+                    insert.executeBatch();
                 }
                 return results;
             }
@@ -278,6 +280,28 @@ public final class SqliteJobStore implements JobStore {
                 }
             }
         });
+    }
+
+    /** Store thread: one job with a unique key, through the upsert that says whether the key was free. */
+    private Enqueued enqueueKeyed(NewJob job, long now) throws SQLException {
+        PreparedStatement upsert = statement("enqueue");
+        upsert.setString(1, job.queue());
+        upsert.setString(2, job.payload());
+        upsert.setInt(3, job.maxAttempts());
+        upsert.setLong(4, job.runAt().toEpochMilli());
+        upsert.setLong(5, now);
+        upsert.setString(6, job.uniqueKey().orElseThrow());
+        try (ResultSet rs = upsert.executeQuery()) {
+            if (rs.next()) {
+                return new Enqueued(rs.getLong(1), true);
+            }
+        }
+        PreparedStatement byKey = statement("find-by-key");
+        byKey.setString(1, job.uniqueKey().get());
+        try (ResultSet rs = byKey.executeQuery()) {
+            rs.next();
+            return new Enqueued(rs.getLong(1), false);
+        }
     }
 
     @Override

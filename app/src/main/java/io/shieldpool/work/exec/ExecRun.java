@@ -36,6 +36,12 @@ final class ExecRun extends SectionRun {
     interface Spawner {
         SessionSpawn.Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory)
                 throws IOException;
+
+        /** With stdin read from a file (the job's payload); by default stdin is ignored. */
+        default SessionSpawn.Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory,
+                                         Optional<Path> stdin) throws IOException {
+            return spawn(argv, environment, directory);
+        }
     }
 
     private final ShieldpoolConfig.Exec settings;
@@ -170,7 +176,7 @@ final class ExecRun extends SectionRun {
         }
         SessionSpawn.Child started;
         try {
-            started = spawner.spawn(settings.command(), environment(), settings.directory());
+            started = spawnWithPayload();
         } catch (Throwable e) {
             // why Throwable: an Error here (SessionSpawn's class initialization failing on an older
             // glibc) would otherwise end this thread and leave the section running forever.
@@ -239,6 +245,26 @@ final class ExecRun extends SectionRun {
         String message = cause.getMessage();
         return message == null || message.isBlank() ? cause.getClass().getSimpleName()
                 : (cause instanceof IOException ? message : cause.getClass().getSimpleName() + ": " + message);
+    }
+
+    /**
+     * Spawns the command; with a job, its payload is the command's stdin: written to a private
+     * temporary file that the child opens as fd 0 before it runs, and deleted once it has started
+     * (the open descriptor keeps the data). Spawn thread.
+     */
+    private SessionSpawn.Child spawnWithPayload() throws IOException {
+        if (job == null) {
+            return spawner.spawn(settings.command(), environment(), settings.directory(), Optional.empty());
+        }
+        Path payload = java.nio.file.Files.createTempFile("shieldpool-job-" + job.id() + "-", ".json",
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        try {
+            java.nio.file.Files.writeString(payload, job.payload());
+            return spawner.spawn(settings.command(), environment(), settings.directory(), Optional.of(payload));
+        } finally {
+            java.nio.file.Files.deleteIfExists(payload);
+        }
     }
 
     private Map<String, String> environment() {

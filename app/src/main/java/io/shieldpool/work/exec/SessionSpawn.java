@@ -28,7 +28,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * child would exist for a few milliseconds in the daemon's process group before setsid(2) ran, and
  * a Ctrl+C landing then killed it (seen in ExecWorkIT). Here the session is created before the
  * command runs, atomically. The child also gets every signal at its default disposition and an
- * empty mask, stdin from /dev/null, stdout and stderr as pipes, and no other descriptor of the JVM
+ * empty mask, stdin from /dev/null (or a job's payload), stdout and stderr as pipes, and no other descriptor of the JVM
  * (closefrom 3), so it cannot hold the admin port or a log file open after the daemon has gone.
  *
  * <p>The JDK does not know these children; {@link #waitFor} reaps them with waitpid(2).
@@ -103,6 +103,26 @@ final class SessionSpawn {
      * @throws IOException when the command cannot be started (the message carries strerror's words)
      */
     static Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory) throws IOException {
+        return spawn(argv, environment, directory, Optional.empty());
+    }
+
+    /** The spawner the exec kind uses: stdin from the given file (a job's payload), else /dev/null. */
+    static final ExecRun.Spawner SPAWNER = new ExecRun.Spawner() {
+        @Override
+        public Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory) throws IOException {
+            return SessionSpawn.spawn(argv, environment, directory, Optional.empty());
+        }
+
+        @Override
+        public Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory,
+                           Optional<Path> stdin) throws IOException {
+            return SessionSpawn.spawn(argv, environment, directory, stdin);
+        }
+    };
+
+    /** Like {@link #spawn(List, Map, Optional)}, with stdin read from {@code stdin} when present. */
+    static Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory,
+                       Optional<Path> stdin) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(JAVA_INT, 2);
             MemorySegment err = arena.allocate(JAVA_INT, 2);
@@ -123,7 +143,8 @@ final class SessionSpawn {
             check((int) FA_INIT.invokeExact(actions), "posix_spawn_file_actions_init");
             check((int) ATTR_INIT.invokeExact(attributes), "posix_spawnattr_init");
             try {
-                check((int) FA_OPEN.invokeExact(actions, 0, arena.allocateFrom("/dev/null"), 0, 0), "addopen");
+                String input = stdin.map(p -> p.toAbsolutePath().toString()).orElse("/dev/null");
+                check((int) FA_OPEN.invokeExact(actions, 0, arena.allocateFrom(input), 0, 0), "addopen");
                 check((int) FA_DUP2.invokeExact(actions, outWrite, 1), "adddup2");
                 check((int) FA_DUP2.invokeExact(actions, errWrite, 2), "adddup2");
                 if (directory.isPresent()) {

@@ -13,6 +13,18 @@ VALUES (?, ?, 'ready', 0, ?, ?, ?, ?)
 ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
 RETURNING id;
 
+-- :name next-id
+-- The id the next job gets (AUTOINCREMENT's high-water mark + 1). Read under the write lock, so
+-- a batch of jobs without unique keys can be inserted with explicit, consecutive ids in one
+-- executeBatch (a single round trip into SQLite). Served by: sqlite_sequence (one row).
+SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'jobs'), 0) + 1;
+
+-- :name insert
+-- Adds one ready job without a unique key at an explicit id (id, queue, payload, max_attempts,
+-- run_at, created_at); AUTOINCREMENT's mark moves past it. Served by: the rowid.
+INSERT INTO jobs (id, queue, payload, state, attempt, max_attempts, run_at, created_at)
+VALUES (?, ?, ?, 'ready', 0, ?, ?, ?);
+
 -- :name find-by-key
 -- The job holding a unique key (unique_key). Served by: jobs_unique_key.
 SELECT id FROM jobs WHERE unique_key = ?;
