@@ -197,6 +197,12 @@ public final class AdminServer extends VerticleBase implements PoolListener {
     private void readiness(HttpServerRequest request) {
         LifecycleState state = pool.state();
         JsonObject body = new JsonObject().put("state", state.label()).put("ready", state == LifecycleState.RUNNING);
+        if (state == LifecycleState.RUNNING && jobs != null && !jobs.storeReachable()) {
+            // why: a node whose job store is unreachable claims nothing; a load balancer or an
+            // orchestrator should see it as not ready (it recovers by itself, so not unhealthy).
+            send(request, 503, json(body.put("ready", false).put("reason", "the job store is unreachable: no job is claimed until it is back")));
+            return;
+        }
         switch (state) {
             case RUNNING -> send(request, 200, json(body));
             case STARTING -> send(request, 503, json(body.put("reason", "starting: the pool is not running yet")));

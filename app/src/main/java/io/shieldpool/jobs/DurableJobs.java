@@ -247,6 +247,10 @@ public final class DurableJobs {
 
     private void storeError(String what, Throwable cause) {
         counters.storeErrors.increment();
+        if (!store.reachable()) {
+            // why: a shared store in an outage has said so once (jobs.store-unreachable); one line per outage, not per request.
+            return;
+        }
         long now = System.nanoTime();
         // why: a store outage fails every request; one line a second says it without flooding the log.
         if (now - lastStoreWarnNanos > TimeUnit.SECONDS.toNanos(1)) {

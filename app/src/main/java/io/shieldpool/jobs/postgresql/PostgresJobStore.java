@@ -98,6 +98,11 @@ public final class PostgresJobStore implements JobStore {
     private volatile long lastNotifyNanos;
     private volatile boolean reachable = true;
     private volatile long unreachableSinceNanos;
+    /** Store context: when requests began failing on lost connections (0: the last one succeeded). */
+    private volatile long failingSinceNanos;
+    /** Store context: acks, failures and releases not settled yet; releaseOwned waits for them. */
+    private int acksInFlight;
+    private final List<Promise<Void>> acksSettled = new ArrayList<>();
     private PgSubscriber subscriber;
     private long heartbeatTimer = -1;
 
@@ -229,7 +234,11 @@ public final class PostgresJobStore implements JobStore {
                 .compose(v -> rescue(true))
                 .onComplete(ar -> {
                     if (ar.failed()) {
-                        unreachable(ar.cause());
+                        if (isConnectionLoss(ar.cause())) {
+                            unreachable(ar.cause());
+                        } else {
+                            log.warn("job store heartbeat or rescue failed: {}", ar.cause().getMessage());
+                        }
                         return;
                     }
                     reachableAgain();
@@ -259,18 +268,31 @@ public final class PostgresJobStore implements JobStore {
         });
     }
 
+    /**
+     * Store context: a request failed on a lost connection. why not WARN at once: after a server
+     * restart every pooled connection fails once on its next use even though the server is back;
+     * that blip is DEBUG. An outage is a failure that persists for a second (or a failed
+     * heartbeat): one WARN for it, one INFO when it is over.
+     */
     private void unreachable(Throwable cause) {
-        if (reachable) {
+        long now = System.nanoTime();
+        if (failingSinceNanos == 0) {
+            failingSinceNanos = now;
+        }
+        if (reachable && now - failingSinceNanos >= TimeUnit.SECONDS.toNanos(1)) {
             reachable = false;
-            unreachableSinceNanos = System.nanoTime();
+            unreachableSinceNanos = failingSinceNanos;
             log.atWarn().addKeyValue("event", "jobs.store-unreachable").addKeyValue("url", settings.safeUrl())
                     .addKeyValue("error", String.valueOf(cause.getMessage()))
                     .log("job store {} unreachable: {}; sections in flight go on, their acks are retried, claiming resumes when it is back",
                             settings.safeUrl(), cause.getMessage());
+        } else {
+            log.debug("job store request failed on a lost connection: {}", cause.getMessage());
         }
     }
 
     private void reachableAgain() {
+        failingSinceNanos = 0;
         if (!reachable) {
             reachable = true;
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - unreachableSinceNanos);
@@ -280,7 +302,8 @@ public final class PostgresJobStore implements JobStore {
         }
     }
 
-    /** Whether the last request reached the database (for /readyz). */
+    /** False from the WARN of an outage to the INFO that it is over (for /readyz). */
+    @Override
     public boolean reachable() {
         return reachable;
     }
@@ -379,6 +402,32 @@ public final class PostgresJobStore implements JobStore {
             unreachable(ar.cause());
             vertx.setTimer(Math.min(2_000L, 100L << Math.min(tries, 5)), id -> attempt(once, true, tries + 1, promise));
         });
+    }
+
+    /**
+     * Store context: runs an ack-like request counted in {@link #acksInFlight}. why: the pool runs
+     * requests on several connections at once, so a later releaseOwned could otherwise commit
+     * before an earlier ack and give back (to run again elsewhere) a job whose section had ended.
+     */
+    private <T> Future<T> ackLike(Supplier<Future<T>> work) {
+        acksInFlight++;
+        return work.get().andThen(ar -> {
+            if (--acksInFlight == 0) {
+                List<Promise<Void>> waiting = List.copyOf(acksSettled);
+                acksSettled.clear();
+                waiting.forEach(Promise::tryComplete);
+            }
+        });
+    }
+
+    /** Store context: completes once every ack requested before has settled. */
+    private Future<Void> acksSettled() {
+        if (acksInFlight == 0) {
+            return Future.succeededFuture();
+        }
+        Promise<Void> promise = Promise.promise();
+        acksSettled.add(promise);
+        return promise.future();
     }
 
     private static OffsetDateTime at(Instant instant) {
@@ -551,10 +600,10 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public Future<Boolean> complete(Job claimed) {
-        return call(() -> retrying(retried -> pool.preparedQuery(SQL.get("complete"))
+        return call(() -> ackLike(() -> retrying(retried -> pool.preparedQuery(SQL.get("complete"))
                 .execute(Tuple.of(at(clock.instant()), claimed.id(), claimed.owner().orElse(""), claimed.attempt()))
                 .compose(rows -> rows.rowCount() == 1 || !retried ? Future.succeededFuture(rows.rowCount() == 1)
-                        : landedBefore(claimed))))
+                        : landedBefore(claimed)))))
                 .onSuccess(done -> held.decrementAndGet());
     }
 
@@ -571,7 +620,7 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public Future<FailOutcome> fail(Job claimed, String error, Instant retryAt) {
-        return call(() -> retrying(retried -> pool.preparedQuery(SQL.get("fail"))
+        return call(() -> ackLike(() -> retrying(retried -> pool.preparedQuery(SQL.get("fail"))
                 .execute(Tuple.of(at(retryAt), at(clock.instant()), error, claimed.id(), claimed.owner().orElse(""),
                         claimed.attempt()))
                 .map(rows -> {
@@ -580,7 +629,7 @@ public final class PostgresJobStore implements JobStore {
                     }
                     Row row = rows.iterator().next();
                     return row.getString(0).equals("dead") ? FailOutcome.DEAD : FailOutcome.retryAt(instant(row, 1));
-                })))
+                }))))
                 .onSuccess(outcome -> held.decrementAndGet());
     }
 
@@ -593,7 +642,7 @@ public final class PostgresJobStore implements JobStore {
         // why: one statement per owner (a store only ever holds its own jobs, but a Job says whose it is).
         Map<String, List<Job>> byOwner = new LinkedHashMap<>();
         copy.forEach(job -> byOwner.computeIfAbsent(job.owner().orElse(""), o -> new ArrayList<>()).add(job));
-        return call(() -> retrying(retried -> {
+        return call(() -> ackLike(() -> retrying(retried -> {
             Future<Integer> total = Future.succeededFuture(0);
             for (var entry : byOwner.entrySet()) {
                 Long[] ids = entry.getValue().stream().map(Job::id).toArray(Long[]::new);
@@ -606,7 +655,7 @@ public final class PostgresJobStore implements JobStore {
                         .map(rows -> sofar + rows.rowCount()));
             }
             return total;
-        })).onSuccess(moved -> {
+        }))).onSuccess(moved -> {
             held.addAndGet(-copy.size());
             if (moved > 0) {
                 fireListeners();
@@ -658,8 +707,8 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public Future<Integer> releaseOwned() {
-        return call(() -> retrying(retried -> pool.preparedQuery(SQL.get("release-owned")).execute(Tuple.of(owner.id()))
-                .map(RowSet::rowCount))).onSuccess(moved -> {
+        return call(() -> acksSettled().compose(v -> retrying(retried -> pool.preparedQuery(SQL.get("release-owned"))
+                .execute(Tuple.of(owner.id())).map(RowSet::rowCount)))).onSuccess(moved -> {
             held.set(0);
             if (moved > 0) {
                 fireListeners();

@@ -157,6 +157,22 @@ class PostgresJobStoreTest extends JobStoreContract {
         assertThat(recovered.getFirst().ownerPid()).isEqualTo(gone.pid());
     }
 
+    @Test
+    void releaseOwnedRightAfterAcksNeverGivesBackAJobWhoseAckWasRequestedFirst() {
+        List<io.shieldpool.jobs.NewJob> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            batch.add(job("{}"));
+        }
+        get(store.enqueue(batch));
+        List<Job> held = get(store.claim("default", 60));
+        List<io.vertx.core.Future<Boolean>> acks = held.subList(0, 50).stream().map(store::complete).toList();
+
+        int released = get(store.releaseOwned());
+
+        assertThat(acks).allSatisfy(ack -> assertThat(get(ack)).isTrue());
+        assertThat(released).as("only the 10 never acked").isEqualTo(10);
+    }
+
     // ---- cluster-wide limits ----
 
     @Test
