@@ -364,9 +364,13 @@ final class Validator {
         var defaults = ShieldpoolConfig.Postgresql.DEFAULTS;
         String url = string("jobs.postgresql.url").trim();
         if (used && !(url.startsWith("postgresql://") || url.startsWith("postgres://"))) {
-            // why: the value may hold a password; the message never repeats it.
-            problem("jobs.postgresql.url", "a libpq URI such as postgresql://user@db.example:5432/jobs or"
-                    + " postgresql://user@/jobs?host=/run/postgresql (required with jobs.store = postgresql)");
+            // why: the value may hold a password; the message shows its scheme only, never the rest.
+            String path = full("jobs.postgresql.url");
+            int scheme = url.indexOf("://");
+            String shown = url.isEmpty() ? "\"\"" : scheme > 0 ? url.substring(0, scheme) + "://... (rest hidden)" : "(hidden)";
+            problems.add(new ConfigProblem(path, shown, "a libpq URI such as postgresql://user@db.example:5432/jobs or"
+                    + " postgresql://user@/jobs?host=/run/postgresql (required with jobs.store = postgresql)",
+                    config.hasPathOrNull(path) ? where(config.getValue(path).origin()) : null));
         }
         String fileText = string("jobs.postgresql.password-file").trim();
         Optional<Path> passwordFile = Optional.empty();

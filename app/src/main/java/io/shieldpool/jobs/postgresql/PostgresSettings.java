@@ -97,7 +97,7 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
 
     /** The URL with any password in it replaced: what logs and error messages show. */
     public String safeUrl() {
-        return url.replaceAll("(://[^:/@?]*):[^@/?]*@", "$1:***@").replaceAll("(?i)([?&]password=)[^&]*", "$1***");
+        return io.shieldpool.config.EffectiveConfig.withoutPassword(url);
     }
 
     /**
