@@ -1,12 +1,13 @@
 package io.shieldpool.admin;
 
 import io.shieldpool.config.ShieldpoolConfig;
-import io.shieldpool.lifecycle.LifecycleState;
+import io.shieldpool.view.LifecycleState;
 import io.shieldpool.metrics.PoolEvents;
 import io.shieldpool.metrics.PoolMetrics;
-import io.shieldpool.supervisor.PoolListener;
-import io.shieldpool.supervisor.PoolStatus;
-import io.shieldpool.supervisor.ShutdownReport;
+import io.shieldpool.view.PoolListener;
+import io.shieldpool.view.PoolView;
+import io.shieldpool.view.PoolStatus;
+import io.shieldpool.view.ShutdownReport;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -65,7 +66,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
             "Basic realm=\"shieldpool admin\", charset=\"UTF-8\"", "Bearer realm=\"shieldpool admin\"");
 
     private final ShieldpoolConfig.Admin settings;
-    private final PoolProbe pool;
+    private final PoolView pool;
     private final String version;
     private final Optional<TokenCheck> tokenCheck;
     private final UnauthorizedLog unauthorized = new UnauthorizedLog(System::nanoTime);
@@ -74,11 +75,11 @@ public final class AdminServer extends VerticleBase implements PoolListener {
 
     private HttpServer server;
     /** POST /jobs and GET /jobs/stats, with a job store; null without one. */
-    private volatile io.shieldpool.jobs.JobsEndpoints jobs;
+    private volatile io.shieldpool.jobs.runtime.JobsEndpoints jobs;
     /** Built once, on the admin context, at first need or once the pool is ready. */
     private Future<PoolMetrics> metrics;
 
-    public AdminServer(ShieldpoolConfig.Admin settings, PoolProbe pool, String version) {
+    public AdminServer(ShieldpoolConfig.Admin settings, PoolView pool, String version) {
         this.settings = settings;
         this.pool = pool;
         this.version = version;
@@ -114,7 +115,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
     }
 
     /** Serves POST /jobs and GET /jobs/stats and adds the jobs to /status and /metrics; set before deploying. */
-    public void useJobs(io.shieldpool.jobs.JobsEndpoints endpoints) {
+    public void useJobs(io.shieldpool.jobs.runtime.JobsEndpoints endpoints) {
         this.jobs = endpoints;
     }
 
@@ -143,7 +144,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
     // ---- requests ----
 
     private void handle(HttpServerRequest request) {
-        if (jobs != null && io.shieldpool.jobs.JobsEndpoints.handles(request.path())) {
+        if (jobs != null && io.shieldpool.jobs.runtime.JobsEndpoints.handles(request.path())) {
             if (authorized(request)) {
                 jobs.handle(request);
             }

@@ -4,7 +4,7 @@ import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.jobs.Enqueued;
 import io.shieldpool.jobs.JobStore;
 import io.shieldpool.jobs.NewJob;
-import io.shieldpool.lifecycle.ExitCode;
+import io.shieldpool.view.ExitCode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

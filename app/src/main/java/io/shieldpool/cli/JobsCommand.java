@@ -7,7 +7,7 @@ import io.shieldpool.jobs.JobStore;
 import io.shieldpool.jobs.QueueStats;
 import io.shieldpool.jobs.postgresql.PostgresJobStore;
 import io.shieldpool.jobs.postgresql.PostgresSettings;
-import io.shieldpool.lifecycle.ExitCode;
+import io.shieldpool.view.ExitCode;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;

@@ -3,13 +3,13 @@ package io.shieldpool.cli;
 import io.shieldpool.config.ConfigLoader;
 import io.shieldpool.config.InvalidConfigException;
 import io.shieldpool.config.ShieldpoolConfig;
-import io.shieldpool.jobs.DurableJobs;
+import io.shieldpool.jobs.runtime.DurableJobs;
 import io.shieldpool.jobs.JobStore;
 import io.shieldpool.jobs.JobStoreException;
 import io.shieldpool.jobs.postgresql.PostgresJobStore;
 import io.shieldpool.jobs.postgresql.PostgresSettings;
 import io.shieldpool.jobs.sqlite.SqliteJobStore;
-import io.shieldpool.lifecycle.ExitCode;
+import io.shieldpool.view.ExitCode;
 import io.shieldpool.logging.LogSetup;
 import io.vertx.core.Future;
 
@@ -46,7 +46,7 @@ final class JobsTool {
         Main main = new Main();
         main.configFile = file;
         try {
-            return ConfigLoader.forThisProcess().load(main.configPath());
+            return ConfigLoader.forThisProcess(io.shieldpool.kinds.WorkKinds.discover()).load(main.configPath());
         } catch (InvalidConfigException e) {
             Main.printProblems(e.problems());
             throw new Failure(ExitCode.CONFIG.code, null);

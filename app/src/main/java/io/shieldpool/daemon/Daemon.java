@@ -3,19 +3,20 @@ package io.shieldpool.daemon;
 import io.shieldpool.config.ConfigSource;
 import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.admin.AdminServer;
-import io.shieldpool.admin.PoolProbe;
 import io.shieldpool.config.ShieldpoolConfig;
-import io.shieldpool.jobs.DurableJobs;
+import io.shieldpool.jobs.runtime.DurableJobs;
 import io.shieldpool.jobs.JobStoreException;
-import io.shieldpool.lifecycle.ExitCode;
+import io.shieldpool.jobs.runtime.JobsEndpoints;
+import io.shieldpool.view.ExitCode;
 import io.shieldpool.logging.LogSetup;
 import io.shieldpool.signals.SignalSource;
-import io.shieldpool.supervisor.PoolListener;
-import io.shieldpool.supervisor.ShutdownReport;
-import io.shieldpool.supervisor.Supervisor;
-import io.shieldpool.plugin.SectionPlugin;
+import io.shieldpool.view.PoolListener;
+import io.shieldpool.view.ShutdownReport;
+import io.shieldpool.control.Supervisor;
 import io.shieldpool.systemd.SystemdNotifier;
-import io.shieldpool.work.WorkKinds;
+import io.shieldpool.kinds.KindRuntime;
+import io.shieldpool.kinds.PreparedKind;
+import io.shieldpool.view.PoolView;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.VertxOptions;
@@ -23,14 +24,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One run of the daemon process, start to exit code: Vert.x up, the supervisor deployed, wait
- * for it to report that the pool has stopped, and only then close Vert.x. The order is the whole
- * point: {@code vertx.close()} interrupts and undeploys without waiting for anyone's work, so it
- * must never run while a section is in flight (the seed's bug, where the loop closed first).
+ * One run of the daemon process, start to exit code: Vert.x up, the admin server and the supervisor
+ * deployed, wait for the supervisor to report that the pool has stopped, and only then close
+ * Vert.x. The order is the whole point: {@code vertx.close()} interrupts and undeploys without
+ * waiting for anyone's work, so it must never run while a section is in flight.
+ *
+ * <p>Start is one chain ({@link #start}); whatever way it ends (the pool stopped, the admin port
+ * taken, a failure) the run goes through the one teardown ({@link #tearDown}): signals quieted,
+ * the work kind shut down (no command of the exec kind outlives the daemon), systemd told, Vert.x
+ * closed.
  */
 public final class Daemon {
 
@@ -44,29 +52,23 @@ public final class Daemon {
     private final ConfigSource configSource;
     private final SignalSource signals;
     private final String version;
-    private final Optional<SectionPlugin> plugin;
+    private final PreparedKind kind;
 
     /**
      * @param effective    the validated config to start with
      * @param configSource reads it again on SIGHUP
      * @param signals      the trapped signals
      * @param version      shown in the start-up line
-     */
-    public Daemon(EffectiveConfig effective, ConfigSource configSource, SignalSource signals, String version) {
-        this(effective, configSource, signals, version, Optional.empty());
-    }
-
-    /**
-     * @param plugin the plug-in work.type names, already loaded (see {@link io.shieldpool.work.WorkPreflight})
+     * @param kind         the configured work kind, its preflight passed
      */
     public Daemon(EffectiveConfig effective, ConfigSource configSource, SignalSource signals, String version,
-                  Optional<SectionPlugin> plugin) {
-        this.plugin = plugin;
+                  PreparedKind kind) {
         this.effective = effective;
         this.config = effective.config();
         this.configSource = configSource;
         this.signals = signals;
         this.version = version;
+        this.kind = kind;
     }
 
     /** Runs until the pool has stopped; returns the exit code. */
@@ -87,12 +89,11 @@ public final class Daemon {
                     .log("{}; not started (exit {})", e.getMessage(), code.code);
             return code;
         }
-        boolean admin = config.admin().enabled();
         Vertx vertx = Vertx.vertx(new VertxOptions()
                 // why: one loop per shard plus one for the supervisor (and one for the admin
                 // server, deployed first so it gets its own), so the manager and the admin
                 // endpoints stay responsive however busy the workers are.
-                .setEventLoopPoolSize(config.pool().eventLoops() + 1 + (admin ? 1 : 0))
+                .setEventLoopPoolSize(config.pool().eventLoops() + 1 + (config.admin().enabled() ? 1 : 0))
                 .setWorkerPoolSize(4)
                 .setInternalBlockingPoolSize(2)
                 // why: the daemon serves no files; without the classpath file cache Vert.x neither
@@ -100,8 +101,8 @@ public final class Daemon {
                 // on close, which cost time between the last section and the exit.
                 .setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false)
                         .setClassPathResolvingEnabled(false)));
-        WorkKinds kinds = new WorkKinds(vertx, plugin);
-        Supervisor supervisor = new Supervisor(effective, configSource, kinds::create, signals);
+        KindRuntime kinds = kind.start(vertx);
+        Supervisor supervisor = new Supervisor(effective, configSource, kinds, signals);
         supervisorRef.set(supervisor);
         jobs.ifPresent(j -> {
             j.start(vertx);
@@ -110,61 +111,70 @@ public final class Daemon {
             // what was claimed and never started, and closes (dropping its lock) before the report.
             supervisor.beforeReport(j::close);
         });
-        supervisor.afterCut(kinds::terminateChildren);
-        // why: a resize (SIGTTIN above all) builds no new work, yet the http client must make room.
-        supervisor.addListener(new PoolListener() {
-            @Override
-            public void resized(int from, int to) {
-                kinds.poolResized(to);
-            }
-        });
-        // Before the supervisor is deployed, so READY=1 cannot be missed; nothing without NOTIFY_SOCKET.
-        var systemd = SystemdNotifier.attach(System.getenv(), vertx, supervisor);
-        ShutdownReport report;
+        // Nothing without NOTIFY_SOCKET; a listener from the first piece of news, so READY=1 cannot be missed.
+        Optional<SystemdNotifier> systemd = SystemdNotifier.attach(System.getenv(), vertx, supervisor.view());
+        ExitCode exitCode;
         try {
-            // The admin server answers from before `ready` to the end of the drain; it closes
-            // with Vert.x below, after the pool has stopped.
-            if (admin && !startAdmin(vertx, supervisor, jobs)) {
-                jobs.ifPresent(DurableJobs::close);
-                systemd.ifPresent(SystemdNotifier::close);
-                closeQuietly(vertx);
-                return ExitCode.UNAVAILABLE;
-            }
-            vertx.deployVerticle(supervisor).await(60, TimeUnit.SECONDS);
-            report = supervisor.finished().await();
+            exitCode = start(vertx, supervisor, systemd, jobs);
         } catch (Exception e) {
             log.atError().addKeyValue("event", "start.failed").setCause(e)
                     .log("could not start the pool: {}", e.toString());
-            kinds.shutdown();
-            jobs.ifPresent(DurableJobs::close);
-            systemd.ifPresent(SystemdNotifier::close);
-            closeQuietly(vertx);
-            return ExitCode.INTERNAL;
+            exitCode = ExitCode.INTERNAL;
         }
-        jobs.ifPresent(DurableJobs::close); // a no-op unless the report came without it
-        // why: after a cut, commands of the exec kind may still run; none may outlive the daemon.
-        kinds.shutdown();
-        systemd.ifPresent(SystemdNotifier::close);
-        closeQuietly(vertx);
-        return report.exitCode();
+        // a no-op unless the pool never reached its report (start failed, admin port taken)
+        jobs.ifPresent(DurableJobs::close);
+        tearDown(vertx, kinds, systemd);
+        return exitCode;
     }
 
-    private boolean startAdmin(Vertx vertx, Supervisor supervisor, Optional<DurableJobs> jobs) {
+    /** The start chain: admin server, then the supervisor; returns once the pool has stopped. */
+    private ExitCode start(Vertx vertx, Supervisor supervisor, Optional<SystemdNotifier> systemd,
+                           Optional<DurableJobs> jobs) throws Exception {
+        List<PoolListener> listeners = new ArrayList<>();
+        systemd.ifPresent(listeners::add);
+        if (config.admin().enabled()) {
+            // The admin server answers from before `ready` to the end of the drain; it closes
+            // with Vert.x, after the pool has stopped.
+            Optional<AdminServer> admin = startAdmin(vertx, supervisor.view(), jobs);
+            if (admin.isEmpty()) {
+                return ExitCode.UNAVAILABLE;
+            }
+            listeners.add(admin.get());
+        }
+        supervisor.deploy(vertx, listeners).await(60, TimeUnit.SECONDS);
+        return supervisor.finished().await().exitCode();
+    }
+
+    private Optional<AdminServer> startAdmin(Vertx vertx, PoolView view, Optional<DurableJobs> jobs) {
         var settings = config.admin();
-        AdminServer server = new AdminServer(settings, PoolProbe.of(supervisor), version);
-        jobs.ifPresent(j -> server.useJobs(new io.shieldpool.jobs.JobsEndpoints(j)));
-        supervisor.addListener(server);
+        AdminServer server = new AdminServer(settings, view, version);
+        jobs.ifPresent(j -> server.useJobs(new JobsEndpoints(j)));
         try {
             vertx.deployVerticle(server).await(30, TimeUnit.SECONDS);
-            return true;
+            return Optional.of(server);
         } catch (Exception e) {
             log.atError().addKeyValue("event", "admin.failed").addKeyValue("host", settings.host())
                     .addKeyValue("port", settings.port()).addKeyValue("error", String.valueOf(e.getMessage()))
                     .log("cannot serve the admin endpoints on {}:{}: {}; free the port, set shieldpool.admin.port "
                                     + "(or .host), or set shieldpool.admin.enabled = false; not started (exit {})",
                             settings.host(), settings.port(), e.getMessage(), ExitCode.UNAVAILABLE.code);
-            return false;
+            return Optional.empty();
         }
+    }
+
+    /** The one way out, whatever happened before; each step runs even if the one before it failed. */
+    private void tearDown(Vertx vertx, KindRuntime kinds, Optional<SystemdNotifier> systemd) {
+        // why: a signal from here on finds the supervisor's context closing; it is acknowledged
+        // quietly instead of being handed to an event loop that rejects it.
+        signals.attach(name -> log.debug("SIG{} ignored: the daemon is exiting", name));
+        try {
+            // why: after a cut, commands of the exec kind may still run; none may outlive the daemon.
+            kinds.shutdown();
+        } catch (RuntimeException e) {
+            log.warn("the work kind did not shut down cleanly: {}", e.toString());
+        }
+        systemd.ifPresent(SystemdNotifier::close);
+        closeQuietly(vertx);
     }
 
     private void closeQuietly(Vertx vertx) {

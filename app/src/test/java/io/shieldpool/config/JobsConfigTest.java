@@ -19,7 +19,7 @@ class JobsConfigTest {
     @TempDir
     Path dir;
 
-    private final ConfigLoader loader = new ConfigLoader(ConfigFactory.empty(), new Properties());
+    private final ConfigLoader loader = new ConfigLoader(ConfigFactory.empty(), new Properties(), io.shieldpool.kinds.WorkKinds.discover());
 
     private ShieldpoolConfig load(String content) throws Exception {
         Path file = dir.resolve("jobs.conf");

@@ -171,18 +171,54 @@ class JobsAdminIT {
                 shieldpool.log.level = debug
                 """.formatted(out, out, db);
         Path cliConfig = configFile(exec);
-        ToolRun enqueued = cli(cliConfig, null, "enqueue", "{\"file\": \"a.csv\", \"rows\": [1, 2]}");
+        // 200 KB: more than a pipe holds, so a stdin that had to be fed while the command runs would show
+        String big = "x".repeat(200_000);
+        ToolRun enqueued = cli(cliConfig, "{\"file\": \"a.csv\", \"rows\": [1, 2], \"big\": \"" + big + "\"}\n",
+                "enqueue", "-");
         assertThat(enqueued.exitCode()).as(enqueued.out()).isZero();
         long id = Long.parseLong(enqueued.out().strip().lines().reduce((a, b) -> b).orElseThrow());
         try (DaemonProcess daemon = DaemonProcess.start(dir, exec)) {
             daemon.awaitEvent("job.done", Duration.ofSeconds(30));
             daemon.drainNow();
         }
-        assertThat(new JsonObject(Files.readString(out.resolve(id + ".json"))).getString("file")).isEqualTo("a.csv");
+        JsonObject received = new JsonObject(Files.readString(out.resolve(id + ".json")));
+        assertThat(received.getString("file")).isEqualTo("a.csv");
+        assertThat(received.getString("big")).isEqualTo(big);
         assertThat(Files.readString(out.resolve(id + ".env")).strip()).isEqualTo("1 imports");
-        try (var leftovers = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-            assertThat(leftovers.map(Path::getFileName).map(Path::toString))
-                    .noneMatch(name -> name.startsWith("shieldpool-job-" + id + "-"));
+    }
+
+    @Test
+    void anHttpJobFillsTheUrlAndBodyFromItsPayload() throws Exception {
+        Path db = dir.resolve("jobs.db");
+        try (RecordingServer server = new RecordingServer()) {
+            String http = """
+                    shieldpool.pool.size = 2
+                    shieldpool.work.type = http
+                    shieldpool.work.http.method = POST
+                    shieldpool.work.http.url = "%s"
+                    shieldpool.work.http.body = "{\\"item\\": {id}, \\"job\\": {job.id}, \\"attempt\\": {job.attempt}}"
+                    shieldpool.jobs.store = sqlite
+                    shieldpool.jobs.sqlite.path = "%s"
+                    shieldpool.jobs.max-attempts = 1
+                    shieldpool.log.level = debug
+                    """.formatted(server.url("/items/{id}?name={name}"), db);
+            Path cliConfig = configFile(http);
+            ToolRun ok = cli(cliConfig, null, "enqueue", "{\"id\": 42, \"name\": \"a b\"}");
+            ToolRun missing = cli(cliConfig, null, "enqueue", "{\"name\": \"no id\"}");
+            assertThat(ok.exitCode()).as(ok.out()).isZero();
+            assertThat(missing.exitCode()).as(missing.out()).isZero();
+            long okId = Long.parseLong(ok.out().strip().lines().reduce((a, b) -> b).orElseThrow());
+            try (DaemonProcess daemon = DaemonProcess.start(dir, http)) {
+                daemon.awaitEvent("job.done", Duration.ofSeconds(30));
+                JsonObject dead = daemon.awaitEvent("job.dead", Duration.ofSeconds(30));
+                assertThat(dead.getString("error")).contains("payload has no field id");
+                daemon.drainNow();
+            }
+            assertThat(server.requests()).singleElement().satisfies(r -> {
+                assertThat(r.uri()).isEqualTo("/items/42?name=a%20b");
+                assertThat(new JsonObject(r.body()).getMap()).containsEntry("item", 42).containsEntry("job", (int) okId)
+                        .containsEntry("attempt", 1);
+            });
         }
     }
 

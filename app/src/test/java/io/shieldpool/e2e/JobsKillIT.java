@@ -84,8 +84,10 @@ class JobsKillIT {
         }
         try (DaemonProcess daemon = DaemonProcess.start(dir, config(db, out))) {
             var open = daemon.awaitEvent("jobs.open", Duration.ofSeconds(30));
+            var ready = daemon.awaitEvent("ready", Duration.ofSeconds(30));
             recoveredLogged = daemon.events("job.recovered").size();
             assertThat(open.getLong("recovered")).isEqualTo(recoveredLogged);
+            assertThat(daemon.events().indexOf(open)).as("recovery before ready").isLessThan(daemon.events().indexOf(ready));
             daemon.awaitTrue(() -> count(db, JobState.DONE) == JOBS, Duration.ofSeconds(120), "every job done");
             daemon.drainNow();
         }
@@ -137,6 +139,9 @@ class JobsKillIT {
         assertThat(effects.keySet()).as("seed %d: 0 lost", seed).containsExactlyInAnyOrderElementsOf(ids);
         assertThat(effects).as("seed %d: 0 duplicates", seed).allSatisfy((id, n) -> assertThat(n).isEqualTo(1));
         assertThat(count(db, JobState.DONE)).isEqualTo(JOBS);
+        List<io.shieldpool.jobs.Job> done = withTool(db, store -> get(store.list(Optional.of(JobState.DONE), Optional.empty(), JOBS)));
+        assertThat(done).as("seed %d: jobs given back at a stop had their attempt given back too", seed)
+                .allSatisfy(j -> assertThat(j.attempt()).isEqualTo(1));
     }
 
     @Test
@@ -186,6 +191,39 @@ class JobsKillIT {
                         seed, round, acknowledged.size(), missing);
                 assertThat(missing).as("seed %d round %d: acknowledged enqueues lost", seed, round).isZero();
             }
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void atTheGraceCapTheCutJobsAreReleasedWithTheirAttemptCounted() throws Exception {
+        Path db = dir.resolve("jobs.db");
+        Set<Long> ids = enqueue(db, 2);
+        String slow = """
+                shieldpool.pool.size = 2
+                shieldpool.work.type = exec
+                shieldpool.work.exec.command = ["/bin/sh", "-c", "sleep 30"]
+                shieldpool.work.exec.kill-after = 1s
+                shieldpool.shutdown.grace = 1s
+                shieldpool.jobs.store = sqlite
+                shieldpool.jobs.sqlite.path = "%s"
+                shieldpool.log.level = debug
+                """.formatted(db);
+        try (DaemonProcess daemon = DaemonProcess.start(dir, slow)) {
+            daemon.awaitTrue(() -> daemon.events("section.start").size() == 2, Duration.ofSeconds(30), "both jobs running");
+            daemon.signal("TERM");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(30))).as(daemon.transcript()).isEqualTo(75);
+            assertThat(daemon.events("job.released")).anySatisfy(e -> {
+                assertThat(e.getBoolean("counted")).isTrue();
+                assertThat(e.getLong("count")).isEqualTo(1);
+            });
+            DrainInvariants.check(daemon, true);
+        }
+        for (long id : ids) {
+            io.shieldpool.jobs.Job job = withTool(db, store -> get(store.find(id))).orElseThrow();
+            assertThat(job.state()).isEqualTo(JobState.READY);
+            assertThat(job.attempt()).as("the cut attempt counts").isEqualTo(1);
+            assertThat(job.lastError()).hasValueSatisfying(e -> assertThat(e).contains("grace cap"));
         }
     }
 
