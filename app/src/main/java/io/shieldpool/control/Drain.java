@@ -93,15 +93,11 @@ final class Drain implements Pool.Events {
         signal = signalName;
         grace = graceCap;
         startNanos = clock.nanoTime();
-        boolean duringStartUp = lifecycle.is(LifecycleState.STARTING);
         lifecycle.goTo(LifecycleState.DRAINING);
         cancelGraceTimer = clock.schedule(grace, () -> cut("shutdown.grace of " + grace.toMillis() + " ms expired"));
         if (!poolDeployed) {
             log.info("{} during start-up: the pool will not start; exiting once start-up is undone", signal);
             return;
-        }
-        if (duringStartUp) {
-            log.info("{} during start-up: the pool will not start", signal);
         }
         closeGatesAndWait();
     }

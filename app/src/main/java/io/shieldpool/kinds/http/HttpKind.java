@@ -162,31 +162,47 @@ public final class HttpKind implements WorkKind {
 
     @Override
     public PreparedKind preflight(EffectiveConfig config, List<String> builtIn) {
-        return vertx -> new Runtime(vertx, config.config().pool().size());
+        return Runtime::new;
     }
 
-    /** The HTTP client and rate limit, shared by the http works of every reload. */
+    /**
+     * The HTTP client and rate limit, shared by the http works of every reload. why built at the
+     * first {@link #create}: that runs on the supervisor's event loop as the pool starts, where
+     * the client is created as part of the pool (created from the main thread before the
+     * supervisor, the first requests of a run were measurably slower; HttpWorkIT's timing tests).
+     */
     private static final class Runtime implements KindRuntime {
-        private final HttpWork.Factory http;
+        private final Vertx vertx;
+        private volatile HttpWork.Factory http;
 
-        Runtime(Vertx vertx, int poolSize) {
-            this.http = new HttpWork.Factory(vertx, poolSize);
+        Runtime(Vertx vertx) {
+            this.vertx = vertx;
         }
 
         @Override
         public Work create(ShieldpoolConfig config) {
+            if (http == null) {
+                http = new HttpWork.Factory(vertx, config.pool().size());
+            }
             return http.create((HttpSettings) config.work().settings(), config.work().timeout(), config.pool().size());
         }
 
         @Override
         public void poolResized(int poolSize) {
-            http.poolResized(poolSize);
+            HttpWork.Factory client = http;
+            if (client != null) {
+                client.poolResized(poolSize);
+            }
         }
 
         @Override
         public void shutdown() {
+            HttpWork.Factory client = http;
+            if (client == null) {
+                return;
+            }
             try {
-                http.close().await(2, TimeUnit.SECONDS);
+                client.close().await(2, TimeUnit.SECONDS);
             } catch (Exception ignored) {
                 // Vert.x closes it anyway
             }
