@@ -155,9 +155,18 @@ public final class ConfigReader {
             }
             return strings;
         } catch (ConfigException e) {
-            problem(key, expected);
+            ConfigValue value = valueOrNull(key);
+            problem(key, value != null && value.valueType() == ConfigValueType.STRING
+                    ? expected + "; from the environment write the list as the variable's value, such as "
+                            + environmentName(key) + "='[\"/bin/echo\",\"x\"]'"
+                    : expected);
             return List.of();
         }
+    }
+
+    /** The environment variable that sets {@code key}: '.' -> '_', '-' -> "__". */
+    static String environmentName(String key) {
+        return "CONFIG_FORCE_" + key.replace("-", "__").replace('.', '_');
     }
 
     /** The raw list at {@code key}; empty when it is not a list (the caller reports what it expected). */

@@ -18,14 +18,13 @@ import java.util.regex.Pattern;
 final class ParseMessages {
 
     private static final Pattern CLASS_NAME = Pattern.compile("(?:[a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error): ?");
-    private static final Pattern NOT_FOUND = Pattern.compile("include was not found: '([^']*)'");
     private static final Pattern INCLUDE = Pattern.compile("include\\s+required\\s*\\(\\s*(?:file\\s*\\(\\s*)?\"([^\"]*)\"");
 
     private ParseMessages() {
     }
 
     static String readable(String message, ConfigException e, Optional<Path> file) {
-        if (message.contains("include was not found")) {
+        if (message.contains("not found")) {
             Optional<String> include = missingInclude(message, file);
             if (include.isPresent()) {
                 return include.get();
@@ -44,10 +43,6 @@ final class ParseMessages {
     /** "FILE:LINE: include required("x.conf"): no such file (looked for DIR/x.conf)", or empty if it cannot be placed. */
     private static Optional<String> missingInclude(String message, Optional<Path> file) {
         if (file.isEmpty()) {
-            return Optional.empty();
-        }
-        Matcher missing = NOT_FOUND.matcher(message);
-        if (!missing.find()) {
             return Optional.empty();
         }
         List<String> lines;
