@@ -160,4 +160,31 @@ class BadConfigIT {
             assertThat(daemon.stdout()).noneMatch(l -> l.contains("Exception"));
         }
     }
+
+    @Test
+    void aReloadToAPoolTheHeapCannotHoldIsRejectedAndTheDaemonGoesOn() throws Exception {
+        String base = """
+                shieldpool.log.format = json
+                shieldpool.log.level = debug
+                shieldpool.admin.port = 0
+                shieldpool.work.demo.step-duration = 50ms
+                shieldpool.work.demo.log-steps = false
+                """;
+        Path file = write("heap.conf", base + "shieldpool.pool.size = 2\n");
+        try (DaemonProcess daemon = run(Map.of("SHIELDPOOL_JAVA_OPTS", "-Xmx64m"), "--config", file.toString())) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(30));
+            Path next = write("heap.conf.next", base + "shieldpool.pool.size = 2000000\n");
+            Files.move(next, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            daemon.signal("HUP");
+            JsonObject failure = daemon.awaitEvent("reload.failed", Duration.ofSeconds(20));
+            assertThat(failure.getString("problem")).startsWith("shieldpool.pool.size: 2000000 (expected: a pool size whose "
+                    + "workers fit the heap: 1999998 more workers need ~305 MB").endsWith(" at " + file + ":6");
+            assertThat(daemon.events("pool.resize")).isEmpty();
+            int ends = daemon.events("section.end").size();
+            daemon.awaitTrue(() -> daemon.events("section.end").size() > ends + 4, Duration.ofSeconds(20),
+                    "sections on the old config after the rejected reload");
+            daemon.signal("TERM");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(30))).isEqualTo(0);
+        }
+    }
 }
