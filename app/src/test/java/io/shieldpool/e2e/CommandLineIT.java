@@ -147,7 +147,7 @@ class CommandLineIT {
                 "shieldpool.pool.size = -1", "shieldpool.pool.size: -1 (expected: an integer from 0 to 2000000) at ",
                 "shieldpool.pool.sise = 1", "did you mean shieldpool.pool.size?",
                 "shieldpool.shutdown.grace = soon", "shieldpool.shutdown.grace: soon (expected: a duration",
-                "shieldpool { pool.size = 3", ".conf: 2: expecting",
+                "shieldpool { pool.size = 3", ".conf: 2: the file ends inside an unclosed '{'",
                 "shieldpool.work.type = quantum", "shieldpool.work.type: quantum (expected: demo, exec, http, or the "
                         + "type of a plug-in in the classpath; found no plug-in) at ");
         int n = 0;
