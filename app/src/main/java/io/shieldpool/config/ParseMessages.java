@@ -24,7 +24,7 @@ final class ParseMessages {
     }
 
     static String readable(String message, ConfigException e, Optional<Path> file) {
-        if (message.contains("not found")) {
+        if (message.contains("not found") || message.contains("Permission denied")) {
             Optional<String> include = missingInclude(message, file);
             if (include.isPresent()) {
                 return include.get();

@@ -187,4 +187,36 @@ class BadConfigIT {
             assertThat(daemon.awaitExit(Duration.ofSeconds(30))).isEqualTo(0);
         }
     }
+
+    /** As root every file is readable: the check runs as nobody (as the packaged unit's user would be refused). */
+    @Test
+    void anUnreadableFileOrIncludeIsPermissionDeniedWithoutAClassName() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root to become nobody");
+        Path shared = Files.createDirectories(Path.of("/tmp").resolve("shieldpool-unreadable-" + ProcessHandle.current().pid()));
+        try {
+            Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path secret = Files.writeString(shared.resolve("secret.conf"), "shieldpool.pool.size = 1\n");
+            Files.setPosixFilePermissions(secret, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            Path main = Files.writeString(shared.resolve("main.conf"), "shieldpool.pool.size = 2\ninclude required(\"secret.conf\")\n");
+            Files.setPosixFilePermissions(main, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            Map<Path, String> expected = Map.of(
+                    secret, secret + ": cannot read the config file: permission denied (the daemon runs as nobody)",
+                    main, main + ":2: include required(\"secret.conf\"): cannot read " + secret + ": permission denied");
+            for (var c : expected.entrySet()) {
+                try (DaemonProcess check = DaemonProcess.launch(List.of("runuser", "-u", "nobody", "--",
+                        DaemonProcess.LAUNCHER.toAbsolutePath().toString(), "check-config", c.getKey().toString()), Map.of())) {
+                    assertThat(check.awaitExit(Duration.ofSeconds(30))).as(check.transcript()).isEqualTo(78);
+                    assertThat(check.stderr()).as(check.transcript()).contains("shieldpool: config error: " + c.getValue());
+                    assertThat(check.stderr()).noneMatch(l -> l.contains("Exception"));
+                }
+            }
+        } finally {
+            try (var files = Files.list(shared)) {
+                for (Path p : files.toList()) {
+                    Files.delete(p);
+                }
+            }
+            Files.delete(shared);
+        }
+    }
 }
