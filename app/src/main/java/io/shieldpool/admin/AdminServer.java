@@ -73,6 +73,8 @@ public final class AdminServer extends VerticleBase implements PoolListener {
     private final Buffer statusPage = loadStatusPage();
 
     private HttpServer server;
+    /** POST /jobs and GET /jobs/stats, with a job store; null without one. */
+    private volatile io.shieldpool.jobs.runtime.JobsEndpoints jobs;
     /** Built once, on the admin context, at first need or once the pool is ready. */
     private Future<PoolMetrics> metrics;
 
@@ -111,6 +113,11 @@ public final class AdminServer extends VerticleBase implements PoolListener {
         });
     }
 
+    /** Serves POST /jobs and GET /jobs/stats and adds the jobs to /status and /metrics; set before deploying. */
+    public void useJobs(io.shieldpool.jobs.runtime.JobsEndpoints endpoints) {
+        this.jobs = endpoints;
+    }
+
     /** The port actually bound (the configured one, or the one the system chose for 0). */
     int actualPort() {
         return server.actualPort();
@@ -136,6 +143,12 @@ public final class AdminServer extends VerticleBase implements PoolListener {
     // ---- requests ----
 
     private void handle(HttpServerRequest request) {
+        if (jobs != null && io.shieldpool.jobs.runtime.JobsEndpoints.handles(request.path())) {
+            if (authorized(request)) {
+                jobs.handle(request);
+            }
+            return;
+        }
         if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
             request.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD");
             send(request, 405, json(new JsonObject().put("error", "read-only: only GET and HEAD are served")));
@@ -210,7 +223,17 @@ public final class AdminServer extends VerticleBase implements PoolListener {
                 unavailable(request, ar);
                 return;
             }
-            send(request, 200, json(StatusJson.render(ar.result(), version, uptimeMillis())));
+            JsonObject body = StatusJson.render(ar.result(), version, uptimeMillis());
+            if (jobs == null) {
+                send(request, 200, json(body));
+                return;
+            }
+            jobs.stats().onComplete(stats -> {
+                // why best effort: a store that does not answer must not take the pool's status with it.
+                body.put("jobs", stats.succeeded() ? stats.result()
+                        : new JsonObject().put("error", String.valueOf(stats.cause().getMessage())));
+                send(request, 200, json(body));
+            });
         });
     }
 
@@ -218,8 +241,10 @@ public final class AdminServer extends VerticleBase implements PoolListener {
         metrics().compose(registry -> onAdminContext(pool.status(0).timeout(STATUS_TIMEOUT)).map(status -> {
             // why: every pool meter reads this one status, so a scrape is consistent with itself.
             registry.update(status);
-            return registry.scrape();
-        })).onComplete(ar -> {
+            return registry;
+        })).compose(registry -> jobs == null ? Future.succeededFuture(registry.scrape())
+                : onAdminContext(jobs.stats().transform(ignored -> Future.succeededFuture(registry.scrape()))))
+                .onComplete(ar -> {
             if (ar.failed()) {
                 unavailable(request, ar);
                 return;
@@ -233,7 +258,13 @@ public final class AdminServer extends VerticleBase implements PoolListener {
         if (metrics == null || metrics.failed()) {
             // why: a worker thread, not this event loop: building the registry loads a few hundred classes.
             metrics = onAdminContext(pool.status(0).timeout(STATUS_TIMEOUT))
-                    .compose(initial -> vertx.executeBlocking(() -> new PoolMetrics(initial, version, events)));
+                    .compose(initial -> vertx.executeBlocking(() -> {
+                        PoolMetrics built = new PoolMetrics(initial, version, events);
+                        if (jobs != null) {
+                            jobs.bindTo(built.registry());
+                        }
+                        return built;
+                    }));
         }
         return metrics;
     }

@@ -35,6 +35,12 @@ final class ExecRun extends SectionRun {
     interface Spawner {
         SessionSpawn.Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory)
                 throws IOException;
+
+        /** With these bytes (the job's payload) as stdin; by default stdin is ignored. */
+        default SessionSpawn.Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory,
+                                         Optional<byte[]> stdin) throws IOException {
+            return spawn(argv, environment, directory);
+        }
     }
 
     private final ExecSettings settings;
@@ -42,6 +48,8 @@ final class ExecRun extends SectionRun {
     private final Spawner spawner;
     private final long workerId;
     private final long sectionId;
+    /** The section's job, with a job store; null without one. */
+    private final io.shieldpool.jobs.Job job;
     private volatile boolean exited;
     private volatile long pid;
     private volatile String timeoutReason;
@@ -60,6 +68,7 @@ final class ExecRun extends SectionRun {
         this.spawner = spawner;
         this.workerId = section.workerId();
         this.sectionId = section.sectionId();
+        this.job = section.job();
     }
 
     void start() {
@@ -171,7 +180,7 @@ final class ExecRun extends SectionRun {
         }
         SessionSpawn.Child started;
         try {
-            started = spawner.spawn(settings.command(), environment(), settings.directory());
+            started = spawnWithPayload();
         } catch (Throwable e) {
             // why Throwable: an Error here (SessionSpawn's class initialization failing on an older
             // glibc) would otherwise end this thread and leave the section running forever.
@@ -238,10 +247,22 @@ final class ExecRun extends SectionRun {
                 : (cause instanceof IOException ? message : cause.getClass().getSimpleName() + ": " + message);
     }
 
+    /** Spawns the command; with a job, its payload is the command's stdin. Spawn thread. */
+    private SessionSpawn.Child spawnWithPayload() throws IOException {
+        Optional<byte[]> stdin = job == null ? Optional.empty()
+                : Optional.of(job.payload().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return spawner.spawn(settings.command(), environment(), settings.directory(), stdin);
+    }
+
     private Map<String, String> environment() {
         Map<String, String> environment = new HashMap<>(settings.environment());
         environment.put("SHIELDPOOL_WORKER", Long.toString(workerId));
         environment.put("SHIELDPOOL_SECTION", Long.toString(sectionId));
+        if (job != null) {
+            environment.put("SHIELDPOOL_JOB_ID", Long.toString(job.id()));
+            environment.put("SHIELDPOOL_JOB_ATTEMPT", Integer.toString(job.attempt()));
+            environment.put("SHIELDPOOL_JOB_QUEUE", job.queue());
+        }
         return environment;
     }
 
