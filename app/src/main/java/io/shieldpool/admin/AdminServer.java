@@ -29,6 +29,7 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The admin HTTP server: read-only endpoints on Vert.x core's {@link HttpServer}.
@@ -73,6 +74,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
     private final Buffer statusPage = loadStatusPage();
 
     private HttpServer server;
+    private ConnectionLimits limits;
     /** POST /jobs and GET /jobs/stats, with a job store; null without one. */
     private volatile io.shieldpool.jobs.runtime.JobsEndpoints jobs;
     /** Built once, on the admin context, at first need or once the pool is ready. */
@@ -87,12 +89,22 @@ public final class AdminServer extends VerticleBase implements PoolListener {
 
     @Override
     public Future<?> start() {
+        limits = new ConnectionLimits(vertx, settings.maxConnections(), settings.requestHeaderTimeout());
         server = vertx.createHttpServer(new HttpServerOptions()
                         // why: a forgotten browser tab or a stuck scraper must not hold sockets forever.
-                        .setIdleTimeout(120)
+                        .setIdleTimeout((int) Math.max(1, settings.idleTimeout().toMillis()))
+                        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                        // why: with h2c on, Vert.x waits for a client's first bytes to choose HTTP/1.1 or
+                        // HTTP/2 before it creates the connection, so a silent socket escaped the
+                        // connection handler, and with it the cap and the request-header timeout.
+                        .setHttp2ClearTextEnabled(false)
                         .setMaxInitialLineLength(2048)
                         .setMaxHeaderSize(8192))
-                .requestHandler(this::handle);
+                .connectionHandler(limits::connected)
+                .requestHandler(request -> {
+                    limits.requestArrived(request);
+                    handle(request);
+                });
         return server.listen(settings.port(), settings.host()).onSuccess(s ->
                 log.atInfo().addKeyValue("event", "admin.listening").addKeyValue("host", settings.host())
                         .addKeyValue("port", s.actualPort())
@@ -223,16 +235,15 @@ public final class AdminServer extends VerticleBase implements PoolListener {
                 unavailable(request, ar);
                 return;
             }
-            JsonObject body = StatusJson.render(ar.result(), version, uptimeMillis());
             if (jobs == null) {
-                send(request, 200, json(body));
+                send(request, 200, StatusJson.render(ar.result(), version, uptimeMillis(), null));
                 return;
             }
             jobs.stats().onComplete(stats -> {
                 // why best effort: a store that does not answer must not take the pool's status with it.
-                body.put("jobs", stats.succeeded() ? stats.result()
-                        : new JsonObject().put("error", String.valueOf(stats.cause().getMessage())));
-                send(request, 200, json(body));
+                JsonObject jobsStats = stats.succeeded() ? stats.result()
+                        : new JsonObject().put("error", String.valueOf(stats.cause().getMessage()));
+                send(request, 200, StatusJson.render(ar.result(), version, uptimeMillis(), jobsStats));
             });
         });
     }

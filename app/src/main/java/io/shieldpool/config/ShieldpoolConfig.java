@@ -156,20 +156,41 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
      * @param token   bearer token required on everything but /healthz and /readyz; empty: none
      *                (only allowed on a loopback host)
      */
-    public record Admin(boolean enabled, String host, int port, Optional<String> token) {
+    public record Admin(boolean enabled, String host, int port, Optional<String> token, Duration idleTimeout,
+                        Duration requestHeaderTimeout, int maxConnections) {
         public static final Rule<Integer> PORT = new Rule<>("shieldpool.admin.port", "an integer from 0 to 65535",
                 p -> p >= 0 && p <= 65535, 0);
+        /** reference.conf's defaults of the connection limits. */
+        public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+        public static final Duration DEFAULT_REQUEST_HEADER_TIMEOUT = Duration.ofSeconds(10);
+        public static final int DEFAULT_MAX_CONNECTIONS = 128;
+        public static final Rule<Duration> IDLE_TIMEOUT = Rule.durationAtLeast("shieldpool.admin.idle-timeout",
+                Duration.ofMillis(1), DEFAULT_IDLE_TIMEOUT);
+        public static final Rule<Duration> REQUEST_HEADER_TIMEOUT = Rule.durationAtLeast(
+                "shieldpool.admin.request-header-timeout", Duration.ofMillis(1), DEFAULT_REQUEST_HEADER_TIMEOUT);
+        public static final Rule<Integer> MAX_CONNECTIONS = new Rule<>("shieldpool.admin.max-connections",
+                "an integer from 1 to 65536", n -> n >= 1 && n <= 65536, DEFAULT_MAX_CONNECTIONS);
 
         public Admin {
             Objects.requireNonNull(host);
             Objects.requireNonNull(token);
             PORT.check(port);
+            IDLE_TIMEOUT.check(idleTimeout);
+            REQUEST_HEADER_TIMEOUT.check(requestHeaderTimeout);
+            MAX_CONNECTIONS.check(maxConnections);
+        }
+
+        /** With the default connection limits. */
+        public Admin(boolean enabled, String host, int port, Optional<String> token) {
+            this(enabled, host, port, token, DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS);
         }
 
         @Override
         public String toString() {
             // why: a record's toString would print the token; it must never reach a log.
-            return "Admin[enabled=" + enabled + ", host=" + host + ", port=" + port + ", token=" + masked(token) + "]";
+            return "Admin[enabled=" + enabled + ", host=" + host + ", port=" + port + ", token=" + masked(token)
+                    + ", idleTimeout=" + idleTimeout + ", requestHeaderTimeout=" + requestHeaderTimeout
+                    + ", maxConnections=" + maxConnections + "]";
         }
     }
 

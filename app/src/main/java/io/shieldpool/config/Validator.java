@@ -144,7 +144,10 @@ final class Validator {
                     + " characters, required because shieldpool.admin.host " + host + " is not a loopback address",
                     read.whereIs(full("admin.host"))));
         }
-        return new ShieldpoolConfig.Admin(enabled, host, port, token);
+        return new ShieldpoolConfig.Admin(enabled, host, port, token,
+                read.duration(ShieldpoolConfig.Admin.IDLE_TIMEOUT),
+                read.duration(ShieldpoolConfig.Admin.REQUEST_HEADER_TIMEOUT),
+                read.integer(ShieldpoolConfig.Admin.MAX_CONNECTIONS));
     }
 
     private String hostName(String key) {

@@ -75,6 +75,7 @@ public final class Daemon {
     public ExitCode run() {
         LogSetup.apply(config.log());
         logEffectiveConfig();
+        IgnoredSignals.warn(signals.ignoredAtStart());
         var supervisorRef = new java.util.concurrent.atomic.AtomicReference<Supervisor>();
         Optional<DurableJobs> jobs;
         try {

@@ -262,7 +262,7 @@ final class Worker implements ActiveSection {
             return;
         }
         consecutiveFailures++;
-        long pauseNanos = retiring ? -1 : shard.backoff().delayNanos(consecutiveFailures);
+        long pauseNanos = retiring ? -1 : shard.backoff().delayNanos(id, consecutiveFailures);
         endSection(outcome, cause, pauseNanos);
         if (retiring) {
             leave();
