@@ -45,13 +45,27 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
 
     /** @param size workers wanted, >= 0; @param eventLoops threads running them, >= 1 (0 resolved to cores) */
     public record Pool(int size, int eventLoops) {
-        public static final Rule<Integer> SIZE = Rule.intAtLeast("shieldpool.pool.size", 0);
+        /**
+         * Most workers: twice the million-worker benchmark (B4, ~190 MB resident for 10^6), so the
+         * largest pool fits a few hundred MB of heap; beyond it a typo (2147483647) would ask for
+         * hundreds of GB and end the daemon with an OutOfMemoryError.
+         */
+        public static final int MAX_SIZE = 2_000_000;
+        /** Event loops per CPU core at most: more threads than that only add context switches. */
+        public static final int MAX_EVENT_LOOPS_PER_CORE = 8;
+        public static final Rule<Integer> SIZE = Rule.intBetween("shieldpool.pool.size", 0, MAX_SIZE);
         /** As configured: 0 means one per core, resolved before the record is built. */
-        public static final Rule<Integer> EVENT_LOOPS = Rule.intAtLeast("shieldpool.pool.event-loops", 0);
+        public static final Rule<Integer> EVENT_LOOPS = eventLoopsRule(Runtime.getRuntime().availableProcessors());
+
+        static Rule<Integer> eventLoopsRule(int cores) {
+            return Rule.intBetween("shieldpool.pool.event-loops", 0, MAX_EVENT_LOOPS_PER_CORE * cores,
+                    " (" + MAX_EVENT_LOOPS_PER_CORE + " per CPU core, " + cores + " core(s) here; 0 means one per core)");
+        }
 
         public Pool {
             SIZE.check(size);
-            Rule.require(eventLoops >= 1, EVENT_LOOPS.key(), eventLoops, "an integer >= 1 once resolved");
+            Rule.require(eventLoops >= 1 && EVENT_LOOPS.accepts().test(eventLoops), EVENT_LOOPS.key(), eventLoops,
+                    EVENT_LOOPS.expected() + ", >= 1 once resolved");
         }
     }
 

@@ -1,5 +1,7 @@
 package io.shieldpool.control;
 
+import io.shieldpool.config.ShieldpoolConfig;
+
 import io.shieldpool.kinds.KindRuntime;
 import io.shieldpool.pool.Pool;
 import io.shieldpool.view.LifecycleState;
@@ -46,7 +48,7 @@ final class Resizer {
             log.info("SIG{} ignored: the pool is {}", signal, lifecycle);
             return;
         }
-        int target = Math.max(0, desiredSize + delta);
+        int target = Math.min(ShieldpoolConfig.Pool.MAX_SIZE, Math.max(0, desiredSize + delta));
         log.warn("SIG{}: pool size {} -> {}; a run-time override of pool.size ({} in the config) until the next reload",
                 signal, desiredSize, target, configured);
         resize(target, "SIG" + signal);

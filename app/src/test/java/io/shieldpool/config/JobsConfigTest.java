@@ -78,7 +78,7 @@ class JobsConfigTest {
                 "shieldpool.jobs.max-attempts: 0 (expected: an integer >= 1) at " + file + ":2",
                 "shieldpool.jobs.retry.max-backoff: 1s (expected: a duration >= jobs.retry.backoff (10s)) at " + file + ":4",
                 "shieldpool.jobs.retry.jitter: 1.5 (expected: a number from 0.0 to 1.0) at " + file + ":5",
-                "shieldpool.jobs.poll-interval: 0 (expected: a duration such as 250ms, 30s or 2m, at least 1ms) at " + file + ":6",
+                "shieldpool.jobs.poll-interval: 0 (expected: a duration such as 250ms, 30s or 2m, at least 1ms, at most 365d) at " + file + ":6",
                 "shieldpool.jobs.sqlite.synchronous: off (expected: one of full, normal) at " + file + ":7",
                 "shieldpool.jobs.claim-batch: 0 (expected: an integer >= 1) at " + file + ":8");
     }
