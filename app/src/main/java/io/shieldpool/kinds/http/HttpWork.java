@@ -160,7 +160,21 @@ final class HttpWork implements Work {
                     lease.release();
                 } else {
                     request = ready;
-                    send();
+                    long delayNanos = rateLimit.sendDelayNanos();
+                    if (delayNanos <= 0) {
+                        send();
+                    } else {
+                        // why: a section that timed out meanwhile has had its request reset by
+                        // onTimeout; its lease goes back here, as the send's end would give it back.
+                        vertx.setTimer(Math.max(1, delayNanos / 1_000_000), id -> {
+                            if (ended()) {
+                                request.reset();
+                                lease.release();
+                            } else {
+                                send();
+                            }
+                        });
+                    }
                 }
             }));
         }

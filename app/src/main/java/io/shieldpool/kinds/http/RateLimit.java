@@ -8,8 +8,9 @@ import java.util.function.LongSupplier;
 
 /**
  * {@code work.http.max-rate} across the whole pool: requests start (take a pooled connection, then
- * send) at least 1/rate apart, so any window of length W holds at most W x rate + 1 of them, give
- * or take the time to open a connection when none is idle. No burst credit builds up while idle: the
+ * send) at least 1/rate apart, and requests are also written at least 1/rate apart
+ * ({@link #sendDelayNanos}), so any window of length W holds at most W x rate + 1 of them even when
+ * connection set-ups end together. No burst credit builds up while idle: the
  * point is to never overload the target. Shared by every shard; the lock is held only to update
  * the line, never while a turn runs.
  *
@@ -31,6 +32,8 @@ final class RateLimit {
     private final ArrayDeque<Turn> line = new ArrayDeque<>();
     private long intervalNanos;
     private long lastSentNanos;
+    /** When the last request was actually written (see {@link #sendDelayNanos}). */
+    private long lastWrittenNanos;
     /** Only the timer armed last hands out turns: a rate change re-arms it. */
     private long timerGeneration;
     private boolean timerArmed;
@@ -39,6 +42,7 @@ final class RateLimit {
         this.clock = clock;
         this.scheduler = scheduler;
         this.lastSentNanos = clock.getAsLong() - (1L << 60);
+        this.lastWrittenNanos = lastSentNanos;
         this.intervalNanos = interval(perSecond);
     }
 
@@ -68,6 +72,23 @@ final class RateLimit {
         }
         due.forEach(Turn::go);
         return turn;
+    }
+
+    /**
+     * Books the moment a request whose turn came may be written, and returns how long to wait for
+     * it (0: now). why: a turn is handed out before the connection is taken; when several sections
+     * must first open a connection (a cold start, a grown pool) their set-ups end together and,
+     * written at once, their requests would reach the server as a burst above max-rate. Writes are
+     * kept 1/rate apart as well, so the target sees the rate the operator set.
+     */
+    synchronized long sendDelayNanos() {
+        if (intervalNanos == 0) {
+            return 0;
+        }
+        long now = clock.getAsLong();
+        long at = Math.max(now, lastWrittenNanos + intervalNanos);
+        lastWrittenNanos = at;
+        return at - now;
     }
 
     /** Sections waiting now. */

@@ -41,6 +41,33 @@ class RateLimitTest {
     }
 
     @Test
+    void writesWhoseConnectionsOpenedTogetherAreSpacedOneIntervalApart() {
+        RateLimit limit = new RateLimit(4, now::get, scheduler); // one per 250 ms
+        // Four turns handed out on time, whose connection set-ups all end at 900 ms.
+        join(limit, "a");
+        join(limit, "b");
+        join(limit, "c");
+        join(limit, "d");
+        advance(900 * MS);
+        assertThat(sends).hasSize(4);
+        List<Long> writes = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            writes.add((now.get() - 1_000_000_000L + limit.sendDelayNanos()) / MS);
+        }
+        assertThat(writes).containsExactly(900L, 1150L, 1400L, 1650L);
+        advance(10_000 * MS); // idle: the next write goes at once, no credit builds up
+        assertThat(limit.sendDelayNanos()).isZero();
+        assertThat(limit.sendDelayNanos()).isEqualTo(250 * MS);
+    }
+
+    @Test
+    void withoutARateWritesNeverWait() {
+        RateLimit limit = new RateLimit(0, now::get, scheduler);
+        assertThat(limit.sendDelayNanos()).isZero();
+        assertThat(limit.sendDelayNanos()).isZero();
+    }
+
+    @Test
     void turnsComeOneIntervalApartInOrderWithoutBurstCredit() {
         RateLimit limit = new RateLimit(4, now::get, scheduler); // one per 250 ms
         join(limit, "a");
