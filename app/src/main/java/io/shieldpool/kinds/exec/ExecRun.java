@@ -6,7 +6,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -155,8 +154,6 @@ final class ExecRun extends SectionRun {
     }
 
     private void runChild() {
-        MDC.put("worker", Long.toString(workerId));
-        MDC.put("section", Long.toString(sectionId));
         synchronized (this) {
             if (timeoutReason != null) {
                 spawnSettled = true;
@@ -258,7 +255,8 @@ final class ExecRun extends SectionRun {
             return;
         }
         if (!terminating) {
-            output.atWarn().addKeyValue("event", "exec.leftovers").addKeyValue("pid", pid)
+            output.atWarn().addKeyValue("event", "exec.leftovers").addKeyValue("worker", workerId)
+                    .addKeyValue("section", sectionId).addKeyValue("pid", pid)
                     .log("the command (pid {}) exited but left processes in its group: SIGTERM to them", pid);
         }
         signalGroup(ProcessGroups.SIGTERM);
@@ -271,13 +269,12 @@ final class ExecRun extends SectionRun {
 
     private Thread pump(BufferedReader reader, String stream) {
         return Thread.ofVirtual().name("exec-" + stream + "-" + sectionId).start(() -> {
-            MDC.put("worker", Long.toString(workerId));
-            MDC.put("section", Long.toString(sectionId));
             try (reader) {
                 String line;
                 while ((line = reader.readLine()) != null) {
                     var event = stream.equals("stderr") ? output.atWarn() : output.atInfo();
-                    event.addKeyValue("event", "exec.output").addKeyValue("stream", stream).log(line);
+                    event.addKeyValue("event", "exec.output").addKeyValue("worker", workerId)
+                            .addKeyValue("section", sectionId).addKeyValue("stream", stream).log(line);
                 }
             } catch (IOException ignored) {
                 // the pipe closed: the process is gone
