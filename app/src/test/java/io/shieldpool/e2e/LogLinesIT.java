@@ -36,6 +36,7 @@ class LogLinesIT {
         List<JsonObject> lines = new ArrayList<>();
         lines.addAll(demoRunWithFailuresResizesAndTwoSigterms());
         lines.addAll(execRunCutByTheGrace());
+        lines.addAll(demoRunForcedBySecondSigint());
 
         Map<String, Set<String>> types = new TreeMap<>();
         for (JsonObject line : lines) {
@@ -143,6 +144,28 @@ class LogLinesIT {
             JsonObject complete = daemon.awaitEvent("shutdown.complete", Duration.ZERO);
             assertThat(complete.getLong("exit_code")).isEqualTo(75L);
             assertThat(complete.getString("level")).as("exit 75 is not routine").isEqualTo("WARN");
+            return lines;
+        }
+    }
+
+    /** SIGINT, then a second SIGINT (a new press) forces the exit: exit 75. */
+    private List<JsonObject> demoRunForcedBySecondSigint() throws Exception {
+        String config = """
+                shieldpool.log.level = debug
+                shieldpool.pool.size = 2
+                shieldpool.work.demo { steps = 3, step-duration = 2s }
+                """;
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            daemon.signal("INT");
+            daemon.awaitEvent("shutdown.begin", Duration.ofSeconds(5));
+            Thread.sleep(io.shieldpool.control.Supervisor.SAME_KEY_PRESS.toMillis() + 100);
+            daemon.signal("INT");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(10))).as(daemon.transcript()).isEqualTo(75);
+            List<JsonObject> lines = allJson(daemon);
+            assertThat(daemon.awaitEvent("shutdown.forced", Duration.ZERO).getString("level")).isEqualTo("WARN");
+            assertThat(daemon.awaitEvent("shutdown.cut", Duration.ZERO).getString("reason")).isEqualTo("second SIGINT");
+            assertThat(daemon.awaitEvent("shutdown.complete", Duration.ZERO).getString("level")).isEqualTo("WARN");
             return lines;
         }
     }
