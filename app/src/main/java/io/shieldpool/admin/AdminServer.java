@@ -195,7 +195,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
     }
 
     private void health(HttpServerRequest request) {
-        onAdminContext(pool.ping().timeout(HEALTH_TIMEOUT)).onComplete(ar -> {
+        onAdminContext(pool.ping().timeout(HEALTH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).onComplete(ar -> {
             JsonObject body = new JsonObject().put("state", pool.state().label());
             if (ar.succeeded()) {
                 send(request, 200, json(body.put("status", "ok")));
@@ -209,6 +209,12 @@ public final class AdminServer extends VerticleBase implements PoolListener {
     private void readiness(HttpServerRequest request) {
         LifecycleState state = pool.state();
         JsonObject body = new JsonObject().put("state", state.label()).put("ready", state == LifecycleState.RUNNING);
+        if (state == LifecycleState.RUNNING && jobs != null && !jobs.storeReachable()) {
+            // why: a node whose job store is unreachable claims nothing; a load balancer or an
+            // orchestrator should see it as not ready (it recovers by itself, so not unhealthy).
+            send(request, 503, json(body.put("ready", false).put("reason", "the job store is unreachable: no job is claimed until it is back")));
+            return;
+        }
         switch (state) {
             case RUNNING -> send(request, 200, json(body));
             case STARTING -> send(request, 503, json(body.put("reason", "starting: the pool is not running yet")));
@@ -230,7 +236,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
                     + " (expected: an integer from 0 to " + MAX_WORKERS_LISTED + ")")));
             return;
         }
-        onAdminContext(pool.status(limit).timeout(STATUS_TIMEOUT)).onComplete(ar -> {
+        onAdminContext(pool.status(limit).timeout(STATUS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).onComplete(ar -> {
             if (ar.failed()) {
                 unavailable(request, ar);
                 return;
@@ -249,7 +255,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
     }
 
     private void metricsEndpoint(HttpServerRequest request) {
-        metrics().compose(registry -> onAdminContext(pool.status(0).timeout(STATUS_TIMEOUT)).map(status -> {
+        metrics().compose(registry -> onAdminContext(pool.status(0).timeout(STATUS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).map(status -> {
             // why: every pool meter reads this one status, so a scrape is consistent with itself.
             registry.update(status);
             return registry;
@@ -261,14 +267,14 @@ public final class AdminServer extends VerticleBase implements PoolListener {
                 return;
             }
             request.response().putHeader(HttpHeaders.CONTENT_TYPE, PoolMetrics.contentType());
-            send(request, 200, Buffer.buffer(ar.result()));
+            send(request, 200, Buffer.buffer((String) ar.result()));
         });
     }
 
     private Future<PoolMetrics> metrics() {
         if (metrics == null || metrics.failed()) {
             // why: a worker thread, not this event loop: building the registry loads a few hundred classes.
-            metrics = onAdminContext(pool.status(0).timeout(STATUS_TIMEOUT))
+            metrics = onAdminContext(pool.status(0).timeout(STATUS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS))
                     .compose(initial -> vertx.executeBlocking(() -> {
                         PoolMetrics built = new PoolMetrics(initial, version, events);
                         if (jobs != null) {

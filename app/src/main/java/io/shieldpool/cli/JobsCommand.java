@@ -5,6 +5,8 @@ import io.shieldpool.jobs.Job;
 import io.shieldpool.jobs.JobState;
 import io.shieldpool.jobs.JobStore;
 import io.shieldpool.jobs.QueueStats;
+import io.shieldpool.jobs.postgresql.PostgresJobStore;
+import io.shieldpool.jobs.postgresql.PostgresSettings;
 import io.shieldpool.view.ExitCode;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -26,7 +28,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "jobs", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Look at and repair the job store, whether the daemon runs or not.",
-                "ACTION: stats | list | show ID | retry ID | retry-dead | purge-done | purge-dead"},
+                "ACTION: stats | list | show ID | retry ID | retry-dead | purge-done | purge-dead | nodes | migrate"},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {" 0:done", " 1:show/retry: no such job (or not retryable)", "64:bad command line",
                 "69:the store could not be opened", "78:invalid configuration (or jobs.store = none)"})
@@ -62,7 +64,8 @@ final class JobsCommand implements Callable<Integer> {
     }
 
     private int act() {
-        List<String> actions = List.of("stats", "list", "show", "retry", "retry-dead", "purge-done", "purge-dead");
+        List<String> actions = List.of("stats", "list", "show", "retry", "retry-dead", "purge-done", "purge-dead",
+                "nodes", "migrate");
         if (!actions.contains(action)) {
             throw new JobsTool.Failure(ExitCode.USAGE.code, "jobs: " + action + " (expected: one of " + String.join(", ", actions) + ")");
         }
@@ -80,6 +83,9 @@ final class JobsCommand implements Callable<Integer> {
         Instant before = olderThan == null ? Instant.now().plusSeconds(1)
                 : Instant.now().minus(JobsTool.duration("--older-than", olderThan));
         ShieldpoolConfig cfg = JobsTool.config(config);
+        if (action.equals("migrate") && cfg.jobs().store() == ShieldpoolConfig.JobStoreType.POSTGRESQL) {
+            return migrate(System.out, cfg);
+        }
         JobStore store = JobsTool.open(cfg);
         PrintStream out = System.out;
         try {
@@ -113,12 +119,51 @@ final class JobsCommand implements Callable<Integer> {
                     int n = JobsTool.await(store.purge(purged, before));
                     report(out, n, n + " " + purged.label() + " job(s) deleted");
                 }
+                case "migrate" -> report(out, 0, "schema current (the store creates and migrates its schema when opened)");
+                case "nodes" -> {
+                    if (!(store instanceof PostgresJobStore shared)) {
+                        throw new JobsTool.Failure(ExitCode.CONFIG.code, "jobs nodes: the " + lower(cfg.jobs().store())
+                                + " store has one node (expected: jobs.store = postgresql for a cluster view)");
+                    }
+                    printNodes(out, JobsTool.await(shared.nodes()));
+                }
                 default -> throw new IllegalStateException(action);
             }
         } finally {
             JobsTool.close(store);
         }
         return ExitCode.OK.code;
+    }
+
+    /** {@code jobs migrate}: creates or migrates the PostgreSQL schema, and nothing else (no node, no claims). */
+    private int migrate(PrintStream out, ShieldpoolConfig cfg) {
+        PostgresSettings settings = PostgresSettings.of(cfg.jobs());
+        int before;
+        try {
+            before = PostgresJobStore.migrate(settings);
+        } catch (io.shieldpool.jobs.JobStoreException e) {
+            throw new JobsTool.Failure(ExitCode.UNAVAILABLE.code, e.getMessage());
+        }
+        int now = PostgresJobStore.SCHEMA_VERSION;
+        out.println(json ? new JsonObject().put("action", action).put("from", before).put("to", now).encode()
+                : before == now ? settings.safeUrl() + ": schema version " + now + ", current"
+                : settings.safeUrl() + ": schema migrated from version " + before + " to " + now);
+        return ExitCode.OK.code;
+    }
+
+    private void printNodes(PrintStream out, List<PostgresJobStore.NodeView> nodes) {
+        if (json) {
+            JsonArray array = new JsonArray();
+            nodes.forEach(n -> array.add(new JsonObject().put("id", n.id()).put("host", n.host()).put("pid", n.pid())
+                    .put("state", n.state()).put("heartbeat_age_ms", n.heartbeatAge().toMillis()).put("in_flight", n.inFlight())));
+            out.println(new JsonObject().put("nodes", array).encodePrettily());
+            return;
+        }
+        out.printf("%-24s %-8s %-9s %14s %9s  %s%n", "HOST", "PID", "STATE", "HEARTBEAT AGE", "IN FLIGHT", "NODE");
+        for (PostgresJobStore.NodeView n : nodes) {
+            out.printf("%-24s %-8d %-9s %11d ms %9d  %s%n", n.host(), n.pid(), n.state(), n.heartbeatAge().toMillis(),
+                    n.inFlight(), n.id());
+        }
     }
 
     private void report(PrintStream out, int count, String text) {

@@ -6,6 +6,8 @@ import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.jobs.runtime.DurableJobs;
 import io.shieldpool.jobs.JobStore;
 import io.shieldpool.jobs.JobStoreException;
+import io.shieldpool.jobs.postgresql.PostgresJobStore;
+import io.shieldpool.jobs.postgresql.PostgresSettings;
 import io.shieldpool.jobs.sqlite.SqliteJobStore;
 import io.shieldpool.view.ExitCode;
 import io.shieldpool.logging.LogSetup;
@@ -55,11 +57,14 @@ final class JobsTool {
     static JobStore open(ShieldpoolConfig config) {
         ShieldpoolConfig.Jobs jobs = config.jobs();
         if (!jobs.enabled()) {
-            throw new Failure(ExitCode.CONFIG.code, "shieldpool.jobs.store: none (expected: sqlite, the store to use;"
+            throw new Failure(ExitCode.CONFIG.code, "shieldpool.jobs.store: none (expected: sqlite or postgresql, the store to use;"
                     + " set it in the config file given with --config)");
         }
         try {
-            return SqliteJobStore.openForTool(DurableJobs.sqliteSettings(jobs), Clock.systemUTC());
+            return switch (jobs.store()) {
+                case POSTGRESQL -> PostgresJobStore.openForTool(PostgresSettings.of(jobs), Clock.systemUTC());
+                default -> SqliteJobStore.openForTool(DurableJobs.sqliteSettings(jobs), Clock.systemUTC());
+            };
         } catch (JobStoreException e) {
             throw new Failure(ExitCode.UNAVAILABLE.code, e.getMessage());
         }

@@ -66,6 +66,11 @@ public final class ConfigLoader {
             throw new InvalidConfigException(List.of(ConfigProblem.general(file.get()
                     + ": cannot read the config file: " + (Files.exists(file.get()) ? "not a regular file" : "no such file"))));
         }
+        if (file.isPresent() && !Files.isReadable(file.get())) {
+            throw new InvalidConfigException(List.of(ConfigProblem.general(file.get()
+                    + ": cannot read the config file: permission denied (the daemon runs as "
+                    + System.getProperty("user.name") + ")")));
+        }
         try {
             Config fromFile = file.map(ConfigLoader::parseFile).orElse(ConfigFactory.empty());
             return shieldpoolProperties()
@@ -99,7 +104,8 @@ public final class ConfigLoader {
     private static ConfigProblem problemFrom(ConfigException e, Optional<Path> file) {
         String path = file.map(Path::toString).orElse("configuration");
         // Typesafe messages already start with "file: line: "; keep them, they name the place.
-        return ConfigProblem.general(e.origin() == null ? path + ": " + e.getMessage() : e.getMessage());
+        String message = e.origin() == null ? path + ": " + e.getMessage() : e.getMessage();
+        return ConfigProblem.general(ParseMessages.readable(message, e, file));
     }
 
 }

@@ -5,7 +5,9 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Supplier;
@@ -44,18 +47,37 @@ public final class ConfigReader {
         return problems;
     }
 
-    /** An integer that passes {@code rule}. */
+    /**
+     * An integer that passes {@code rule}. Only whole numbers are taken: 2.5 is refused, never
+     * truncated (Typesafe's getInt would give 2), and a string (an environment override) must
+     * spell a whole number.
+     */
     public int integer(Rule<Integer> rule) {
-        try {
-            int value = config.getInt(rule.key());
-            if (rule.accepts().test(value)) {
-                return value;
-            }
-        } catch (ConfigException ignored) {
-            // reported below
+        OptionalLong whole = wholeNumber(rule.key());
+        if (whole.isPresent() && whole.getAsLong() >= Integer.MIN_VALUE && whole.getAsLong() <= Integer.MAX_VALUE
+                && rule.accepts().test((int) whole.getAsLong())) {
+            return (int) whole.getAsLong();
         }
         problem(rule.key(), rule.expected());
         return rule.placeholder();
+    }
+
+    private OptionalLong wholeNumber(String key) {
+        ConfigValue value = valueOrNull(key);
+        if (value == null) {
+            return OptionalLong.empty();
+        }
+        Object raw = value.unwrapped();
+        if (raw instanceof Integer || raw instanceof Long) {
+            return OptionalLong.of(((Number) raw).longValue());
+        }
+        if (raw instanceof Double d) {
+            return d == Math.rint(d) && Math.abs(d) < 1e18 ? OptionalLong.of(d.longValue()) : OptionalLong.empty();
+        }
+        if (raw instanceof String text && text.trim().matches("[+-]?[0-9]{1,18}")) {
+            return OptionalLong.of(Long.parseLong(text.trim()));
+        }
+        return OptionalLong.empty();
     }
 
     /** A duration that passes {@code rule}. */
@@ -121,7 +143,7 @@ public final class ConfigReader {
     /** A list of strings (numbers and booleans taken as written). */
     public List<String> stringList(String key, String expected) {
         try {
-            List<? extends ConfigValue> list = config.getList(key);
+            List<? extends ConfigValue> list = listOrListInString(key);
             List<String> strings = new ArrayList<>(list.size());
             for (ConfigValue item : list) {
                 ConfigValueType type = item.valueType();
@@ -133,18 +155,44 @@ public final class ConfigReader {
             }
             return strings;
         } catch (ConfigException e) {
-            problem(key, expected);
+            ConfigValue value = valueOrNull(key);
+            problem(key, value != null && value.valueType() == ConfigValueType.STRING
+                    ? expected + "; from the environment write the list as the variable's value, such as "
+                            + environmentName(key) + "='[\"/bin/echo\",\"x\"]'"
+                    : expected);
             return List.of();
         }
+    }
+
+    /** The environment variable that sets {@code key}: '.' -> '_', '-' -> "__". */
+    static String environmentName(String key) {
+        return "CONFIG_FORCE_" + key.replace("-", "__").replace('.', '_');
     }
 
     /** The raw list at {@code key}; empty when it is not a list (the caller reports what it expected). */
     public Optional<List<? extends ConfigValue>> list(String key) {
         try {
-            return Optional.of(config.getList(key));
+            return Optional.of(listOrListInString(key));
         } catch (ConfigException e) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * The list at {@code key}; a string that is a HOCON/JSON list ({@code ["/bin/echo","x"]}) is
+     * parsed as one, because an environment variable can only carry a string:
+     * {@code CONFIG_FORCE_shieldpool_work_exec_command='["/bin/echo","x"]'}.
+     */
+    private List<? extends ConfigValue> listOrListInString(String key) {
+        ConfigValue value = valueOrNull(key);
+        if (value != null && value.valueType() == ConfigValueType.STRING) {
+            String text = ((String) value.unwrapped()).trim();
+            if (text.startsWith("[") && text.endsWith("]")) {
+                return ConfigFactory.parseString("list = " + text,
+                        ConfigParseOptions.defaults().setOriginDescription(where(value.origin()))).getList("list");
+            }
+        }
+        return config.getList(key);
     }
 
     /** An object of string values whose names match {@code namePattern}. */
@@ -213,8 +261,8 @@ public final class ConfigReader {
             return record.get();
         } catch (InvalidValueException e) {
             ConfigProblem refused = e.problem();
-            if (refused.key() != null && config.hasPathOrNull(refused.key())) {
-                ConfigValue value = config.getValue(refused.key());
+            ConfigValue value = refused.key() == null ? null : valueOrNull(refused.key());
+            if (value != null) {
                 problems.add(new ConfigProblem(refused.key(), render(value), refused.expected(), where(value.origin())));
             } else {
                 problems.add(refused);
@@ -225,23 +273,42 @@ public final class ConfigReader {
 
     /** Records that {@code key}'s value is not what was {@code expected}, with the value and where it was written. */
     public void problem(String key, String expected) {
-        if (!config.hasPathOrNull(key)) {
+        ConfigValue value = valueOrNull(key);
+        if (value == null) {
             problems.add(new ConfigProblem(key, "(missing)", expected, null));
             return;
         }
-        ConfigValue value = config.getValue(key);
         problems.add(new ConfigProblem(key, render(value), expected, where(value.origin())));
     }
 
     /** Records a problem whose value must not be shown as written (a secret). */
     public void problem(String key, String shownValue, String expected) {
-        problems.add(new ConfigProblem(key, shownValue, expected, config.hasPathOrNull(key)
-                ? where(config.getValue(key).origin()) : null));
+        problems.add(new ConfigProblem(key, shownValue, expected, whereIs(key)));
     }
 
     /** Where {@code key} was written: file:line or the layer's name; null when it is not set. */
     public String whereIs(String key) {
-        return config.hasPathOrNull(key) ? where(config.getValue(key).origin()) : null;
+        ConfigValue value = valueOrNull(key);
+        return value == null ? null : where(value.origin());
+    }
+
+    /**
+     * The value at {@code key} as written, an explicit {@code null} included (whose type is NULL
+     * and whose origin is where it was written); Java null when the key is absent or a parent on
+     * its path is not an object. Config.getValue throws for a null value.
+     */
+    ConfigValue valueOrNull(String key) {
+        ConfigValue current = config.root();
+        for (String element : ConfigUtil.splitPath(key)) {
+            if (!(current instanceof ConfigObject object)) {
+                return null;
+            }
+            current = object.get(element);
+            if (current == null) {
+                return null;
+            }
+        }
+        return current;
     }
 
     /** The value as the operator wrote it: strings bare unless blank or spaced, so "3 parsecs" stays readable. */

@@ -41,12 +41,21 @@ public record EffectiveConfig(ShieldpoolConfig config, Map<String, Entry> entrie
                 String key = ConfigLoader.ROOT + "." + e.getKey();
                 String rendered = ConfigReader.render(e.getValue());
                 // An unset secret shows as unset; a set one never shows at all.
-                String value = isSecret(key, operatorNamed) && !rendered.equals("\"\"") ? MASK : rendered;
+                String value = isSecret(key, operatorNamed) && !rendered.equals("\"\"") ? MASK
+                        : key.equals(ConfigLoader.ROOT + ".jobs.postgresql.url") ? withoutPassword(rendered) : rendered;
                 String origin = ConfigReader.where(e.getValue().origin());
                 entries.put(key, new Entry(value, origin == null ? "" : origin.replaceFirst("^merge of ", "")));
             }
         }
         return new EffectiveConfig(config, entries);
+    }
+
+    /**
+     * A libpq URI with the password it may carry replaced by {@code ***} (user:PASSWORD@host, or a
+     * password= parameter): the rest (host, database) is what an operator needs to see.
+     */
+    public static String withoutPassword(String uri) {
+        return uri.replaceAll("(://[^:/@?]*):[^@/?]*@", "$1:***@").replaceAll("(?i)([?&]password=)[^&\"]*", "$1***");
     }
 
     /** Keys whose values never appear in logs or output. */

@@ -20,12 +20,29 @@ public record Rule<T>(String key, String expected, Predicate<T> accepts, T place
         return new Rule<>(key, "an integer >= " + min, v -> v >= min, min);
     }
 
-    /** A duration of at least {@code min}; {@code placeholder} when it is not. */
+    /** An integer from {@code min} to {@code max}, both included. */
+    public static Rule<Integer> intBetween(String key, int min, int max) {
+        return intBetween(key, min, max, "");
+    }
+
+    /** An integer from {@code min} to {@code max}; {@code why} (" (...)") is added to the expectation. */
+    public static Rule<Integer> intBetween(String key, int min, int max, String why) {
+        return new Rule<>(key, "an integer from " + min + " to " + max + why, v -> v >= min && v <= max, min);
+    }
+
+    /**
+     * Longest duration any key accepts. Nothing the daemon times is sensibly longer than a year, so
+     * a longer value is a typo; and Typesafe Config silently saturates a duration past ~292 years
+     * (Long.MAX_VALUE nanoseconds), which the nanosecond clocks could not add to anyway.
+     */
+    public static final java.time.Duration MAX_DURATION = java.time.Duration.ofDays(365);
+
+    /** A duration of at least {@code min} and at most {@link #MAX_DURATION}; {@code placeholder} when it is not. */
     public static Rule<java.time.Duration> durationAtLeast(String key, java.time.Duration min,
                                                           java.time.Duration placeholder) {
         String expected = "a duration such as 250ms, 30s or 2m"
-                + (min.isZero() ? " (0 allowed)" : ", at least " + min.toMillis() + "ms");
-        return new Rule<>(key, expected, v -> v.compareTo(min) >= 0, placeholder);
+                + (min.isZero() ? " (0 allowed)" : ", at least " + min.toMillis() + "ms") + ", at most 365d";
+        return new Rule<>(key, expected, v -> v.compareTo(min) >= 0 && v.compareTo(MAX_DURATION) <= 0, placeholder);
     }
 
     /** Throws unless {@code value} passes; for compact constructors. */

@@ -45,13 +45,27 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
 
     /** @param size workers wanted, >= 0; @param eventLoops threads running them, >= 1 (0 resolved to cores) */
     public record Pool(int size, int eventLoops) {
-        public static final Rule<Integer> SIZE = Rule.intAtLeast("shieldpool.pool.size", 0);
+        /**
+         * Most workers: twice the million-worker benchmark (B4, ~190 MB resident for 10^6), so the
+         * largest pool fits a few hundred MB of heap; beyond it a typo (2147483647) would ask for
+         * hundreds of GB and end the daemon with an OutOfMemoryError.
+         */
+        public static final int MAX_SIZE = 2_000_000;
+        /** Event loops per CPU core at most: more threads than that only add context switches. */
+        public static final int MAX_EVENT_LOOPS_PER_CORE = 8;
+        public static final Rule<Integer> SIZE = Rule.intBetween("shieldpool.pool.size", 0, MAX_SIZE);
         /** As configured: 0 means one per core, resolved before the record is built. */
-        public static final Rule<Integer> EVENT_LOOPS = Rule.intAtLeast("shieldpool.pool.event-loops", 0);
+        public static final Rule<Integer> EVENT_LOOPS = eventLoopsRule(Runtime.getRuntime().availableProcessors());
+
+        static Rule<Integer> eventLoopsRule(int cores) {
+            return Rule.intBetween("shieldpool.pool.event-loops", 0, MAX_EVENT_LOOPS_PER_CORE * cores,
+                    " (" + MAX_EVENT_LOOPS_PER_CORE + " per CPU core, " + cores + " core(s) here; 0 means one per core)");
+        }
 
         public Pool {
             SIZE.check(size);
-            Rule.require(eventLoops >= 1, EVENT_LOOPS.key(), eventLoops, "an integer >= 1 once resolved");
+            Rule.require(eventLoops >= 1 && EVENT_LOOPS.accepts().test(eventLoops), EVENT_LOOPS.key(), eventLoops,
+                    EVENT_LOOPS.expected() + ", >= 1 once resolved");
         }
     }
 
@@ -197,7 +211,7 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
     }
 
     /** Where durable jobs are stored: none (sections loop without jobs, as before jobs existed) or a store. */
-    public enum JobStoreType { NONE, SQLITE }
+    public enum JobStoreType { NONE, SQLITE, POSTGRESQL }
 
     /**
      * Durable jobs (see the README's "Durable jobs").
@@ -213,10 +227,11 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
      * @param pollInterval    how often idle workers look for jobs that came due (an enqueue wakes them at once)
      * @param claimBatch      most jobs one claim takes into a shard's local buffer, >= 1
      * @param retentionDone   how long done jobs are kept before they are deleted
+     * @param postgresql      the PostgreSQL store's settings (used when store is postgresql)
      */
     public record Jobs(JobStoreType store, Path sqlitePath, boolean sqliteFullSync, String queue, int maxAttempts,
                        Duration retryBackoff, Duration retryMaxBackoff, double retryJitter, Duration pollInterval,
-                       int claimBatch, Duration retentionDone) {
+                       int claimBatch, Duration retentionDone, Postgresql postgresql) {
         public static final Rule<Integer> MAX_ATTEMPTS = Rule.intAtLeast("shieldpool.jobs.max-attempts", 1);
         public static final Rule<Duration> RETRY_BACKOFF = Rule.durationAtLeast("shieldpool.jobs.retry.backoff",
                 Duration.ofMillis(1), Duration.ofSeconds(1));
@@ -231,6 +246,7 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
                 Duration.ZERO, Duration.ofHours(24));
 
         public Jobs {
+            Objects.requireNonNull(postgresql);
             Objects.requireNonNull(store);
             Objects.requireNonNull(sqlitePath);
             Objects.requireNonNull(queue);
@@ -246,6 +262,14 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
                     Durations.format(retryMaxBackoff), "a duration >= jobs.retry.backoff (" + Durations.format(retryBackoff) + ")");
         }
 
+        /** Without PostgreSQL settings (the defaults): for a store other than postgresql. */
+        public Jobs(JobStoreType store, Path sqlitePath, boolean sqliteFullSync, String queue, int maxAttempts,
+                    Duration retryBackoff, Duration retryMaxBackoff, double retryJitter, Duration pollInterval,
+                    int claimBatch, Duration retentionDone) {
+            this(store, sqlitePath, sqliteFullSync, queue, maxAttempts, retryBackoff, retryMaxBackoff, retryJitter,
+                    pollInterval, claimBatch, retentionDone, Postgresql.DEFAULTS);
+        }
+
         public boolean enabled() {
             return store != JobStoreType.NONE;
         }
@@ -253,7 +277,31 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
         /** These settings with the ones a reload may change taken from {@code fresh}; the store and its queue stay. */
         public Jobs withLiveKeysOf(Jobs fresh) {
             return new Jobs(store, sqlitePath, sqliteFullSync, queue, fresh.maxAttempts, fresh.retryBackoff,
-                    fresh.retryMaxBackoff, fresh.retryJitter, fresh.pollInterval, claimBatch, fresh.retentionDone);
+                    fresh.retryMaxBackoff, fresh.retryJitter, fresh.pollInterval, claimBatch, fresh.retentionDone, postgresql);
+        }
+    }
+
+    /**
+     * The PostgreSQL store (jobs.store = postgresql; see the README's "Scale-out"). Restart-only.
+     *
+     * @param url               libpq-style URI; "" when unset (then the store cannot be postgresql)
+     * @param passwordFile      a file whose first line is the password, if any
+     * @param poolSize          connections the daemon opens at most, >= 1
+     * @param heartbeatInterval how often the node heartbeats and looks for dead nodes' jobs
+     * @param nodeTtl           a node silent this long is dead, > heartbeatInterval
+     * @param jobLease          a running attempt older than this is rescued even on a live node
+     * @param limitConcurrency  jobs.limits.concurrency: most jobs of the queue running across the cluster, 0 none
+     * @param limitRate         jobs.limits.rate: most section starts per second across the cluster, 0 none
+     * @param limitBurst        jobs.limits.burst: starts allowed at once after a quiet spell
+     */
+    public record Postgresql(String url, Optional<Path> passwordFile, int poolSize, Duration heartbeatInterval,
+                             Duration nodeTtl, Duration jobLease, int limitConcurrency, double limitRate, double limitBurst) {
+        public static final Postgresql DEFAULTS = new Postgresql("", Optional.empty(), 4, Duration.ofSeconds(2),
+                Duration.ofSeconds(10), Duration.ofMinutes(15), 0, 0, 0);
+
+        public Postgresql {
+            Objects.requireNonNull(url);
+            Objects.requireNonNull(passwordFile);
         }
     }
 

@@ -75,7 +75,7 @@ final class Validator {
     }
 
     private ShieldpoolConfig.Jobs jobs() {
-        var store = ShieldpoolConfig.JobStoreType.valueOf(read.oneOf(full("jobs.store"), Set.of("none", "sqlite"), "none")
+        var store = ShieldpoolConfig.JobStoreType.valueOf(read.oneOf(full("jobs.store"), Set.of("none", "sqlite", "postgresql"), "none")
                 .toUpperCase(Locale.ROOT));
         String pathText = read.string(full("jobs.sqlite.path")).trim();
         Path path = defaultJobsPath();
@@ -108,10 +108,54 @@ final class Validator {
         Duration retention = read.duration(ShieldpoolConfig.Jobs.RETENTION_DONE);
         String q = queue;
         Path file = path;
+        ShieldpoolConfig.Postgresql postgresql = postgresql(store == ShieldpoolConfig.JobStoreType.POSTGRESQL);
         return read.build(() -> new ShieldpoolConfig.Jobs(store, file, fullSync, q, maxAttempts, backoff, maxBackoff,
-                        jitter, poll, claimBatch, retention),
+                        jitter, poll, claimBatch, retention, postgresql),
                 () -> new ShieldpoolConfig.Jobs(store, file, fullSync, q, maxAttempts, backoff, backoff, jitter, poll,
-                        claimBatch, retention));
+                        claimBatch, retention, postgresql));
+    }
+
+    private ShieldpoolConfig.Postgresql postgresql(boolean used) {
+        var defaults = ShieldpoolConfig.Postgresql.DEFAULTS;
+        String urlKey = full("jobs.postgresql.url");
+        String url = read.string(urlKey).trim();
+        if (used && !(url.startsWith("postgresql://") || url.startsWith("postgres://"))) {
+            // why: the value may hold a password; the message shows its scheme only, never the rest.
+            int scheme = url.indexOf("://");
+            String shown = url.isEmpty() ? "\"\"" : scheme > 0 ? url.substring(0, scheme) + "://... (rest hidden)" : "(hidden)";
+            read.problem(urlKey, shown, "a libpq URI such as postgresql://user@db.example:5432/jobs or"
+                    + " postgresql://user@/jobs?host=/run/postgresql (required with jobs.store = postgresql)");
+        }
+        String fileText = read.string(full("jobs.postgresql.password-file")).trim();
+        Optional<Path> passwordFile = Optional.empty();
+        if (!fileText.isEmpty()) {
+            try {
+                passwordFile = Optional.of(Path.of(fileText));
+                if (used && !java.nio.file.Files.isReadable(passwordFile.get())) {
+                    read.problem(full("jobs.postgresql.password-file"), "a readable file whose first line is the password, or \"\" for none");
+                }
+            } catch (java.nio.file.InvalidPathException e) {
+                read.problem(full("jobs.postgresql.password-file"), "a file path, or \"\" for none");
+            }
+        }
+        int poolSize = read.integer(Rule.intAtLeast(full("jobs.postgresql.pool-size"), 1));
+        Duration heartbeat = read.duration(Rule.durationAtLeast(full("jobs.postgresql.heartbeat-interval"),
+                Duration.ofMillis(10), defaults.heartbeatInterval()));
+        Duration ttl = read.duration(Rule.durationAtLeast(full("jobs.postgresql.node-ttl"), Duration.ofMillis(20), defaults.nodeTtl()));
+        if (ttl.compareTo(heartbeat.multipliedBy(2)) < 0) {
+            read.problem(full("jobs.postgresql.node-ttl"), "a duration >= 2 x jobs.postgresql.heartbeat-interval ("
+                    + Durations.format(heartbeat.multipliedBy(2)) + "), or a slow heartbeat makes a live node dead");
+            ttl = heartbeat.multipliedBy(2);
+        }
+        Duration lease = read.duration(Rule.durationAtLeast(full("jobs.postgresql.job-lease"), Duration.ofSeconds(1), defaults.jobLease()));
+        int concurrency = read.integer(Rule.intAtLeast(full("jobs.limits.concurrency"), 0));
+        double rate = read.number(new Rule<>(full("jobs.limits.rate"), "a number >= 0 (0: no limit)", v -> v >= 0 && Double.isFinite(v), 0.0));
+        double burst = read.number(new Rule<>(full("jobs.limits.burst"), "a number >= 0 (0: no limit)", v -> v >= 0 && Double.isFinite(v), 0.0));
+        if (!used && (concurrency > 0 || rate > 0)) {
+            read.problem(full(concurrency > 0 ? "jobs.limits.concurrency" : "jobs.limits.rate"),
+                    "0 (cluster-wide limits need jobs.store = postgresql; one daemon's pool.size already bounds its sections)");
+        }
+        return new ShieldpoolConfig.Postgresql(url, passwordFile, poolSize, heartbeat, ttl, lease, concurrency, rate, burst);
     }
 
     private String workType() {

@@ -97,7 +97,10 @@ final class Reloader {
                 listeners.reloadEnded(false, "shutdown began");
                 return;
             }
-            if (ar.succeeded()) {
+            java.util.Optional<ConfigProblem> tooBig = ar.succeeded() ? heapRefusal(ar.result()) : java.util.Optional.empty();
+            if (tooBig.isPresent()) {
+                rejected(new InvalidConfigException(List.of(tooBig.get())));
+            } else if (ar.succeeded()) {
                 apply(ReloadPlan.of(effective, ar.result()), ar.result());
             } else {
                 rejected(ar.cause());
@@ -106,6 +109,16 @@ final class Reloader {
                 again = false;
                 reload();
             }
+        });
+    }
+
+    /** A pool.size the heap cannot hold, as a problem at the key's origin (see {@link HeapBudget}). */
+    private java.util.Optional<ConfigProblem> heapRefusal(EffectiveConfig loaded) {
+        int to = loaded.config().pool().size();
+        return HeapBudget.refusalHere(resizer.desiredSize(), to).map(expected -> {
+            EffectiveConfig.Entry entry = loaded.entries().get(ShieldpoolConfig.Pool.SIZE.key());
+            return new ConfigProblem(ShieldpoolConfig.Pool.SIZE.key(), String.valueOf(to), expected,
+                    entry == null ? null : entry.origin());
         });
     }
 

@@ -1,5 +1,7 @@
 package io.shieldpool.control;
 
+import io.shieldpool.config.ShieldpoolConfig;
+
 import io.shieldpool.kinds.KindRuntime;
 import io.shieldpool.pool.Pool;
 import io.shieldpool.view.LifecycleState;
@@ -47,8 +49,9 @@ final class Resizer {
                 .log("SIG{} ignored: the pool is {}", signal, lifecycle);
             return;
         }
-        int target = Math.max(0, desiredSize + delta);
-        log.atWarn().addKeyValue("event", "pool.override").addKeyValue("signal", "SIG" + signal).addKeyValue("from", desiredSize).addKeyValue("to", target).addKeyValue("configured", configured)
+        int target = Math.min(ShieldpoolConfig.Pool.MAX_SIZE, Math.max(0, desiredSize + delta));
+        log.atWarn().addKeyValue("event", "pool.override").addKeyValue("signal", "SIG" + signal).addKeyValue("from", desiredSize)
+                .addKeyValue("to", target).addKeyValue("configured", configured)
                 .log("SIG{}: pool size {} -> {}; a run-time override of pool.size ({} in the config) until the next reload",
                 signal, desiredSize, target, configured);
         resize(target, "SIG" + signal);

@@ -107,6 +107,14 @@ public interface JobStore {
     void onJobsAvailable(Runnable listener);
 
     /**
+     * Whether the store's database answered the last requests (a shared store may lose its
+     * server for a while; /readyz reports that). An embedded store is always reachable.
+     */
+    default boolean reachable() {
+        return true;
+    }
+
+    /**
      * Finishes what was requested before this call, then closes; requests made after it fail.
      * Releases the single-instance lock, if held.
      */

@@ -73,7 +73,7 @@ class ConfigLoaderTest {
     void outOfRangeNamesKeyValueExpectationAndLine() throws Exception {
         Path file = dir.resolve("test.conf");
         assertThat(problems("\n\nshieldpool.pool.size = -1\n"))
-                .containsExactly("shieldpool.pool.size: -1 (expected: an integer >= 0) at " + file + ":3");
+                .containsExactly("shieldpool.pool.size: -1 (expected: an integer from 0 to 2000000) at " + file + ":3");
     }
 
     @Test
@@ -83,7 +83,7 @@ class ConfigLoaderTest {
                 shieldpool.work.demo.log-steps = maybe
                 shieldpool.work.demo.steps = 0
                 """)).containsExactly(
-                "shieldpool.pool.size: lots (expected: an integer >= 0) at " + dir.resolve("test.conf") + ":1",
+                "shieldpool.pool.size: lots (expected: an integer from 0 to 2000000) at " + dir.resolve("test.conf") + ":1",
                 "shieldpool.work.demo.steps: 0 (expected: an integer >= 1) at " + dir.resolve("test.conf") + ":3",
                 "shieldpool.work.demo.log-steps: maybe (expected: true or false) at " + dir.resolve("test.conf") + ":2");
     }
@@ -94,9 +94,9 @@ class ConfigLoaderTest {
                 shieldpool.shutdown.grace = 3 parsecs
                 shieldpool.worker.backoff.initial = 0s
                 """)).containsExactly(
-                "shieldpool.worker.backoff.initial: 0s (expected: a duration such as 250ms, 30s or 2m, at least 1ms) at "
+                "shieldpool.worker.backoff.initial: 0s (expected: a duration such as 250ms, 30s or 2m, at least 1ms, at most 365d) at "
                         + dir.resolve("test.conf") + ":2",
-                "shieldpool.shutdown.grace: \"3 parsecs\" (expected: a duration such as 250ms, 30s or 2m (0 allowed)) at "
+                "shieldpool.shutdown.grace: \"3 parsecs\" (expected: a duration such as 250ms, 30s or 2m (0 allowed), at most 365d) at "
                         + dir.resolve("test.conf") + ":1");
     }
 
@@ -161,7 +161,7 @@ class ConfigLoaderTest {
         props.setProperty("shieldpool.pool.size", "-3");
         assertThatThrownBy(() -> new ConfigLoader(ConfigFactory.empty(), props, WorkKinds.discover()).load(Optional.empty()))
                 .satisfies(e -> assertThat(((InvalidConfigException) e).problems()).singleElement().asString()
-                        .isEqualTo("shieldpool.pool.size: -3 (expected: an integer >= 0) at system properties"));
+                        .isEqualTo("shieldpool.pool.size: -3 (expected: an integer from 0 to 2000000) at system properties"));
     }
 
     @Test

@@ -74,13 +74,42 @@ class JobsConfigTest {
                 shieldpool.jobs.claim-batch = 0
                 """);
         assertThat(problems).containsExactlyInAnyOrder(
-                "shieldpool.jobs.store: postgres (expected: one of none, sqlite) at " + file + ":1",
+                "shieldpool.jobs.store: postgres (expected: one of none, postgresql, sqlite) at " + file + ":1",
                 "shieldpool.jobs.max-attempts: 0 (expected: an integer >= 1) at " + file + ":2",
                 "shieldpool.jobs.retry.max-backoff: 1s (expected: a duration >= jobs.retry.backoff (10s)) at " + file + ":4",
                 "shieldpool.jobs.retry.jitter: 1.5 (expected: a number from 0.0 to 1.0) at " + file + ":5",
-                "shieldpool.jobs.poll-interval: 0 (expected: a duration such as 250ms, 30s or 2m, at least 1ms) at " + file + ":6",
+                "shieldpool.jobs.poll-interval: 0 (expected: a duration such as 250ms, 30s or 2m, at least 1ms, at most 365d) at " + file + ":6",
                 "shieldpool.jobs.sqlite.synchronous: off (expected: one of full, normal) at " + file + ":7",
                 "shieldpool.jobs.claim-batch: 0 (expected: an integer >= 1) at " + file + ":8");
+    }
+
+    @Test
+    void thePostgresqlKeysAreReadAndCheckedWithoutEverEchoingTheUrl() throws Exception {
+        String file = dir.resolve("jobs.conf").toString();
+        ShieldpoolConfig.Jobs jobs = load("""
+                shieldpool.jobs { store = postgresql, postgresql.url = "postgresql://app@db.example/jobs", queue = q,
+                                  limits { concurrency = 12, rate = 50, burst = 10 }, postgresql.node-ttl = 6s }
+                """).jobs();
+        assertThat(jobs.store()).isEqualTo(ShieldpoolConfig.JobStoreType.POSTGRESQL);
+        assertThat(jobs.postgresql().url()).isEqualTo("postgresql://app@db.example/jobs");
+        assertThat(jobs.postgresql().nodeTtl()).isEqualTo(java.time.Duration.ofSeconds(6));
+        assertThat(jobs.postgresql().limitConcurrency()).isEqualTo(12);
+        assertThat(jobs.postgresql().limitRate()).isEqualTo(50.0);
+        assertThat(EffectiveConfig.withoutPassword("postgresql://app:s3cret@db.example/jobs?password=x&sslmode=require"))
+                .isEqualTo("postgresql://app:***@db.example/jobs?password=***&sslmode=require");
+
+        assertThat(problems("""
+                shieldpool.jobs.store = postgresql
+                shieldpool.jobs.postgresql.url = "mysql://root:hunter2@db/x"
+                shieldpool.jobs.postgresql.heartbeat-interval = 5s
+                shieldpool.jobs.postgresql.node-ttl = 6s
+                shieldpool.jobs.limits.rate = -1
+                """)).hasSize(3).noneMatch(p -> p.contains("hunter2")).anyMatch(p -> p.startsWith(
+                        "shieldpool.jobs.postgresql.node-ttl: 6s (expected: a duration >= 2 x jobs.postgresql.heartbeat-interval (10s)"))
+                .anyMatch(p -> p.startsWith("shieldpool.jobs.postgresql.url: ")).anyMatch(p -> p.startsWith("shieldpool.jobs.limits.rate: -1"));
+        assertThat(problems("shieldpool.jobs { store = sqlite, sqlite.path = \"%s/a.db\", limits.concurrency = 4 }".formatted(dir)))
+                .containsExactly("shieldpool.jobs.limits.concurrency: 4 (expected: 0 (cluster-wide limits need jobs.store ="
+                        + " postgresql; one daemon's pool.size already bounds its sections)) at " + file + ":1");
     }
 
     @Test

@@ -78,7 +78,7 @@ class WorkConfigTest {
                 + "program and its arguments, such as [\"/usr/local/bin/sync-batch.sh\", \"--limit\", \"100\"]) at ")
                 .endsWith("reference.conf:" + referenceLine("command = []"));
         assertThat(missing.get(1)).isEqualTo("shieldpool.work.exec.kill-after: soon (expected: a duration such as 250ms, "
-                + "30s or 2m (0 allowed)) at " + file + ":2");
+                + "30s or 2m (0 allowed), at most 365d) at " + file + ":2");
         assertThat(problems("""
                 shieldpool.work.type = exec
                 shieldpool.work.exec.command = ["/no/such/program"]
@@ -199,7 +199,7 @@ class WorkConfigTest {
                         + file + ":2",
                 "shieldpool.work.http.url: ftp://example.com/x (expected: an absolute http:// or https:// URL with a "
                         + "host, such as https://api.example.com/v1/sync) at " + file + ":3",
-                "shieldpool.work.http.timeout: 0 (expected: a duration such as 250ms, 30s or 2m, at least 1ms) at "
+                "shieldpool.work.http.timeout: 0 (expected: a duration such as 250ms, 30s or 2m, at least 1ms, at most 365d) at "
                         + file + ":4",
                 "shieldpool.work.http.success-statuses: [\"2xx\",\"ok\"] (expected: a non-empty list of statuses 100-599 "
                         + "or classes such as \"2xx\") at " + file + ":5",

@@ -75,7 +75,7 @@ class CommandLineIT {
         try (DaemonProcess bad = run(Map.of(), "--config", file.toString())) {
             assertThat(bad.awaitExit(Duration.ofSeconds(20))).isEqualTo(78);
             List<String> err = bad.stderr();
-            assertThat(err).anyMatch(l -> l.contains("shieldpool.pool.size: -1 (expected: an integer >= 0) at " + file + ":2"));
+            assertThat(err).anyMatch(l -> l.contains("shieldpool.pool.size: -1 (expected: an integer from 0 to 2000000) at " + file + ":2"));
             assertThat(err).anyMatch(l -> l.contains("shieldpool.pool.sise: 4") && l.contains("did you mean shieldpool.pool.size?")
                     && l.contains(file + ":3"));
             assertThat(err).anyMatch(l -> l.contains("shieldpool.work.demo.step-duration: \"3 parsecs\"") && l.contains(":4"));
@@ -144,10 +144,10 @@ class CommandLineIT {
     @Test
     void checkConfigOnBadFilesExits78WithTheStartUpMessages() throws Exception {
         Map<String, String> cases = Map.of(
-                "shieldpool.pool.size = -1", "shieldpool.pool.size: -1 (expected: an integer >= 0) at ",
+                "shieldpool.pool.size = -1", "shieldpool.pool.size: -1 (expected: an integer from 0 to 2000000) at ",
                 "shieldpool.pool.sise = 1", "did you mean shieldpool.pool.size?",
                 "shieldpool.shutdown.grace = soon", "shieldpool.shutdown.grace: soon (expected: a duration",
-                "shieldpool { pool.size = 3", ".conf: 2: expecting",
+                "shieldpool { pool.size = 3", ".conf: 2: the file ends inside an unclosed '{'",
                 "shieldpool.work.type = quantum", "shieldpool.work.type: quantum (expected: demo, exec, http, or the "
                         + "type of a plug-in in the classpath; found no plug-in) at ");
         int n = 0;

@@ -140,7 +140,7 @@ class DebianPackageIT {
         ToolRun bad = run(List.of(root.resolve("usr/bin/shieldpool").toString(), "check-config", conf.toString()),
                 Map.of("JAVA_HOME", System.getProperty("java.home")));
         assertThat(bad.exitCode()).as(bad.out()).isEqualTo(78);
-        assertThat(bad.out()).contains("shieldpool.pool.size: -1 (expected: an integer >= 0) at " + conf);
+        assertThat(bad.out()).contains("shieldpool.pool.size: -1 (expected: an integer from 0 to 2000000) at " + conf);
     }
 
     @Test

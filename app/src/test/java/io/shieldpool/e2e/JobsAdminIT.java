@@ -226,7 +226,7 @@ class JobsAdminIT {
     void aBadJobsKeyIsOneLineAndExit78() throws Exception {
         ToolRun run = cli(configFile("shieldpool.jobs.store = postgres\nshieldpool.jobs.max-attempts = 0\n"), null, "check-config");
         assertThat(run.exitCode()).isEqualTo(78);
-        assertThat(run.out()).contains("shieldpool.jobs.store: postgres (expected: one of none, sqlite) at ")
+        assertThat(run.out()).contains("shieldpool.jobs.store: postgres (expected: one of none, postgresql, sqlite) at ")
                 .contains("shieldpool.jobs.max-attempts: 0 (expected: an integer >= 1) at ");
     }
 

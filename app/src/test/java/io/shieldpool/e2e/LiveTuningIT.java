@@ -123,7 +123,7 @@ class LiveTuningIT {
             List<JsonObject> failures = daemon.events("reload.failed");
             assertThat(failures).hasSize(2);
             assertThat(failures).extracting(e -> e.getString("problem")).anySatisfy(p -> assertThat(p)
-                    .isEqualTo("shieldpool.pool.size: -4 (expected: an integer >= 0) at " + file + ":8"));
+                    .isEqualTo("shieldpool.pool.size: -4 (expected: an integer from 0 to 2000000) at " + file + ":8"));
             assertThat(failures).extracting(e -> e.getString("problem"))
                     .anySatisfy(p -> assertThat(p).contains("did you mean shieldpool.pool.size?"));
             assertThat(daemon.events("pool.resize")).isEmpty();

@@ -10,6 +10,8 @@ import io.shieldpool.jobs.RecoveredJob;
 import io.shieldpool.jobs.RetryPolicy;
 
 import io.shieldpool.config.ShieldpoolConfig;
+import io.shieldpool.jobs.postgresql.PostgresJobStore;
+import io.shieldpool.jobs.postgresql.PostgresSettings;
 import io.shieldpool.jobs.sqlite.SqliteJobStore;
 import io.shieldpool.jobs.sqlite.SqliteSettings;
 import io.vertx.core.Future;
@@ -70,6 +72,8 @@ public final class DurableJobs {
         ShieldpoolConfig.Jobs settings = config.get().jobs();
         JobStore store = switch (settings.store()) {
             case SQLITE -> SqliteJobStore.openForDaemon(sqliteSettings(settings), JobOwner.thisProcess(), clock);
+            case POSTGRESQL -> PostgresJobStore.openForDaemon(PostgresSettings.of(settings),
+                    JobOwner.thisProcess(), clock);
             case NONE -> throw new IllegalStateException("jobs.store = none has no store to open");
         };
         DurableJobs jobs = new DurableJobs(store, config, clock);
@@ -269,6 +273,10 @@ public final class DurableJobs {
 
     private void storeError(String what, Throwable cause) {
         counters.storeErrors.increment();
+        if (!store.reachable()) {
+            // why: a shared store in an outage has said so once (jobs.store-unreachable); one line per outage, not per request.
+            return;
+        }
         long now = System.nanoTime();
         // why: a store outage fails every request; one line a second says it without flooding the log.
         if (now - lastStoreWarnNanos > TimeUnit.SECONDS.toNanos(1)) {

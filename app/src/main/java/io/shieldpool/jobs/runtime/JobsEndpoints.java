@@ -182,6 +182,11 @@ public final class JobsEndpoints {
         return Optional.of(text);
     }
 
+    /** Whether the job store answers (false during a shared store's outage). */
+    public boolean storeReachable() {
+        return jobs.store().reachable();
+    }
+
     /** The store's counts (refreshing what the metrics show) and this daemon's counters. */
     public Future<JsonObject> stats() {
         return jobs.store().stats(List.of(jobs.queue())).map(all -> {
@@ -202,8 +207,26 @@ public final class JobsEndpoints {
                     .put("store_errors", c.storeErrors.sum()).put("buffered", jobs.buffered())
                     .put("claim_latency_ms", mean(c.claimNanos, c.claims)).put("ack_latency_ms", mean(c.ackNanos, c.acks));
             return new JsonObject().put("store", jobs.storeName()).put("queue", jobs.queue()).put("queues", queues)
-                    .put("this_daemon", counters);
-        });
+                    .put("this_daemon", counters).put("store_reachable", jobs.store().reachable());
+        }).compose(body -> jobs.store() instanceof io.shieldpool.jobs.postgresql.PostgresJobStore shared
+                ? cluster(shared).map(view -> body.put("cluster", view)).otherwise(body) : Future.succeededFuture(body));
+    }
+
+    /** The cluster view of a shared store: every node, and the queue's global limits and their use. */
+    private Future<JsonObject> cluster(io.shieldpool.jobs.postgresql.PostgresJobStore shared) {
+        return shared.nodes().compose(nodes -> shared.limitsOf(jobs.queue()).map(limits -> {
+            JsonArray list = new JsonArray();
+            for (var n : nodes) {
+                list.add(new JsonObject().put("id", n.id()).put("host", n.host()).put("pid", n.pid()).put("state", n.state())
+                        .put("heartbeat_age_ms", n.heartbeatAge().toMillis()).put("in_flight", n.inFlight())
+                        .put("this_daemon", n.id().equals(shared.owner().id())));
+            }
+            JsonObject view = new JsonObject().put("nodes", list);
+            limits.ifPresent(l -> view.put("limits", new JsonObject().put("concurrency", l.concurrency())
+                    .put("running", l.running()).put("rate", l.rate()).put("burst", l.burst())
+                    .put("tokens", Math.floor(l.tokens() * 100) / 100)));
+            return view;
+        }));
     }
 
     private static double mean(LongAdder nanos, LongAdder count) {

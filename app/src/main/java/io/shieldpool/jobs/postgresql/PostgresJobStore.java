@@ -1,0 +1,898 @@
+package io.shieldpool.jobs.postgresql;
+
+import io.shieldpool.jobs.Enqueued;
+import io.shieldpool.jobs.FailOutcome;
+import io.shieldpool.jobs.Job;
+import io.shieldpool.jobs.JobOwner;
+import io.shieldpool.jobs.JobState;
+import io.shieldpool.jobs.JobStore;
+import io.shieldpool.jobs.JobStoreException;
+import io.shieldpool.jobs.NewJob;
+import io.shieldpool.jobs.QueueStats;
+import io.shieldpool.jobs.RecoveredJob;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.pubsub.PgSubscriber;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * The shared job store: PostgreSQL through vertx-pg-client, non-blocking. Many daemons (nodes)
+ * use one database: claims take disjoint rows ({@code FOR UPDATE SKIP LOCKED}), every node
+ * heartbeats its row in {@code shieldpool_nodes}, and every live node rescues the running jobs of
+ * nodes that died (heartbeat older than the ttl) or of attempts past their lease. The statements
+ * are in {@code statements.sql}, the schema in {@code schema.sql}, both next to this class.
+ *
+ * <p>why its own Vert.x instance (one event loop): the store is opened before the daemon's Vert.x
+ * exists (it recovers orphans before the pool reports ready) and closed after it (the last acks),
+ * like the SQLite store's thread. Requests may come from any thread; each future completes on the
+ * Vert.x context of the caller (none: on the store's event loop).
+ *
+ * <p>The database may go away: a request that fails on a lost connection is not lost. Acks,
+ * failures and releases are retried until they land (an ack whose first try committed before the
+ * connection broke is recognised as landed, not as fenced), claims simply return nothing until it
+ * is back; one WARN line when the database becomes unreachable, one INFO line when it is back.
+ */
+public final class PostgresJobStore implements JobStore {
+
+    private static final Logger log = LoggerFactory.getLogger(PostgresJobStore.class);
+
+    /** The newest schema version this build knows. */
+    public static final int SCHEMA_VERSION = Schema.VERSION;
+
+    private static final SqlStatements SQL = SqlStatements.load("statements.sql");
+    /** Rows one purge statement deletes at most: short transactions, no long row locks. */
+    private static final int PURGE_CHUNK = 5_000;
+    /** NOTIFY at most this often from one store: each NOTIFY takes a global lock at commit. */
+    private static final long NOTIFY_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** After close() was called, retries of acks give up after this long (the node's jobs are rescued). */
+    private static final Duration RETRY_AFTER_CLOSE = Duration.ofSeconds(5);
+
+    private final PostgresSettings settings;
+    private final JobOwner owner;
+    private final Clock clock;
+    private final boolean daemon;
+    private final Vertx vertx;
+    private final Context context;
+    private final Pool pool;
+    private final PgConnectOptions connectOptions;
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicInteger held = new AtomicInteger();
+    private final Promise<Void> drained = Promise.promise();
+    private volatile boolean closing;
+    private volatile long closingSinceNanos;
+    private volatile boolean draining;
+    private volatile long lastNotifyNanos;
+    private volatile boolean reachable = true;
+    private volatile long unreachableSinceNanos;
+    /** Store context: when requests began failing on lost connections (0: the last one succeeded). */
+    private volatile long failingSinceNanos;
+    /** Store context: acks, failures and releases not settled yet; releaseOwned waits for them. */
+    private int acksInFlight;
+    private final List<Promise<Void>> acksSettled = new ArrayList<>();
+    private PgSubscriber subscriber;
+    private long heartbeatTimer = -1;
+
+    private PostgresJobStore(PostgresSettings settings, JobOwner owner, Clock clock, boolean daemon) {
+        this.settings = settings;
+        this.owner = owner;
+        this.clock = clock;
+        this.daemon = daemon;
+        this.connectOptions = settings.connectOptions();
+        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
+                .setInternalBlockingPoolSize(1));
+        this.context = vertx.getOrCreateContext();
+        this.pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(settings.poolSize())
+                        .setConnectionTimeout(10).setConnectionTimeoutUnit(TimeUnit.SECONDS))
+                .connectingTo(connectOptions).using(vertx).build();
+    }
+
+    /**
+     * Opens the store for a daemon: migrates the schema if needed, registers this node and starts
+     * heartbeating it, subscribes to wake-ups. Blocking (bounded): call off the event loop.
+     *
+     * @throws JobStoreException UNUSABLE when the database cannot be reached or used as configured
+     */
+    public static PostgresJobStore openForDaemon(PostgresSettings settings, JobOwner owner, Clock clock) {
+        return open(settings, owner, clock, true);
+    }
+
+    /** Opens the store for a command-line tool: migrates if needed, registers no node, never claims. Blocking. */
+    public static PostgresJobStore openForTool(PostgresSettings settings, Clock clock) {
+        return open(settings, JobOwner.thisProcess(), clock, false);
+    }
+
+    /** Only migrates the schema ({@code shieldpool jobs migrate}); returns the version found before. Blocking. */
+    public static int migrate(PostgresSettings settings) {
+        PostgresJobStore store = new PostgresJobStore(settings, JobOwner.thisProcess(), Clock.systemUTC(), false);
+        try {
+            return await(Schema.migrate(store.pool, settings.safeUrl()), settings);
+        } finally {
+            store.shutdown();
+        }
+    }
+
+    private static PostgresJobStore open(PostgresSettings settings, JobOwner owner, Clock clock, boolean daemon) {
+        PostgresJobStore store = new PostgresJobStore(settings, owner, clock, daemon);
+        try {
+            await(Schema.migrate(store.pool, settings.safeUrl()), settings);
+            if (daemon) {
+                if (settings.limits().isPresent()) {
+                    PostgresSettings.QueueLimits l = settings.limits().get();
+                    await(store.pool.preparedQuery(SQL.get("limits-set")).execute(Tuple.of(l.queue(), l.concurrency(),
+                            l.rate(), l.burst())), settings);
+                }
+                await(store.pool.preparedQuery(SQL.get("node-register")).execute(Tuple.of(owner.id(), owner.host(),
+                        owner.pid(), settings.nodeTtl().toMillis())), settings);
+                store.context.runOnContext(v -> store.startBackground());
+            }
+            return store;
+        } catch (RuntimeException e) {
+            store.shutdown();
+            throw e;
+        }
+    }
+
+    private static <T> T await(Future<T> future, PostgresSettings settings) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof JobStoreException j) {
+                throw j;
+            }
+            throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "cannot open the job store "
+                    + settings.safeUrl() + ": " + cause.getMessage(), cause);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "cannot open the job store "
+                    + settings.safeUrl() + ": no answer within 30 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "interrupted");
+        }
+    }
+
+    private void shutdown() {
+        try {
+            pool.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+            // closing anyway
+        }
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+            // closing anyway
+        }
+    }
+
+    // ---- background: heartbeat + rescue, LISTEN ----
+
+    /** Store context: the heartbeat/rescue timer and the LISTEN subscriber. */
+    private void startBackground() {
+        heartbeatTimer = vertx.setPeriodic(settings.heartbeatInterval().toMillis(), id -> beat());
+        subscriber = PgSubscriber.subscriber(vertx, connectOptions)
+                // why: without a policy the subscriber never reconnects after the server restarts.
+                .reconnectPolicy(retries -> Math.min(5_000L, 250L * (retries + 1)));
+        subscriber.channel("shieldpool_jobs")
+                .handler(queue -> fireListeners())
+                // why: (re)subscribed: notifications sent while we were not listening are lost, so look once.
+                .subscribeHandler(v -> fireListeners());
+        connectSubscriber();
+    }
+
+    private void connectSubscriber() {
+        if (closing) {
+            return;
+        }
+        subscriber.connect().onFailure(e -> {
+            if (!closing) {
+                vertx.setTimer(1_000, id -> connectSubscriber());
+            }
+        });
+    }
+
+    /** Store context, every heartbeat interval: the heartbeat, then one rescue round. */
+    private void beat() {
+        if (closing) {
+            return;
+        }
+        pool.preparedQuery(SQL.get("node-heartbeat")).execute(Tuple.of(owner.id(), draining ? "draining" : "running",
+                        held.get(), settings.nodeTtl().toMillis()))
+                .compose(v -> rescue(true))
+                .onComplete(ar -> {
+                    if (ar.failed()) {
+                        if (isConnectionLoss(ar.cause())) {
+                            unreachable(ar.cause());
+                        } else {
+                            log.warn("job store heartbeat or rescue failed: {}", ar.cause().getMessage());
+                        }
+                        return;
+                    }
+                    reachableAgain();
+                    List<RecoveredJob> rescued = ar.result();
+                    for (RecoveredJob job : rescued) {
+                        log.atInfo().addKeyValue("event", "job.recovered").addKeyValue("job", job.id())
+                                .addKeyValue("attempt", job.attempt()).addKeyValue("owner", job.owner())
+                                .addKeyValue("dead", job.dead()).addKeyValue("by", owner.id())
+                                .log("job {} rescued: attempt {} was cut ({} is dead or its lease ran out); {}", job.id(),
+                                        job.attempt(), job.owner(), job.dead() ? "that was its last attempt, it is dead" : "ready again");
+                    }
+                    if (!rescued.isEmpty()) {
+                        fireListeners();
+                    }
+                });
+    }
+
+    private Future<List<RecoveredJob>> rescue(boolean guarded) {
+        return pool.preparedQuery(SQL.get("rescue")).execute(Tuple.of(at(clock.instant()), guarded)).map(rows -> {
+            List<RecoveredJob> recovered = new ArrayList<>();
+            for (Row row : rows) {
+                recovered.add(new RecoveredJob(row.getLong(0), row.getInteger(1), row.getString(2),
+                        row.getString(3).equals("dead")));
+            }
+            recovered.sort(Comparator.comparingLong(RecoveredJob::id));
+            return recovered;
+        });
+    }
+
+    /**
+     * Store context: a request failed on a lost connection. why not WARN at once: after a server
+     * restart every pooled connection fails once on its next use even though the server is back;
+     * that blip is DEBUG. An outage is a failure that persists for a second (or a failed
+     * heartbeat): one WARN for it, one INFO when it is over.
+     */
+    private void unreachable(Throwable cause) {
+        long now = System.nanoTime();
+        if (failingSinceNanos == 0) {
+            failingSinceNanos = now;
+        }
+        if (reachable && now - failingSinceNanos >= TimeUnit.SECONDS.toNanos(1)) {
+            reachable = false;
+            unreachableSinceNanos = failingSinceNanos;
+            log.atWarn().addKeyValue("event", "jobs.store-unreachable").addKeyValue("url", settings.safeUrl())
+                    .addKeyValue("error", String.valueOf(cause.getMessage()))
+                    .log("job store {} unreachable: {}; sections in flight go on, their acks are retried, claiming resumes when it is back",
+                            settings.safeUrl(), cause.getMessage());
+        } else {
+            log.debug("job store request failed on a lost connection: {}", cause.getMessage());
+        }
+    }
+
+    private void reachableAgain() {
+        failingSinceNanos = 0;
+        if (!reachable) {
+            reachable = true;
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - unreachableSinceNanos);
+            log.atInfo().addKeyValue("event", "jobs.store-reachable").addKeyValue("url", settings.safeUrl())
+                    .addKeyValue("outage_ms", ms).log("job store {} reachable again after {} ms", settings.safeUrl(), ms);
+            fireListeners();
+        }
+    }
+
+    /** False from the WARN of an outage to the INFO that it is over (for /readyz). */
+    @Override
+    public boolean reachable() {
+        return reachable;
+    }
+
+    /** Tests: this store stops heartbeating and rescuing (a node that hangs or lost its network), requests still work. */
+    void freezeHeartbeatForTest() {
+        context.runOnContext(v -> {
+            if (heartbeatTimer >= 0) {
+                vertx.cancelTimer(heartbeatTimer);
+                heartbeatTimer = -1;
+            }
+        });
+    }
+
+    /** Marks this node draining in its next heartbeat (a stopping node is not dead: it keeps heartbeating). */
+    public void draining() {
+        draining = true;
+    }
+
+    // ---- requests ----
+
+    /**
+     * Runs {@code work} on the store context and completes the returned future on the caller's
+     * context. Counted, so close() can finish what was requested before it.
+     */
+    private <T> Future<T> call(Supplier<Future<T>> work) {
+        if (closing) {
+            return Future.failedFuture(new JobStoreException(JobStoreException.Kind.FAILED, "the job store is closed"));
+        }
+        Context caller = Vertx.currentContext();
+        Promise<T> promise = Promise.promise();
+        pending.incrementAndGet();
+        context.runOnContext(v -> {
+            Future<T> result;
+            try {
+                result = work.get();
+            } catch (RuntimeException e) {
+                result = Future.failedFuture(e);
+            }
+            result.onComplete(ar -> {
+                if (ar.succeeded()) {
+                    reachableAgain();
+                } else if (isConnectionLoss(ar.cause())) {
+                    unreachable(ar.cause());
+                }
+                deliver(caller, promise, ar);
+                if (pending.decrementAndGet() == 0 && closing) {
+                    drained.tryComplete();
+                }
+            });
+        });
+        return promise.future();
+    }
+
+    private static <T> void deliver(Context caller, Promise<T> promise, AsyncResult<T> ar) {
+        AsyncResult<T> result = ar.succeeded() ? ar : Future.failedFuture(ar.cause() instanceof JobStoreException
+                || ar.cause() instanceof IllegalArgumentException ? ar.cause()
+                : new JobStoreException(JobStoreException.Kind.FAILED, String.valueOf(ar.cause().getMessage()), ar.cause()));
+        if (caller == null) {
+            promise.handle(result);
+        } else {
+            caller.runOnContext(v -> promise.handle(result));
+        }
+    }
+
+    /** A failure that says nothing about the statement: the connection broke or could not be made. */
+    private static boolean isConnectionLoss(Throwable cause) {
+        if (cause instanceof io.vertx.pgclient.PgException pg) {
+            // why: the server says it is going away or cannot serve now: 08 connection exception,
+            // 57 operator intervention (57P01 admin shutdown at pg_ctl restart -m fast, 57P03
+            // cannot connect now while it starts), 53 insufficient resources (too many connections).
+            String state = pg.getSqlState() == null ? "" : pg.getSqlState();
+            return state.startsWith("08") || state.startsWith("57") || state.startsWith("53");
+        }
+        return !(cause instanceof JobStoreException) && !(cause instanceof IllegalArgumentException);
+    }
+
+    /**
+     * Store context: runs {@code once} until it succeeds; after a lost connection it is tried again
+     * (backing off to 2 s) while the store is open, and for {@link #RETRY_AFTER_CLOSE} after close.
+     * {@code retried} tells the statement it is a retry (an ack may then have landed already).
+     */
+    private <T> Future<T> retrying(java.util.function.Function<Boolean, Future<T>> once) {
+        Promise<T> promise = Promise.promise();
+        attempt(once, false, 0, promise);
+        return promise.future();
+    }
+
+    private <T> void attempt(java.util.function.Function<Boolean, Future<T>> once, boolean retried, int tries, Promise<T> promise) {
+        once.apply(retried).onComplete(ar -> {
+            if (ar.succeeded() || !isConnectionLoss(ar.cause()) || (closing
+                    && System.nanoTime() - closingSinceNanos > RETRY_AFTER_CLOSE.toNanos())) {
+                promise.handle(ar);
+                return;
+            }
+            unreachable(ar.cause());
+            vertx.setTimer(Math.min(2_000L, 100L << Math.min(tries, 5)), id -> attempt(once, true, tries + 1, promise));
+        });
+    }
+
+    /**
+     * Store context: runs an ack-like request counted in {@link #acksInFlight}. why: the pool runs
+     * requests on several connections at once, so a later releaseOwned could otherwise commit
+     * before an earlier ack and give back (to run again elsewhere) a job whose section had ended.
+     */
+    private <T> Future<T> ackLike(Supplier<Future<T>> work) {
+        acksInFlight++;
+        return work.get().andThen(ar -> {
+            if (--acksInFlight == 0) {
+                List<Promise<Void>> waiting = List.copyOf(acksSettled);
+                acksSettled.clear();
+                waiting.forEach(Promise::tryComplete);
+            }
+        });
+    }
+
+    /** Store context: completes once every ack requested before has settled. */
+    private Future<Void> acksSettled() {
+        if (acksInFlight == 0) {
+            return Future.succeededFuture();
+        }
+        Promise<Void> promise = Promise.promise();
+        acksSettled.add(promise);
+        return promise.future();
+    }
+
+    private static OffsetDateTime at(Instant instant) {
+        return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+    }
+
+    private static Instant instant(Row row, int column) {
+        OffsetDateTime value = row.getOffsetDateTime(column);
+        return value == null ? null : value.toInstant();
+    }
+
+    @Override
+    public JobOwner owner() {
+        return owner;
+    }
+
+    @Override
+    public Future<List<Enqueued>> enqueue(List<NewJob> jobs) {
+        List<NewJob> copy = List.copyOf(jobs);
+        if (copy.isEmpty()) {
+            return Future.succeededFuture(List.of());
+        }
+        return call(() -> {
+            Instant now = clock.instant();
+            int n = copy.size();
+            String[] queues = new String[n];
+            String[] payloads = new String[n];
+            Integer[] maxAttempts = new Integer[n];
+            OffsetDateTime[] runAts = new OffsetDateTime[n];
+            String[] keys = new String[n];
+            for (int i = 0; i < n; i++) {
+                NewJob job = copy.get(i);
+                queues[i] = job.queue();
+                payloads[i] = job.payload();
+                maxAttempts[i] = job.maxAttempts();
+                runAts[i] = at(job.runAt());
+                keys[i] = job.uniqueKey().orElse(null);
+            }
+            boolean notify = System.nanoTime() - lastNotifyNanos > NOTIFY_EVERY_NANOS;
+            return pool.withTransaction(c -> c.preparedQuery(SQL.get("enqueue"))
+                    .execute(Tuple.of(queues, payloads, maxAttempts, runAts, keys, at(now)))
+                    .compose(rows -> results(c, copy, rows))
+                    .compose(results -> notify ? notifyIfWasEmpty(c, copy, results, now).map(results)
+                            : Future.succeededFuture(results)))
+                    .onSuccess(results -> {
+                        if (results.stream().anyMatch(Enqueued::created)) {
+                            fireListeners();
+                        }
+                    });
+        });
+    }
+
+    /**
+     * Maps the inserted rows back to the input: ids were drawn in input order, so the created
+     * inputs take the returned ids in ascending order; the skipped ones (a key already kept, or
+     * repeated in the batch) are looked up by key.
+     */
+    private static Future<List<Enqueued>> results(SqlClient c, List<NewJob> jobs, RowSet<Row> rows) {
+        List<Long> ids = new ArrayList<>();
+        Map<String, Long> insertedKeys = new HashMap<>();
+        for (Row row : rows) {
+            ids.add(row.getLong(0));
+            if (row.getString(1) != null) {
+                insertedKeys.put(row.getString(1), row.getLong(0));
+            }
+        }
+        ids.sort(null);
+        Set<String> seen = new HashSet<>();
+        boolean[] created = new boolean[jobs.size()];
+        List<String> missing = new ArrayList<>();
+        for (int i = 0; i < jobs.size(); i++) {
+            Optional<String> key = jobs.get(i).uniqueKey();
+            if (key.isEmpty()) {
+                created[i] = true;
+            } else if (seen.add(key.get()) && insertedKeys.containsKey(key.get())) {
+                created[i] = true;
+            } else if (!insertedKeys.containsKey(key.get())) {
+                missing.add(key.get());
+            }
+        }
+        Future<Map<String, Long>> kept = missing.isEmpty() ? Future.succeededFuture(Map.of())
+                : c.preparedQuery(SQL.get("find-by-keys")).execute(Tuple.of((Object) missing.toArray(String[]::new)))
+                .map(found -> {
+                    Map<String, Long> byKey = new HashMap<>();
+                    found.forEach(row -> byKey.put(row.getString(1), row.getLong(0)));
+                    return byKey;
+                });
+        return kept.map(byKey -> {
+            List<Enqueued> results = new ArrayList<>(jobs.size());
+            int next = 0;
+            for (int i = 0; i < jobs.size(); i++) {
+                if (created[i]) {
+                    results.add(new Enqueued(ids.get(next++), true));
+                } else {
+                    String key = jobs.get(i).uniqueKey().orElseThrow();
+                    Long id = insertedKeys.containsKey(key) ? insertedKeys.get(key) : byKey.get(key);
+                    results.add(new Enqueued(id == null ? -1 : id, false));
+                }
+            }
+            return results;
+        });
+    }
+
+    /** Inside the enqueue's transaction: NOTIFY the other nodes for each queue that was empty before. */
+    private Future<Void> notifyIfWasEmpty(SqlClient c, List<NewJob> jobs, List<Enqueued> results, Instant now) {
+        Map<String, Long> firstIdPerQueue = new LinkedHashMap<>();
+        for (int i = 0; i < jobs.size(); i++) {
+            if (results.get(i).created() && !jobs.get(i).runAt().isAfter(now)) {
+                firstIdPerQueue.putIfAbsent(jobs.get(i).queue(), results.get(i).id());
+            }
+        }
+        if (firstIdPerQueue.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        lastNotifyNanos = System.nanoTime();
+        Future<Void> chain = Future.succeededFuture();
+        for (var entry : firstIdPerQueue.entrySet()) {
+            chain = chain.compose(v -> c.preparedQuery(SQL.get("notify-if-was-empty"))
+                    .execute(Tuple.of(entry.getKey(), entry.getValue(), at(now))).mapEmpty());
+        }
+        return chain;
+    }
+
+    @Override
+    public Future<List<Job>> claim(String queue, int limit) {
+        boolean limited = settings.limits().map(l -> l.queue().equals(queue)).orElse(false);
+        return call(() -> {
+            Tuple args = Tuple.of(owner.id(), queue, at(clock.instant()), (long) limit, settings.jobLease().toMillis());
+            Future<RowSet<Row>> rows = limited
+                    // why two statements in one transaction: the first locks the queue's row, the
+                    // second counts running jobs in a snapshot taken after the lock was granted.
+                    ? pool.withTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
+                            .compose(lock -> c.preparedQuery(SQL.get("claim-limited")).execute(args)))
+                    : pool.preparedQuery(SQL.get("claim")).execute(args);
+            return rows.map(this::claimed);
+        });
+    }
+
+    private List<Job> claimed(RowSet<Row> rows) {
+        List<Job> jobs = new ArrayList<>(rows.size());
+        for (Row row : rows) {
+            jobs.add(new Job(row.getLong(0), row.getString(1), row.getString(2), row.getInteger(3), row.getInteger(4),
+                    instant(row, 5), JobState.RUNNING, Optional.ofNullable(row.getString(7)),
+                    Optional.ofNullable(row.getString(8)), Optional.of(owner.id()), instant(row, 6), Optional.empty()));
+        }
+        // why: RETURNING gives rows in no promised order; sections start oldest run-at first.
+        jobs.sort(Comparator.comparing(Job::runAt).thenComparingLong(Job::id));
+        held.addAndGet(jobs.size());
+        return jobs;
+    }
+
+    /**
+     * A queue's cluster-wide limits and their use: [concurrency, running, rate, burst, tokens], or
+     * empty when the queue has none.
+     */
+    public Future<Optional<LimitsView>> limitsOf(String queue) {
+        return call(() -> pool.preparedQuery(SQL.get("limits-use")).execute(Tuple.of(queue)).map(rows -> {
+            if (rows.size() == 0) {
+                return Optional.<LimitsView>empty();
+            }
+            Row row = rows.iterator().next();
+            return Optional.of(new LimitsView(queue, row.getInteger(0), row.getLong(4), row.getDouble(1), row.getDouble(2),
+                    row.getDouble(3)));
+        }));
+    }
+
+    /** A queue's limits and their use at one moment. */
+    public record LimitsView(String queue, int concurrency, long running, double rate, double burst, double tokens) {
+    }
+
+    @Override
+    public Future<Boolean> complete(Job claimed) {
+        return call(() -> ackLike(() -> retrying(retried -> pool.preparedQuery(SQL.get("complete"))
+                .execute(Tuple.of(at(clock.instant()), claimed.id(), claimed.owner().orElse(""), claimed.attempt()))
+                .compose(rows -> rows.rowCount() == 1 || !retried ? Future.succeededFuture(rows.rowCount() == 1)
+                        : landedBefore(claimed)))))
+                .onSuccess(done -> held.decrementAndGet());
+    }
+
+    /** A retried ack that matched nothing: the first try landed if the job is done at the same attempt. */
+    private Future<Boolean> landedBefore(Job claimed) {
+        return pool.preparedQuery(SQL.get("state-of")).execute(Tuple.of(claimed.id())).map(rows -> {
+            if (rows.size() == 0) {
+                return false;
+            }
+            Row row = rows.iterator().next();
+            return row.getString(0).equals("done") && row.getInteger(1) == claimed.attempt();
+        });
+    }
+
+    @Override
+    public Future<FailOutcome> fail(Job claimed, String error, Instant retryAt) {
+        return call(() -> ackLike(() -> retrying(retried -> pool.preparedQuery(SQL.get("fail"))
+                .execute(Tuple.of(at(retryAt), at(clock.instant()), error, claimed.id(), claimed.owner().orElse(""),
+                        claimed.attempt()))
+                .map(rows -> {
+                    if (rows.size() == 0) {
+                        return FailOutcome.FENCED;
+                    }
+                    Row row = rows.iterator().next();
+                    return row.getString(0).equals("dead") ? FailOutcome.DEAD : FailOutcome.retryAt(instant(row, 1));
+                }))))
+                .onSuccess(outcome -> held.decrementAndGet());
+    }
+
+    @Override
+    public Future<Integer> release(List<Job> claimed, boolean countAttempt) {
+        List<Job> copy = List.copyOf(claimed);
+        if (copy.isEmpty()) {
+            return Future.succeededFuture(0);
+        }
+        // why: one statement per owner (a store only ever holds its own jobs, but a Job says whose it is).
+        Map<String, List<Job>> byOwner = new LinkedHashMap<>();
+        copy.forEach(job -> byOwner.computeIfAbsent(job.owner().orElse(""), o -> new ArrayList<>()).add(job));
+        return call(() -> ackLike(() -> retrying(retried -> {
+            Future<Integer> total = Future.succeededFuture(0);
+            for (var entry : byOwner.entrySet()) {
+                Long[] ids = entry.getValue().stream().map(Job::id).toArray(Long[]::new);
+                Integer[] attempts = entry.getValue().stream().map(Job::attempt).toArray(Integer[]::new);
+                String error = "attempt was cut by the shutdown grace cap";
+                Tuple args = countAttempt ? Tuple.of(at(clock.instant()), error, ids, entry.getKey(), attempts)
+                        : Tuple.of(ids, entry.getKey(), attempts);
+                String name = countAttempt ? "release-counted" : "release-uncounted";
+                total = total.compose(sofar -> pool.preparedQuery(SQL.get(name)).execute(args)
+                        .map(rows -> sofar + rows.rowCount()));
+            }
+            return total;
+        }))).onSuccess(moved -> {
+            held.addAndGet(-copy.size());
+            if (moved > 0) {
+                fireListeners();
+            }
+        });
+    }
+
+    /**
+     * At a daemon's start: the nodes of this host whose process is gone (a same-host restart
+     * after a crash: no need to wait for their ttl) are marked stopped, then every running job of
+     * a dead or stopped node, or past its lease, is made ready again (dead when that attempt was
+     * its last). why the pid check is safe: a node id carries host and pid; on this host, a pid
+     * that no longer runs, that is ours, or whose process started after the node registered,
+     * cannot be that node. (Host names must therefore be unique per pid namespace, as container
+     * host names are.)
+     */
+    @Override
+    public Future<List<RecoveredJob>> recoverOrphans() {
+        return call(() -> pool.preparedQuery(SQL.get("same-host-nodes")).execute(Tuple.of(owner.host(), owner.id()))
+                .compose(rows -> {
+                    List<String> gone = new ArrayList<>();
+                    for (Row row : rows) {
+                        if (processGone(row.getLong(1), row.getLong(2))) {
+                            gone.add(row.getString(0));
+                        }
+                    }
+                    Future<Void> marked = Future.succeededFuture();
+                    for (String id : gone) {
+                        marked = marked.compose(v -> pool.preparedQuery(SQL.get("node-stopped")).execute(Tuple.of(id)).mapEmpty());
+                    }
+                    return marked;
+                })
+                .compose(v -> rescue(false))
+                .map(list -> list.stream().filter(r -> !r.owner().equals(owner.id())).toList()));
+    }
+
+    private static boolean processGone(long pid, long registeredAtMillis) {
+        if (pid == ProcessHandle.current().pid()) {
+            return true;
+        }
+        Optional<ProcessHandle> process = ProcessHandle.of(pid);
+        if (process.isEmpty() || !process.get().isAlive()) {
+            return true;
+        }
+        Optional<Instant> started = process.get().info().startInstant();
+        // why: 2 s of slack for the node registering right after its process started.
+        return started.isPresent() && started.get().toEpochMilli() > registeredAtMillis + 2_000;
+    }
+
+    @Override
+    public Future<Integer> releaseOwned() {
+        return call(() -> acksSettled().compose(v -> retrying(retried -> pool.preparedQuery(SQL.get("release-owned"))
+                .execute(Tuple.of(owner.id())).map(RowSet::rowCount)))).onSuccess(moved -> {
+            held.set(0);
+            if (moved > 0) {
+                fireListeners();
+            }
+        });
+    }
+
+    @Override
+    public Future<List<QueueStats>> stats(List<String> alwaysShown) {
+        List<String> shown = List.copyOf(alwaysShown);
+        return call(() -> {
+            Instant now = clock.instant();
+            return pool.preparedQuery(SQL.get("stats")).execute(Tuple.of(at(now))).map(rows -> {
+                Map<String, EnumMap<JobState, Long>> counts = new LinkedHashMap<>();
+                Map<String, Instant> oldest = new HashMap<>();
+                for (String queue : shown) {
+                    counts.put(queue, zeros());
+                }
+                for (Row row : rows) {
+                    String queue = row.getString(0);
+                    counts.computeIfAbsent(queue, q -> zeros()).put(JobState.of(row.getString(1)), row.getLong(2));
+                    Instant oldestRunAt = instant(row, 3);
+                    if (oldestRunAt != null) {
+                        oldest.put(queue, oldestRunAt);
+                    }
+                }
+                List<QueueStats> result = new ArrayList<>();
+                counts.forEach((queue, byState) -> result.add(new QueueStats(queue, byState,
+                        Optional.ofNullable(oldest.get(queue)).map(at -> Duration.ofMillis(Math.max(0,
+                                now.toEpochMilli() - at.toEpochMilli()))))));
+                result.sort(Comparator.comparing(QueueStats::queue));
+                return result;
+            });
+        });
+    }
+
+    private static EnumMap<JobState, Long> zeros() {
+        EnumMap<JobState, Long> map = new EnumMap<>(JobState.class);
+        for (JobState state : JobState.values()) {
+            map.put(state, 0L);
+        }
+        return map;
+    }
+
+    @Override
+    public Future<List<Job>> list(Optional<JobState> state, Optional<String> queue, int limit) {
+        return call(() -> pool.preparedQuery(SQL.get("list")).execute(Tuple.of(state.map(JobState::label).orElse(null),
+                queue.orElse(null), (long) limit)).map(rows -> {
+            List<Job> jobs = new ArrayList<>();
+            rows.forEach(row -> jobs.add(fullRow(row)));
+            return jobs;
+        }));
+    }
+
+    @Override
+    public Future<Optional<Job>> find(long id) {
+        return call(() -> pool.preparedQuery(SQL.get("find")).execute(Tuple.of(id)).map(rows ->
+                rows.size() == 0 ? Optional.<Job>empty() : Optional.of(fullRow(rows.iterator().next()))));
+    }
+
+    /** A row of the find/list column list. */
+    private static Job fullRow(Row row) {
+        return new Job(row.getLong(0), row.getString(1), row.getString(2), row.getInteger(3), row.getInteger(4),
+                instant(row, 5), JobState.of(row.getString(9)), Optional.ofNullable(row.getString(7)),
+                Optional.ofNullable(row.getString(8)), Optional.ofNullable(row.getString(10)), instant(row, 6),
+                Optional.ofNullable(instant(row, 11)));
+    }
+
+    /** The cluster view: every node's row ({@code shieldpool status}, the status page). */
+    public Future<List<NodeView>> nodes() {
+        return call(() -> pool.preparedQuery(SQL.get("nodes")).execute().map(rows -> {
+            List<NodeView> nodes = new ArrayList<>();
+            for (Row row : rows) {
+                String state = row.getString(3);
+                boolean alive = Boolean.TRUE.equals(row.getBoolean(5));
+                nodes.add(new NodeView(row.getString(0), row.getString(1), row.getLong(2),
+                        state.equals("stopped") ? "stopped" : alive ? state : "dead",
+                        Duration.ofMillis(row.getNumeric(4).longValue()), row.getInteger(6)));
+            }
+            return nodes;
+        }));
+    }
+
+    @Override
+    public Future<Boolean> retry(long id) {
+        return call(() -> pool.preparedQuery(SQL.get("retry")).execute(Tuple.of(at(clock.instant()), id))
+                .map(rows -> rows.rowCount() == 1)).onSuccess(done -> {
+            if (done) {
+                fireListeners();
+            }
+        });
+    }
+
+    @Override
+    public Future<Integer> retryDead(Optional<String> queue) {
+        return call(() -> pool.preparedQuery(SQL.get("retry-dead")).execute(Tuple.of(at(clock.instant()), queue.orElse(null)))
+                .map(RowSet::rowCount)).onSuccess(n -> {
+            if (n > 0) {
+                fireListeners();
+            }
+        });
+    }
+
+    @Override
+    public Future<Integer> purge(JobState state, Instant finishedBefore) {
+        if (state != JobState.DONE && state != JobState.DEAD) {
+            return Future.failedFuture(new IllegalArgumentException("only done and dead jobs are purged, not " + state.label()));
+        }
+        return call(() -> purgeChunks(state == JobState.DONE ? "purge-done" : "purge-dead", finishedBefore, 0));
+    }
+
+    private Future<Integer> purgeChunks(String statement, Instant finishedBefore, int sofar) {
+        return pool.preparedQuery(SQL.get(statement)).execute(Tuple.of(at(finishedBefore), (long) PURGE_CHUNK))
+                .compose(rows -> rows.rowCount() < PURGE_CHUNK ? Future.succeededFuture(sofar + rows.rowCount())
+                        : purgeChunks(statement, finishedBefore, sofar + rows.rowCount()));
+    }
+
+    @Override
+    public void onJobsAvailable(Runnable listener) {
+        listeners.add(listener);
+    }
+
+    private void fireListeners() {
+        for (Runnable listener : listeners) {
+            try {
+                listener.run();
+            } catch (RuntimeException e) {
+                log.warn("job store listener failed: {}", e.toString());
+            }
+        }
+    }
+
+    /**
+     * Finishes what was requested before (acks still being retried get {@link #RETRY_AFTER_CLOSE}),
+     * marks this node stopped (its remaining jobs, if any, are rescued at once by any node), then
+     * closes the connections and the store's event loop.
+     */
+    @Override
+    public Future<Void> close() {
+        if (closing) {
+            return drained.future().transform(ar -> Future.<Void>succeededFuture());
+        }
+        closingSinceNanos = System.nanoTime();
+        closing = true;
+        if (pending.get() == 0) {
+            drained.tryComplete();
+        }
+        Promise<Void> closed = Promise.promise();
+        Context caller = Vertx.currentContext();
+        drained.future().onComplete(v -> context.runOnContext(x -> {
+            if (heartbeatTimer >= 0) {
+                vertx.cancelTimer(heartbeatTimer);
+            }
+            Future<Void> stopped = daemon ? pool.preparedQuery(SQL.get("node-stopped")).execute(Tuple.of(owner.id()))
+                    .<Void>mapEmpty().recover(e -> Future.succeededFuture()) : Future.succeededFuture();
+            stopped.compose(y -> subscriber == null ? Future.<Void>succeededFuture() : subscriber.close().recover(e -> Future.succeededFuture()))
+                    .compose(y -> pool.close().recover(e -> Future.succeededFuture()))
+                    .onComplete(y -> {
+                        // why: close Vert.x from another thread; its own event loop cannot wait for itself.
+                        Thread.ofPlatform().daemon().name("shieldpool-jobs-pg-close").start(() -> {
+                            try {
+                                vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+                            } catch (Exception ignored) {
+                                // closing anyway
+                            }
+                            if (caller == null) {
+                                closed.tryComplete();
+                            } else {
+                                caller.runOnContext(z -> closed.tryComplete());
+                            }
+                        });
+                    });
+        }));
+        return closed.future();
+    }
+
+    /**
+     * One node of the cluster view.
+     *
+     * @param id           host/pid/run
+     * @param state        running, draining, stopped, or dead (heartbeat older than its ttl)
+     * @param heartbeatAge time since its last heartbeat
+     * @param inFlight     jobs it held at its last heartbeat
+     */
+    public record NodeView(String id, String host, long pid, String state, Duration heartbeatAge, int inFlight) {
+    }
+}

@@ -1,0 +1,138 @@
+package io.shieldpool.jobs.postgresql;
+
+import io.shieldpool.jobs.JobStoreException;
+import io.vertx.pgclient.PgConnectOptions;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * How the PostgreSQL store connects and how long its leases are.
+ *
+ * @param url               libpq-style URI ({@code postgresql://user@host:port/db}, or a unix socket:
+ *                          {@code postgresql://user@/db?host=/run/postgresql}); a password in it is allowed but
+ *                          never logged, a password file is the better place
+ * @param passwordFile      a file whose first line is the password, if any
+ * @param poolSize          connections this store opens at most
+ * @param heartbeatInterval how often this node heartbeats (and looks for dead nodes' jobs to rescue)
+ * @param nodeTtl           a node whose last heartbeat is older than this is dead and its jobs are rescued
+ * @param jobLease          a running attempt older than this is rescued even if its node is alive (a hung section)
+ * @param limits            cluster-wide limits of the queue this node claims from, if any
+ */
+public record PostgresSettings(String url, Optional<Path> passwordFile, int poolSize, Duration heartbeatInterval,
+                               Duration nodeTtl, Duration jobLease, Optional<QueueLimits> limits) {
+
+    /**
+     * Limits that hold across all nodes for one queue.
+     *
+     * @param queue       the queue
+     * @param concurrency most of its jobs running at once across the cluster; 0: no limit
+     * @param rate        most claims per second across the cluster (a token bucket); 0: no limit
+     * @param burst       the bucket's size: claims allowed at once after a quiet spell (>= 1 when rate > 0)
+     */
+    public record QueueLimits(String queue, int concurrency, double rate, double burst) {
+        public QueueLimits {
+            Objects.requireNonNull(queue);
+            if (concurrency < 0 || rate < 0 || burst < 0) {
+                throw new IllegalArgumentException("limits " + concurrency + " " + rate + " " + burst);
+            }
+            if (rate > 0) {
+                burst = Math.max(1, burst);
+            }
+        }
+
+        public boolean any() {
+            return concurrency > 0 || rate > 0;
+        }
+    }
+
+    public PostgresSettings {
+        Objects.requireNonNull(url);
+        Objects.requireNonNull(passwordFile);
+        Objects.requireNonNull(limits);
+        if (poolSize < 1 || heartbeatInterval.isNegative() || heartbeatInterval.isZero()
+                || nodeTtl.compareTo(heartbeatInterval) <= 0 || jobLease.isNegative() || jobLease.isZero()) {
+            throw new IllegalArgumentException("postgresql pool " + poolSize + ", heartbeat " + heartbeatInterval
+                    + ", ttl " + nodeTtl + ", lease " + jobLease);
+        }
+    }
+
+    /** Defaults: a 4-connection pool, a heartbeat every 2 s, dead after 10 s, a 15 min lease per attempt. */
+    public static PostgresSettings of(String url) {
+        return new PostgresSettings(url, Optional.empty(), 4, Duration.ofSeconds(2), Duration.ofSeconds(10),
+                Duration.ofMinutes(15), Optional.empty());
+    }
+
+    /** The settings the config names (the limits are those of the daemon's queue, jobs.queue). */
+    public static PostgresSettings of(io.shieldpool.config.ShieldpoolConfig.Jobs jobs) {
+        var config = jobs.postgresql();
+        return new PostgresSettings(config.url(), config.passwordFile(), config.poolSize(), config.heartbeatInterval(),
+                config.nodeTtl(), config.jobLease(), Optional.empty())
+                .withLimits(jobs.queue(), config.limitConcurrency(), config.limitRate(), config.limitBurst());
+    }
+
+    public PostgresSettings withPasswordFile(Path file) {
+        return new PostgresSettings(url, Optional.of(file), poolSize, heartbeatInterval, nodeTtl, jobLease, limits);
+    }
+
+    public PostgresSettings withLeases(Duration heartbeat, Duration ttl, Duration lease) {
+        return new PostgresSettings(url, passwordFile, poolSize, heartbeat, ttl, lease, limits);
+    }
+
+    public PostgresSettings withPoolSize(int size) {
+        return new PostgresSettings(url, passwordFile, size, heartbeatInterval, nodeTtl, jobLease, limits);
+    }
+
+    /** With cluster-wide limits for {@code queue} (none when both are 0). */
+    public PostgresSettings withLimits(String queue, int concurrency, double rate, double burst) {
+        QueueLimits l = new QueueLimits(queue, concurrency, rate, burst);
+        return new PostgresSettings(url, passwordFile, poolSize, heartbeatInterval, nodeTtl, jobLease,
+                l.any() ? Optional.of(l) : Optional.empty());
+    }
+
+    /** The URL with any password in it replaced: what logs and error messages show. */
+    public String safeUrl() {
+        return io.shieldpool.config.EffectiveConfig.withoutPassword(url);
+    }
+
+    /**
+     * The client's options: the URL parsed, the password file read, and the session settings
+     * every connection of this store gets (application_name; idle_in_transaction_session_timeout,
+     * so a connection of ours left in a transaction can never hold back vacuum for long).
+     *
+     * @throws JobStoreException UNUSABLE naming the key when the URL or the password file is wrong
+     */
+    PgConnectOptions connectOptions() {
+        PgConnectOptions options;
+        try {
+            options = PgConnectOptions.fromUri(url);
+        } catch (RuntimeException e) {
+            throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "shieldpool.jobs.postgresql.url: " + safeUrl()
+                    + " (expected: a libpq URI such as postgresql://user@host:5432/db or postgresql://user@/db?host=/run/postgresql)");
+        }
+        if (passwordFile.isPresent()) {
+            Path file = passwordFile.get();
+            try {
+                String text = Files.readString(file);
+                int end = text.indexOf('\n');
+                options.setPassword((end >= 0 ? text.substring(0, end) : text).strip());
+            } catch (IOException e) {
+                throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "shieldpool.jobs.postgresql.password-file: "
+                        + file + " (expected: a readable file whose first line is the password; " + e.getClass().getSimpleName() + ")");
+            }
+        }
+        Map<String, String> properties = new java.util.HashMap<>(options.getProperties());
+        properties.putIfAbsent("application_name", "shieldpool");
+        properties.putIfAbsent("idle_in_transaction_session_timeout", "30000");
+        // why: the client logs every server NOTICE at WARN ("relation ... already exists, skipping").
+        properties.putIfAbsent("client_min_messages", "warning");
+        options.setProperties(properties);
+        options.setReconnectAttempts(0);
+        return options;
+    }
+}

@@ -1,0 +1,66 @@
+-- The PostgreSQL job store's schema, one block per version. The store (at a daemon's start, and
+-- `shieldpool jobs migrate`) runs, in ONE transaction: pg_advisory_xact_lock (transaction-scoped,
+-- so it works behind PgBouncer in transaction mode and is released by COMMIT or a lost session),
+-- CREATE TABLE IF NOT EXISTS shieldpool_schema, then every block above the recorded version, then
+-- records the new version. Daemons starting at once serialise on the lock; the second sees the
+-- new version and runs nothing. Times are timestamptz; the tables are prefixed shieldpool_.
+
+-- :name 1
+-- Jobs. The identity column never reuses an id, even after the newest job was purged, so a job
+-- id is a safe idempotency key for a section's side effects. owner is the node (shieldpool_nodes.id)
+-- holding a running job; lease_until (database time) is the per-job deadline after which a
+-- running attempt is rescued even if its node is alive (a hung section).
+CREATE TABLE shieldpool_jobs (
+    id           bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    queue        text        NOT NULL,
+    payload      text        NOT NULL,
+    state        text        NOT NULL CHECK (state IN ('ready', 'running', 'done', 'dead')),
+    attempt      integer     NOT NULL DEFAULT 0,
+    max_attempts integer     NOT NULL CHECK (max_attempts >= 1),
+    run_at       timestamptz NOT NULL,
+    created_at   timestamptz NOT NULL,
+    finished_at  timestamptz,
+    last_error   text,
+    unique_key   text,
+    owner        text,
+    lease_until  timestamptz
+);
+-- claim and the ready counts: only ready rows, in claim order; done rows never slow a claim.
+CREATE INDEX shieldpool_jobs_ready ON shieldpool_jobs (queue, run_at, id) WHERE state = 'ready';
+-- rescue, release and the running counts (the concurrency limit): only running rows.
+CREATE INDEX shieldpool_jobs_running ON shieldpool_jobs (owner, queue) WHERE state = 'running';
+-- retention of done jobs (range on finished_at).
+CREATE INDEX shieldpool_jobs_done ON shieldpool_jobs (finished_at) WHERE state = 'done';
+-- retry-dead, purge-dead and the dead counts.
+CREATE INDEX shieldpool_jobs_dead ON shieldpool_jobs (queue, finished_at) WHERE state = 'dead';
+-- unique keys: at most one kept job per key, whatever its state.
+CREATE UNIQUE INDEX shieldpool_jobs_unique_key ON shieldpool_jobs (unique_key) WHERE unique_key IS NOT NULL;
+
+-- Nodes: one row per daemon run (id = host/pid/run, the owner of its jobs). heartbeat_at is
+-- database time (no clock skew between nodes); a node whose heartbeat is older than its ttl, or
+-- that stopped, is dead, and any live node rescues its running jobs.
+CREATE TABLE shieldpool_nodes (
+    id           text        PRIMARY KEY,
+    host         text        NOT NULL,
+    pid          bigint      NOT NULL,
+    started_at   timestamptz NOT NULL DEFAULT now(),
+    heartbeat_at timestamptz NOT NULL DEFAULT now(),
+    ttl          interval    NOT NULL,
+    state        text        NOT NULL CHECK (state IN ('running', 'draining', 'stopped')),
+    in_flight    integer     NOT NULL DEFAULT 0
+);
+
+-- :name 2
+-- Cluster-wide limits per queue. A claim on a limited queue locks its row first (so limited
+-- claims of all nodes take turns), then counts the queue's running jobs in a new snapshot and
+-- takes at most concurrency - running jobs and at most the whole tokens: the limit can never be
+-- exceeded, and a job never runs without a slot (a running row is the slot; a rescue that makes a
+-- dead node's job ready frees it). tokens refill at rate per second up to burst (a token bucket).
+CREATE TABLE shieldpool_queues (
+    queue       text             PRIMARY KEY,
+    concurrency integer          NOT NULL DEFAULT 0 CHECK (concurrency >= 0),
+    rate        double precision NOT NULL DEFAULT 0 CHECK (rate >= 0),
+    burst       double precision NOT NULL DEFAULT 0 CHECK (burst >= 0),
+    tokens      double precision NOT NULL DEFAULT 0,
+    refilled_at timestamptz      NOT NULL DEFAULT now()
+);

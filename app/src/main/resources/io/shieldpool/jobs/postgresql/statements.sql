@@ -1,0 +1,267 @@
+-- Every statement the PostgreSQL job store runs, by name. Parameters are $1.. in the order the
+-- comments list them. Job times (run_at, created_at, finished_at) come from the daemon's clock as
+-- parameters; lease and heartbeat times are the database's now(), the one clock all nodes share.
+-- Every statement that moves a claimed job re-checks state, owner and attempt in its own WHERE
+-- clause (fencing): an ack from an attempt that was released or rescued meanwhile matches no row
+-- and changes nothing. Each runs in its own transaction unless the Java code says otherwise.
+
+-- :name enqueue
+-- Adds ready jobs in one statement (queues[], payloads[], max_attempts[], run_ats[], keys[],
+-- created_at): ids are drawn in input order (ORDER BY n). A unique key a kept job already has
+-- (or an earlier row of the same batch) is skipped (DO NOTHING): the caller looks those keys up.
+-- Served by: the primary key; shieldpool_jobs_unique_key checks keys.
+INSERT INTO shieldpool_jobs (queue, payload, state, attempt, max_attempts, run_at, created_at, unique_key)
+SELECT q, p, 'ready', 0, m, r, $6, k
+FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[]) WITH ORDINALITY AS t(q, p, m, r, k, n)
+ORDER BY n
+ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+RETURNING id, unique_key;
+
+-- :name find-by-keys
+-- The jobs holding unique keys (keys[]). Served by: shieldpool_jobs_unique_key.
+SELECT id, unique_key FROM shieldpool_jobs WHERE unique_key = ANY($1::text[]);
+
+-- :name notify-if-was-empty
+-- Wakes the other nodes (LISTEN shieldpool_jobs) only when the queue had no due ready job before
+-- this enqueue (queue, first new id, now): NOTIFY takes a cluster-wide lock at commit, so it is
+-- sent on empty -> non-empty only (and the store rate-limits it). Served by: shieldpool_jobs_ready.
+SELECT pg_notify('shieldpool_jobs', $1)
+WHERE NOT EXISTS (SELECT 1 FROM shieldpool_jobs WHERE state = 'ready' AND queue = $1 AND run_at <= $3 AND id < $2);
+
+-- :name claim
+-- Claims up to n due ready jobs of one queue, oldest run-at first (owner, queue, now, n,
+-- lease in ms): each becomes running under the owner, its attempt counted, its lease (database
+-- time) set. FOR UPDATE SKIP LOCKED: concurrent claims on any node take disjoint rows without
+-- waiting for each other; the CTE is materialised, so the row set is picked once.
+-- Served by: shieldpool_jobs_ready (range scan in claim order), then the primary key.
+WITH picked AS (
+    SELECT id FROM shieldpool_jobs
+    WHERE state = 'ready' AND queue = $2 AND run_at <= $3
+    ORDER BY run_at, id
+    LIMIT $4
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE shieldpool_jobs j
+SET state = 'running', attempt = j.attempt + 1, owner = $1, lease_until = now() + $5 * interval '1 millisecond'
+FROM picked
+WHERE j.id = picked.id
+RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key;
+
+-- :name complete
+-- Ack: the attempt's job becomes done (now, id, owner, attempt). Fenced. Served by: the primary key.
+UPDATE shieldpool_jobs SET state = 'done', finished_at = $1, owner = NULL, lease_until = NULL
+WHERE id = $2 AND state = 'running' AND owner = $3 AND attempt = $4;
+
+-- :name state-of
+-- After an ack that matched no row and was retried (the first try may have committed before
+-- the connection broke): the job's state and attempt (id). done at the same attempt means that
+-- ack landed: no one can complete the same attempt number twice. Served by: the primary key.
+SELECT state, attempt FROM shieldpool_jobs WHERE id = $1;
+
+-- :name fail
+-- A failed attempt (retry_at, now, error, id, owner, attempt): ready again at retry_at, or dead
+-- when it was the last attempt. Fenced. Served by: the primary key.
+UPDATE shieldpool_jobs
+SET state       = CASE WHEN attempt >= max_attempts THEN 'dead' ELSE 'ready' END,
+    run_at      = CASE WHEN attempt >= max_attempts THEN run_at ELSE $1 END,
+    finished_at = CASE WHEN attempt >= max_attempts THEN $2 ELSE NULL END,
+    last_error  = $3, owner = NULL, lease_until = NULL
+WHERE id = $4 AND state = 'running' AND owner = $5 AND attempt = $6
+RETURNING state, run_at;
+
+-- :name release-uncounted
+-- Gives back claimed jobs whose sections never began (ids[], owner, attempts[]): ready, and the
+-- attempt not counted. Fenced per row. Served by: the primary key.
+UPDATE shieldpool_jobs j SET state = 'ready', attempt = j.attempt - 1, owner = NULL, lease_until = NULL
+FROM unnest($1::bigint[], $3::int[]) AS t(id, attempt)
+WHERE j.id = t.id AND j.state = 'running' AND j.owner = $2 AND j.attempt = t.attempt;
+
+-- :name release-counted
+-- Gives back jobs whose attempts were cut (now, error, ids[], owner, attempts[]): ready now, the
+-- attempt counted; dead if it was the last. Fenced per row. Served by: the primary key.
+UPDATE shieldpool_jobs j
+SET state       = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready' END,
+    run_at      = CASE WHEN j.attempt >= j.max_attempts THEN j.run_at ELSE $1 END,
+    finished_at = CASE WHEN j.attempt >= j.max_attempts THEN $1 ELSE NULL END,
+    last_error  = $2, owner = NULL, lease_until = NULL
+FROM unnest($3::bigint[], $5::int[]) AS t(id, attempt)
+WHERE j.id = t.id AND j.state = 'running' AND j.owner = $4 AND j.attempt = t.attempt;
+
+-- :name release-owned
+-- A clean stop's last step: every job still running under this owner (owner), claimed and never
+-- started, goes back uncounted. Served by: shieldpool_jobs_running.
+UPDATE shieldpool_jobs SET state = 'ready', attempt = attempt - 1, owner = NULL, lease_until = NULL
+WHERE state = 'running' AND owner = $1;
+
+-- :name rescue
+-- Makes ready again (dead when the cut attempt was its last) every running job whose owner is
+-- not a live node (no row, stopped, or heartbeat older than its ttl) or whose lease ran out (a
+-- hung section on a live node) (now, guarded). With guarded true only one node at a time does it:
+-- pg_try_advisory_xact_lock is transaction-scoped (this statement's transaction), so it works
+-- behind PgBouncer in transaction mode; the others skip the round. Safe against everything that
+-- runs meanwhile: the candidate rows are locked (SKIP LOCKED: a row an ack is changing right now
+-- is left for the next round) and the UPDATE re-checks state, owner and attempt, so a job that
+-- finished meanwhile is never touched. Served by: shieldpool_jobs_running, shieldpool_nodes' key.
+WITH cut AS (
+    SELECT j.id, j.owner, j.attempt
+    FROM shieldpool_jobs j
+    WHERE j.state = 'running'
+      AND (NOT $2 OR pg_try_advisory_xact_lock(7235019811))
+      AND (j.lease_until < now()
+           OR NOT EXISTS (SELECT 1 FROM shieldpool_nodes n
+                          WHERE n.id = j.owner AND n.state <> 'stopped' AND n.heartbeat_at >= now() - n.ttl))
+    FOR UPDATE OF j SKIP LOCKED
+)
+UPDATE shieldpool_jobs j
+SET state       = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready' END,
+    run_at      = CASE WHEN j.attempt >= j.max_attempts THEN j.run_at ELSE $1 END,
+    finished_at = CASE WHEN j.attempt >= j.max_attempts THEN $1 ELSE NULL END,
+    last_error  = 'attempt ' || j.attempt || ' was cut: ' ||
+                  CASE WHEN j.lease_until < now() THEN 'it ran past its lease on ' || j.owner
+                       ELSE 'its owner ' || j.owner || ' died' END,
+    owner = NULL, lease_until = NULL
+FROM cut
+WHERE j.id = cut.id AND j.state = 'running' AND j.owner = cut.owner AND j.attempt = cut.attempt
+RETURNING j.id, cut.attempt, cut.owner, j.state;
+
+-- :name node-register
+-- This node's row (id, host, pid, ttl in ms), running. Served by: shieldpool_nodes' key.
+INSERT INTO shieldpool_nodes (id, host, pid, ttl, state)
+VALUES ($1, $2, $3, $4 * interval '1 millisecond', 'running')
+ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), state = 'running';
+
+-- :name node-heartbeat
+-- Heartbeat (id, state, in flight, ttl in ms): also while draining, a stopping node is not dead.
+-- Re-creates the row if an operator deleted it. Served by: shieldpool_nodes' key.
+INSERT INTO shieldpool_nodes (id, host, pid, ttl, state, in_flight)
+VALUES ($1, split_part($1, '/', 1), split_part($1, '/', 2)::bigint, $4 * interval '1 millisecond', $2, $3)
+ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), state = EXCLUDED.state, in_flight = EXCLUDED.in_flight,
+                               ttl = EXCLUDED.ttl;
+
+-- :name node-stopped
+-- A clean stop: the node is not dead, it is gone; its jobs (none after release-owned) are
+-- rescued at once by anyone. Served by: shieldpool_nodes' key.
+UPDATE shieldpool_nodes SET state = 'stopped', heartbeat_at = now(), in_flight = 0 WHERE id = $1;
+
+-- :name same-host-nodes
+-- Nodes of this host that are not marked stopped (host, own id): the store checks their pids;
+-- the ones whose process is gone are marked stopped, so their jobs are recovered at once at a
+-- same-host restart instead of after the ttl. Served by: a scan of shieldpool_nodes (a few rows).
+SELECT id, pid, extract(epoch FROM started_at) * 1000 FROM shieldpool_nodes
+WHERE host = $1 AND id <> $2 AND state <> 'stopped';
+
+-- :name nodes-forget
+-- Deletes node rows stopped or dead for more than a day that hold no job. Served by: a scan of
+-- shieldpool_nodes, shieldpool_jobs_running.
+DELETE FROM shieldpool_nodes n
+WHERE n.heartbeat_at < now() - interval '1 day'
+  AND NOT EXISTS (SELECT 1 FROM shieldpool_jobs j WHERE j.state = 'running' AND j.owner = n.id);
+
+-- :name nodes
+-- The cluster view: every node with its heartbeat age (ms) and whether it is alive. Served by: a
+-- scan of shieldpool_nodes.
+SELECT id, host, pid, state, extract(epoch FROM now() - heartbeat_at) * 1000, heartbeat_at >= now() - ttl, in_flight
+FROM shieldpool_nodes ORDER BY host, pid, id;
+
+-- :name stats
+-- Counts per queue and state, and the run-at of the oldest due ready job (now). Each branch
+-- reads only its own partial index.
+SELECT queue, 'ready', count(*), min(run_at) FILTER (WHERE run_at <= $1) FROM shieldpool_jobs WHERE state = 'ready' GROUP BY queue
+UNION ALL
+SELECT queue, 'running', count(*), NULL FROM shieldpool_jobs WHERE state = 'running' GROUP BY queue
+UNION ALL
+SELECT queue, 'done', count(*), NULL FROM shieldpool_jobs WHERE state = 'done' GROUP BY queue
+UNION ALL
+SELECT queue, 'dead', count(*), NULL FROM shieldpool_jobs WHERE state = 'dead' GROUP BY queue;
+
+-- :name find
+-- One job (id). Served by: the primary key.
+SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, last_error, unique_key, state, owner, finished_at
+FROM shieldpool_jobs WHERE id = $1;
+
+-- :name list
+-- Newest jobs first, optionally of one state and one queue (state or NULL, queue or NULL, n).
+-- Served by: the primary key, backwards (an operator's command, not a hot path).
+SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, last_error, unique_key, state, owner, finished_at
+FROM shieldpool_jobs WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR queue = $2)
+ORDER BY id DESC LIMIT $3;
+
+-- :name retry
+-- An operator's retry (now, id): a dead or ready job becomes ready now with its attempts reset;
+-- running and done jobs are left alone. Served by: the primary key.
+UPDATE shieldpool_jobs SET state = 'ready', attempt = 0, run_at = $1, finished_at = NULL, owner = NULL
+WHERE id = $2 AND state IN ('dead', 'ready');
+
+-- :name retry-dead
+-- retry for every dead job, of one queue when given (now, queue or NULL). Served by: shieldpool_jobs_dead.
+UPDATE shieldpool_jobs SET state = 'ready', attempt = 0, run_at = $1, finished_at = NULL, owner = NULL
+WHERE state = 'dead' AND ($2::text IS NULL OR queue = $2);
+
+-- :name purge-done
+-- Deletes up to n done jobs finished before a time (finished_before, n), repeated by the store
+-- in short transactions. Served by: shieldpool_jobs_done.
+DELETE FROM shieldpool_jobs WHERE id IN (
+    SELECT id FROM shieldpool_jobs WHERE state = 'done' AND finished_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED);
+
+-- :name purge-dead
+-- Deletes up to n dead jobs finished before a time (finished_before, n). Served by: shieldpool_jobs_dead.
+DELETE FROM shieldpool_jobs WHERE id IN (
+    SELECT id FROM shieldpool_jobs WHERE state = 'dead' AND finished_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED);
+
+-- :name limits-set
+-- A daemon's limits for its queue (queue, concurrency or 0, rate per second or 0, burst): the
+-- last node started sets them, so all nodes of a queue should be configured alike. A new row
+-- starts with a full bucket. Served by: shieldpool_queues' key.
+INSERT INTO shieldpool_queues (queue, concurrency, rate, burst, tokens)
+VALUES ($1, $2, $3, $4, $4)
+ON CONFLICT (queue) DO UPDATE SET concurrency = EXCLUDED.concurrency, rate = EXCLUDED.rate, burst = EXCLUDED.burst,
+                                  tokens = least(shieldpool_queues.tokens, EXCLUDED.burst);
+
+-- :name limits-lock
+-- First statement of a limited claim's transaction (queue): locks the queue's row until COMMIT
+-- (limited claims of every node take turns here) and refills its bucket for the time since the
+-- last refill (database time). Served by: shieldpool_queues' key.
+UPDATE shieldpool_queues
+SET tokens = CASE WHEN rate > 0 THEN least(burst, tokens + rate * extract(epoch FROM now() - refilled_at)) ELSE tokens END,
+    refilled_at = now()
+WHERE queue = $1
+RETURNING concurrency;
+
+-- :name claim-limited
+-- Second statement (owner, queue, now, n, lease in ms), in a new snapshot taken after the lock
+-- was granted, so it sees every claim committed before: takes at most n, at most concurrency -
+-- running (when concurrency > 0) and at most floor(tokens) (when rate > 0) jobs, and spends
+-- their tokens. Served by: shieldpool_jobs_running (the count), shieldpool_jobs_ready (the pick).
+WITH lim AS (
+    SELECT concurrency, rate, tokens FROM shieldpool_queues WHERE queue = $2
+), running AS (
+    SELECT count(*) AS n FROM shieldpool_jobs WHERE state = 'running' AND queue = $2
+), allowed AS (
+    SELECT greatest(0, least($4::bigint,
+                             CASE WHEN lim.concurrency > 0 THEN lim.concurrency - running.n ELSE $4::bigint END,
+                             CASE WHEN lim.rate > 0 THEN floor(lim.tokens)::bigint ELSE $4::bigint END)) AS n
+    FROM lim, running
+), picked AS (
+    SELECT id FROM shieldpool_jobs
+    WHERE state = 'ready' AND queue = $2 AND run_at <= $3
+    ORDER BY run_at, id
+    LIMIT (SELECT n FROM allowed)
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE shieldpool_jobs j
+    SET state = 'running', attempt = j.attempt + 1, owner = $1, lease_until = now() + $5::bigint * interval '1 millisecond'
+    FROM picked
+    WHERE j.id = picked.id
+    RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key
+), spent AS (
+    UPDATE shieldpool_queues SET tokens = tokens - (SELECT count(*) FROM claimed)
+    WHERE queue = $2 AND rate > 0
+)
+SELECT * FROM claimed;
+
+-- :name limits-use
+-- The cluster view of a queue's limits (queue): its limits, running jobs and tokens left.
+-- Served by: shieldpool_queues' key, shieldpool_jobs_running.
+SELECT q.concurrency, q.rate, q.burst, q.tokens,
+       (SELECT count(*) FROM shieldpool_jobs j WHERE j.state = 'running' AND j.queue = q.queue)
+FROM shieldpool_queues q WHERE q.queue = $1;

@@ -1,0 +1,331 @@
+package io.shieldpool.e2e;
+
+import io.shieldpool.jobs.postgresql.PostgresCluster;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Several real daemons on one real PostgreSQL cluster: jobs enqueued with the CLI, exec sections
+ * that append "S|E job attempt node" lines to a file, daemons SIGKILLed, restarted and SIGTERMed,
+ * the database restarted under them. Conservation is checked from the database and from the file,
+ * not from the daemons' counters.
+ */
+@Timeout(300)
+class PostgresClusterIT {
+
+    private static PostgresCluster cluster;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        cluster = PostgresCluster.start();
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private String config(String database, String node, Path sections, int workers, String extra) {
+        return String.join("\n",
+                "shieldpool.pool.size = " + workers,
+                "shieldpool.work.type = exec",
+                "shieldpool.work.exec.command = [\"/bin/sh\", \"-c\", \"echo S $SHIELDPOOL_JOB_ID $SHIELDPOOL_JOB_ATTEMPT $NODE $(date +%s%N) >> "
+                        + sections + "; sleep 0.05; echo E $SHIELDPOOL_JOB_ID $SHIELDPOOL_JOB_ATTEMPT $NODE $(date +%s%N) >> " + sections + "\"]",
+                "shieldpool.work.exec.environment { NODE = \"" + node + "\" }",
+                "shieldpool.jobs.store = postgresql",
+                "shieldpool.jobs.postgresql.url = \"" + cluster.uri(database) + "\"",
+                "shieldpool.jobs.poll-interval = 250ms",
+                extra);
+    }
+
+    private Path configFile(String database) throws Exception {
+        Path file = dir.resolve("tool.conf");
+        Files.writeString(file, "shieldpool.jobs.store = postgresql\nshieldpool.jobs.postgresql.url = \""
+                + cluster.uri(database) + "\"\n");
+        return file;
+    }
+
+    private ToolRun tool(Path config, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(DaemonProcess.LAUNCHER.toString()));
+        command.addAll(List.of(args));
+        command.addAll(List.of("--config", config.toString()));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        return ToolRun.of(builder);
+    }
+
+    private void enqueue(Path config, int jobs) throws Exception {
+        Path payloads = dir.resolve("payloads.jsonl");
+        Files.write(payloads, IntStream.range(0, jobs).mapToObj(i -> "{\"n\":" + i + "}").toList());
+        ProcessBuilder builder = new ProcessBuilder(DaemonProcess.LAUNCHER.toString(), "enqueue", "--quiet",
+                "--config", config.toString(), "-").redirectInput(payloads.toFile());
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        ToolRun run = ToolRun.of(builder);
+        assertThat(run.exitCode()).as(run.out()).isZero();
+    }
+
+    private long count(String database, String where) throws Exception {
+        return Long.parseLong(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE " + where));
+    }
+
+    /** Lines of the sections file: kind (S/E), job, attempt, node. */
+    private static List<String[]> sections(Path file) throws Exception {
+        if (!Files.exists(file)) {
+            return List.of();
+        }
+        return Files.readAllLines(file).stream().filter(l -> !l.isBlank()).map(l -> l.trim().split(" ")).toList();
+    }
+
+    @Test
+    void killedNodesJobsAreRescuedByAnotherNodeNothingIsLostAndStoppedNodesCauseNoDuplicates() throws Exception {
+        String database = cluster.createDatabase();
+        Path tool = configFile(database);
+        ToolRun migrate = tool(tool, "jobs", "migrate");
+        assertThat(migrate.exitCode()).as(migrate.out()).isZero();
+        assertThat(migrate.out()).contains("schema migrated from version 0 to " + io.shieldpool.jobs.postgresql.PostgresJobStore.SCHEMA_VERSION);
+        int jobs = 900;
+        enqueue(tool, jobs);
+        Path file = dir.resolve("sections.log");
+
+        Map<String, DaemonProcess> nodes = new HashMap<>();
+        for (String node : List.of("a", "b", "c")) {
+            nodes.put(node, DaemonProcess.start(dir, config(database, node, file, 4, "shieldpool.jobs.limits.concurrency = 6")));
+        }
+        try {
+            for (DaemonProcess d : nodes.values()) {
+                d.awaitEvent("ready", Duration.ofSeconds(30));
+            }
+            // a runs sections; SIGKILL it mid-run: its running jobs must come back through b or c
+            nodes.get("a").awaitTrue(() -> startsBy(file, "a") >= 20, Duration.ofSeconds(60), "node a's first sections");
+            String ownerOfA = "owner LIKE '%/" + nodes.get("a").pid() + "/%'";
+            nodes.get("a").awaitTrue(() -> {
+                try {
+                    return count(database, "state = 'running' AND " + ownerOfA) > 0;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(60), "node a holding jobs");
+            nodes.get("a").signal("KILL");
+            Instant killed = Instant.now();
+            nodes.get("a").awaitExit(Duration.ofSeconds(10));
+            long runningOfA = count(database, "state = 'running' AND " + ownerOfA);
+            if (runningOfA > 0) {
+                JsonObject rescue = awaitRescue(List.of(nodes.get("b"), nodes.get("c")), Duration.ofSeconds(60));
+                Duration rescueTime = Duration.between(killed, DaemonProcess.timestamp(rescue));
+                System.out.printf("rescue after SIGKILL, by another node: %d ms (%d job(s) of the killed node were running)%n",
+                        rescueTime.toMillis(), runningOfA);
+            } else {
+                System.out.println("the killed node held no job when it died (its acks had all landed): nothing to rescue");
+            }
+
+            // b stops politely mid-run: its unstarted jobs go back, its sections finish and are acked
+            terminate(nodes.get("b"));
+            nodes.get("c").awaitTrue(() -> {
+                try {
+                    return count(database, "state = 'done'") == jobs;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(180), "every job done");
+            assertThat(count(database, "state <> 'done'")).as("nothing lost, nothing stuck").isZero();
+
+            List<String[]> lines = sections(file);
+            Map<String, Integer> startsPerJob = new HashMap<>();
+            Map<String, Set<String>> nodesPerJob = new HashMap<>();
+            for (String[] l : lines) {
+                if (l[0].equals("S")) {
+                    startsPerJob.merge(l[1], 1, Integer::sum);
+                    nodesPerJob.computeIfAbsent(l[1], k -> new HashSet<>()).add(l[3]);
+                }
+            }
+            assertThat(startsPerJob).as("every job's section began").hasSize(jobs);
+            long mostAtOnce = mostRunningAtOnce(lines, killed);
+            System.out.printf("cluster-wide concurrency limit 6 on 3 nodes x 4 workers: at most %d sections at once"
+                    + " (from the recorded intervals)%n", mostAtOnce);
+            assertThat(mostAtOnce).as("sections running at once across the cluster, measured from their intervals")
+                    .isLessThanOrEqualTo(6);
+            List<String> duplicated = startsPerJob.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).toList();
+            System.out.printf("%d jobs, %d section starts, %d job(s) run twice%n", jobs,
+                    startsPerJob.values().stream().mapToInt(Integer::intValue).sum(), duplicated.size());
+            Set<String> rescued = new HashSet<>();
+            for (DaemonProcess d : nodes.values()) {
+                d.events("job.recovered").forEach(e -> rescued.add(String.valueOf(e.getLong("job"))));
+            }
+            assertThat(rescued).as("the killed node's running jobs, rescued").hasSize((int) runningOfA);
+            assertThat(duplicated).as("only attempts cut by the SIGKILL of a run again: a began them, another node"
+                    + " rescued them (the SIGTERM of b caused none)")
+                    .allSatisfy(job -> {
+                        assertThat(nodesPerJob.get(job)).contains("a");
+                        assertThat(rescued).contains(job);
+                    });
+        } finally {
+            nodes.values().forEach(DaemonProcess::close);
+        }
+    }
+
+    /** SIGTERM: a clean stop (exit 0, shutdown.complete), its in-flight sections finished and acked. */
+    private static void terminate(DaemonProcess daemon) throws Exception {
+        daemon.signal("TERM");
+        int exit = daemon.awaitExit(Duration.ofSeconds(30));
+        assertThat(exit).as("exit after SIGTERM\n%s", daemon.transcript()).isZero();
+        assertThat(daemon.events("shutdown.complete")).hasSize(1);
+    }
+
+    /**
+     * The most sections open at one instant, from their S/E lines' clock readings (nanoseconds);
+     * a section with no end (cut by the SIGKILL) counts as open until the kill.
+     */
+    private static long mostRunningAtOnce(List<String[]> lines, Instant killed) {
+        Map<String, long[]> intervals = new HashMap<>();
+        for (String[] l : lines) {
+            String attempt = l[1] + "/" + l[2];
+            long[] span = intervals.computeIfAbsent(attempt, k -> new long[]{-1, -1});
+            span[l[0].equals("S") ? 0 : 1] = Long.parseLong(l[4]);
+        }
+        long killNanos = killed.getEpochSecond() * 1_000_000_000L + killed.getNano();
+        List<long[]> edges = new ArrayList<>();
+        for (long[] span : intervals.values()) {
+            if (span[0] < 0) {
+                continue;
+            }
+            edges.add(new long[]{span[0], +1});
+            edges.add(new long[]{span[1] < 0 ? killNanos : span[1], -1});
+        }
+        // why ends before starts at the same instant: a slot freed and taken in the same nanosecond is not an overlap.
+        edges.sort((x, y) -> x[0] != y[0] ? Long.compare(x[0], y[0]) : Long.compare(x[1], y[1]));
+        long open = 0;
+        long most = 0;
+        for (long[] edge : edges) {
+            open += edge[1];
+            most = Math.max(most, open);
+        }
+        return most;
+    }
+
+    private static long startsBy(Path file, String node) {
+        try {
+            return sections(file).stream().filter(l -> l[0].equals("S") && l[3].equals(node)).count();
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+
+    private static JsonObject awaitRescue(List<DaemonProcess> rescuers, Duration within) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (DaemonProcess d : rescuers) {
+                List<JsonObject> found = d.events("job.recovered");
+                if (!found.isEmpty()) {
+                    return found.getFirst();
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no node rescued the killed node's jobs within " + within);
+    }
+
+    @Test
+    void aSameHostRestartRecoversItsOrphansBeforeItIsReady() throws Exception {
+        String database = cluster.createDatabase();
+        Path tool = configFile(database);
+        enqueue(tool, 200);
+        Path file = dir.resolve("sections.log");
+        String cfg = config(database, "a", file, 4, "");
+        try (DaemonProcess first = DaemonProcess.start(dir, cfg)) {
+            first.awaitTrue(() -> startsBy(file, "a") >= 10, Duration.ofSeconds(60), "first sections");
+            first.signal("KILL");
+            first.awaitExit(Duration.ofSeconds(10));
+        }
+        long running = count(database, "state = 'running'");
+        assertThat(running).as("the killed daemon left running jobs").isPositive();
+        Instant started = Instant.now();
+        try (DaemonProcess second = DaemonProcess.start(dir, cfg)) {
+            JsonObject ready = second.awaitEvent("ready", Duration.ofSeconds(30));
+            JsonObject open = second.awaitEvent("jobs.open", Duration.ofSeconds(1));
+            assertThat(open.getInteger("recovered")).as("its predecessor's jobs, at once, not after the node ttl")
+                    .isEqualTo((int) running);
+            assertThat(DaemonProcess.timestamp(open)).isBeforeOrEqualTo(DaemonProcess.timestamp(ready));
+            System.out.printf("same-host restart: %d orphan(s) recovered %d ms after the start, ready at %d ms%n", running,
+                    Duration.between(started, DaemonProcess.timestamp(open)).toMillis(),
+                    Duration.between(started, DaemonProcess.timestamp(ready)).toMillis());
+            second.awaitTrue(() -> {
+                try {
+                    return count(database, "state = 'done'") == 200;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(120), "every job done");
+            terminate(second);
+        }
+    }
+
+    @Test
+    void theDatabaseRestartingAndGoneForSecondsLosesNothing() throws Exception {
+        String database = cluster.createDatabase();
+        Path tool = configFile(database);
+        int jobs = 500;
+        enqueue(tool, jobs);
+        Path file = dir.resolve("sections.log");
+        try (DaemonProcess a = DaemonProcess.start(dir, config(database, "a", file, 4, ""));
+             DaemonProcess b = DaemonProcess.start(dir, config(database, "b", file, 4, ""))) {
+            a.awaitEvent("ready", Duration.ofSeconds(30));
+            b.awaitEvent("ready", Duration.ofSeconds(30));
+            a.awaitTrue(() -> startsBy(file, "a") >= 20, Duration.ofSeconds(60), "first sections");
+            cluster.restart();
+            a.awaitTrue(() -> startsBy(file, "a") >= 60, Duration.ofSeconds(60), "sections after the restart");
+            AdminClient admin = AdminClient.of(a);
+            assertThat(admin.get("/readyz").statusCode()).isEqualTo(200);
+            cluster.stop();
+            a.awaitTrue(() -> {
+                try {
+                    return admin.get("/readyz").statusCode() == 503;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(15), "/readyz 503 while the database is down");
+            assertThat(admin.get("/readyz").body()).contains("job store is unreachable");
+            Thread.sleep(5_000);
+            cluster.startAgain();
+            a.awaitTrue(() -> {
+                try {
+                    return count(database, "state = 'done'") == jobs;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(180), "every job done after the outage");
+            assertThat(count(database, "state <> 'done'")).isZero();
+            assertThat(a.events("jobs.store-unreachable")).as("one WARN per outage, not per attempt")
+                    .hasSizeBetween(1, 2);
+            assertThat(a.events("jobs.store-reachable")).isNotEmpty();
+            assertThat(admin.get("/readyz").statusCode()).as("ready again").isEqualTo(200);
+            JsonObject status = new JsonObject(admin.get("/status").body());
+            System.out.println("cluster view in /status: " + status.getJsonObject("jobs").getJsonObject("cluster").encode());
+            assertThat(status.getJsonObject("jobs").getJsonObject("cluster").getJsonArray("nodes")).hasSizeGreaterThanOrEqualTo(2);
+            terminate(a);
+            terminate(b);
+        }
+    }
+}
