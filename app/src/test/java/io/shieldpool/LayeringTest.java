@@ -104,4 +104,15 @@ class LayeringTest {
         check(noClasses().that().resideOutsideOfPackage(folder)
                 .should().dependOnClassesThat().resideInAPackage(folder));
     }
+
+    /**
+     * Fields go on a line as key-values, never through the MDC: the MDC holds strings only, so a
+     * {@code worker} or {@code section} put there reaches a typed log index as a string beside the
+     * numbers of the key-value lines (issue 14).
+     */
+    @Test
+    void noLineFieldsThroughTheMdc() {
+        check(noClasses().should().dependOnClassesThat().haveFullyQualifiedName("org.slf4j.MDC")
+                .because("the MDC makes every field a string; add fields with addKeyValue"));
+    }
 }

@@ -12,6 +12,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -96,7 +97,8 @@ final class Drain implements Pool.Events {
         lifecycle.goTo(LifecycleState.DRAINING);
         cancelGraceTimer = clock.schedule(grace, () -> cut("shutdown.grace of " + grace.toMillis() + " ms expired"));
         if (!poolDeployed) {
-            log.info("{} during start-up: the pool will not start; exiting once start-up is undone", signal);
+            log.atInfo().addKeyValue("event", "shutdown.during-startup").addKeyValue("signal", signal)
+                    .log("{} during start-up: the pool will not start; exiting once start-up is undone", signal);
             return;
         }
         closeGatesAndWait();
@@ -150,7 +152,8 @@ final class Drain implements Pool.Events {
     /** Cuts the drain: exactly once, and only while draining; later calls are no-ops. */
     void cut(String reason) {
         if (!lifecycle.advance(LifecycleState.DRAINING, LifecycleState.CUTTING)) {
-            log.debug("drain cut ({}) not needed: the pool is {}", reason, lifecycle);
+            log.atDebug().addKeyValue("event", "shutdown.cut-skipped").addKeyValue("reason", reason)
+                    .log("drain cut ({}) not needed: the pool is {}", reason, lifecycle);
             return;
         }
         cancelGraceTimer.run();
@@ -164,7 +167,8 @@ final class Drain implements Pool.Events {
     private void abandonAndFinish(String reason) {
         pool.abandonInFlight().onComplete(ar -> {
             int cut = ar.succeeded() ? ar.result() : -1;
-            log.error("drain cut ({}): {} section(s) abandoned", reason, cut);
+            log.atError().addKeyValue("event", "shutdown.cut").addKeyValue("reason", reason).addKeyValue("abandoned", cut)
+                    .log("drain cut ({}): {} section(s) abandoned", reason, cut);
             // why: what the cut sections started outside the JVM (exec children) is stopped before
             // the final report, so the report is the last word and nothing outlives the exit.
             vertx.executeBlocking(() -> {
@@ -198,7 +202,8 @@ final class Drain implements Pool.Events {
         pool.totals().onComplete(ar -> {
             ShardSnapshot totals = ar.succeeded() ? ar.result() : ShardSnapshot.EMPTY;
             ShutdownReport report = new ShutdownReport(totals, drainMillis, exitCode, reason);
-            log.atInfo().addKeyValue("event", "shutdown.complete")
+            // why: exit 75 means sections were abandoned: an operator filtering at WARN must see it.
+            log.atLevel(exitCode == ExitCode.OK ? Level.INFO : Level.WARN).addKeyValue("event", "shutdown.complete")
                     .addKeyValue("started", totals.started()).addKeyValue("completed", totals.completed())
                     .addKeyValue("failed", totals.failed()).addKeyValue("timed_out", totals.timedOut())
                     .addKeyValue("abandoned", totals.abandoned())

@@ -71,9 +71,11 @@ final class Reloader {
 
     void onSignal() {
         if (lifecycle.isStopping()) {
-            log.info("SIGHUP ignored: the pool is {}; a reload would change nothing now", lifecycle);
+            log.atInfo().addKeyValue("event", "signal.ignored").addKeyValue("signal", "SIGHUP").addKeyValue("state", lifecycle.toString())
+                .log("SIGHUP ignored: the pool is {}; a reload would change nothing now", lifecycle);
         } else if (lifecycle.is(LifecycleState.STARTING)) {
-            log.info("SIGHUP during start-up: the config is reloaded once the pool is ready");
+            log.atInfo().addKeyValue("event", "reload.deferred")
+                .log("SIGHUP during start-up: the config is reloaded once the pool is ready");
             again = true;
         } else if (reloading) {
             again = true; // one more after this one: a burst converges on the last contents
@@ -90,7 +92,8 @@ final class Reloader {
         vertx.executeBlocking(source::load, false).onComplete(ar -> {
             reloading = false;
             if (lifecycle.isStopping()) {
-                log.info("reload discarded: the pool is {}", lifecycle);
+                log.atInfo().addKeyValue("event", "reload.discarded").addKeyValue("state", lifecycle.toString())
+                .log("reload discarded: the pool is {}", lifecycle);
                 listeners.reloadEnded(false, "shutdown began");
                 return;
             }

@@ -45,11 +45,14 @@ final class Resizer {
     /** SIGTTIN (+1) or SIGTTOU (-1): a run-time override of pool.size until the next reload. */
     void nudge(int delta, String signal, int configured) {
         if (!lifecycle.is(LifecycleState.RUNNING)) {
-            log.info("SIG{} ignored: the pool is {}", signal, lifecycle);
+            log.atInfo().addKeyValue("event", "signal.ignored").addKeyValue("signal", "SIG" + signal).addKeyValue("state", lifecycle.toString())
+                .log("SIG{} ignored: the pool is {}", signal, lifecycle);
             return;
         }
         int target = Math.min(ShieldpoolConfig.Pool.MAX_SIZE, Math.max(0, desiredSize + delta));
-        log.warn("SIG{}: pool size {} -> {}; a run-time override of pool.size ({} in the config) until the next reload",
+        log.atWarn().addKeyValue("event", "pool.override").addKeyValue("signal", "SIG" + signal).addKeyValue("from", desiredSize)
+                .addKeyValue("to", target).addKeyValue("configured", configured)
+                .log("SIG{}: pool size {} -> {}; a run-time override of pool.size ({} in the config) until the next reload",
                 signal, desiredSize, target, configured);
         resize(target, "SIG" + signal);
     }

@@ -208,7 +208,8 @@ public final class Supervisor extends VerticleBase {
             case "HUP" -> reloader.onSignal();
             case "TTIN" -> resizer.nudge(+1, name, currentConfig().pool().size());
             case "TTOU" -> resizer.nudge(-1, name, currentConfig().pool().size());
-            default -> log.info("signal {} ignored: no action is bound to it", name);
+            default -> log.atInfo().addKeyValue("event", "signal.ignored").addKeyValue("signal", "SIG" + name)
+                .log("signal {} ignored: no action is bound to it", name);
         }
     }
 
@@ -233,14 +234,17 @@ public final class Supervisor extends VerticleBase {
     private void onRepeatedStopSignal(String name, boolean sameKeyPress) {
         if (name.equals("INT") && lifecycle.is(LifecycleState.DRAINING)) {
             if (sameKeyPress) {
-                log.info("SIGINT again within {} ms: taken as the same Ctrl+C (forwarded twice, e.g. by a wrapper "
+                log.atInfo().addKeyValue("event", "signal.same-press").addKeyValue("signal", "SIGINT")
+                .log("SIGINT again within {} ms: taken as the same Ctrl+C (forwarded twice, e.g. by a wrapper "
                         + "in the terminal's process group); press Ctrl+C again to force the exit", SAME_KEY_PRESS.toMillis());
                 return;
             }
-            log.warn("second SIGINT: forcing exit now, cutting the sections still in flight");
+            log.atWarn().addKeyValue("event", "shutdown.forced").addKeyValue("signal", "SIGINT")
+                .log("second SIGINT: forcing exit now, cutting the sections still in flight");
             drain.cut("second SIGINT");
         } else {
-            log.info("SIG{} ignored: already {}; a second SIGINT forces the exit", name, lifecycle);
+            log.atInfo().addKeyValue("event", "signal.ignored").addKeyValue("signal", "SIG" + name).addKeyValue("state", lifecycle.toString())
+                .log("SIG{} ignored: already {}; a second SIGINT forces the exit", name, lifecycle);
         }
     }
 

@@ -167,12 +167,14 @@ public final class Daemon {
     private void tearDown(Vertx vertx, KindRuntime kinds, Optional<SystemdNotifier> systemd) {
         // why: a signal from here on finds the supervisor's context closing; it is acknowledged
         // quietly instead of being handed to an event loop that rejects it.
-        signals.attach(name -> log.debug("SIG{} ignored: the daemon is exiting", name));
+        signals.attach(name -> log.atDebug().addKeyValue("event", "signal.ignored").addKeyValue("signal", "SIG" + name).addKeyValue("state", "exiting")
+                .log("SIG{} ignored: the daemon is exiting", name));
         try {
             // why: after a cut, commands of the exec kind may still run; none may outlive the daemon.
             kinds.shutdown();
         } catch (RuntimeException e) {
-            log.warn("the work kind did not shut down cleanly: {}", e.toString());
+            log.atWarn().addKeyValue("event", "kind.shutdown-failed").addKeyValue("error", e.toString())
+                .log("the work kind did not shut down cleanly: {}", e.toString());
         }
         systemd.ifPresent(SystemdNotifier::close);
         closeQuietly(vertx);
@@ -184,7 +186,8 @@ public final class Daemon {
             vertx.close().await(CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             log.atDebug().addKeyValue("event", "vertx.closed").log("Vert.x closed");
         } catch (Exception e) {
-            log.warn("Vert.x did not close cleanly within {} s: {}", CLOSE_TIMEOUT_SECONDS, e.toString());
+            log.atWarn().addKeyValue("event", "vertx.close-failed").addKeyValue("error", e.toString())
+                .log("Vert.x did not close cleanly within {} s: {}", CLOSE_TIMEOUT_SECONDS, e.toString());
         }
     }
 

@@ -6,12 +6,14 @@ import org.slf4j.event.KeyValuePair;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One flat JSON object per line: timestamp (ISO-8601, microseconds, UTC), level, logger, thread,
  * message, then the MDC entries and the event's key-value pairs as top-level keys, numbers as
- * JSON numbers. Flat on purpose: operators alert on {@code event} and tests read the fields
+ * JSON numbers. Every line has an {@code event} ({@value #LIBRARY_EVENT} when its logger gave none). Flat on purpose: operators alert on {@code event} and tests read the fields
  * without knowing logback's nesting.
  *
  * <p>Under journald each line starts with its syslog priority ({@code <4>{"timestamp":...}}):
@@ -19,6 +21,12 @@ import java.util.Map;
  * the bare JSON object and {@code journalctl -p warning} works for JSON logs too.
  */
 public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
+
+    /**
+     * The {@code event} of a line that names none: a library's (Vert.x, Netty) or a plug-in's own
+     * logger. shieldpool's own lines all name theirs, so every line has one to filter on.
+     */
+    public static final String LIBRARY_EVENT = "library.log";
 
     private final boolean journald;
 
@@ -54,13 +62,25 @@ public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
         field(out, "logger", event.getLoggerName());
         field(out, "thread", event.getThreadName());
         field(out, "message", event.getFormattedMessage());
+        var pairs = LineFormat.keyValues(event);
+        Set<String> keys = new HashSet<>();
+        for (KeyValuePair pair : pairs) {
+            keys.add(pair.key);
+        }
         Map<String, String> mdc = event.getMDCPropertyMap();
+        boolean hasEvent = keys.contains("event") || (mdc != null && mdc.containsKey("event"));
+        if (!hasEvent) {
+            field(out, "event", LIBRARY_EVENT);
+        }
         if (mdc != null) {
             for (Map.Entry<String, String> e : mdc.entrySet()) {
-                field(out, e.getKey(), e.getValue());
+                // why: a key given as a key-value keeps its type; an MDC copy would repeat the key as a string
+                if (!keys.contains(e.getKey())) {
+                    field(out, e.getKey(), e.getValue());
+                }
             }
         }
-        for (KeyValuePair pair : LineFormat.keyValues(event)) {
+        for (KeyValuePair pair : pairs) {
             field(out, pair.key, pair.value);
         }
         if (event.getThrowableProxy() != null) {

@@ -79,7 +79,9 @@ public interface SectionContext {
 
     /**
      * A logger for this section: every line it writes carries {@code worker} and {@code section}
-     * in its MDC (fields of the JSON output, like the daemon's own section lines), on any thread.
+     * as numeric fields (as the daemon's own section lines do), and {@code event} {@code plugin.log}
+     * unless the line gives its own ({@code logger().atInfo().addKeyValue("event", "...")}), on
+     * any thread.
      *
      * @return the section's logger
      */

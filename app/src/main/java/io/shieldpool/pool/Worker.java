@@ -313,8 +313,20 @@ final class Worker implements ActiveSection {
             event.addKeyValue("error", reason)
                     .log("worker {} section {}: {} after step {} ({} ms): {}; {}",
                             id, sectionId, outcome == SectionOutcome.TIMED_OUT ? "timed out" : "failed", stepsDone, elapsedMs, reason,
-                            pauseNanos < 0 ? "no next try by this worker" : "next try in " + pauseNanos / 1_000_000 + " ms");
+                            nextTry(pauseNanos));
         }
+    }
+
+    /** What follows a failed section: a retiring worker leaves, a draining pool starts nothing new. */
+    private String nextTry(long pauseNanos) {
+        if (pauseNanos < 0) {
+            return "no next try by this worker";
+        }
+        if (shard.stopRequested()) {
+            // why: the stop gate is closed, so the worker stops at its next admission: no next try.
+            return "no next try: draining";
+        }
+        return "next try in " + pauseNanos / 1_000_000 + " ms";
     }
 
     /**

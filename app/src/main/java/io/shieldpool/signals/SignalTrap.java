@@ -92,9 +92,11 @@ public final class SignalTrap implements SignalSource {
             try {
                 target.accept(name);
             } catch (java.util.concurrent.RejectedExecutionException closing) {
-                log.debug("signal {} not handed over: the event loop is closing", name);
+                log.atDebug().addKeyValue("event", "signal.dropped").addKeyValue("signal", "SIG" + name)
+                .log("signal {} not handed over: the event loop is closing", name);
             } catch (RuntimeException e) {
-                log.warn("signal {} could not be handed to the supervisor: {}", name, e.toString());
+                log.atWarn().addKeyValue("event", "signal.dropped").addKeyValue("signal", "SIG" + name)
+                .log("signal {} could not be handed to the supervisor: {}", name, e.toString());
             }
         }
     }

@@ -90,7 +90,8 @@ final class NotifySocket implements AutoCloseable {
         int length = notifySocket.getBytes(StandardCharsets.UTF_8).length;
         if ((notifySocket.charAt(0) != '/' && notifySocket.charAt(0) != '@') || length >= SUN_PATH_MAX) {
             // why: systemd also accepts vsock: addresses (VMs); we only speak AF_UNIX, and say so.
-            log.warn("NOTIFY_SOCKET={} is not a unix socket path or @abstract name we can use: systemd will not "
+            log.atWarn().addKeyValue("event", "systemd.notify-unusable")
+                .log("NOTIFY_SOCKET={} is not a unix socket path or @abstract name we can use: systemd will not "
                     + "hear from shieldpool (no READY, no watchdog pings)", notifySocket);
             return Optional.empty();
         }
@@ -98,13 +99,15 @@ final class NotifySocket implements AutoCloseable {
             MemorySegment state = call.allocate(CAPTURED);
             int fd = (int) SOCKET.invokeExact(state, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
             if (fd < 0) {
-                log.warn("cannot create a unix datagram socket for NOTIFY_SOCKET (errno {}): systemd will not hear "
+                log.atWarn().addKeyValue("event", "systemd.notify-unusable")
+                .log("cannot create a unix datagram socket for NOTIFY_SOCKET (errno {}): systemd will not hear "
                         + "from shieldpool", (int) ERRNO.get(state, 0L));
                 return Optional.empty();
             }
             return Optional.of(new NotifySocket(notifySocket, fd));
         } catch (Throwable e) {
-            log.warn("cannot use NOTIFY_SOCKET ({}): systemd will not hear from shieldpool", e.toString());
+            log.atWarn().addKeyValue("event", "systemd.notify-unusable")
+                .log("cannot use NOTIFY_SOCKET ({}): systemd will not hear from shieldpool", e.toString());
             return Optional.empty();
         }
     }
@@ -129,13 +132,15 @@ final class NotifySocket implements AutoCloseable {
             long sent = (long) SENDTO.invokeExact(state, fd, buffer, (long) bytes.length,
                     MSG_DONTWAIT | MSG_NOSIGNAL, sockaddr, sockaddrLength);
             if (sent < 0) {
-                log.debug("sd_notify to {} failed (errno {}): {}", address, (int) ERRNO.get(state, 0L),
+                log.atDebug().addKeyValue("event", "systemd.notify-failed")
+                .log("sd_notify to {} failed (errno {}): {}", address, (int) ERRNO.get(state, 0L),
                         firstLine(message));
                 return false;
             }
             return true;
         } catch (Throwable e) {
-            log.debug("sd_notify to {} failed: {}", address, e.toString());
+            log.atDebug().addKeyValue("event", "systemd.notify-failed")
+                .log("sd_notify to {} failed: {}", address, e.toString());
             return false;
         }
     }
@@ -153,7 +158,8 @@ final class NotifySocket implements AutoCloseable {
         try {
             int ignored = (int) CLOSE.invokeExact(fd);
         } catch (Throwable e) {
-            log.debug("closing the notify socket: {}", e.toString());
+            log.atDebug().addKeyValue("event", "systemd.notify-close-failed")
+                .log("closing the notify socket: {}", e.toString());
         }
     }
 
@@ -169,7 +175,8 @@ final class NotifySocket implements AutoCloseable {
                 return timespec.get(ValueLayout.JAVA_LONG, 0) * 1_000_000 + timespec.get(ValueLayout.JAVA_LONG, 8) / 1000;
             }
         } catch (Throwable e) {
-            log.debug("clock_gettime failed: {}", e.toString());
+            log.atDebug().addKeyValue("event", "systemd.clock-failed")
+                .log("clock_gettime failed: {}", e.toString());
         }
         return System.nanoTime() / 1000; // the same clock on Linux HotSpot
     }

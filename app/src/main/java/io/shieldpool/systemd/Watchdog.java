@@ -54,14 +54,16 @@ final class Watchdog implements AutoCloseable {
         }
         String pid = env.get("WATCHDOG_PID");
         if (pid != null && !pid.isBlank() && !pid.trim().equals(Long.toString(ownPid))) {
-            log.debug("WATCHDOG_PID={} is not this process ({}): the watchdog is someone else's", pid, ownPid);
+            log.atDebug().addKeyValue("event", "watchdog.not-ours")
+                .log("WATCHDOG_PID={} is not this process ({}): the watchdog is someone else's", pid, ownPid);
             return Optional.empty();
         }
         try {
             long micros = Long.parseLong(usec.trim());
             return micros > 0 ? Optional.of(Duration.ofNanos(micros * 1000)) : Optional.empty();
         } catch (NumberFormatException e) {
-            log.warn("WATCHDOG_USEC={} is not a number of microseconds: no watchdog pings", usec);
+            log.atWarn().addKeyValue("event", "watchdog.invalid")
+                .log("WATCHDOG_USEC={} is not a number of microseconds: no watchdog pings", usec);
             return Optional.empty();
         }
     }

@@ -84,16 +84,17 @@ class PluginIT {
             assertThat(summary.getLong("failed")).as(daemon.transcript()).isZero();
             assertThat(summary.getLong("completed")).isEqualTo(summary.getLong("started"));
 
-            // Every section did all three steps, each logged with its worker and section in the MDC.
-            Map<String, Integer> stepsBySection = new HashMap<>();
+            // Every section did all three steps, each logged with its worker and section as numbers.
+            Map<Long, Integer> stepsBySection = new HashMap<>();
             for (JsonObject e : daemon.events()) {
                 if (e.getString("message", "").matches("(async|blocking) step \\d of 3 done")) {
-                    assertThat(e.getString("worker")).as("worker in the MDC: %s", e).isNotNull();
-                    stepsBySection.merge(e.getString("section"), 1, Integer::sum);
+                    assertThat(e.getValue("worker")).as("worker, a number: %s", e).isInstanceOf(Number.class);
+                    assertThat(e.getString("event")).isEqualTo("plugin.log");
+                    stepsBySection.merge(e.getLong("section"), 1, Integer::sum);
                 }
             }
             for (JsonObject start : daemon.events("section.start")) {
-                assertThat(stepsBySection.get(String.valueOf(start.getLong("section"))))
+                assertThat(stepsBySection.get(start.getLong("section")))
                         .as("steps of section %s", start.getLong("section")).isEqualTo(3);
             }
             // Progress reached the worker's own step count (the status's "step i of n").

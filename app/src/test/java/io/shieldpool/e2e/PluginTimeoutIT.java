@@ -108,7 +108,7 @@ class PluginTimeoutIT {
             List<JsonObject> events = daemon.events();
             int returned = indexOf(events, e -> RETURNS.equals(e.getString("message")));
             int ended = indexOf(events, e -> "section.end".equals(e.getString("event"))
-                    && interrupt.getString("section").equals(String.valueOf(e.getLong("section"))));
+                    && interrupt.getLong("section").equals(e.getLong("section")));
             assertThat(returned).as("the drain waited for the method\n%s", daemon.transcript()).isNotNegative();
             assertThat(ended).isGreaterThan(returned);
         }

@@ -324,7 +324,8 @@ public final class DurableJobs {
                         .log("{} job(s) claimed but not started given back at the stop", released);
             }
         } catch (RuntimeException e) {
-            log.warn("job store: giving back unstarted jobs failed: {} (they are recovered at the next start)",
+            log.atWarn().addKeyValue("event", "jobs.problem")
+                .log("job store: giving back unstarted jobs failed: {} (they are recovered at the next start)",
                     e.getMessage());
         }
         try {
@@ -332,12 +333,14 @@ public final class DurableJobs {
             // once each has run a task queued after them, their job.* lines are all written.
             await(Future.all(feeds.stream().map(JobFeed::barrier).toList()), Duration.ofSeconds(5));
         } catch (RuntimeException e) {
-            log.debug("waiting for the shards: {}", e.toString());
+            log.atDebug().addKeyValue("event", "jobs.problem")
+                .log("waiting for the shards: {}", e.toString());
         }
         try {
             await(store.close(), Duration.ofSeconds(10));
         } catch (RuntimeException e) {
-            log.warn("job store did not close cleanly: {}", e.getMessage());
+            log.atWarn().addKeyValue("event", "jobs.problem")
+                .log("job store did not close cleanly: {}", e.getMessage());
         }
     }
 

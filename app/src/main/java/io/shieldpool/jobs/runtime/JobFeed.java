@@ -262,7 +262,8 @@ public final class JobFeed {
             try {
                 wake.run();
             } catch (RuntimeException e) {
-                log.warn("waking a worker failed: {}", e.toString());
+                log.atWarn().addKeyValue("event", "jobs.problem")
+                .log("waking a worker failed: {}", e.toString());
             }
         }
     }

@@ -196,7 +196,8 @@ public final class SqliteJobStore implements JobStore {
                 fireListeners();
             }
         } catch (SQLException e) {
-            log.debug("PRAGMA data_version: {}", e.toString());
+            log.atDebug().addKeyValue("event", "jobs.problem")
+                .log("PRAGMA data_version: {}", e.toString());
         }
     }
 
@@ -212,7 +213,8 @@ public final class SqliteJobStore implements JobStore {
             try {
                 listener.run();
             } catch (RuntimeException e) {
-                log.warn("job store listener failed: {}", e.toString());
+                log.atWarn().addKeyValue("event", "jobs.problem")
+                .log("job store listener failed: {}", e.toString());
             }
         }
     }

@@ -164,7 +164,8 @@ final class StoreThread {
         try {
             idle.run();
         } catch (RuntimeException e) {
-            log.debug("job store idle check failed: {}", e.toString());
+            log.atDebug().addKeyValue("event", "jobs.problem")
+                .log("job store idle check failed: {}", e.toString());
         }
     }
 
@@ -184,7 +185,8 @@ final class StoreThread {
             } catch (SQLException e) {
                 rollbackQuietly();
                 if (isBusy(e) && attempt < BUSY_RETRIES) {
-                    log.warn("job store busy (another process holds the write lock): retrying ({} of {})",
+                    log.atWarn().addKeyValue("event", "jobs.problem")
+                .log("job store busy (another process holds the write lock): retrying ({} of {})",
                             attempt, BUSY_RETRIES);
                     continue;
                 }
@@ -236,7 +238,8 @@ final class StoreThread {
             control.close();
             connection.close();
         } catch (SQLException e) {
-            log.warn("closing the job store: {}", e.toString());
+            log.atWarn().addKeyValue("event", "jobs.problem")
+                .log("closing the job store: {}", e.toString());
         }
         closed.tryComplete();
     }

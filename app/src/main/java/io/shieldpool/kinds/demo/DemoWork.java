@@ -5,7 +5,6 @@ import io.shieldpool.kinds.Continuation;
 import io.shieldpool.kinds.Work;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -81,16 +80,9 @@ public final class DemoWork implements Work, Continuation {
     }
 
     private void logStep(ActiveSection section, int done) {
-        // why: every line logged inside a section carries worker and section in its MDC;
-        // set only when a line is really written, so a quiet pool pays nothing for it.
-        MDC.put("worker", Long.toString(section.workerId()));
-        MDC.put("section", Long.toString(section.sectionId()));
-        try {
-            log.info("worker {} section {}: step {} of {} done", section.workerId(), section.sectionId(), done, steps);
-        } finally {
-            MDC.remove("worker");
-            MDC.remove("section");
-        }
+        log.atInfo().addKeyValue("event", "section.step").addKeyValue("worker", section.workerId())
+                .addKeyValue("section", section.sectionId()).addKeyValue("step", done).addKeyValue("steps", steps)
+                .log("worker {} section {}: step {} of {} done", section.workerId(), section.sectionId(), done, steps);
     }
 
     /** The simulated failure; carries no stack trace, it is expected. */

@@ -6,7 +6,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -161,8 +160,6 @@ final class ExecRun extends SectionRun {
     }
 
     private void runChild() {
-        MDC.put("worker", Long.toString(workerId));
-        MDC.put("section", Long.toString(sectionId));
         synchronized (this) {
             if (timeoutReason != null) {
                 spawnSettled = true;
@@ -275,7 +272,8 @@ final class ExecRun extends SectionRun {
             return;
         }
         if (!terminating) {
-            output.atWarn().addKeyValue("event", "exec.leftovers").addKeyValue("pid", pid)
+            output.atWarn().addKeyValue("event", "exec.leftovers").addKeyValue("worker", workerId)
+                    .addKeyValue("section", sectionId).addKeyValue("pid", pid)
                     .log("the command (pid {}) exited but left processes in its group: SIGTERM to them", pid);
         }
         signalGroup(ProcessGroups.SIGTERM);

@@ -1,7 +1,6 @@
 package io.shieldpool.kinds.exec;
 
 import org.slf4j.Logger;
-import org.slf4j.MDC;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,8 +41,6 @@ final class OutputPump implements Runnable {
 
     @Override
     public void run() {
-        MDC.put("worker", Long.toString(workerId));
-        MDC.put("section", Long.toString(sectionId));
         byte[] chunk = new byte[8192];
         try (in) {
             int n;
@@ -99,10 +96,12 @@ final class OutputPump implements Runnable {
         if (budget.admit(now)) {
             String text = new String(bytes, 0, end, StandardCharsets.UTF_8);
             var event = stream.equals("stderr") ? output.atWarn() : output.atInfo();
-            event.addKeyValue("event", "exec.output").addKeyValue("stream", stream)
+            event.addKeyValue("event", "exec.output").addKeyValue("worker", workerId)
+                    .addKeyValue("section", sectionId).addKeyValue("stream", stream)
                     .log(truncated ? text + TRUNCATED_MARK : text);
             if (truncated && budget.firstTruncation()) {
-                output.atWarn().addKeyValue("event", "exec.output.truncated").addKeyValue("stream", stream)
+                output.atWarn().addKeyValue("event", "exec.output.truncated").addKeyValue("worker", workerId)
+                        .addKeyValue("section", sectionId).addKeyValue("stream", stream)
                         .addKeyValue("line_bytes", lineBytes).addKeyValue("max_line_length", budget.maxLineLength())
                         .log("worker {} section {}: a {} line of {} bytes was cut to work.exec.max-line-length ({} bytes);"
                                 + " longer lines of this command are cut too, each marked{}", workerId, sectionId,
@@ -121,7 +120,8 @@ final class OutputPump implements Runnable {
     void reportDropped(long now, boolean force) {
         long dropped = budget.takeDroppedReport(now, force);
         if (dropped > 0) {
-            output.atWarn().addKeyValue("event", "exec.output.dropped").addKeyValue("dropped", dropped)
+            output.atWarn().addKeyValue("event", "exec.output.dropped").addKeyValue("worker", workerId)
+                    .addKeyValue("section", sectionId).addKeyValue("dropped", dropped)
                     .log("worker {} section {}: {} output line(s) dropped: over work.exec.max-lines-per-second",
                             workerId, sectionId, dropped);
         }
