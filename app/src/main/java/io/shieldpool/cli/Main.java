@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
  * pool, and exits with a documented code (see {@link ExitCode}).
  */
 @Command(name = "shieldpool", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        sortOptions = false, subcommands = {CheckConfigCommand.class, StatusCommand.class},
+        sortOptions = false, subcommands = {CheckConfigCommand.class, StatusCommand.class, ReloadCommand.class},
         description = {
                 "A worker-pool daemon whose shielded sections are never cut by a shutdown.",
                 "",
@@ -45,7 +45,8 @@ import java.util.concurrent.Callable;
                 "78:invalid configuration",
         },
         footer = {"", "Signals: SIGTERM/SIGINT drain and exit; a second SIGINT forces the exit (75);",
-                "SIGHUP reloads the config file; SIGTTIN/SIGTTOU grow/shrink the pool by one."})
+                "SIGHUP reloads the config file (`shieldpool reload` sends it and waits for the outcome);",
+                "SIGTTIN/SIGTTOU grow/shrink the pool by one."})
 public final class Main implements Callable<Integer> {
 
     /** Signals the daemon traps; see the README for what each does. */

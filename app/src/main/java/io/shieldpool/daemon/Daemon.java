@@ -12,6 +12,7 @@ import io.shieldpool.supervisor.PoolListener;
 import io.shieldpool.supervisor.ShutdownReport;
 import io.shieldpool.supervisor.Supervisor;
 import io.shieldpool.plugin.SectionPlugin;
+import io.shieldpool.runtime.StateFileWriter;
 import io.shieldpool.systemd.SystemdNotifier;
 import io.shieldpool.work.WorkKinds;
 import io.vertx.core.Vertx;
@@ -95,12 +96,16 @@ public final class Daemon {
         });
         // Before the supervisor is deployed, so READY=1 cannot be missed; nothing without NOTIFY_SOCKET.
         var systemd = SystemdNotifier.attach(System.getenv(), vertx, supervisor);
+        // What `shieldpool reload` reads to learn whether the reload it asked for was applied.
+        StateFileWriter stateFile = StateFileWriter.open(System.getenv(), supervisor::configVersion);
+        supervisor.addListener(stateFile);
         ShutdownReport report;
         try {
             // The admin server answers from before `ready` to the end of the drain; it closes
             // with Vert.x below, after the pool has stopped.
             if (admin && !startAdmin(vertx, supervisor)) {
                 systemd.ifPresent(SystemdNotifier::close);
+                stateFile.close();
                 closeQuietly(vertx);
                 return ExitCode.UNAVAILABLE;
             }
@@ -111,12 +116,14 @@ public final class Daemon {
                     .log("could not start the pool: {}", e.toString());
             kinds.shutdown();
             systemd.ifPresent(SystemdNotifier::close);
+            stateFile.close();
             closeQuietly(vertx);
             return ExitCode.INTERNAL;
         }
         // why: after a cut, commands of the exec kind may still run; none may outlive the daemon.
         kinds.shutdown();
         systemd.ifPresent(SystemdNotifier::close);
+        stateFile.close();
         closeQuietly(vertx);
         return report.exitCode();
     }
