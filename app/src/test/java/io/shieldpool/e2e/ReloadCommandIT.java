@@ -25,6 +25,7 @@ class ReloadCommandIT {
 
     private static final String BASE = """
             shieldpool.log.format = json
+            shieldpool.log.level = debug
             shieldpool.admin.enabled = false
             shieldpool.work.demo.steps = 3
             shieldpool.work.demo.step-duration = 100ms
@@ -51,6 +52,14 @@ class ReloadCommandIT {
         Files.move(next, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
     private ToolRun reload(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(DaemonProcess.LAUNCHER.toString(), "reload"));
         command.addAll(List.of(args));
@@ -66,7 +75,9 @@ class ReloadCommandIT {
         try (DaemonProcess daemon = start()) {
             daemon.awaitEvent("ready", Duration.ofSeconds(20));
             Path state = runtime.resolve("shieldpool-" + daemon.pid() + ".state");
-            assertThat(Files.readString(state)).contains("state=running", "config-version=1", "reloads-ended=0");
+            // Written by the daemon's own thread just after `ready`.
+            daemon.awaitTrue(() -> read(state).contains("state=running"), Duration.ofSeconds(5), "state=running");
+            assertThat(Files.readString(state)).contains("config-version=1", "reloads-ended=0");
             rewrite("shieldpool.pool.size = 4\n");
             // The daemon stopped: the command must not return until it has run again and applied the file.
             daemon.signal("STOP");
