@@ -65,7 +65,7 @@ public final class Main implements Callable<Integer> {
             // why: the plain path runs outside picocli's handler; whatever escapes must still end
             // in the documented exit code and the halt below, or a started Vert.x thread would keep
             // the JVM up with SIGTERM trapped and never acted on.
-            System.err.println("shieldpool: internal error: " + e);
+            System.err.println(Priority.ERROR + "shieldpool: internal error: " + e);
             e.printStackTrace();
             code = ExitCode.INTERNAL.code;
         }
@@ -80,12 +80,12 @@ public final class Main implements Callable<Integer> {
     private static int viaPicocli(String[] args) {
         CommandLine commandLine = new CommandLine(new Main());
         commandLine.setParameterExceptionHandler((e, a) -> {
-            commandLine.getErr().println("shieldpool: " + e.getMessage());
-            commandLine.getErr().println("try 'shieldpool --help'");
+            commandLine.getErr().println(Priority.ERROR + "shieldpool: " + e.getMessage());
+            commandLine.getErr().println(Priority.ERROR + "try 'shieldpool --help'");
             return ExitCode.USAGE.code;
         });
         commandLine.setExecutionExceptionHandler((e, line, parsed) -> {
-            line.getErr().println("shieldpool: internal error: " + e);
+            line.getErr().println(Priority.ERROR + "shieldpool: internal error: " + e);
             e.printStackTrace(line.getErr());
             return ExitCode.INTERNAL.code;
         });
@@ -159,9 +159,9 @@ public final class Main implements Callable<Integer> {
 
     static void printProblems(List<ConfigProblem> problems) {
         for (ConfigProblem problem : problems) {
-            System.err.println("shieldpool: config error: " + problem);
+            System.err.println(Priority.ERROR + "shieldpool: config error: " + problem);
         }
-        System.err.println("shieldpool: " + problems.size() + " configuration problem(s); not started (exit "
+        System.err.println(Priority.ERROR + "shieldpool: " + problems.size() + " configuration problem(s); not started (exit "
                 + ExitCode.CONFIG.code + ")");
     }
 

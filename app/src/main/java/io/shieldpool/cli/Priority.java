@@ -2,8 +2,10 @@ package io.shieldpool.cli;
 
 /**
  * The syslog priority prefix journald reads at the start of a line ({@code <3>} is err), for the
- * CLI's own error lines when its output goes to the journal (systemd sets {@code JOURNAL_STREAM}),
- * as under {@code ExecReload=}; nothing on a terminal.
+ * lines the CLI writes itself before (or instead of) logging: config errors at start-up, a bad
+ * command line, {@code shieldpool reload}'s outcome under {@code ExecReload=}. Only when systemd
+ * connected the output to the journal ({@code JOURNAL_STREAM}); nothing on a terminal. So
+ * {@code journalctl -u shieldpool -p err} shows why a start failed.
  */
 final class Priority {
 

@@ -72,6 +72,17 @@ class JournalStreamIT {
     }
 
     @Test
+    void startUpErrorsAreErrorsInTheJournal() throws Exception {
+        Path file = dir.resolve("shieldpool.conf");
+        Files.writeString(file, CONFIG + "shieldpool.pool.size = -1\n");
+        try (DaemonProcess daemon = start(file, "\"$(stat -L -c %d:%i /proc/$$/fd/1)\"")) {
+            assertThat(daemon.awaitExit(Duration.ofSeconds(30))).as(daemon.transcript()).isEqualTo(78);
+            assertThat(daemon.stderr()).as(daemon.transcript()).isNotEmpty().allSatisfy(line -> assertThat(line).startsWith("<3>"));
+            assertThat(daemon.stderr()).anyMatch(l -> l.startsWith("<3>shieldpool: config error: shieldpool.pool.size: -1"));
+        }
+    }
+
+    @Test
     void aJournalStreamThatIsNotStdoutChangesNothing() throws Exception {
         Path file = dir.resolve("shieldpool.conf");
         Files.writeString(file, CONFIG);

@@ -372,14 +372,27 @@ abstract class RealSystemdSuite {
     void exit78And64AreNotRetried() {
         testsRun++;
         configure(BASE + "pool.size = -1\n");
+        String cursor = journal.cursor();
         assertNotRetried(78);
+        // Why it did not start is an error in the journal: `journalctl -u shieldpool -p err` shows it.
+        assertErrorLine(cursor, "shieldpool: config error: shieldpool.pool.size: -1");
+        assertErrorLine(cursor, "not started (exit 78)");
         configure(BASE);
         dropIn("[Service]\nExecStart=\nExecStart=/usr/bin/shieldpool --no-such-option\n");
         try {
+            cursor = journal.cursor();
             assertNotRetried(64);
+            assertErrorLine(cursor, "shieldpool: Unknown option: '--no-such-option'");
         } finally {
             removeDropIn();
         }
+    }
+
+    private void assertErrorLine(String cursor, String text) {
+        assertThat(journal.service(cursor)).as("a line with " + text).anySatisfy(e -> {
+            assertThat(e.message()).contains(text);
+            assertThat(e.priority()).as("PRIORITY of " + e.message()).isEqualTo(3);
+        });
     }
 
     private void assertNotRetried(int code) {
