@@ -65,7 +65,7 @@ public final class Main implements Callable<Integer> {
             // why: the plain path runs outside picocli's handler; whatever escapes must still end
             // in the documented exit code and the halt below, or a started Vert.x thread would keep
             // the JVM up with SIGTERM trapped and never acted on.
-            System.err.println(Priority.ERROR + "shieldpool: internal error: " + e);
+            System.err.println(LogSetup.errorPrefix() + "shieldpool: internal error: " + e);
             e.printStackTrace();
             code = ExitCode.INTERNAL.code;
         }
@@ -78,18 +78,24 @@ public final class Main implements Callable<Integer> {
     }
 
     private static int viaPicocli(String[] args) {
+        return commandLine().execute(args);
+    }
+
+    /** The whole command line model: what runs, and what the man page and completion are made from. */
+    public static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new Main());
         commandLine.setParameterExceptionHandler((e, a) -> {
-            commandLine.getErr().println(Priority.ERROR + "shieldpool: " + e.getMessage());
-            commandLine.getErr().println(Priority.ERROR + "try 'shieldpool --help'");
+            String prefix = LogSetup.errorPrefix();
+            commandLine.getErr().println(prefix + "shieldpool: " + e.getMessage());
+            commandLine.getErr().println(prefix + "try 'shieldpool --help'");
             return ExitCode.USAGE.code;
         });
         commandLine.setExecutionExceptionHandler((e, line, parsed) -> {
-            line.getErr().println(Priority.ERROR + "shieldpool: internal error: " + e);
+            line.getErr().println(LogSetup.errorPrefix() + "shieldpool: internal error: " + e);
             e.printStackTrace(line.getErr());
             return ExitCode.INTERNAL.code;
         });
-        return commandLine.execute(args);
+        return commandLine;
     }
 
     /**
@@ -125,6 +131,7 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
         // First thing: a SIGTERM during start-up must be recorded, not kill the JVM.
         SignalTrap signals = SignalTrap.install(SIGNALS);
+        giveNettyAMachineId();
         StartupWarmup.begin();
         ConfigLoader loader = ConfigLoader.forThisProcess();
         Optional<Path> file = configPath();
@@ -149,6 +156,26 @@ public final class Main implements Callable<Integer> {
         return new Daemon(config, () -> loader.loadEffective(file), signals, version(), plugin).run().code;
     }
 
+    /**
+     * why: Netty derives the machine part of its channel ids from a network interface's MAC address;
+     * on a host or sandbox with loopback only (PrivateNetwork=, a container) it finds none and logs
+     * a WARN "Failed to find a usable hardware address", the only warning of a clean start, then
+     * uses random bytes. Those ids only tell channels apart in Netty's own debug output, so random
+     * bytes, given up front, are as good, everywhere, and spare the interface scan. An
+     * {@code io.netty.machineId} set by the operator (SHIELDPOOL_JAVA_OPTS) is kept.
+     */
+    private static void giveNettyAMachineId() {
+        if (System.getProperty("io.netty.machineId") == null) {
+            byte[] id = new byte[8];
+            java.util.concurrent.ThreadLocalRandom.current().nextBytes(id);
+            StringBuilder hex = new StringBuilder();
+            for (byte b : id) {
+                hex.append(hex.isEmpty() ? "" : ":").append(String.format("%02x", b & 0xff));
+            }
+            System.setProperty("io.netty.machineId", hex.toString());
+        }
+    }
+
     Optional<Path> configPath() {
         if (configFile != null) {
             return Optional.of(configFile);
@@ -158,10 +185,11 @@ public final class Main implements Callable<Integer> {
     }
 
     static void printProblems(List<ConfigProblem> problems) {
+        String prefix = LogSetup.errorPrefix();
         for (ConfigProblem problem : problems) {
-            System.err.println(Priority.ERROR + "shieldpool: config error: " + problem);
+            System.err.println(prefix + "shieldpool: config error: " + problem);
         }
-        System.err.println(Priority.ERROR + "shieldpool: " + problems.size() + " configuration problem(s); not started (exit "
+        System.err.println(prefix + "shieldpool: " + problems.size() + " configuration problem(s); not started (exit "
                 + ExitCode.CONFIG.code + ")");
     }
 

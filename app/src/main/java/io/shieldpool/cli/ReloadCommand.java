@@ -1,6 +1,7 @@
 package io.shieldpool.cli;
 
 import io.shieldpool.lifecycle.ExitCode;
+import io.shieldpool.logging.LogSetup;
 import io.shieldpool.runtime.RuntimeDir;
 import io.shieldpool.runtime.StateFile;
 import com.typesafe.config.ConfigException;
@@ -55,7 +56,7 @@ final class ReloadCommand implements Callable<Integer> {
             // why: the config file's duration syntax (30s, 2m, 500ms), from the same parser.
             limit = ConfigFactory.empty().withValue("timeout", ConfigValueFactory.fromAnyRef(timeout)).getDuration("timeout");
         } catch (ConfigException e) {
-            err.println(Priority.ERROR + "shieldpool reload: --timeout " + timeout + ": " + e.getMessage());
+            err.println(LogSetup.errorPrefix() + "shieldpool reload: --timeout " + timeout + ": " + e.getMessage());
             return ExitCode.USAGE.code;
         }
         List<Path> dirs = runtimeDir != null ? List.of(runtimeDir) : RuntimeDir.forClient(System.getenv());
@@ -66,13 +67,13 @@ final class ReloadCommand implements Callable<Integer> {
         }
         StateFile before = StateFile.read(file.get()).orElseThrow();
         if (!before.state().equals("running") && !before.state().equals("starting")) {
-            err.println(Priority.ERROR + "shieldpool reload: the daemon (pid " + before.pid() + ") is " + before.state()
+            err.println(LogSetup.errorPrefix() + "shieldpool reload: the daemon (pid " + before.pid() + ") is " + before.state()
                     + ": a reload would change nothing now");
             return ExitCode.UNAVAILABLE.code;
         }
         Optional<String> refused = ProcessSignal.send(before.pid(), ProcessSignal.SIGHUP);
         if (refused.isPresent()) {
-            err.println(Priority.ERROR + "shieldpool reload: cannot signal pid " + before.pid() + ": " + refused.get());
+            err.println(LogSetup.errorPrefix() + "shieldpool reload: cannot signal pid " + before.pid() + ": " + refused.get());
             return ExitCode.UNAVAILABLE.code;
         }
         // why: a reload that ends after this count was read also read the file after it was edited
@@ -80,7 +81,7 @@ final class ReloadCommand implements Callable<Integer> {
         while (System.nanoTime() < deadline) {
             Optional<StateFile> now = StateFile.read(file.get());
             if (now.isEmpty() || !ProcessSignal.alive(before.pid())) {
-                err.println(Priority.ERROR + "shieldpool reload: the daemon (pid " + before.pid() + ") exited during the reload");
+                err.println(LogSetup.errorPrefix() + "shieldpool reload: the daemon (pid " + before.pid() + ") exited during the reload");
                 return ExitCode.UNAVAILABLE.code;
             }
             StateFile state = now.get();
@@ -88,13 +89,13 @@ final class ReloadCommand implements Callable<Integer> {
                 return outcome(state);
             }
             if (state.state().equals("draining") || state.state().equals("stopped")) {
-                err.println(Priority.ERROR + "shieldpool reload: the daemon (pid " + state.pid()
+                err.println(LogSetup.errorPrefix() + "shieldpool reload: the daemon (pid " + state.pid()
                         + ") began to drain: the reload was not applied");
                 return ExitCode.UNAVAILABLE.code;
             }
             Thread.sleep(POLL);
         }
-        err.println(Priority.ERROR + "shieldpool reload: no outcome from pid " + before.pid() + " within " + timeout
+        err.println(LogSetup.errorPrefix() + "shieldpool reload: no outcome from pid " + before.pid() + " within " + timeout
                 + " (is it stalled? see its log)");
         return ExitCode.DRAIN_CUT.code;
     }
@@ -107,12 +108,12 @@ final class ReloadCommand implements Callable<Integer> {
                 return ExitCode.OK.code;
             }
             case "rejected" -> {
-                System.err.println(Priority.ERROR + "shieldpool reload: rejected, the daemon keeps running on the previous "
+                System.err.println(LogSetup.errorPrefix() + "shieldpool reload: rejected, the daemon keeps running on the previous "
                         + "config (version " + state.configVersion() + "): " + state.lastReloadSummary());
                 return ExitCode.CONFIG.code;
             }
             default -> {
-                System.err.println(Priority.ERROR + "shieldpool reload: not applied (" + state.lastReload() + "): "
+                System.err.println(LogSetup.errorPrefix() + "shieldpool reload: not applied (" + state.lastReload() + "): "
                         + state.lastReloadSummary());
                 return ExitCode.UNAVAILABLE.code;
             }
@@ -134,7 +135,7 @@ final class ReloadCommand implements Callable<Integer> {
             }
             boolean alive = ProcessSignal.alive(pid);
             if (!alive || System.nanoTime() >= deadline) {
-                System.err.println(Priority.ERROR + "shieldpool reload: " + (alive
+                System.err.println(LogSetup.errorPrefix() + "shieldpool reload: " + (alive
                         ? "pid " + pid + " wrote no state file in " + dirs + " (not a shieldpool daemon, or it uses "
                         + "another directory: --runtime-dir)" : "no process with pid " + pid));
                 return Optional.empty();
@@ -157,9 +158,9 @@ final class ReloadCommand implements Callable<Integer> {
             return Optional.of(StateFile.path(where, found.getFirst().pid()));
         }
         if (found.isEmpty()) {
-            err.println(Priority.ERROR + "shieldpool reload: no running shieldpool daemon found (looked in " + dirs + ")");
+            err.println(LogSetup.errorPrefix() + "shieldpool reload: no running shieldpool daemon found (looked in " + dirs + ")");
         } else {
-            err.println(Priority.ERROR + "shieldpool reload: " + found.size() + " daemons run (pids "
+            err.println(LogSetup.errorPrefix() + "shieldpool reload: " + found.size() + " daemons run (pids "
                     + found.stream().map(s -> String.valueOf(s.pid())).toList() + "): choose one with --pid");
         }
         return Optional.empty();

@@ -31,10 +31,15 @@ import java.util.concurrent.Callable;
 /**
  * {@code shieldpool status}: asks a running daemon's admin server for {@code /status} (address and
  * token from the same configuration the daemon reads) and prints it as a compact table. The exit
- * code says whether the pool is running, so scripts can test it.
+ * code says whether the pool is running, so scripts can test it. {@code --json} prints the document
+ * as it came, or a JSON error object when there is none; {@code --watch} asks again every few
+ * seconds and redraws the screen, as watch(1) does, until interrupted.
  */
 @Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false, versionProvider = Main.Version.class,
-        description = "Show a running daemon's pool: state, totals, drain progress and workers.",
+        description = {"Show a running daemon's pool: state, totals, drain progress and workers.",
+                "With --json, the daemon's /status document, or when there is none a JSON object "
+                        + "{\"error\": ..., \"reason\": ..., \"exit_code\": ...}. "
+                        + "With --watch, the same again every few seconds on a cleared screen, until Ctrl+C."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 " 0:the pool is running",
@@ -68,93 +73,162 @@ final class StatusCommand implements Callable<Integer> {
             description = "list at most N workers (default: ${DEFAULT-VALUE}; 0 for none)")
     int workers;
 
-    @Option(names = "--json", description = "print the daemon's /status document as it came")
+    @Option(names = "--json", description = "print the daemon's /status document as it came "
+            + "(with --watch: one compact document per line); a JSON error object when no status came")
     boolean json;
+
+    @Option(names = {"-w", "--watch"}, paramLabel = "SECONDS", arity = "0..1", fallbackValue = "2",
+            description = "ask again every SECONDS (default when given without a value: ${FALLBACK-VALUE}), "
+                    + "redrawing the screen like watch(1), until interrupted")
+    Double watch;
+
+    /** What one look at the daemon gave: its status document, or why there is none. */
+    private record Answer(int exitCode, JsonObject status, String error, String reason, String url) {
+        static Answer failed(int exitCode, String reason, String url, String error) {
+            return new Answer(exitCode, null, error, reason, url);
+        }
+
+        JsonObject errorObject() {
+            return new JsonObject().put("error", error).put("reason", reason).put("url", url).put("exit_code", exitCode);
+        }
+    }
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try {
-            return query(out, err);
+            if (workers < 0 || workers > 10_000) {
+                err.println("shieldpool: --workers " + workers + " (expected: an integer from 0 to 10000)");
+                return ExitCode.USAGE.code;
+            }
+            if (watch != null && !(watch >= 0.1 && watch <= 86_400)) {
+                err.println("shieldpool: --watch " + watch + " (expected: seconds from 0.1 to 86400)");
+                return ExitCode.USAGE.code;
+            }
+            return watch == null ? show(query(), out, err) : watch(out, err);
         } finally {
             out.flush();
             err.flush();
         }
     }
 
-    private int query(PrintWriter out, PrintWriter err) {
-        if (workers < 0 || workers > 10_000) {
-            err.println("shieldpool: --workers " + workers + " (expected: an integer from 0 to 10000)");
-            return ExitCode.USAGE.code;
+    private int show(Answer answer, PrintWriter out, PrintWriter err) {
+        JsonObject status = answer.status();
+        if (status == null) {
+            // why: under --watch the error is part of the screen, not a line per second on stderr;
+            // config problems were printed one per line already.
+            if (watch != null && !json) {
+                out.println("shieldpool: " + answer.error());
+            } else if (watch == null && !answer.reason().equals("config")) {
+                err.println("shieldpool: " + answer.error());
+            }
+            status = json ? answer.errorObject() : null;
+        } else if (!json) {
+            print(status, out);
+            return answer.exitCode();
         }
+        if (status != null) {
+            out.println(watch == null ? status.encodePrettily() : status.encode());
+        }
+        return answer.exitCode();
+    }
+
+    /** Like watch(1): clear, a heading with the interval and the time, the status; again and again. */
+    private int watch(PrintWriter out, PrintWriter err) {
+        long periodNanos = (long) (watch * 1e9);
+        String host = hostName();
+        while (true) {
+            long began = System.nanoTime();
+            Answer answer = query();
+            if (!json) {
+                out.print("\033[H\033[2J");
+                out.printf("Every %ss: shieldpool status%s    %s%n%n", new java.text.DecimalFormat("0.0##",
+                        java.text.DecimalFormatSymbols.getInstance(Locale.ROOT)).format(watch), host,
+                        java.time.LocalTime.now().withNano(0));
+            }
+            show(answer, out, err);
+            out.flush();
+            err.flush();
+            if (answer.exitCode() == ExitCode.CONFIG.code || answer.exitCode() == ExitCode.USAGE.code) {
+                return answer.exitCode();
+            }
+            try {
+                Thread.sleep(Duration.ofNanos(Math.max(0, periodNanos - (System.nanoTime() - began))));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return answer.exitCode();
+            }
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return " on " + java.net.InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private Answer query() {
         ShieldpoolConfig config;
         try {
             Optional<Path> file = configFile != null ? Optional.of(configFile) : parent.configPath();
             config = ConfigLoader.forThisProcess().load(file);
         } catch (InvalidConfigException e) {
             Main.printProblems(e.problems());
-            return ExitCode.CONFIG.code;
+            return Answer.failed(ExitCode.CONFIG.code, "config", null, e.problems().size()
+                    + " configuration problem(s): " + e.problems().getFirst());
         }
         ShieldpoolConfig.Admin admin = config.admin();
         if (!admin.enabled()) {
-            err.println("shieldpool: the admin server is disabled (shieldpool.admin.enabled = false): no status to ask for");
-            return UNREACHABLE;
+            return Answer.failed(UNREACHABLE, "disabled", null,
+                    "the admin server is disabled (shieldpool.admin.enabled = false): no status to ask for");
         }
         if (admin.port() == 0) {
-            err.println("shieldpool: shieldpool.admin.port = 0 lets the daemon pick its port, so there is none to ask: "
+            return Answer.failed(ExitCode.USAGE.code, "no_port", null,
+                    "shieldpool.admin.port = 0 lets the daemon pick its port, so there is none to ask: "
                     + "give the one its admin.listening line names, e.g. CONFIG_FORCE_shieldpool_admin_port=N shieldpool status");
-            return ExitCode.USAGE.code;
         }
         URI uri = URI.create("http://" + connectHost(admin.host()) + ":" + admin.port() + "/status?workers=" + workers);
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(TIMEOUT).GET();
         admin.token().ifPresent(token -> request.header("Authorization", "Bearer " + token));
+        String url = base(uri);
         HttpResponse<String> response;
         try (HttpClient client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build()) {
             response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException | HttpConnectTimeoutException e) {
-            err.println("shieldpool: no daemon answers at " + base(uri) + " (" + reason(e) + "): it is not running, "
-                    + "or listens elsewhere (shieldpool.admin.host/port)");
-            return UNREACHABLE;
+            return Answer.failed(UNREACHABLE, "unreachable", url, "no daemon answers at " + url + " (" + reason(e)
+                    + "): it is not running, or listens elsewhere (shieldpool.admin.host/port)");
         } catch (HttpTimeoutException e) {
-            err.println("shieldpool: the daemon at " + base(uri) + " did not answer within " + TIMEOUT.toSeconds() + " s");
-            return UNREACHABLE;
+            return Answer.failed(UNREACHABLE, "timeout", url,
+                    "the daemon at " + url + " did not answer within " + TIMEOUT.toSeconds() + " s");
         } catch (IOException e) {
-            err.println("shieldpool: cannot reach " + base(uri) + ": " + reason(e));
-            return UNREACHABLE;
+            return Answer.failed(UNREACHABLE, "unreachable", url, "cannot reach " + url + ": " + reason(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return UNREACHABLE;
+            return Answer.failed(UNREACHABLE, "interrupted", url, "interrupted while asking " + url);
         }
         if (response.statusCode() == 401) {
-            err.println("shieldpool: " + base(uri) + " refused the request (401): shieldpool.admin.token "
+            return Answer.failed(UNEXPECTED, "unauthorized", url, url + " refused the request (401): shieldpool.admin.token "
                     + (admin.token().isPresent() ? "does not match the daemon's" : "is not set here, but the daemon wants one"));
-            return UNEXPECTED;
         }
         JsonObject status;
         try {
             status = new JsonObject(response.body());
         } catch (DecodeException e) {
-            err.println("shieldpool: " + base(uri) + " answered " + response.statusCode() + " with something other than "
-                    + "a shieldpool status: is another service on that port?");
-            return UNEXPECTED;
+            return Answer.failed(UNEXPECTED, "not_shieldpool", url, url + " answered " + response.statusCode()
+                    + " with something other than a shieldpool status: is another service on that port?");
         }
         if (response.statusCode() != 200) {
-            err.println("shieldpool: " + base(uri) + " answered " + response.statusCode() + ": "
-                    + status.getValue("error", "(no reason given)"));
-            return status.containsKey("state") ? NOT_RUNNING : UNEXPECTED;
+            return Answer.failed(status.containsKey("state") ? NOT_RUNNING : UNEXPECTED, "http_" + response.statusCode(),
+                    url, url + " answered " + response.statusCode() + ": " + status.getValue("error", "(no reason given)"));
         }
         if (!looksLikeStatus(status)) {
-            err.println("shieldpool: " + base(uri) + " answered JSON that is not a shieldpool status: is another "
-                    + "service on that port?");
-            return UNEXPECTED;
+            return Answer.failed(UNEXPECTED, "not_shieldpool", url, url + " answered JSON that is not a shieldpool status: "
+                    + "is another service on that port?");
         }
-        if (json) {
-            out.println(status.encodePrettily());
-        } else {
-            print(status, out);
-        }
-        return "running".equals(status.getString("state")) ? RUNNING : NOT_RUNNING;
+        return new Answer("running".equals(status.getString("state")) ? RUNNING : NOT_RUNNING, status, null, null, url);
     }
 
     /** The fields {@link #print} relies on, with their types. */

@@ -17,13 +17,25 @@ final class JournalStream {
 
     /** True when {@code JOURNAL_STREAM} names the stream stdout is connected to. */
     static boolean isStdout(Map<String, String> env) {
+        return is(1, env);
+    }
+
+    /**
+     * True when {@code JOURNAL_STREAM} names the stream stderr is connected to: the unit's default
+     * (StandardError=inherit) sends stderr to the same journal stream as stdout.
+     */
+    static boolean isStderr(Map<String, String> env) {
+        return is(2, env);
+    }
+
+    private static boolean is(int fd, Map<String, String> env) {
         String stream = env.get("JOURNAL_STREAM");
         if (stream == null || stream.isBlank()) {
             return false;
         }
         try {
-            Map<String, Object> stdout = Files.readAttributes(Path.of("/proc/self/fd/1"), "unix:dev,ino");
-            return stream.trim().equals(stdout.get("dev") + ":" + stdout.get("ino"));
+            Map<String, Object> attributes = Files.readAttributes(Path.of("/proc/self/fd/" + fd), "unix:dev,ino");
+            return stream.trim().equals(attributes.get("dev") + ":" + attributes.get("ino"));
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
             // why: /proc may be hidden (ProcSubset=pid keeps it, but not everything does): then the
             // variable is all we have, and systemd only sets it for journal output.

@@ -13,8 +13,24 @@ import java.util.Map;
  * message, then the MDC entries and the event's key-value pairs as top-level keys, numbers as
  * JSON numbers. Flat on purpose: operators alert on {@code event} and tests read the fields
  * without knowing logback's nesting.
+ *
+ * <p>Under journald each line starts with its syslog priority ({@code <4>{"timestamp":...}}):
+ * journald takes the prefix off and files the line at that priority, so the journal's MESSAGE is
+ * the bare JSON object and {@code journalctl -p warning} works for JSON logs too.
  */
 public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
+
+    private final boolean journald;
+
+    /** Bare JSON lines, for a terminal, a file or a log shipper. */
+    public JsonLineEncoder() {
+        this(false);
+    }
+
+    /** @param journald prefix each line with its syslog priority */
+    public JsonLineEncoder(boolean journald) {
+        this.journald = journald;
+    }
 
     @Override
     public byte[] headerBytes() {
@@ -29,6 +45,9 @@ public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
     @Override
     public byte[] encode(ILoggingEvent event) {
         StringBuilder out = new StringBuilder(256);
+        if (journald) {
+            out.append(TextLineEncoder.priority(event.getLevel().toInt()));
+        }
         out.append("{\"timestamp\":\"");
         appendTimestamp(out, event.getInstant());
         out.append("\",\"level\":\"").append(event.getLevel().toString()).append('"');

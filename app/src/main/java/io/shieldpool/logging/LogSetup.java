@@ -24,9 +24,19 @@ public final class LogSetup {
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
         Encoder<ILoggingEvent> encoder = settings.format() == ShieldpoolConfig.LogFormat.JSON
-                ? new JsonLineEncoder() : new TextLineEncoder(JournalStream.isStdout(System.getenv()));
+                ? new JsonLineEncoder(JournalStream.isStdout(System.getenv()))
+                : new TextLineEncoder(JournalStream.isStdout(System.getenv()));
         install(context, root, encoder);
         setLevel(settings.level());
+    }
+
+    /**
+     * What starts a line written straight to stderr for an error that stops the program (a config
+     * error, a bad command line): {@code <3>} when stderr is the journal, so journald files it at
+     * priority err ({@code journalctl -p warning} shows it), else nothing.
+     */
+    public static String errorPrefix() {
+        return JournalStream.isStderr(System.getenv()) ? TextLineEncoder.priority(Level.ERROR_INT) : "";
     }
 
     /** Changes the level of shieldpool's own loggers, live. */

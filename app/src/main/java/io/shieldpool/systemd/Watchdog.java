@@ -68,8 +68,12 @@ final class Watchdog implements AutoCloseable {
 
     void start() {
         long periodMicros = Math.max(1, interval.toNanos() / 2000);
-        log.atInfo().addKeyValue("event", "watchdog.started").addKeyValue("interval_ms", interval.toMillis())
-                .log("systemd watchdog on: WATCHDOG=1 every {} ms while the pool is healthy", periodMicros / 1000);
+        // why two fields: systemd's timeout (WatchdogSec) and the ping period (half of it) are both
+        // worth knowing, and each number in the message is a field of the same name.
+        log.atInfo().addKeyValue("event", "watchdog.started").addKeyValue("timeout_ms", interval.toMillis())
+                .addKeyValue("ping_every_ms", periodMicros / 1000)
+                .log("systemd watchdog on (timeout {} ms): WATCHDOG=1 every {} ms while the pool is healthy",
+                        interval.toMillis(), periodMicros / 1000);
         thread.scheduleAtFixedRate(this::tick, 0, periodMicros, TimeUnit.MICROSECONDS);
     }
 

@@ -95,8 +95,11 @@ final class HeadlessChromium implements AutoCloseable {
         return url.get(30, TimeUnit.SECONDS);
     }
 
+    /** Opens {@code url} and waits until its document has loaded (Page.navigate returns before). */
     void navigate(String url) throws Exception {
         call("Page.navigate", new JsonObject().put("url", url));
+        await("location.href === " + new io.vertx.core.json.JsonArray().add(url).encode().replaceAll("^\\[|]$", "")
+                + " && document.readyState === 'complete'", Duration.ofSeconds(20));
     }
 
     /** The value of a JavaScript expression in the page. */

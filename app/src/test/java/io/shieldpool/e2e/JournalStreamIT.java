@@ -1,5 +1,6 @@
 package io.shieldpool.e2e;
 
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,13 +73,62 @@ class JournalStreamIT {
     }
 
     @Test
-    void startUpErrorsAreErrorsInTheJournal() throws Exception {
+    void jsonLinesCarryTheirPriorityToo() throws Exception {
         Path file = dir.resolve("shieldpool.conf");
-        Files.writeString(file, CONFIG + "shieldpool.pool.size = -1\n");
+        Files.writeString(file, CONFIG.replace("shieldpool.log.format = text", "shieldpool.log.format = json"));
         try (DaemonProcess daemon = start(file, "\"$(stat -L -c %d:%i /proc/$$/fd/1)\"")) {
-            assertThat(daemon.awaitExit(Duration.ofSeconds(30))).as(daemon.transcript()).isEqualTo(78);
-            assertThat(daemon.stderr()).as(daemon.transcript()).isNotEmpty().allSatisfy(line -> assertThat(line).startsWith("<3>"));
+            daemon.awaitTrue(() -> daemon.stdout().stream().anyMatch(l -> l.contains("\"event\":\"section.end\"")),
+                    Duration.ofSeconds(30), "a failed section (WARN)");
+            daemon.signal("TERM");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(30))).as(daemon.transcript()).isZero();
+            // Every line after logging is set up: its priority, then one JSON object (what journald keeps).
+            List<String> json = daemon.stdout().stream().filter(l -> l.matches("<\\d>\\{.*")).toList();
+            assertThat(json).isNotEmpty().allSatisfy(line -> {
+                JsonObject object = new JsonObject(line.substring(3));
+                String level = object.getString("level");
+                assertThat(line.substring(0, 3)).as(line).isEqualTo(switch (level) {
+                    case "ERROR" -> "<3>";
+                    case "WARN" -> "<4>";
+                    case "INFO" -> "<6>";
+                    default -> "<7>";
+                });
+            });
+            assertThat(json).anyMatch(l -> l.startsWith("<4>{") && l.contains("\"event\":\"section.end\""));
+            assertThat(json).anyMatch(l -> l.startsWith("<6>{") && l.contains("\"event\":\"ready\""));
+        }
+    }
+
+    @Test
+    void startUpErrorsOnStderrAreErrorsToTheJournal() throws Exception {
+        // stderr is the journal stream, as under the unit (StandardError=inherit).
+        String stderrStream = "\"$(stat -L -c %d:%i /proc/$$/fd/2)\"";
+        Path bad = dir.resolve("bad.conf");
+        Files.writeString(bad, "shieldpool.pool.size = -1\nshieldpool.pool.sise = 4\n");
+        try (DaemonProcess daemon = start(bad, stderrStream)) {
+            assertThat(daemon.awaitExit(Duration.ofSeconds(30))).isEqualTo(78);
+            assertThat(daemon.stderr()).hasSize(3).allSatisfy(l -> assertThat(l).startsWith("<3>shieldpool: "));
             assertThat(daemon.stderr()).anyMatch(l -> l.startsWith("<3>shieldpool: config error: shieldpool.pool.size: -1"));
+            assertThat(daemon.stderr().getLast()).contains("not started (exit 78)");
+        }
+        // picocli's "Unknown option" (64)
+        try (DaemonProcess daemon = DaemonProcess.launch(List.of("sh", "-c", "JOURNAL_STREAM=" + stderrStream
+                + "; export JOURNAL_STREAM; exec \"$0\" --no-such-option", DaemonProcess.LAUNCHER.toString()), Map.of())) {
+            assertThat(daemon.awaitExit(Duration.ofSeconds(30))).isEqualTo(64);
+            assertThat(daemon.stderr()).isNotEmpty().allSatisfy(l -> assertThat(l).startsWith("<3>"));
+            assertThat(daemon.stderr().getFirst()).contains("Unknown option: '--no-such-option'");
+        }
+        // the launcher's die()
+        try (DaemonProcess daemon = DaemonProcess.launch(List.of("sh", "-c", "JOURNAL_STREAM=" + stderrStream
+                + "; export JOURNAL_STREAM; exec \"$0\"", DaemonProcess.LAUNCHER.toString()),
+                Map.of("SHIELDPOOL_JAR", dir.resolve("missing.jar").toString()))) {
+            assertThat(daemon.awaitExit(Duration.ofSeconds(30))).isEqualTo(70);
+            assertThat(daemon.stderr()).containsExactly("<3>shieldpool: SHIELDPOOL_JAR=" + dir.resolve("missing.jar")
+                    + " is not a readable file");
+        }
+        // ... and without a journal, the same lines as ever.
+        try (DaemonProcess daemon = start(bad, "1:1")) {
+            assertThat(daemon.awaitExit(Duration.ofSeconds(30))).isEqualTo(78);
+            assertThat(daemon.stderr()).allSatisfy(l -> assertThat(l).startsWith("shieldpool: "));
         }
     }
 

@@ -76,6 +76,19 @@ class StatusCommandIT {
                 assertThat(parsed.getJsonArray("workers")).hasSize(1);
             }
 
+            // why: early in a section, so the drain outlasts the status command's JVM start (~1 s on a busy machine)
+            try (AdminClient admin = AdminClient.of(daemon)) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                while (true) {
+                    JsonObject s = admin.json("/status?workers=0");
+                    long busy = s.getJsonObject("pool").getLong("busy");
+                    if (busy > 0 && s.getJsonArray("busy_at_step").getLong(0) == busy) {
+                        break;
+                    }
+                    assertThat(System.nanoTime()).as("sections seen at their first step").isLessThan(deadline);
+                    Thread.sleep(50);
+                }
+            }
             daemon.signal("TERM");
             daemon.awaitEvent("shutdown.begin", Duration.ofSeconds(5));
             try (DaemonProcess status = status(file)) {
@@ -90,6 +103,60 @@ class StatusCommandIT {
             assertThat(status.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
             assertThat(status.stderr()).anyMatch(l -> l.startsWith("shieldpool: no daemon answers at http://127.0.0.1:" + port + "/"));
             assertThat(status.stdout()).isEmpty();
+        }
+    }
+
+    @Test
+    void jsonPrintsAnErrorObjectWhenNoDaemonAnswers() throws Exception {
+        int port = freePort();
+        try (DaemonProcess status = status(config("shieldpool.admin.port = %d\n".formatted(port)), "--json")) {
+            assertThat(status.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
+            JsonObject error = new JsonObject(String.join("\n", status.stdout()));
+            assertThat(error.getString("reason")).isEqualTo("unreachable");
+            assertThat(error.getInteger("exit_code")).isEqualTo(3);
+            assertThat(error.getString("url")).isEqualTo("http://127.0.0.1:" + port + "/");
+            assertThat(error.getString("error")).startsWith("no daemon answers at http://127.0.0.1:" + port + "/");
+            assertThat(status.stderr()).anyMatch(l -> l.startsWith("shieldpool: no daemon answers"));
+        }
+        try (DaemonProcess status = status(config("shieldpool.admin.enabled = false\n"), "--json")) {
+            assertThat(status.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
+            assertThat(new JsonObject(String.join("\n", status.stdout())).getString("reason")).isEqualTo("disabled");
+        }
+    }
+
+    @Test
+    void watchRedrawsEveryIntervalAndShowsTheDaemonGoing() throws Exception {
+        int port = freePort();
+        String settings = """
+                shieldpool.admin.port = %d
+                shieldpool.pool.size = 2
+                shieldpool.work.demo.step-duration = 200ms
+                """.formatted(port);
+        Path file = config(settings);
+        try (DaemonProcess daemon = DaemonProcess.start(dir, settings);
+             DaemonProcess watch = status(file, "--watch", "0.3")) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            // Screens: each starts by clearing (ESC [H ESC [2J), then the heading.
+            watch.awaitTrue(() -> watch.stdout().stream().filter(l -> l.contains("shieldpool running")).count() >= 3,
+                    Duration.ofSeconds(20), "three screens of a running pool");
+            assertThat(watch.stdout()).anyMatch(l -> l.startsWith("\033[H\033[2JEvery 0.3s: shieldpool status"));
+            daemon.signal("TERM");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).isZero();
+            // It goes on, like watch(1), and says on its screen that no daemon answers.
+            watch.awaitTrue(() -> watch.stdout().stream().anyMatch(l -> l.startsWith("shieldpool: no daemon answers at")),
+                    Duration.ofSeconds(20), "the gone daemon on the screen");
+            assertThat(ProcessHandle.of(watch.pid()).map(ProcessHandle::isAlive)).contains(true);
+            // why TERM, not Ctrl+C's INT: a test run from a background job starts children with INT ignored
+            watch.signal("TERM");
+            assertThat(watch.awaitExit(Duration.ofSeconds(10))).isEqualTo(143);
+        }
+        try (DaemonProcess json = status(file, "--watch", "0.2", "--json")) {
+            json.awaitTrue(() -> json.stdout().size() >= 2, Duration.ofSeconds(20), "two JSON lines");
+            for (String line : json.stdout().subList(0, 2)) {
+                assertThat(new JsonObject(line).getString("reason")).isEqualTo("unreachable");
+            }
+            json.signal("TERM");
+            assertThat(json.awaitExit(Duration.ofSeconds(10))).isEqualTo(143);
         }
     }
 

@@ -84,8 +84,18 @@ class StatusPageIT {
                     .as("console errors while the daemon ran").isEmpty();
 
             assertThat(daemon.awaitExit(Duration.ofSeconds(20))).isZero();
-            // Once the daemon has gone, the page says so instead of freezing on stale numbers.
+            // Once the daemon has gone, the page says so, and stays at the last values it saw: the
+            // countdown no longer runs.
             browser.await("document.getElementById('state').textContent === 'exited'", Duration.ofSeconds(15));
+            assertThat(browser.evaluate("document.getElementById('gone').hidden")).isEqualTo(false);
+            String banner = (String) browser.evaluate("document.getElementById('gone').textContent");
+            assertThat(banner).contains("exited").contains("Last seen at");
+            String frozenGrace = (String) browser.evaluate("document.getElementById('drain-grace').textContent");
+            String frozenLeft = (String) browser.evaluate("document.getElementById('drain-left').textContent");
+            Thread.sleep(1500);
+            assertThat(browser.evaluate("document.getElementById('drain-grace').textContent")).isEqualTo(frozenGrace);
+            assertThat(browser.evaluate("document.getElementById('drain-left').textContent")).isEqualTo(frozenLeft);
+            browser.screenshot(ARTIFACTS.resolve("exited.png"));
             assertThat(browser.problems(p -> !p.contains("ERR_CONNECTION_REFUSED")))
                     .as("console errors other than the refused polls after the exit").isEmpty();
         }
@@ -123,6 +133,143 @@ class StatusPageIT {
             daemon.signal("TERM");
             assertThat(daemon.awaitExit(Duration.ofSeconds(30))).isZero();
         }
+    }
+
+    @Test
+    void aSmallPoolFillsTheScreenAndTheRateIsRightFromTheFirstSecond() throws Exception {
+        String config = """
+                shieldpool.pool.size = 40
+                shieldpool.work.demo.steps = 3
+                shieldpool.work.demo.step-duration = 1s
+                shieldpool.work.demo.log-steps = false
+                """;
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config);
+             AdminClient admin = AdminClient.of(daemon);
+             HeadlessChromium browser = new HeadlessChromium(chromium, dir.resolve("profile"), 1280, 900)) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            // Sections have ended before the page opens: its first figure must not be 0.0.
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (admin.json("/status?workers=0").getJsonObject("totals").getLong("completed") < 40) {
+                assertThat(System.nanoTime()).as("40 sections completed").isLessThan(deadline);
+                Thread.sleep(100);
+            }
+            browser.navigate("http://127.0.0.1:" + admin.port() + "/");
+            browser.await("document.getElementById('t-rate').textContent !== '–'", Duration.ofSeconds(10));
+            double firstRate = Double.parseDouble((String) browser.evaluate("document.getElementById('t-rate').textContent"));
+            assertThat(firstRate).as("the first rate shown (40 workers, 3 s sections: ~13/s)").isGreaterThan(1.0);
+            assertThat((String) browser.evaluate("document.getElementById('t-rate-basis').textContent"))
+                    .contains("average since start");
+            // ... and each of the next 4 s, while the page's own window fills.
+            for (int i = 0; i < 4; i++) {
+                Thread.sleep(1000);
+                assertThat((String) browser.evaluate("document.getElementById('t-rate').textContent"))
+                        .as("rate after " + (i + 1) + " s").isNotEqualTo("0.0");
+            }
+            browser.await("document.querySelectorAll('#grid .cell.busy').length === 40", Duration.ofSeconds(10));
+            // The cells use the screen: the grid reaches into the bottom quarter, and the page still
+            // fits in it without scrolling.
+            double gridBottom = ((Number) browser.evaluate(
+                    "document.getElementById('grid').getBoundingClientRect().bottom")).doubleValue();
+            double pageHeight = ((Number) browser.evaluate("document.documentElement.scrollHeight")).doubleValue();
+            assertThat(gridBottom).as("bottom of the worker grid").isGreaterThan(900 * 0.75);
+            assertThat(pageHeight).as("page height").isLessThanOrEqualTo(900.0);
+            assertThat((String) browser.evaluate("document.querySelector('#grid .cell.busy .more').textContent"))
+                    .startsWith("section ");
+            browser.screenshot(ARTIFACTS.resolve("running-40-workers.png"));
+            assertThat(browser.problems()).as("console errors").isEmpty();
+            daemon.signal("TERM");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(30))).isZero();
+        }
+    }
+
+    @Test
+    void countsOfManyDigitsStayInsideTheirCards() throws Exception {
+        // Bare-yield sections: millions of them within seconds.
+        String config = """
+                shieldpool.pool.size = 8
+                shieldpool.work.demo.steps = 1
+                shieldpool.work.demo.step-duration = 0
+                shieldpool.work.demo.log-steps = false
+                """;
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config);
+             AdminClient admin = AdminClient.of(daemon);
+             HeadlessChromium browser = new HeadlessChromium(chromium, dir.resolve("profile"), 1280, 900)) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            browser.navigate("http://127.0.0.1:" + admin.port() + "/");
+            // 7 digits and more: "1,234,567"
+            browser.await("(document.getElementById('t-completed')?.textContent || '').length >= 9", Duration.ofSeconds(60));
+            browser.await("document.getElementById('t-rate').textContent.length >= 9", Duration.ofSeconds(20));
+            String overflowing = """
+                    [...document.querySelectorAll('.tile')].filter(t => {
+                      const v = t.querySelector('.value'), tr = t.getBoundingClientRect(), vr = v.getBoundingClientRect();
+                      return v.scrollWidth > v.clientWidth || vr.right > tr.right || vr.left < tr.left;
+                    }).map(t => t.querySelector('.label').textContent + ' ' + t.querySelector('.value').textContent).join('; ')""";
+            for (int i = 0; i < 3; i++) {
+                assertThat(browser.evaluate(overflowing)).as("cards whose count spills out").isEqualTo("");
+                Thread.sleep(700);
+            }
+            browser.screenshot(ARTIFACTS.resolve("large-counts.png"));
+            assertThat(browser.problems()).as("console errors").isEmpty();
+            daemon.signal("TERM");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(30))).isZero();
+        }
+    }
+
+    /**
+     * The page's other ending, which a real daemon shows too briefly to catch (it exits within
+     * milliseconds of its drain completing): the last /status seen says "stopped", drain complete.
+     * The page itself is the daemon's; a JDK HTTP server stands in for the daemon and then goes away.
+     */
+    @Test
+    void aDrainSeenCompleteIsReportedAsDrainedWhenTheDaemonIsGone() throws Exception {
+        byte[] page;
+        try (var in = StatusPageIT.class.getResourceAsStream("/io/shieldpool/admin/status.html")) {
+            page = in.readAllBytes();
+        }
+        java.util.concurrent.atomic.AtomicReference<String> state = new java.util.concurrent.atomic.AtomicReference<>("draining");
+        var server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", exchange -> {
+            boolean status = exchange.getRequestURI().getPath().equals("/status");
+            byte[] body = status ? stoppingStatus(state.get()).getBytes(java.nio.charset.StandardCharsets.UTF_8) : page;
+            exchange.getResponseHeaders().set("Content-Type", status ? "application/json" : "text/html; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        try (HeadlessChromium browser = new HeadlessChromium(chromium, dir.resolve("profile"), 1280, 900)) {
+            browser.navigate("http://127.0.0.1:" + server.getAddress().getPort() + "/");
+            browser.await("document.getElementById('state').textContent === 'draining'", Duration.ofSeconds(10));
+            state.set("stopped");
+            browser.await("document.getElementById('state').textContent === 'stopped'", Duration.ofSeconds(10));
+            server.stop(0);
+            browser.await("document.getElementById('state').textContent === 'exited'", Duration.ofSeconds(15));
+            assertThat((String) browser.evaluate("document.getElementById('gone-title').textContent"))
+                    .isEqualTo("The daemon drained and exited.");
+            assertThat((String) browser.evaluate("document.getElementById('gone-detail').textContent"))
+                    .contains("every section in flight had ended (12 completed, 0 failed, 0 abandoned)");
+            assertThat(browser.evaluate("document.getElementById('gone').classList.contains('clean')")).isEqualTo(true);
+            browser.screenshot(ARTIFACTS.resolve("drained-and-exited.png"));
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    /** A /status document of a 3-worker demo pool draining (one section left) or stopped (none). */
+    private static String stoppingStatus(String state) {
+        boolean stopped = state.equals("stopped");
+        return """
+                {"state":"%s","version":"0.1.0","pid":4242,"uptime_ms":65000,"config_version":1,"work":"demo",
+                 "pool":{"desired":3,"actual":%d,"busy":%d},
+                 "totals":{"started":12,"completed":%d,"failed":0,"timed_out":0,"abandoned":0,"in_flight":%d},
+                 "worker_restarts":0,
+                 "workers_by_state":{"idle":0,"busy":%d,"backoff":0,"retiring":0,"abandoned":0,"stopped":0},
+                 "busy_at_step":[0,0,%d],
+                 "drain":{"signal":"SIGTERM","sections_left":%d,"grace_left_ms":28000,"elapsed_ms":2000},
+                 "workers_listed":0,"workers":[]}
+                """.formatted(state, stopped ? 0 : 1, stopped ? 0 : 1, stopped ? 12 : 11, stopped ? 0 : 1,
+                stopped ? 0 : 1, stopped ? 0 : 1, stopped ? 0 : 1);
     }
 
     /** Waits until every busy worker is on the first step of its section. */

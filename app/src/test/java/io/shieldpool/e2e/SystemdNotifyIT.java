@@ -157,6 +157,11 @@ class SystemdNotifyIT {
         try (NotifyReceiver systemd = NotifyReceiver.atPath(dir.resolve("notify.sock"));
              DaemonProcess daemon = start(config, Map.of("NOTIFY_SOCKET", systemd.address(),
                      "WATCHDOG_USEC", Long.toString(intervalMicros)))) {
+            // The start line's fields and its text give the same numbers: WatchdogSec, then half of it.
+            JsonObject started = daemon.awaitEvent("watchdog.started", Duration.ofSeconds(20));
+            assertThat(started.getLong("timeout_ms")).isEqualTo(2000);
+            assertThat(started.getLong("ping_every_ms")).isEqualTo(1000);
+            assertThat(started.getString("message")).contains("timeout 2000 ms").contains("every 1000 ms");
             JsonObject stoppedEvent = daemon.awaitEvent("watchdog.stopped", Duration.ofSeconds(60));
             assertThat(stoppedEvent.getString("reason")).contains("worker 1").contains("section 4")
                     .contains("no progress");
