@@ -9,6 +9,7 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.util.Optional;
 
 /**
  * {@code kill(2)} for the CLI: the JDK can send only SIGTERM and SIGKILL to another process
@@ -46,21 +47,21 @@ final class ProcessSignal {
      *
      * @return empty when sent, else why not, in words
      */
-    static java.util.Optional<String> send(long pid, int signal) {
+    static Optional<String> send(long pid, int signal) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURED);
             int result = (int) KILL.invokeExact(state, (int) pid, signal);
             if (result == 0) {
-                return java.util.Optional.empty();
+                return Optional.empty();
             }
             int errno = (int) ERRNO.get(state, 0L);
-            return java.util.Optional.of(switch (errno) {
+            return Optional.of(switch (errno) {
                 case EPERM -> "not permitted (run it as root or as the daemon's user)";
                 case ESRCH -> NO_SUCH_PROCESS;
                 default -> "errno " + errno;
             });
         } catch (Throwable e) {
-            return java.util.Optional.of(e.toString());
+            return Optional.of(e.toString());
         }
     }
 }

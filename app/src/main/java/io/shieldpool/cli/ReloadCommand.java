@@ -1,12 +1,12 @@
 package io.shieldpool.cli;
 
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
 import io.shieldpool.lifecycle.ExitCode;
 import io.shieldpool.logging.LogSetup;
 import io.shieldpool.runtime.RuntimeDir;
 import io.shieldpool.runtime.StateFile;
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigValueFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -76,8 +76,10 @@ final class ReloadCommand implements Callable<Integer> {
             err.println(LogSetup.errorPrefix() + "shieldpool reload: cannot signal pid " + before.pid() + ": " + refused.get());
             return ExitCode.UNAVAILABLE.code;
         }
-        // why: a reload that ends after this count was read also read the file after it was edited
-        // (the edit came before this command), whether our SIGHUP or an earlier one started it.
+        // why reloadsBegan: reloads run one after another, so once more have ended than had begun
+        // when the file was read, one that began after it has ended; that one read the config file
+        // after it was edited (the edit came before this command), whichever SIGHUP started it. One
+        // in progress at the read may have read the old file: its outcome is not ours to report.
         while (System.nanoTime() < deadline) {
             Optional<StateFile> now = StateFile.read(file.get());
             if (now.isEmpty() || !ProcessSignal.alive(before.pid())) {
@@ -85,7 +87,7 @@ final class ReloadCommand implements Callable<Integer> {
                 return ExitCode.UNAVAILABLE.code;
             }
             StateFile state = now.get();
-            if (state.reloadsEnded() > before.reloadsEnded()) {
+            if (state.reloadsEnded() > before.reloadsBegan()) {
                 return outcome(state);
             }
             if (state.state().equals("draining") || state.state().equals("stopped")) {

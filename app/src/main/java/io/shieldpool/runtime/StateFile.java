@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.function.LongPredicate;
 
 /**
  * What a running daemon says about itself in {@code shieldpool-PID.state}, in its runtime directory
@@ -81,7 +82,7 @@ public record StateFile(long pid, String state, long configVersion, long reloads
     }
 
     /** The state files in {@code dir} whose daemon still runs, as {@code alive} judges a pid. */
-    public static List<StateFile> live(Path dir, java.util.function.LongPredicate alive) {
+    public static List<StateFile> live(Path dir, LongPredicate alive) {
         List<StateFile> found = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             return found;

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -155,7 +156,7 @@ public final class StateFileWriter implements PoolListener, AutoCloseable {
                 lastReload, lastReloadSummary);
         try {
             writer.execute(() -> write(snapshot));
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
+        } catch (RejectedExecutionException closed) {
             // after close(): the daemon is exiting
         }
     }

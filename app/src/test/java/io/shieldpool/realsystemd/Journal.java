@@ -1,7 +1,9 @@
 package io.shieldpool.realsystemd;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -75,13 +77,13 @@ final class Journal {
         if (value == null) {
             return "";
         }
-        if (value instanceof io.vertx.core.json.JsonArray bytes) {
+        if (value instanceof JsonArray bytes) {
             // journald writes a non-UTF-8 or binary field as an array of byte values
             byte[] raw = new byte[bytes.size()];
             for (int i = 0; i < raw.length; i++) {
                 raw[i] = (byte) bytes.getInteger(i).intValue();
             }
-            return new String(raw, java.nio.charset.StandardCharsets.UTF_8);
+            return new String(raw, StandardCharsets.UTF_8);
         }
         return value.toString();
     }

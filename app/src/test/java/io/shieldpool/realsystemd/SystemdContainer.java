@@ -1,6 +1,7 @@
 package io.shieldpool.realsystemd;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -8,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -169,7 +171,7 @@ final class SystemdContainer implements AutoCloseable {
         }
         nspawn.destroy(); // SIGTERM: nspawn asks the container's systemd to power off
         try {
-            if (!nspawn.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!nspawn.waitFor(20, TimeUnit.SECONDS)) {
                 System.err.println("real systemd: " + name + " did not power off within 20 s; killing it");
             }
         } catch (InterruptedException e) {
@@ -246,7 +248,7 @@ final class SystemdContainer implements AutoCloseable {
                         }
                     }
                 }
-            } catch (IOException | java.io.UncheckedIOException e) {
+            } catch (IOException | UncheckedIOException e) {
                 // a cgroup vanished while we looked: its processes are gone with it
             }
         }
@@ -262,7 +264,7 @@ final class SystemdContainer implements AutoCloseable {
             for (Path dir : tree.filter(Files::isDirectory).sorted(Comparator.reverseOrder()).toList()) {
                 Exec.run(List.of("rmdir", dir.toString()), null, Duration.ofSeconds(10));
             }
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             // best effort: an empty cgroup left behind costs nothing
         }
     }
