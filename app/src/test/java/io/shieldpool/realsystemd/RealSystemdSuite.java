@@ -254,10 +254,10 @@ abstract class RealSystemdSuite {
         testsRun++;
         dropIn("[Service]\nTimeoutStopSec=3s\n");
         try {
-            configure("pool.size = 1\nwork.demo { steps = 3, step-duration = 2s }\nshutdown.grace = 15s\n");
+            configure("pool.size = 1\nwork.demo { steps = 3, step-duration = 3s }\nshutdown.grace = 15s\n");
             String cursor = journal.cursor();
             container.sh("systemctl start " + UNIT).ok();
-            // Right after the first step of a 6 s section: 4 s of it are left, more than TimeoutStopSec.
+            // Right after the first step of a 9 s section: 6 s of it are left, twice TimeoutStopSec.
             await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
                     .until(() -> journal.service(cursor).stream().anyMatch(e -> e.message().contains("step 1 of 3 done")));
             long start = System.nanoTime();
