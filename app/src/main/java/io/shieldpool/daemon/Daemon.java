@@ -97,7 +97,7 @@ public final class Daemon {
         // Before the supervisor is deployed, so READY=1 cannot be missed; nothing without NOTIFY_SOCKET.
         var systemd = SystemdNotifier.attach(System.getenv(), vertx, supervisor);
         // What `shieldpool reload` reads to learn whether the reload it asked for was applied.
-        StateFileWriter stateFile = StateFileWriter.open(System.getenv(), supervisor::configVersion);
+        StateFileWriter stateFile = StateFileWriter.open(System.getenv());
         supervisor.addListener(stateFile);
         ShutdownReport report;
         try {

@@ -16,7 +16,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
 
 /**
  * Keeps this daemon's {@link StateFile} current: written when it starts, is ready, begins and ends
@@ -34,7 +33,6 @@ public final class StateFileWriter implements PoolListener, AutoCloseable {
     private final Path dir;
     private final Path file;
     private final long pid = ProcessHandle.current().pid();
-    private final LongSupplier configVersion;
     private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
         Thread thread = new Thread(r, "shieldpool-state-file");
         thread.setDaemon(true);
@@ -42,26 +40,25 @@ public final class StateFileWriter implements PoolListener, AutoCloseable {
     });
     // why: only the supervisor's thread changes these; the writer thread gets a snapshot (a record).
     private String state = "starting";
+    /** As the supervisor counts it: 1 at start, +1 per applied reload. */
+    private long configVersion = 1;
     private long reloadsBegan;
     private long reloadsEnded;
     private String lastReload = "none";
     private String lastReloadSummary = "";
     private volatile boolean usable = true;
 
-    private StateFileWriter(Path dir, LongSupplier configVersion) {
+    private StateFileWriter(Path dir) {
         this.dir = dir;
         this.file = StateFile.path(dir, pid);
-        this.configVersion = configVersion;
     }
 
     /**
      * Opens the state file in the runtime directory {@code env} names (see {@link RuntimeDir}) and
      * writes the first version ("starting").
-     *
-     * @param configVersion the supervisor's config version, read at each write
      */
-    public static StateFileWriter open(Map<String, String> env, LongSupplier configVersion) {
-        StateFileWriter writer = new StateFileWriter(RuntimeDir.forDaemon(env), configVersion);
+    public static StateFileWriter open(Map<String, String> env) {
+        StateFileWriter writer = new StateFileWriter(RuntimeDir.forDaemon(env));
         writer.writer.execute(writer::prepare);
         writer.publish();
         return writer;
@@ -116,6 +113,9 @@ public final class StateFileWriter implements PoolListener, AutoCloseable {
     @Override
     public void reloadEnded(boolean applied, String summary) {
         reloadsEnded++;
+        if (applied) {
+            configVersion++;
+        }
         lastReload = applied ? "applied" : state.equals("draining") ? "discarded" : "rejected";
         lastReloadSummary = summary;
         publish();
@@ -152,7 +152,7 @@ public final class StateFileWriter implements PoolListener, AutoCloseable {
     }
 
     private void publish() {
-        StateFile snapshot = new StateFile(pid, state, configVersion.getAsLong(), reloadsBegan, reloadsEnded,
+        StateFile snapshot = new StateFile(pid, state, configVersion, reloadsBegan, reloadsEnded,
                 lastReload, lastReloadSummary);
         try {
             writer.execute(() -> write(snapshot));
