@@ -1,12 +1,13 @@
 package io.shieldpool.admin;
 
 import io.shieldpool.config.ShieldpoolConfig;
-import io.shieldpool.lifecycle.LifecycleState;
+import io.shieldpool.view.LifecycleState;
 import io.shieldpool.metrics.PoolEvents;
 import io.shieldpool.metrics.PoolMetrics;
-import io.shieldpool.supervisor.PoolListener;
-import io.shieldpool.supervisor.PoolStatus;
-import io.shieldpool.supervisor.ShutdownReport;
+import io.shieldpool.view.PoolListener;
+import io.shieldpool.view.PoolView;
+import io.shieldpool.view.PoolStatus;
+import io.shieldpool.view.ShutdownReport;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -64,7 +65,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
             "Basic realm=\"shieldpool admin\", charset=\"UTF-8\"", "Bearer realm=\"shieldpool admin\"");
 
     private final ShieldpoolConfig.Admin settings;
-    private final PoolProbe pool;
+    private final PoolView pool;
     private final String version;
     private final Optional<TokenCheck> tokenCheck;
     private final UnauthorizedLog unauthorized = new UnauthorizedLog(System::nanoTime);
@@ -75,7 +76,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
     /** Built once, on the admin context, at first need or once the pool is ready. */
     private Future<PoolMetrics> metrics;
 
-    public AdminServer(ShieldpoolConfig.Admin settings, PoolProbe pool, String version) {
+    public AdminServer(ShieldpoolConfig.Admin settings, PoolView pool, String version) {
         this.settings = settings;
         this.pool = pool;
         this.version = version;

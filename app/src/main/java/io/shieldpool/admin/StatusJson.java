@@ -1,9 +1,9 @@
 package io.shieldpool.admin;
 
-import io.shieldpool.supervisor.PoolStatus;
-import io.shieldpool.worker.ShardSnapshot;
-import io.shieldpool.worker.WorkerState;
-import io.shieldpool.worker.WorkerStatus;
+import io.shieldpool.view.PoolStatus;
+import io.shieldpool.view.ShardSnapshot;
+import io.shieldpool.view.WorkerState;
+import io.shieldpool.view.WorkerStatus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 

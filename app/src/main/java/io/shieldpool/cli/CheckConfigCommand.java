@@ -1,11 +1,11 @@
 package io.shieldpool.cli;
 
-import io.shieldpool.config.ConfigAdvice;
 import io.shieldpool.config.ConfigLoader;
 import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.config.InvalidConfigException;
-import io.shieldpool.lifecycle.ExitCode;
-import io.shieldpool.work.WorkPreflight;
+import io.shieldpool.view.ExitCode;
+import io.shieldpool.config.ConfigAdvice;
+import io.shieldpool.kinds.WorkKinds;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -32,10 +32,11 @@ final class CheckConfigCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintStream out = System.out;
+        WorkKinds kinds = WorkKinds.discover();
         EffectiveConfig effective;
         try {
-            effective = ConfigLoader.forThisProcess().loadEffective(Optional.of(file));
-            WorkPreflight.check(effective);
+            effective = ConfigLoader.forThisProcess(kinds).loadEffective(Optional.of(file));
+            kinds.preflight(effective);
         } catch (InvalidConfigException e) {
             Main.printProblems(e.problems());
             return ExitCode.CONFIG.code;
@@ -45,7 +46,7 @@ final class CheckConfigCommand implements Callable<Integer> {
         for (Map.Entry<String, EffectiveConfig.Entry> e : effective.entries().entrySet()) {
             out.printf("%-" + width + "s = %s  # %s%n", e.getKey(), e.getValue().value(), e.getValue().origin());
         }
-        List<String> warnings = ConfigAdvice.warnings(effective.config());
+        List<String> warnings = kinds.advice(effective.config());
         for (String warning : warnings) {
             out.println("warning: " + warning);
         }

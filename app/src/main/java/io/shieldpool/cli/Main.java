@@ -1,14 +1,14 @@
 package io.shieldpool.cli;
 
 import io.shieldpool.config.ConfigLoader;
-import io.shieldpool.plugin.SectionPlugin;
-import io.shieldpool.work.WorkPreflight;
+import io.shieldpool.kinds.PreparedKind;
+import io.shieldpool.kinds.WorkKinds;
 import io.shieldpool.config.ConfigProblem;
 import io.shieldpool.config.InvalidConfigException;
 import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.daemon.Daemon;
 import io.shieldpool.daemon.StartupWarmup;
-import io.shieldpool.lifecycle.ExitCode;
+import io.shieldpool.view.ExitCode;
 import io.shieldpool.logging.LogSetup;
 import io.shieldpool.signals.SignalTrap;
 import picocli.CommandLine;
@@ -19,7 +19,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -36,14 +38,6 @@ import java.util.concurrent.Callable;
                 "With no command, runs the pool until SIGTERM or SIGINT, drains the sections in flight, and exits.",
         },
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {
-                " 0:the pool drained cleanly",
-                "64:bad command line",
-                "69:the admin server could not listen (port taken, address not local)",
-                "70:internal error",
-                "75:the drain was cut (grace expired or a second SIGINT): sections were abandoned",
-                "78:invalid configuration",
-        },
         footer = {"", "Signals: SIGTERM/SIGINT drain and exit; a second SIGINT forces the exit (75);",
                 "SIGHUP reloads the config file (`shieldpool reload` sends it and waits for the outcome);",
                 "SIGTTIN/SIGTTOU grow/shrink the pool by one."})
@@ -84,6 +78,11 @@ public final class Main implements Callable<Integer> {
     /** The whole command line model: what runs, and what the man page and completion are made from. */
     public static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new Main());
+        Map<String, String> exitCodes = new LinkedHashMap<>();
+        for (ExitCode exitCode : ExitCode.values()) {
+            exitCodes.put(String.format("%2d", exitCode.code), exitCode.summary);
+        }
+        commandLine.getCommandSpec().usageMessage().exitCodeList(exitCodes);
         commandLine.setParameterExceptionHandler((e, a) -> {
             String prefix = LogSetup.errorPrefix();
             commandLine.getErr().println(prefix + "shieldpool: " + e.getMessage());
@@ -133,7 +132,8 @@ public final class Main implements Callable<Integer> {
         SignalTrap signals = SignalTrap.install(SIGNALS);
         giveNettyAMachineId();
         StartupWarmup.begin();
-        ConfigLoader loader = ConfigLoader.forThisProcess();
+        WorkKinds kinds = WorkKinds.discover();
+        ConfigLoader loader = ConfigLoader.forThisProcess(kinds);
         Optional<Path> file = configPath();
         EffectiveConfig config;
         try {
@@ -146,14 +146,14 @@ public final class Main implements Callable<Integer> {
         // here on (plug-in constructors, Vert.x) the main thread may touch Netty, so the side
         // thread's work is finished first. Config loading and signal traps overlapped with it.
         StartupWarmup.awaitDone();
-        Optional<SectionPlugin> plugin;
+        PreparedKind kind;
         try {
-            plugin = WorkPreflight.check(config);
+            kind = kinds.preflight(config);
         } catch (InvalidConfigException e) {
             printProblems(e.problems());
             return ExitCode.CONFIG.code;
         }
-        return new Daemon(config, () -> loader.loadEffective(file), signals, version(), plugin).run().code;
+        return new Daemon(config, () -> loader.loadEffective(file), signals, version(), kind).run().code;
     }
 
     /**

@@ -3,7 +3,7 @@ package io.shieldpool.cli;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
-import io.shieldpool.lifecycle.ExitCode;
+import io.shieldpool.view.ExitCode;
 import io.shieldpool.logging.LogSetup;
 import io.shieldpool.runtime.RuntimeDir;
 import io.shieldpool.runtime.StateFile;

@@ -3,7 +3,7 @@ package io.shieldpool.cli;
 import io.shieldpool.config.ConfigLoader;
 import io.shieldpool.config.InvalidConfigException;
 import io.shieldpool.config.ShieldpoolConfig;
-import io.shieldpool.lifecycle.ExitCode;
+import io.shieldpool.view.ExitCode;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -174,7 +174,7 @@ final class StatusCommand implements Callable<Integer> {
         ShieldpoolConfig config;
         try {
             Optional<Path> file = configFile != null ? Optional.of(configFile) : parent.configPath();
-            config = ConfigLoader.forThisProcess().load(file);
+            config = ConfigLoader.forThisProcess(io.shieldpool.kinds.WorkKinds.discover()).load(file);
         } catch (InvalidConfigException e) {
             Main.printProblems(e.problems());
             return Answer.failed(ExitCode.CONFIG.code, "config", null, e.problems().size()

@@ -25,16 +25,22 @@ public final class ConfigLoader {
 
     private final Config environment;
     private final Properties systemProperties;
+    private final WorkTypes workTypes;
 
     /** A loader reading the real process environment and system properties. */
-    public static ConfigLoader forThisProcess() {
-        return new ConfigLoader(ConfigFactory.systemEnvironmentOverrides(), System.getProperties());
+    public static ConfigLoader forThisProcess(WorkTypes workTypes) {
+        return new ConfigLoader(ConfigFactory.systemEnvironmentOverrides(), System.getProperties(), workTypes);
     }
 
-    /** A loader with explicit override layers (tests, check-config). */
-    public ConfigLoader(Config environment, Properties systemProperties) {
+    /**
+     * A loader with explicit override layers (tests, check-config).
+     *
+     * @param workTypes the work kinds, which read their own settings
+     */
+    public ConfigLoader(Config environment, Properties systemProperties, WorkTypes workTypes) {
         this.environment = environment;
         this.systemProperties = systemProperties;
+        this.workTypes = workTypes;
     }
 
     /**
@@ -44,13 +50,14 @@ public final class ConfigLoader {
      * @throws InvalidConfigException with every problem found
      */
     public ShieldpoolConfig load(Optional<Path> file) throws InvalidConfigException {
-        return Validator.validate(file, merged(file));
+        return Validator.validate(file, merged(file), workTypes);
     }
 
     /** Loads and validates, keeping each key's value and origin (check-config, reload diffs, logs). */
     public EffectiveConfig loadEffective(Optional<Path> file) throws InvalidConfigException {
         Config merged = merged(file);
-        return EffectiveConfig.of(Validator.validate(file, merged), merged);
+        ShieldpoolConfig config = Validator.validate(file, merged, workTypes);
+        return EffectiveConfig.of(config, merged, workTypes.operatorNamedKeys(config.work().type()));
     }
 
     /** The merged, resolved layers before validation (check-config prints their origins). */

@@ -33,15 +33,16 @@ public record EffectiveConfig(ShieldpoolConfig config, Map<String, Entry> entrie
         entries = Collections.unmodifiableMap(new LinkedHashMap<>(entries));
     }
 
-    static EffectiveConfig of(ShieldpoolConfig config, Config merged) {
+    /** @param operatorNamed key prefixes whose keys the operator names (their credential-like names are masked) */
+    static EffectiveConfig of(ShieldpoolConfig config, Config merged, java.util.List<String> operatorNamed) {
         Map<String, Entry> entries = new TreeMap<>();
         if (merged.hasPath(ConfigLoader.ROOT)) {
             for (Map.Entry<String, ConfigValue> e : merged.getConfig(ConfigLoader.ROOT).entrySet()) {
                 String key = ConfigLoader.ROOT + "." + e.getKey();
-                String rendered = Validator.render(e.getValue());
+                String rendered = ConfigReader.render(e.getValue());
                 // An unset secret shows as unset; a set one never shows at all.
-                String value = isSecret(key) && !rendered.equals("\"\"") ? MASK : rendered;
-                String origin = Validator.where(e.getValue().origin());
+                String value = isSecret(key, operatorNamed) && !rendered.equals("\"\"") ? MASK : rendered;
+                String origin = ConfigReader.where(e.getValue().origin());
                 entries.put(key, new Entry(value, origin == null ? "" : origin.replaceFirst("^merge of ", "")));
             }
         }
@@ -49,15 +50,14 @@ public record EffectiveConfig(ShieldpoolConfig config, Map<String, Entry> entrie
     }
 
     /** Keys whose values never appear in logs or output. */
-    public static boolean isSecret(String key) {
+    static boolean isSecret(String key, java.util.List<String> operatorNamed) {
         String last = key.substring(key.lastIndexOf('.') + 1).toLowerCase(java.util.Locale.ROOT);
         if (last.contains("token") || last.contains("password") || last.contains("secret")) {
             return true;
         }
         // why: headers and environment variables are named by the operator; the usual carriers of
         // credentials (Authorization, Cookie, X-Api-Key, DB_PASS...) are masked by their names.
-        boolean named = key.startsWith(ConfigLoader.ROOT + ".work.http.headers.")
-                || key.startsWith(ConfigLoader.ROOT + ".work.exec.environment.");
+        boolean named = operatorNamed.stream().anyMatch(key::startsWith);
         return named && (last.contains("auth") || last.contains("cookie") || last.contains("key")
                 || last.contains("pass") || last.contains("credential"));
     }

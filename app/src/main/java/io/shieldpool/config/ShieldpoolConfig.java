@@ -2,7 +2,6 @@ package io.shieldpool.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -44,15 +43,15 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
 
     /** @param size workers wanted, >= 0; @param eventLoops threads running them, >= 1 (0 resolved to cores) */
     public record Pool(int size, int eventLoops) {
+        public static final Rule<Integer> SIZE = Rule.intAtLeast("shieldpool.pool.size", 0);
+        /** As configured: 0 means one per core, resolved before the record is built. */
+        public static final Rule<Integer> EVENT_LOOPS = Rule.intAtLeast("shieldpool.pool.event-loops", 0);
+
         public Pool {
-            if (size < 0 || eventLoops < 1) {
-                throw new IllegalArgumentException("pool size " + size + ", event loops " + eventLoops);
-            }
+            SIZE.check(size);
+            Rule.require(eventLoops >= 1, EVENT_LOOPS.key(), eventLoops, "an integer >= 1 once resolved");
         }
     }
-
-    /** Work kinds built into the daemon; any other {@code work.type} names a plug-in. */
-    public static final Set<String> BUILT_IN_WORK_TYPES = Set.of("demo", "exec", "http");
 
     /**
      * What a section does.
@@ -60,24 +59,17 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
      * @param type            the work kind's name: a built-in kind or a plug-in's type
      * @param timeout         time limit of one section; zero means none
      * @param pluginDirectory where plug-in jars are looked for besides the classpath, if anywhere
-     * @param demo            the demo kind's settings (always present, used when type is demo)
-     * @param exec            the exec kind's settings (always present, used when type is exec)
-     * @param http            the http kind's settings (always present, used when type is http)
-     * @param settings        the subtree {@code shieldpool.work.<type>} as written (a plug-in's own
-     *                        settings; empty when absent)
+     * @param kinds           the settings of every kind that was read, by kind name: each built-in
+     *                        kind's (all are checked, whichever runs) and a plug-in's when it is the type
      */
-    public record Work(String type, Duration timeout, Optional<Path> pluginDirectory, Demo demo, Exec exec,
-                       Http http, com.typesafe.config.Config settings) {
+    public record Work(String type, Duration timeout, Optional<Path> pluginDirectory, Map<String, KindSettings> kinds) {
+        public static final Rule<Duration> TIMEOUT = Rule.durationAtLeast("shieldpool.work.timeout", Duration.ZERO, Duration.ZERO);
+
         public Work {
             Objects.requireNonNull(type);
             Objects.requireNonNull(pluginDirectory);
-            Objects.requireNonNull(demo);
-            Objects.requireNonNull(exec);
-            Objects.requireNonNull(http);
-            Objects.requireNonNull(settings);
-            if (timeout.isNegative()) {
-                throw new IllegalArgumentException("work timeout " + timeout);
-            }
+            kinds = Map.copyOf(kinds);
+            TIMEOUT.check(timeout);
         }
 
         /** Whether sections have a time limit. */
@@ -85,130 +77,49 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
             return !timeout.isZero();
         }
 
-        /** This work with another kind's settings, everything else kept (a reload keeps the running type). */
-        public Work withType(String keptType, Optional<Path> keptPluginDirectory) {
-            return new Work(keptType, timeout, keptPluginDirectory, demo, exec, http, settings);
-        }
-    }
-
-    /**
-     * The exec kind: one command per section.
-     *
-     * @param command     the argv, first element the program; empty only when exec is not used
-     * @param environment extra environment variables
-     * @param directory   working directory, if not the daemon's
-     * @param killAfter   pause between SIGTERM and SIGKILL to a command's process group
-     */
-    public record Exec(List<String> command, Map<String, String> environment, Optional<Path> directory,
-                       Duration killAfter) {
-        public Exec {
-            command = List.copyOf(command);
-            environment = Map.copyOf(environment);
-            Objects.requireNonNull(directory);
-            if (killAfter.isNegative()) {
-                throw new IllegalArgumentException("kill-after " + killAfter);
+        /** The running kind's settings. */
+        public KindSettings settings() {
+            KindSettings settings = kinds.get(type);
+            if (settings == null) {
+                throw new IllegalStateException("no settings were read for work.type " + type);
             }
-        }
-    }
-
-    /**
-     * The http kind: one request per section.
-     *
-     * @param method          request method, upper case
-     * @param url             absolute http(s) URL; empty only when http is not used
-     * @param headers         extra request headers
-     * @param body            request body; empty sends none
-     * @param timeout         time limit of one request, > 0
-     * @param successStatuses statuses that complete a section
-     * @param maxRate         most requests per second across the pool; 0 means no limit
-     */
-    public record Http(String method, Optional<java.net.URI> url, Map<String, String> headers, String body,
-                       Duration timeout, StatusSet successStatuses, double maxRate) {
-        public Http {
-            Objects.requireNonNull(method);
-            Objects.requireNonNull(url);
-            headers = Map.copyOf(headers);
-            Objects.requireNonNull(body);
-            Objects.requireNonNull(successStatuses);
-            if (timeout.isNegative() || timeout.isZero() || !(maxRate >= 0)) {
-                throw new IllegalArgumentException("http " + timeout + " " + maxRate);
-            }
+            return settings;
         }
 
-        @Override
-        public String toString() {
-            // why: headers often carry credentials; a record's toString would print them.
-            return "Http[method=" + method + ", url=" + url.map(Object::toString).orElse("") + ", headers="
-                    + headers.keySet() + ", timeout=" + timeout + ", successStatuses=" + successStatuses
-                    + ", maxRate=" + maxRate + "]";
-        }
-    }
-
-    /**
-     * HTTP statuses, as single codes and whole classes ({@code 2xx}).
-     *
-     * @param codes   single statuses
-     * @param classes hundreds digits of whole classes (2 for 2xx)
-     */
-    public record StatusSet(Set<Integer> codes, Set<Integer> classes) {
-        public StatusSet {
-            codes = Set.copyOf(codes);
-            classes = Set.copyOf(classes);
+        /** The settings of the kind whose settings are of {@code kind}'s class, if they were read. */
+        public <T extends KindSettings> Optional<T> settings(Class<T> kind) {
+            return kinds.values().stream().filter(kind::isInstance).map(kind::cast).findFirst();
         }
 
-        /** Whether {@code status} is in the set. */
-        public boolean contains(int status) {
-            return codes.contains(status) || classes.contains(status / 100);
-        }
-
-        @Override
-        public String toString() {
-            List<String> parts = new java.util.ArrayList<>();
-            classes.stream().sorted().forEach(c -> parts.add(c + "xx"));
-            codes.stream().sorted().forEach(c -> parts.add(Integer.toString(c)));
-            return String.join(",", parts);
-        }
-    }
-
-    /**
-     * The embedded demo work: the seed's protected_work.
-     *
-     * @param steps              steps per section, >= 1
-     * @param stepDuration       time one step takes; zero makes a step a bare yield
-     * @param failureProbability chance a section fails at its last step, 0..1
-     * @param logSteps           log each step's progress at INFO
-     * @param stallInSection     testing aid: the section with this id hangs in its first step (0: none)
-     */
-    public record Demo(int steps, Duration stepDuration, double failureProbability, boolean logSteps,
-                       long stallInSection) {
-        public Demo {
-            if (steps < 1 || stepDuration.isNegative() || !(failureProbability >= 0 && failureProbability <= 1)
-                    || stallInSection < 0) {
-                throw new IllegalArgumentException("demo " + steps + " " + stepDuration + " " + failureProbability);
-            }
-        }
-
-        /** The longest a section should take when nothing is wrong. */
-        public Duration expectedSection() {
-            return stepDuration.multipliedBy(steps);
+        /** This work with another kind running, everything else kept (a reload keeps the running type). */
+        public Work withType(String keptType, Optional<Path> keptPluginDirectory, Map<String, KindSettings> keptKinds) {
+            Map<String, KindSettings> merged = new java.util.HashMap<>(keptKinds);
+            merged.putAll(kinds);
+            return new Work(keptType, timeout, keptPluginDirectory, merged);
         }
     }
 
     /** @param initial pause after the first failure, > 0; @param max cap on the doubling, >= initial */
     public record Backoff(Duration initial, Duration max) {
+        public static final Rule<Duration> INITIAL = Rule.durationAtLeast("shieldpool.worker.backoff.initial",
+                Duration.ofMillis(1), Duration.ofMillis(100));
+        public static final Rule<Duration> MAX = Rule.durationAtLeast("shieldpool.worker.backoff.max",
+                Duration.ofMillis(1), Duration.ofSeconds(30));
+
         public Backoff {
-            if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
-                throw new IllegalArgumentException("backoff " + initial + " " + max);
-            }
+            INITIAL.check(initial);
+            MAX.check(max);
+            Rule.require(max.compareTo(initial) >= 0, MAX.key(), Durations.format(max),
+                    "a duration >= worker.backoff.initial (" + Durations.format(initial) + ")");
         }
     }
 
     /** @param grace hard cap on the drain; sections still running then are abandoned */
     public record Shutdown(Duration grace) {
+        public static final Rule<Duration> GRACE = Rule.durationAtLeast("shieldpool.shutdown.grace", Duration.ZERO, Duration.ZERO);
+
         public Shutdown {
-            if (grace.isNegative()) {
-                throw new IllegalArgumentException("grace " + grace);
-            }
+            GRACE.check(grace);
         }
     }
 
@@ -230,12 +141,13 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
      *                (only allowed on a loopback host)
      */
     public record Admin(boolean enabled, String host, int port, Optional<String> token) {
+        public static final Rule<Integer> PORT = new Rule<>("shieldpool.admin.port", "an integer from 0 to 65535",
+                p -> p >= 0 && p <= 65535, 0);
+
         public Admin {
             Objects.requireNonNull(host);
             Objects.requireNonNull(token);
-            if (port < 0 || port > 65535) {
-                throw new IllegalArgumentException("admin port " + port);
-            }
+            PORT.check(port);
         }
 
         @Override
@@ -253,10 +165,11 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
      *                   timeout is no longer extended for it; > 0
      */
     public record Systemd(Duration stallAfter) {
+        public static final Rule<Duration> STALL_AFTER = Rule.durationAtLeast("shieldpool.systemd.stall-after",
+                Duration.ofMillis(1), Duration.ofMinutes(5));
+
         public Systemd {
-            if (stallAfter.isNegative() || stallAfter.isZero()) {
-                throw new IllegalArgumentException("stall-after " + stallAfter);
-            }
+            STALL_AFTER.check(stallAfter);
         }
     }
 

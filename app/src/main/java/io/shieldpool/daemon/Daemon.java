@@ -3,32 +3,39 @@ package io.shieldpool.daemon;
 import io.shieldpool.config.ConfigSource;
 import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.admin.AdminServer;
-import io.shieldpool.admin.PoolProbe;
 import io.shieldpool.config.ShieldpoolConfig;
-import io.shieldpool.lifecycle.ExitCode;
+import io.shieldpool.view.ExitCode;
 import io.shieldpool.logging.LogSetup;
 import io.shieldpool.signals.SignalSource;
-import io.shieldpool.supervisor.PoolListener;
-import io.shieldpool.supervisor.ShutdownReport;
-import io.shieldpool.supervisor.Supervisor;
-import io.shieldpool.plugin.SectionPlugin;
+import io.shieldpool.view.PoolListener;
+import io.shieldpool.view.ShutdownReport;
+import io.shieldpool.control.Supervisor;
 import io.shieldpool.runtime.StateFileWriter;
 import io.shieldpool.systemd.SystemdNotifier;
-import io.shieldpool.work.WorkKinds;
+import io.shieldpool.kinds.KindRuntime;
+import io.shieldpool.kinds.PreparedKind;
+import io.shieldpool.view.PoolView;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.VertxOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One run of the daemon process, start to exit code: Vert.x up, the supervisor deployed, wait
- * for it to report that the pool has stopped, and only then close Vert.x. The order is the whole
- * point: {@code vertx.close()} interrupts and undeploys without waiting for anyone's work, so it
- * must never run while a section is in flight (the seed's bug, where the loop closed first).
+ * One run of the daemon process, start to exit code: Vert.x up, the admin server and the supervisor
+ * deployed, wait for the supervisor to report that the pool has stopped, and only then close
+ * Vert.x. The order is the whole point: {@code vertx.close()} interrupts and undeploys without
+ * waiting for anyone's work, so it must never run while a section is in flight.
+ *
+ * <p>Start is one chain ({@link #start}); whatever way it ends (the pool stopped, the admin port
+ * taken, a failure) the run goes through the one teardown ({@link #tearDown}): signals quieted,
+ * the work kind shut down (no command of the exec kind outlives the daemon), systemd told, Vert.x
+ * closed.
  */
 public final class Daemon {
 
@@ -42,41 +49,34 @@ public final class Daemon {
     private final ConfigSource configSource;
     private final SignalSource signals;
     private final String version;
-    private final Optional<SectionPlugin> plugin;
+    private final PreparedKind kind;
 
     /**
      * @param effective    the validated config to start with
      * @param configSource reads it again on SIGHUP
      * @param signals      the trapped signals
      * @param version      shown in the start-up line
-     */
-    public Daemon(EffectiveConfig effective, ConfigSource configSource, SignalSource signals, String version) {
-        this(effective, configSource, signals, version, Optional.empty());
-    }
-
-    /**
-     * @param plugin the plug-in work.type names, already loaded (see {@link io.shieldpool.work.WorkPreflight})
+     * @param kind         the configured work kind, its preflight passed
      */
     public Daemon(EffectiveConfig effective, ConfigSource configSource, SignalSource signals, String version,
-                  Optional<SectionPlugin> plugin) {
-        this.plugin = plugin;
+                  PreparedKind kind) {
         this.effective = effective;
         this.config = effective.config();
         this.configSource = configSource;
         this.signals = signals;
         this.version = version;
+        this.kind = kind;
     }
 
     /** Runs until the pool has stopped; returns the exit code. */
     public ExitCode run() {
         LogSetup.apply(config.log());
         logEffectiveConfig();
-        boolean admin = config.admin().enabled();
         Vertx vertx = Vertx.vertx(new VertxOptions()
                 // why: one loop per shard plus one for the supervisor (and one for the admin
                 // server, deployed first so it gets its own), so the manager and the admin
                 // endpoints stay responsive however busy the workers are.
-                .setEventLoopPoolSize(config.pool().eventLoops() + 1 + (admin ? 1 : 0))
+                .setEventLoopPoolSize(config.pool().eventLoops() + 1 + (config.admin().enabled() ? 1 : 0))
                 .setWorkerPoolSize(4)
                 .setInternalBlockingPoolSize(2)
                 // why: the daemon serves no files; without the classpath file cache Vert.x neither
@@ -84,65 +84,74 @@ public final class Daemon {
                 // on close, which cost time between the last section and the exit.
                 .setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false)
                         .setClassPathResolvingEnabled(false)));
-        WorkKinds kinds = new WorkKinds(vertx, plugin);
-        Supervisor supervisor = new Supervisor(effective, configSource, kinds::create, signals);
-        supervisor.afterCut(kinds::terminateChildren);
-        // why: a resize (SIGTTIN above all) builds no new work, yet the http client must make room.
-        supervisor.addListener(new PoolListener() {
-            @Override
-            public void resized(int from, int to) {
-                kinds.poolResized(to);
-            }
-        });
-        // Before the supervisor is deployed, so READY=1 cannot be missed; nothing without NOTIFY_SOCKET.
-        var systemd = SystemdNotifier.attach(System.getenv(), vertx, supervisor);
+        KindRuntime kinds = kind.start(vertx);
+        Supervisor supervisor = new Supervisor(effective, configSource, kinds, signals);
+        // Nothing without NOTIFY_SOCKET; a listener from the first piece of news, so READY=1 cannot be missed.
+        Optional<SystemdNotifier> systemd = SystemdNotifier.attach(System.getenv(), vertx, supervisor.view());
         // What `shieldpool reload` reads to learn whether the reload it asked for was applied.
         StateFileWriter stateFile = StateFileWriter.open(System.getenv());
-        supervisor.addListener(stateFile);
-        ShutdownReport report;
+        ExitCode exitCode;
         try {
-            // The admin server answers from before `ready` to the end of the drain; it closes
-            // with Vert.x below, after the pool has stopped.
-            if (admin && !startAdmin(vertx, supervisor)) {
-                systemd.ifPresent(SystemdNotifier::close);
-                stateFile.close();
-                closeQuietly(vertx);
-                return ExitCode.UNAVAILABLE;
-            }
-            vertx.deployVerticle(supervisor).await(60, TimeUnit.SECONDS);
-            report = supervisor.finished().await();
+            exitCode = start(vertx, supervisor, systemd, stateFile);
         } catch (Exception e) {
             log.atError().addKeyValue("event", "start.failed").setCause(e)
                     .log("could not start the pool: {}", e.toString());
-            kinds.shutdown();
-            systemd.ifPresent(SystemdNotifier::close);
-            stateFile.close();
-            closeQuietly(vertx);
-            return ExitCode.INTERNAL;
+            exitCode = ExitCode.INTERNAL;
         }
-        // why: after a cut, commands of the exec kind may still run; none may outlive the daemon.
-        kinds.shutdown();
-        systemd.ifPresent(SystemdNotifier::close);
-        stateFile.close();
-        closeQuietly(vertx);
-        return report.exitCode();
+        tearDown(vertx, kinds, systemd, stateFile);
+        return exitCode;
     }
 
-    private boolean startAdmin(Vertx vertx, Supervisor supervisor) {
+    /** The start chain: admin server, then the supervisor; returns once the pool has stopped. */
+    private ExitCode start(Vertx vertx, Supervisor supervisor, Optional<SystemdNotifier> systemd,
+                           StateFileWriter stateFile) throws Exception {
+        List<PoolListener> listeners = new ArrayList<>();
+        systemd.ifPresent(listeners::add);
+        // After systemd's: READY=1 (the end of a reload) is sent before the file says so.
+        listeners.add(stateFile);
+        if (config.admin().enabled()) {
+            // The admin server answers from before `ready` to the end of the drain; it closes
+            // with Vert.x, after the pool has stopped.
+            Optional<AdminServer> admin = startAdmin(vertx, supervisor.view());
+            if (admin.isEmpty()) {
+                return ExitCode.UNAVAILABLE;
+            }
+            listeners.add(admin.get());
+        }
+        supervisor.deploy(vertx, listeners).await(60, TimeUnit.SECONDS);
+        return supervisor.finished().await().exitCode();
+    }
+
+    private Optional<AdminServer> startAdmin(Vertx vertx, PoolView view) {
         var settings = config.admin();
-        AdminServer server = new AdminServer(settings, PoolProbe.of(supervisor), version);
-        supervisor.addListener(server);
+        AdminServer server = new AdminServer(settings, view, version);
         try {
             vertx.deployVerticle(server).await(30, TimeUnit.SECONDS);
-            return true;
+            return Optional.of(server);
         } catch (Exception e) {
             log.atError().addKeyValue("event", "admin.failed").addKeyValue("host", settings.host())
                     .addKeyValue("port", settings.port()).addKeyValue("error", String.valueOf(e.getMessage()))
                     .log("cannot serve the admin endpoints on {}:{}: {}; free the port, set shieldpool.admin.port "
                                     + "(or .host), or set shieldpool.admin.enabled = false; not started (exit {})",
                             settings.host(), settings.port(), e.getMessage(), ExitCode.UNAVAILABLE.code);
-            return false;
+            return Optional.empty();
         }
+    }
+
+    /** The one way out, whatever happened before; each step runs even if the one before it failed. */
+    private void tearDown(Vertx vertx, KindRuntime kinds, Optional<SystemdNotifier> systemd, StateFileWriter stateFile) {
+        // why: a signal from here on finds the supervisor's context closing; it is acknowledged
+        // quietly instead of being handed to an event loop that rejects it.
+        signals.attach(name -> log.debug("SIG{} ignored: the daemon is exiting", name));
+        try {
+            // why: after a cut, commands of the exec kind may still run; none may outlive the daemon.
+            kinds.shutdown();
+        } catch (RuntimeException e) {
+            log.warn("the work kind did not shut down cleanly: {}", e.toString());
+        }
+        systemd.ifPresent(SystemdNotifier::close);
+        stateFile.close();
+        closeQuietly(vertx);
     }
 
     private void closeQuietly(Vertx vertx) {

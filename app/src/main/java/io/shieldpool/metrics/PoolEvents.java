@@ -1,7 +1,7 @@
 package io.shieldpool.metrics;
 
-import io.shieldpool.supervisor.PoolListener;
-import io.shieldpool.supervisor.ShutdownReport;
+import io.shieldpool.view.PoolListener;
+import io.shieldpool.view.ShutdownReport;
 
 import java.util.concurrent.atomic.AtomicLong;
 

@@ -12,9 +12,9 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.shieldpool.lifecycle.LifecycleState;
-import io.shieldpool.supervisor.PoolStatus;
-import io.shieldpool.worker.WorkerState;
+import io.shieldpool.view.LifecycleState;
+import io.shieldpool.view.PoolStatus;
+import io.shieldpool.view.WorkerState;
 
 import java.util.function.ToDoubleFunction;
 

@@ -6,8 +6,8 @@ import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.Unit;
-import io.shieldpool.supervisor.PoolStatus;
-import io.shieldpool.worker.SectionDurationSnapshot;
+import io.shieldpool.view.PoolStatus;
+import io.shieldpool.view.SectionDurationSnapshot;
 
 import java.util.function.Supplier;
 

@@ -1,7 +1,7 @@
 package io.shieldpool.runtime;
 
-import io.shieldpool.supervisor.PoolListener;
-import io.shieldpool.supervisor.ShutdownReport;
+import io.shieldpool.view.PoolListener;
+import io.shieldpool.view.ShutdownReport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -64,11 +64,18 @@ public final class SignalTrap implements SignalSource {
     /** Attaches the sink and delivers any signal that arrived before it. */
     @Override
     public void attach(Consumer<String> newSink) {
-        this.sink = newSink;
+        synchronized (this) {
+            this.sink = newSink;
+        }
         deliver();
     }
 
-    private void deliver() {
+    /**
+     * why synchronized: the JVM runs each signal's handler on a thread of its own, so two signals
+     * close together would otherwise be handed over in either order; and once {@link #attach} has
+     * replaced the sink, no thread is still handing a signal to the old one (a closing event loop).
+     */
+    private synchronized void deliver() {
         Consumer<String> target = sink;
         if (target == null) {
             return;
@@ -77,6 +84,8 @@ public final class SignalTrap implements SignalSource {
         while ((name = pending.poll()) != null) {
             try {
                 target.accept(name);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                log.debug("signal {} not handed over: the event loop is closing", name);
             } catch (RuntimeException e) {
                 log.warn("signal {} could not be handed to the supervisor: {}", name, e.toString());
             }

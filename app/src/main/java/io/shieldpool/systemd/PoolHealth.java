@@ -1,7 +1,7 @@
 package io.shieldpool.systemd;
 
-import io.shieldpool.supervisor.Supervisor;
-import io.shieldpool.worker.WorkerStatus;
+import io.shieldpool.view.PoolView;
+import io.shieldpool.view.WorkerStatus;
 import io.vertx.core.Future;
 
 import java.time.Duration;
@@ -17,10 +17,10 @@ import java.util.concurrent.TimeoutException;
  */
 final class PoolHealth {
 
-    private final Supervisor supervisor;
+    private final PoolView pool;
 
-    PoolHealth(Supervisor supervisor) {
-        this.supervisor = supervisor;
+    PoolHealth(PoolView pool) {
+        this.pool = pool;
     }
 
     /**
@@ -29,16 +29,16 @@ final class PoolHealth {
      */
     Optional<Problem> problem(Duration answerWithin) throws InterruptedException {
         long millis = answerWithin.toMillis();
-        if (!answered(supervisor.ping(), millis)) {
+        if (!answered(pool.ping(), millis)) {
             return Optional.of(new Problem("supervisor",
                     "the supervisor's event loop did not answer within " + millis + " ms"));
         }
-        Future<Optional<WorkerStatus>> slowestFuture = supervisor.slowestBusyWorker();
+        Future<Optional<WorkerStatus>> slowestFuture = pool.slowestBusyWorker();
         if (!answered(slowestFuture, millis)) {
             return Optional.of(new Problem("shard", "a worker event loop (shard) did not answer within " + millis + " ms"));
         }
         Optional<WorkerStatus> slowest = slowestFuture.result();
-        Duration bound = supervisor.currentConfig().systemd().stallAfter();
+        Duration bound = pool.stallAfter();
         if (slowest.isPresent() && slowest.get().sinceProgressMs() >= bound.toMillis()) {
             WorkerStatus worker = slowest.get();
             return Optional.of(new Problem("worker " + worker.id() + " section " + worker.section(),

@@ -1,6 +1,6 @@
 package io.shieldpool.systemd;
 
-import io.shieldpool.supervisor.PoolStatus;
+import io.shieldpool.view.PoolStatus;
 
 /**
  * The one short line {@code systemctl status} shows (sd_notify {@code STATUS=}): what the pool is

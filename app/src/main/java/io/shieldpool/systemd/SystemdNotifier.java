@@ -1,10 +1,10 @@
 package io.shieldpool.systemd;
 
-import io.shieldpool.supervisor.PoolListener;
-import io.shieldpool.supervisor.PoolStatus;
-import io.shieldpool.supervisor.ShutdownReport;
-import io.shieldpool.supervisor.Supervisor;
-import io.shieldpool.worker.WorkerStatus;
+import io.shieldpool.view.PoolListener;
+import io.shieldpool.view.PoolStatus;
+import io.shieldpool.view.ShutdownReport;
+import io.shieldpool.view.PoolView;
+import io.shieldpool.view.WorkerStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -45,7 +45,7 @@ public final class SystemdNotifier implements PoolListener, AutoCloseable {
 
     private final NotifySocket socket;
     private final Vertx vertx;
-    private final Supervisor supervisor;
+    private final PoolView pool;
     private final Optional<Watchdog> watchdog;
     private final long statusTimer;
     private volatile long drainTimer = -1;
@@ -54,22 +54,22 @@ public final class SystemdNotifier implements PoolListener, AutoCloseable {
     private volatile boolean lastReloadFailed;
     private volatile String lastStatus = "";
 
-    private SystemdNotifier(NotifySocket socket, Vertx vertx, Supervisor supervisor, Optional<Duration> watchdogInterval) {
+    private SystemdNotifier(NotifySocket socket, Vertx vertx, PoolView pool, Optional<Duration> watchdogInterval) {
         this.socket = socket;
         this.vertx = vertx;
-        this.supervisor = supervisor;
-        this.watchdog = watchdogInterval.map(interval -> new Watchdog(socket, new PoolHealth(supervisor), interval));
+        this.pool = pool;
+        this.watchdog = watchdogInterval.map(interval -> new Watchdog(socket, new PoolHealth(pool), interval));
         this.statusTimer = vertx.setPeriodic(STATUS_EVERY.toMillis(), id -> refreshStatus());
     }
 
     /**
-     * Connects the supervisor to systemd when {@code env} has {@code NOTIFY_SOCKET}; add it before
-     * deploying the supervisor to miss nothing. Starts the watchdog when {@code WATCHDOG_USEC} asks.
+     * Connects the pool to systemd when {@code env} has {@code NOTIFY_SOCKET}; pass the notifier
+     * among the supervisor's listeners. Starts the watchdog when {@code WATCHDOG_USEC} asks.
      *
      * @param env the process environment ({@code System.getenv()})
-     * @return the notifier, registered as the supervisor's listener; empty when systemd is not listening
+     * @return the notifier, to be one of the supervisor's listeners; empty when systemd is not listening
      */
-    public static Optional<SystemdNotifier> attach(Map<String, String> env, Vertx vertx, Supervisor supervisor) {
+    public static Optional<SystemdNotifier> attach(Map<String, String> env, Vertx vertx, PoolView pool) {
         String address = env.get("NOTIFY_SOCKET");
         // why: checked before NotifySocket is touched: its class links the FFM downcalls, which
         // loads ~300 JDK classes (several MB resident) that a daemon outside systemd never uses.
@@ -81,8 +81,7 @@ public final class SystemdNotifier implements PoolListener, AutoCloseable {
             return Optional.empty();
         }
         long pid = ProcessHandle.current().pid();
-        SystemdNotifier notifier = new SystemdNotifier(socket.get(), vertx, supervisor, Watchdog.requested(env, pid));
-        supervisor.addListener(notifier);
+        SystemdNotifier notifier = new SystemdNotifier(socket.get(), vertx, pool, Watchdog.requested(env, pid));
         log.atInfo().addKeyValue("event", "systemd.notify").addKeyValue("socket", socket.get().address())
                 .log("reporting to systemd through NOTIFY_SOCKET {}", socket.get().address());
         notifier.watchdog.ifPresent(Watchdog::start);
@@ -159,7 +158,7 @@ public final class SystemdNotifier implements PoolListener, AutoCloseable {
         if (stopped) {
             return;
         }
-        supervisor.status(0).onSuccess(status -> {
+        pool.status(0).onSuccess(status -> {
             String line = StatusLine.of(status);
             if (lastReloadFailed && !draining) {
                 line = StatusLine.afterFailedReload(line);
@@ -176,8 +175,8 @@ public final class SystemdNotifier implements PoolListener, AutoCloseable {
         if (stopped) {
             return;
         }
-        Future<PoolStatus> status = supervisor.status(0);
-        Future<Optional<WorkerStatus>> slowest = supervisor.slowestBusyWorker();
+        Future<PoolStatus> status = pool.status(0);
+        Future<Optional<WorkerStatus>> slowest = pool.slowestBusyWorker();
         Future.all(status, slowest).onSuccess(both -> {
             Optional<PoolStatus.DrainProgress> drain = status.result().drain();
             if (drain.isEmpty() || stopped) {
@@ -185,7 +184,7 @@ public final class SystemdNotifier implements PoolListener, AutoCloseable {
             }
             long sinceProgress = slowest.result().map(WorkerStatus::sinceProgressMs).orElse(0L);
             OptionalLong extension = DrainExtension.extensionMicros(drain.get().graceLeftMs(), drain.get().sectionsLeft(),
-                    sinceProgress, supervisor.currentConfig().systemd().stallAfter());
+                    sinceProgress, pool.stallAfter());
             String line = StatusLine.of(status.result());
             if (extension.isPresent()) {
                 send("EXTEND_TIMEOUT_USEC=" + extension.getAsLong() + "\nSTATUS=" + line);

@@ -1,12 +1,16 @@
 package io.shieldpool.admin;
 
+import io.shieldpool.kinds.WorkKinds;
+import io.shieldpool.kinds.demo.DemoSettings;
+
 import io.shieldpool.config.ConfigLoader;
 import io.shieldpool.config.ShieldpoolConfig;
-import io.shieldpool.lifecycle.LifecycleState;
+import io.shieldpool.view.LifecycleState;
 import io.shieldpool.metrics.PrometheusText;
-import io.shieldpool.supervisor.PoolStatus;
-import io.shieldpool.supervisor.Supervisor;
-import io.shieldpool.work.demo.DemoWork;
+import io.shieldpool.view.PoolStatus;
+import io.shieldpool.view.PoolView;
+import io.shieldpool.control.Supervisor;
+import io.shieldpool.kinds.demo.DemoWork;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -67,10 +71,10 @@ class AdminServerTest {
         for (int i = 0; i + 1 < more.length; i += 2) {
             props.setProperty(more[i], more[i + 1]);
         }
-        return new ConfigLoader(com.typesafe.config.ConfigFactory.empty(), props).loadEffective(Optional.empty());
+        return new ConfigLoader(com.typesafe.config.ConfigFactory.empty(), props, WorkKinds.discover()).loadEffective(Optional.empty());
     }
 
-    private AdminServer startAdmin(ShieldpoolConfig config, PoolProbe probe) throws Exception {
+    private AdminServer startAdmin(ShieldpoolConfig config, PoolView probe) throws Exception {
         AdminServer admin = new AdminServer(config.admin(), probe, "test");
         vertx.deployVerticle(admin).await(10, TimeUnit.SECONDS);
         port = admin.actualPort();
@@ -79,7 +83,7 @@ class AdminServerTest {
 
     private Supervisor supervisor(ShieldpoolConfig config) {
         io.shieldpool.config.EffectiveConfig effective = new io.shieldpool.config.EffectiveConfig(config, java.util.Map.of());
-        return new Supervisor(effective, () -> effective, c -> new DemoWork(c.work().demo()), signals::set);
+        return new Supervisor(effective, () -> effective, c -> new DemoWork(c.work().settings(DemoSettings.class).orElseThrow()), signals::set);
     }
 
     private HttpResponse<String> get(String path, String... headers) throws Exception {
@@ -104,7 +108,7 @@ class AdminServerTest {
     void probesFollowTheLifecycleFromBeforeReadyToAfterTheDrain() throws Exception {
         ShieldpoolConfig config = config(3);
         Supervisor supervisor = supervisor(config);
-        startAdmin(config, PoolProbe.of(supervisor));
+        startAdmin(config, supervisor.view());
 
         // Up before the pool: alive, not ready.
         HttpResponse<String> ready = get("/readyz");
@@ -113,7 +117,7 @@ class AdminServerTest {
         assertThat(get("/healthz").statusCode()).isEqualTo(200);
         assertThat(json(get("/status")).getString("state")).isEqualTo("starting");
 
-        vertx.deployVerticle(supervisor).await(10, TimeUnit.SECONDS);
+        supervisor.deploy(vertx, java.util.List.of()).await(10, TimeUnit.SECONDS);
         assertThat(get("/readyz").statusCode()).isEqualTo(200);
         assertThat(json(get("/readyz")).getBoolean("ready")).isTrue();
         HttpResponse<String> health = get("/healthz");
@@ -135,7 +139,7 @@ class AdminServerTest {
 
     @Test
     void aWedgedSupervisorLoopFailsHealthzWithTheReasonButNotReadyz() throws Exception {
-        PoolProbe wedged = new PoolProbe() {
+        PoolView wedged = new PoolView() {
             @Override
             public LifecycleState state() {
                 return LifecycleState.RUNNING;
@@ -150,6 +154,16 @@ class AdminServerTest {
             public Future<PoolStatus> status(int workerLimit) {
                 return Promise.<PoolStatus>promise().future();
             }
+
+            @Override
+            public Future<java.util.Optional<io.shieldpool.view.WorkerStatus>> slowestBusyWorker() {
+                return Promise.<java.util.Optional<io.shieldpool.view.WorkerStatus>>promise().future();
+            }
+
+            @Override
+            public Duration stallAfter() {
+                return Duration.ofMinutes(5);
+            }
         };
         startAdmin(config(1), wedged);
         HttpResponse<String> health = get("/healthz");
@@ -163,8 +177,8 @@ class AdminServerTest {
     void statusAgreesWithThePoolAndListsWorkersById() throws Exception {
         ShieldpoolConfig config = config(7);
         Supervisor supervisor = supervisor(config);
-        startAdmin(config, PoolProbe.of(supervisor));
-        vertx.deployVerticle(supervisor).await(10, TimeUnit.SECONDS);
+        startAdmin(config, supervisor.view());
+        supervisor.deploy(vertx, java.util.List.of()).await(10, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(5)).until(() ->
                 json(get("/status")).getJsonObject("totals").getLong("completed") >= 7);
 
@@ -207,8 +221,8 @@ class AdminServerTest {
     void metricsAreValidPrometheusTextAndConsistentWithThemselves() throws Exception {
         ShieldpoolConfig config = config(5);
         Supervisor supervisor = supervisor(config);
-        startAdmin(config, PoolProbe.of(supervisor));
-        vertx.deployVerticle(supervisor).await(10, TimeUnit.SECONDS);
+        startAdmin(config, supervisor.view());
+        supervisor.deploy(vertx, java.util.List.of()).await(10, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(5)).until(() ->
                 json(get("/status")).getJsonObject("totals").getLong("completed") >= 10);
 
@@ -236,8 +250,8 @@ class AdminServerTest {
     void withATokenEverythingButTheProbesNeedsIt() throws Exception {
         ShieldpoolConfig config = config(2, "shieldpool.admin.token", TOKEN);
         Supervisor supervisor = supervisor(config);
-        startAdmin(config, PoolProbe.of(supervisor));
-        vertx.deployVerticle(supervisor).await(10, TimeUnit.SECONDS);
+        startAdmin(config, supervisor.view());
+        supervisor.deploy(vertx, java.util.List.of()).await(10, TimeUnit.SECONDS);
 
         assertThat(get("/healthz").statusCode()).isEqualTo(200);
         assertThat(get("/readyz").statusCode()).isEqualTo(200);
@@ -259,8 +273,8 @@ class AdminServerTest {
     void readOnlyAndStrictAboutWhatItServes() throws Exception {
         ShieldpoolConfig config = config(1);
         Supervisor supervisor = supervisor(config);
-        startAdmin(config, PoolProbe.of(supervisor));
-        vertx.deployVerticle(supervisor).await(10, TimeUnit.SECONDS);
+        startAdmin(config, supervisor.view());
+        supervisor.deploy(vertx, java.util.List.of()).await(10, TimeUnit.SECONDS);
         for (String method : new String[]{"POST", "PUT", "DELETE", "PATCH"}) {
             HttpResponse<String> refused = send(method, "/status");
             assertThat(refused.statusCode()).as(method).isEqualTo(405);

@@ -1,5 +1,7 @@
 package io.shieldpool.config;
 
+import io.shieldpool.kinds.WorkKinds;
+
 import com.typesafe.config.ConfigFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,7 +24,7 @@ class AdminConfigTest {
     @TempDir
     Path dir;
 
-    private final ConfigLoader loader = new ConfigLoader(ConfigFactory.empty(), new Properties());
+    private final ConfigLoader loader = new ConfigLoader(ConfigFactory.empty(), new Properties(), WorkKinds.discover());
 
     private ShieldpoolConfig load(String content) throws Exception {
         Path file = dir.resolve("admin.conf");

@@ -1,5 +1,8 @@
 package io.shieldpool.config;
 
+import io.shieldpool.kinds.WorkKinds;
+import io.shieldpool.kinds.demo.DemoSettings;
+
 import com.typesafe.config.ConfigFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +23,7 @@ class ConfigLoaderTest {
     @TempDir
     Path dir;
 
-    private final ConfigLoader plain = new ConfigLoader(ConfigFactory.empty(), new Properties());
+    private final ConfigLoader plain = new ConfigLoader(ConfigFactory.empty(), new Properties(), WorkKinds.discover());
 
     private Path file(String content) throws Exception {
         Path file = dir.resolve("test.conf");
@@ -44,8 +47,8 @@ class ConfigLoaderTest {
         assertThat(config.pool().size()).isEqualTo(3);
         assertThat(config.pool().eventLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(config.work().type()).isEqualTo("demo");
-        assertThat(config.work().demo().steps()).isEqualTo(3);
-        assertThat(config.work().demo().stepDuration()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(config.work().settings(DemoSettings.class).orElseThrow().steps()).isEqualTo(3);
+        assertThat(config.work().settings(DemoSettings.class).orElseThrow().stepDuration()).isEqualTo(Duration.ofSeconds(1));
         assertThat(config.shutdown().grace()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.backoff().initial()).isEqualTo(Duration.ofMillis(100));
         assertThat(config.log().format()).isEqualTo(ShieldpoolConfig.LogFormat.TEXT);
@@ -60,7 +63,7 @@ class ConfigLoaderTest {
                 shieldpool.log { level = DEBUG, format = json }
                 """)));
         assertThat(config.pool().size()).isZero();
-        assertThat(config.work().demo().stepDuration()).isEqualTo(Duration.ofMillis(250));
+        assertThat(config.work().settings(DemoSettings.class).orElseThrow().stepDuration()).isEqualTo(Duration.ofMillis(250));
         assertThat(config.shutdown().grace()).isEqualTo(Duration.ofMinutes(2));
         assertThat(config.log().level()).isEqualTo(ShieldpoolConfig.LogLevel.DEBUG);
         assertThat(config.source()).contains(dir.resolve("test.conf"));
@@ -145,18 +148,18 @@ class ConfigLoaderTest {
         Properties props = new Properties();
         props.setProperty("shieldpool.pool.size", "9");
         props.setProperty("java.home", "/ignored");
-        ShieldpoolConfig config = new ConfigLoader(env, props).load(Optional.of(file));
+        ShieldpoolConfig config = new ConfigLoader(env, props, WorkKinds.discover()).load(Optional.of(file));
         assertThat(config.pool().size()).isEqualTo(9);
         assertThat(config.shutdown().grace()).isEqualTo(Duration.ofSeconds(7));
-        assertThat(config.work().demo().steps()).isEqualTo(5);
-        assertThat(config.work().demo().failureProbability()).isZero();
+        assertThat(config.work().settings(DemoSettings.class).orElseThrow().steps()).isEqualTo(5);
+        assertThat(config.work().settings(DemoSettings.class).orElseThrow().failureProbability()).isZero();
     }
 
     @Test
     void problemsFromSystemPropertiesNameTheirSource() {
         Properties props = new Properties();
         props.setProperty("shieldpool.pool.size", "-3");
-        assertThatThrownBy(() -> new ConfigLoader(ConfigFactory.empty(), props).load(Optional.empty()))
+        assertThatThrownBy(() -> new ConfigLoader(ConfigFactory.empty(), props, WorkKinds.discover()).load(Optional.empty()))
                 .satisfies(e -> assertThat(((InvalidConfigException) e).problems()).singleElement().asString()
                         .isEqualTo("shieldpool.pool.size: -3 (expected: an integer >= 0) at system properties"));
     }

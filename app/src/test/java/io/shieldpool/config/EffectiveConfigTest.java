@@ -1,5 +1,7 @@
 package io.shieldpool.config;
 
+import io.shieldpool.kinds.WorkKinds;
+
 import com.typesafe.config.ConfigFactory;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +17,7 @@ class EffectiveConfigTest {
     void everyKeyHasAValueAndAnOrigin() throws Exception {
         Properties props = new Properties();
         props.setProperty("shieldpool.pool.size", "5");
-        EffectiveConfig effective = new ConfigLoader(ConfigFactory.empty(), props).loadEffective(Optional.empty());
+        EffectiveConfig effective = new ConfigLoader(ConfigFactory.empty(), props, WorkKinds.discover()).loadEffective(Optional.empty());
         assertThat(effective.entries()).containsKeys("shieldpool.pool.size", "shieldpool.shutdown.grace",
                 "shieldpool.work.demo.step-duration");
         assertThat(effective.entries().get("shieldpool.pool.size"))
@@ -25,9 +27,9 @@ class EffectiveConfigTest {
 
     @Test
     void secretsAreRecognisedByName() {
-        assertThat(EffectiveConfig.isSecret("shieldpool.admin.token")).isTrue();
-        assertThat(EffectiveConfig.isSecret("shieldpool.work.http.password")).isTrue();
-        assertThat(EffectiveConfig.isSecret("shieldpool.pool.size")).isFalse();
+        assertThat(EffectiveConfig.isSecret("shieldpool.admin.token", java.util.List.of())).isTrue();
+        assertThat(EffectiveConfig.isSecret("shieldpool.work.http.password", java.util.List.of())).isTrue();
+        assertThat(EffectiveConfig.isSecret("shieldpool.pool.size", java.util.List.of())).isFalse();
     }
 
     @Test
@@ -45,13 +47,13 @@ class EffectiveConfigTest {
     void adviceWarnsAboutSectionsLongerThanTheGraceAndLongGraces() throws Exception {
         Properties props = new Properties();
         props.setProperty("shieldpool.shutdown.grace", "2s");
-        ShieldpoolConfig tight = new ConfigLoader(ConfigFactory.empty(), props).load(Optional.empty());
-        assertThat(ConfigAdvice.warnings(tight)).singleElement().asString()
+        ShieldpoolConfig tight = new ConfigLoader(ConfigFactory.empty(), props, WorkKinds.discover()).load(Optional.empty());
+        assertThat(WorkKinds.discover().advice(tight)).singleElement().asString()
                 .contains("a demo section takes 3s").contains("shutdown.grace is 2s");
         props.setProperty("shieldpool.shutdown.grace", "2m");
-        ShieldpoolConfig longGrace = new ConfigLoader(ConfigFactory.empty(), props).load(Optional.empty());
-        assertThat(ConfigAdvice.warnings(longGrace)).singleElement().asString().contains("TimeoutStopSec");
-        assertThat(ConfigAdvice.warnings(new ConfigLoader(ConfigFactory.empty(), new Properties())
+        ShieldpoolConfig longGrace = new ConfigLoader(ConfigFactory.empty(), props, WorkKinds.discover()).load(Optional.empty());
+        assertThat(WorkKinds.discover().advice(longGrace)).singleElement().asString().contains("TimeoutStopSec");
+        assertThat(WorkKinds.discover().advice(new ConfigLoader(ConfigFactory.empty(), new Properties(), WorkKinds.discover())
                 .load(Optional.empty()))).isEmpty();
     }
 
@@ -59,8 +61,8 @@ class EffectiveConfigTest {
     void adviceWarnsWhenEveryDemoStepWouldLookStalledToTheWatchdog() throws Exception {
         Properties props = new Properties();
         props.setProperty("shieldpool.systemd.stall-after", "500ms");
-        ShieldpoolConfig config = new ConfigLoader(ConfigFactory.empty(), props).load(Optional.empty());
-        assertThat(ConfigAdvice.warnings(config)).singleElement().asString()
+        ShieldpoolConfig config = new ConfigLoader(ConfigFactory.empty(), props, WorkKinds.discover()).load(Optional.empty());
+        assertThat(WorkKinds.discover().advice(config)).singleElement().asString()
                 .contains("a demo step takes 1s").contains("systemd.stall-after is 500ms");
     }
 }

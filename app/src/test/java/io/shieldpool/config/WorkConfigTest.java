@@ -1,5 +1,10 @@
 package io.shieldpool.config;
 
+import io.shieldpool.kinds.WorkKinds;
+import io.shieldpool.kinds.exec.ExecSettings;
+import io.shieldpool.kinds.http.HttpSettings;
+import io.shieldpool.kinds.plugin.PluginSettings;
+
 import com.typesafe.config.ConfigFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,7 +26,7 @@ class WorkConfigTest {
     @TempDir
     Path dir;
 
-    private final ConfigLoader plain = new ConfigLoader(ConfigFactory.empty(), new Properties());
+    private final ConfigLoader plain = new ConfigLoader(ConfigFactory.empty(), new Properties(), WorkKinds.discover());
 
     private Path file(String content) throws Exception {
         Path file = dir.resolve("work.conf");
@@ -55,10 +60,10 @@ class WorkConfigTest {
         ShieldpoolConfig.Work work = config.work();
         assertThat(work.type()).isEqualTo("exec");
         assertThat(work.timeout()).isEqualTo(Duration.ofMinutes(2));
-        assertThat(work.exec().command()).containsExactly("/bin/sh", "-c", "echo hi");
-        assertThat(work.exec().environment()).isEqualTo(Map.of("BATCH_SIZE", "100", "TARGET", "eu-1"));
-        assertThat(work.exec().directory()).contains(dir);
-        assertThat(work.exec().killAfter()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(work.settings(ExecSettings.class).orElseThrow().command()).containsExactly("/bin/sh", "-c", "echo hi");
+        assertThat(work.settings(ExecSettings.class).orElseThrow().environment()).isEqualTo(Map.of("BATCH_SIZE", "100", "TARGET", "eu-1"));
+        assertThat(work.settings(ExecSettings.class).orElseThrow().directory()).contains(dir);
+        assertThat(work.settings(ExecSettings.class).orElseThrow().killAfter()).isEqualTo(Duration.ofSeconds(2));
     }
 
     @Test
@@ -101,7 +106,7 @@ class WorkConfigTest {
                 shieldpool.work.type = exec
                 shieldpool.work.exec { command = ["bin/sync.sh"], directory = "%s" }
                 """.formatted(workDir))));
-        assertThat(config.work().exec().command()).containsExactly("bin/sync.sh");
+        assertThat(config.work().settings(ExecSettings.class).orElseThrow().command()).containsExactly("bin/sync.sh");
 
         Path file = dir.resolve("work.conf");
         Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
@@ -143,7 +148,7 @@ class WorkConfigTest {
                   }
                 }
                 """)));
-        ShieldpoolConfig.Http http = config.work().http();
+        HttpSettings http = config.work().settings(HttpSettings.class).orElseThrow();
         assertThat(http.method()).isEqualTo("POST");
         assertThat(http.url()).contains(URI.create("https://api.example.com/v1/sync"));
         assertThat(http.headers()).containsEntry("Authorization", "Bearer abc").containsEntry("Content-Type", "application/json");
@@ -165,7 +170,7 @@ class WorkConfigTest {
                 shieldpool.work.http.url = "http://127.0.0.1:8080/"
                 shieldpool.systemd.stall-after = 5m
                 """;
-        List<String> slow = ConfigAdvice.warnings(plain.load(Optional.of(file(http + "shieldpool.work.http.max-rate = 0.1\n"))));
+        List<String> slow = WorkKinds.discover().advice(plain.load(Optional.of(file(http + "shieldpool.work.http.max-rate = 0.1\n"))));
         assertThat(slow).containsExactly(
                 "pool.size 8 / work.http.max-rate 0.1 = 1m20s for a full line of sections to send, longer than "
                         + "work.timeout 30s: sections at the back of the line time out before sending; lower pool.size "
@@ -173,9 +178,9 @@ class WorkConfigTest {
                 "pool.size 8 / work.http.max-rate 0.1 = 1m20s for a full line of sections to send, longer than "
                         + "shutdown.grace 30s: a drain lets every waiting section send, so the grace cap would cut the "
                         + "last ones; lower pool.size or raise work.http.max-rate or shutdown.grace");
-        assertThat(ConfigAdvice.warnings(plain.load(Optional.of(file(http + "shieldpool.work.http.max-rate = 2\n")))))
+        assertThat(WorkKinds.discover().advice(plain.load(Optional.of(file(http + "shieldpool.work.http.max-rate = 2\n")))))
                 .as("a line of 4s fits both").isEmpty();
-        assertThat(ConfigAdvice.warnings(plain.load(Optional.of(file(http + "shieldpool.work.http.max-rate = 0\n")))))
+        assertThat(WorkKinds.discover().advice(plain.load(Optional.of(file(http + "shieldpool.work.http.max-rate = 0\n")))))
                 .as("no limit, no line").isEmpty();
     }
 
@@ -211,7 +216,7 @@ class WorkConfigTest {
                 shieldpool.work.acme-sync { endpoint = "https://x", batch = 10 }
                 """)));
         assertThat(config.work().type()).isEqualTo("acme-sync");
-        assertThat(config.work().settings().getInt("batch")).isEqualTo(10);
+        assertThat(((PluginSettings) config.work().settings()).config().getInt("batch")).isEqualTo(10);
         Path file = dir.resolve("work.conf");
         assertThat(problems("""
                 shieldpool.work.type = acme-sync

@@ -26,6 +26,9 @@ final class DaemonProcess implements AutoCloseable {
 
     static final Path LAUNCHER = Path.of(System.getProperty("shieldpool.launcher", "bin/shieldpool"));
 
+    /** JVM flag that turns on shieldpool's own assertions. */
+    static final String ASSERTIONS = "-ea:io.shieldpool...";
+
     private final Process process;
     private final List<JsonObject> events = new ArrayList<>();
     private final List<String> rawStdout = new ArrayList<>();
@@ -84,6 +87,9 @@ final class DaemonProcess implements AutoCloseable {
         environment.remove("NOTIFY_SOCKET");
         environment.remove("JOURNAL_STREAM");
         environment.putAll(env);
+        // why: the pool asserts its thread confinement at its entry points; test daemons run with
+        // shieldpool's assertions on (only its own: the libraries' are not ours to test).
+        environment.merge("SHIELDPOOL_JAVA_OPTS", ASSERTIONS, (given, ours) -> ours + " " + given);
         return new DaemonProcess(builder.start());
     }
 

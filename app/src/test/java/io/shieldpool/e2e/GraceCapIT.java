@@ -62,6 +62,8 @@ class GraceCapIT {
             daemon.signal("INT");
             JsonObject begin = daemon.awaitEvent("shutdown.begin", Duration.ofSeconds(5));
             assertThat(begin.getString("message")).contains("a second SIGINT forces the exit");
+            // A second press, not the same one forwarded twice (see Supervisor.SAME_KEY_PRESS).
+            Thread.sleep(io.shieldpool.control.Supervisor.SAME_KEY_PRESS.toMillis() + 100);
             Instant second = Instant.now();
             daemon.signal("INT");
             assertThat(daemon.awaitExit(Duration.ofSeconds(10))).as(daemon.transcript()).isEqualTo(75);

@@ -1,13 +1,13 @@
 package io.shieldpool.metrics;
 
-import io.shieldpool.lifecycle.ExitCode;
-import io.shieldpool.lifecycle.LifecycleState;
-import io.shieldpool.supervisor.PoolStatus;
-import io.shieldpool.supervisor.ShutdownReport;
-import io.shieldpool.worker.SectionDurationSnapshot;
-import io.shieldpool.worker.ShardSnapshot;
-import io.shieldpool.worker.WorkerCensus;
-import io.shieldpool.worker.WorkerState;
+import io.shieldpool.view.ExitCode;
+import io.shieldpool.view.LifecycleState;
+import io.shieldpool.view.PoolStatus;
+import io.shieldpool.view.ShutdownReport;
+import io.shieldpool.view.SectionDurationSnapshot;
+import io.shieldpool.view.ShardSnapshot;
+import io.shieldpool.view.WorkerCensus;
+import io.shieldpool.view.WorkerState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

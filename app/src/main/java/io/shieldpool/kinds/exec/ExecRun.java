@@ -1,0 +1,302 @@
+package io.shieldpool.kinds.exec;
+
+import io.shieldpool.kinds.ActiveSection;
+import io.shieldpool.kinds.SectionRun;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One section of the exec kind: one child process, in a session and process group of its own
+ * (see {@link SessionSpawn}), so a Ctrl+C that a terminal sends to the daemon's foreground group
+ * never reaches it: the shield holds at the OS level too. A platform thread waits for it and two
+ * virtual threads log its output; the section ends on the worker's thread once the child and
+ * anything it left in its group are gone.
+ */
+final class ExecRun extends SectionRun {
+
+    private static final Logger output = LoggerFactory.getLogger("io.shieldpool.kinds.exec.output");
+
+    /** How a command is started: {@link SessionSpawn#spawn} (a test may wrap it). */
+    interface Spawner {
+        SessionSpawn.Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory)
+                throws IOException;
+    }
+
+    private final ExecSettings settings;
+    private final Children children;
+    private final Spawner spawner;
+    private final long workerId;
+    private final long sectionId;
+    private volatile boolean exited;
+    private volatile long pid;
+    private volatile String timeoutReason;
+    /** Set once something decided to stop this command: its group's leftovers are expected then. */
+    private volatile boolean terminating;
+    /** Set once the spawn thread got past posix_spawnp (a pid, or nothing started). */
+    private volatile boolean spawnSettled;
+    /** Set when the spawn thread is about to start the command; guarded by this, with timeoutReason. */
+    private boolean spawning;
+
+    ExecRun(ActiveSection section, Context home, Vertx vertx, Duration timeout, ExecSettings settings,
+            Children children, Spawner spawner) {
+        super(section, home, vertx, timeout);
+        this.settings = settings;
+        this.children = children;
+        this.spawner = spawner;
+        this.workerId = section.workerId();
+        this.sectionId = section.sectionId();
+    }
+
+    void start() {
+        armTimeout();
+        // why: a platform thread, because waitpid blocks in native code, which would pin a
+        // virtual thread's carrier for the command's whole life.
+        try {
+            Thread.ofPlatform().daemon().name("exec-" + workerId + "-" + sectionId).start(this::runChild);
+        } catch (Throwable e) { // no thread to be had (OutOfMemoryError: unable to create native thread)
+            spawnSettled = true;
+            failed(new ExecFailure("cannot start " + settings.command().getFirst() + ": " + describe(e)));
+        }
+    }
+
+    long workerId() {
+        return workerId;
+    }
+
+    long sectionId() {
+        return sectionId;
+    }
+
+    long pid() {
+        return pid;
+    }
+
+    boolean leaderAlive() {
+        return pid > 1 && !exited;
+    }
+
+    boolean groupAlive() {
+        long group = pid;
+        return group > 1 && ProcessGroups.alive(group);
+    }
+
+    boolean spawnSettled() {
+        return spawnSettled;
+    }
+
+    boolean terminating() {
+        return terminating;
+    }
+
+    void signalGroup(int signal) {
+        terminating = true;
+        long group = pid;
+        if (group > 1) {
+            ProcessGroups.signal(group, signal);
+        }
+    }
+
+    @Override
+    protected void onTimeout(String reason) {
+        // why: the section ends only once the child's group is gone, so a timed-out command
+        // never runs on beside the worker's next one.
+        boolean nothingSpawned;
+        synchronized (this) {
+            timeoutReason = reason;
+            nothingSpawned = !spawning;
+        }
+        if (nothingSpawned) {
+            // why: the spawn thread has not begun (and now will not): there is nothing to wait for.
+            timedOut(reason + "; the command was not started");
+            return;
+        }
+        terminate("work.timeout");
+    }
+
+    /** The one exec.terminate line, then SIGTERM to the command's process group. Any thread. */
+    void terminateGroup(String why) {
+        signalGroup(ProcessGroups.SIGTERM);
+        output.atWarn().addKeyValue("event", "exec.terminate").addKeyValue("worker", workerId)
+                .addKeyValue("section", sectionId).addKeyValue("pid", pid)
+                .log("worker {} section {}: {}: SIGTERM to the process group of pid {}", workerId, sectionId, why, pid);
+    }
+
+    /** SIGTERM to the group now, SIGKILL after kill-after if anything is left. Worker's thread. */
+    private void terminate(String why) {
+        if (pid <= 1) {
+            return; // not started yet: runChild sees timeoutReason and terminates right after starting
+        }
+        terminateGroup(why);
+        long killAfterMs = Math.max(1, settings.killAfter().toMillis());
+        vertx.setTimer(killAfterMs, id -> {
+            if (groupAlive()) {
+                output.atWarn().addKeyValue("event", "exec.kill").addKeyValue("worker", workerId)
+                        .addKeyValue("section", sectionId).addKeyValue("pid", pid)
+                        .log("worker {} section {}: process group of pid {} still alive {} ms after SIGTERM: SIGKILL",
+                                workerId, sectionId, pid, killAfterMs);
+                signalGroup(ProcessGroups.SIGKILL);
+            }
+        });
+    }
+
+    private void runChild() {
+        MDC.put("worker", Long.toString(workerId));
+        MDC.put("section", Long.toString(sectionId));
+        synchronized (this) {
+            if (timeoutReason != null) {
+                spawnSettled = true;
+                return; // the timeout came first and has ended the section
+            }
+            spawning = true;
+        }
+        if (!children.register(this)) {
+            spawnSettled = true;
+            onHome(() -> failed(new ExecFailure("not started: the daemon is exiting")));
+            return;
+        }
+        SessionSpawn.Child started;
+        try {
+            started = spawner.spawn(settings.command(), environment(), settings.directory());
+        } catch (Throwable e) {
+            // why Throwable: an Error here (SessionSpawn's class initialization failing on an older
+            // glibc) would otherwise end this thread and leave the section running forever.
+            spawnSettled = true;
+            children.remove(this);
+            String why = "cannot start " + settings.command().getFirst() + ": " + describe(e);
+            onHome(() -> {
+                if (timeoutReason != null) {
+                    timedOut(timeoutReason + "; " + why);
+                } else {
+                    failed(new ExecFailure(why));
+                }
+            });
+            return;
+        }
+        pid = started.pid();
+        spawnSettled = true;
+        if (children.closed()) {
+            // terminateAll began while posix_spawnp ran: this child must not outlive the daemon.
+            terminateGroup("started as the daemon exits"); // first: terminateAll then sees it terminating
+        }
+        if (timeoutReason != null) {
+            onHome(() -> terminate("work.timeout"));
+        }
+        int exit;
+        try {
+            Thread stdout = pump(reader(started.stdout()), "stdout");
+            Thread stderr = pump(reader(started.stderr()), "stderr");
+            exit = SessionSpawn.waitFor(started.pid());
+            exited = true;
+            reapGroup();
+            join(stdout);
+            join(stderr);
+        } catch (Throwable e) {
+            // Cannot wait for the command any more: kill its group rather than leave it unwatched.
+            signalGroup(ProcessGroups.SIGKILL);
+            exited = true;
+            children.remove(this);
+            String why = "lost track of " + settings.command().getFirst() + " (pid " + pid + "): " + describe(e);
+            onHome(() -> failed(new ExecFailure(why)));
+            return;
+        }
+        children.remove(this);
+        onHome(() -> {
+            if (timeoutReason != null) {
+                timedOut(timeoutReason + "; command terminated (exit status " + exit + ")");
+            } else if (exit == 0) {
+                completed();
+            } else {
+                failed(new ExecFailure(settings.command().getFirst() + " exited with status " + exit
+                        + (exit > 128 ? " (signal " + (exit - 128) + ")" : "")));
+            }
+        });
+    }
+
+    /** A cause in one line: its message, or its class name when it has none. */
+    private static String describe(Throwable e) {
+        Throwable cause = e;
+        while (cause.getCause() != null && cause.getCause() != cause && cause.getMessage() == null) {
+            cause = cause.getCause();
+        }
+        String message = cause.getMessage();
+        return message == null || message.isBlank() ? cause.getClass().getSimpleName()
+                : (cause instanceof IOException ? message : cause.getClass().getSimpleName() + ": " + message);
+    }
+
+    private Map<String, String> environment() {
+        Map<String, String> environment = new HashMap<>(settings.environment());
+        environment.put("SHIELDPOOL_WORKER", Long.toString(workerId));
+        environment.put("SHIELDPOOL_SECTION", Long.toString(sectionId));
+        return environment;
+    }
+
+    private static BufferedReader reader(InputStream stream) {
+        return new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The command has exited; processes it left in its group (a background job) would be orphans:
+     * they get SIGTERM, then SIGKILL after kill-after.
+     */
+    private void reapGroup() {
+        if (!groupAlive()) {
+            return;
+        }
+        if (!terminating) {
+            output.atWarn().addKeyValue("event", "exec.leftovers").addKeyValue("pid", pid)
+                    .log("the command (pid {}) exited but left processes in its group: SIGTERM to them", pid);
+        }
+        signalGroup(ProcessGroups.SIGTERM);
+        ProcessGroups.awaitUntil(() -> !groupAlive(), settings.killAfter(), 20);
+        if (groupAlive()) {
+            signalGroup(ProcessGroups.SIGKILL);
+            ProcessGroups.awaitUntil(() -> !groupAlive(), Duration.ofSeconds(5), 10);
+        }
+    }
+
+    private Thread pump(BufferedReader reader, String stream) {
+        return Thread.ofVirtual().name("exec-" + stream + "-" + sectionId).start(() -> {
+            MDC.put("worker", Long.toString(workerId));
+            MDC.put("section", Long.toString(sectionId));
+            try (reader) {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                    var event = stream.equals("stderr") ? output.atWarn() : output.atInfo();
+                    event.addKeyValue("event", "exec.output").addKeyValue("stream", stream).log(line);
+                }
+            } catch (IOException ignored) {
+                // the pipe closed: the process is gone
+            }
+        });
+    }
+
+    private static void join(Thread thread) {
+        try {
+            thread.join(Duration.ofSeconds(2));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A command that could not start or exited non-zero; no stack trace, the message says it. */
+    static final class ExecFailure extends RuntimeException {
+        ExecFailure(String message) {
+            super(message, null, false, false);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package io.shieldpool.kinds.http;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * {@code work.http.max-rate} across the whole pool: requests start (take a pooled connection, then
+ * send) at least 1/rate apart, so any window of length W holds at most W x rate + 1 of them, give
+ * or take the time to open a connection when none is idle. No burst credit builds up while idle: the
+ * point is to never overload the target. Shared by every shard; the lock is held only to update
+ * the line, never while a turn runs.
+ *
+ * <p>Sections wait in one first-in, first-out line, and a turn is handed to the head only when it
+ * is due. why: nothing is booked ahead of time, so a section that leaves the line (its
+ * {@code work.timeout} passed while it waited) takes no slot with it; booking slots in advance made
+ * the bookings outgrow the sends until every section timed out in line. A turn that is handed out
+ * to a section that has just ended can be given back, so no slot goes unused either.
+ */
+final class RateLimit {
+
+    /** Runs a task after a delay; the daemon's is a Vert.x timer, tests drive their own clock. */
+    interface Scheduler {
+        void schedule(long delayNanos, Runnable task);
+    }
+
+    private final LongSupplier clock;
+    private final Scheduler scheduler;
+    private final ArrayDeque<Turn> line = new ArrayDeque<>();
+    private long intervalNanos;
+    private long lastSentNanos;
+    /** Only the timer armed last hands out turns: a rate change re-arms it. */
+    private long timerGeneration;
+    private boolean timerArmed;
+
+    RateLimit(double perSecond, LongSupplier clock, Scheduler scheduler) {
+        this.clock = clock;
+        this.scheduler = scheduler;
+        this.lastSentNanos = clock.getAsLong() - (1L << 60);
+        this.intervalNanos = interval(perSecond);
+    }
+
+    /** A reload's new rate applies at once, to the sections already waiting too; 0 lifts the limit. */
+    void setRate(double perSecond) {
+        List<Turn> due;
+        synchronized (this) {
+            intervalNanos = interval(perSecond);
+            timerArmed = false;
+            timerGeneration++;
+            due = dueTurns();
+        }
+        due.forEach(Turn::go);
+    }
+
+    /**
+     * Joins the line. {@code onTurn} runs once, when the request may be sent: at once on this
+     * thread if it may go now, else later on the scheduler's thread. Once it has run the send
+     * counts as made: call {@link Turn#giveBack()} if the section no longer sends.
+     */
+    Turn await(Consumer<Turn> onTurn) {
+        Turn turn = new Turn(onTurn);
+        List<Turn> due;
+        synchronized (this) {
+            line.addLast(turn);
+            due = dueTurns();
+        }
+        due.forEach(Turn::go);
+        return turn;
+    }
+
+    /** Sections waiting now. */
+    synchronized int waiting() {
+        return line.size();
+    }
+
+    private static long interval(double perSecond) {
+        return perSecond <= 0 ? 0 : (long) Math.ceil(1e9 / perSecond);
+    }
+
+    /** Under the lock: takes the turns due now off the line and arms the timer for the next one. */
+    private List<Turn> dueTurns() {
+        List<Turn> due = new ArrayList<>(1);
+        long now = clock.getAsLong();
+        while (!line.isEmpty()) {
+            long wait = intervalNanos == 0 ? 0 : lastSentNanos + intervalNanos - now;
+            if (wait > 0) {
+                if (!timerArmed) {
+                    timerArmed = true;
+                    long generation = ++timerGeneration;
+                    scheduler.schedule(wait, () -> onTimer(generation));
+                }
+                break;
+            }
+            Turn head = line.removeFirst();
+            head.granted(lastSentNanos, now);
+            lastSentNanos = now;
+            due.add(head);
+        }
+        return due;
+    }
+
+    private void onTimer(long generation) {
+        List<Turn> due;
+        synchronized (this) {
+            if (generation != timerGeneration) {
+                return;
+            }
+            timerArmed = false;
+            due = dueTurns();
+        }
+        due.forEach(Turn::go);
+    }
+
+    /** One section's place in line. */
+    final class Turn {
+        private final Consumer<Turn> onTurn;
+        /** Guarded by the rate limit's lock. */
+        private boolean granted;
+        private long sentBefore;
+        private long sentAt;
+
+        private Turn(Consumer<Turn> onTurn) {
+            this.onTurn = onTurn;
+        }
+
+        private void granted(long previousSend, long now) {
+            granted = true;
+            sentBefore = previousSend;
+            sentAt = now;
+        }
+
+        private void go() {
+            onTurn.accept(this);
+        }
+
+        /**
+         * Leaves the line: the section ended while it waited.
+         *
+         * @return false if the turn had already been handed out (then {@link #giveBack()} it)
+         */
+        boolean cancel() {
+            synchronized (RateLimit.this) {
+                return line.remove(this);
+            }
+        }
+
+        /**
+         * The turn was handed out but nothing was sent: the spacing goes back to the previous send,
+         * unless another send has been made since, and the next section in line may go.
+         */
+        void giveBack() {
+            List<Turn> due;
+            synchronized (RateLimit.this) {
+                if (!granted || lastSentNanos != sentAt) {
+                    return;
+                }
+                lastSentNanos = sentBefore;
+                granted = false;
+                timerArmed = false;
+                timerGeneration++;
+                due = dueTurns();
+            }
+            due.forEach(Turn::go);
+        }
+    }
+}

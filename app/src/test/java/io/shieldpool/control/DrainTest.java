@@ -1,0 +1,180 @@
+package io.shieldpool.control;
+
+import io.shieldpool.config.ConfigLoader;
+import io.shieldpool.config.EffectiveConfig;
+import io.shieldpool.config.ShieldpoolConfig;
+import io.shieldpool.kinds.ActiveSection;
+import io.shieldpool.kinds.KindRuntime;
+import io.shieldpool.kinds.Work;
+import io.shieldpool.kinds.WorkKinds;
+import io.shieldpool.view.ExitCode;
+import io.shieldpool.view.LifecycleState;
+import io.shieldpool.view.PoolListener;
+import io.shieldpool.view.ShutdownReport;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The drain's logic on a clock moved by hand: the grace cap, the one cut, the repeated Ctrl+C. */
+@Timeout(30)
+class DrainTest {
+
+    private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(3));
+    private final AtomicReference<Consumer<String>> signals = new AtomicReference<>();
+    private final ManualClock clock = new ManualClock();
+    private final CountDownLatch announced = new CountDownLatch(1);
+    private final AtomicInteger afterCuts = new AtomicInteger();
+    private final AtomicInteger sectionsBegun = new AtomicInteger();
+
+    @AfterEach
+    void close() throws Exception {
+        vertx.close().await(5, TimeUnit.SECONDS);
+    }
+
+    /** A clock whose time moves only when the test says; timers fire on the context that set them. */
+    static final class ManualClock implements Clock {
+        private record Timer(long dueNanos, Context context, Runnable action) {
+        }
+
+        private final List<Timer> timers = new ArrayList<>();
+        private long now = 1_000_000_000L;
+
+        @Override
+        public synchronized long nanoTime() {
+            return now;
+        }
+
+        @Override
+        public synchronized Runnable schedule(Duration delay, Runnable action) {
+            Timer timer = new Timer(now + delay.toNanos(), Vertx.currentContext(), action);
+            timers.add(timer);
+            return () -> {
+                synchronized (this) {
+                    timers.remove(timer);
+                }
+            };
+        }
+
+        synchronized void advance(Duration by) {
+            now += by.toNanos();
+            List<Timer> due = timers.stream().filter(t -> t.dueNanos() - now <= 0).toList();
+            timers.removeAll(due);
+            due.forEach(t -> t.context().runOnContext(v -> t.action().run()));
+        }
+    }
+
+    /** Sections that never end on their own: only a cut ends the drain. */
+    private final Work held = new Work() {
+        @Override
+        public void begin(ActiveSection section) {
+            sectionsBegun.incrementAndGet();
+        }
+
+        @Override
+        public String type() {
+            return "held";
+        }
+    };
+
+    private Supervisor start(String grace) throws Exception {
+        Properties props = new Properties();
+        props.setProperty("shieldpool.pool.size", "4");
+        props.setProperty("shieldpool.pool.event-loops", "2");
+        props.setProperty("shieldpool.shutdown.grace", grace);
+        EffectiveConfig config = new ConfigLoader(com.typesafe.config.ConfigFactory.empty(), props,
+                WorkKinds.discover()).loadEffective(Optional.empty());
+        KindRuntime kinds = new KindRuntime() {
+            @Override
+            public Work create(ShieldpoolConfig c) {
+                return held;
+            }
+
+            @Override
+            public void afterCut() {
+                afterCuts.incrementAndGet();
+            }
+        };
+        Supervisor supervisor = new Supervisor(config, () -> config, kinds, signals::set, clock);
+        PoolListener listener = new PoolListener() {
+            @Override
+            public void drainBegan(String signal, long inFlight, Duration grace) {
+                announced.countDown();
+            }
+        };
+        supervisor.deploy(vertx, List.of(listener)).await(5, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(5)).until(() -> sectionsBegun.get() == 4);
+        return supervisor;
+    }
+
+    private void signal(String name) {
+        signals.get().accept(name);
+    }
+
+    @Test
+    void theGraceCapCutsWhenTheInjectedClockPassesIt() throws Exception {
+        Supervisor supervisor = start("10s");
+        signal("TERM");
+        assertThat(announced.await(5, TimeUnit.SECONDS)).isTrue();
+        clock.advance(Duration.ofSeconds(9));
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                .until(() -> supervisor.state() == LifecycleState.DRAINING);
+        clock.advance(Duration.ofSeconds(1));
+        ShutdownReport report = supervisor.finished().await(5, TimeUnit.SECONDS);
+        assertThat(report.exitCode()).isEqualTo(ExitCode.DRAIN_CUT);
+        assertThat(report.totals().abandoned()).isEqualTo(4);
+        assertThat(report.drainMillis()).as("measured on the injected clock").isEqualTo(10_000);
+        var totals = report.totals();
+        assertThat(totals.started()).isEqualTo(totals.completed() + totals.failed() + totals.timedOut() + totals.abandoned());
+    }
+
+    @Test
+    void theCutRunsExactlyOnceHoweverManyTimesItIsAskedFor() throws Exception {
+        Supervisor supervisor = start("10s");
+        signal("INT");
+        assertThat(announced.await(5, TimeUnit.SECONDS)).isTrue();
+        clock.advance(Duration.ofSeconds(1));
+        signal("INT"); // a second press: cuts
+        clock.advance(Duration.ofSeconds(1));
+        signal("INT"); // and a third, while cutting or after
+        clock.advance(Duration.ofSeconds(20)); // past the grace: its timer must not cut again
+        ShutdownReport report = supervisor.finished().await(5, TimeUnit.SECONDS);
+        assertThat(report.exitCode()).isEqualTo(ExitCode.DRAIN_CUT);
+        assertThat(report.reason()).isEqualTo("second SIGINT");
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> afterCuts.get() == 1);
+        assertThat(report.totals().abandoned()).isEqualTo(4);
+        assertThat(supervisor.state()).isEqualTo(LifecycleState.STOPPED);
+    }
+
+    @Test
+    void aSecondSigintWithinTheWindowIsTheSameKeyPress() throws Exception {
+        Supervisor supervisor = start("1h");
+        signal("INT");
+        clock.advance(Duration.ofMillis(1));
+        signal("INT"); // the same Ctrl+C, forwarded again by a wrapper
+        assertThat(announced.await(5, TimeUnit.SECONDS)).isTrue();
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                .until(() -> supervisor.state() == LifecycleState.DRAINING);
+        clock.advance(Supervisor.SAME_KEY_PRESS);
+        signal("INT"); // a real second press
+        ShutdownReport report = supervisor.finished().await(5, TimeUnit.SECONDS);
+        assertThat(report.exitCode()).isEqualTo(ExitCode.DRAIN_CUT);
+        assertThat(afterCuts.get()).isEqualTo(1);
+    }
+}
