@@ -29,6 +29,7 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The admin HTTP server: read-only endpoints on Vert.x core's {@link HttpServer}.
@@ -73,6 +74,9 @@ public final class AdminServer extends VerticleBase implements PoolListener {
     private final Buffer statusPage = loadStatusPage();
 
     private HttpServer server;
+    private ConnectionLimits limits;
+    /** POST /jobs and GET /jobs/stats, with a job store; null without one. */
+    private volatile io.shieldpool.jobs.runtime.JobsEndpoints jobs;
     /** Built once, on the admin context, at first need or once the pool is ready. */
     private Future<PoolMetrics> metrics;
 
@@ -85,12 +89,22 @@ public final class AdminServer extends VerticleBase implements PoolListener {
 
     @Override
     public Future<?> start() {
+        limits = new ConnectionLimits(vertx, settings.maxConnections(), settings.requestHeaderTimeout());
         server = vertx.createHttpServer(new HttpServerOptions()
                         // why: a forgotten browser tab or a stuck scraper must not hold sockets forever.
-                        .setIdleTimeout(120)
+                        .setIdleTimeout((int) Math.max(1, settings.idleTimeout().toMillis()))
+                        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                        // why: with h2c on, Vert.x waits for a client's first bytes to choose HTTP/1.1 or
+                        // HTTP/2 before it creates the connection, so a silent socket escaped the
+                        // connection handler, and with it the cap and the request-header timeout.
+                        .setHttp2ClearTextEnabled(false)
                         .setMaxInitialLineLength(2048)
                         .setMaxHeaderSize(8192))
-                .requestHandler(this::handle);
+                .connectionHandler(limits::connected)
+                .requestHandler(request -> {
+                    limits.requestArrived(request);
+                    handle(request);
+                });
         return server.listen(settings.port(), settings.host()).onSuccess(s ->
                 log.atInfo().addKeyValue("event", "admin.listening").addKeyValue("host", settings.host())
                         .addKeyValue("port", s.actualPort())
@@ -109,6 +123,11 @@ public final class AdminServer extends VerticleBase implements PoolListener {
             }
             return Future.succeededFuture();
         });
+    }
+
+    /** Serves POST /jobs and GET /jobs/stats and adds the jobs to /status and /metrics; set before deploying. */
+    public void useJobs(io.shieldpool.jobs.runtime.JobsEndpoints endpoints) {
+        this.jobs = endpoints;
     }
 
     /** The port actually bound (the configured one, or the one the system chose for 0). */
@@ -136,6 +155,12 @@ public final class AdminServer extends VerticleBase implements PoolListener {
     // ---- requests ----
 
     private void handle(HttpServerRequest request) {
+        if (jobs != null && io.shieldpool.jobs.runtime.JobsEndpoints.handles(request.path())) {
+            if (authorized(request)) {
+                jobs.handle(request);
+            }
+            return;
+        }
         if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
             request.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD");
             send(request, 405, json(new JsonObject().put("error", "read-only: only GET and HEAD are served")));
@@ -210,7 +235,16 @@ public final class AdminServer extends VerticleBase implements PoolListener {
                 unavailable(request, ar);
                 return;
             }
-            send(request, 200, json(StatusJson.render(ar.result(), version, uptimeMillis())));
+            if (jobs == null) {
+                send(request, 200, StatusJson.render(ar.result(), version, uptimeMillis(), null));
+                return;
+            }
+            jobs.stats().onComplete(stats -> {
+                // why best effort: a store that does not answer must not take the pool's status with it.
+                JsonObject jobsStats = stats.succeeded() ? stats.result()
+                        : new JsonObject().put("error", String.valueOf(stats.cause().getMessage()));
+                send(request, 200, StatusJson.render(ar.result(), version, uptimeMillis(), jobsStats));
+            });
         });
     }
 
@@ -218,8 +252,10 @@ public final class AdminServer extends VerticleBase implements PoolListener {
         metrics().compose(registry -> onAdminContext(pool.status(0).timeout(STATUS_TIMEOUT)).map(status -> {
             // why: every pool meter reads this one status, so a scrape is consistent with itself.
             registry.update(status);
-            return registry.scrape();
-        })).onComplete(ar -> {
+            return registry;
+        })).compose(registry -> jobs == null ? Future.succeededFuture(registry.scrape())
+                : onAdminContext(jobs.stats().transform(ignored -> Future.succeededFuture(registry.scrape()))))
+                .onComplete(ar -> {
             if (ar.failed()) {
                 unavailable(request, ar);
                 return;
@@ -233,7 +269,13 @@ public final class AdminServer extends VerticleBase implements PoolListener {
         if (metrics == null || metrics.failed()) {
             // why: a worker thread, not this event loop: building the registry loads a few hundred classes.
             metrics = onAdminContext(pool.status(0).timeout(STATUS_TIMEOUT))
-                    .compose(initial -> vertx.executeBlocking(() -> new PoolMetrics(initial, version, events)));
+                    .compose(initial -> vertx.executeBlocking(() -> {
+                        PoolMetrics built = new PoolMetrics(initial, version, events);
+                        if (jobs != null) {
+                            jobs.bindTo(built.registry());
+                        }
+                        return built;
+                    }));
         }
         return metrics;
     }

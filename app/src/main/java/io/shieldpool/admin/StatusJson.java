@@ -4,68 +4,95 @@ import io.shieldpool.view.PoolStatus;
 import io.shieldpool.view.ShardSnapshot;
 import io.shieldpool.view.WorkerState;
 import io.shieldpool.view.WorkerStatus;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import io.vertx.core.buffer.Buffer;
 
 /**
  * The {@code /status} document: the pool's state, totals, drain progress and workers, in
  * snake_case JSON. The README documents every field; {@code shieldpool status} and the status page
- * read it.
+ * read it. Written straight into bytes ({@link JsonBytes}): what a request allocates is about the
+ * size of its answer.
  */
 final class StatusJson {
+
+    /** Bytes of one listed worker, about: the first guess of the answer's size. */
+    private static final int BYTES_PER_WORKER = 128;
 
     private StatusJson() {
     }
 
-    static JsonObject render(PoolStatus status, String version, long uptimeMs) {
+    /**
+     * The document, ending with a newline.
+     *
+     * @param jobs the job store's figures ({@code "jobs"}, last), or null without a store
+     */
+    static Buffer render(PoolStatus status, String version, long uptimeMs, io.vertx.core.json.JsonObject jobs) {
         ShardSnapshot totals = status.totals();
-        JsonObject out = new JsonObject()
-                .put("state", status.state().label())
-                .put("version", version)
-                .put("pid", ProcessHandle.current().pid())
-                .put("uptime_ms", uptimeMs)
-                .put("config_version", status.configVersion())
-                .put("work", status.workType())
-                .put("pool", new JsonObject()
-                        .put("desired", status.desiredSize())
-                        .put("actual", totals.workers())
-                        .put("busy", totals.busy()))
-                .put("totals", new JsonObject()
-                        .put("started", totals.started())
-                        .put("completed", totals.completed())
-                        .put("failed", totals.failed())
-                        .put("timed_out", totals.timedOut())
-                        .put("abandoned", totals.abandoned())
-                        .put("in_flight", totals.inFlight()))
-                .put("worker_restarts", status.workerRestarts());
-        JsonObject byState = new JsonObject();
+        JsonBytes out = new JsonBytes(1024 + BYTES_PER_WORKER * status.workers().size());
+        out.raw("{\"state\":").string(status.state().label())
+                .raw(",\"version\":").string(version)
+                .raw(",\"pid\":").number(ProcessHandle.current().pid())
+                .raw(",\"uptime_ms\":").number(uptimeMs)
+                .raw(",\"config_version\":").number(status.configVersion())
+                .raw(",\"work\":").string(status.workType())
+                .raw(",\"pool\":{\"desired\":").number(status.desiredSize())
+                .raw(",\"actual\":").number(totals.workers())
+                .raw(",\"busy\":").number(totals.busy())
+                .raw("},\"totals\":{\"started\":").number(totals.started())
+                .raw(",\"completed\":").number(totals.completed())
+                .raw(",\"failed\":").number(totals.failed())
+                .raw(",\"timed_out\":").number(totals.timedOut())
+                .raw(",\"abandoned\":").number(totals.abandoned())
+                .raw(",\"in_flight\":").number(totals.inFlight())
+                .raw("},\"worker_restarts\":").number(status.workerRestarts())
+                .raw(",\"workers_by_state\":{");
+        String comma = "";
         for (WorkerState state : WorkerState.values()) {
-            byState.put(state.label(), status.census().count(state));
+            out.raw(comma).string(state.label()).raw(":").number(status.census().count(state));
+            comma = ",";
         }
-        out.put("workers_by_state", byState);
-        JsonArray busyAtStep = new JsonArray();
+        out.raw("},\"busy_at_step\":[");
+        comma = "";
         for (long n : status.census().busyAtStep()) {
-            busyAtStep.add(n);
+            out.raw(comma).number(n);
+            comma = ",";
         }
-        out.put("busy_at_step", busyAtStep);
-        out.put("drain", status.drain().map(d -> new JsonObject()
-                .put("signal", d.signal())
-                .put("sections_left", d.sectionsLeft())
-                .put("elapsed_ms", d.elapsedMs())
-                .put("grace_left_ms", d.graceLeftMs())).orElse(null));
-        JsonArray workers = new JsonArray();
+        out.raw("],\"drain\":");
+        if (status.drain().isPresent()) {
+            var drain = status.drain().get();
+            out.raw("{\"signal\":").string(drain.signal())
+                    .raw(",\"sections_left\":").number(drain.sectionsLeft())
+                    .raw(",\"elapsed_ms\":").number(drain.elapsedMs())
+                    .raw(",\"grace_left_ms\":").number(drain.graceLeftMs())
+                    .raw("}");
+        } else {
+            out.raw("null");
+        }
+        out.raw(",\"workers_listed\":").number(status.workers().size()).raw(",\"workers\":[");
+        comma = "";
         for (WorkerStatus w : status.workers()) {
-            workers.add(new JsonObject()
-                    .put("id", w.id())
-                    .put("state", w.state().label())
-                    .put("section", w.section() == 0 ? null : w.section())
-                    .put("steps_done", w.stepsDone())
-                    .put("steps_total", w.stepsTotal() == 0 ? null : w.stepsTotal())
-                    .put("elapsed_ms", w.elapsedMs())
-                    .put("since_progress_ms", w.sinceProgressMs()));
+            out.raw(comma).raw("{\"id\":").number(w.id())
+                    .raw(",\"state\":").string(w.state().label())
+                    .raw(",\"section\":");
+            if (w.section() == 0) {
+                out.raw("null");
+            } else {
+                out.number(w.section());
+            }
+            out.raw(",\"steps_done\":").number(w.stepsDone()).raw(",\"steps_total\":");
+            if (w.stepsTotal() == 0) {
+                out.raw("null");
+            } else {
+                out.number(w.stepsTotal());
+            }
+            out.raw(",\"elapsed_ms\":").number(w.elapsedMs())
+                    .raw(",\"since_progress_ms\":").number(w.sinceProgressMs())
+                    .raw("}");
+            comma = ",";
         }
-        out.put("workers_listed", workers.size());
-        out.put("workers", workers);
-        return out;
+        out.raw("]");
+        if (jobs != null) {
+            out.raw(",\"jobs\":").json(jobs.encode());
+        }
+        return out.raw("}\n").toBuffer();
     }
 }

@@ -31,7 +31,8 @@ import java.util.concurrent.Callable;
  * pool, and exits with a documented code (see {@link ExitCode}).
  */
 @Command(name = "shieldpool", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        sortOptions = false, subcommands = {CheckConfigCommand.class, StatusCommand.class, ReloadCommand.class},
+        sortOptions = false, subcommands = {CheckConfigCommand.class, StatusCommand.class, EnqueueCommand.class, JobsCommand.class,
+                ReloadCommand.class},
         description = {
                 "A worker-pool daemon whose shielded sections are never cut by a shutdown.",
                 "",

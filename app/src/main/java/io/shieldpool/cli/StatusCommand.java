@@ -263,6 +263,19 @@ final class StatusCommand implements Callable<Integer> {
                     drain.getLong("sections_left"), Durations.seconds(drain.getLong("grace_left_ms")),
                     Durations.seconds(drain.getLong("elapsed_ms")));
         }
+        JsonObject jobs = s.getJsonObject("jobs");
+        if (jobs != null && jobs.getJsonArray("queues") != null) {
+            for (int i = 0; i < jobs.getJsonArray("queues").size(); i++) {
+                JsonObject q = jobs.getJsonArray("queues").getJsonObject(i);
+                Object oldest = q.getValue("oldest_ready_ms");
+                out.printf("jobs       queue %s%s: %d ready, %d running, %d done, %d dead; oldest ready %s%n", q.getString("queue"),
+                        q.getString("queue").equals(jobs.getString("queue")) ? " (served)" : "", q.getLong("ready"),
+                        q.getLong("running"), q.getLong("done"), q.getLong("dead"),
+                        oldest == null ? "-" : Durations.seconds(((Number) oldest).longValue()));
+            }
+        } else if (jobs != null) {
+            out.printf("jobs       store not answering: %s%n", jobs.getString("error"));
+        }
         JsonArray workers = s.getJsonArray("workers");
         if (workers.isEmpty()) {
             return;

@@ -18,9 +18,10 @@ import java.util.Set;
  * @param log      level and format of the daemon's output
  * @param admin    the admin HTTP server
  * @param systemd  how the daemon reports to systemd (watchdog, stop-timeout extensions)
+ * @param jobs     durable jobs: where they are stored, if anywhere, and how they are retried
  */
 public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Backoff backoff,
-                               Shutdown shutdown, Log log, Admin admin, Systemd systemd) {
+                               Shutdown shutdown, Log log, Admin admin, Systemd systemd, Jobs jobs) {
 
     /** Keys whose values are secrets: printed masked wherever a configuration is shown. */
     public static final Set<String> SECRET_KEYS = Set.of("shieldpool.admin.token");
@@ -39,6 +40,7 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
         Objects.requireNonNull(log);
         Objects.requireNonNull(admin);
         Objects.requireNonNull(systemd);
+        Objects.requireNonNull(jobs);
     }
 
     /** @param size workers wanted, >= 0; @param eventLoops threads running them, >= 1 (0 resolved to cores) */
@@ -140,20 +142,41 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
      * @param token   bearer token required on everything but /healthz and /readyz; empty: none
      *                (only allowed on a loopback host)
      */
-    public record Admin(boolean enabled, String host, int port, Optional<String> token) {
+    public record Admin(boolean enabled, String host, int port, Optional<String> token, Duration idleTimeout,
+                        Duration requestHeaderTimeout, int maxConnections) {
         public static final Rule<Integer> PORT = new Rule<>("shieldpool.admin.port", "an integer from 0 to 65535",
                 p -> p >= 0 && p <= 65535, 0);
+        /** reference.conf's defaults of the connection limits. */
+        public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+        public static final Duration DEFAULT_REQUEST_HEADER_TIMEOUT = Duration.ofSeconds(10);
+        public static final int DEFAULT_MAX_CONNECTIONS = 128;
+        public static final Rule<Duration> IDLE_TIMEOUT = Rule.durationAtLeast("shieldpool.admin.idle-timeout",
+                Duration.ofMillis(1), DEFAULT_IDLE_TIMEOUT);
+        public static final Rule<Duration> REQUEST_HEADER_TIMEOUT = Rule.durationAtLeast(
+                "shieldpool.admin.request-header-timeout", Duration.ofMillis(1), DEFAULT_REQUEST_HEADER_TIMEOUT);
+        public static final Rule<Integer> MAX_CONNECTIONS = new Rule<>("shieldpool.admin.max-connections",
+                "an integer from 1 to 65536", n -> n >= 1 && n <= 65536, DEFAULT_MAX_CONNECTIONS);
 
         public Admin {
             Objects.requireNonNull(host);
             Objects.requireNonNull(token);
             PORT.check(port);
+            IDLE_TIMEOUT.check(idleTimeout);
+            REQUEST_HEADER_TIMEOUT.check(requestHeaderTimeout);
+            MAX_CONNECTIONS.check(maxConnections);
+        }
+
+        /** With the default connection limits. */
+        public Admin(boolean enabled, String host, int port, Optional<String> token) {
+            this(enabled, host, port, token, DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS);
         }
 
         @Override
         public String toString() {
             // why: a record's toString would print the token; it must never reach a log.
-            return "Admin[enabled=" + enabled + ", host=" + host + ", port=" + port + ", token=" + masked(token) + "]";
+            return "Admin[enabled=" + enabled + ", host=" + host + ", port=" + port + ", token=" + masked(token)
+                    + ", idleTimeout=" + idleTimeout + ", requestHeaderTimeout=" + requestHeaderTimeout
+                    + ", maxConnections=" + maxConnections + "]";
         }
     }
 
@@ -170,6 +193,67 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
 
         public Systemd {
             STALL_AFTER.check(stallAfter);
+        }
+    }
+
+    /** Where durable jobs are stored: none (sections loop without jobs, as before jobs existed) or a store. */
+    public enum JobStoreType { NONE, SQLITE }
+
+    /**
+     * Durable jobs (see the README's "Durable jobs").
+     *
+     * @param store           none, or the store sections take their jobs from
+     * @param sqlitePath      the SQLite file
+     * @param sqliteFullSync  synchronous=FULL (true) or NORMAL
+     * @param queue           the queue this daemon's workers take jobs from, and the default of enqueue
+     * @param maxAttempts     attempts a job enqueued without its own limit gets, >= 1
+     * @param retryBackoff    wait before the second attempt; doubles per further attempt
+     * @param retryMaxBackoff longest wait between attempts
+     * @param retryJitter     fraction 0..1 by which each wait is randomly shortened or lengthened
+     * @param pollInterval    how often idle workers look for jobs that came due (an enqueue wakes them at once)
+     * @param claimBatch      most jobs one claim takes into a shard's local buffer, >= 1
+     * @param retentionDone   how long done jobs are kept before they are deleted
+     */
+    public record Jobs(JobStoreType store, Path sqlitePath, boolean sqliteFullSync, String queue, int maxAttempts,
+                       Duration retryBackoff, Duration retryMaxBackoff, double retryJitter, Duration pollInterval,
+                       int claimBatch, Duration retentionDone) {
+        public static final Rule<Integer> MAX_ATTEMPTS = Rule.intAtLeast("shieldpool.jobs.max-attempts", 1);
+        public static final Rule<Duration> RETRY_BACKOFF = Rule.durationAtLeast("shieldpool.jobs.retry.backoff",
+                Duration.ofMillis(1), Duration.ofSeconds(1));
+        public static final Rule<Duration> RETRY_MAX_BACKOFF = Rule.durationAtLeast("shieldpool.jobs.retry.max-backoff",
+                Duration.ofMillis(1), Duration.ofHours(1));
+        public static final Rule<Double> RETRY_JITTER = new Rule<>("shieldpool.jobs.retry.jitter",
+                "a number from 0.0 to 1.0", v -> v >= 0 && v <= 1, 0.2);
+        public static final Rule<Duration> POLL_INTERVAL = Rule.durationAtLeast("shieldpool.jobs.poll-interval",
+                Duration.ofMillis(1), Duration.ofSeconds(1));
+        public static final Rule<Integer> CLAIM_BATCH = Rule.intAtLeast("shieldpool.jobs.claim-batch", 1);
+        public static final Rule<Duration> RETENTION_DONE = Rule.durationAtLeast("shieldpool.jobs.retention.done",
+                Duration.ZERO, Duration.ofHours(24));
+
+        public Jobs {
+            Objects.requireNonNull(store);
+            Objects.requireNonNull(sqlitePath);
+            Objects.requireNonNull(queue);
+            MAX_ATTEMPTS.check(maxAttempts);
+            RETRY_BACKOFF.check(retryBackoff);
+            RETRY_MAX_BACKOFF.check(retryMaxBackoff);
+            RETRY_JITTER.check(retryJitter);
+            POLL_INTERVAL.check(pollInterval);
+            CLAIM_BATCH.check(claimBatch);
+            RETENTION_DONE.check(retentionDone);
+            Rule.require(!queue.isBlank(), "shieldpool.jobs.queue", queue, "a non-empty queue name");
+            Rule.require(retryMaxBackoff.compareTo(retryBackoff) >= 0, RETRY_MAX_BACKOFF.key(),
+                    Durations.format(retryMaxBackoff), "a duration >= jobs.retry.backoff (" + Durations.format(retryBackoff) + ")");
+        }
+
+        public boolean enabled() {
+            return store != JobStoreType.NONE;
+        }
+
+        /** These settings with the ones a reload may change taken from {@code fresh}; the store and its queue stay. */
+        public Jobs withLiveKeysOf(Jobs fresh) {
+            return new Jobs(store, sqlitePath, sqliteFullSync, queue, fresh.maxAttempts, fresh.retryBackoff,
+                    fresh.retryMaxBackoff, fresh.retryJitter, fresh.pollInterval, claimBatch, fresh.retentionDone);
         }
     }
 

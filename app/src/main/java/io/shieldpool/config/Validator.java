@@ -58,10 +58,60 @@ final class Validator {
                         Set.of("text", "json"), "text").toUpperCase(Locale.ROOT)));
         var admin = v.admin();
         var systemd = new ShieldpoolConfig.Systemd(read.duration(ShieldpoolConfig.Systemd.STALL_AFTER));
+        var jobs = v.jobs();
         if (!read.problems().isEmpty()) {
             throw new InvalidConfigException(read.problems());
         }
-        return new ShieldpoolConfig(source, pool, work, backoff, shutdown, log, admin, systemd);
+        return new ShieldpoolConfig(source, pool, work, backoff, shutdown, log, admin, systemd, jobs);
+    }
+
+    // ---- jobs: the durable job store ----
+
+    /** Where shieldpool.jobs.sqlite.path = "" puts the file: systemd's StateDirectory=, else /var/lib/shieldpool. */
+    static Path defaultJobsPath() {
+        String state = System.getenv("STATE_DIRECTORY");
+        Path dir = state == null || state.isBlank() ? Path.of("/var/lib/shieldpool") : Path.of(state.split(":")[0]);
+        return dir.resolve("jobs.db");
+    }
+
+    private ShieldpoolConfig.Jobs jobs() {
+        var store = ShieldpoolConfig.JobStoreType.valueOf(read.oneOf(full("jobs.store"), Set.of("none", "sqlite"), "none")
+                .toUpperCase(Locale.ROOT));
+        String pathText = read.string(full("jobs.sqlite.path")).trim();
+        Path path = defaultJobsPath();
+        if (!pathText.isEmpty()) {
+            try {
+                path = Path.of(pathText);
+            } catch (java.nio.file.InvalidPathException e) {
+                read.problem(full("jobs.sqlite.path"), "a file path, or \"\" for " + defaultJobsPath());
+            }
+        }
+        if (store == ShieldpoolConfig.JobStoreType.SQLITE) {
+            Path dir = path.toAbsolutePath().getParent();
+            if (dir == null || !java.nio.file.Files.isDirectory(dir)) {
+                read.problem(full("jobs.sqlite.path"), "a file in an existing directory (" + dir + " does not exist)"
+                        + (pathText.isEmpty() ? "; \"\" means " + path : ""));
+            }
+        }
+        boolean fullSync = read.oneOf(full("jobs.sqlite.synchronous"), Set.of("full", "normal"), "full").equals("full");
+        String queue = read.string(full("jobs.queue")).trim();
+        if (queue.isEmpty()) {
+            read.problem(full("jobs.queue"), "a non-empty queue name");
+            queue = "default";
+        }
+        int maxAttempts = read.integer(ShieldpoolConfig.Jobs.MAX_ATTEMPTS);
+        Duration backoff = read.duration(ShieldpoolConfig.Jobs.RETRY_BACKOFF);
+        Duration maxBackoff = read.duration(ShieldpoolConfig.Jobs.RETRY_MAX_BACKOFF);
+        double jitter = read.number(ShieldpoolConfig.Jobs.RETRY_JITTER);
+        Duration poll = read.duration(ShieldpoolConfig.Jobs.POLL_INTERVAL);
+        int claimBatch = read.integer(ShieldpoolConfig.Jobs.CLAIM_BATCH);
+        Duration retention = read.duration(ShieldpoolConfig.Jobs.RETENTION_DONE);
+        String q = queue;
+        Path file = path;
+        return read.build(() -> new ShieldpoolConfig.Jobs(store, file, fullSync, q, maxAttempts, backoff, maxBackoff,
+                        jitter, poll, claimBatch, retention),
+                () -> new ShieldpoolConfig.Jobs(store, file, fullSync, q, maxAttempts, backoff, backoff, jitter, poll,
+                        claimBatch, retention));
     }
 
     private String workType() {
@@ -94,7 +144,10 @@ final class Validator {
                     + " characters, required because shieldpool.admin.host " + host + " is not a loopback address",
                     read.whereIs(full("admin.host"))));
         }
-        return new ShieldpoolConfig.Admin(enabled, host, port, token);
+        return new ShieldpoolConfig.Admin(enabled, host, port, token,
+                read.duration(ShieldpoolConfig.Admin.IDLE_TIMEOUT),
+                read.duration(ShieldpoolConfig.Admin.REQUEST_HEADER_TIMEOUT),
+                read.integer(ShieldpoolConfig.Admin.MAX_CONNECTIONS));
     }
 
     private String hostName(String key) {

@@ -41,6 +41,8 @@ final class Drain implements Pool.Events {
     private final Vertx vertx;
     private final PoolListener listeners;
     private final Runnable afterCut;
+    /** Blocking, off the event loop, once the pool has stopped and before the report (the job store's close). */
+    private volatile Runnable beforeReport = () -> { };
     private final Restarts restarts;
     private final Promise<ShutdownReport> finished = Promise.promise();
     private Pool pool;
@@ -178,6 +180,21 @@ final class Drain implements Pool.Events {
         }
         cancelGraceTimer.run();
         long drainMillis = (clock.nanoTime() - startNanos) / 1_000_000;
+        vertx.executeBlocking(() -> {
+            beforeReport.run();
+            return null;
+        }, false).onComplete(closed -> report(exitCode, reason, drainMillis));
+    }
+
+    /**
+     * Sets what to do once the pool has stopped, before the final report: a blocking action, such
+     * as committing the last acks and closing the job store, so the report stays the last word.
+     */
+    void beforeReport(Runnable blockingAction) {
+        this.beforeReport = blockingAction;
+    }
+
+    private void report(ExitCode exitCode, String reason, long drainMillis) {
         pool.totals().onComplete(ar -> {
             ShardSnapshot totals = ar.succeeded() ? ar.result() : ShardSnapshot.EMPTY;
             ShutdownReport report = new ShutdownReport(totals, drainMillis, exitCode, reason);

@@ -24,13 +24,13 @@ record ReloadPlan(ShieldpoolConfig applied, Set<String> changed, Set<String> nee
     /** Keys that only take effect at start-up. */
     static final Set<String> RESTART_ONLY = Set.of(
             "shieldpool.pool.event-loops", "shieldpool.work.type", "shieldpool.work.plugin-directory",
-            "shieldpool.log.format");
+            "shieldpool.log.format", "shieldpool.jobs.store", "shieldpool.jobs.queue", "shieldpool.jobs.claim-batch");
 
     /**
      * Subtrees that only take effect at start-up. why: the admin server is bound once; rebinding
      * it under a running drain watcher (or a Kubernetes probe) would open a gap with no health answer.
      */
-    static final Set<String> RESTART_ONLY_PREFIXES = Set.of("shieldpool.admin.");
+    static final Set<String> RESTART_ONLY_PREFIXES = Set.of("shieldpool.admin.", "shieldpool.jobs.sqlite.");
 
     static boolean restartOnly(String key) {
         return RESTART_ONLY.contains(key) || RESTART_ONLY_PREFIXES.stream().anyMatch(key::startsWith);
@@ -47,7 +47,7 @@ record ReloadPlan(ShieldpoolConfig applied, Set<String> changed, Set<String> nee
                 fresh.work().withType(old.work().type(), old.work().pluginDirectory(), old.work().kinds()),
                 fresh.backoff(), fresh.shutdown(),
                 new ShieldpoolConfig.Log(fresh.log().level(), old.log().format()),
-                old.admin(), fresh.systemd());
+                old.admin(), fresh.systemd(), old.jobs().withLiveKeysOf(fresh.jobs()));
         boolean workChanged = changed.stream().anyMatch(k -> k.startsWith("shieldpool.work.") && !needRestart.contains(k));
         boolean backoffChanged = changed.stream().anyMatch(k -> k.startsWith("shieldpool.worker.backoff."));
         return new ReloadPlan(applied, changed, needRestart, workChanged, backoffChanged);

@@ -59,6 +59,8 @@ public final class Supervisor extends VerticleBase {
     private Clock clock;
     private Pool pool;
     private Drain drain;
+    private volatile java.util.function.IntFunction<io.shieldpool.jobs.runtime.JobFeed> jobFeeds;
+    private volatile Runnable beforeReport = () -> { };
     private Resizer resizer;
     private Reloader reloader;
     private volatile boolean poolDeployed;
@@ -96,6 +98,20 @@ public final class Supervisor extends VerticleBase {
         return vertx.deployVerticle(this);
     }
 
+    /** Sections take their jobs from the feed this gives for each shard index; set before deploying. */
+    public void useJobs(java.util.function.IntFunction<io.shieldpool.jobs.runtime.JobFeed> feeds) {
+        this.jobFeeds = feeds;
+    }
+
+    /**
+     * Sets what to do once the pool has stopped, before the final report: a blocking action (run
+     * off the event loop), such as committing the last acks and closing the job store, so the
+     * report stays the last word. Set before deploying.
+     */
+    public void beforeReport(Runnable blockingAction) {
+        this.beforeReport = blockingAction;
+    }
+
     /** Completes once the pool has stopped, with how it ended; Vert.x may close after that. */
     public Future<ShutdownReport> finished() {
         return drain.finished();
@@ -127,6 +143,7 @@ public final class Supervisor extends VerticleBase {
         resizer = new Resizer(initial.config().pool().size(), lifecycle, listeners, kinds);
         reloader = new Reloader(initial, lifecycle, vertx, configSource, kinds, resizer, listeners);
         drain = new Drain(lifecycle, clock, vertx, listeners, kinds::afterCut, this::replaceWorker);
+        drain.beforeReport(() -> beforeReport.run());
         view.attach(context);
     }
 
@@ -135,6 +152,9 @@ public final class Supervisor extends VerticleBase {
         ShieldpoolConfig config = currentConfig();
         Work work = kinds.create(config);
         pool = new Pool(vertx, config.pool().eventLoops(), work, config.backoff(), drain);
+        if (jobFeeds != null) {
+            pool.useJobs(jobFeeds);
+        }
         signals.attach(name -> context.runOnContext(v -> onSignal(name)));
         return pool.deploy().compose(v -> {
             poolDeployed = true;

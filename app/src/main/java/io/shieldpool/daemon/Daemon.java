@@ -4,6 +4,9 @@ import io.shieldpool.config.ConfigSource;
 import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.admin.AdminServer;
 import io.shieldpool.config.ShieldpoolConfig;
+import io.shieldpool.jobs.runtime.DurableJobs;
+import io.shieldpool.jobs.JobStoreException;
+import io.shieldpool.jobs.runtime.JobsEndpoints;
 import io.shieldpool.view.ExitCode;
 import io.shieldpool.logging.LogSetup;
 import io.shieldpool.signals.SignalSource;
@@ -21,6 +24,7 @@ import io.vertx.core.VertxOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -72,6 +76,21 @@ public final class Daemon {
     public ExitCode run() {
         LogSetup.apply(config.log());
         logEffectiveConfig();
+        IgnoredSignals.warn(signals.ignoredAtStart());
+        var supervisorRef = new java.util.concurrent.atomic.AtomicReference<Supervisor>();
+        Optional<DurableJobs> jobs;
+        try {
+            // why before Vert.x and the admin port: a second daemon on the same store must refuse
+            // at once, and a dead predecessor's jobs are ready again before this one reports ready.
+            jobs = config.jobs().enabled() ? Optional.of(DurableJobs.open(
+                    () -> supervisorRef.get() == null ? config : supervisorRef.get().currentConfig(), Clock.systemUTC()))
+                    : Optional.empty();
+        } catch (JobStoreException e) {
+            ExitCode code = e.kind() == JobStoreException.Kind.IN_USE ? ExitCode.UNAVAILABLE : ExitCode.CONFIG;
+            log.atError().addKeyValue("event", "jobs.failed").addKeyValue("error", e.getMessage())
+                    .log("{}; not started (exit {})", e.getMessage(), code.code);
+            return code;
+        }
         Vertx vertx = Vertx.vertx(new VertxOptions()
                 // why: one loop per shard plus one for the supervisor (and one for the admin
                 // server, deployed first so it gets its own), so the manager and the admin
@@ -86,25 +105,35 @@ public final class Daemon {
                         .setClassPathResolvingEnabled(false)));
         KindRuntime kinds = kind.start(vertx);
         Supervisor supervisor = new Supervisor(effective, configSource, kinds, signals);
+        supervisorRef.set(supervisor);
+        jobs.ifPresent(j -> {
+            j.start(vertx);
+            supervisor.useJobs(j::feedFor);
+            // why: the pool has stopped, so every ack is queued: the store commits them, gives back
+            // what was claimed and never started, and closes (dropping its lock) before the report.
+            supervisor.beforeReport(j::close);
+        });
         // Nothing without NOTIFY_SOCKET; a listener from the first piece of news, so READY=1 cannot be missed.
         Optional<SystemdNotifier> systemd = SystemdNotifier.attach(System.getenv(), vertx, supervisor.view());
         // What `shieldpool reload` reads to learn whether the reload it asked for was applied.
         StateFileWriter stateFile = StateFileWriter.open(System.getenv());
         ExitCode exitCode;
         try {
-            exitCode = start(vertx, supervisor, systemd, stateFile);
+            exitCode = start(vertx, supervisor, systemd, jobs, stateFile);
         } catch (Exception e) {
             log.atError().addKeyValue("event", "start.failed").setCause(e)
                     .log("could not start the pool: {}", e.toString());
             exitCode = ExitCode.INTERNAL;
         }
+        // a no-op unless the pool never reached its report (start failed, admin port taken)
+        jobs.ifPresent(DurableJobs::close);
         tearDown(vertx, kinds, systemd, stateFile);
         return exitCode;
     }
 
     /** The start chain: admin server, then the supervisor; returns once the pool has stopped. */
     private ExitCode start(Vertx vertx, Supervisor supervisor, Optional<SystemdNotifier> systemd,
-                           StateFileWriter stateFile) throws Exception {
+                           Optional<DurableJobs> jobs, StateFileWriter stateFile) throws Exception {
         List<PoolListener> listeners = new ArrayList<>();
         systemd.ifPresent(listeners::add);
         // After systemd's: READY=1 (the end of a reload) is sent before the file says so.
@@ -112,7 +141,7 @@ public final class Daemon {
         if (config.admin().enabled()) {
             // The admin server answers from before `ready` to the end of the drain; it closes
             // with Vert.x, after the pool has stopped.
-            Optional<AdminServer> admin = startAdmin(vertx, supervisor.view());
+            Optional<AdminServer> admin = startAdmin(vertx, supervisor.view(), jobs);
             if (admin.isEmpty()) {
                 return ExitCode.UNAVAILABLE;
             }
@@ -122,9 +151,10 @@ public final class Daemon {
         return supervisor.finished().await().exitCode();
     }
 
-    private Optional<AdminServer> startAdmin(Vertx vertx, PoolView view) {
+    private Optional<AdminServer> startAdmin(Vertx vertx, PoolView view, Optional<DurableJobs> jobs) {
         var settings = config.admin();
         AdminServer server = new AdminServer(settings, view, version);
+        jobs.ifPresent(j -> server.useJobs(new JobsEndpoints(j)));
         try {
             vertx.deployVerticle(server).await(30, TimeUnit.SECONDS);
             return Optional.of(server);

@@ -44,4 +44,13 @@ public interface ActiveSection {
 
     /** Whether a shutdown has begun (the gate is closed); safe to call from any thread. */
     boolean stopRequested();
+
+    /**
+     * The job this section runs, when the pool takes its sections from a job store
+     * ({@code shieldpool.jobs.store}); null without jobs. Its id and attempt make side effects
+     * idempotent: delivery is at least once.
+     */
+    default io.shieldpool.jobs.Job job() {
+        return null;
+    }
 }

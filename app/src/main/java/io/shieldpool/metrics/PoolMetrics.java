@@ -100,6 +100,11 @@ public final class PoolMetrics {
     }
 
     /** Every meter in the Prometheus text format (version 0.0.4). */
+    /** The registry, for meters owned elsewhere (the job store's). */
+    public io.micrometer.core.instrument.MeterRegistry registry() {
+        return registry;
+    }
+
     public String scrape() {
         return registry.scrape();
     }

@@ -91,4 +91,15 @@ public interface SectionContext {
      * @return the shared Vert.x instance
      */
     Vertx vertx();
+
+    /**
+     * The job this section runs, when the daemon takes its sections from a job store; empty
+     * without one ({@code shieldpool.jobs.store = none}). Complete the section to acknowledge the
+     * job; fail it (or throw) to have it retried later, and dead after its last attempt.
+     *
+     * @return the job, or empty
+     */
+    default java.util.Optional<SectionJob> job() {
+        return java.util.Optional.empty();
+    }
 }

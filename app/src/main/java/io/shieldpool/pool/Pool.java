@@ -89,6 +89,13 @@ public final class Pool {
     }
 
     /** Deploys the shards, with no worker yet; the calling context becomes the pool's owner. */
+    /** Sections take their jobs from the feed {@code feeds} gives for each shard index; call before {@link #deploy}. */
+    public void useJobs(java.util.function.IntFunction<io.shieldpool.jobs.runtime.JobFeed> feeds) {
+        for (int i = 0; i < shards.size(); i++) {
+            shards.get(i).useJobs(feeds.apply(i));
+        }
+    }
+
     public Future<Void> deploy() {
         owner = vertx.getOrCreateContext();
         List<Future<String>> deployments = new ArrayList<>();

@@ -7,6 +7,7 @@ import io.shieldpool.view.WorkerState;
 import io.shieldpool.view.WorkerStatus;
 
 import io.shieldpool.config.ShieldpoolConfig;
+import io.shieldpool.jobs.runtime.JobFeed;
 import io.shieldpool.kinds.Continuation;
 import io.shieldpool.kinds.Work;
 import io.vertx.core.Context;
@@ -46,6 +47,8 @@ final class Shard extends VerticleBase {
 
     private Work work;
     private Backoff backoff;
+    /** Where sections take their jobs from; null without a job store (sections loop as ever). */
+    private JobFeed jobs;
     /** The event-loop thread this shard is confined to; set in {@link #start}. */
     private Thread home;
     private long nextSectionId;
@@ -186,6 +189,7 @@ final class Shard extends VerticleBase {
     long closeGate() {
         assert onItsThread() : "shard " + index + " entered off its event loop";
         long inFlight = Math.max(gate.close(), 0);
+        closeJobs();
         log.atDebug().addKeyValue("event", "gate.closed").addKeyValue("shard", index)
                 .addKeyValue("in_flight", inFlight)
                 .log("shard {}: stop gate closed with {} section(s) in flight", index, inFlight);
@@ -204,6 +208,7 @@ final class Shard extends VerticleBase {
                 cut++;
             }
         }
+        closeJobs();
         return cut;
     }
 
@@ -247,7 +252,23 @@ final class Shard extends VerticleBase {
         this.work = newWork;
     }
 
+    /** Sections take their jobs from {@code feed}; set before the shard is deployed. */
+    void useJobs(JobFeed feed) {
+        this.jobs = feed;
+    }
+
+    private void closeJobs() {
+        if (jobs != null) {
+            jobs.close(); // stop claiming; unstarted jobs go back; parked workers wake and stop
+        }
+    }
+
     // ---- used by workers ----
+
+    /** The shard's job feed, or null without a job store. */
+    JobFeed jobs() {
+        return jobs;
+    }
 
     /** Admits one section through the stop gate and counts it as started; false once the gate is closed. */
     boolean admit() {

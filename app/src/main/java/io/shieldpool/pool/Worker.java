@@ -1,5 +1,7 @@
 package io.shieldpool.pool;
 
+import io.shieldpool.jobs.Job;
+import io.shieldpool.jobs.runtime.JobFeed;
 import io.shieldpool.view.WorkerStatus;
 
 import io.shieldpool.view.WorkerState;
@@ -41,10 +43,15 @@ final class Worker implements ActiveSection {
     private int consecutiveFailures;
     /** Set by a shrink: leave the pool after the current section instead of starting another. */
     private boolean retiring;
+    /** The current section's job, with a job store; null without one. */
+    private Job job;
+    /** Wakes this worker parked in its shard's job feed. */
+    private final Runnable jobArrived;
 
     Worker(long id, Shard shard) {
         this.id = id;
         this.shard = shard;
+        this.jobArrived = () -> shard.ready(this, NEXT_SECTION);
     }
 
     WorkerState state() {
@@ -127,11 +134,27 @@ final class Worker implements ActiveSection {
             leave();
             return;
         }
+        JobFeed feed = shard.jobs();
+        Job next = null;
+        if (feed != null) {
+            next = feed.take();
+            if (next == null) {
+                // Idle, not busy: parked in the feed until a claim brings jobs or a stop closes it.
+                if (!feed.waitFor(jobArrived)) {
+                    stop();
+                }
+                return;
+            }
+        }
         // The admission point: the only place a section begins (the shard counts it as started).
         if (!shard.admit()) {
+            if (next != null) {
+                feed.giveBack(next);
+            }
             stop();
             return;
         }
+        job = next;
         state = WorkerState.BUSY;
         work = shard.work();
         sectionId = shard.nextSectionId();
@@ -203,6 +226,11 @@ final class Worker implements ActiveSection {
     }
 
     @Override
+    public Job job() {
+        return job;
+    }
+
+    @Override
     public void complete() {
         assert shard.onItsThread() : "worker " + id + ": section ended or resumed off its shard's event loop";
         if (state != WorkerState.BUSY) {
@@ -234,7 +262,7 @@ final class Worker implements ActiveSection {
             return;
         }
         consecutiveFailures++;
-        long pauseNanos = retiring ? -1 : shard.backoff().delayNanos(consecutiveFailures);
+        long pauseNanos = retiring ? -1 : shard.backoff().delayNanos(id, consecutiveFailures);
         endSection(outcome, cause, pauseNanos);
         if (retiring) {
             leave();
@@ -258,6 +286,16 @@ final class Worker implements ActiveSection {
         } else {
             // why: a failure is logged exactly once, as this section.end line at WARN.
             logEnd(outcome, cause, pauseNanos);
+        }
+        if (job != null) {
+            // why before the shard counts the section ended: the ack is queued to the store before
+            // the drain can see this section as ended, so the store's close commits it.
+            if (outcome == SectionOutcome.COMPLETED) {
+                shard.jobs().completed(job);
+            } else {
+                shard.jobs().failed(job, cause);
+            }
+            job = null;
         }
         shard.sectionEnded(outcome, endNanos - sectionStartNanos);
     }
@@ -289,6 +327,10 @@ final class Worker implements ActiveSection {
             return false;
         }
         state = WorkerState.ABANDONED;
+        if (job != null) {
+            shard.jobs().abandoned(job);
+            job = null;
+        }
         long elapsedMs = (nowNanos - sectionStartNanos) / 1_000_000;
         log.atError().addKeyValue("event", "section.abandoned").addKeyValue("worker", id)
                 .addKeyValue("section", sectionId).addKeyValue("step", stepsDone)

@@ -8,4 +8,12 @@ public interface SignalSource {
 
     /** Delivers every signal, including those received before this call, to {@code sink}. */
     void attach(Consumer<String> sink);
+
+    /**
+     * Signals that were ignored when the JVM started (a disposition the process inherited), which
+     * therefore cannot be trapped: the JVM never sees them. By name, in the order asked for.
+     */
+    default java.util.List<String> ignoredAtStart() {
+        return java.util.List.of();
+    }
 }

@@ -23,6 +23,7 @@ public final class SignalTrap implements SignalSource {
 
     private final ConcurrentLinkedQueue<String> pending = new ConcurrentLinkedQueue<>();
     private final List<String> installed = new ArrayList<>();
+    private final List<String> ignoredAtStart = new ArrayList<>();
     private volatile Consumer<String> sink;
 
     private SignalTrap() {
@@ -41,6 +42,7 @@ public final class SignalTrap implements SignalSource {
                 // JVM reports that by returning SIG_IGN and we must put it back as it was.
                 if (previous == SignalHandler.SIG_IGN) {
                     Signal.handle(new Signal(name), SignalHandler.SIG_IGN);
+                    trap.ignoredAtStart.add(name);
                     continue;
                 }
                 trap.installed.add(name);
@@ -54,6 +56,11 @@ public final class SignalTrap implements SignalSource {
     /** Names of the requested signals this trap could not install. */
     public List<String> untrapped(List<String> requested) {
         return requested.stream().filter(n -> !installed.contains(n)).toList();
+    }
+
+    @Override
+    public List<String> ignoredAtStart() {
+        return List.copyOf(ignoredAtStart);
     }
 
     private void record(Signal signal) {

@@ -7,7 +7,7 @@ public enum ExitCode {
     /** The command line was wrong (EX_USAGE). */
     USAGE(64, "bad command line"),
     /** Something the daemon needs is unavailable, such as the admin port being taken (EX_UNAVAILABLE). */
-    UNAVAILABLE(69, "the admin server could not listen (port taken, address not local)"),
+    UNAVAILABLE(69, "the admin server could not listen (port taken, address not local), or another daemon holds the job store"),
     /** An internal error: a bug or a broken runtime (EX_SOFTWARE). */
     INTERNAL(70, "internal error"),
     /** The drain was cut: the grace cap expired or a second SIGINT forced the exit; sections were abandoned (EX_TEMPFAIL). */

@@ -16,12 +16,12 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The whole-process benchmark suite: scenarios B1-B7 of the performance issue, each run against
+ * The whole-process benchmark suite: scenarios B1-B7 of the performance issue, B8-B10 of issue 13, each run against
  * the packaged daemon (through its launcher, with the launcher's default JVM flags) and, where the
  * scenario applies, the hand-written JDK virtual-thread {@link Baseline}, alternating runs, with
  * medians and ratios. Figures are printed, never asserted: the machine is shared and noisy.
  *
- * <p>Usage: {@code BenchMain [full|tiny] LAUNCHER OUTPUT_DIR}
+ * <p>Usage: {@code BenchMain [full|tiny] LAUNCHER OUTPUT_DIR [B1,B8,...]} (the last: only these scenarios)
  */
 public final class BenchMain {
 
@@ -35,30 +35,56 @@ public final class BenchMain {
     private final List<Row> rows = new ArrayList<>();
     private final PrintStream out = System.out;
 
+    /** Scenario names to run ("B8", "B9"...); empty runs them all. */
+    private final List<String> only;
+
     BenchMain(boolean full, Path launcher, Path dir) {
+        this(full, launcher, dir, List.of());
+    }
+
+    BenchMain(boolean full, Path launcher, Path dir, List<String> only) {
         this.full = full;
         this.launcher = launcher;
         this.dir = dir;
+        this.only = only;
     }
 
     public static void main(String[] args) throws Exception {
         boolean full = args.length == 0 || !args[0].equals("tiny");
         Path launcher = Path.of(args.length > 1 ? args[1] : "app/bin/shieldpool");
         Path dir = Files.createDirectories(Path.of(args.length > 2 ? args[2] : "app/target/bench"));
-        BenchMain bench = new BenchMain(full, launcher, dir);
+        List<String> only = args.length > 3 ? List.of(args[3].split(",")) : List.of();
+        BenchMain bench = new BenchMain(full, launcher, dir, only);
         bench.runAll();
         bench.print();
         System.exit(0);
     }
 
     void runAll() throws Exception {
-        b1ExitAfterLastSection();
-        b2NoOpThroughput();
-        b3HundredThousand();
-        b4Million();
-        b5SpawnToReady();
-        b6IdleMemory();
-        b7Resize();
+        PeerBench peers = new PeerBench(full, launcher, dir, this::add);
+        List<Scenario> all = List.of(
+                new Scenario("B1", this::b1ExitAfterLastSection), new Scenario("B2", this::b2NoOpThroughput),
+                new Scenario("B3", this::b3HundredThousand), new Scenario("B4", this::b4Million),
+                new Scenario("B5", this::b5SpawnToReady), new Scenario("B6", this::b6IdleMemory),
+                new Scenario("B7", this::b7Resize), new Scenario("B8", this::b8StatusPolling),
+                new Scenario("B9", peers::b9HttpKind), new Scenario("B10", peers::b10ExecKind));
+        for (Scenario scenario : all) {
+            if (only.isEmpty() || only.contains(scenario.name())) {
+                scenario.body().run();
+            }
+        }
+    }
+
+    interface Body {
+        void run() throws Exception;
+    }
+
+    record Scenario(String name, Body body) {
+    }
+
+    /** Where a scenario reports a figure. */
+    interface Rows {
+        void add(String scenario, String metric, double ours, double baseline, String target, Boolean met);
     }
 
     List<Row> rows() {
@@ -217,6 +243,84 @@ public final class BenchMain {
         }
     }
 
+    /**
+     * B8 (issue 13): 1000 workers, 4 clients polling {@code /status?workers=1000} back to back for 60 s.
+     * Peak RSS, and the pool's rate while polled against its rate just before, in the same process.
+     */
+    private void b8StatusPolling() throws Exception {
+        int workers = full ? 1000 : 100;
+        // why 9 s: the workers start together, so sections end in waves every 3 steps; a window of a
+        // whole number of waves measures the rate, not where the window falls.
+        long quietMs = full ? 9_000 : 900;
+        long pollMs = full ? 60_000 : 3000;
+        long stepMs = full ? 1000 : 100;
+        BenchProcess p = daemon(workers, 3, stepMs);
+        p.await("ready", 30_000);
+        int port = p.event("admin.listening").getInteger("port");
+        URI totals = URI.create("http://127.0.0.1:" + port + "/status?workers=0");
+        URI status = URI.create("http://127.0.0.1:" + port + "/status?workers=" + workers);
+        Thread.sleep(full ? 3000 : 300); // past the first sections' start-up wave
+        long peak;
+        double quietRate;
+        double polledRate;
+        long requests;
+        try (HttpClient probe = HttpClient.newHttpClient()) {
+            long c0 = completed(probe, totals);
+            long t0 = System.nanoTime();
+            Thread.sleep(quietMs);
+            long c1 = completed(probe, totals);
+            long t1 = System.nanoTime();
+            quietRate = (c1 - c0) / ((t1 - t0) / 1e9);
+            java.util.concurrent.atomic.AtomicLong served = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            List<Thread> clients = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                clients.add(Thread.ofPlatform().start(() -> {
+                    try (HttpClient client = HttpClient.newHttpClient()) {
+                        while (!stop.get()) {
+                            var response = client.send(HttpRequest.newBuilder(status).build(),
+                                    HttpResponse.BodyHandlers.discarding());
+                            if (response.statusCode() == 200) {
+                                served.incrementAndGet();
+                            }
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }));
+            }
+            long until = System.nanoTime() + pollMs * 1_000_000;
+            peak = 0;
+            while (System.nanoTime() < until) {
+                peak = Math.max(peak, p.memoryKb("VmHWM"));
+                Thread.sleep(200);
+            }
+            long c2 = completed(probe, totals);
+            long t2 = System.nanoTime();
+            stop.set(true);
+            for (Thread client : clients) {
+                client.join();
+            }
+            peak = Math.max(peak, p.memoryKb("VmHWM"));
+            polledRate = (c2 - c1) / ((t2 - t1) / 1e9);
+            requests = served.get();
+        } finally {
+            p.signal("TERM");
+            p.awaitExit(60_000);
+        }
+        add("B8 " + workers + " workers, 4 clients polling /status?workers=" + workers + " for " + pollMs / 1000
+                + " s: peak RSS", "MB", peak / 1024.0, Double.NaN, "<= 256 MB", peak <= 256 * 1024);
+        double ideal = workers / (3 * stepMs / 1000.0);
+        add("B8 pool rate while polled (vs the " + quietMs / 1000 + " s before)", "% of ideal", 100 * polledRate / ideal,
+                100 * quietRate / ideal, ">= 99%", polledRate / ideal >= 0.99);
+        add("B8 /status requests served", "requests/s", requests / (pollMs / 1000.0), Double.NaN, "none", null);
+    }
+
+    private static long completed(HttpClient client, URI totals) throws Exception {
+        String body = client.send(HttpRequest.newBuilder(totals).build(), HttpResponse.BodyHandlers.ofString()).body();
+        return new JsonObject(body).getJsonObject("totals").getLong("completed");
+    }
+
     private void b7Resize() throws Exception {
         int to = full ? 10_000 : 100;
         int reps = full ? 3 : 1;
@@ -272,7 +376,7 @@ public final class BenchMain {
 
     // ---- output ----
 
-    private void add(String scenario, String metric, double ours, double baseline, String target, Boolean met) {
+    void add(String scenario, String metric, double ours, double baseline, String target, Boolean met) {
         Row row = new Row(scenario, metric, ours, baseline, target, met);
         rows.add(row);
         out.println("bench: " + format(row));

@@ -29,7 +29,7 @@ final class BenchProcess {
     private volatile long exitNanos;
 
     BenchProcess(List<String> command) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+        ProcessBuilder builder = new ProcessBuilder(io.shieldpool.e2e.DefaultSignals.command(command)).redirectError(ProcessBuilder.Redirect.DISCARD);
         builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
         builder.environment().remove("SHIELDPOOL_JAVA_OPTS");
         spawnNanos = System.nanoTime();

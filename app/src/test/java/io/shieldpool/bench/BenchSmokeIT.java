@@ -31,7 +31,9 @@ class BenchSmokeIT {
                 .anySatisfy(s -> assertThat(s).startsWith("B4"))
                 .anySatisfy(s -> assertThat(s).startsWith("B5"))
                 .anySatisfy(s -> assertThat(s).startsWith("B6"))
-                .anySatisfy(s -> assertThat(s).startsWith("B7"));
+                .anySatisfy(s -> assertThat(s).startsWith("B7"))
+                .anySatisfy(s -> assertThat(s).startsWith("B8"))
+                .anySatisfy(s -> assertThat(s).startsWith("B10"));
         assertThat(bench.rows()).allSatisfy(row -> assertThat(row.shieldpool()).isFinite().isNotNegative());
     }
 }

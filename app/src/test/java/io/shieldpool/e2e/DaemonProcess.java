@@ -80,7 +80,7 @@ final class DaemonProcess implements AutoCloseable {
 
     /** Runs the launcher with raw arguments (no config file written). */
     static DaemonProcess launch(List<String> command, Map<String, String> env) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(command);
+        ProcessBuilder builder = new ProcessBuilder(DefaultSignals.command(command));
         Map<String, String> environment = builder.environment();
         environment.put("JAVA_HOME", System.getProperty("java.home"));
         environment.remove("SHIELDPOOL_CONFIG");

@@ -42,4 +42,30 @@ class DemoTimeoutIT {
             assertThat(summary.getLong("failed")).isZero();
         }
     }
+
+    /** Issue 13: steps = 2 of 1 s against a 1500 ms limit ran to "completed"; the last step's end is checked too. */
+    @Test
+    void aDemoSectionPastWorkTimeoutAtItsLastStepIsTimedOutNotCompleted() throws Exception {
+        String config = """
+                shieldpool.log.level = debug
+                shieldpool.pool.size = 1
+                shieldpool.work.demo.steps = 2
+                shieldpool.work.demo.step-duration = 1s
+                shieldpool.work.timeout = 1500ms
+                shieldpool.worker.backoff.initial = 100ms
+                shieldpool.worker.backoff.max = 100ms
+                """;
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            JsonObject summary = daemon.drainAfterSections(1, Duration.ofSeconds(15));
+            List<JsonObject> ends = daemon.events("section.end");
+            assertThat(ends).isNotEmpty().allSatisfy(end -> {
+                assertThat(end.getString("outcome")).isEqualTo("timed_out");
+                assertThat(end.getInteger("step")).isEqualTo(2);
+                assertThat(end.getString("error")).isEqualTo("work.timeout of 1500 ms passed at step 2 of 2");
+            });
+            assertThat(summary.getLong("completed")).isZero();
+            assertThat(summary.getLong("timed_out")).isEqualTo(ends.size());
+        }
+    }
 }

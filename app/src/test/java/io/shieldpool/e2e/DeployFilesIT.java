@@ -93,6 +93,17 @@ class DeployFilesIT {
         assertThat(number(Files.readString(CONTAINERFILE), "EXPOSE (\\d+)")).isEqualTo(adminPort);
     }
 
+    /** Issue 13: the heap is bounded by the launcher, and both supervisors' memory limits sit above it. */
+    @Test
+    void theMemoryLimitsOfTheUnitAndTheManifestAgreeAndLeaveRoomAboveTheLaunchersHeap() throws Exception {
+        long heapMb = number(Files.readString(DaemonProcess.LAUNCHER), "-Xmx(\\d+)m");
+        long unitMb = number(Files.readString(ROOT.resolve("systemd/shieldpool.service")), "(?m)^MemoryMax=(\\d+)M$");
+        long podMb = number(Files.readString(MANIFEST), "limits:\\s+memory: (\\d+)Mi");
+        assertThat(unitMb).as("the unit's MemoryMax= and the pod's memory limit").isEqualTo(podMb);
+        assertThat(unitMb).as("room for class metadata, code, threads and malloc above the heap")
+                .isGreaterThanOrEqualTo(heapMb + 128);
+    }
+
     @Test
     void theContainerfileCopiesWhatTheBuildMakesAndRunsTheLauncherUnderAnInit() throws Exception {
         List<String> lines = Files.readAllLines(CONTAINERFILE);

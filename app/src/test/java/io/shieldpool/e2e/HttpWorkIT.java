@@ -278,7 +278,7 @@ class HttpWorkIT {
                         .containsIgnoringCase("refused");
             });
             assertThat(summary.getLong("failed")).isEqualTo(ends.size());
-            long[] minGapMs = {200, 400, 400, 400, 400, 400, 400, 400};
+            long[] minGapMs = {100, 200, 200, 200, 200, 200, 200, 200}; // half the base: the jitter's floor
             for (int i = 1; i < ends.size() && i <= minGapMs.length; i++) {
                 assertThat(Duration.between(DaemonProcess.timestamp(ends.get(i - 1)),
                         DaemonProcess.timestamp(ends.get(i))).toMillis()).as("backoff before failure %d", i + 1)

@@ -62,8 +62,9 @@ public final class DemoWork implements Work, Continuation {
     public void resume(ActiveSection section) {
         section.stepDone();
         int done = section.stepsDone();
-        // why: with no timeout (the default) this is one predictable branch, no clock read.
-        if (timeoutNanos > 0 && done < steps && System.nanoTime() - section.sectionStartNanos() >= timeoutNanos) {
+        // why: with no timeout (the default) this is one predictable branch, no clock read. The last
+        // step's end is a safe point too: a section that ran past its limit is timed_out, not completed.
+        if (timeoutNanos > 0 && System.nanoTime() - section.sectionStartNanos() >= timeoutNanos) {
             section.timeOut("work.timeout of " + timeoutNanos / 1_000_000 + " ms passed at step " + done + " of " + steps);
             return;
         }

@@ -62,7 +62,8 @@ public final class ExecKind implements WorkKind {
         Map<String, String> environment = reader.stringMap(ENVIRONMENT, "[A-Za-z_][A-Za-z0-9_]*",
                 "environment variable names (letters, digits, '_', not starting with a digit)");
         Duration killAfter = reader.duration(ExecSettings.KILL_AFTER);
-        return new ExecSettings(command, environment, directory, killAfter);
+        return new ExecSettings(command, environment, directory, killAfter,
+                reader.integer(ExecSettings.MAX_LINE_LENGTH), reader.integer(ExecSettings.MAX_LINES_PER_SECOND));
     }
 
     /**

@@ -8,11 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -24,17 +20,24 @@ import java.util.Optional;
  * One section of the exec kind: one child process, in a session and process group of its own
  * (see {@link SessionSpawn}), so a Ctrl+C that a terminal sends to the daemon's foreground group
  * never reaches it: the shield holds at the OS level too. A platform thread waits for it and two
- * virtual threads log its output; the section ends on the worker's thread once the child and
+ * more log its output (see {@link OutputPump}); the section ends on the worker's thread once the child and
  * anything it left in its group are gone.
  */
 final class ExecRun extends SectionRun {
 
     private static final Logger output = LoggerFactory.getLogger("io.shieldpool.kinds.exec.output");
+    private static final long PUMP_STACK_BYTES = 256 * 1024;
 
     /** How a command is started: {@link SessionSpawn#spawn} (a test may wrap it). */
     interface Spawner {
         SessionSpawn.Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory)
                 throws IOException;
+
+        /** With these bytes (the job's payload) as stdin; by default stdin is ignored. */
+        default SessionSpawn.Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory,
+                                         Optional<byte[]> stdin) throws IOException {
+            return spawn(argv, environment, directory);
+        }
     }
 
     private final ExecSettings settings;
@@ -42,6 +45,8 @@ final class ExecRun extends SectionRun {
     private final Spawner spawner;
     private final long workerId;
     private final long sectionId;
+    /** The section's job, with a job store; null without one. */
+    private final io.shieldpool.jobs.Job job;
     private volatile boolean exited;
     private volatile long pid;
     private volatile String timeoutReason;
@@ -60,6 +65,7 @@ final class ExecRun extends SectionRun {
         this.spawner = spawner;
         this.workerId = section.workerId();
         this.sectionId = section.sectionId();
+        this.job = section.job();
     }
 
     void start() {
@@ -171,7 +177,7 @@ final class ExecRun extends SectionRun {
         }
         SessionSpawn.Child started;
         try {
-            started = spawner.spawn(settings.command(), environment(), settings.directory());
+            started = spawnWithPayload();
         } catch (Throwable e) {
             // why Throwable: an Error here (SessionSpawn's class initialization failing on an older
             // glibc) would otherwise end this thread and leave the section running forever.
@@ -198,13 +204,16 @@ final class ExecRun extends SectionRun {
         }
         int exit;
         try {
-            Thread stdout = pump(reader(started.stdout()), "stdout");
-            Thread stderr = pump(reader(started.stderr()), "stderr");
+            OutputBudget budget = new OutputBudget(settings.maxLineLength(), settings.maxLinesPerSecond(), System.nanoTime());
+            OutputPump stdoutPump = new OutputPump(started.stdout(), "stdout", budget, output, workerId, sectionId);
+            Thread stdout = pump(stdoutPump, "stdout");
+            Thread stderr = pump(new OutputPump(started.stderr(), "stderr", budget, output, workerId, sectionId), "stderr");
             exit = SessionSpawn.waitFor(started.pid());
             exited = true;
             reapGroup();
             join(stdout);
             join(stderr);
+            stdoutPump.reportDropped(System.nanoTime(), true);
         } catch (Throwable e) {
             // Cannot wait for the command any more: kill its group rather than leave it unwatched.
             signalGroup(ProcessGroups.SIGKILL);
@@ -238,15 +247,23 @@ final class ExecRun extends SectionRun {
                 : (cause instanceof IOException ? message : cause.getClass().getSimpleName() + ": " + message);
     }
 
+    /** Spawns the command; with a job, its payload is the command's stdin. Spawn thread. */
+    private SessionSpawn.Child spawnWithPayload() throws IOException {
+        Optional<byte[]> stdin = job == null ? Optional.empty()
+                : Optional.of(job.payload().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return spawner.spawn(settings.command(), environment(), settings.directory(), stdin);
+    }
+
     private Map<String, String> environment() {
         Map<String, String> environment = new HashMap<>(settings.environment());
         environment.put("SHIELDPOOL_WORKER", Long.toString(workerId));
         environment.put("SHIELDPOOL_SECTION", Long.toString(sectionId));
+        if (job != null) {
+            environment.put("SHIELDPOOL_JOB_ID", Long.toString(job.id()));
+            environment.put("SHIELDPOOL_JOB_ATTEMPT", Integer.toString(job.attempt()));
+            environment.put("SHIELDPOOL_JOB_QUEUE", job.queue());
+        }
         return environment;
-    }
-
-    private static BufferedReader reader(InputStream stream) {
-        return new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8));
     }
 
     /**
@@ -269,20 +286,16 @@ final class ExecRun extends SectionRun {
         }
     }
 
-    private Thread pump(BufferedReader reader, String stream) {
-        return Thread.ofVirtual().name("exec-" + stream + "-" + sectionId).start(() -> {
-            MDC.put("worker", Long.toString(workerId));
-            MDC.put("section", Long.toString(sectionId));
-            try (reader) {
-                String line;
-                while ((line = reader.readLine()) != null) {
-                    var event = stream.equals("stderr") ? output.atWarn() : output.atInfo();
-                    event.addKeyValue("event", "exec.output").addKeyValue("stream", stream).log(line);
-                }
-            } catch (IOException ignored) {
-                // the pipe closed: the process is gone
-            }
-        });
+    /**
+     * why platform threads: a read(2) of a pipe blocks in native code and pins a virtual thread's
+     * carrier; with chatty commands those readers took every carrier and froze the pool (issue 13).
+     * Measured: with three platform threads per command (waitpid and the two readers) the exec
+     * kind still ran /bin/true faster than xargs -P8 (B10, README "Performance"). A small stack:
+     * the readers only copy bytes and log.
+     */
+    private Thread pump(OutputPump pump, String stream) {
+        return Thread.ofPlatform().daemon().stackSize(PUMP_STACK_BYTES).name("exec-" + stream + "-" + sectionId)
+                .start(pump);
     }
 
     private static void join(Thread thread) {

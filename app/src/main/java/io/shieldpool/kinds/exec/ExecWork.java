@@ -65,6 +65,6 @@ final class ExecWork implements Work {
 
     @Override
     public void begin(ActiveSection section) {
-        new ExecRun(section, vertx.getOrCreateContext(), vertx, timeout, settings, children, SessionSpawn::spawn).start();
+        new ExecRun(section, vertx.getOrCreateContext(), vertx, timeout, settings, children, SessionSpawn.SPAWNER).start();
     }
 }

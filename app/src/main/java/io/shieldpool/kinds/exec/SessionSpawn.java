@@ -28,7 +28,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * child would exist for a few milliseconds in the daemon's process group before setsid(2) ran, and
  * a Ctrl+C landing then killed it (seen in ExecWorkIT). Here the session is created before the
  * command runs, atomically. The child also gets every signal at its default disposition and an
- * empty mask, stdin from /dev/null, stdout and stderr as pipes, and no other descriptor of the JVM
+ * empty mask, stdin from /dev/null (or a job's payload), stdout and stderr as pipes, and no other descriptor of the JVM
  * (closefrom 3), so it cannot hold the admin port or a log file open after the daemon has gone.
  *
  * <p>The JDK does not know these children; {@link #waitFor} reaps them with waitpid(2).
@@ -52,6 +52,10 @@ final class SessionSpawn {
 
     private static final MethodHandle PIPE2 = function("pipe2", JAVA_INT, ADDRESS, JAVA_INT);
     private static final MethodHandle CLOSE = function("close", JAVA_INT, JAVA_INT);
+    private static final MethodHandle MEMFD_CREATE = function("memfd_create", JAVA_INT, ADDRESS, JAVA_INT);
+    private static final MethodHandle WRITE = function("write", ValueLayout.JAVA_LONG, JAVA_INT, ADDRESS, ValueLayout.JAVA_LONG);
+    private static final MethodHandle LSEEK = function("lseek", ValueLayout.JAVA_LONG, JAVA_INT, ValueLayout.JAVA_LONG, JAVA_INT);
+    private static final int MFD_CLOEXEC = 1;
     private static final MethodHandle FA_INIT = function("posix_spawn_file_actions_init", JAVA_INT, ADDRESS);
     private static final MethodHandle FA_DESTROY = function("posix_spawn_file_actions_destroy", JAVA_INT, ADDRESS);
     private static final MethodHandle FA_DUP2 = function("posix_spawn_file_actions_adddup2", JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
@@ -103,7 +107,36 @@ final class SessionSpawn {
      * @throws IOException when the command cannot be started (the message carries strerror's words)
      */
     static Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory) throws IOException {
+        return spawn(argv, environment, directory, Optional.empty());
+    }
+
+    /** The spawner the exec kind uses: stdin from the given bytes (a job's payload), else /dev/null. */
+    static final ExecRun.Spawner SPAWNER = new ExecRun.Spawner() {
+        @Override
+        public Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory) throws IOException {
+            return SessionSpawn.spawn(argv, environment, directory, Optional.empty());
+        }
+
+        @Override
+        public Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory,
+                           Optional<byte[]> stdin) throws IOException {
+            return SessionSpawn.spawn(argv, environment, directory, stdin);
+        }
+    };
+
+    /**
+     * Like {@link #spawn(List, Map, Optional)}, with {@code stdin}'s bytes as the command's stdin
+     * when present: an anonymous memory file (memfd_create) holding them becomes fd 0. why not a
+     * pipe: nothing has to feed it while the command runs; why not a temporary file: nothing is left
+     * on disk if the daemon is killed, the kernel frees it with its last descriptor.
+     */
+    static Child spawn(List<String> argv, Map<String, String> environment, Optional<Path> directory,
+                       Optional<byte[]> stdin) throws IOException {
+        int input = -1;
         try (Arena arena = Arena.ofConfined()) {
+            if (stdin.isPresent()) {
+                input = memoryFile(arena, stdin.get());
+            }
             MemorySegment out = arena.allocate(JAVA_INT, 2);
             MemorySegment err = arena.allocate(JAVA_INT, 2);
             check((int) PIPE2.invokeExact(out, O_CLOEXEC), "pipe2");
@@ -123,7 +156,11 @@ final class SessionSpawn {
             check((int) FA_INIT.invokeExact(actions), "posix_spawn_file_actions_init");
             check((int) ATTR_INIT.invokeExact(attributes), "posix_spawnattr_init");
             try {
-                check((int) FA_OPEN.invokeExact(actions, 0, arena.allocateFrom("/dev/null"), 0, 0), "addopen");
+                if (input >= 0) {
+                    check((int) FA_DUP2.invokeExact(actions, input, 0), "adddup2");
+                } else {
+                    check((int) FA_OPEN.invokeExact(actions, 0, arena.allocateFrom("/dev/null"), 0, 0), "addopen");
+                }
                 check((int) FA_DUP2.invokeExact(actions, outWrite, 1), "adddup2");
                 check((int) FA_DUP2.invokeExact(actions, errWrite, 2), "adddup2");
                 if (directory.isPresent()) {
@@ -142,6 +179,9 @@ final class SessionSpawn {
                 ignored = (int) ATTR_DESTROY.invokeExact(attributes);
                 closeQuietly(outWrite);
                 closeQuietly(errWrite);
+                if (input >= 0) {
+                    closeQuietly(input); // the child has its own copy as fd 0
+                }
             }
             if (spawned != 0) {
                 closeQuietly(outRead);
@@ -219,6 +259,30 @@ final class SessionSpawn {
         } finally {
             closeQuietly(fd);
         }
+    }
+
+    /** An anonymous memory file holding {@code data}, positioned at its start. */
+    private static int memoryFile(Arena arena, byte[] data) throws Throwable {
+        int fd = (int) MEMFD_CREATE.invokeExact(arena.allocateFrom("shieldpool-job-payload"), MFD_CLOEXEC);
+        if (fd < 0) {
+            throw new IOException("memfd_create failed");
+        }
+        MemorySegment bytes = arena.allocate(Math.max(1, data.length));
+        MemorySegment.copy(data, 0, bytes, ValueLayout.JAVA_BYTE, 0, data.length);
+        long written = 0;
+        while (written < data.length) {
+            long n = (long) WRITE.invokeExact(fd, bytes.asSlice(written), (long) (data.length - written));
+            if (n <= 0) {
+                closeQuietly(fd);
+                throw new IOException("writing the payload to its memory file failed");
+            }
+            written += n;
+        }
+        if ((long) LSEEK.invokeExact(fd, 0L, 0) != 0) {
+            closeQuietly(fd);
+            throw new IOException("lseek on the payload's memory file failed");
+        }
+        return fd;
     }
 
     private static void check(int rc, String what) throws IOException {

@@ -63,7 +63,8 @@ public final class HttpKind implements WorkKind {
             return Optional.empty();
         }
         try {
-            URI uri = new URI(text);
+            // why the braces: {name} placeholders (filled from a job's payload) are kept percent-encoded.
+            URI uri = new URI(text.replace("{", "%7B").replace("}", "%7D"));
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if ((scheme.equals("http") || scheme.equals("https")) && uri.getHost() != null) {
                 return Optional.of(uri);

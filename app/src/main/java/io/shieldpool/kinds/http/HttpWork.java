@@ -11,6 +11,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import io.shieldpool.jobs.Job;
 
 import java.time.Duration;
 
@@ -30,6 +31,8 @@ final class HttpWork implements Work {
     private final RateLimit rateLimit;
     private final RequestOptions template;
     private final Buffer body;
+    private final PayloadTemplate urlTemplate;
+    private final PayloadTemplate bodyTemplate;
 
     private HttpWork(HttpSettings settings, Duration workTimeout, Vertx vertx, PooledClient client,
                      RateLimit rateLimit) {
@@ -45,6 +48,8 @@ final class HttpWork implements Work {
                 .setConnectTimeout(settings.timeout().toMillis());
         settings.headers().forEach(template::putHeader);
         this.body = settings.body().isEmpty() ? null : Buffer.buffer(settings.body());
+        this.urlTemplate = new PayloadTemplate(settings.url().orElseThrow().toString(), true);
+        this.bodyTemplate = new PayloadTemplate(settings.body(), false);
     }
 
     @Override
@@ -96,6 +101,8 @@ final class HttpWork implements Work {
     private final class HttpRun extends SectionRun {
         private final PooledClient.Lease lease;
         private HttpClientRequest request;
+        /** The body rendered from the section's job, when the body is a template. */
+        private Buffer jobBody;
         private RateLimit.Turn turn;
         private long sendTimerId = -1;
 
@@ -122,7 +129,24 @@ final class HttpWork implements Work {
                 lease.release();
                 return;
             }
-            lease.client().request(template).onComplete(ar -> onHome(() -> {
+            RequestOptions options = template;
+            Job job = section.job();
+            if (job != null && (urlTemplate.templated() || bodyTemplate.templated())) {
+                try {
+                    if (urlTemplate.templated()) {
+                        options = new RequestOptions(template).setAbsoluteURI(urlTemplate.render(job));
+                    }
+                    if (bodyTemplate.templated()) {
+                        jobBody = Buffer.buffer(bodyTemplate.render(job));
+                    }
+                } catch (PayloadTemplate.MissingField | IllegalArgumentException e) {
+                    given.giveBack();
+                    lease.release();
+                    failed(e);
+                    return;
+                }
+            }
+            lease.client().request(options).onComplete(ar -> onHome(() -> {
                 if (ar.failed()) {
                     finish(Future.failedFuture(ar.cause()));
                     return;
@@ -149,7 +173,8 @@ final class HttpWork implements Work {
                     onTimeout("work.http.timeout of " + httpTimeoutMs + " ms passed");
                 }
             });
-            (body == null ? request.send() : request.send(body))
+            Buffer sent = jobBody != null ? jobBody : body;
+            (sent == null ? request.send() : request.send(sent))
                     .compose(response -> response.body().map(b -> response.statusCode()))
                     .onComplete(ar -> onHome(() -> finish(ar)));
         }

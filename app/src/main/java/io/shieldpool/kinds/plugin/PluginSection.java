@@ -24,6 +24,7 @@ final class PluginSection extends SectionRun implements SectionContext {
     /** Set when a blocking section reached work.timeout: how it ends once its method returns. */
     private volatile String timeoutReason;
     private volatile Logger logger;
+    private final java.util.Optional<io.shieldpool.plugin.SectionJob> job;
     /** The virtual thread running a blocking section, to interrupt at its timeout; guarded by this. */
     private Thread runner;
 
@@ -33,6 +34,9 @@ final class PluginSection extends SectionRun implements SectionContext {
         this.blocking = blocking;
         this.workerId = section.workerId();
         this.sectionId = section.sectionId();
+        io.shieldpool.jobs.Job claimed = section.job();
+        this.job = claimed == null ? java.util.Optional.empty() : java.util.Optional.of(new io.shieldpool.plugin.SectionJob(
+                claimed.id(), claimed.attempt(), claimed.maxAttempts(), claimed.queue(), claimed.payload()));
         this.settings = settings;
         this.pluginLog = pluginLog;
     }
@@ -111,6 +115,11 @@ final class PluginSection extends SectionRun implements SectionContext {
     @Override
     public long workerId() {
         return workerId;
+    }
+
+    @Override
+    public java.util.Optional<io.shieldpool.plugin.SectionJob> job() {
+        return job;
     }
 
     @Override

@@ -1,0 +1,167 @@
+package io.shieldpool.cli;
+
+import io.shieldpool.config.ShieldpoolConfig;
+import io.shieldpool.jobs.Enqueued;
+import io.shieldpool.jobs.JobStore;
+import io.shieldpool.jobs.NewJob;
+import io.shieldpool.view.ExitCode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code shieldpool enqueue}: adds jobs to the store the config names, whether the daemon runs or
+ * not. One payload as an argument, or {@code -}: one JSON payload per line from stdin, committed
+ * in batches of {@link #BATCH} (one transaction each). A running daemon notices the commit and
+ * claims at once.
+ */
+@Command(name = "enqueue", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Add jobs to the job store (shieldpool.jobs.store), whether the daemon runs or not.",
+                "Prints each job's id (\"ID exists\" when its unique key was taken), or a count with --quiet."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {" 0:enqueued (or already there, by unique key)", "64:bad command line or payload",
+                "69:the store could not be opened or written", "78:invalid configuration (or jobs.store = none)"})
+final class EnqueueCommand implements Callable<Integer> {
+
+    /** Lines of stdin committed per transaction. */
+    static final int BATCH = 1_000;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "config file (default: $SHIELDPOOL_CONFIG)")
+    Path config;
+
+    @Option(names = "--queue", paramLabel = "Q", description = "queue (default: shieldpool.jobs.queue)")
+    String queue;
+
+    @Option(names = "--key", paramLabel = "K", description = "unique key: a no-op when a kept job has it (one payload only)")
+    String key;
+
+    @Option(names = "--max-attempts", paramLabel = "N", description = "attempts allowed (default: shieldpool.jobs.max-attempts)")
+    Integer maxAttempts;
+
+    @Option(names = "--delay", paramLabel = "D", description = "run no sooner than this from now (250ms, 30s, 2m)")
+    String delay;
+
+    @Option(names = {"-q", "--quiet"}, description = "print only the count")
+    boolean quiet;
+
+    @Parameters(index = "0", paramLabel = "PAYLOAD|-", description = "a JSON payload, or - for one per line on stdin")
+    String payload;
+
+    @Override
+    public Integer call() {
+        return JobsTool.run(this::enqueue);
+    }
+
+    private int enqueue() {
+        ShieldpoolConfig config = JobsTool.config(this.config);
+        String q = queue == null ? config.jobs().queue() : queue;
+        int attempts = maxAttempts == null ? config.jobs().maxAttempts() : maxAttempts;
+        Duration wait = delay == null ? Duration.ZERO : JobsTool.duration("--delay", delay);
+        if (q.isBlank()) {
+            throw new JobsTool.Failure(ExitCode.USAGE.code, "--queue: \"" + q + "\" (expected: a non-empty name)");
+        }
+        if (attempts < 1) {
+            throw new JobsTool.Failure(ExitCode.USAGE.code, "--max-attempts: " + attempts + " (expected: an integer >= 1)");
+        }
+        boolean bulk = payload.equals("-");
+        if (bulk && key != null) {
+            throw new JobsTool.Failure(ExitCode.USAGE.code, "--key: " + key + " (expected: with one payload, not with -)");
+        }
+        if (!bulk) {
+            check(payload, "the payload");
+        }
+        JobStore store = JobsTool.open(config);
+        PrintStream out = System.out;
+        long created = 0;
+        long existing = 0;
+        try {
+            if (!bulk) {
+                Enqueued e = JobsTool.await(store.enqueue(List.of(newJob(q, payload, attempts, wait, Optional.ofNullable(key)))))
+                        .getFirst();
+                created += e.created() ? 1 : 0;
+                existing += e.created() ? 0 : 1;
+                if (!quiet) {
+                    out.println(e.created() ? Long.toString(e.id()) : e.id() + " exists (unique key " + key + ")");
+                }
+            } else {
+                BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8), 1 << 16);
+                List<NewJob> batch = new ArrayList<>(BATCH);
+                StringBuilder ids = new StringBuilder();
+                long lineNumber = 0;
+                String line;
+                while ((line = in.readLine()) != null) {
+                    lineNumber++;
+                    if (line.isBlank()) {
+                        continue;
+                    }
+                    check(line, "stdin line " + lineNumber + " (" + (created + existing + batch.size())
+                            + " earlier job(s) " + (created + existing > 0 ? "enqueued" : "not enqueued") + ")");
+                    batch.add(newJob(q, line, attempts, wait, Optional.empty()));
+                    if (batch.size() == BATCH) {
+                        long[] counts = flush(store, batch, ids, out);
+                        created += counts[0];
+                        existing += counts[1];
+                    }
+                }
+                long[] counts = flush(store, batch, ids, out);
+                created += counts[0];
+                existing += counts[1];
+            }
+        } catch (IOException e) {
+            throw new JobsTool.Failure(ExitCode.USAGE.code, "reading stdin: " + e.getMessage());
+        } finally {
+            out.flush();
+            JobsTool.close(store);
+        }
+        if (quiet) {
+            out.println(created + " enqueued" + (existing > 0 ? ", " + existing + " already there" : ""));
+        }
+        return ExitCode.OK.code;
+    }
+
+    private long[] flush(JobStore store, List<NewJob> batch, StringBuilder ids, PrintStream out) {
+        if (batch.isEmpty()) {
+            return new long[2];
+        }
+        List<Enqueued> results = JobsTool.await(store.enqueue(batch));
+        batch.clear();
+        long created = 0;
+        for (Enqueued e : results) {
+            created += e.created() ? 1 : 0;
+            if (!quiet) {
+                ids.append(e.id()).append('\n');
+            }
+        }
+        if (!quiet) {
+            out.print(ids);
+            ids.setLength(0);
+        }
+        return new long[]{created, results.size() - created};
+    }
+
+    private static NewJob newJob(String queue, String payload, int attempts, Duration wait, Optional<String> key) {
+        return new NewJob(queue, payload, attempts, Instant.now().plus(wait), key);
+    }
+
+    private static void check(String payload, String where) {
+        try {
+            io.vertx.core.json.Json.decodeValue(payload);
+        } catch (RuntimeException e) {
+            String shown = payload.length() <= 60 ? payload : payload.substring(0, 57) + "...";
+            throw new JobsTool.Failure(ExitCode.USAGE.code, where + ": " + shown + " (expected: a JSON value, such as {\"id\": 42})");
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package io.shieldpool.jobs;
+
+import io.vertx.core.Future;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where durable jobs live. One implementation per database ({@code jobs/sqlite} now, a
+ * PostgreSQL one on vertx-pg-client next); all of them pass {@code JobStoreContract}.
+ *
+ * <h2>Threading: every method returns a {@link Future} and never blocks</h2>
+ * why: a PostgreSQL store on vertx-pg-client is asynchronous by nature and runs from the event
+ * loop; a blocking store (SQLite over JDBC) runs its statements on a thread of its own and
+ * completes the futures. Either way a worker's event loop only ever queues a request. A future
+ * completes on the Vert.x context that made the call (none: on the store's own thread), so a shard
+ * that claims gets its jobs back on its own thread, with no locking.
+ *
+ * <h2>Atomicity and fencing</h2>
+ * Every state change of a job happens in exactly one transaction, and every statement that moves
+ * a claimed job re-checks in its WHERE clause that the job is still running <em>under the same
+ * owner and attempt</em>: an ack or failure from an attempt that was released, recovered or
+ * rescued meanwhile changes nothing and reports so ({@code false}, {@link FailOutcome#FENCED}). A
+ * store may put several requests in one transaction (group commit); it never splits one.
+ *
+ * <h2>Delivery: at least once</h2>
+ * A job is done only once acknowledged. A process that dies between a section's end and its ack
+ * leaves the job running under a dead owner; recovery makes it ready again and it runs once more.
+ * Sections get the job id and attempt to be idempotent on their side.
+ */
+public interface JobStore {
+
+    /** The owner this store claims for (one daemon run); stores opened by the CLI have one too but never claim. */
+    JobOwner owner();
+
+    /**
+     * Adds jobs, all in one transaction: either all of them are durable when the future succeeds,
+     * or none. A job whose unique key a kept job already has is not added ({@link Enqueued#created()} false).
+     * Wakes this store's {@link #onJobsAvailable} listeners once committed.
+     */
+    Future<List<Enqueued>> enqueue(List<NewJob> jobs);
+
+    /**
+     * Claims up to {@code limit} ready jobs of {@code queue} whose run-at has come, oldest run-at
+     * first: each becomes running under {@link #owner()} with its attempt counted (+1). A job is
+     * claimed by one claim only, however many claims run at once.
+     */
+    Future<List<Job>> claim(String queue, int limit);
+
+    /** Acks an attempt: the job becomes done. False when that attempt no longer holds the job (fenced). */
+    Future<Boolean> complete(Job claimed);
+
+    /**
+     * Records a failed attempt: the job becomes ready again at {@code retryAt}, or dead when the
+     * attempt was its last. {@link FailOutcome#FENCED} when the attempt no longer holds the job.
+     */
+    Future<FailOutcome> fail(Job claimed, String error, Instant retryAt);
+
+    /**
+     * Gives claimed jobs back, ready now. {@code countAttempt} false: the attempt never began (a
+     * job claimed into a buffer and not started), so it is not counted; true: an attempt was cut
+     * (the grace cap), it counts, and a job that was on its last attempt becomes dead. Fenced like
+     * an ack: only jobs still held by the same attempt move. Returns how many moved.
+     */
+    Future<Integer> release(List<Job> claimed, boolean countAttempt);
+
+    /**
+     * Makes ready again every running job whose owner is gone (dead when the cut attempt was its
+     * last), and returns them. For an embedded store with a single-instance lock, every owner but
+     * {@link #owner()} is gone. Called once at start, before the pool reports ready.
+     */
+    Future<List<RecoveredJob>> recoverOrphans();
+
+    /** Gives back, uncounted, every job still running under {@link #owner()}: the last step of a clean stop. */
+    Future<Integer> releaseOwned();
+
+    /** Counts per queue (every queue that has jobs, plus {@code alwaysShown}). */
+    Future<List<QueueStats>> stats(List<String> alwaysShown);
+
+    /** Up to {@code limit} jobs, newest first, filtered by state and queue when given. */
+    Future<List<Job>> list(Optional<JobState> state, Optional<String> queue, int limit);
+
+    /** The job with this id, if kept. */
+    Future<Optional<Job>> find(long id);
+
+    /**
+     * Makes a dead (or ready) job ready now, with a fresh set of attempts. False when there is no
+     * such job or it is running or done.
+     */
+    Future<Boolean> retry(long id);
+
+    /** {@link #retry} for every dead job (of {@code queue} when given); returns how many. */
+    Future<Integer> retryDead(Optional<String> queue);
+
+    /**
+     * Deletes {@link JobState#DONE} or {@link JobState#DEAD} jobs finished before
+     * {@code finishedBefore}; returns how many. Other states are never purged.
+     */
+    Future<Integer> purge(JobState state, Instant finishedBefore);
+
+    /**
+     * Calls {@code listener} (on any thread; it must not block) when jobs may have become
+     * claimable: after an enqueue through this store, and, where the database can tell, after
+     * other processes changed it. A hint to claim now instead of at the next poll, never a promise.
+     */
+    void onJobsAvailable(Runnable listener);
+
+    /**
+     * Finishes what was requested before this call, then closes; requests made after it fail.
+     * Releases the single-instance lock, if held.
+     */
+    Future<Void> close();
+}

@@ -1,0 +1,33 @@
+package io.shieldpool.jobs;
+
+/**
+ * A store could not do what was asked for a reason an operator can act on (the file is locked by
+ * another daemon, the schema is newer than this build). Its message is one line, shown as is.
+ */
+public class JobStoreException extends RuntimeException {
+
+    /** Why: whether a retry or a restart could help, or the configuration must change. */
+    public enum Kind {
+        /** Another daemon holds the store; this one must not start (exit 69). */
+        IN_USE,
+        /** The store cannot be opened or used as configured (exit 78 at start). */
+        UNUSABLE,
+        /** The store was closed, or a statement failed. */
+        FAILED
+    }
+
+    private final Kind kind;
+
+    public JobStoreException(Kind kind, String message, Throwable cause) {
+        super(message, cause, false, false);
+        this.kind = kind;
+    }
+
+    public JobStoreException(Kind kind, String message) {
+        this(kind, message, null);
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+}

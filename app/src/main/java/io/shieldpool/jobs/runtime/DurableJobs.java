@@ -1,0 +1,349 @@
+package io.shieldpool.jobs.runtime;
+
+import io.shieldpool.jobs.FailOutcome;
+import io.shieldpool.jobs.Job;
+import io.shieldpool.jobs.JobOwner;
+import io.shieldpool.jobs.JobState;
+import io.shieldpool.jobs.JobStore;
+import io.shieldpool.jobs.JobStoreException;
+import io.shieldpool.jobs.RecoveredJob;
+import io.shieldpool.jobs.RetryPolicy;
+
+import io.shieldpool.config.ShieldpoolConfig;
+import io.shieldpool.jobs.sqlite.SqliteJobStore;
+import io.shieldpool.jobs.sqlite.SqliteSettings;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The daemon's durable jobs: the store, one {@link JobFeed} per shard, the retention sweep, and
+ * the log lines and counters of every job event. Built before the pool starts (it recovers the
+ * jobs a dead predecessor left running before the daemon reports ready) and closed after the pool
+ * has stopped (after the last ack has been committed).
+ *
+ * <p>Events: {@code job.claimed} and {@code job.done} at DEBUG (one per job), {@code job.failed}
+ * (with {@code next_attempt_at}) at WARN, {@code job.dead} at ERROR, {@code job.released} and
+ * {@code job.recovered} at INFO.
+ */
+public final class DurableJobs {
+
+    private static final Logger log = LoggerFactory.getLogger(DurableJobs.class);
+
+    private final JobStore store;
+    private final Supplier<ShieldpoolConfig> config;
+    private final Clock clock;
+    private final JobCounters counters = new JobCounters();
+    private final List<JobFeed> feeds = new CopyOnWriteArrayList<>();
+    private final String queue;
+    private volatile Vertx vertx;
+    private long retentionTimer = -1;
+    private volatile long lastStoreWarnNanos;
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+
+    DurableJobs(JobStore store, Supplier<ShieldpoolConfig> config, Clock clock) {
+        this.store = store;
+        this.config = config;
+        this.clock = clock;
+        this.queue = config.get().jobs().queue();
+        store.onJobsAvailable(() -> feeds.forEach(JobFeed::wake));
+    }
+
+    /**
+     * Opens the configured store for this daemon (taking its single-instance lock) and recovers
+     * the jobs a dead predecessor left running. Blocking; call before the pool starts.
+     *
+     * @param config the running config (read again for the keys a reload may change)
+     * @throws JobStoreException IN_USE when another daemon holds the store, UNUSABLE when it cannot be opened
+     */
+    public static DurableJobs open(Supplier<ShieldpoolConfig> config, Clock clock) {
+        ShieldpoolConfig.Jobs settings = config.get().jobs();
+        JobStore store = switch (settings.store()) {
+            case SQLITE -> SqliteJobStore.openForDaemon(sqliteSettings(settings), JobOwner.thisProcess(), clock);
+            case NONE -> throw new IllegalStateException("jobs.store = none has no store to open");
+        };
+        DurableJobs jobs = new DurableJobs(store, config, clock);
+        try {
+            jobs.recover();
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+        return jobs;
+    }
+
+    /** The SQLite settings the config names. */
+    public static SqliteSettings sqliteSettings(ShieldpoolConfig.Jobs settings) {
+        return SqliteSettings.of(settings.sqlitePath()).withSynchronous(
+                settings.sqliteFullSync() ? SqliteSettings.Synchronous.FULL : SqliteSettings.Synchronous.NORMAL);
+    }
+
+    private void recover() {
+        long begun = System.nanoTime();
+        List<RecoveredJob> recovered = await(store.recoverOrphans(), Duration.ofSeconds(60));
+        for (RecoveredJob job : recovered) {
+            counters.recovered.increment();
+            log.atInfo().addKeyValue("event", "job.recovered").addKeyValue("job", job.id())
+                    .addKeyValue("attempt", job.attempt()).addKeyValue("owner", job.owner())
+                    .addKeyValue("owner_pid", job.ownerPid()).addKeyValue("dead", job.dead())
+                    .log("job {} recovered: attempt {} was cut when its owner (pid {}) died; {}", job.id(), job.attempt(),
+                            job.ownerPid(), job.dead() ? "that was its last attempt, it is dead" : "ready again");
+        }
+        log.atInfo().addKeyValue("event", "jobs.open").addKeyValue("store", config.get().jobs().store().name().toLowerCase())
+                .addKeyValue("queue", queue).addKeyValue("recovered", recovered.size())
+                .addKeyValue("took_ms", (System.nanoTime() - begun) / 1_000_000)
+                .log("job store open (queue {}): {} job(s) of a dead predecessor recovered", queue, recovered.size());
+    }
+
+    /** Starts the retention sweep; call once Vert.x is up. */
+    public void start(Vertx vertx) {
+        this.vertx = vertx;
+        sweep();
+    }
+
+    /** A new feed for shard {@code index}; the shard's workers take their jobs from it. */
+    public JobFeed feedFor(int index) {
+        JobFeed feed = new JobFeed(this, index);
+        feeds.add(feed);
+        return feed;
+    }
+
+    public JobStore store() {
+        return store;
+    }
+
+    public JobCounters counters() {
+        return counters;
+    }
+
+    /** Attempts a job enqueued without its own limit gets (live: follows reloads). */
+    public int maxAttempts() {
+        return config.get().jobs().maxAttempts();
+    }
+
+    /** The store's kind, as configured (sqlite). */
+    public String storeName() {
+        return config.get().jobs().store().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** The queue this daemon's workers serve. */
+    public String queue() {
+        return queue;
+    }
+
+    /** Jobs claimed into buffers and not started, across all shards (a snapshot, racy by design). */
+    public int buffered() {
+        return feeds.stream().mapToInt(JobFeed::buffered).sum();
+    }
+
+    int claimBatch() {
+        ShieldpoolConfig c = config.get();
+        int perShard = (c.pool().size() + c.pool().eventLoops() - 1) / Math.max(1, c.pool().eventLoops());
+        // why: a few jobs of lookahead per worker is enough to hide the claim's round trip; more
+        // would only hold jobs away from the queue (and count an attempt for each at a SIGKILL).
+        return Math.max(1, Math.min(c.jobs().claimBatch(), 2 * Math.max(1, perShard)));
+    }
+
+    Duration pollInterval() {
+        return config.get().jobs().pollInterval();
+    }
+
+    Future<List<Job>> claim(int limit) {
+        return store.claim(queue, limit).onSuccess(jobs -> {
+            counters.claimed.add(jobs.size());
+            if (log.isDebugEnabled()) {
+                for (Job job : jobs) {
+                    log.atDebug().addKeyValue("event", "job.claimed").addKeyValue("job", job.id())
+                            .addKeyValue("queue", job.queue()).addKeyValue("attempt", job.attempt())
+                            .log("job {} claimed (attempt {} of {})", job.id(), job.attempt(), job.maxAttempts());
+                }
+            }
+        });
+    }
+
+    /**
+     * Moves up to {@code most} claimed, unstarted jobs from the other shards' buffers to
+     * {@code thief}, whose workers are idle while the queue is empty. Called on the thief's thread.
+     */
+    void rebalanceTo(JobFeed thief, int most) {
+        for (JobFeed victim : feeds) {
+            if (victim != thief) {
+                victim.onHome(() -> {
+                    List<Job> shed = victim.shed(most);
+                    if (!shed.isEmpty()) {
+                        thief.onHome(() -> thief.accept(shed));
+                    }
+                });
+            }
+        }
+    }
+
+    void claimFailed(int shard, Throwable cause) {
+        storeError("claim", cause);
+    }
+
+    void complete(Job job) {
+        long begun = System.nanoTime();
+        store.complete(job).onComplete(ar -> {
+            counters.ackNanos.add(System.nanoTime() - begun);
+            counters.acks.increment();
+            if (ar.failed()) {
+                storeError("ack of job " + job.id(), ar.cause());
+            } else if (ar.result()) {
+                counters.done.increment();
+                if (log.isDebugEnabled()) {
+                    log.atDebug().addKeyValue("event", "job.done").addKeyValue("job", job.id())
+                            .addKeyValue("attempt", job.attempt()).log("job {} done (attempt {})", job.id(), job.attempt());
+                }
+            } else {
+                fenced(job, "ack");
+            }
+        });
+    }
+
+    void fail(Job job, Throwable cause) {
+        String error = cause == null ? "failed" : cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
+        ShieldpoolConfig.Jobs settings = config.get().jobs();
+        RetryPolicy policy = new RetryPolicy(settings.retryBackoff(), settings.retryMaxBackoff(), settings.retryJitter());
+        Instant retryAt = policy.nextAttemptAt(clock.instant(), job.attempt(), ThreadLocalRandom.current()::nextDouble);
+        store.fail(job, error, retryAt).onComplete(ar -> {
+            if (ar.failed()) {
+                storeError("failure of job " + job.id(), ar.cause());
+                return;
+            }
+            FailOutcome outcome = ar.result();
+            if (!outcome.recorded()) {
+                fenced(job, "failure");
+            } else if (outcome.nextAttemptAt().isPresent()) {
+                counters.failed.increment();
+                log.atWarn().addKeyValue("event", "job.failed").addKeyValue("job", job.id())
+                        .addKeyValue("attempt", job.attempt()).addKeyValue("max_attempts", job.maxAttempts())
+                        .addKeyValue("error", error).addKeyValue("next_attempt_at", outcome.nextAttemptAt().get().toString())
+                        .log("job {} failed on attempt {} of {}: {}; next attempt at {}", job.id(), job.attempt(),
+                                job.maxAttempts(), error, outcome.nextAttemptAt().get());
+            } else {
+                counters.failed.increment();
+                counters.dead.increment();
+                log.atError().addKeyValue("event", "job.dead").addKeyValue("job", job.id())
+                        .addKeyValue("attempt", job.attempt()).addKeyValue("error", error)
+                        .log("job {} is dead: attempt {} of {} failed: {}; kept until retried (shieldpool jobs retry {})",
+                                job.id(), job.attempt(), job.maxAttempts(), error, job.id());
+            }
+        });
+    }
+
+    void release(List<Job> jobs, boolean countAttempt) {
+        if (jobs.isEmpty()) {
+            return;
+        }
+        store.release(jobs, countAttempt).onComplete(ar -> {
+            if (ar.failed()) {
+                storeError("release of " + jobs.size() + " job(s)", ar.cause());
+                return;
+            }
+            counters.released.add(ar.result());
+            var line = log.atInfo().addKeyValue("event", "job.released").addKeyValue("count", ar.result())
+                    .addKeyValue("counted", countAttempt)
+                    .addKeyValue("jobs", jobs.stream().map(Job::id).toList());
+            line.log(countAttempt ? "{} job(s) released: their attempts were cut by the grace cap; ready again"
+                    : "{} job(s) released: claimed but not started; ready again, no attempt counted", ar.result());
+        });
+    }
+
+    private void fenced(Job job, String what) {
+        counters.fenced.increment();
+        log.atWarn().addKeyValue("event", "job.fenced").addKeyValue("job", job.id()).addKeyValue("attempt", job.attempt())
+                .log("job {}: {} of attempt {} rejected: that attempt no longer holds the job (released or recovered meanwhile)",
+                        job.id(), what, job.attempt());
+    }
+
+    private void storeError(String what, Throwable cause) {
+        counters.storeErrors.increment();
+        long now = System.nanoTime();
+        // why: a store outage fails every request; one line a second says it without flooding the log.
+        if (now - lastStoreWarnNanos > TimeUnit.SECONDS.toNanos(1)) {
+            lastStoreWarnNanos = now;
+            log.atWarn().addKeyValue("event", "jobs.store-error").addKeyValue("error", String.valueOf(cause.getMessage()))
+                    .log("job store: {} failed: {} (the job stays running and is recovered at the next start)",
+                            what, cause.getMessage());
+        }
+    }
+
+    private void sweep() {
+        Vertx v = vertx;
+        if (v == null) {
+            return;
+        }
+        Duration retention = config.get().jobs().retentionDone();
+        store.purge(JobState.DONE, clock.instant().minus(retention)).onComplete(ar -> {
+            if (ar.succeeded() && ar.result() > 0) {
+                log.atDebug().addKeyValue("event", "jobs.retention").addKeyValue("deleted", ar.result())
+                        .log("{} done job(s) older than {} deleted", ar.result(), retention);
+            }
+            long every = Math.max(1_000, Math.min(60_000, retention.toMillis() / 10));
+            retentionTimer = v.setTimer(every, id -> sweep());
+        });
+    }
+
+    /**
+     * The last step of a clean stop, after the pool has stopped: commits what is queued (the last
+     * acks), gives back any job still running under this daemon (claimed, never started), closes
+     * the store and releases its lock. Blocking, bounded.
+     */
+    public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        Vertx v = vertx;
+        if (v != null && retentionTimer >= 0) {
+            v.cancelTimer(retentionTimer);
+        }
+        try {
+            int released = await(store.releaseOwned(), Duration.ofSeconds(10));
+            if (released > 0) {
+                counters.released.add(released);
+                log.atInfo().addKeyValue("event", "job.released").addKeyValue("count", released)
+                        .log("{} job(s) claimed but not started given back at the stop", released);
+            }
+        } catch (RuntimeException e) {
+            log.warn("job store: giving back unstarted jobs failed: {} (they are recovered at the next start)",
+                    e.getMessage());
+        }
+        try {
+            // why: the answers to the last acks and releases are handled on the shards' threads;
+            // once each has run a task queued after them, their job.* lines are all written.
+            await(Future.all(feeds.stream().map(JobFeed::barrier).toList()), Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            log.debug("waiting for the shards: {}", e.toString());
+        }
+        try {
+            await(store.close(), Duration.ofSeconds(10));
+        } catch (RuntimeException e) {
+            log.warn("job store did not close cleanly: {}", e.getMessage());
+        }
+    }
+
+    static <T> T await(Future<T> future, Duration limit) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new JobStoreException(JobStoreException.Kind.FAILED,
+                    String.valueOf(e.getCause().getMessage()), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new JobStoreException(JobStoreException.Kind.FAILED, "the job store did not answer within " + limit);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new JobStoreException(JobStoreException.Kind.FAILED, "interrupted");
+        }
+    }
+}

@@ -1,0 +1,269 @@
+package io.shieldpool.jobs.runtime;
+
+import io.shieldpool.jobs.Job;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One shard's supply of jobs: a local buffer filled by batched claims, so a worker that ends a
+ * section takes its next job from memory and never waits on the store while jobs are queued. A
+ * worker that finds the buffer empty parks here, idle (not busy), until a claim brings jobs or the
+ * feed closes. A claim that comes back short means the queue is drained: the feed then claims
+ * again on a wake-up from the store (an enqueue) or after {@code jobs.poll-interval} (jobs whose
+ * run-at comes due), whichever is first.
+ *
+ * <p>Confined to its shard's event loop: every method but {@link #wake} runs there, and the
+ * store's futures complete there (they complete on the calling context).
+ */
+public final class JobFeed {
+
+    private static final Logger log = LoggerFactory.getLogger(JobFeed.class);
+
+    private final DurableJobs jobs;
+    private final int shard;
+    private final ArrayDeque<Job> buffer = new ArrayDeque<>();
+    private final List<Runnable> waiting = new ArrayList<>();
+    private final AtomicBoolean wakePending = new AtomicBoolean();
+    private Context context;
+    private Vertx vertx;
+    private boolean claiming;
+    /** The last claim came back short: claim again only on a wake-up or the poll timer. */
+    private boolean starved;
+    private boolean closed;
+    private long pollTimer = -1;
+
+    JobFeed(DurableJobs jobs, int shard) {
+        this.jobs = jobs;
+        this.shard = shard;
+    }
+
+    /**
+     * The next claimed job, or null when the buffer is empty (then {@link #waitFor}). Starts a
+     * claim when the buffer runs low.
+     */
+    public Job take() {
+        bind();
+        Job job = buffer.poll();
+        refillIfLow();
+        return job;
+    }
+
+    /**
+     * Parks a worker until jobs arrive: {@code wake} runs once, on this thread, when a claim
+     * brought jobs (the worker then calls {@link #take} again) or the feed closed.
+     *
+     * @return false when the feed is closed (a stop began): the worker should end its loop
+     */
+    public boolean waitFor(Runnable wake) {
+        bind();
+        if (closed) {
+            return false;
+        }
+        waiting.add(wake);
+        refillIfLow();
+        return true;
+    }
+
+    /** Gives back a job taken but not started (the stop gate closed in between). */
+    public void giveBack(Job job) {
+        jobs.release(List.of(job), false);
+    }
+
+    /** The section of {@code job} completed: ack it. */
+    public void completed(Job job) {
+        jobs.complete(job);
+    }
+
+    /** The section of {@code job} failed or timed out: retry later, or dead after its last attempt. */
+    public void failed(Job job, Throwable cause) {
+        jobs.fail(job, cause);
+    }
+
+    /** The section of {@code job} was cut at the grace cap: released now, the attempt counted. */
+    public void abandoned(Job job) {
+        jobs.release(List.of(job), true);
+    }
+
+    /**
+     * Stops claiming, at once: the buffer goes back to ready uncounted, and the parked workers are
+     * woken to find the feed closed. Called when the shard's stop gate closes. Idempotent.
+     */
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (pollTimer >= 0 && vertx != null) {
+            vertx.cancelTimer(pollTimer);
+            pollTimer = -1;
+        }
+        List<Job> unstarted = new ArrayList<>(buffer);
+        buffer.clear();
+        if (!unstarted.isEmpty()) {
+            jobs.release(unstarted, false);
+        }
+        wakeWaiting();
+    }
+
+    /**
+     * Completes once this feed's thread has run everything queued to it before this call (the
+     * callbacks of store requests already answered). Any thread.
+     */
+    Future<Void> barrier() {
+        Context home = context;
+        if (home == null) {
+            return Future.succeededFuture();
+        }
+        Promise<Void> done = Promise.promise();
+        home.runOnContext(v -> done.complete());
+        return done.future();
+    }
+
+    /** Jobs claimed and not yet started, held in the buffer. */
+    public int buffered() {
+        return buffer.size();
+    }
+
+    /** Workers parked waiting for a job. */
+    public int waiting() {
+        return waiting.size();
+    }
+
+    /**
+     * A hint that jobs may be claimable (an enqueue, a commit by another process). Any thread;
+     * coalesced: a burst of wake-ups makes one visit to the shard.
+     */
+    void wake() {
+        Context home = context;
+        if (home != null && wakePending.compareAndSet(false, true)) {
+            home.runOnContext(v -> {
+                wakePending.set(false);
+                if (starved) {
+                    starved = false;
+                    refillIfLow();
+                }
+            });
+        }
+    }
+
+    private void bind() {
+        if (context == null) {
+            context = Vertx.currentContext();
+            vertx = context == null ? null : context.owner();
+        }
+    }
+
+    private void refillIfLow() {
+        if (closed || claiming || starved) {
+            return;
+        }
+        int target = jobs.claimBatch();
+        if (buffer.size() > target / 2) {
+            return;
+        }
+        int limit = target - buffer.size();
+        if (limit <= 0) {
+            return;
+        }
+        claiming = true;
+        long begun = System.nanoTime();
+        jobs.claim(limit).onComplete(ar -> {
+            claiming = false;
+            jobs.counters().claimNanos.add(System.nanoTime() - begun);
+            jobs.counters().claims.increment();
+            if (ar.failed()) {
+                jobs.claimFailed(shard, ar.cause());
+                starve();
+                return;
+            }
+            List<Job> got = ar.result();
+            if (closed) {
+                jobs.release(got, false);
+                return;
+            }
+            buffer.addAll(got);
+            if (got.size() < limit) {
+                starve();
+            }
+            if (got.isEmpty() && !waiting.isEmpty()) {
+                // why: the queue is empty for now, yet another shard may hold claimed jobs its busy
+                // workers cannot start soon (long sections): idle workers here take them over.
+                jobs.rebalanceTo(this, waiting.size());
+            }
+            wakeWaiting();
+            refillIfLow();
+        });
+    }
+
+    /**
+     * Gives up to {@code most} buffered (claimed, not started) jobs to another shard whose workers
+     * are idle; they stay claimed by this daemon, only the shard changes. This thread.
+     */
+    List<Job> shed(int most) {
+        List<Job> shed = new ArrayList<>();
+        while (shed.size() < most && !buffer.isEmpty() && waiting.isEmpty()) {
+            shed.add(buffer.pollLast());
+        }
+        return shed;
+    }
+
+    /** Takes jobs shed by another shard. This thread. */
+    void accept(List<Job> given) {
+        if (given.isEmpty()) {
+            return;
+        }
+        if (closed) {
+            jobs.release(given, false);
+            return;
+        }
+        buffer.addAll(given);
+        wakeWaiting();
+    }
+
+    /** Runs {@code action} on this feed's thread (at once when already there). Any thread. */
+    void onHome(Runnable action) {
+        Context home = context;
+        if (home == null) {
+            return; // never used by a worker yet: it holds nothing
+        }
+        home.runOnContext(v -> action.run());
+    }
+
+    private void starve() {
+        starved = true;
+        if (pollTimer < 0 && vertx != null && !closed) {
+            pollTimer = vertx.setTimer(Math.max(1, jobs.pollInterval().toMillis()), id -> {
+                pollTimer = -1;
+                starved = false;
+                refillIfLow();
+            });
+        }
+    }
+
+    private void wakeWaiting() {
+        if (waiting.isEmpty()) {
+            return;
+        }
+        // why all of them: a woken worker that finds the buffer empty again simply parks again,
+        // while a worker left asleep beside a full buffer would be a job not run.
+        List<Runnable> woken = new ArrayList<>(waiting);
+        waiting.clear();
+        for (Runnable wake : woken) {
+            try {
+                wake.run();
+            } catch (RuntimeException e) {
+                log.warn("waking a worker failed: {}", e.toString());
+            }
+        }
+    }
+}

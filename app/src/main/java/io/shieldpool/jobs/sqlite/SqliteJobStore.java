@@ -1,0 +1,644 @@
+package io.shieldpool.jobs.sqlite;
+
+import io.shieldpool.jobs.Enqueued;
+import io.shieldpool.jobs.FailOutcome;
+import io.shieldpool.jobs.Job;
+import io.shieldpool.jobs.JobOwner;
+import io.shieldpool.jobs.JobState;
+import io.shieldpool.jobs.JobStore;
+import io.shieldpool.jobs.JobStoreException;
+import io.shieldpool.jobs.NewJob;
+import io.shieldpool.jobs.QueueStats;
+import io.shieldpool.jobs.RecoveredJob;
+import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The embedded job store: one SQLite file in WAL mode, one connection, one thread
+ * ({@link StoreThread}) that runs every statement. The statements are in {@code statements.sql},
+ * the schema in {@code schema.sql}, both next to this class.
+ *
+ * <p>Two ways to open it. {@link #openForDaemon} takes the single-instance lock (a second daemon
+ * on the same file is refused with {@link JobStoreException.Kind#IN_USE}) and is the only one that
+ * claims. {@link #openForTool} (the {@code enqueue} and {@code jobs} commands) takes no lock: SQLite's
+ * own locking serialises its writes with the daemon's, and its reads never block the daemon (WAL).
+ */
+public final class SqliteJobStore implements JobStore {
+
+    private static final Logger log = LoggerFactory.getLogger(SqliteJobStore.class);
+
+    /** The newest schema version this build knows ({@code schema.sql}'s last block). */
+    static final int SCHEMA_VERSION = 1;
+    /** Rows one purge transaction deletes at most, so a big purge never holds the lock for long. */
+    private static final int PURGE_CHUNK = 5_000;
+
+    private static final Map<String, String> SQL = SqlFile.load("statements.sql");
+
+    private final SqliteSettings settings;
+    private final JobOwner owner;
+    private final Clock clock;
+    private final InstanceLock lock;
+    private final Connection connection;
+    private final StoreThread thread;
+    private final Map<String, PreparedStatement> prepared = new HashMap<>();
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final Statement pragma;
+    private long dataVersion;
+
+    private SqliteJobStore(SqliteSettings settings, JobOwner owner, Clock clock, boolean daemon) {
+        this.settings = settings;
+        this.owner = owner;
+        this.clock = clock;
+        Path path = settings.path();
+        Path dir = path.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "shieldpool.jobs.sqlite.path: " + path
+                    + " (expected: a file in an existing directory; " + dir + " does not exist)");
+        }
+        this.lock = daemon ? InstanceLock.acquire(path) : null;
+        try {
+            this.connection = connect(settings);
+            migrate(connection, path);
+            this.pragma = connection.createStatement();
+            this.dataVersion = readDataVersion();
+            this.thread = new StoreThread("shieldpool-jobs-sqlite", connection, this::checkForOtherWriters,
+                    settings.wakeCheck().toNanos());
+        } catch (SQLException e) {
+            if (lock != null) {
+                lock.close();
+            }
+            throw new JobStoreException(JobStoreException.Kind.UNUSABLE,
+                    "cannot open the job store " + path + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            if (lock != null) {
+                lock.close();
+            }
+            throw e;
+        }
+        thread.start();
+    }
+
+    /**
+     * Opens the store for a daemon: takes the single-instance lock, creates or migrates the schema.
+     * Blocking: call off the event loop.
+     *
+     * @throws JobStoreException IN_USE when another daemon holds the file, UNUSABLE when it cannot be opened
+     */
+    public static SqliteJobStore openForDaemon(SqliteSettings settings, JobOwner owner, Clock clock) {
+        return new SqliteJobStore(settings, owner, clock, true);
+    }
+
+    /** Opens the store for a command-line tool: no lock, never claims. Blocking. */
+    public static SqliteJobStore openForTool(SqliteSettings settings, Clock clock) {
+        return new SqliteJobStore(settings, JobOwner.thisProcess(), clock, false);
+    }
+
+    private static Connection connect(SqliteSettings settings) throws SQLException {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        config.setSynchronous(settings.synchronous() == SqliteSettings.Synchronous.FULL
+                ? SQLiteConfig.SynchronousMode.FULL : SQLiteConfig.SynchronousMode.NORMAL);
+        config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, settings.busyTimeout().toMillis()));
+        config.enforceForeignKeys(false);
+        Connection connection = DriverManager.getConnection("jdbc:sqlite:" + settings.path(), config.toProperties());
+        // why: explicit BEGIN IMMEDIATE / COMMIT statements; the driver's own transaction mode
+        // would hold a transaction open between commits (and with it, other processes' writes).
+        connection.setAutoCommit(true);
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("PRAGMA journal_mode")) {
+            String mode = rs.next() ? rs.getString(1) : "?";
+            if (!mode.equalsIgnoreCase("wal")) {
+                connection.close();
+                throw new SQLException("journal_mode is " + mode + ", WAL could not be set (a read-only file or directory?)");
+            }
+        }
+        return connection;
+    }
+
+    private static void migrate(Connection connection, Path path) throws SQLException {
+        Map<String, String> schema = SqlFile.load("schema.sql");
+        try (Statement s = connection.createStatement()) {
+            s.execute("BEGIN IMMEDIATE");
+            try {
+                int version;
+                try (ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+                    version = rs.next() ? rs.getInt(1) : 0;
+                }
+                if (version > SCHEMA_VERSION) {
+                    throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "the job store " + path
+                            + " has schema version " + version + ", newer than this shieldpool knows ("
+                            + SCHEMA_VERSION + "): run the newer shieldpool, or point shieldpool.jobs.sqlite.path elsewhere");
+                }
+                for (int next = version + 1; next <= SCHEMA_VERSION; next++) {
+                    for (String statement : schema.get(Integer.toString(next)).split(";\\s*\n")) {
+                        if (!statement.isBlank()) {
+                            s.execute(statement);
+                        }
+                    }
+                    s.execute("PRAGMA user_version = " + next);
+                    log.atInfo().addKeyValue("event", "jobs.schema").addKeyValue("path", path.toString())
+                            .addKeyValue("version", next).log("job store {}: schema version {}", path, next);
+                }
+                s.execute("COMMIT");
+            } catch (SQLException | RuntimeException e) {
+                s.execute("ROLLBACK");
+                throw e;
+            }
+        }
+    }
+
+    /** Store thread only: a cached prepared statement. */
+    private PreparedStatement statement(String name) throws SQLException {
+        PreparedStatement statement = prepared.get(name);
+        if (statement == null) {
+            String sql = SQL.get(name);
+            if (sql == null) {
+                throw new IllegalStateException("no statement named " + name);
+            }
+            statement = connection.prepareStatement(sql);
+            prepared.put(name, statement);
+        }
+        return statement;
+    }
+
+    /** Store thread, idle: fires the listeners when another connection committed since the last look. */
+    private void checkForOtherWriters() {
+        if (listeners.isEmpty()) {
+            return;
+        }
+        try {
+            long version = readDataVersion();
+            if (version != dataVersion) {
+                dataVersion = version;
+                fireListeners();
+            }
+        } catch (SQLException e) {
+            log.debug("PRAGMA data_version: {}", e.toString());
+        }
+    }
+
+    /** Changes whenever another connection (another process) has committed; our own commits leave it. */
+    private long readDataVersion() throws SQLException {
+        try (ResultSet rs = pragma.executeQuery("PRAGMA data_version")) {
+            return rs.next() ? rs.getLong(1) : -1;
+        }
+    }
+
+    private void fireListeners() {
+        for (Runnable listener : listeners) {
+            try {
+                listener.run();
+            } catch (RuntimeException e) {
+                log.warn("job store listener failed: {}", e.toString());
+            }
+        }
+    }
+
+    private long now() {
+        return clock.millis();
+    }
+
+    @Override
+    public JobOwner owner() {
+        return owner;
+    }
+
+    /** The file this store uses. */
+    public Path path() {
+        return settings.path();
+    }
+
+    @Override
+    public Future<List<Enqueued>> enqueue(List<NewJob> jobs) {
+        List<NewJob> copy = List.copyOf(jobs);
+        return thread.submit(new StoreThread.Request<>(true) {
+            @Override
+            List<Enqueued> run(Connection c) throws SQLException {
+                long now = now();
+                List<Enqueued> results = new ArrayList<>(copy.size());
+                PreparedStatement insert = statement("insert");
+                long nextId;
+                try (ResultSet rs = statement("next-id").executeQuery()) {
+                    rs.next();
+                    nextId = rs.getLong(1);
+                }
+                int batched = 0;
+                for (NewJob job : copy) {
+                    if (job.uniqueKey().isPresent()) {
+                        if (batched > 0) {
+                            insert.executeBatch();
+                            batched = 0;
+                        }
+                        Enqueued keyed = enqueueKeyed(job, now);
+                        results.add(keyed);
+                        nextId = Math.max(nextId, keyed.id() + 1);
+                        continue;
+                    }
+                    insert.setLong(1, nextId);
+                    insert.setString(2, job.queue());
+                    insert.setString(3, job.payload());
+                    insert.setInt(4, job.maxAttempts());
+                    insert.setLong(5, job.runAt().toEpochMilli());
+                    insert.setLong(6, now);
+                    insert.addBatch();
+                    batched++;
+                    results.add(new Enqueued(nextId++, true));
+                }
+                if (batched > 0) {
+                    insert.executeBatch();
+                }
+                return results;
+            }
+
+            @Override
+            void committed() {
+                if (result.stream().anyMatch(Enqueued::created)) {
+                    fireListeners();
+                }
+            }
+        });
+    }
+
+    /** Store thread: one job with a unique key, through the upsert that says whether the key was free. */
+    private Enqueued enqueueKeyed(NewJob job, long now) throws SQLException {
+        PreparedStatement upsert = statement("enqueue");
+        upsert.setString(1, job.queue());
+        upsert.setString(2, job.payload());
+        upsert.setInt(3, job.maxAttempts());
+        upsert.setLong(4, job.runAt().toEpochMilli());
+        upsert.setLong(5, now);
+        upsert.setString(6, job.uniqueKey().orElseThrow());
+        try (ResultSet rs = upsert.executeQuery()) {
+            if (rs.next()) {
+                return new Enqueued(rs.getLong(1), true);
+            }
+        }
+        PreparedStatement byKey = statement("find-by-key");
+        byKey.setString(1, job.uniqueKey().get());
+        try (ResultSet rs = byKey.executeQuery()) {
+            rs.next();
+            return new Enqueued(rs.getLong(1), false);
+        }
+    }
+
+    @Override
+    public Future<List<Job>> claim(String queue, int limit) {
+        return thread.submit(new StoreThread.Request<>(true) {
+            @Override
+            List<Job> run(Connection c) throws SQLException {
+                PreparedStatement claim = statement("claim");
+                claim.setString(1, owner.id());
+                claim.setString(2, queue);
+                claim.setLong(3, now());
+                claim.setInt(4, limit);
+                List<Job> jobs = new ArrayList<>(limit);
+                try (ResultSet rs = claim.executeQuery()) {
+                    while (rs.next()) {
+                        jobs.add(new Job(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5),
+                                Instant.ofEpochMilli(rs.getLong(6)), JobState.RUNNING,
+                                Optional.ofNullable(rs.getString(8)), Optional.ofNullable(rs.getString(9)),
+                                Optional.of(owner.id()), Instant.ofEpochMilli(rs.getLong(7)), Optional.empty()));
+                    }
+                }
+                // why: RETURNING gives rows in no promised order; sections start oldest run-at first.
+                jobs.sort(Comparator.comparing(Job::runAt).thenComparingLong(Job::id));
+                return jobs;
+            }
+        });
+    }
+
+    @Override
+    public Future<Boolean> complete(Job claimed) {
+        return thread.submit(new StoreThread.Request<>(true) {
+            @Override
+            Boolean run(Connection c) throws SQLException {
+                PreparedStatement ack = statement("complete");
+                ack.setLong(1, now());
+                ack.setLong(2, claimed.id());
+                ack.setString(3, claimed.owner().orElse(""));
+                ack.setInt(4, claimed.attempt());
+                return ack.executeUpdate() == 1;
+            }
+        });
+    }
+
+    @Override
+    public Future<FailOutcome> fail(Job claimed, String error, Instant retryAt) {
+        return thread.submit(new StoreThread.Request<>(true) {
+            @Override
+            FailOutcome run(Connection c) throws SQLException {
+                PreparedStatement fail = statement("fail");
+                fail.setLong(1, retryAt.toEpochMilli());
+                fail.setLong(2, now());
+                fail.setString(3, error);
+                fail.setLong(4, claimed.id());
+                fail.setString(5, claimed.owner().orElse(""));
+                fail.setInt(6, claimed.attempt());
+                try (ResultSet rs = fail.executeQuery()) {
+                    if (!rs.next()) {
+                        return FailOutcome.FENCED;
+                    }
+                    return rs.getString(1).equals("dead") ? FailOutcome.DEAD
+                            : FailOutcome.retryAt(Instant.ofEpochMilli(rs.getLong(2)));
+                }
+            }
+        });
+    }
+
+    @Override
+    public Future<Integer> release(List<Job> claimed, boolean countAttempt) {
+        List<Job> copy = List.copyOf(claimed);
+        if (copy.isEmpty()) {
+            return Future.succeededFuture(0);
+        }
+        return thread.submit(new StoreThread.Request<>(true) {
+            @Override
+            Integer run(Connection c) throws SQLException {
+                long now = now();
+                int moved = 0;
+                PreparedStatement release = statement(countAttempt ? "release-counted" : "release-uncounted");
+                for (Job job : copy) {
+                    int p = 1;
+                    if (countAttempt) {
+                        release.setLong(p++, now);
+                        release.setString(p++, "attempt " + job.attempt() + " was cut by the shutdown grace cap");
+                    }
+                    release.setLong(p++, job.id());
+                    release.setString(p++, job.owner().orElse(""));
+                    release.setInt(p, job.attempt());
+                    moved += release.executeUpdate();
+                }
+                return moved;
+            }
+
+            @Override
+            void committed() {
+                if (result > 0) {
+                    fireListeners();
+                }
+            }
+        });
+    }
+
+    @Override
+    public Future<List<RecoveredJob>> recoverOrphans() {
+        return thread.submit(new StoreThread.Request<>(true) {
+            @Override
+            List<RecoveredJob> run(Connection c) throws SQLException {
+                PreparedStatement orphans = statement("orphans");
+                orphans.setString(1, owner.id());
+                List<long[]> found = new ArrayList<>();
+                List<String> owners = new ArrayList<>();
+                try (ResultSet rs = orphans.executeQuery()) {
+                    while (rs.next()) {
+                        found.add(new long[]{rs.getLong(1), rs.getInt(2)});
+                        owners.add(rs.getString(3));
+                    }
+                }
+                long now = now();
+                PreparedStatement release = statement("release-counted");
+                PreparedStatement state = statement("find");
+                List<RecoveredJob> recovered = new ArrayList<>(found.size());
+                for (int i = 0; i < found.size(); i++) {
+                    long id = found.get(i)[0];
+                    int attempt = (int) found.get(i)[1];
+                    String previous = owners.get(i) == null ? "" : owners.get(i);
+                    release.setLong(1, now);
+                    release.setString(2, "attempt " + attempt + " was cut: its owner " + previous + " died");
+                    release.setLong(3, id);
+                    release.setString(4, previous);
+                    release.setInt(5, attempt);
+                    if (release.executeUpdate() == 1) {
+                        state.setLong(1, id);
+                        boolean dead;
+                        try (ResultSet rs = state.executeQuery()) {
+                            dead = rs.next() && rs.getString(10).equals("dead");
+                        }
+                        recovered.add(new RecoveredJob(id, attempt, previous, dead));
+                    }
+                }
+                return recovered;
+            }
+        });
+    }
+
+    @Override
+    public Future<Integer> releaseOwned() {
+        return thread.submit(new StoreThread.Request<>(true) {
+            @Override
+            Integer run(Connection c) throws SQLException {
+                PreparedStatement owned = statement("owned");
+                owned.setString(1, owner.id());
+                List<long[]> found = new ArrayList<>();
+                try (ResultSet rs = owned.executeQuery()) {
+                    while (rs.next()) {
+                        found.add(new long[]{rs.getLong(1), rs.getInt(2)});
+                    }
+                }
+                PreparedStatement release = statement("release-uncounted");
+                int moved = 0;
+                for (long[] job : found) {
+                    release.setLong(1, job[0]);
+                    release.setString(2, owner.id());
+                    release.setInt(3, (int) job[1]);
+                    moved += release.executeUpdate();
+                }
+                return moved;
+            }
+        });
+    }
+
+    @Override
+    public Future<List<QueueStats>> stats(List<String> alwaysShown) {
+        List<String> shown = List.copyOf(alwaysShown);
+        return thread.submit(new StoreThread.Request<>(false) {
+            @Override
+            List<QueueStats> run(Connection c) throws SQLException {
+                long now = now();
+                Map<String, EnumMap<JobState, Long>> counts = new LinkedHashMap<>();
+                Map<String, Long> oldest = new HashMap<>();
+                for (String queue : shown) {
+                    counts.put(queue, zeros());
+                }
+                PreparedStatement stats = statement("stats");
+                stats.setLong(1, now);
+                try (ResultSet rs = stats.executeQuery()) {
+                    while (rs.next()) {
+                        String queue = rs.getString(1);
+                        counts.computeIfAbsent(queue, q -> zeros()).put(JobState.of(rs.getString(2)), rs.getLong(3));
+                        long oldestRunAt = rs.getLong(4);
+                        if (!rs.wasNull()) {
+                            oldest.put(queue, oldestRunAt);
+                        }
+                    }
+                }
+                List<QueueStats> result = new ArrayList<>();
+                counts.forEach((queue, byState) -> result.add(new QueueStats(queue, byState,
+                        Optional.ofNullable(oldest.get(queue)).map(at -> Duration.ofMillis(Math.max(0, now - at))))));
+                result.sort(Comparator.comparing(QueueStats::queue));
+                return result;
+            }
+        });
+    }
+
+    private static EnumMap<JobState, Long> zeros() {
+        EnumMap<JobState, Long> map = new EnumMap<>(JobState.class);
+        for (JobState state : JobState.values()) {
+            map.put(state, 0L);
+        }
+        return map;
+    }
+
+    @Override
+    public Future<List<Job>> list(Optional<JobState> state, Optional<String> queue, int limit) {
+        return thread.submit(new StoreThread.Request<>(false) {
+            @Override
+            List<Job> run(Connection c) throws SQLException {
+                PreparedStatement list = statement("list");
+                if (state.isPresent()) {
+                    list.setString(1, state.get().label());
+                } else {
+                    list.setNull(1, Types.VARCHAR);
+                }
+                if (queue.isPresent()) {
+                    list.setString(2, queue.get());
+                } else {
+                    list.setNull(2, Types.VARCHAR);
+                }
+                list.setInt(3, limit);
+                List<Job> jobs = new ArrayList<>();
+                try (ResultSet rs = list.executeQuery()) {
+                    while (rs.next()) {
+                        jobs.add(fullRow(rs));
+                    }
+                }
+                return jobs;
+            }
+        });
+    }
+
+    @Override
+    public Future<Optional<Job>> find(long id) {
+        return thread.submit(new StoreThread.Request<>(false) {
+            @Override
+            Optional<Job> run(Connection c) throws SQLException {
+                PreparedStatement find = statement("find");
+                find.setLong(1, id);
+                try (ResultSet rs = find.executeQuery()) {
+                    return rs.next() ? Optional.of(fullRow(rs)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    /** A row of the find/list column list. */
+    private static Job fullRow(ResultSet rs) throws SQLException {
+        long finished = rs.getLong(12);
+        Optional<Instant> finishedAt = rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(finished));
+        return new Job(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5),
+                Instant.ofEpochMilli(rs.getLong(6)), JobState.of(rs.getString(10)),
+                Optional.ofNullable(rs.getString(8)), Optional.ofNullable(rs.getString(9)),
+                Optional.ofNullable(rs.getString(11)), Instant.ofEpochMilli(rs.getLong(7)), finishedAt);
+    }
+
+    @Override
+    public Future<Boolean> retry(long id) {
+        return thread.submit(new StoreThread.Request<>(true) {
+            @Override
+            Boolean run(Connection c) throws SQLException {
+                PreparedStatement retry = statement("retry");
+                retry.setLong(1, now());
+                retry.setLong(2, id);
+                return retry.executeUpdate() == 1;
+            }
+
+            @Override
+            void committed() {
+                if (result) {
+                    fireListeners();
+                }
+            }
+        });
+    }
+
+    @Override
+    public Future<Integer> retryDead(Optional<String> queue) {
+        return thread.submit(new StoreThread.Request<>(true) {
+            @Override
+            Integer run(Connection c) throws SQLException {
+                PreparedStatement retry = statement("retry-dead");
+                retry.setLong(1, now());
+                if (queue.isPresent()) {
+                    retry.setString(2, queue.get());
+                } else {
+                    retry.setNull(2, Types.VARCHAR);
+                }
+                return retry.executeUpdate();
+            }
+
+            @Override
+            void committed() {
+                if (result > 0) {
+                    fireListeners();
+                }
+            }
+        });
+    }
+
+    @Override
+    public Future<Integer> purge(JobState state, Instant finishedBefore) {
+        if (state != JobState.DONE && state != JobState.DEAD) {
+            return Future.failedFuture(new IllegalArgumentException("only done and dead jobs are purged, not " + state.label()));
+        }
+        return purgeChunks(state, finishedBefore, 0);
+    }
+
+    private Future<Integer> purgeChunks(JobState state, Instant finishedBefore, int sofar) {
+        return thread.submit(new StoreThread.Request<Integer>(true) {
+            @Override
+            Integer run(Connection c) throws SQLException {
+                PreparedStatement purge = statement(state == JobState.DONE ? "purge-done" : "purge-dead");
+                purge.setLong(1, finishedBefore.toEpochMilli());
+                purge.setInt(2, PURGE_CHUNK);
+                return purge.executeUpdate();
+            }
+        }).compose(n -> n < PURGE_CHUNK ? Future.succeededFuture(sofar + n) : purgeChunks(state, finishedBefore, sofar + n));
+    }
+
+    @Override
+    public void onJobsAvailable(Runnable listener) {
+        listeners.add(listener);
+    }
+
+    @Override
+    public Future<Void> close() {
+        return thread.close().andThen(ar -> {
+            if (lock != null) {
+                lock.close();
+            }
+        });
+    }
+}

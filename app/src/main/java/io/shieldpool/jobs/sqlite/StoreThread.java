@@ -1,0 +1,243 @@
+package io.shieldpool.jobs.sqlite;
+
+import io.shieldpool.jobs.JobStoreException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The one platform thread that touches the store's JDBC connection. Requests queue up from any
+ * thread; the thread takes every request waiting (up to {@link #MAX_BATCH}) and runs them in one
+ * transaction: group commit. why: with synchronous=FULL a commit costs an fsync, and one fsync for
+ * a few hundred acks and claims is what makes tens of thousands of jobs a second possible. Each
+ * request is still all-or-nothing: a batch that fails is rolled back and its requests rerun one
+ * transaction each, so one bad request fails alone. JDBC never runs on an event loop.
+ */
+final class StoreThread {
+
+    private static final Logger log = LoggerFactory.getLogger(StoreThread.class);
+
+    /** Most requests in one transaction: bounds the time the write lock is held (~ms). */
+    static final int MAX_BATCH = 1024;
+    /** A batch that meets another process's write lock past busy_timeout is tried this often. */
+    private static final int BUSY_RETRIES = 3;
+
+    /** One piece of work for the store, run inside a transaction on the store thread. */
+    abstract static class Request<T> {
+        final Promise<T> promise = Promise.promise();
+        final Context caller = Vertx.currentContext();
+        /** Whether it may write: writes take BEGIN IMMEDIATE, batches of reads only a read snapshot. */
+        final boolean writes;
+        T result;
+
+        Request(boolean writes) {
+            this.writes = writes;
+        }
+
+        /** Runs the request's statements; any ResultSet must be closed before returning (COMMIT fails otherwise). */
+        abstract T run(Connection connection) throws SQLException;
+
+        /** After the commit: the store thread, before the caller is told. */
+        void committed() {
+        }
+
+        final void succeed() {
+            T value = result;
+            if (caller == null) {
+                promise.tryComplete(value);
+            } else {
+                caller.runOnContext(v -> promise.tryComplete(value));
+            }
+        }
+
+        final void fail(Throwable cause) {
+            if (caller == null) {
+                promise.tryFail(cause);
+            } else {
+                caller.runOnContext(v -> promise.tryFail(cause));
+            }
+        }
+    }
+
+    private final Connection connection;
+    private final LinkedBlockingQueue<Request<?>> queue = new LinkedBlockingQueue<>();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final Promise<Void> closed = Promise.promise();
+    private final Runnable idle;
+    private final long idleCheckNanos;
+    private final Thread thread;
+    private final Statement control;
+
+    /**
+     * @param idle      run when the queue has been empty for {@code idleCheckNanos} (and at most
+     *                  that often while busy): the wake check
+     */
+    StoreThread(String name, Connection connection, Runnable idle, long idleCheckNanos) throws SQLException {
+        this.connection = connection;
+        this.idle = idle;
+        this.idleCheckNanos = idleCheckNanos;
+        this.control = connection.createStatement();
+        this.thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this::loop);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Queues a request; fails it at once when the store is closing. */
+    <T> Future<T> submit(Request<T> request) {
+        if (closing.get()) {
+            request.fail(new JobStoreException(JobStoreException.Kind.FAILED, "the job store is closed"));
+            return request.promise.future();
+        }
+        queue.add(request);
+        if (closed.future().isComplete() && queue.remove(request)) {
+            // why: added just after the thread drained its queue for the last time
+            request.fail(new JobStoreException(JobStoreException.Kind.FAILED, "the job store is closed"));
+        }
+        return request.promise.future();
+    }
+
+    /** Runs what was queued before this call, then closes the connection; idempotent. */
+    Future<Void> close() {
+        if (closing.compareAndSet(false, true)) {
+            queue.add(new Request<Void>(false) {
+                @Override
+                Void run(Connection c) {
+                    return null;
+                }
+            });
+        }
+        return closed.future();
+    }
+
+    boolean onStoreThread() {
+        return Thread.currentThread() == thread;
+    }
+
+    private void loop() {
+        List<Request<?>> batch = new ArrayList<>(MAX_BATCH);
+        long lastIdleCheck = System.nanoTime();
+        try {
+            while (true) {
+                Request<?> first = queue.poll(idleCheckNanos, TimeUnit.NANOSECONDS);
+                if (first == null) {
+                    if (closing.get() && queue.isEmpty()) {
+                        break;
+                    }
+                    runIdle();
+                    lastIdleCheck = System.nanoTime();
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, MAX_BATCH - 1);
+                runBatch(batch);
+                batch.clear();
+                if (System.nanoTime() - lastIdleCheck >= idleCheckNanos) {
+                    runIdle();
+                    lastIdleCheck = System.nanoTime();
+                }
+                if (closing.get() && queue.isEmpty()) {
+                    break;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            shutDown();
+        }
+    }
+
+    private void runIdle() {
+        try {
+            idle.run();
+        } catch (RuntimeException e) {
+            log.debug("job store idle check failed: {}", e.toString());
+        }
+    }
+
+    private void runBatch(List<Request<?>> batch) {
+        boolean writes = false;
+        for (Request<?> request : batch) {
+            writes |= request.writes;
+        }
+        for (int attempt = 1; ; attempt++) {
+            try {
+                runInTransaction(batch, writes);
+                for (Request<?> request : batch) {
+                    request.committed();
+                    request.succeed();
+                }
+                return;
+            } catch (SQLException e) {
+                rollbackQuietly();
+                if (isBusy(e) && attempt < BUSY_RETRIES) {
+                    log.warn("job store busy (another process holds the write lock): retrying ({} of {})",
+                            attempt, BUSY_RETRIES);
+                    continue;
+                }
+                if (batch.size() == 1) {
+                    batch.getFirst().fail(new JobStoreException(JobStoreException.Kind.FAILED,
+                            "job store statement failed: " + e.getMessage(), e));
+                    return;
+                }
+                // why: one request's failure must not fail the others of its batch.
+                for (Request<?> request : batch) {
+                    runBatch(List.of(request));
+                }
+                return;
+            }
+        }
+    }
+
+    private void runInTransaction(List<Request<?>> batch, boolean writes) throws SQLException {
+        control.execute(writes ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+        for (Request<?> request : batch) {
+            runOne(request);
+        }
+        control.execute("COMMIT");
+    }
+
+    private <T> void runOne(Request<T> request) throws SQLException {
+        request.result = request.run(connection);
+    }
+
+    private void rollbackQuietly() {
+        try {
+            control.execute("ROLLBACK");
+        } catch (SQLException ignored) {
+            // no transaction was open (BEGIN itself failed)
+        }
+    }
+
+    private static boolean isBusy(SQLException e) {
+        String message = String.valueOf(e.getMessage());
+        return message.contains("SQLITE_BUSY") || message.contains("database is locked");
+    }
+
+    private void shutDown() {
+        Request<?> left;
+        while ((left = queue.poll()) != null) {
+            left.fail(new JobStoreException(JobStoreException.Kind.FAILED, "the job store is closed"));
+        }
+        try {
+            control.close();
+            connection.close();
+        } catch (SQLException e) {
+            log.warn("closing the job store: {}", e.toString());
+        }
+        closed.tryComplete();
+    }
+}
