@@ -21,6 +21,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  *   pool (shards, workers, gates: sealed behind Pool)
  *   control (lifecycle, drain, reload, resize; the PoolView)
  *   admin, metrics, systemd (report: they see the view and the listener only)
+ *   runtime (the state file: written through the listener, read by the command line)
  *   daemon (wiring)   cli (the entry point)
  * </pre>
  * A layer uses only layers below it; no package cycle anywhere.
@@ -54,17 +55,19 @@ class LayeringTest {
                 .layer("Pool").definedBy("io.shieldpool.pool..")
                 .layer("Control").definedBy("io.shieldpool.control..")
                 .layer("Report").definedBy("io.shieldpool.admin..", "io.shieldpool.metrics..", "io.shieldpool.systemd..")
+                .layer("Runtime").definedBy("io.shieldpool.runtime..")
                 .layer("Daemon").definedBy("io.shieldpool.daemon..")
                 .layer("Cli").definedBy("io.shieldpool.cli..")
                 .whereLayer("Cli").mayNotBeAccessedByAnyLayer()
                 .whereLayer("Daemon").mayOnlyBeAccessedByLayers("Cli")
                 .whereLayer("Report").mayOnlyBeAccessedByLayers("Daemon")
+                .whereLayer("Runtime").mayOnlyBeAccessedByLayers("Daemon", "Cli")
                 .whereLayer("Control").mayOnlyBeAccessedByLayers("Daemon")
                 .whereLayer("Pool").mayOnlyBeAccessedByLayers("Control")
                 .whereLayer("Kinds").mayOnlyBeAccessedByLayers("Pool", "Control", "Daemon", "Cli")
                 .whereLayer("Jobs").mayOnlyBeAccessedByLayers("Kinds", "Pool", "Control", "Report", "Daemon", "Cli")
                 .whereLayer("Api").mayOnlyBeAccessedByLayers("Kinds")
-                .whereLayer("View").mayOnlyBeAccessedByLayers("Pool", "Control", "Report", "Daemon", "Cli")
+                .whereLayer("View").mayOnlyBeAccessedByLayers("Pool", "Control", "Report", "Runtime", "Daemon", "Cli")
                 .whereLayer("Signals").mayOnlyBeAccessedByLayers("Control", "Daemon", "Cli")
                 .whereLayer("Logging").mayOnlyBeAccessedByLayers("Control", "Report", "Daemon", "Cli"));
     }

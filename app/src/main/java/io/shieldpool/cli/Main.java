@@ -31,7 +31,8 @@ import java.util.concurrent.Callable;
  * pool, and exits with a documented code (see {@link ExitCode}).
  */
 @Command(name = "shieldpool", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        sortOptions = false, subcommands = {CheckConfigCommand.class, StatusCommand.class, EnqueueCommand.class, JobsCommand.class},
+        sortOptions = false, subcommands = {CheckConfigCommand.class, StatusCommand.class, EnqueueCommand.class, JobsCommand.class,
+                ReloadCommand.class},
         description = {
                 "A worker-pool daemon whose shielded sections are never cut by a shutdown.",
                 "",
@@ -39,7 +40,8 @@ import java.util.concurrent.Callable;
         },
         exitCodeListHeading = "%nExit codes:%n",
         footer = {"", "Signals: SIGTERM/SIGINT drain and exit; a second SIGINT forces the exit (75);",
-                "SIGHUP reloads the config file; SIGTTIN/SIGTTOU grow/shrink the pool by one."})
+                "SIGHUP reloads the config file (`shieldpool reload` sends it and waits for the outcome);",
+                "SIGTTIN/SIGTTOU grow/shrink the pool by one."})
 public final class Main implements Callable<Integer> {
 
     /** Signals the daemon traps; see the README for what each does. */

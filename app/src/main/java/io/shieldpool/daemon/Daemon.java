@@ -13,6 +13,7 @@ import io.shieldpool.signals.SignalSource;
 import io.shieldpool.view.PoolListener;
 import io.shieldpool.view.ShutdownReport;
 import io.shieldpool.control.Supervisor;
+import io.shieldpool.runtime.StateFileWriter;
 import io.shieldpool.systemd.SystemdNotifier;
 import io.shieldpool.kinds.KindRuntime;
 import io.shieldpool.kinds.PreparedKind;
@@ -114,9 +115,11 @@ public final class Daemon {
         });
         // Nothing without NOTIFY_SOCKET; a listener from the first piece of news, so READY=1 cannot be missed.
         Optional<SystemdNotifier> systemd = SystemdNotifier.attach(System.getenv(), vertx, supervisor.view());
+        // What `shieldpool reload` reads to learn whether the reload it asked for was applied.
+        StateFileWriter stateFile = StateFileWriter.open(System.getenv());
         ExitCode exitCode;
         try {
-            exitCode = start(vertx, supervisor, systemd, jobs);
+            exitCode = start(vertx, supervisor, systemd, jobs, stateFile);
         } catch (Exception e) {
             log.atError().addKeyValue("event", "start.failed").setCause(e)
                     .log("could not start the pool: {}", e.toString());
@@ -124,15 +127,17 @@ public final class Daemon {
         }
         // a no-op unless the pool never reached its report (start failed, admin port taken)
         jobs.ifPresent(DurableJobs::close);
-        tearDown(vertx, kinds, systemd);
+        tearDown(vertx, kinds, systemd, stateFile);
         return exitCode;
     }
 
     /** The start chain: admin server, then the supervisor; returns once the pool has stopped. */
     private ExitCode start(Vertx vertx, Supervisor supervisor, Optional<SystemdNotifier> systemd,
-                           Optional<DurableJobs> jobs) throws Exception {
+                           Optional<DurableJobs> jobs, StateFileWriter stateFile) throws Exception {
         List<PoolListener> listeners = new ArrayList<>();
         systemd.ifPresent(listeners::add);
+        // After systemd's: READY=1 (the end of a reload) is sent before the file says so.
+        listeners.add(stateFile);
         if (config.admin().enabled()) {
             // The admin server answers from before `ready` to the end of the drain; it closes
             // with Vert.x, after the pool has stopped.
@@ -164,7 +169,7 @@ public final class Daemon {
     }
 
     /** The one way out, whatever happened before; each step runs even if the one before it failed. */
-    private void tearDown(Vertx vertx, KindRuntime kinds, Optional<SystemdNotifier> systemd) {
+    private void tearDown(Vertx vertx, KindRuntime kinds, Optional<SystemdNotifier> systemd, StateFileWriter stateFile) {
         // why: a signal from here on finds the supervisor's context closing; it is acknowledged
         // quietly instead of being handed to an event loop that rejects it.
         signals.attach(name -> log.atDebug().addKeyValue("event", "signal.ignored").addKeyValue("signal", "SIG" + name).addKeyValue("state", "exiting")
@@ -177,6 +182,7 @@ public final class Daemon {
                 .log("the work kind did not shut down cleanly: {}", e.toString());
         }
         systemd.ifPresent(SystemdNotifier::close);
+        stateFile.close();
         closeQuietly(vertx);
     }
 

@@ -22,8 +22,10 @@ import java.util.OptionalLong;
  *   <li>{@code STATUS=} kept current: workers, busy, sections done; the drain's progress; a reload
  *       that failed;</li>
  *   <li>{@code RELOADING=1} with {@code MONOTONIC_USEC=} when a reload (SIGHUP) begins and
- *       {@code READY=1} when it ends, so {@code Type=notify-reload} works, and {@code ERRNO=} when the
- *       file was rejected;</li>
+ *       {@code READY=1} when it ends, and {@code ERRNO=} when the file was rejected: systemd shows
+ *       the unit "reloading" meanwhile, also for a SIGHUP sent by hand (the packaged unit's
+ *       {@code systemctl reload} waits through {@code shieldpool reload}, which also fails it on a
+ *       rejected file; {@code Type=notify-reload} would work too, on systemd >= 253);</li>
  *   <li>{@code STOPPING=1} when the drain begins, then {@code EXTEND_TIMEOUT_USEC=} repeated while it
  *       makes progress within {@code shutdown.grace} (see {@link DrainExtension});</li>
  *   <li>{@code WATCHDOG=1} while the pool is healthy, when systemd asked for a watchdog (see

@@ -64,7 +64,7 @@ class DebianPackageIT {
                 "usr/lib/systemd/system/shieldpool.service", "rw-r--r--",
                 "usr/lib/sysusers.d/shieldpool.conf", "rw-r--r--",
                 "usr/lib/tmpfiles.d/shieldpool.conf", "rw-r--r--",
-                "usr/share/doc/shieldpool/examples/older-systemd.conf", "rw-r--r--");
+                "usr/share/shieldpool/restart-backoff", "rwxr-xr-x");
         expected.forEach((path, mode) -> {
             try {
                 assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve(path))))

@@ -1,0 +1,170 @@
+package io.shieldpool.cli;
+
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import io.shieldpool.view.ExitCode;
+import io.shieldpool.logging.LogSetup;
+import io.shieldpool.runtime.RuntimeDir;
+import io.shieldpool.runtime.StateFile;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code shieldpool reload}: sends SIGHUP to the running daemon and waits until it has applied or
+ * rejected its config file, which it learns from the daemon's state file in its runtime directory
+ * ({@link StateFile}; no admin endpoint, token or network is involved, so it works with
+ * {@code admin.enabled = false} and inside the unit's sandbox). The unit's {@code ExecReload=}, so
+ * {@code systemctl reload} returns when the file is in force, and fails when it was rejected.
+ */
+@Command(name = "reload", mixinStandardHelpOptions = true,
+        description = {"Make the running daemon reload its config file, and wait until it is applied or rejected.",
+                "Exit 0 when applied, 78 when rejected (the daemon keeps the previous config), 69 when no daemon",
+                "was found or it is draining, 75 when no outcome came within --timeout."})
+final class ReloadCommand implements Callable<Integer> {
+
+    /** How often the state file is looked at while waiting: a reload takes tens of ms. */
+    private static final Duration POLL = Duration.ofMillis(20);
+
+    @Option(names = "--pid", paramLabel = "PID",
+            description = "the daemon's process id (the unit passes $MAINPID); default: the one daemon found")
+    Long pid;
+
+    @Option(names = "--runtime-dir", paramLabel = "DIR",
+            description = "where the daemon keeps its state file (default: $RUNTIME_DIRECTORY, $SHIELDPOOL_RUNTIME_DIR, "
+                    + "/run/shieldpool, $XDG_RUNTIME_DIR/shieldpool, then the temporary directory's shieldpool-$USER)")
+    Path runtimeDir;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s",
+            description = "how long to wait for the outcome (default: ${DEFAULT-VALUE})")
+    String timeout;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        PrintStream err = System.err;
+        Duration limit;
+        try {
+            // why: the config file's duration syntax (30s, 2m, 500ms), from the same parser.
+            limit = ConfigFactory.empty().withValue("timeout", ConfigValueFactory.fromAnyRef(timeout)).getDuration("timeout");
+        } catch (ConfigException e) {
+            err.println(LogSetup.errorPrefix() + "shieldpool reload: --timeout " + timeout + ": " + e.getMessage());
+            return ExitCode.USAGE.code;
+        }
+        List<Path> dirs = runtimeDir != null ? List.of(runtimeDir) : RuntimeDir.forClient(System.getenv());
+        long deadline = System.nanoTime() + limit.toNanos();
+        Optional<Path> file = pid != null ? awaitFileOf(pid, dirs, deadline) : theOneDaemon(dirs, err);
+        if (file.isEmpty()) {
+            return ExitCode.UNAVAILABLE.code;
+        }
+        StateFile before = StateFile.read(file.get()).orElseThrow();
+        if (!before.state().equals("running") && !before.state().equals("starting")) {
+            err.println(LogSetup.errorPrefix() + "shieldpool reload: the daemon (pid " + before.pid() + ") is " + before.state()
+                    + ": a reload would change nothing now");
+            return ExitCode.UNAVAILABLE.code;
+        }
+        Optional<String> refused = ProcessSignal.send(before.pid(), ProcessSignal.SIGHUP);
+        if (refused.isPresent()) {
+            err.println(LogSetup.errorPrefix() + "shieldpool reload: cannot signal pid " + before.pid() + ": " + refused.get());
+            return ExitCode.UNAVAILABLE.code;
+        }
+        // why reloadsBegan: reloads run one after another, so once more have ended than had begun
+        // when the file was read, one that began after it has ended; that one read the config file
+        // after it was edited (the edit came before this command), whichever SIGHUP started it. One
+        // in progress at the read may have read the old file: its outcome is not ours to report.
+        while (System.nanoTime() < deadline) {
+            Optional<StateFile> now = StateFile.read(file.get());
+            if (now.isEmpty() || !ProcessSignal.alive(before.pid())) {
+                err.println(LogSetup.errorPrefix() + "shieldpool reload: the daemon (pid " + before.pid() + ") exited during the reload");
+                return ExitCode.UNAVAILABLE.code;
+            }
+            StateFile state = now.get();
+            if (state.reloadsEnded() > before.reloadsBegan()) {
+                return outcome(state);
+            }
+            if (state.state().equals("draining") || state.state().equals("stopped")) {
+                err.println(LogSetup.errorPrefix() + "shieldpool reload: the daemon (pid " + state.pid()
+                        + ") began to drain: the reload was not applied");
+                return ExitCode.UNAVAILABLE.code;
+            }
+            Thread.sleep(POLL);
+        }
+        err.println(LogSetup.errorPrefix() + "shieldpool reload: no outcome from pid " + before.pid() + " within " + timeout
+                + " (is it stalled? see its log)");
+        return ExitCode.DRAIN_CUT.code;
+    }
+
+    private static int outcome(StateFile state) {
+        switch (state.lastReload()) {
+            case "applied" -> {
+                System.out.println("shieldpool reload: applied (config version " + state.configVersion() + "): "
+                        + state.lastReloadSummary());
+                return ExitCode.OK.code;
+            }
+            case "rejected" -> {
+                System.err.println(LogSetup.errorPrefix() + "shieldpool reload: rejected, the daemon keeps running on the previous "
+                        + "config (version " + state.configVersion() + "): " + state.lastReloadSummary());
+                return ExitCode.CONFIG.code;
+            }
+            default -> {
+                System.err.println(LogSetup.errorPrefix() + "shieldpool reload: not applied (" + state.lastReload() + "): "
+                        + state.lastReloadSummary());
+                return ExitCode.UNAVAILABLE.code;
+            }
+        }
+    }
+
+    /** The state file of {@code pid}, waiting for it while the daemon starts (it appears within ms). */
+    private static Optional<Path> awaitFileOf(long pid, List<Path> dirs, long deadline) throws InterruptedException {
+        while (true) {
+            for (Path dir : dirs) {
+                Path file = StateFile.path(dir, pid);
+                try {
+                    if (StateFile.read(file).isPresent()) {
+                        return Optional.of(file);
+                    }
+                } catch (IOException e) {
+                    // unreadable: try the next place
+                }
+            }
+            boolean alive = ProcessSignal.alive(pid);
+            if (!alive || System.nanoTime() >= deadline) {
+                System.err.println(LogSetup.errorPrefix() + "shieldpool reload: " + (alive
+                        ? "pid " + pid + " wrote no state file in " + dirs + " (not a shieldpool daemon, or it uses "
+                        + "another directory: --runtime-dir)" : "no process with pid " + pid));
+                return Optional.empty();
+            }
+            Thread.sleep(POLL);
+        }
+    }
+
+    private static Optional<Path> theOneDaemon(List<Path> dirs, PrintStream err) {
+        List<StateFile> found = new ArrayList<>();
+        Path where = null;
+        for (Path dir : dirs) {
+            List<StateFile> here = StateFile.live(dir, ProcessSignal::alive);
+            if (!here.isEmpty() && found.isEmpty()) {
+                where = dir;
+            }
+            found.addAll(here);
+        }
+        if (found.size() == 1) {
+            return Optional.of(StateFile.path(where, found.getFirst().pid()));
+        }
+        if (found.isEmpty()) {
+            err.println(LogSetup.errorPrefix() + "shieldpool reload: no running shieldpool daemon found (looked in " + dirs + ")");
+        } else {
+            err.println(LogSetup.errorPrefix() + "shieldpool reload: " + found.size() + " daemons run (pids "
+                    + found.stream().map(s -> String.valueOf(s.pid())).toList() + "): choose one with --pid");
+        }
+        return Optional.empty();
+    }
+}

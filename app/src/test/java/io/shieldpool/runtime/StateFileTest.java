@@ -1,0 +1,67 @@
+package io.shieldpool.runtime;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class StateFileTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void roundTripsEveryFieldEvenASummaryOnSeveralLines() throws IOException {
+        StateFile state = new StateFile(4242, "running", 3, 5, 4, "rejected",
+                "2 problem(s): shieldpool.pool.size: -1 (expected: an integer >= 0)\nand a backslash \\ too");
+        Path file = StateFile.path(dir, 4242);
+        Files.writeString(file, state.format());
+        assertThat(StateFile.read(file)).contains(state);
+        assertThat(file.getFileName().toString()).isEqualTo("shieldpool-4242.state");
+    }
+
+    @Test
+    void aMissingFileIsEmptyAndAForeignOneIsAnError() throws IOException {
+        assertThat(StateFile.read(dir.resolve("shieldpool-1.state"))).isEmpty();
+        Path foreign = Files.writeString(dir.resolve("shieldpool-2.state"), "hello=world\n");
+        assertThatThrownBy(() -> StateFile.read(foreign)).isInstanceOf(IOException.class)
+                .hasMessageContaining("not a shieldpool state file");
+    }
+
+    @Test
+    void liveListsOnlyDaemonsThatRun() throws IOException {
+        long me = ProcessHandle.current().pid();
+        Files.writeString(StateFile.path(dir, me), new StateFile(me, "running", 1, 0, 0, "none", "").format());
+        Files.writeString(StateFile.path(dir, 999_999_999L), new StateFile(999_999_999L, "running", 1, 0, 0, "none", "").format());
+        assertThat(StateFile.live(dir, pid -> ProcessHandle.of(pid).isPresent())).extracting(StateFile::pid).containsExactly(me);
+    }
+
+    @Test
+    void theDaemonsDirectoryFollowsSystemdThenTheOperatorThenTheSession() {
+        assertThat(RuntimeDir.forDaemon(Map.of("RUNTIME_DIRECTORY", "/run/shieldpool:/run/other",
+                "SHIELDPOOL_RUNTIME_DIR", "/srv/run"))).isEqualTo(Path.of("/run/shieldpool"));
+        assertThat(RuntimeDir.forDaemon(Map.of("SHIELDPOOL_RUNTIME_DIR", "/srv/run", "XDG_RUNTIME_DIR", "/run/user/7")))
+                .isEqualTo(Path.of("/srv/run"));
+        assertThat(RuntimeDir.forDaemon(Map.of("XDG_RUNTIME_DIR", "/run/user/7"))).isEqualTo(Path.of("/run/user/7/shieldpool"));
+        assertThat(RuntimeDir.forDaemon(Map.of())).isEqualTo(
+                Path.of(System.getProperty("java.io.tmpdir"), "shieldpool-" + System.getProperty("user.name")));
+        assertThat(RuntimeDir.forClient(Map.of())).startsWith(Path.of("/run/shieldpool"));
+    }
+
+    @Test
+    void aPrivateDirectoryIsMadeOwnerOnlyAndASymbolicLinkIsRefused() throws IOException {
+        Path made = dir.resolve("made");
+        RuntimeDir.ensurePrivate(made);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(made))).isEqualTo("rwx------");
+        Path link = Files.createSymbolicLink(dir.resolve("link"), made);
+        assertThatThrownBy(() -> RuntimeDir.ensurePrivate(link)).isInstanceOf(IOException.class)
+                .hasMessageContaining("is not a directory");
+    }
+}
