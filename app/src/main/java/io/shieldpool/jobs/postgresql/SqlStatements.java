@@ -1,16 +1,12 @@
 package io.shieldpool.jobs.postgresql;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
+import io.shieldpool.jobs.SqlFile;
+
 import java.util.Map;
 
 /**
  * A resource of named SQL blocks: a line {@code -- :name NAME} starts a block, which runs to the
- * next one; comment lines are dropped. The same format as the SQLite store's files. why: the
- * statements stay readable (and commented) as SQL, not as Java string pieces.
+ * next one ({@link SqlFile}), looked up by name.
  */
 final class SqlStatements {
 
@@ -21,33 +17,7 @@ final class SqlStatements {
     }
 
     static SqlStatements load(String resource) {
-        String text;
-        try (InputStream in = SqlStatements.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IllegalStateException("missing resource " + resource);
-            }
-            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        Map<String, String> blocks = new LinkedHashMap<>();
-        String name = null;
-        StringBuilder block = new StringBuilder();
-        for (String line : text.split("\n", -1)) {
-            if (line.startsWith("-- :name ")) {
-                if (name != null) {
-                    blocks.put(name, trim(block));
-                }
-                name = line.substring("-- :name ".length()).trim();
-                block.setLength(0);
-            } else if (name != null && !line.startsWith("--")) {
-                block.append(line).append('\n');
-            }
-        }
-        if (name != null) {
-            blocks.put(name, trim(block));
-        }
-        return new SqlStatements(blocks);
+        return new SqlStatements(SqlFile.load(SqlStatements.class, resource));
     }
 
     /** The statement named {@code name}. */
@@ -61,10 +31,5 @@ final class SqlStatements {
 
     Map<String, String> all() {
         return blocks;
-    }
-
-    private static String trim(StringBuilder block) {
-        String sql = block.toString().strip();
-        return sql.endsWith(";") ? sql.substring(0, sql.length() - 1) : sql;
     }
 }

@@ -3,6 +3,7 @@ package io.shieldpool.jobs.sqlite;
 import io.shieldpool.jobs.Enqueued;
 import io.shieldpool.jobs.FailOutcome;
 import io.shieldpool.jobs.Job;
+import io.shieldpool.jobs.SqlFile;
 import io.shieldpool.jobs.JobOwner;
 import io.shieldpool.jobs.JobState;
 import io.shieldpool.jobs.JobStore;
@@ -56,7 +57,7 @@ public final class SqliteJobStore implements JobStore {
     /** Rows one purge transaction deletes at most, so a big purge never holds the lock for long. */
     private static final int PURGE_CHUNK = 5_000;
 
-    private static final Map<String, String> SQL = SqlFile.load("statements.sql");
+    private static final Map<String, String> SQL = SqlFile.load(SqliteJobStore.class, "statements.sql");
 
     private final SqliteSettings settings;
     private final JobOwner owner;
@@ -139,7 +140,7 @@ public final class SqliteJobStore implements JobStore {
     }
 
     private static void migrate(Connection connection, Path path) throws SQLException {
-        Map<String, String> schema = SqlFile.load("schema.sql");
+        Map<String, String> schema = SqlFile.load(SqliteJobStore.class, "schema.sql");
         try (Statement s = connection.createStatement()) {
             s.execute("BEGIN IMMEDIATE");
             try {

@@ -1,4 +1,4 @@
-package io.shieldpool.jobs.sqlite;
+package io.shieldpool.jobs;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,17 +9,18 @@ import java.util.Map;
 
 /**
  * A resource of named SQL blocks: a line {@code -- :name NAME} starts a block, which runs to the
- * next one. why: the statements stay readable (and commented) as SQL, not as Java string pieces.
+ * next one; comment lines are dropped. Every store keeps its SQL in such files. why: the statements
+ * stay readable (and commented) as SQL, not as Java string pieces.
  */
-final class SqlFile {
+public final class SqlFile {
 
     private SqlFile() {
     }
 
-    /** The blocks of {@code resource} (next to this class) by name, in file order, trailing ';' removed. */
-    static Map<String, String> load(String resource) {
+    /** The blocks of {@code resource} (next to {@code owner}) by name, in file order, trailing ';' removed. */
+    public static Map<String, String> load(Class<?> owner, String resource) {
         String text;
-        try (InputStream in = SqlFile.class.getResourceAsStream(resource)) {
+        try (InputStream in = owner.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("missing resource " + resource);
             }
