@@ -67,7 +67,8 @@ public final class SqliteJobStore implements JobStore {
     private final StoreThread thread;
     private final Map<String, PreparedStatement> prepared = new HashMap<>();
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
-    private final Statement pragma;
+    /** PRAGMA data_version, prepared once: the idle check runs it many times a second. */
+    private final PreparedStatement dataVersionQuery;
     private long dataVersion;
 
     private SqliteJobStore(SqliteSettings settings, JobOwner owner, Clock clock, boolean daemon) {
@@ -84,10 +85,10 @@ public final class SqliteJobStore implements JobStore {
         try {
             this.connection = connect(settings);
             migrate(connection, path);
-            this.pragma = connection.createStatement();
+            this.dataVersionQuery = connection.prepareStatement("PRAGMA data_version");
             this.dataVersion = readDataVersion();
             this.thread = new StoreThread("shieldpool-jobs-sqlite", connection, this::checkForOtherWriters,
-                    settings.wakeCheck().toNanos());
+                    settings.wakeCheck().toNanos(), settings.idleWakeCheck().toNanos());
         } catch (SQLException e) {
             if (lock != null) {
                 lock.close();
@@ -185,26 +186,32 @@ public final class SqliteJobStore implements JobStore {
         return statement;
     }
 
-    /** Store thread, idle: fires the listeners when another connection committed since the last look. */
-    private void checkForOtherWriters() {
+    /**
+     * Store thread, idle: fires the listeners when another connection committed since the last look.
+     *
+     * @return whether one had
+     */
+    private boolean checkForOtherWriters() {
         if (listeners.isEmpty()) {
-            return;
+            return false;
         }
         try {
             long version = readDataVersion();
             if (version != dataVersion) {
                 dataVersion = version;
                 fireListeners();
+                return true;
             }
         } catch (SQLException e) {
             log.atDebug().addKeyValue("event", "jobs.problem")
                 .log("PRAGMA data_version: {}", e.toString());
         }
+        return false;
     }
 
     /** Changes whenever another connection (another process) has committed; our own commits leave it. */
     private long readDataVersion() throws SQLException {
-        try (ResultSet rs = pragma.executeQuery("PRAGMA data_version")) {
+        try (ResultSet rs = dataVersionQuery.executeQuery()) {
             return rs.next() ? rs.getLong(1) : -1;
         }
     }
