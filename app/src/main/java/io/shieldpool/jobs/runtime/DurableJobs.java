@@ -1,5 +1,6 @@
 package io.shieldpool.jobs.runtime;
 
+import io.shieldpool.time.Ticker;
 import io.shieldpool.jobs.FailOutcome;
 import io.shieldpool.jobs.Job;
 import io.shieldpool.jobs.JobOwner;
@@ -48,7 +49,7 @@ public final class DurableJobs {
     private final JobCounters counters = new JobCounters();
     private final List<JobFeed> feeds = new CopyOnWriteArrayList<>();
     private final String queue;
-    private volatile JobTimers timers;
+    private volatile Ticker timers;
     /** Guards the sweep's timer: the sweep's own callbacks and a reload's reschedule race. */
     private final Object sweepLock = new Object();
     private Runnable cancelSweep = () -> { };
@@ -116,11 +117,11 @@ public final class DurableJobs {
 
     /** Starts the retention sweep; call once Vert.x is up. */
     public void start(Vertx vertx) {
-        start(JobTimers.of(vertx));
+        start(Ticker.of(vertx));
     }
 
     /** {@link #start(Vertx)} with the given time (tests move it by hand). */
-    void start(JobTimers time) {
+    void start(Ticker time) {
         this.timers = time;
         long generation;
         synchronized (sweepLock) {
@@ -150,7 +151,7 @@ public final class DurableJobs {
         sweep(generation);
     }
 
-    JobTimers timers() {
+    Ticker timers() {
         return timers;
     }
 

@@ -43,7 +43,7 @@ public final class JobFeed {
     private boolean closed;
     /** Cancels the pending poll; null when none is pending. */
     private Runnable cancelPoll;
-    /** When the pending poll fires ({@link JobTimers#nanoTime} reading). */
+    /** When the pending poll fires ({@link io.shieldpool.time.Ticker#nanoTime} reading). */
     private long pollDueNanos;
 
     JobFeed(DurableJobs jobs, int shard) {

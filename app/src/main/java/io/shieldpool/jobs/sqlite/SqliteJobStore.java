@@ -26,13 +26,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -488,38 +485,22 @@ public final class SqliteJobStore implements JobStore {
             @Override
             List<QueueStats> run(Connection c) throws SQLException {
                 long now = now();
-                Map<String, EnumMap<JobState, Long>> counts = new LinkedHashMap<>();
-                Map<String, Long> oldest = new HashMap<>();
-                for (String queue : shown) {
-                    counts.put(queue, zeros());
-                }
+                QueueStats.Tally tally = new QueueStats.Tally(Instant.ofEpochMilli(now), shown);
                 PreparedStatement stats = statement("stats");
                 stats.setLong(1, now);
                 try (ResultSet rs = stats.executeQuery()) {
                     while (rs.next()) {
                         String queue = rs.getString(1);
-                        counts.computeIfAbsent(queue, q -> zeros()).put(JobState.of(rs.getString(2)), rs.getLong(3));
+                        JobState state = JobState.of(rs.getString(2));
+                        long count = rs.getLong(3);
                         long oldestRunAt = rs.getLong(4);
-                        if (!rs.wasNull()) {
-                            oldest.put(queue, oldestRunAt);
-                        }
+                        tally.add(queue, state, count, rs.wasNull() ? Optional.empty()
+                                : Optional.of(Instant.ofEpochMilli(oldestRunAt)));
                     }
                 }
-                List<QueueStats> result = new ArrayList<>();
-                counts.forEach((queue, byState) -> result.add(new QueueStats(queue, byState,
-                        Optional.ofNullable(oldest.get(queue)).map(at -> Duration.ofMillis(Math.max(0, now - at))))));
-                result.sort(Comparator.comparing(QueueStats::queue));
-                return result;
+                return tally.result();
             }
         });
-    }
-
-    private static EnumMap<JobState, Long> zeros() {
-        EnumMap<JobState, Long> map = new EnumMap<>(JobState.class);
-        for (JobState state : JobState.values()) {
-            map.put(state, 0L);
-        }
-        return map;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.shieldpool.jobs.runtime;
 
+import io.shieldpool.time.ManualTicker;
 import io.shieldpool.config.ConfigLoader;
 import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.jobs.Job;
@@ -21,7 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -48,59 +48,13 @@ class JobFeedTest {
     private final Vertx vertx = Vertx.vertx();
     private final Context shard = vertx.getOrCreateContext();
     private final MutableClock clock = new MutableClock(START);
-    private final ManualTimers timers = new ManualTimers();
+    private final ManualTicker timers = new ManualTicker();
     private final AtomicReference<ShieldpoolConfig> config = new AtomicReference<>();
     /** Jobs the worker took, in order. */
     private final List<Job> taken = new CopyOnWriteArrayList<>();
     private SqliteJobStore store;
     private DurableJobs jobs;
     private JobFeed feed;
-
-    /** Timers that fire only when the test moves time; on the context that set them. */
-    static final class ManualTimers implements JobTimers {
-        private record Timer(long dueNanos, Context context, Runnable action) {
-        }
-
-        private final List<Timer> timers = new ArrayList<>();
-        private long now = 1_000_000_000L;
-
-        @Override
-        public synchronized long nanoTime() {
-            return now;
-        }
-
-        @Override
-        public synchronized Runnable schedule(Duration delay, Runnable action) {
-            Timer timer = new Timer(now + delay.toNanos(), Vertx.currentContext(), action);
-            timers.add(timer);
-            return () -> {
-                synchronized (this) {
-                    timers.remove(timer);
-                }
-            };
-        }
-
-        void advance(Duration by) {
-            List<Timer> due;
-            synchronized (this) {
-                now += by.toNanos();
-                due = timers.stream().filter(t -> t.dueNanos() - now <= 0).toList();
-                timers.removeAll(due);
-            }
-            for (Timer t : due) {
-                if (t.context() == null) {
-                    t.action().run();
-                } else {
-                    t.context().runOnContext(v -> t.action().run());
-                }
-            }
-        }
-
-        /** Delays from now of the timers not yet fired, soonest first. */
-        synchronized List<Duration> pending() {
-            return timers.stream().map(t -> Duration.ofNanos(t.dueNanos() - now)).sorted().toList();
-        }
-    }
 
     private static ShieldpoolConfig config(Path db, String pollInterval, String retention) throws Exception {
         Properties props = new Properties();
