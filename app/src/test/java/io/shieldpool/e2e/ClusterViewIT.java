@@ -21,6 +21,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -145,21 +148,13 @@ class ClusterViewIT {
         String database = prepare(40);
         Path sections = dir.resolve("sections.log");
         int portA = freePort();
-        String configA = node(database, "a", sections, 6, "shieldpool.admin.port = " + portA);
+        String configA = node(database, "a", sections, 3, "shieldpool.admin.port = " + portA);
         Path fileA = file("a.conf", configA);
         try (DaemonProcess a = DaemonProcess.start(dir, configA);
-             DaemonProcess b = DaemonProcess.start(dir, node(database, "b", sections, 6, ""));
-             AdminClient adminA = AdminClient.of(a)) {
-            a.awaitEvent("ready", Duration.ofSeconds(60));
-            b.awaitEvent("ready", Duration.ofSeconds(60));
-            // b in the first seconds of its sections: its drain then lasts seconds, over twice the ttl
-            b.awaitTrue(() -> {
-                try {
-                    return sectionStarts(sections, "b") >= 1;
-                } catch (IOException e) {
-                    return false;
-                }
-            }, Duration.ofSeconds(60), "b's first section");
+             DaemonProcess b = DaemonProcess.start(dir, node(database, "b", sections, 12, ""))) {
+            a.awaitEvent("ready", Duration.ofSeconds(90));
+            b.awaitEvent("ready", Duration.ofSeconds(90));
+            AdminClient adminA = AdminClient.of(a);
 
             // shieldpool status against a real daemon: both nodes, the limits and their use
             ToolRun text = tool(fileA, "status", "--workers", "0");
@@ -178,31 +173,48 @@ class ClusterViewIT {
             assertThat(clusterView.getJsonObject("limits").getInteger("concurrency")).isEqualTo(4);
             assertThat(clusterView.getJsonObject("limits").getDouble("rate")).isEqualTo(50.0);
 
+            // SIGTERM b as one of its 12 s sections begins: its drain then lasts seconds, over twice the ttl
+            long startsOfB = sectionStarts(sections, "b");
+            b.awaitTrue(() -> {
+                try {
+                    return sectionStarts(sections, "b") > startsOfB;
+                } catch (IOException e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(60), "a new section of b");
             b.signal("TERM");
             JsonObject begun = b.awaitEvent("shutdown.begin", Duration.ofSeconds(5));
             assertThat(begun.getLong("in_flight")).as("b drains sections in flight").isPositive();
             // from the first signal: the other node's view says draining (a heartbeat is sent at once)
             a.awaitTrue(() -> stateOf(adminA, b.pid()).equals("draining"), Duration.ofSeconds(3),
                     "b draining in a's /status");
-            ToolRun nodes = tool(file("tool.conf", "shieldpool.jobs.store = postgresql\nshieldpool.jobs.postgresql.url = \""
-                    + cluster.uri(database) + "\"\n"), "jobs", "nodes");
-            assertThat(nodes.out().lines()).as(nodes.out()).anyMatch(l -> l.matches("\\S+ +" + b.pid() + " +draining .*"));
+            // meanwhile, shieldpool jobs nodes (a JVM of its own: seconds to start on a busy machine)
+            Path toolConfig = file("tool.conf", "shieldpool.jobs.store = postgresql\nshieldpool.jobs.postgresql.url = \""
+                    + cluster.uri(database) + "\"\n");
+            CompletableFuture<ToolRun> nodesRun = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return tool(toolConfig, "jobs", "nodes");
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            });
             // a stopping node is not dead: it heartbeats on, for longer than the ttl, and keeps its jobs
             long until = System.nanoTime() + Duration.ofMillis(2 * TTL_MS).toNanos();
             int looks = 0;
-            while (System.nanoTime() < until && b.events("shutdown.complete").isEmpty()) {
+            while (System.nanoTime() < until) {
                 JsonObject row = nodeRow(adminA.json("/status?workers=0"), b.pid()).orElseThrow();
-                if (!b.events("shutdown.complete").isEmpty()) {
-                    break;
-                }
+                assertThat(b.events("shutdown.complete")).as("b still draining after %d looks", looks).isEmpty();
                 assertThat(row.getString("state")).as("b while it drains: %s", row).isEqualTo("draining");
                 assertThat(row.getLong("heartbeat_age_ms")).as("b's heartbeat while it drains").isLessThan(TTL_MS);
                 looks++;
                 Thread.sleep(100);
             }
-            assertThat(b.events("shutdown.complete")).as("b still draining after twice the ttl").isEmpty();
             System.out.printf("b read draining with a fresh heartbeat in %d looks over %d ms (node ttl %d ms)%n", looks,
                     2 * TTL_MS, TTL_MS);
+            ToolRun nodes = nodesRun.get(60, TimeUnit.SECONDS);
+            assertThat(b.events("shutdown.complete")).as("b drained after jobs nodes had run (its drain outlasted the tool)")
+                    .isEmpty();
+            assertThat(nodes.out().lines()).as(nodes.out()).anyMatch(l -> l.matches("\\S+ +" + b.pid() + " +draining .*"));
             assertThat(b.awaitExit(Duration.ofSeconds(30))).as(b.transcript()).isZero();
             a.awaitTrue(() -> stateOf(adminA, b.pid()).equals("stopped"), Duration.ofSeconds(5), "b stopped in a's /status");
             // and it stays stopped, never dead, once its heartbeats have ended
@@ -222,6 +234,7 @@ class ClusterViewIT {
             assertThat(starts.values()).as("no section ran twice").allMatch(n -> n == 1);
             a.signal("TERM");
             assertThat(a.awaitExit(Duration.ofSeconds(30))).isZero();
+            adminA.close();
         }
     }
 
@@ -236,12 +249,13 @@ class ClusterViewIT {
         Path sections = dir.resolve("sections.log");
         try (DaemonProcess a = DaemonProcess.start(dir, node(database, "a", sections, 4, ""));
              DaemonProcess b = DaemonProcess.start(dir, node(database, "b", sections, 4, ""));
-             DaemonProcess c = DaemonProcess.start(dir, node(database, "c", sections, 4, ""));
-             AdminClient admin = AdminClient.of(a);
-             HeadlessChromium browser = new HeadlessChromium(chromium.get(), dir.resolve("profile"), 1280, 900)) {
+             DaemonProcess c = DaemonProcess.start(dir, node(database, "c", sections, 10, ""))) {
             for (DaemonProcess d : List.of(a, b, c)) {
-                d.awaitEvent("ready", Duration.ofSeconds(60));
+                d.awaitEvent("ready", Duration.ofSeconds(90));
             }
+            AdminClient admin = AdminClient.of(a);
+            HeadlessChromium browser = new HeadlessChromium(chromium.get(), dir.resolve("profile"), 1280, 900);
+            try {
             browser.navigate("http://127.0.0.1:" + admin.port() + "/");
             browser.await("!document.getElementById('cluster').hidden && document.querySelectorAll('#nodes .node').length === 3",
                     Duration.ofSeconds(20));
@@ -251,6 +265,8 @@ class ClusterViewIT {
             }
             assertThat((String) browser.evaluate("document.querySelector('#nodes .node.self').dataset.pid"))
                     .isEqualTo(Long.toString(a.pid()));
+            assertThat((String) browser.evaluate("document.querySelector('#nodes .node.self .host').textContent"))
+                    .endsWith("this daemon");
             assertThat((String) browser.evaluate("document.getElementById('c-nodes').textContent")).isEqualTo("3");
             assertThat((String) browser.evaluate("document.getElementById('c-states').textContent")).isEqualTo("3 running");
             browser.await("/^[1-4] \\/ 4$/.test(document.getElementById('c-concurrency').textContent)", Duration.ofSeconds(20));
@@ -258,13 +274,15 @@ class ClusterViewIT {
                     .contains("burst 10").contains("50/s");
             browser.screenshot(ARTIFACTS.resolve("cluster-3-nodes.png"));
 
+            // SIGTERM c as one of its 10 s sections begins, so that its drain lasts seconds
+            long startsOfC = sectionStarts(sections, "c");
             c.awaitTrue(() -> {
                 try {
-                    return sectionStarts(sections, "c") >= 1;
+                    return sectionStarts(sections, "c") > startsOfC;
                 } catch (IOException e) {
                     return false;
                 }
-            }, Duration.ofSeconds(60), "c's first section");
+            }, Duration.ofSeconds(60), "a new section of c");
             c.signal("TERM");
             c.awaitEvent("shutdown.begin", Duration.ofSeconds(5));
             String card = "document.querySelector('#nodes .node[data-pid=\"" + c.pid() + "\"]')";
@@ -301,6 +319,10 @@ class ClusterViewIT {
             b.signal("TERM");
             assertThat(a.awaitExit(Duration.ofSeconds(30))).isZero();
             assertThat(b.awaitExit(Duration.ofSeconds(30))).isZero();
+            } finally {
+                browser.close();
+                admin.close();
+            }
         }
     }
 }
