@@ -12,8 +12,8 @@ import java.util.Locale;
  * The cluster part of {@code shieldpool status} (a shared job store's {@code jobs.cluster}): one
  * line counting the nodes by state, one for the queue's global limits and their use, and a table
  * of the nodes (HELD: the jobs a node holds, its running sections and the jobs it claimed and has
- * not started yet, as of its last heartbeat). Nodes stopped long ago are counted, not listed, so a cluster that has restarted
- * often still fits a screen.
+ * not started yet, as of its last heartbeat). Nodes stopped long ago are counted, not listed, so
+ * a cluster that has restarted often still fits a screen.
  */
 final class ClusterLines {
 
@@ -72,7 +72,7 @@ final class ClusterLines {
         }
     }
 
-    /** Every node but one stopped long ago. */
+    /** Listed: every node except those stopped long ago. */
     private static boolean listed(JsonObject node) {
         return !node.getString("state").equals("stopped") || node.getLong("heartbeat_age_ms") <= LIST_STOPPED_FOR_MS;
     }
