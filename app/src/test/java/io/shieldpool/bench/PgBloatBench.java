@@ -48,6 +48,8 @@ public final class PgBloatBench {
 
     void run(int jobs, int baselineWindows, int idleWindows) throws Exception {
         try (PostgresCluster cluster = PostgresCluster.start()) {
+            // why: a bench stopped by a signal must not leave its server running
+            Runtime.getRuntime().addShutdownHook(new Thread(cluster::close));
             cluster.psql("postgres", "ALTER SYSTEM SET shared_buffers = '128MB'");
             cluster.psql("postgres", "ALTER SYSTEM SET max_connections = 40");
             cluster.restart();
@@ -67,18 +69,20 @@ public final class PgBloatBench {
                 loops.add(Thread.ofVirtual().start(() -> feed(store)));
             }
             Thread.sleep(5_000); // warm-up: JIT, prepared statements, a full pool
+            this.cluster = cluster;
+            this.database = database;
             List<Double> baseline = new ArrayList<>();
             for (int w = 1; w <= baselineWindows; w++) {
                 baseline.add(window());
-                System.out.printf(Locale.ROOT, "P1 baseline window %d: %,.0f jobs/s%n", w, baseline.getLast());
+                System.out.printf(Locale.ROOT, "P1 baseline window %d: %,.0f jobs/s%s%n", w, baseline.getLast(), lastReads);
             }
             double base = median(baseline);
             Process idle = idleTransaction(cluster, database);
             List<Double> during = new ArrayList<>();
             for (int w = 1; w <= idleWindows; w++) {
                 during.add(window());
-                System.out.printf(Locale.ROOT, "P1 idle REPEATABLE READ transaction open, %3d s: %,8.0f jobs/s, %5.1f %% of baseline%n",
-                        w * 10, during.getLast(), 100 * during.getLast() / base);
+                System.out.printf(Locale.ROOT, "P1 idle REPEATABLE READ transaction open, %3d s: %,8.0f jobs/s, %5.1f %% of baseline%s%n",
+                        w * 10, during.getLast(), 100 * during.getLast() / base, lastReads);
             }
             String heldBack = cluster.psql(database, "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'shieldpool_jobs'");
             String size = cluster.psql(database, "SELECT pg_size_pretty(pg_total_relation_size('shieldpool_jobs'))");
@@ -131,12 +135,38 @@ public final class PgBloatBench {
         }
     }
 
-    /** Jobs acked per second over the next 10 s. */
-    private double window() throws InterruptedException {
+    private PostgresCluster cluster;
+    private String database;
+    private String lastReads = "";
+
+    /**
+     * Jobs acked per second over the next 10 s. Also notes, per acked job, the index entries the
+     * server read in that window (pg_stat_user_indexes.idx_tup_read): a figure the neighbours'
+     * load does not change, which grows when statements walk entries vacuum could not remove.
+     */
+    private double window() throws Exception {
+        java.util.Map<String, Long> readsBefore = indexReads();
         long before = acked.sum();
         long begun = System.nanoTime();
         TimeUnit.NANOSECONDS.sleep(WINDOW_NANOS);
-        return (acked.sum() - before) / ((System.nanoTime() - begun) / 1e9);
+        double rate = (acked.sum() - before) / ((System.nanoTime() - begun) / 1e9);
+        long jobs = Math.max(1, acked.sum() - before);
+        StringBuilder reads = new StringBuilder("; index entries read per job:");
+        indexReads().forEach((index, n) -> reads.append(String.format(Locale.ROOT, " %s %.1f",
+                index.replace("shieldpool_jobs_", ""), (n - readsBefore.getOrDefault(index, 0L)) / (double) jobs)));
+        lastReads = reads.toString();
+        return rate;
+    }
+
+    private java.util.Map<String, Long> indexReads() throws Exception {
+        java.util.Map<String, Long> reads = new java.util.TreeMap<>();
+        // why pg_stat_force_next_flush is not needed: backends flush their counts at least every second
+        for (String line : cluster.psql(database, "SELECT indexrelname || ' ' || idx_tup_read FROM pg_stat_user_indexes"
+                + " WHERE relname = 'shieldpool_jobs'").split("\n")) {
+            String[] parts = line.split(" ");
+            reads.put(parts[0], Long.parseLong(parts[1]));
+        }
+        return reads;
     }
 
     /** Another client (psql) that takes a snapshot and then sits idle in its transaction. */

@@ -97,10 +97,15 @@ RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.creat
 -- table to shieldpool_jobs_done in this one statement, so done jobs never slow the hot table.
 -- Fenced: the DELETE re-checks state, owner and attempt (a rescue that changed the row first
 -- leaves it nothing to match). A keyed job's ack runs lock-key first, in the same transaction.
--- Served by: both primary keys.
+-- Served by: both primary keys. why the check is written IS NOT DISTINCT FROM (the same as =
+-- here: $3 and $4 are never null): the planner can then neither match shieldpool_jobs_running's
+-- predicate (state = 'running') nor its key (owner), so the ack is a primary-key lookup. With
+-- `state = 'running' AND owner = $3` it scanned that partial index instead, as it looks tiny,
+-- and each ack then read every entry left in it by jobs acked since the oldest snapshot any
+-- session holds: thousands per ack behind one idle transaction (PgBloatBench).
 WITH moved AS (
     DELETE FROM shieldpool_jobs
-    WHERE id = $2 AND state = 'running' AND owner = $3 AND attempt = $4
+    WHERE id = $2 AND (state, owner, attempt) IS NOT DISTINCT FROM ('running', $3::text, $4::int)
     RETURNING id, queue, payload, attempt, max_attempts, run_at, created_at, last_error, unique_key
 )
 INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
@@ -116,13 +121,14 @@ SELECT 'done', attempt FROM shieldpool_jobs_done WHERE id = $1;
 
 -- :name fail
 -- A failed attempt (retry_at, now, error, id, owner, attempt): ready again at retry_at, or dead
--- when it was the last attempt. Fenced. Served by: the primary key.
+-- when it was the last attempt. Fenced. Served by: the primary key (IS NOT DISTINCT FROM: see
+-- complete).
 UPDATE shieldpool_jobs
 SET state       = CASE WHEN attempt >= max_attempts THEN 'dead' ELSE 'ready' END,
     run_at      = CASE WHEN attempt >= max_attempts THEN run_at ELSE $1 END,
     finished_at = CASE WHEN attempt >= max_attempts THEN $2 ELSE NULL END,
     last_error  = $3, owner = NULL, lease_until = NULL
-WHERE id = $4 AND state = 'running' AND owner = $5 AND attempt = $6
+WHERE id = $4 AND (state, owner, attempt) IS NOT DISTINCT FROM ('running', $5::text, $6::int)
 RETURNING state, run_at;
 
 -- :name release-uncounted
