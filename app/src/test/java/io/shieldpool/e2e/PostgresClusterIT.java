@@ -87,8 +87,10 @@ class PostgresClusterIT {
         assertThat(run.exitCode()).as(run.out()).isZero();
     }
 
+    /** Jobs matching {@code where} in either table (done jobs live in shieldpool_jobs_done). */
     private long count(String database, String where) throws Exception {
-        return Long.parseLong(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE " + where));
+        return Long.parseLong(cluster.psql(database, "SELECT count(*) FROM (SELECT state, owner FROM shieldpool_jobs"
+                + " UNION ALL SELECT 'done', NULL FROM shieldpool_jobs_done) AS jobs WHERE " + where));
     }
 
     /** Lines of the sections file: kind (S/E), job, attempt, node. */

@@ -102,6 +102,8 @@ public final class PostgresJobStore implements JobStore {
     /** Store context: acks, failures and releases not settled yet; releaseOwned waits for them. */
     private int acksInFlight;
     private final List<Promise<Void>> acksSettled = new ArrayList<>();
+    /** Store context: per queue, where this node's claims go on from (ClaimCursor). */
+    private final Map<String, ClaimCursor> cursors = new HashMap<>();
     private PgSubscriber subscriber;
     private long heartbeatTimer = -1;
 
@@ -257,6 +259,9 @@ public final class PostgresJobStore implements JobStore {
 
     private Future<List<RecoveredJob>> rescue(boolean guarded) {
         return pool.preparedQuery(SQL.get("rescue")).execute(Tuple.of(at(clock.instant()), guarded)).map(rows -> {
+            if (rows.size() > 0) {
+                readyAgainBehind();
+            }
             List<RecoveredJob> recovered = new ArrayList<>();
             for (Row row : rows) {
                 recovered.add(new RecoveredJob(row.getLong(0), row.getInteger(1), row.getString(2),
@@ -471,12 +476,16 @@ public final class PostgresJobStore implements JobStore {
                 keys[i] = job.uniqueKey().orElse(null);
             }
             boolean notify = System.nanoTime() - lastNotifyNanos > NOTIFY_EVERY_NANOS;
-            return pool.withTransaction(c -> c.preparedQuery(SQL.get("enqueue"))
-                    .execute(Tuple.of(queues, payloads, maxAttempts, runAts, keys, at(now)))
+            boolean keyed = copy.stream().anyMatch(job -> job.uniqueKey().isPresent());
+            return pool.withTransaction(c -> (keyed ? c.preparedQuery(SQL.get("lock-keys")).execute(Tuple.of((Object) keys))
+                            : Future.<RowSet<Row>>succeededFuture())
+                    .compose(locked -> c.preparedQuery(SQL.get("enqueue"))
+                            .execute(Tuple.of(queues, payloads, maxAttempts, runAts, keys, at(now))))
                     .compose(rows -> results(c, copy, rows))
                     .compose(results -> notify ? notifyIfWasEmpty(c, copy, results, now).map(results)
                             : Future.succeededFuture(results)))
                     .onSuccess(results -> {
+                        copy.forEach(job -> readyAgain(job.queue(), job.runAt()));
                         if (results.stream().anyMatch(Enqueued::created)) {
                             fireListeners();
                         }
@@ -560,14 +569,40 @@ public final class PostgresJobStore implements JobStore {
         boolean limited = settings.limits().map(l -> l.queue().equals(queue)).orElse(false);
         return call(() -> {
             Tuple args = Tuple.of(owner.id(), queue, at(clock.instant()), (long) limit, settings.jobLease().toMillis());
-            Future<RowSet<Row>> rows = limited
-                    // why two statements in one transaction: the first locks the queue's row, the
-                    // second counts running jobs in a snapshot taken after the lock was granted.
-                    ? pool.withTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
-                            .compose(lock -> c.preparedQuery(SQL.get("claim-limited")).execute(args)))
-                    : pool.preparedQuery(SQL.get("claim")).execute(args);
-            return rows.map(this::claimed);
+            if (limited) {
+                // why two statements in one transaction: the first locks the queue's row, the
+                // second counts running jobs in a snapshot taken after the lock was granted.
+                return pool.withTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
+                        .compose(lock -> c.preparedQuery(SQL.get("claim-limited")).execute(args))).map(this::claimed);
+            }
+            ClaimCursor cursor = cursors.computeIfAbsent(queue, q -> new ClaimCursor());
+            long begun = System.nanoTime();
+            if (!cursor.fullDue(begun)) {
+                return pool.preparedQuery(SQL.get("claim-after"))
+                        .execute(args.addOffsetDateTime(at(cursor.afterRunAt())).addLong(cursor.afterId()))
+                        .map(this::claimed).onSuccess(cursor::advance);
+            }
+            cursor.fullBegun();
+            return pool.preparedQuery(SQL.get("claim")).execute(args).map(this::claimed).andThen(ar -> {
+                cursor.fullEnded(begun, System.nanoTime());
+                if (ar.succeeded()) {
+                    cursor.advance(ar.result());
+                }
+            });
         });
+    }
+
+    /** Store context: this node made a job of {@code queue} ready at {@code runAt} (ClaimCursor). */
+    private void readyAgain(String queue, Instant runAt) {
+        ClaimCursor cursor = cursors.get(queue);
+        if (cursor != null) {
+            cursor.readyAgainAt(runAt);
+        }
+    }
+
+    /** Store context: jobs of any queue may be ready behind the claim points (a rescue, an operator's retry). */
+    private void readyAgainBehind() {
+        cursors.values().forEach(ClaimCursor::readyAgainBehind);
     }
 
     private List<Job> claimed(RowSet<Row> rows) {
@@ -604,11 +639,24 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public Future<Boolean> complete(Job claimed) {
-        return call(() -> ackLike(() -> retrying(retried -> pool.preparedQuery(SQL.get("complete"))
-                .execute(Tuple.of(at(clock.instant()), claimed.id(), claimed.owner().orElse(""), claimed.attempt()))
+        return call(() -> ackLike(() -> retrying(retried -> moveToDone(claimed)
                 .compose(rows -> rows.rowCount() == 1 || !retried ? Future.succeededFuture(rows.rowCount() == 1)
                         : landedBefore(claimed)))))
                 .onSuccess(done -> held.decrementAndGet());
+    }
+
+    /**
+     * The ack's statement: the job's row moves to shieldpool_jobs_done. why a transaction with the
+     * key's lock first for a keyed job: an enqueue of the same key holds that lock while it looks
+     * in both tables, so it never misses the key in between (statements.sql, lock-keys).
+     */
+    private Future<RowSet<Row>> moveToDone(Job claimed) {
+        Tuple args = Tuple.of(at(clock.instant()), claimed.id(), claimed.owner().orElse(""), claimed.attempt());
+        if (claimed.uniqueKey().isEmpty()) {
+            return pool.preparedQuery(SQL.get("complete")).execute(args);
+        }
+        return pool.withTransaction(c -> c.preparedQuery(SQL.get("lock-key")).execute(Tuple.of(claimed.uniqueKey().get()))
+                .compose(locked -> c.preparedQuery(SQL.get("complete")).execute(args)));
     }
 
     /** A retried ack that matched nothing: the first try landed if the job is done at the same attempt. */
@@ -632,7 +680,11 @@ public final class PostgresJobStore implements JobStore {
                         return FailOutcome.FENCED;
                     }
                     Row row = rows.iterator().next();
-                    return row.getString(0).equals("dead") ? FailOutcome.DEAD : FailOutcome.retryAt(instant(row, 1));
+                    if (row.getString(0).equals("dead")) {
+                        return FailOutcome.DEAD;
+                    }
+                    readyAgain(claimed.queue(), instant(row, 1));
+                    return FailOutcome.retryAt(instant(row, 1));
                 }))))
                 .onSuccess(outcome -> held.decrementAndGet());
     }
@@ -647,12 +699,15 @@ public final class PostgresJobStore implements JobStore {
         Map<String, List<Job>> byOwner = new LinkedHashMap<>();
         copy.forEach(job -> byOwner.computeIfAbsent(job.owner().orElse(""), o -> new ArrayList<>()).add(job));
         return call(() -> ackLike(() -> retrying(retried -> {
+            Instant now = clock.instant();
+            // uncounted: back at its own run-at, behind this node's claim point; counted: ready now
+            copy.forEach(job -> readyAgain(job.queue(), countAttempt ? now : job.runAt()));
             Future<Integer> total = Future.succeededFuture(0);
             for (var entry : byOwner.entrySet()) {
                 Long[] ids = entry.getValue().stream().map(Job::id).toArray(Long[]::new);
                 Integer[] attempts = entry.getValue().stream().map(Job::attempt).toArray(Integer[]::new);
                 String error = "attempt was cut by the shutdown grace cap";
-                Tuple args = countAttempt ? Tuple.of(at(clock.instant()), error, ids, entry.getKey(), attempts)
+                Tuple args = countAttempt ? Tuple.of(at(now), error, ids, entry.getKey(), attempts)
                         : Tuple.of(ids, entry.getKey(), attempts);
                 String name = countAttempt ? "release-counted" : "release-uncounted";
                 total = total.compose(sofar -> pool.preparedQuery(SQL.get(name)).execute(args)
@@ -779,7 +834,10 @@ public final class PostgresJobStore implements JobStore {
     @Override
     public Future<Boolean> retry(long id) {
         return call(() -> pool.preparedQuery(SQL.get("retry")).execute(Tuple.of(at(clock.instant()), id))
-                .map(rows -> rows.rowCount() == 1)).onSuccess(done -> {
+                .map(rows -> {
+                    readyAgainBehind();
+                    return rows.rowCount() == 1;
+                })).onSuccess(done -> {
             if (done) {
                 fireListeners();
             }
@@ -789,7 +847,10 @@ public final class PostgresJobStore implements JobStore {
     @Override
     public Future<Integer> retryDead(Optional<String> queue) {
         return call(() -> pool.preparedQuery(SQL.get("retry-dead")).execute(Tuple.of(at(clock.instant()), queue.orElse(null)))
-                .map(RowSet::rowCount)).onSuccess(n -> {
+                .map(rows -> {
+                    readyAgainBehind();
+                    return rows.rowCount();
+                })).onSuccess(n -> {
             if (n > 0) {
                 fireListeners();
             }
@@ -806,8 +867,13 @@ public final class PostgresJobStore implements JobStore {
 
     private Future<Integer> purgeChunks(String statement, Instant finishedBefore, int sofar) {
         return pool.preparedQuery(SQL.get(statement)).execute(Tuple.of(at(finishedBefore), (long) PURGE_CHUNK))
-                .compose(rows -> rows.rowCount() < PURGE_CHUNK ? Future.succeededFuture(sofar + rows.rowCount())
-                        : purgeChunks(statement, finishedBefore, sofar + rows.rowCount()));
+                .compose(rows -> {
+                    // purge-done answers [most deleted from one table, total]; purge-dead is a plain DELETE
+                    long most = rows.size() == 1 ? rows.iterator().next().getLong(0) : rows.rowCount();
+                    long deleted = rows.size() == 1 ? rows.iterator().next().getLong(1) : rows.rowCount();
+                    int total = sofar + (int) deleted;
+                    return most < PURGE_CHUNK ? Future.succeededFuture(total) : purgeChunks(statement, finishedBefore, total);
+                });
     }
 
     @Override

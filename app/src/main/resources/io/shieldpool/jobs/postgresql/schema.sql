@@ -64,3 +64,40 @@ CREATE TABLE shieldpool_queues (
     tokens      double precision NOT NULL DEFAULT 0,
     refilled_at timestamptz      NOT NULL DEFAULT now()
 );
+
+-- :name 3
+-- Done jobs leave the hot table. An ack moves its row from shieldpool_jobs into
+-- shieldpool_jobs_done in one statement (DELETE ... RETURNING feeding an INSERT), so the table
+-- every claim, ack and rescue works on holds only ready, running and dead jobs: it stays as
+-- small as the backlog whatever jobs.retention.done keeps, and a vacuum of it stays short. Dead
+-- jobs stay (few, and retry-dead makes them ready again). Unique keys stay enforced across both
+-- tables: an enqueue with keys and the ack of a keyed job take the key's transaction-scoped
+-- advisory lock first, so an enqueue sees the key either still in shieldpool_jobs (the unique
+-- index) or already in shieldpool_jobs_done (checked by the enqueue).
+-- The hot table's index on done rows is kept (renamed) for rows a daemon of schema 2 may still
+-- ack there during a rolling upgrade; it is empty otherwise and costs nothing.
+ALTER INDEX IF EXISTS shieldpool_jobs_done RENAME TO shieldpool_jobs_finished;
+CREATE TABLE IF NOT EXISTS shieldpool_jobs_done (
+    id           bigint      PRIMARY KEY,
+    queue        text        NOT NULL,
+    payload      text        NOT NULL,
+    attempt      integer     NOT NULL,
+    max_attempts integer     NOT NULL,
+    run_at       timestamptz NOT NULL,
+    created_at   timestamptz NOT NULL,
+    finished_at  timestamptz NOT NULL,
+    last_error   text,
+    unique_key   text
+);
+-- retention of done jobs (range on finished_at).
+CREATE INDEX IF NOT EXISTS shieldpool_jobs_done_finished ON shieldpool_jobs_done (finished_at);
+-- an enqueue's check that a key is taken by a done job; not unique, so that a duplicate a
+-- schema-2 daemon let in during a rolling upgrade can never make an ack fail.
+CREATE INDEX IF NOT EXISTS shieldpool_jobs_done_unique_key ON shieldpool_jobs_done (unique_key) WHERE unique_key IS NOT NULL;
+WITH moved AS (
+    DELETE FROM shieldpool_jobs WHERE state = 'done'
+    RETURNING id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key
+)
+INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
+SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, coalesce(finished_at, now()), last_error, unique_key
+FROM moved;

@@ -5,21 +5,42 @@
 -- clause (fencing): an ack from an attempt that was released or rescued meanwhile matches no row
 -- and changes nothing. Each runs in its own transaction unless the Java code says otherwise.
 
+-- :name lock-keys
+-- First statement of an enqueue with unique keys (keys[]): takes each key's transaction-scoped
+-- advisory lock, in hash order (two enqueues never wait for each other in a cycle). The ack of a
+-- keyed job takes the same lock before it moves the job to shieldpool_jobs_done, so the enqueue's
+-- next statement (a new snapshot) finds the key in one table or the other, never in neither.
+-- Hashes may collide: two keys then share a lock, which only serialises them.
+SELECT count(*) FROM (
+    SELECT pg_advisory_xact_lock(72350198, h)
+    FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($1::text[]) AS k WHERE k IS NOT NULL) AS hashes
+    ORDER BY h
+) AS locked;
+
+-- :name lock-key
+-- First statement of the ack of a keyed job (key): the key's lock, as in lock-keys.
+SELECT count(*) FROM (SELECT pg_advisory_xact_lock(72350198, hashtext($1))) AS locked;
+
 -- :name enqueue
 -- Adds ready jobs in one statement (queues[], payloads[], max_attempts[], run_ats[], keys[],
 -- created_at): ids are drawn in input order (ORDER BY n). A unique key a kept job already has
--- (or an earlier row of the same batch) is skipped (DO NOTHING): the caller looks those keys up.
--- Served by: the primary key; shieldpool_jobs_unique_key checks keys.
+-- (or an earlier row of the same batch) is skipped: a key in shieldpool_jobs by DO NOTHING, a
+-- key of a done job by the NOT EXISTS (see lock-keys); the caller looks those keys up.
+-- Served by: the primary key; shieldpool_jobs_unique_key and shieldpool_jobs_done_unique_key check keys.
 INSERT INTO shieldpool_jobs (queue, payload, state, attempt, max_attempts, run_at, created_at, unique_key)
 SELECT q, p, 'ready', 0, m, r, $6, k
 FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[]) WITH ORDINALITY AS t(q, p, m, r, k, n)
+WHERE k IS NULL OR NOT EXISTS (SELECT 1 FROM shieldpool_jobs_done d WHERE d.unique_key = k)
 ORDER BY n
 ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
 RETURNING id, unique_key;
 
 -- :name find-by-keys
--- The jobs holding unique keys (keys[]). Served by: shieldpool_jobs_unique_key.
-SELECT id, unique_key FROM shieldpool_jobs WHERE unique_key = ANY($1::text[]);
+-- The jobs holding unique keys (keys[]), in either table. Served by: shieldpool_jobs_unique_key,
+-- shieldpool_jobs_done_unique_key.
+SELECT id, unique_key FROM shieldpool_jobs WHERE unique_key = ANY($1::text[])
+UNION ALL
+SELECT id, unique_key FROM shieldpool_jobs_done WHERE unique_key = ANY($1::text[]);
 
 -- :name notify-if-was-empty
 -- Wakes the other nodes (LISTEN shieldpool_jobs) only when the queue had no due ready job before
@@ -47,26 +68,67 @@ FROM picked
 WHERE j.id = picked.id
 RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key;
 
+-- :name claim-after
+-- claim, but only jobs after a point of claim order (owner, queue, now, n, lease in ms,
+-- after run_at, after id): the point where this node's previous claim ended. why: the ready index
+-- keeps an entry for every job claimed since the oldest snapshot any session holds (vacuum may
+-- not remove them while that snapshot might still see those rows), and a claim from the start
+-- walks over all of them; one idle transaction elsewhere then makes every claim slower as it
+-- lasts. Starting at the point skips them. Jobs ready again behind the point (released, rescued,
+-- enqueued with a past run-at, from a node with a clock behind) are taken by the store's plain
+-- claims, which it still runs whenever they are cheap (PostgresJobStore.claim).
+-- Served by: shieldpool_jobs_ready (a range scan from the point: the row comparison is an index
+-- bound), then the primary key.
+WITH picked AS (
+    SELECT id FROM shieldpool_jobs
+    WHERE state = 'ready' AND queue = $2 AND run_at <= $3 AND (run_at, id) > ($6, $7)
+    ORDER BY run_at, id
+    LIMIT $4
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE shieldpool_jobs j
+SET state = 'running', attempt = j.attempt + 1, owner = $1, lease_until = now() + $5 * interval '1 millisecond'
+FROM picked
+WHERE j.id = picked.id
+RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key;
+
 -- :name complete
--- Ack: the attempt's job becomes done (now, id, owner, attempt). Fenced. Served by: the primary key.
-UPDATE shieldpool_jobs SET state = 'done', finished_at = $1, owner = NULL, lease_until = NULL
-WHERE id = $2 AND state = 'running' AND owner = $3 AND attempt = $4;
+-- Ack: the attempt's job becomes done (now, id, owner, attempt): its row moves from the hot
+-- table to shieldpool_jobs_done in this one statement, so done jobs never slow the hot table.
+-- Fenced: the DELETE re-checks state, owner and attempt (a rescue that changed the row first
+-- leaves it nothing to match). A keyed job's ack runs lock-key first, in the same transaction.
+-- Served by: both primary keys. why the check is written IS NOT DISTINCT FROM (the same as =
+-- here: $3 and $4 are never null): the planner can then neither match shieldpool_jobs_running's
+-- predicate (state = 'running') nor its key (owner), so the ack is a primary-key lookup. With
+-- `state = 'running' AND owner = $3` it scanned that partial index instead, as it looks tiny,
+-- and each ack then read every entry left in it by jobs acked since the oldest snapshot any
+-- session holds: thousands per ack behind one idle transaction (PgBloatBench).
+WITH moved AS (
+    DELETE FROM shieldpool_jobs
+    WHERE id = $2 AND (state, owner, attempt) IS NOT DISTINCT FROM ('running', $3::text, $4::int)
+    RETURNING id, queue, payload, attempt, max_attempts, run_at, created_at, last_error, unique_key
+)
+INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
+SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, $1, last_error, unique_key FROM moved;
 
 -- :name state-of
 -- After an ack that matched no row and was retried (the first try may have committed before
 -- the connection broke): the job's state and attempt (id). done at the same attempt means that
--- ack landed: no one can complete the same attempt number twice. Served by: the primary key.
-SELECT state, attempt FROM shieldpool_jobs WHERE id = $1;
+-- ack landed: no one can complete the same attempt number twice. Served by: both primary keys.
+SELECT state, attempt FROM shieldpool_jobs WHERE id = $1
+UNION ALL
+SELECT 'done', attempt FROM shieldpool_jobs_done WHERE id = $1;
 
 -- :name fail
 -- A failed attempt (retry_at, now, error, id, owner, attempt): ready again at retry_at, or dead
--- when it was the last attempt. Fenced. Served by: the primary key.
+-- when it was the last attempt. Fenced. Served by: the primary key (IS NOT DISTINCT FROM: see
+-- complete).
 UPDATE shieldpool_jobs
 SET state       = CASE WHEN attempt >= max_attempts THEN 'dead' ELSE 'ready' END,
     run_at      = CASE WHEN attempt >= max_attempts THEN run_at ELSE $1 END,
     finished_at = CASE WHEN attempt >= max_attempts THEN $2 ELSE NULL END,
     last_error  = $3, owner = NULL, lease_until = NULL
-WHERE id = $4 AND state = 'running' AND owner = $5 AND attempt = $6
+WHERE id = $4 AND (state, owner, attempt) IS NOT DISTINCT FROM ('running', $5::text, $6::int)
 RETURNING state, run_at;
 
 -- :name release-uncounted
@@ -170,25 +232,39 @@ FROM shieldpool_nodes ORDER BY host, pid, id;
 
 -- :name stats
 -- Counts per queue and state, and the run-at of the oldest due ready job (now). Each branch
--- reads only its own partial index.
+-- reads only its own partial index, done jobs their own table (and the hot table's done rows a
+-- schema-2 daemon may still leave there during a rolling upgrade: shieldpool_jobs_finished).
 SELECT queue, 'ready', count(*), min(run_at) FILTER (WHERE run_at <= $1) FROM shieldpool_jobs WHERE state = 'ready' GROUP BY queue
 UNION ALL
 SELECT queue, 'running', count(*), NULL FROM shieldpool_jobs WHERE state = 'running' GROUP BY queue
 UNION ALL
-SELECT queue, 'done', count(*), NULL FROM shieldpool_jobs WHERE state = 'done' GROUP BY queue
+SELECT queue, 'done', count(*), NULL FROM (
+    SELECT queue FROM shieldpool_jobs_done
+    UNION ALL
+    SELECT queue FROM shieldpool_jobs WHERE state = 'done') AS done GROUP BY queue
 UNION ALL
 SELECT queue, 'dead', count(*), NULL FROM shieldpool_jobs WHERE state = 'dead' GROUP BY queue;
 
 -- :name find
--- One job (id). Served by: the primary key.
+-- One job (id), in either table. Served by: both primary keys.
 SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, last_error, unique_key, state, owner, finished_at
-FROM shieldpool_jobs WHERE id = $1;
+FROM shieldpool_jobs WHERE id = $1
+UNION ALL
+SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, last_error, unique_key, 'done', NULL, finished_at
+FROM shieldpool_jobs_done WHERE id = $1;
 
 -- :name list
--- Newest jobs first, optionally of one state and one queue (state or NULL, queue or NULL, n).
--- Served by: the primary key, backwards (an operator's command, not a hot path).
-SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, last_error, unique_key, state, owner, finished_at
-FROM shieldpool_jobs WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR queue = $2)
+-- Newest jobs first, optionally of one state and one queue (state or NULL, queue or NULL, n),
+-- from both tables. Served by: both primary keys, backwards (an operator's command, not a hot path).
+SELECT * FROM (
+    (SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, last_error, unique_key, state, owner, finished_at
+     FROM shieldpool_jobs WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR queue = $2)
+     ORDER BY id DESC LIMIT $3)
+    UNION ALL
+    (SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, last_error, unique_key, 'done', NULL, finished_at
+     FROM shieldpool_jobs_done WHERE ($1::text IS NULL OR $1 = 'done') AND ($2::text IS NULL OR queue = $2)
+     ORDER BY id DESC LIMIT $3)
+) AS jobs
 ORDER BY id DESC LIMIT $3;
 
 -- :name retry
@@ -203,10 +279,19 @@ UPDATE shieldpool_jobs SET state = 'ready', attempt = 0, run_at = $1, finished_a
 WHERE state = 'dead' AND ($2::text IS NULL OR queue = $2);
 
 -- :name purge-done
--- Deletes up to n done jobs finished before a time (finished_before, n), repeated by the store
--- in short transactions. Served by: shieldpool_jobs_done.
-DELETE FROM shieldpool_jobs WHERE id IN (
-    SELECT id FROM shieldpool_jobs WHERE state = 'done' AND finished_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED);
+-- Deletes up to n done jobs finished before a time (finished_before, n) from each table (the hot
+-- table's: left by a schema-2 daemon during a rolling upgrade) and returns how many; repeated by
+-- the store in short transactions. Served by: shieldpool_jobs_done_finished, shieldpool_jobs_finished.
+WITH cold AS (
+    DELETE FROM shieldpool_jobs_done WHERE id IN (
+        SELECT id FROM shieldpool_jobs_done WHERE finished_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+    RETURNING 1
+), hot AS (
+    DELETE FROM shieldpool_jobs WHERE id IN (
+        SELECT id FROM shieldpool_jobs WHERE state = 'done' AND finished_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+    RETURNING 1
+)
+SELECT greatest((SELECT count(*) FROM cold), (SELECT count(*) FROM hot)), (SELECT count(*) FROM cold) + (SELECT count(*) FROM hot);
 
 -- :name purge-dead
 -- Deletes up to n dead jobs finished before a time (finished_before, n). Served by: shieldpool_jobs_dead.
