@@ -87,6 +87,7 @@ public final class Daemon {
                     () -> supervisorRef.get() == null ? config : supervisorRef.get().currentConfig(), Clock.systemUTC(),
                     startupWait)) : Optional.empty();
         } catch (JobStoreException e) {
+            startupWait.over();
             if (startupWait.stopRequested()) {
                 return stoppedBeforeStart(startupWait);
             }
@@ -95,6 +96,7 @@ public final class Daemon {
                     .log("{}; not started (exit {})", e.getMessage(), code.code);
             return code;
         }
+        startupWait.over();
         if (startupWait.stopRequested()) {
             // the store answered just as a stop was asked for: nothing has started, nothing to drain
             jobs.ifPresent(DurableJobs::close);

@@ -22,6 +22,7 @@ final class StartupWait implements StoreWait {
     private final SignalSource signals;
     private final Map<String, String> env;
     private volatile String stopSignal;
+    private volatile boolean trapping;
 
     StartupWait(SignalSource signals, Map<String, String> env) {
         this.signals = signals;
@@ -30,6 +31,7 @@ final class StartupWait implements StoreWait {
 
     @Override
     public void waiting(String url, String error) {
+        trapping = true;
         signals.attach(name -> {
             if (name.equals("TERM") || name.equals("INT")) {
                 stopSignal = name;
@@ -39,6 +41,18 @@ final class StartupWait implements StoreWait {
             }
         });
         SystemdNotifier.statusBeforeStart(env, "waiting for the job store " + url + ": " + error);
+    }
+
+    /**
+     * The wait is over (the store opened, or failed): signals queue again for the supervisor, which
+     * attaches next. Call before checking {@link #stopRequested} a last time, so that a signal is
+     * either seen here or delivered to the supervisor, never lost in between.
+     */
+    void over() {
+        if (trapping) {
+            trapping = false;
+            signals.attach(null);
+        }
     }
 
     @Override
