@@ -404,9 +404,14 @@ public final class PostgresJobStore implements JobStore {
         });
     }
 
-    /** Marks this node draining in its next heartbeat (a stopping node is not dead: it keeps heartbeating). */
-    public void draining() {
+    /**
+     * Marks this node draining with a heartbeat now (not at the next interval: the other nodes'
+     * views say so from the first signal); the heartbeats go on until {@link #close}.
+     */
+    @Override
+    public void drainBegan() {
         draining = true;
+        context.runOnContext(v -> beat());
     }
 
     // ---- requests ----
@@ -876,7 +881,8 @@ public final class PostgresJobStore implements JobStore {
                 boolean alive = Boolean.TRUE.equals(row.getBoolean(5));
                 nodes.add(new NodeView(row.getString(0), row.getString(1), row.getLong(2),
                         state.equals("stopped") ? "stopped" : alive ? state : "dead",
-                        Duration.ofMillis(row.getNumeric(4).longValue()), row.getInteger(6)));
+                        Duration.ofMillis(row.getNumeric(4).longValue()), row.getInteger(6),
+                        Duration.ofMillis(row.getNumeric(7).longValue()), Duration.ofMillis(row.getNumeric(8).longValue())));
             }
             return nodes;
         }));
@@ -981,8 +987,11 @@ public final class PostgresJobStore implements JobStore {
      * @param id           host/pid/run
      * @param state        running, draining, stopped, or dead (heartbeat older than its ttl)
      * @param heartbeatAge time since its last heartbeat
-     * @param inFlight     jobs it held at its last heartbeat
+     * @param inFlight     jobs it held at its last heartbeat (running sections and claimed, unstarted jobs)
+     * @param ttl          a heartbeat older than this makes it dead
+     * @param up           time since it registered
      */
-    public record NodeView(String id, String host, long pid, String state, Duration heartbeatAge, int inFlight) {
+    public record NodeView(String id, String host, long pid, String state, Duration heartbeatAge, int inFlight,
+                           Duration ttl, Duration up) {
     }
 }

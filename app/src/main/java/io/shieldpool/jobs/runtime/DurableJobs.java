@@ -314,6 +314,11 @@ public final class DurableJobs {
         });
     }
 
+    /** The drain began (the first stop signal): the store tells the other nodes, if it has any. */
+    public void drainBegan() {
+        store.drainBegan();
+    }
+
     /**
      * The last step of a clean stop, after the pool has stopped: commits what is queued (the last
      * acks), gives back any job still running under this daemon (claimed, never started), closes
