@@ -36,7 +36,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -817,35 +816,14 @@ public final class PostgresJobStore implements JobStore {
         return call(() -> {
             Instant now = clock.instant();
             return pool.preparedQuery(SQL.get("stats")).execute(Tuple.of(at(now))).map(rows -> {
-                Map<String, EnumMap<JobState, Long>> counts = new LinkedHashMap<>();
-                Map<String, Instant> oldest = new HashMap<>();
-                for (String queue : shown) {
-                    counts.put(queue, zeros());
-                }
+                QueueStats.Tally tally = new QueueStats.Tally(now, shown);
                 for (Row row : rows) {
-                    String queue = row.getString(0);
-                    counts.computeIfAbsent(queue, q -> zeros()).put(JobState.of(row.getString(1)), row.getLong(2));
-                    Instant oldestRunAt = instant(row, 3);
-                    if (oldestRunAt != null) {
-                        oldest.put(queue, oldestRunAt);
-                    }
+                    tally.add(row.getString(0), JobState.of(row.getString(1)), row.getLong(2),
+                            Optional.ofNullable(instant(row, 3)));
                 }
-                List<QueueStats> result = new ArrayList<>();
-                counts.forEach((queue, byState) -> result.add(new QueueStats(queue, byState,
-                        Optional.ofNullable(oldest.get(queue)).map(at -> Duration.ofMillis(Math.max(0,
-                                now.toEpochMilli() - at.toEpochMilli()))))));
-                result.sort(Comparator.comparing(QueueStats::queue));
-                return result;
+                return tally.result();
             });
         });
-    }
-
-    private static EnumMap<JobState, Long> zeros() {
-        EnumMap<JobState, Long> map = new EnumMap<>(JobState.class);
-        for (JobState state : JobState.values()) {
-            map.put(state, 0L);
-        }
-        return map;
     }
 
     @Override
