@@ -79,17 +79,28 @@ public final class Daemon {
         IgnoredSignals.warn(signals.ignoredAtStart());
         var supervisorRef = new java.util.concurrent.atomic.AtomicReference<Supervisor>();
         Optional<DurableJobs> jobs;
+        StartupWait startupWait = new StartupWait(signals, System.getenv());
         try {
             // why before Vert.x and the admin port: a second daemon on the same store must refuse
             // at once, and a dead predecessor's jobs are ready again before this one reports ready.
             jobs = config.jobs().enabled() ? Optional.of(DurableJobs.open(
-                    () -> supervisorRef.get() == null ? config : supervisorRef.get().currentConfig(), Clock.systemUTC()))
-                    : Optional.empty();
+                    () -> supervisorRef.get() == null ? config : supervisorRef.get().currentConfig(), Clock.systemUTC(),
+                    startupWait)) : Optional.empty();
         } catch (JobStoreException e) {
+            startupWait.over();
+            if (startupWait.stopRequested()) {
+                return stoppedBeforeStart(startupWait);
+            }
             ExitCode code = e.kind() == JobStoreException.Kind.IN_USE ? ExitCode.UNAVAILABLE : ExitCode.CONFIG;
             log.atError().addKeyValue("event", "jobs.failed").addKeyValue("error", e.getMessage())
                     .log("{}; not started (exit {})", e.getMessage(), code.code);
             return code;
+        }
+        startupWait.over();
+        if (startupWait.stopRequested()) {
+            // the store answered just as a stop was asked for: nothing has started, nothing to drain
+            jobs.ifPresent(DurableJobs::close);
+            return stoppedBeforeStart(startupWait);
         }
         Vertx vertx = Vertx.vertx(new VertxOptions()
                 // why: one loop per shard plus one for the supervisor (and one for the admin
@@ -129,6 +140,12 @@ public final class Daemon {
         jobs.ifPresent(DurableJobs::close);
         tearDown(vertx, kinds, systemd, stateFile);
         return exitCode;
+    }
+
+    private static ExitCode stoppedBeforeStart(StartupWait wait) {
+        log.atInfo().addKeyValue("event", "start.stopped").addKeyValue("signal", "SIG" + wait.stopSignal())
+                .log("SIG{} while waiting for the job store: stopped before the pool started (exit 0)", wait.stopSignal());
+        return ExitCode.OK;
     }
 
     /** The start chain: admin server, then the supervisor; returns once the pool has stopped. */

@@ -6,7 +6,10 @@ import java.util.function.Consumer;
 @FunctionalInterface
 public interface SignalSource {
 
-    /** Delivers every signal, including those received before this call, to {@code sink}. */
+    /**
+     * Delivers every signal, including those received before this call, to {@code sink}; with
+     * {@code null}, signals are queued again until the next call.
+     */
     void attach(Consumer<String> sink);
 
     /**

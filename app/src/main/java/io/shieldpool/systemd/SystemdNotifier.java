@@ -88,6 +88,21 @@ public final class SystemdNotifier implements PoolListener, AutoCloseable {
         return Optional.of(notifier);
     }
 
+    /**
+     * Sends one {@code STATUS=} line before the notifier exists (the daemon waiting at start for
+     * its job store's server); does nothing without {@code NOTIFY_SOCKET}.
+     */
+    public static void statusBeforeStart(Map<String, String> env, String status) {
+        String address = env.get("NOTIFY_SOCKET");
+        if (address == null || address.isEmpty()) {
+            return;
+        }
+        NotifySocket.open(address).ifPresent(socket -> {
+            socket.send("STATUS=" + status);
+            socket.close();
+        });
+    }
+
     @Override
     public void ready(int workers) {
         // why: MAINPID is ours already when the launcher execs java; said anyway, so a unit that

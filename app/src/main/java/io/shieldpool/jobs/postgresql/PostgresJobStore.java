@@ -10,6 +10,7 @@ import io.shieldpool.jobs.JobStoreException;
 import io.shieldpool.jobs.NewJob;
 import io.shieldpool.jobs.QueueStats;
 import io.shieldpool.jobs.RecoveredJob;
+import io.shieldpool.jobs.StoreWait;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -78,6 +79,9 @@ public final class PostgresJobStore implements JobStore {
     private static final long NOTIFY_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** After close() was called, retries of acks give up after this long (the node's jobs are rescued). */
     private static final Duration RETRY_AFTER_CLOSE = Duration.ofSeconds(5);
+    /** The longest pause between two attempts to reach a server that does not answer at start. */
+    static final Duration START_RETRY_MAX = Duration.ofSeconds(5);
+    private static final String NO_ANSWER = " no answer within 30 s";
 
     private final PostgresSettings settings;
     private final JobOwner owner;
@@ -99,6 +103,8 @@ public final class PostgresJobStore implements JobStore {
     private volatile long unreachableSinceNanos;
     /** Store context: when requests began failing on lost connections (0: the last one succeeded). */
     private volatile long failingSinceNanos;
+    /** When a request last failed on a lost connection; the rescue waits a node ttl after it. */
+    private volatile long lastConnectionLossNanos;
     /** Store context: acks, failures and releases not settled yet; releaseOwned waits for them. */
     private int acksInFlight;
     private final List<Promise<Void>> acksSettled = new ArrayList<>();
@@ -116,6 +122,7 @@ public final class PostgresJobStore implements JobStore {
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1));
         this.context = vertx.getOrCreateContext();
+        this.lastConnectionLossNanos = System.nanoTime() - settings.nodeTtl().toNanos();
         this.pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(settings.poolSize())
                         .setConnectionTimeout(10).setConnectionTimeoutUnit(TimeUnit.SECONDS))
                 .connectingTo(connectOptions).using(vertx).build();
@@ -128,12 +135,26 @@ public final class PostgresJobStore implements JobStore {
      * @throws JobStoreException UNUSABLE when the database cannot be reached or used as configured
      */
     public static PostgresJobStore openForDaemon(PostgresSettings settings, JobOwner owner, Clock clock) {
-        return open(settings, owner, clock, true);
+        return openForDaemon(settings, owner, clock, StoreWait.NEVER);
+    }
+
+    /**
+     * Like {@link #openForDaemon(PostgresSettings, JobOwner, Clock)}, but while the server does not
+     * answer (no server listening, the host unreachable or unknown, the server starting or shutting
+     * down, too many connections) it tries again, backing off to {@link #START_RETRY_MAX}, for as
+     * long as {@code wait} lets it: one WARN line ({@code jobs.store-waiting}) when the wait begins,
+     * one INFO line ({@code jobs.store-reachable}) when the server answers. A server that answers
+     * and refuses (authentication, no such database, a newer schema) fails at once.
+     *
+     * @throws JobStoreException UNUSABLE as above; FAILED when {@code wait} asked to stop waiting
+     */
+    public static PostgresJobStore openForDaemon(PostgresSettings settings, JobOwner owner, Clock clock, StoreWait wait) {
+        return open(settings, owner, clock, true, wait);
     }
 
     /** Opens the store for a command-line tool: migrates if needed, registers no node, never claims. Blocking. */
     public static PostgresJobStore openForTool(PostgresSettings settings, Clock clock) {
-        return open(settings, JobOwner.thisProcess(), clock, false);
+        return open(settings, JobOwner.thisProcess(), clock, false, StoreWait.NEVER);
     }
 
     /** Only migrates the schema ({@code shieldpool jobs migrate}); returns the version found before. Blocking. */
@@ -146,10 +167,11 @@ public final class PostgresJobStore implements JobStore {
         }
     }
 
-    private static PostgresJobStore open(PostgresSettings settings, JobOwner owner, Clock clock, boolean daemon) {
+    private static PostgresJobStore open(PostgresSettings settings, JobOwner owner, Clock clock, boolean daemon,
+                                         StoreWait wait) {
         PostgresJobStore store = new PostgresJobStore(settings, owner, clock, daemon);
         try {
-            await(Schema.migrate(store.pool, settings.safeUrl()), settings);
+            store.firstContact(wait);
             if (daemon) {
                 if (settings.limits().isPresent()) {
                     PostgresSettings.QueueLimits l = settings.limits().get();
@@ -167,6 +189,60 @@ public final class PostgresJobStore implements JobStore {
         }
     }
 
+    /**
+     * Migrates the schema, the first statement of a start; while the server does not answer, and
+     * {@code wait} allows it, tries again with backoff. why the migration itself and not a probe
+     * before it: a server that goes away between a probe and the migration would otherwise turn a
+     * short outage into exit 78, which systemd does not restart.
+     */
+    private void firstContact(StoreWait wait) {
+        long begun = System.nanoTime();
+        long backoffMillis = 250;
+        boolean waiting = false;
+        while (true) {
+            try {
+                await(Schema.migrate(pool, settings.safeUrl()), settings);
+                break;
+            } catch (JobStoreException e) {
+                boolean noAnswer = e.kind() == JobStoreException.Kind.UNUSABLE
+                        && (e.getCause() == null ? e.getMessage().endsWith(NO_ANSWER) : isConnectionLoss(e.getCause()));
+                if (!wait.enabled() || !noAnswer) {
+                    throw e;
+                }
+                if (!waiting) {
+                    waiting = true;
+                    String error = e.getCause() == null ? NO_ANSWER.strip() : String.valueOf(e.getCause().getMessage());
+                    log.atWarn().addKeyValue("event", "jobs.store-waiting").addKeyValue("url", settings.safeUrl())
+                            .addKeyValue("error", error)
+                            .log("job store {} does not answer ({}); waiting for it (trying again every {} s at most),"
+                                    + " not ready until it does", settings.safeUrl(), error, START_RETRY_MAX.toSeconds());
+                    wait.waiting(settings.safeUrl(), error);
+                }
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis);
+                while (System.nanoTime() < until) {
+                    if (wait.stopRequested()) {
+                        throw new JobStoreException(JobStoreException.Kind.FAILED, "stopped while waiting for the job store "
+                                + settings.safeUrl());
+                    }
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        throw new JobStoreException(JobStoreException.Kind.FAILED, "interrupted");
+                    }
+                }
+                backoffMillis = Math.min(START_RETRY_MAX.toMillis(), backoffMillis * 2);
+                log.debug("job store {}: trying again", settings.safeUrl());
+            }
+        }
+        if (waiting) {
+            lastConnectionLossNanos = System.nanoTime();
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begun);
+            log.atInfo().addKeyValue("event", "jobs.store-reachable").addKeyValue("url", settings.safeUrl())
+                    .addKeyValue("outage_ms", ms).log("job store {} answers, after {} ms of waiting", settings.safeUrl(), ms);
+        }
+    }
+
     private static <T> T await(Future<T> future, PostgresSettings settings) {
         try {
             return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -179,7 +255,7 @@ public final class PostgresJobStore implements JobStore {
                     + settings.safeUrl() + ": " + cause.getMessage(), cause);
         } catch (java.util.concurrent.TimeoutException e) {
             throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "cannot open the job store "
-                    + settings.safeUrl() + ": no answer within 30 s");
+                    + settings.safeUrl() + ":" + NO_ANSWER);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "interrupted");
@@ -232,7 +308,11 @@ public final class PostgresJobStore implements JobStore {
         }
         pool.preparedQuery(SQL.get("node-heartbeat")).execute(Tuple.of(owner.id(), draining ? "draining" : "running",
                         held.get(), settings.nodeTtl().toMillis()))
-                .compose(v -> rescue(true))
+                // why: a node that was cut off from the database lately was probably not the only
+                // one: the others' heartbeats are old because the database was gone, not because
+                // they died. Give them one ttl to heartbeat again before taking their jobs (a
+                // 30 s outage would otherwise rescue, and run twice, every job running elsewhere).
+                .compose(v -> cutOffLately() ? Future.succeededFuture(List.<RecoveredJob>of()) : rescue(true))
                 .onComplete(ar -> {
                     if (ar.failed()) {
                         if (isConnectionLoss(ar.cause())) {
@@ -255,6 +335,11 @@ public final class PostgresJobStore implements JobStore {
                         fireListeners();
                     }
                 });
+    }
+
+    /** Whether a request failed on a lost connection (or the start waited for the server) less than a node ttl ago. */
+    private boolean cutOffLately() {
+        return System.nanoTime() - lastConnectionLossNanos < settings.nodeTtl().toNanos();
     }
 
     private Future<List<RecoveredJob>> rescue(boolean guarded) {
@@ -280,6 +365,7 @@ public final class PostgresJobStore implements JobStore {
      */
     private void unreachable(Throwable cause) {
         long now = System.nanoTime();
+        lastConnectionLossNanos = now;
         if (failingSinceNanos == 0) {
             failingSinceNanos = now;
         }
@@ -589,7 +675,10 @@ public final class PostgresJobStore implements JobStore {
                     cursor.advance(ar.result());
                 }
             });
-        });
+        }).recover(e -> e.getCause() != null && isConnectionLoss(e.getCause())
+                // why: a claim that failed on a lost connection took nothing (its transaction did
+                // not commit); it is no error to report per claim, the outage is reported once.
+                ? Future.succeededFuture(List.of()) : Future.failedFuture(e));
     }
 
     /** Store context: this node made a job of {@code queue} ready at {@code runAt} (ClaimCursor). */
@@ -747,7 +836,8 @@ public final class PostgresJobStore implements JobStore {
                     }
                     return marked;
                 })
-                .compose(v -> rescue(false))
+                // why not after an outage: see beat(); the nodes just marked stopped are rescued by the first heartbeat after it.
+                .compose(v -> cutOffLately() ? Future.succeededFuture(List.<RecoveredJob>of()) : rescue(false))
                 .map(list -> list.stream().filter(r -> !r.owner().equals(owner.id())).toList()));
     }
 

@@ -9,6 +9,7 @@ import io.shieldpool.jobs.JobStore;
 import io.shieldpool.jobs.JobStoreException;
 import io.shieldpool.jobs.RecoveredJob;
 import io.shieldpool.jobs.RetryPolicy;
+import io.shieldpool.jobs.StoreWait;
 
 import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.jobs.postgresql.PostgresJobStore;
@@ -75,16 +76,25 @@ public final class DurableJobs {
      * @throws JobStoreException IN_USE when another daemon holds the store, UNUSABLE when it cannot be opened
      */
     public static DurableJobs open(Supplier<ShieldpoolConfig> config, Clock clock) {
+        return open(config, clock, StoreWait.NEVER);
+    }
+
+    /**
+     * Like {@link #open(Supplier, Clock)}; a shared store (PostgreSQL) whose server does not answer
+     * yet is waited for as {@code wait} says.
+     */
+    public static DurableJobs open(Supplier<ShieldpoolConfig> config, Clock clock, StoreWait wait) {
         ShieldpoolConfig.Jobs settings = config.get().jobs();
+        long opening = System.nanoTime();
         JobStore store = switch (settings.store()) {
             case SQLITE -> SqliteJobStore.openForDaemon(sqliteSettings(settings), JobOwner.thisProcess(), clock);
             case POSTGRESQL -> PostgresJobStore.openForDaemon(PostgresSettings.of(settings),
-                    JobOwner.thisProcess(), clock);
+                    JobOwner.thisProcess(), clock, wait);
             case NONE -> throw new IllegalStateException("jobs.store = none has no store to open");
         };
         DurableJobs jobs = new DurableJobs(store, config, clock);
         try {
-            jobs.recover();
+            jobs.recover(System.nanoTime() - opening);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -98,7 +108,7 @@ public final class DurableJobs {
                 settings.sqliteFullSync() ? SqliteSettings.Synchronous.FULL : SqliteSettings.Synchronous.NORMAL);
     }
 
-    private void recover() {
+    private void recover(long openNanos) {
         long begun = System.nanoTime();
         List<RecoveredJob> recovered = await(store.recoverOrphans(), Duration.ofSeconds(60));
         for (RecoveredJob job : recovered) {
@@ -112,6 +122,7 @@ public final class DurableJobs {
         log.atInfo().addKeyValue("event", "jobs.open").addKeyValue("store", config.get().jobs().store().name().toLowerCase())
                 .addKeyValue("queue", queue).addKeyValue("recovered", recovered.size())
                 .addKeyValue("took_ms", (System.nanoTime() - begun) / 1_000_000)
+                .addKeyValue("open_ms", openNanos / 1_000_000)
                 .log("job store open (queue {}): {} job(s) of a dead predecessor recovered", queue, recovered.size());
     }
 

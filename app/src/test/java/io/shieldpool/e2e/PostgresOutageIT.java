@@ -1,0 +1,266 @@
+package io.shieldpool.e2e;
+
+import io.shieldpool.jobs.postgresql.PostgresCluster;
+import io.shieldpool.systemd.NotifyReceiver;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The database going away under real daemons, and not being there at their start: a real
+ * PostgreSQL 15 cluster restarted ({@code pg_ctl restart -m fast}) and stopped for 30 s mid-run,
+ * a daemon started while the server is down, a daemon pointed at a database that does not exist.
+ * Sections are exec commands appending "S|E job attempt node clock" lines to a file; what is lost
+ * or run twice is read from the database and that file, not from the daemons' counters.
+ */
+@Timeout(240)
+class PostgresOutageIT {
+
+    private static final Duration OUTAGE = Duration.ofSeconds(30);
+
+    private static PostgresCluster cluster;
+    private static boolean serverDown;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        cluster = PostgresCluster.start();
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @AfterEach
+    void serverUpAgain() throws Exception {
+        if (serverDown) {
+            cluster.startAgain();
+            serverDown = false;
+        }
+    }
+
+    private static void stopServer() throws Exception {
+        cluster.stop();
+        serverDown = true;
+    }
+
+    private static void startServer() throws Exception {
+        cluster.startAgain();
+        serverDown = false;
+    }
+
+    private String config(String url, String node, Path sections, int workers) {
+        return String.join("\n",
+                "shieldpool.pool.size = " + workers,
+                "shieldpool.work.type = exec",
+                "shieldpool.work.exec.command = [\"/bin/sh\", \"-c\", \"echo S $SHIELDPOOL_JOB_ID $SHIELDPOOL_JOB_ATTEMPT $NODE $(date +%s%N) >> "
+                        + sections + "; sleep 0.05; echo E $SHIELDPOOL_JOB_ID $SHIELDPOOL_JOB_ATTEMPT $NODE $(date +%s%N) >> " + sections + "\"]",
+                "shieldpool.work.exec.environment { NODE = \"" + node + "\" }",
+                "shieldpool.jobs.store = postgresql",
+                "shieldpool.jobs.postgresql.url = \"" + url + "\"",
+                "shieldpool.jobs.poll-interval = 250ms");
+    }
+
+    private void enqueue(String database, int jobs) throws Exception {
+        Path tool = dir.resolve("tool.conf");
+        Files.writeString(tool, "shieldpool.jobs.store = postgresql\nshieldpool.jobs.postgresql.url = \""
+                + cluster.uri(database) + "\"\n");
+        Path payloads = dir.resolve("payloads.jsonl");
+        Files.write(payloads, IntStream.range(0, jobs).mapToObj(i -> "{\"n\":" + i + "}").toList());
+        ProcessBuilder builder = new ProcessBuilder(DaemonProcess.LAUNCHER.toString(), "enqueue", "--quiet",
+                "--config", tool.toString(), "-").redirectInput(payloads.toFile());
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        ToolRun run = ToolRun.of(builder);
+        assertThat(run.exitCode()).as(run.out()).isZero();
+    }
+
+    private static long count(String database, String where) {
+        try {
+            return Long.parseLong(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE " + where));
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    /** Lines of the sections file: kind (S/E), job, attempt, node, clock. */
+    private static List<String[]> sections(Path file) {
+        try {
+            if (!Files.exists(file)) {
+                return List.of();
+            }
+            return Files.readAllLines(file).stream().filter(l -> !l.isBlank()).map(l -> l.trim().split(" ")).toList();
+        } catch (Exception e) {
+            return List.of();
+        }
+    }
+
+    private static long startsBy(Path file, String node) {
+        return sections(file).stream().filter(l -> l[0].equals("S") && l[3].equals(node)).count();
+    }
+
+    private static void terminate(DaemonProcess daemon) throws Exception {
+        daemon.signal("TERM");
+        int exit = daemon.awaitExit(Duration.ofSeconds(40));
+        assertThat(exit).as("exit after SIGTERM\n%s", daemon.transcript()).isZero();
+        assertThat(daemon.events("shutdown.complete")).hasSize(1);
+    }
+
+    private static long warnsAfter(DaemonProcess daemon, String event, Instant after) {
+        return daemon.events(event).stream().filter(e -> !DaemonProcess.timestamp(e).isBefore(after)).count();
+    }
+
+    @Test
+    void theDatabaseRestartedThenGoneForThirtySecondsLosesNothingAndRunsNothingTwice() throws Exception {
+        String database = cluster.createDatabase();
+        int jobs = 2_000;
+        enqueue(database, jobs);
+        Path file = dir.resolve("sections.log");
+        try (DaemonProcess a = DaemonProcess.start(dir, config(cluster.uri(database), "a", file, 4));
+             DaemonProcess b = DaemonProcess.start(dir, config(cluster.uri(database), "b", file, 4))) {
+            a.awaitEvent("ready", Duration.ofSeconds(30));
+            b.awaitEvent("ready", Duration.ofSeconds(30));
+            a.awaitTrue(() -> startsBy(file, "a") >= 20, Duration.ofSeconds(60), "first sections");
+            cluster.restart();
+            a.awaitTrue(() -> startsBy(file, "a") >= 100, Duration.ofSeconds(60), "sections after the restart");
+            AdminClient admin = AdminClient.of(a);
+            assertThat(admin.get("/readyz").statusCode()).isEqualTo(200);
+
+            Instant stopped = Instant.now();
+            stopServer();
+            long startsAtTheStop = sections(file).stream().filter(l -> l[0].equals("S")).count();
+            assertThat(startsAtTheStop).as("work left for after the outage").isLessThan(jobs);
+            a.awaitTrue(() -> {
+                try {
+                    return admin.get("/readyz").statusCode() == 503;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(15), "/readyz 503 while the database is down");
+            assertThat(admin.get("/readyz").body()).contains("job store is unreachable");
+            Thread.sleep(OUTAGE.toMillis() - Duration.between(stopped, Instant.now()).toMillis());
+            assertThat(admin.get("/readyz").statusCode()).as("still not ready at the end of the outage").isEqualTo(503);
+            List<String[]> duringOutage = sections(file);
+            Map<String, Integer> open = new HashMap<>();
+            for (String[] l : duringOutage) {
+                open.merge(l[1] + "/" + l[2], l[0].equals("S") ? 1 : -1, Integer::sum);
+            }
+            assertThat(open.values()).as("every section in flight at the stop finished during the outage")
+                    .allSatisfy(n -> assertThat(n).isZero());
+            startServer();
+            Instant back = Instant.now();
+
+            a.awaitTrue(() -> count(database, "state = 'done'") == jobs, Duration.ofSeconds(120),
+                    "every job done after the outage");
+            assertThat(count(database, "state <> 'done'")).as("nothing lost, nothing stuck").isZero();
+            for (DaemonProcess d : List.of(a, b)) {
+                assertThat(warnsAfter(d, "jobs.store-unreachable", stopped)).as("one WARN for the 30 s outage, not one per"
+                        + " attempt\n%s", d.transcript()).isEqualTo(1);
+                assertThat(warnsAfter(d, "jobs.store-reachable", back)).as("one INFO when it is back").isEqualTo(1);
+                assertThat(d.events("jobs.store-error")).as("no per-request store errors").isEmpty();
+                assertThat(d.events("job.fenced")).as("no ack rejected: no attempt was rescued").isEmpty();
+                assertThat(d.events("job.recovered")).as("a node cut off by the outage is not dead").isEmpty();
+            }
+            assertThat(admin.get("/readyz").statusCode()).as("ready again").isEqualTo(200);
+
+            Map<String, Integer> startsPerJob = new HashMap<>();
+            for (String[] l : sections(file)) {
+                if (l[0].equals("S")) {
+                    startsPerJob.merge(l[1], 1, Integer::sum);
+                }
+            }
+            assertThat(startsPerJob).as("every job began").hasSize(jobs);
+            assertThat(startsPerJob.values()).as("no job ran twice: acks were retried until they landed")
+                    .allSatisfy(n -> assertThat(n).isOne());
+            System.out.printf("database restarted, then stopped %d s: %d jobs, %d begun before the stop, all done once;"
+                    + " outage_ms a=%s b=%s%n", OUTAGE.toSeconds(), jobs, startsAtTheStop,
+                    a.events("jobs.store-reachable").getLast().getLong("outage_ms"),
+                    b.events("jobs.store-reachable").getLast().getLong("outage_ms"));
+            JsonObject status = new JsonObject(admin.get("/status").body());
+            assertThat(status.getJsonObject("jobs").getJsonObject("cluster").getJsonArray("nodes")).hasSizeGreaterThanOrEqualTo(2);
+            terminate(a);
+            terminate(b);
+        }
+    }
+
+    @Test
+    void aDaemonStartedWhileTheDatabaseIsDownWaitsForItThenRunsItsJobs() throws Exception {
+        String database = cluster.createDatabase();
+        enqueue(database, 100);
+        Path file = dir.resolve("sections.log");
+        String url = cluster.uri(database).replace("postgres@", "postgres:hunter2@");
+        stopServer();
+        try (NotifyReceiver systemd = NotifyReceiver.atPath(dir.resolve("notify.sock"));
+             DaemonProcess daemon = DaemonProcess.start(dir, config(url, "a", file, 4),
+                     Map.of("NOTIFY_SOCKET", systemd.address()))) {
+            JsonObject waiting = daemon.awaitEvent("jobs.store-waiting", Duration.ofSeconds(30));
+            assertThat(waiting.getString("level")).isEqualTo("WARN");
+            assertThat(waiting.getString("url")).doesNotContain("hunter2").contains("***");
+            systemd.await(0, m -> m.has("STATUS") && m.value("STATUS").startsWith("waiting for the job store"),
+                    Duration.ofSeconds(10), "STATUS saying what it waits for");
+            Thread.sleep(7_000);
+            assertThat(daemon.isAlive()).as("still waiting, not exited\n%s", daemon.transcript()).isTrue();
+            assertThat(daemon.events("jobs.store-waiting")).as("one WARN for the whole wait, not one per attempt").hasSize(1);
+            assertThat(daemon.events("ready")).as("not ready while the store does not answer").isEmpty();
+            assertThat(daemon.transcript()).doesNotContain("hunter2");
+            assertThat(systemd.messages()).noneMatch(m -> m.has("READY=1"));
+
+            Instant serverStarted = Instant.now();
+            startServer();
+            JsonObject ready = daemon.awaitEvent("ready", Duration.ofSeconds(30));
+            System.out.printf("a daemon started with the database down: ready %d ms after the server started%n",
+                    Duration.between(serverStarted, DaemonProcess.timestamp(ready)).toMillis());
+            assertThat(daemon.events("jobs.store-reachable")).hasSize(1);
+            daemon.awaitTrue(() -> count(database, "state = 'done'") == 100, Duration.ofSeconds(60), "every job done");
+            terminate(daemon);
+        }
+    }
+
+    @Test
+    void aStopAskedForWhileWaitingForTheDatabaseEndsTheWait() throws Exception {
+        String database = cluster.createDatabase();
+        stopServer();
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config(cluster.uri(database), "a", dir.resolve("s.log"), 2))) {
+            daemon.awaitEvent("jobs.store-waiting", Duration.ofSeconds(30));
+            daemon.signal("TERM");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(5))).as("SIGTERM while waiting: exit 0\n%s", daemon.transcript())
+                    .isZero();
+            assertThat(daemon.events("start.stopped")).hasSize(1);
+        }
+    }
+
+    @Test
+    void aDatabaseThatDoesNotExistIsAMistakeExit78AtOnce() throws Exception {
+        Instant begun = Instant.now();
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config(cluster.uri("no_such_db"), "a", dir.resolve("s.log"), 2))) {
+            assertThat(daemon.awaitExit(Duration.ofSeconds(30))).as(daemon.transcript()).isEqualTo(78);
+            System.out.printf("wrong database name: exit 78 %d ms after the start%n",
+                    Duration.between(begun, Instant.now()).toMillis());
+            assertThat(daemon.events("jobs.store-waiting")).as("a mistake is not waited for").isEmpty();
+            List<JsonObject> errors = new ArrayList<>(daemon.events("jobs.failed"));
+            assertThat(errors).hasSize(1);
+            assertThat(errors.getFirst().getString("error")).contains("no_such_db").contains("does not exist");
+            assertThat(daemon.stderr()).as("no stack trace").noneMatch(l -> l.contains("\tat "));
+        }
+    }
+}
