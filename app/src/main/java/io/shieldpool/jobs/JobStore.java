@@ -52,6 +52,17 @@ public interface JobStore {
     Future<Boolean> complete(Job claimed);
 
     /**
+     * Acks an attempt and, where the store can do it in the same transaction, claims one due ready
+     * job of {@code queue} in its place: on a queue with a cluster-wide concurrency limit, the slot
+     * the acked job held passes to the next job without waiting for the queue's lock (the count of
+     * running jobs does not change). Nothing is claimed when the ack was fenced. The default (a
+     * store without limits): the ack alone.
+     */
+    default Future<Handoff> completeAndClaim(Job claimed, String queue) {
+        return complete(claimed).map(done -> new Handoff(done, List.of()));
+    }
+
+    /**
      * Records a failed attempt: the job becomes ready again at {@code retryAt}, or dead when the
      * attempt was its last. {@link FailOutcome#FENCED} when the attempt no longer holds the job.
      */

@@ -2,6 +2,7 @@ package io.shieldpool.jobs.postgresql;
 
 import io.shieldpool.jobs.Enqueued;
 import io.shieldpool.jobs.FailOutcome;
+import io.shieldpool.jobs.Handoff;
 import io.shieldpool.jobs.Job;
 import io.shieldpool.jobs.JobOwner;
 import io.shieldpool.jobs.JobState;
@@ -103,6 +104,18 @@ public final class PostgresJobStore implements JobStore {
     /** Store context: acks, failures and releases not settled yet; releaseOwned waits for them. */
     private int acksInFlight;
     private final List<Promise<Void>> acksSettled = new ArrayList<>();
+    /** Store context: the ids of the jobs this store claimed and has not settled (acked, failed, released). */
+    private final Set<Long> heldIds = new HashSet<>();
+    /** Store context: claims and handoffs sent and not answered yet. */
+    private int claimsInFlight;
+    /**
+     * Store context: a claim or handoff failed on a lost connection, so its commit may have landed
+     * with nobody told: jobs running under this node that no worker will start. The next
+     * heartbeat gives them back (release-strays) once no claim is in flight.
+     */
+    private boolean straysPossible;
+    /** Store context: release-strays is running; claims return nothing meanwhile. */
+    private boolean sweepingStrays;
     private PgSubscriber subscriber;
     private long heartbeatTimer = -1;
 
@@ -232,6 +245,7 @@ public final class PostgresJobStore implements JobStore {
         pool.preparedQuery(SQL.get("node-heartbeat")).execute(Tuple.of(owner.id(), draining ? "draining" : "running",
                         held.get(), settings.nodeTtl().toMillis()))
                 .compose(v -> rescue(true))
+                .compose(rescued -> releaseStrays().map(rescued))
                 .onComplete(ar -> {
                     if (ar.failed()) {
                         if (isConnectionLoss(ar.cause())) {
@@ -253,6 +267,27 @@ public final class PostgresJobStore implements JobStore {
                     if (!rescued.isEmpty()) {
                         fireListeners();
                     }
+                });
+    }
+
+    /** Store context, at a heartbeat: gives back jobs claimed by a commit nobody was told of (see {@link #straysPossible}). */
+    private Future<Void> releaseStrays() {
+        if (!straysPossible || claimsInFlight > 0 || sweepingStrays) {
+            return Future.succeededFuture();
+        }
+        sweepingStrays = true;
+        Long[] held = heldIds.toArray(Long[]::new);
+        return pool.preparedQuery(SQL.get("release-strays")).execute(Tuple.of(owner.id(), held))
+                .andThen(ar -> sweepingStrays = false)
+                .map(rows -> {
+                    straysPossible = false;
+                    if (rows.rowCount() > 0) {
+                        log.atInfo().addKeyValue("event", "job.released").addKeyValue("count", rows.rowCount())
+                                .log("{} job(s) released: claimed by a commit whose answer was lost with the connection,"
+                                        + " never started; ready again, no attempt counted", rows.rowCount());
+                        fireListeners();
+                    }
+                    return null;
                 });
     }
 
@@ -555,6 +590,10 @@ public final class PostgresJobStore implements JobStore {
     public Future<List<Job>> claim(String queue, int limit) {
         boolean limited = settings.limits().map(l -> l.queue().equals(queue)).orElse(false);
         return call(() -> {
+            if (sweepingStrays) {
+                return Future.succeededFuture(List.<Job>of());
+            }
+            claimsInFlight++;
             Tuple args = Tuple.of(owner.id(), queue, at(clock.instant()), (long) limit, settings.jobLease().toMillis());
             Future<RowSet<Row>> rows = limited
                     // why two statements in one transaction: the first locks the queue's row, the
@@ -562,19 +601,30 @@ public final class PostgresJobStore implements JobStore {
                     ? pool.withTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
                             .compose(lock -> c.preparedQuery(SQL.get("claim-limited")).execute(args)))
                     : pool.preparedQuery(SQL.get("claim")).execute(args);
-            return rows.map(this::claimed);
+            return rows.andThen(ar -> {
+                claimsInFlight--;
+                if (ar.failed() && isConnectionLoss(ar.cause())) {
+                    straysPossible = true;
+                }
+            }).map(this::claimed);
         });
     }
 
-    private List<Job> claimed(RowSet<Row> rows) {
+    /** A claimed job from the claim column list, starting at column {@code from}. */
+    private Job jobAt(Row row, int from) {
+        return new Job(row.getLong(from), row.getString(from + 1), row.getString(from + 2), row.getInteger(from + 3),
+                row.getInteger(from + 4), instant(row, from + 5), JobState.RUNNING, Optional.ofNullable(row.getString(from + 7)),
+                Optional.ofNullable(row.getString(from + 8)), Optional.of(owner.id()), instant(row, from + 6), Optional.empty());
+    }
+
+        private List<Job> claimed(RowSet<Row> rows) {
         List<Job> jobs = new ArrayList<>(rows.size());
         for (Row row : rows) {
-            jobs.add(new Job(row.getLong(0), row.getString(1), row.getString(2), row.getInteger(3), row.getInteger(4),
-                    instant(row, 5), JobState.RUNNING, Optional.ofNullable(row.getString(7)),
-                    Optional.ofNullable(row.getString(8)), Optional.of(owner.id()), instant(row, 6), Optional.empty()));
+            jobs.add(jobAt(row, 0));
         }
         // why: RETURNING gives rows in no promised order; sections start oldest run-at first.
         jobs.sort(Comparator.comparing(Job::runAt).thenComparingLong(Job::id));
+        jobs.forEach(job -> heldIds.add(job.id()));
         held.addAndGet(jobs.size());
         return jobs;
     }
@@ -600,11 +650,73 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public Future<Boolean> complete(Job claimed) {
-        return call(() -> ackLike(() -> retrying(retried -> pool.preparedQuery(SQL.get("complete"))
-                .execute(Tuple.of(at(clock.instant()), claimed.id(), claimed.owner().orElse(""), claimed.attempt()))
-                .compose(rows -> rows.rowCount() == 1 || !retried ? Future.succeededFuture(rows.rowCount() == 1)
-                        : landedBefore(claimed)))))
+        return call(() -> ackLike(() -> retrying(retried -> completeOnce(claimed, retried)))
+                .andThen(ar -> settled(ar, claimed)))
                 .onSuccess(done -> held.decrementAndGet());
+    }
+
+    /** Store context: one try of an ack; a retry that matches nothing asks whether the first try landed. */
+    private Future<Boolean> completeOnce(Job claimed, boolean retried) {
+        return pool.preparedQuery(SQL.get("complete")).execute(completeArgs(claimed))
+                .compose(rows -> rows.rowCount() == 1 || !retried ? Future.succeededFuture(rows.rowCount() == 1)
+                        : landedBefore(claimed));
+    }
+
+    private Tuple completeArgs(Job claimed) {
+        return Tuple.of(at(clock.instant()), claimed.id(), claimed.owner().orElse(""), claimed.attempt());
+    }
+
+    /** Store context: a request about {@code claimed} answered; once it landed, the job is no longer held. */
+    private void settled(AsyncResult<?> ar, Job claimed) {
+        if (ar.succeeded()) {
+            heldIds.remove(claimed.id());
+        }
+    }
+
+    /**
+     * On the queue whose limits this node set, with a concurrency limit and no rate: the ack and
+     * the claim of the next job in one statement (complete-and-claim), so a slot goes from a job to
+     * the next with one round trip and one commit, without the queue's lock. After a lost connection the outcome is
+     * unknown: the ack is retried alone (recognised as landed if it had), and a job the handoff may
+     * have claimed is given back at the next heartbeat (release-strays).
+     */
+    @Override
+    public Future<Handoff> completeAndClaim(Job claimed, String queue) {
+        boolean handsOff = settings.limits().map(l -> l.queue().equals(queue) && l.concurrency() > 0 && l.rate() == 0)
+                .orElse(false);
+        if (!handsOff) {
+            return JobStore.super.completeAndClaim(claimed, queue);
+        }
+        return call(() -> ackLike(() -> {
+            claimsInFlight++;
+            // why the job's own owner for the next job too: a store only acks its own jobs.
+            Tuple args = Tuple.of(at(clock.instant()), claimed.id(), claimed.owner().orElse(""), claimed.attempt(), queue,
+                    settings.jobLease().toMillis());
+            Future<Handoff> handoff = pool.preparedQuery(SQL.get("complete-and-claim")).execute(args)
+                    .andThen(ar -> claimsInFlight--)
+                    .map(rows -> {
+                        Row row = rows.iterator().next();
+                        boolean acked = row.getLong(0) == 1;
+                        List<Job> next = new ArrayList<>(1);
+                        if (row.getValue(1) != null) {
+                            next.add(jobAt(row, 1));
+                            heldIds.add(next.getFirst().id());
+                            held.incrementAndGet();
+                        }
+                        return new Handoff(acked, next);
+                    })
+                    .recover(e -> {
+                        if (!isConnectionLoss(e)) {
+                            return Future.failedFuture(e);
+                        }
+                        // why: the commit may have landed with its answer lost; the ack is retried
+                        // alone (recognised if it had landed), a job it may have claimed is given back.
+                        straysPossible = true;
+                        unreachable(e);
+                        return retrying(retried -> completeOnce(claimed, true)).map(done -> new Handoff(done, List.of()));
+                    });
+            return handoff.andThen(ar -> settled(ar, claimed));
+        })).onSuccess(h -> held.decrementAndGet());
     }
 
     /** A retried ack that matched nothing: the first try landed if the job is done at the same attempt. */
@@ -629,7 +741,7 @@ public final class PostgresJobStore implements JobStore {
                     }
                     Row row = rows.iterator().next();
                     return row.getString(0).equals("dead") ? FailOutcome.DEAD : FailOutcome.retryAt(instant(row, 1));
-                }))))
+                })).andThen(ar -> settled(ar, claimed))))
                 .onSuccess(outcome -> held.decrementAndGet());
     }
 
@@ -654,7 +766,7 @@ public final class PostgresJobStore implements JobStore {
                 total = total.compose(sofar -> pool.preparedQuery(SQL.get(name)).execute(args)
                         .map(rows -> sofar + rows.rowCount()));
             }
-            return total;
+            return total.andThen(ar -> copy.forEach(job -> settled(ar, job)));
         }))).onSuccess(moved -> {
             held.addAndGet(-copy.size());
             if (moved > 0) {
@@ -708,7 +820,11 @@ public final class PostgresJobStore implements JobStore {
     @Override
     public Future<Integer> releaseOwned() {
         return call(() -> acksSettled().compose(v -> retrying(retried -> pool.preparedQuery(SQL.get("release-owned"))
-                .execute(Tuple.of(owner.id())).map(RowSet::rowCount)))).onSuccess(moved -> {
+                .execute(Tuple.of(owner.id())).map(RowSet::rowCount))).andThen(ar -> {
+                    if (ar.succeeded()) {
+                        heldIds.clear();
+                    }
+                })).onSuccess(moved -> {
             held.set(0);
             if (moved > 0) {
                 fireListeners();

@@ -48,6 +48,7 @@ public final class DurableJobs {
     private final JobCounters counters = new JobCounters();
     private final List<JobFeed> feeds = new CopyOnWriteArrayList<>();
     private final String queue;
+    private final boolean limited;
     private volatile Vertx vertx;
     private long retentionTimer = -1;
     private volatile long lastStoreWarnNanos;
@@ -58,6 +59,9 @@ public final class DurableJobs {
         this.config = config;
         this.clock = clock;
         this.queue = config.get().jobs().queue();
+        ShieldpoolConfig.Jobs settings = config.get().jobs();
+        this.limited = settings.store() == ShieldpoolConfig.JobStoreType.POSTGRESQL
+                && (settings.postgresql().limitConcurrency() > 0 || settings.postgresql().limitRate() > 0);
         store.onJobsAvailable(() -> feeds.forEach(JobFeed::wake));
     }
 
@@ -158,6 +162,22 @@ public final class DurableJobs {
         return Math.max(1, Math.min(c.jobs().claimBatch(), 2 * Math.max(1, perShard)));
     }
 
+    /**
+     * Whether {@link #queue} has a cluster-wide limit (concurrency or rate, PostgreSQL only). Then
+     * a claimed job holds a slot from its claim to its ack, so the feeds claim only for workers
+     * idle right now, and claim again as soon as a slot may have been freed.
+     */
+    boolean limited() {
+        return limited;
+    }
+
+    /** A job of this daemon was acked, failed or released: its cluster slot is free; feeds waiting for one look again. */
+    void slotFreed() {
+        for (JobFeed feed : feeds) {
+            feed.onHome(feed::slotFreed);
+        }
+    }
+
     Duration pollInterval() {
         return config.get().jobs().pollInterval();
     }
@@ -165,14 +185,18 @@ public final class DurableJobs {
     Future<List<Job>> claim(int limit) {
         return store.claim(queue, limit).onSuccess(jobs -> {
             counters.claimed.add(jobs.size());
-            if (log.isDebugEnabled()) {
-                for (Job job : jobs) {
-                    log.atDebug().addKeyValue("event", "job.claimed").addKeyValue("job", job.id())
-                            .addKeyValue("queue", job.queue()).addKeyValue("attempt", job.attempt())
-                            .log("job {} claimed (attempt {} of {})", job.id(), job.attempt(), job.maxAttempts());
-                }
-            }
+            logClaimed(jobs);
         });
+    }
+
+    private static void logClaimed(List<Job> jobs) {
+        if (log.isDebugEnabled()) {
+            for (Job job : jobs) {
+                log.atDebug().addKeyValue("event", "job.claimed").addKeyValue("job", job.id())
+                        .addKeyValue("queue", job.queue()).addKeyValue("attempt", job.attempt())
+                        .log("job {} claimed (attempt {} of {})", job.id(), job.attempt(), job.maxAttempts());
+            }
+        }
     }
 
     /**
@@ -196,9 +220,28 @@ public final class DurableJobs {
         storeError("claim", cause);
     }
 
-    void complete(Job job) {
+    Future<Boolean> complete(Job job) {
         long begun = System.nanoTime();
-        store.complete(job).onComplete(ar -> {
+        return store.complete(job).onComplete(ar -> acked(job, begun, ar));
+    }
+
+    /**
+     * Acks {@code job} and claims the next job in its place in one transaction (a limited queue:
+     * the slot passes from one to the other). Returns the jobs claimed (none or one).
+     */
+    Future<List<Job>> completeAndClaim(Job job) {
+        long begun = System.nanoTime();
+        return store.completeAndClaim(job, queue)
+                .andThen(ar -> acked(job, begun, ar.map(io.shieldpool.jobs.Handoff::completed)))
+                .map(handoff -> {
+                    counters.claimed.add(handoff.next().size());
+                    logClaimed(handoff.next());
+                    return handoff.next();
+                });
+    }
+
+    private void acked(Job job, long begun, io.vertx.core.AsyncResult<Boolean> ar) {
+        {
             counters.ackNanos.add(System.nanoTime() - begun);
             counters.acks.increment();
             if (ar.failed()) {
@@ -212,15 +255,15 @@ public final class DurableJobs {
             } else {
                 fenced(job, "ack");
             }
-        });
+        }
     }
 
-    void fail(Job job, Throwable cause) {
+    Future<FailOutcome> fail(Job job, Throwable cause) {
         String error = cause == null ? "failed" : cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
         ShieldpoolConfig.Jobs settings = config.get().jobs();
         RetryPolicy policy = new RetryPolicy(settings.retryBackoff(), settings.retryMaxBackoff(), settings.retryJitter());
         Instant retryAt = policy.nextAttemptAt(clock.instant(), job.attempt(), ThreadLocalRandom.current()::nextDouble);
-        store.fail(job, error, retryAt).onComplete(ar -> {
+        return store.fail(job, error, retryAt).onComplete(ar -> {
             if (ar.failed()) {
                 storeError("failure of job " + job.id(), ar.cause());
                 return;
@@ -246,11 +289,11 @@ public final class DurableJobs {
         });
     }
 
-    void release(List<Job> jobs, boolean countAttempt) {
+    Future<Integer> release(List<Job> jobs, boolean countAttempt) {
         if (jobs.isEmpty()) {
-            return;
+            return Future.succeededFuture(0);
         }
-        store.release(jobs, countAttempt).onComplete(ar -> {
+        return store.release(jobs, countAttempt).onComplete(ar -> {
             if (ar.failed()) {
                 storeError("release of " + jobs.size() + " job(s)", ar.cause());
                 return;

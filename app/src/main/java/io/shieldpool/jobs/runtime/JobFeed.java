@@ -28,6 +28,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class JobFeed {
 
     private static final Logger log = LoggerFactory.getLogger(JobFeed.class);
+    /** Limited queue: the first wait after a short claim before claiming again. */
+    private static final long FIRST_SLOT_RETRY_MILLIS = 10;
 
     private final DurableJobs jobs;
     private final int shard;
@@ -41,6 +43,12 @@ public final class JobFeed {
     private boolean starved;
     private boolean closed;
     private long pollTimer = -1;
+    /** Limited queue: acks that also claim the next job (handoffs), not answered yet. */
+    private int handoffsInFlight;
+    /** Limited queue: workers a claim just woke with no job for them; they park again soon. */
+    private int idleAfterWake;
+    /** Limited queue: the next wait after a short claim (doubles while claims keep coming back short). */
+    private long slotRetryMillis = FIRST_SLOT_RETRY_MILLIS;
 
     JobFeed(DurableJobs jobs, int shard) {
         this.jobs = jobs;
@@ -76,22 +84,56 @@ public final class JobFeed {
 
     /** Gives back a job taken but not started (the stop gate closed in between). */
     public void giveBack(Job job) {
-        jobs.release(List.of(job), false);
+        freesSlot(jobs.release(List.of(job), false));
     }
 
-    /** The section of {@code job} completed: ack it. */
+    /**
+     * The section of {@code job} completed: ack it. With a limited queue the ack also claims the
+     * next job in the same transaction, so the slot passes to it without a turn at the queue's lock.
+     */
     public void completed(Job job) {
-        jobs.complete(job);
+        if (!jobs.limited()) {
+            jobs.complete(job);
+            return;
+        }
+        handoffsInFlight++;
+        jobs.completeAndClaim(job).onComplete(ar -> {
+            handoffsInFlight--;
+            if (ar.succeeded() && !ar.result().isEmpty()) {
+                accept(ar.result());
+            } else {
+                jobs.slotFreed();
+            }
+        });
     }
 
     /** The section of {@code job} failed or timed out: retry later, or dead after its last attempt. */
     public void failed(Job job, Throwable cause) {
-        jobs.fail(job, cause);
+        freesSlot(jobs.fail(job, cause));
     }
 
     /** The section of {@code job} was cut at the grace cap: released now, the attempt counted. */
     public void abandoned(Job job) {
-        jobs.release(List.of(job), true);
+        freesSlot(jobs.release(List.of(job), true));
+    }
+
+    /**
+     * With a limited queue: once {@code settled} (an ack, failure or release) has landed, the slot
+     * its job held is free, and every feed of this daemon waiting for one claims again at once
+     * instead of after its retry timer.
+     */
+    private void freesSlot(Future<?> settled) {
+        if (jobs.limited()) {
+            settled.onComplete(ar -> jobs.slotFreed());
+        }
+    }
+
+    /** This feed's thread: a slot of this daemon was freed (see {@link #freesSlot}). */
+    void slotFreed() {
+        if (starved && !closed) {
+            starved = false;
+            refillIfLow();
+        }
     }
 
     /**
@@ -167,11 +209,20 @@ public final class JobFeed {
         if (closed || claiming || starved) {
             return;
         }
-        int target = jobs.claimBatch();
-        if (buffer.size() > target / 2) {
-            return;
+        int limit;
+        if (jobs.limited()) {
+            // why no lookahead: a claimed job holds a cluster-wide slot until its ack, so a job
+            // buffered here would be a slot no worker of any node uses; claim for idle workers
+            // only, less those a handoff in flight will serve.
+            limit = Math.max(waiting.size() - buffer.size(), idleAfterWake) - handoffsInFlight;
+            idleAfterWake = 0;
+        } else {
+            int target = jobs.claimBatch();
+            if (buffer.size() > target / 2) {
+                return;
+            }
+            limit = target - buffer.size();
         }
-        int limit = target - buffer.size();
         if (limit <= 0) {
             return;
         }
@@ -191,7 +242,13 @@ public final class JobFeed {
                 jobs.release(got, false);
                 return;
             }
+            // why: the workers woken below resume later; those the claim brought nothing for will
+            // park again, so the next claim (at the end of this handler) asks for them already.
+            int idle = Math.max(0, waiting.size() - buffer.size() - got.size());
             buffer.addAll(got);
+            if (!got.isEmpty()) {
+                slotRetryMillis = FIRST_SLOT_RETRY_MILLIS;
+            }
             if (got.size() < limit) {
                 starve();
             }
@@ -201,6 +258,7 @@ public final class JobFeed {
                 jobs.rebalanceTo(this, waiting.size());
             }
             wakeWaiting();
+            idleAfterWake = jobs.limited() && !starved ? idle : 0;
             refillIfLow();
         });
     }
@@ -242,7 +300,16 @@ public final class JobFeed {
     private void starve() {
         starved = true;
         if (pollTimer < 0 && vertx != null && !closed) {
-            pollTimer = vertx.setTimer(Math.max(1, jobs.pollInterval().toMillis()), id -> {
+            long pollMillis = Math.max(1, jobs.pollInterval().toMillis());
+            long delay = pollMillis;
+            if (jobs.limited()) {
+                // why sooner: a short claim of a limited queue may mean its slots (or tokens) were
+                // all taken, not that it is empty; a slot another node frees is not announced, so
+                // look again soon, backing off to the poll interval while claims keep coming back short.
+                delay = Math.min(pollMillis, slotRetryMillis);
+                slotRetryMillis = Math.min(pollMillis, 2 * slotRetryMillis);
+            }
+            pollTimer = vertx.setTimer(delay, id -> {
                 pollTimer = -1;
                 starved = false;
                 refillIfLow();

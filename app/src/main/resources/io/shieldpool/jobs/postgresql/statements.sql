@@ -259,6 +259,52 @@ WITH lim AS (
 )
 SELECT * FROM claimed;
 
+-- :name complete-and-claim
+-- Ack and handoff in one statement, on a queue with a concurrency limit (now, id, owner,
+-- attempt, queue, lease in ms): the attempt's job becomes done as in 'complete' (fenced the same
+-- way), and only if that ack matched its row, one due ready job is claimed in its place. The
+-- count of running jobs does not change (one leaves, one enters, in one commit), so the slot
+-- passes from one job to the next without the queue's lock: one round trip and one commit per
+-- job, no turn-taking between nodes. Claims nothing when the queue has no concurrency limit (any
+-- more), has a rate (a start must spend a token: the locked claim does that), or when the running
+-- jobs in this statement's snapshot, the acked one still among them, are above the limit (it was
+-- lowered: slots go back one ack at a time). Neither a handoff nor a locked claim can therefore
+-- push the count above the limit. Answers one row: whether the ack matched, then the claimed
+-- job's columns (NULL when none). Served by: the primary key (the ack), shieldpool_queues' key,
+-- shieldpool_jobs_running (the count), shieldpool_jobs_ready (the pick).
+WITH acked AS (
+    UPDATE shieldpool_jobs SET state = 'done', finished_at = $1, owner = NULL, lease_until = NULL
+    WHERE id = $2 AND state = 'running' AND owner = $3 AND attempt = $4
+    RETURNING id
+), allowed AS (
+    SELECT 1 FROM shieldpool_queues q, acked
+    WHERE q.queue = $5 AND q.concurrency > 0 AND q.rate = 0
+      AND (SELECT count(*) FROM shieldpool_jobs WHERE state = 'running' AND queue = $5) <= q.concurrency
+), picked AS (
+    SELECT id FROM shieldpool_jobs
+    WHERE state = 'ready' AND queue = $5 AND run_at <= $1 AND EXISTS (SELECT 1 FROM allowed)
+    ORDER BY run_at, id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE shieldpool_jobs j
+    SET state = 'running', attempt = j.attempt + 1, owner = $3, lease_until = now() + $6::bigint * interval '1 millisecond'
+    FROM picked
+    WHERE j.id = picked.id
+    RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key
+)
+SELECT (SELECT count(*) FROM acked) AS acked, c.*
+FROM (SELECT 1) AS one LEFT JOIN claimed c ON true;
+
+-- :name release-strays
+-- After a claim or handoff whose commit may or may not have landed (the connection broke before
+-- the answer): gives back, uncounted, every job running under this owner that the store does not
+-- know it holds (owner, held ids[]): claimed, never delivered, never started. Run only while no
+-- claim of this store is in flight, so a job just claimed is never among them.
+-- Served by: shieldpool_jobs_running.
+UPDATE shieldpool_jobs SET state = 'ready', attempt = attempt - 1, owner = NULL, lease_until = NULL
+WHERE state = 'running' AND owner = $1 AND NOT (id = ANY($2::bigint[]));
+
 -- :name limits-use
 -- The cluster view of a queue's limits (queue): its limits, running jobs and tokens left.
 -- Served by: shieldpool_queues' key, shieldpool_jobs_running.
