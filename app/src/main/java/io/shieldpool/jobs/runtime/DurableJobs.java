@@ -49,6 +49,8 @@ public final class DurableJobs {
     private final List<JobFeed> feeds = new CopyOnWriteArrayList<>();
     private final String queue;
     private final boolean limited;
+    private final boolean slotLimited;
+    private final Duration firstRetry;
     private volatile Vertx vertx;
     private long retentionTimer = -1;
     private volatile long lastStoreWarnNanos;
@@ -60,8 +62,13 @@ public final class DurableJobs {
         this.clock = clock;
         this.queue = config.get().jobs().queue();
         ShieldpoolConfig.Jobs settings = config.get().jobs();
-        this.limited = settings.store() == ShieldpoolConfig.JobStoreType.POSTGRESQL
-                && (settings.postgresql().limitConcurrency() > 0 || settings.postgresql().limitRate() > 0);
+        boolean shared = settings.store() == ShieldpoolConfig.JobStoreType.POSTGRESQL;
+        this.slotLimited = shared && settings.postgresql().limitConcurrency() > 0;
+        this.limited = slotLimited || (shared && settings.postgresql().limitRate() > 0);
+        // why: tokens come back at the rate; looking for one more often than that only takes turns at the queue's lock.
+        this.firstRetry = shared && settings.postgresql().limitRate() > 0
+                ? Duration.ofMillis(Math.max(10, (long) Math.ceil(1000 / settings.postgresql().limitRate())))
+                : Duration.ofMillis(10);
         store.onJobsAvailable(() -> feeds.forEach(JobFeed::wake));
     }
 
@@ -171,8 +178,21 @@ public final class DurableJobs {
         return limited;
     }
 
+    /** The queue has a cluster-wide concurrency limit: an ack frees a slot (a rate's tokens come back with time only). */
+    boolean slotLimited() {
+        return slotLimited;
+    }
+
+    /** Limited queue: the first wait after a short claim (10 ms, or one token's time at the rate). */
+    Duration firstRetry() {
+        return firstRetry;
+    }
+
     /** A job of this daemon was acked, failed or released: its cluster slot is free; feeds waiting for one look again. */
     void slotFreed() {
+        if (!slotLimited) {
+            return;
+        }
         for (JobFeed feed : feeds) {
             feed.onHome(feed::slotFreed);
         }

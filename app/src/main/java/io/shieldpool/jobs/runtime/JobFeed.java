@@ -28,8 +28,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class JobFeed {
 
     private static final Logger log = LoggerFactory.getLogger(JobFeed.class);
-    /** Limited queue: the first wait after a short claim before claiming again. */
-    private static final long FIRST_SLOT_RETRY_MILLIS = 10;
 
     private final DurableJobs jobs;
     private final int shard;
@@ -48,7 +46,7 @@ public final class JobFeed {
     /** Limited queue: workers a claim just woke with no job for them; they park again soon. */
     private int idleAfterWake;
     /** Limited queue: the next wait after a short claim (doubles while claims keep coming back short). */
-    private long slotRetryMillis = FIRST_SLOT_RETRY_MILLIS;
+    private long slotRetryMillis = -1;
 
     JobFeed(DurableJobs jobs, int shard) {
         this.jobs = jobs;
@@ -102,6 +100,8 @@ public final class JobFeed {
             if (ar.succeeded() && !ar.result().isEmpty()) {
                 accept(ar.result());
             } else {
+                // why here too: a worker that parked while this ack was in flight left its claim to it.
+                refillIfLow();
                 jobs.slotFreed();
             }
         });
@@ -123,7 +123,7 @@ public final class JobFeed {
      * instead of after its retry timer.
      */
     private void freesSlot(Future<?> settled) {
-        if (jobs.limited()) {
+        if (jobs.slotLimited()) {
             settled.onComplete(ar -> jobs.slotFreed());
         }
     }
@@ -247,7 +247,7 @@ public final class JobFeed {
             int idle = Math.max(0, waiting.size() - buffer.size() - got.size());
             buffer.addAll(got);
             if (!got.isEmpty()) {
-                slotRetryMillis = FIRST_SLOT_RETRY_MILLIS;
+                slotRetryMillis = jobs.firstRetry().toMillis();
             }
             if (got.size() < limit) {
                 starve();
@@ -306,6 +306,9 @@ public final class JobFeed {
                 // why sooner: a short claim of a limited queue may mean its slots (or tokens) were
                 // all taken, not that it is empty; a slot another node frees is not announced, so
                 // look again soon, backing off to the poll interval while claims keep coming back short.
+                if (slotRetryMillis < 0) {
+                    slotRetryMillis = jobs.firstRetry().toMillis();
+                }
                 delay = Math.min(pollMillis, slotRetryMillis);
                 slotRetryMillis = Math.min(pollMillis, 2 * slotRetryMillis);
             }
