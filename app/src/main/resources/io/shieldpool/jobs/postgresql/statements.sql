@@ -220,10 +220,12 @@ ON CONFLICT (queue) DO UPDATE SET concurrency = EXCLUDED.concurrency, rate = EXC
 -- :name limits-lock
 -- First statement of a limited claim's transaction (queue): locks the queue's row until COMMIT
 -- (limited claims of every node take turns here) and refills its bucket for the time since the
--- last refill (database time). Served by: shieldpool_queues' key.
+-- last refill (database time). why clock_timestamp(), not now(): now() is when the transaction
+-- began, before it waited its turn at the lock; the bucket must follow when claims really happen,
+-- or a claim that waited would spend tokens of a time already spent. Served by: shieldpool_queues' key.
 UPDATE shieldpool_queues
-SET tokens = CASE WHEN rate > 0 THEN least(burst, tokens + rate * extract(epoch FROM now() - refilled_at)) ELSE tokens END,
-    refilled_at = now()
+SET tokens = CASE WHEN rate > 0 THEN least(burst, tokens + rate * greatest(0, extract(epoch FROM clock_timestamp() - refilled_at))) ELSE tokens END,
+    refilled_at = greatest(refilled_at, clock_timestamp())
 WHERE queue = $1
 RETURNING concurrency;
 
