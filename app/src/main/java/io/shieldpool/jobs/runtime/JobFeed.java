@@ -41,8 +41,6 @@ public final class JobFeed {
     private boolean starved;
     private boolean closed;
     private long pollTimer = -1;
-    /** Limited queue: acks that also claim the next job (handoffs), not answered yet. */
-    private int handoffsInFlight;
     /** Limited queue: workers a claim just woke with no job for them; they park again soon. */
     private int idleAfterWake;
     /** Limited queue: the next wait after a short claim (doubles while claims keep coming back short). */
@@ -86,25 +84,12 @@ public final class JobFeed {
     }
 
     /**
-     * The section of {@code job} completed: ack it. With a limited queue the ack also claims the
-     * next job in the same transaction, so the slot passes to it without a turn at the queue's lock.
+     * The section of {@code job} completed: ack it. why not the handoff (JobStore.completeAndClaim)
+     * on a limited queue: it keeps a node's slots with that node while it has work, so a node that
+     * came later never got one (PostgresClusterIT); the ack frees the slot for any node's claim.
      */
     public void completed(Job job) {
-        if (!jobs.limited()) {
-            jobs.complete(job);
-            return;
-        }
-        handoffsInFlight++;
-        jobs.completeAndClaim(job).onComplete(ar -> {
-            handoffsInFlight--;
-            if (ar.succeeded() && !ar.result().isEmpty()) {
-                accept(ar.result());
-            } else {
-                // why here too: a worker that parked while this ack was in flight left its claim to it.
-                refillIfLow();
-                jobs.slotFreed();
-            }
-        });
+        freesSlot(jobs.complete(job));
     }
 
     /** The section of {@code job} failed or timed out: retry later, or dead after its last attempt. */
@@ -125,12 +110,15 @@ public final class JobFeed {
     private void freesSlot(Future<?> settled) {
         if (jobs.slotLimited()) {
             settled.onComplete(ar -> jobs.slotFreed());
+        } else if (jobs.limited()) {
+            settled.onComplete(ar -> refillIfLow());
         }
     }
 
     /** This feed's thread: a slot of this daemon was freed (see {@link #freesSlot}). */
     void slotFreed() {
-        if (starved && !closed) {
+        if (!closed) {
+            // why also when not starved: a worker that parked while this feed's ack was in flight left its claim to it.
             starved = false;
             refillIfLow();
         }
@@ -213,8 +201,8 @@ public final class JobFeed {
         if (jobs.limited()) {
             // why no lookahead: a claimed job holds a cluster-wide slot until its ack, so a job
             // buffered here would be a slot no worker of any node uses; claim for idle workers
-            // only, less those a handoff in flight will serve.
-            limit = Math.max(waiting.size() - buffer.size(), idleAfterWake) - handoffsInFlight;
+            // only.
+            limit = Math.max(waiting.size() - buffer.size(), idleAfterWake);
             idleAfterWake = 0;
         } else {
             int target = jobs.claimBatch();
