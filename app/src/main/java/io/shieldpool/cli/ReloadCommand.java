@@ -40,8 +40,9 @@ final class ReloadCommand implements Callable<Integer> {
     Long pid;
 
     @Option(names = "--runtime-dir", paramLabel = "DIR",
-            description = "where the daemon keeps its state file (default: $RUNTIME_DIRECTORY, $SHIELDPOOL_RUNTIME_DIR, "
-                    + "/run/shieldpool, $XDG_RUNTIME_DIR/shieldpool, then the temporary directory's shieldpool-$USER)")
+            description = "where the daemon keeps its state file (default: $RUNTIME_DIRECTORY or $SHIELDPOOL_RUNTIME_DIR "
+                    + "when set, and only there; else /run/shieldpool, $XDG_RUNTIME_DIR/shieldpool, then the "
+                    + "temporary directory's shieldpool-$USER)")
     Path runtimeDir;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s",

@@ -33,12 +33,17 @@ public final class RuntimeDir {
     }
 
     /**
-     * Where to look for a daemon's state file, most specific first: the daemon's own choices for
-     * this environment, and the package's {@code /run/shieldpool} (an operator's shell has no
-     * {@code $RUNTIME_DIRECTORY}).
+     * Where to look for a daemon's state file. A directory named by the environment ({@code
+     * $RUNTIME_DIRECTORY}, {@code $SHIELDPOOL_RUNTIME_DIR}) is the only place looked in, as
+     * {@code --runtime-dir} is: daemons elsewhere on the machine are not this environment's.
+     * Otherwise, most specific first: the package's {@code /run/shieldpool} (an operator's shell has
+     * no {@code $RUNTIME_DIRECTORY}), then the daemon's own fallbacks for this user.
      */
     public static List<Path> forClient(Map<String, String> env) {
-        return candidates(env, true);
+        List<Path> named = new ArrayList<>();
+        set(env, "RUNTIME_DIRECTORY").ifPresent(v -> named.add(Path.of(v.split(":")[0])));
+        set(env, "SHIELDPOOL_RUNTIME_DIR").ifPresent(v -> named.add(Path.of(v)));
+        return named.isEmpty() ? candidates(env, true) : List.copyOf(new LinkedHashSet<>(named));
     }
 
     private static List<Path> candidates(Map<String, String> env, boolean client) {

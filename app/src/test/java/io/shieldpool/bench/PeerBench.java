@@ -4,6 +4,10 @@ import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,26 +55,37 @@ final class PeerBench {
             return;
         }
         double seconds = full ? 10 : 2;
-        int reps = full ? 3 : 1;
+        int reps = full ? 5 : 1;
         Path goLoop = buildGoLoop();
         boolean aiohttp = aiohttpAvailable();
         try (Nginx nginx = Nginx.start(dir.resolve("nginx"))) {
             String url = nginx.url();
             double[] ours = new double[reps];
+            double[] oursCold = new double[reps];
             double[] go = new double[reps];
             double[] python = new double[reps];
+            double[] ratios = new double[reps];
             for (int i = 0; i < reps; i++) {
-                ours[i] = httpKindRate(url, seconds);
+                DaemonRate rate = httpKindRate(url, seconds);
+                ours[i] = rate.warm();
+                oursCold[i] = rate.cold();
                 go[i] = goLoop == null ? Double.NaN : peerRate(List.of(goLoop.toString(), url,
                         Integer.toString(HTTP_CONCURRENCY), Double.toString(seconds)), Map.of());
                 python[i] = !aiohttp ? Double.NaN : peerRate(List.of(PYTHON.toString(),
                         sources.resolve("http-loop-aiohttp.py").toString(), url, Integer.toString(HTTP_CONCURRENCY),
                         Double.toString(seconds)), Map.of());
+                ratios[i] = ours[i] / go[i];
+                System.out.printf(Locale.ROOT, "bench: B9 run %d: http kind %,.0f/s (whole run from ready %,.0f/s), "
+                                + "Go %,.0f/s, aiohttp %,.0f/s, ratio to Go %.2f, load average %.1f%n", i + 1, ours[i],
+                        oursCold[i], go[i], python[i], ratios[i], loadAverage());
             }
             String scenario = "B9 " + HTTP_CONCURRENCY + " concurrent GETs of a static file from nginx: http kind";
             if (goLoop != null) {
                 rows.add(scenario + " vs a Go net/http loop", "requests/s", BenchMain.median(ours), BenchMain.median(go),
                         ">= Go loop", BenchMain.median(ours) >= BenchMain.median(go));
+                System.out.printf(Locale.ROOT, "bench: B9 median of the per-run ratios to Go: %.2f%n", BenchMain.median(ratios));
+                rows.add(scenario + " from a cold start (whole run from ready, JIT warm-up included) vs the Go loop",
+                        "requests/s", BenchMain.median(oursCold), BenchMain.median(go), "none", null);
             }
             if (aiohttp) {
                 rows.add(scenario + " vs aiohttp (the seed's pattern)", "requests/s", BenchMain.median(ours),
@@ -82,7 +97,16 @@ final class PeerBench {
         }
     }
 
-    private double httpKindRate(String url, double seconds) throws Exception {
+    /** The 1-minute load average: the neighbours' share of the 2 cores is part of every figure. */
+    static double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    private DaemonRate httpKindRate(String url, double seconds) throws Exception {
         Path file = dir.resolve("b9.conf");
         Files.writeString(file, String.format(Locale.ROOT, """
                 shieldpool.log.format = json
@@ -95,11 +119,36 @@ final class PeerBench {
         return daemonRate(file, seconds);
     }
 
-    /** Sections completed per second between {@code ready} and {@code shutdown.complete}. */
-    private double daemonRate(Path config, double seconds) throws Exception {
+    /**
+     * A daemon's rate two ways, from one run.
+     *
+     * @param warm sections completed per second over {@code seconds}, counted through the admin
+     *             endpoint's {@code /status} after a warm-up: what a daemon that has run a while does
+     * @param cold sections completed per second from {@code ready} to {@code shutdown.complete},
+     *             warm-up included (the JIT compiles the hot path during the first seconds, later
+     *             still on a loaded machine)
+     */
+    record DaemonRate(double warm, double cold) {
+    }
+
+    /** The warm-up before the counted window: past the JIT's first compilations of the hot path. */
+    private long warmUpMs() {
+        return full ? 10_000 : 500;
+    }
+
+    private DaemonRate daemonRate(Path config, double seconds) throws Exception {
         BenchProcess p = new BenchProcess(List.of(launcher.toString(), "--config", config.toString()));
         long ready = p.await("ready", 30_000);
-        Thread.sleep((long) (seconds * 1000));
+        URI totals = URI.create("http://127.0.0.1:" + p.event("admin.listening").getInteger("port") + "/status?workers=0");
+        double warm;
+        try (HttpClient probe = HttpClient.newHttpClient()) {
+            Thread.sleep(warmUpMs());
+            long c0 = completed(probe, totals);
+            long t0 = System.nanoTime();
+            Thread.sleep((long) (seconds * 1000));
+            long c1 = completed(probe, totals);
+            warm = (c1 - c0) / ((System.nanoTime() - t0) / 1e9);
+        }
         p.signal("TERM");
         long complete = p.await("shutdown.complete", 60_000);
         p.awaitExit(60_000);
@@ -107,7 +156,12 @@ final class PeerBench {
         if (summary.getLong("failed") > 0) {
             System.out.println("bench: note: " + summary.getLong("failed") + " sections failed in " + config.getFileName());
         }
-        return summary.getLong("completed") / ((complete - ready) / 1e9);
+        return new DaemonRate(warm, summary.getLong("completed") / ((complete - ready) / 1e9));
+    }
+
+    private static long completed(HttpClient client, URI totals) throws Exception {
+        String body = client.send(HttpRequest.newBuilder(totals).build(), HttpResponse.BodyHandlers.ofString()).body();
+        return new JsonObject(body).getJsonObject("totals").getLong("completed");
     }
 
     /** Runs a peer that prints "RATE FAILED" on its last line; returns RATE. */
@@ -224,7 +278,7 @@ final class PeerBench {
 
     void b10ExecKind() throws Exception {
         double seconds = full ? 10 : 2;
-        int reps = full ? 3 : 1;
+        int reps = full ? 5 : 1;
         int commands = full ? 10_000 : 500;
         double[] ours = new double[reps];
         double[] xargs = new double[reps];
@@ -237,13 +291,24 @@ final class PeerBench {
                 shieldpool.work.exec.command = ["/bin/true"]
                 shieldpool.shutdown.grace = 60s
                 """, EXEC_CONCURRENCY));
+        double[] oursCold = new double[reps];
+        double[] ratios = new double[reps];
         for (int i = 0; i < reps; i++) {
-            ours[i] = daemonRate(file, seconds);
+            DaemonRate rate = daemonRate(file, seconds);
+            ours[i] = rate.warm();
+            oursCold[i] = rate.cold();
             xargs[i] = xargsRate(commands);
+            ratios[i] = ours[i] / xargs[i];
+            System.out.printf(Locale.ROOT, "bench: B10 run %d: exec kind %,.0f/s (whole run from ready %,.0f/s), "
+                    + "xargs %,.0f/s, ratio %.2f, load average %.1f%n", i + 1, ours[i], oursCold[i], xargs[i], ratios[i],
+                    loadAverage());
         }
+        System.out.printf(Locale.ROOT, "bench: B10 median of the per-run ratios to xargs: %.2f%n", BenchMain.median(ratios));
         rows.add("B10 /bin/true " + EXEC_CONCURRENCY + " at a time: exec kind vs xargs -P" + EXEC_CONCURRENCY,
                 "commands/s", BenchMain.median(ours), BenchMain.median(xargs), ">= xargs",
                 BenchMain.median(ours) >= BenchMain.median(xargs));
+        rows.add("B10 the same from a cold start (whole run from ready) vs xargs", "commands/s",
+                BenchMain.median(oursCold), BenchMain.median(xargs), "none", null);
     }
 
     private static double xargsRate(int commands) throws Exception {

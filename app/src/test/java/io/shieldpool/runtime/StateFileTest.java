@@ -53,6 +53,11 @@ class StateFileTest {
         assertThat(RuntimeDir.forDaemon(Map.of())).isEqualTo(
                 Path.of(System.getProperty("java.io.tmpdir"), "shieldpool-" + System.getProperty("user.name")));
         assertThat(RuntimeDir.forClient(Map.of())).startsWith(Path.of("/run/shieldpool"));
+        // a directory the environment names is the only one looked in: other daemons are not ours
+        assertThat(RuntimeDir.forClient(Map.of("SHIELDPOOL_RUNTIME_DIR", "/srv/run", "XDG_RUNTIME_DIR", "/run/user/7")))
+                .containsExactly(Path.of("/srv/run"));
+        assertThat(RuntimeDir.forClient(Map.of("RUNTIME_DIRECTORY", "/run/shieldpool:/run/other")))
+                .containsExactly(Path.of("/run/shieldpool"));
     }
 
     @Test

@@ -116,16 +116,23 @@ final class HttpWork implements Work {
 
         void start() {
             armTimeout();
+            if (rateLimit.unlimited()) {
+                // why: without max-rate there is no line to wait in; the line's lock and its turn
+                // would be the only thing the shards' sections share.
+                connect(null);
+                return;
+            }
             // why: a section takes a connection only once its turn under max-rate has come. A
             // connection held idle through a long wait in line is one the server may close (short
             // keep-alive timeouts: 5 s in Node.js and Apache httpd), failing the section at its turn.
             turn = rateLimit.await(given -> onHome(() -> connect(given)));
         }
 
+        /** @param given the turn under max-rate, or null when the section started without a limit */
         private void connect(RateLimit.Turn given) {
             if (ended()) {
                 // Ended between the turn being handed out and now: another section may use it.
-                given.giveBack();
+                giveBack(given);
                 lease.release();
                 return;
             }
@@ -140,7 +147,7 @@ final class HttpWork implements Work {
                         jobBody = Buffer.buffer(bodyTemplate.render(job));
                     }
                 } catch (PayloadTemplate.MissingField | IllegalArgumentException e) {
-                    given.giveBack();
+                    giveBack(given);
                     lease.release();
                     failed(e);
                     return;
@@ -160,7 +167,7 @@ final class HttpWork implements Work {
                     lease.release();
                 } else {
                     request = ready;
-                    long delayNanos = rateLimit.sendDelayNanos();
+                    long delayNanos = given == null ? 0 : rateLimit.sendDelayNanos();
                     if (delayNanos <= 0) {
                         send();
                     } else {
@@ -188,9 +195,17 @@ final class HttpWork implements Work {
                 }
             });
             Buffer sent = jobBody != null ? jobBody : body;
+            // why end() rather than body(): the body is read to its end, as the section's outcome
+            // needs, but not gathered into a buffer nobody looks at.
             (sent == null ? request.send() : request.send(sent))
-                    .compose(response -> response.body().map(b -> response.statusCode()))
+                    .compose(response -> response.end().map(v -> response.statusCode()))
                     .onComplete(ar -> onHome(() -> finish(ar)));
+        }
+
+        private void giveBack(RateLimit.Turn given) {
+            if (given != null) {
+                given.giveBack();
+            }
         }
 
         private void finish(AsyncResult<Integer> ar) {

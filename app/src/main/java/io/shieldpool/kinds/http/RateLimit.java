@@ -30,7 +30,8 @@ final class RateLimit {
     private final LongSupplier clock;
     private final Scheduler scheduler;
     private final ArrayDeque<Turn> line = new ArrayDeque<>();
-    private long intervalNanos;
+    /** Written under the lock; volatile for {@link #unlimited}'s look without it. */
+    private volatile long intervalNanos;
     private long lastSentNanos;
     /** When the last request was actually written (see {@link #sendDelayNanos}). */
     private long lastWrittenNanos;
@@ -89,6 +90,14 @@ final class RateLimit {
         long at = Math.max(now, lastWrittenNanos + intervalNanos);
         lastWrittenNanos = at;
         return at - now;
+    }
+
+    /**
+     * Whether no max-rate is set: a section may then send without joining the line. Any thread,
+     * no lock. A rate set by a reload applies to the sections that start after it.
+     */
+    boolean unlimited() {
+        return intervalNanos == 0;
     }
 
     /** Sections waiting now. */
