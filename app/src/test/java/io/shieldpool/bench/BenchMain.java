@@ -21,7 +21,8 @@ import java.util.Locale;
  * scenario applies, the hand-written JDK virtual-thread {@link Baseline}, alternating runs, with
  * medians and ratios. Figures are printed, never asserted: the machine is shared and noisy.
  *
- * <p>Usage: {@code BenchMain [full|tiny] LAUNCHER OUTPUT_DIR [B1,B8,...]} (the last: only these scenarios)
+ * <p>Usage: {@code BenchMain [full|tiny] LAUNCHER OUTPUT_DIR [B1,B8,...]} (the last: only these scenarios;
+ * from Maven: {@code -Dbench.scenarios=C1})
  */
 public final class BenchMain {
 
@@ -69,7 +70,8 @@ public final class BenchMain {
                 new Scenario("B3", this::b3HundredThousand), new Scenario("B4", this::b4Million),
                 new Scenario("B5", this::b5SpawnToReady), new Scenario("B6", this::b6IdleMemory),
                 new Scenario("B7", this::b7Resize), new Scenario("B8", this::b8StatusPolling),
-                new Scenario("B9", peers::b9HttpKind), new Scenario("B10", peers::b10ExecKind));
+                new Scenario("B9", peers::b9HttpKind), new Scenario("B10", peers::b10ExecKind),
+                new Scenario("C1", this::c1ClusterLimit));
         for (Scenario scenario : all) {
             if (only.isEmpty() || only.contains(scenario.name())) {
                 scenario.body().run();
@@ -345,6 +347,20 @@ public final class BenchMain {
         }
         add("B7 SIGHUP resize 10 -> " + to + ", all started (reload.begin to pool.resized)", "ms", median(ours), Double.NaN, "<= 200 ms",
                 median(ours) <= 200);
+    }
+
+    /**
+     * C1 (issue 17): 4 daemons x 10 workers on one PostgreSQL, cluster-wide concurrency limit 40,
+     * 20 ms sections that record their own intervals: overshoot and slot use from the intervals.
+     */
+    private void c1ClusterLimit() throws Exception {
+        int jobs = full ? 30_000 : 4_000;
+        ClusterLimitBench.Figures f = new ClusterLimitBench(launcher, dir).run(4, 10, 40, 20, jobs);
+        add("C1 limit 40 on 4 nodes x 10 workers, 20 ms jobs: most running at once", "sections", f.mostAtOnce(),
+                Double.NaN, "<= 40", f.mostAtOnce() <= 40);
+        add("C1 slot use over the steady " + String.format(Locale.ROOT, "%.1f", f.windowSeconds()) + " s", "%",
+                100 * f.slotUse(), Double.NaN, ">= 90 %", f.slotUse() >= 0.90);
+        add("C1 jobs/s over that window (ideal 2,000)", "jobs/s", f.jobsPerSecond(), Double.NaN, "none", null);
     }
 
     // ---- processes ----

@@ -110,6 +110,18 @@ public final class PostgresJobStore implements JobStore {
     private final List<Promise<Void>> acksSettled = new ArrayList<>();
     /** Store context: per queue, where this node's claims go on from (ClaimCursor). */
     private final Map<String, ClaimCursor> cursors = new HashMap<>();
+    /** Store context: the ids of the jobs this store claimed and has not settled (acked, failed, released). */
+    private final Set<Long> heldIds = new HashSet<>();
+    /** Store context: claims sent and not answered yet. */
+    private int claimsInFlight;
+    /**
+     * Store context: a claim failed on a lost connection, so its commit may have landed
+     * with nobody told: jobs running under this node that no worker will start. The next
+     * heartbeat gives them back (release-strays) once no claim is in flight.
+     */
+    private boolean straysPossible;
+    /** Store context: release-strays is running; claims return nothing meanwhile. */
+    private boolean sweepingStrays;
     private PgSubscriber subscriber;
     private long heartbeatTimer = -1;
 
@@ -313,6 +325,7 @@ public final class PostgresJobStore implements JobStore {
                 // they died. Give them one ttl to heartbeat again before taking their jobs (a
                 // 30 s outage would otherwise rescue, and run twice, every job running elsewhere).
                 .compose(v -> cutOffLately() ? Future.succeededFuture(List.<RecoveredJob>of()) : rescue(true))
+                .compose(rescued -> releaseStrays().map(rescued))
                 .onComplete(ar -> {
                     if (ar.failed()) {
                         if (isConnectionLoss(ar.cause())) {
@@ -340,6 +353,27 @@ public final class PostgresJobStore implements JobStore {
     /** Whether a request failed on a lost connection (or the start waited for the server) less than a node ttl ago. */
     private boolean cutOffLately() {
         return System.nanoTime() - lastConnectionLossNanos < settings.nodeTtl().toNanos();
+    }
+
+    /** Store context, at a heartbeat: gives back jobs claimed by a commit nobody was told of (see {@link #straysPossible}). */
+    private Future<Void> releaseStrays() {
+        if (!straysPossible || claimsInFlight > 0 || sweepingStrays) {
+            return Future.succeededFuture();
+        }
+        sweepingStrays = true;
+        Long[] held = heldIds.toArray(Long[]::new);
+        return pool.preparedQuery(SQL.get("release-strays")).execute(Tuple.of(owner.id(), held))
+                .andThen(ar -> sweepingStrays = false)
+                .map(rows -> {
+                    straysPossible = false;
+                    if (rows.rowCount() > 0) {
+                        log.atInfo().addKeyValue("event", "job.released").addKeyValue("count", rows.rowCount())
+                                .log("{} job(s) released: claimed by a commit whose answer was lost with the connection,"
+                                        + " never started; ready again, no attempt counted", rows.rowCount());
+                        fireListeners();
+                    }
+                    return null;
+                });
     }
 
     private Future<List<RecoveredJob>> rescue(boolean guarded) {
@@ -654,31 +688,46 @@ public final class PostgresJobStore implements JobStore {
     public Future<List<Job>> claim(String queue, int limit) {
         boolean limited = settings.limits().map(l -> l.queue().equals(queue)).orElse(false);
         return call(() -> {
+            if (sweepingStrays) {
+                return Future.succeededFuture(List.<Job>of());
+            }
+            claimsInFlight++;
             Tuple args = Tuple.of(owner.id(), queue, at(clock.instant()), (long) limit, settings.jobLease().toMillis());
-            if (limited) {
-                // why two statements in one transaction: the first locks the queue's row, the
-                // second counts running jobs in a snapshot taken after the lock was granted.
-                return pool.withTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
-                        .compose(lock -> c.preparedQuery(SQL.get("claim-limited")).execute(args))).map(this::claimed);
-            }
-            ClaimCursor cursor = cursors.computeIfAbsent(queue, q -> new ClaimCursor());
-            long begun = System.nanoTime();
-            if (!cursor.fullDue(begun)) {
-                return pool.preparedQuery(SQL.get("claim-after"))
-                        .execute(args.addOffsetDateTime(at(cursor.afterRunAt())).addLong(cursor.afterId()))
-                        .map(this::claimed).onSuccess(cursor::advance);
-            }
-            cursor.fullBegun();
-            return pool.preparedQuery(SQL.get("claim")).execute(args).map(this::claimed).andThen(ar -> {
-                cursor.fullEnded(begun, System.nanoTime());
-                if (ar.succeeded()) {
-                    cursor.advance(ar.result());
+            return claimOnce(queue, limited, args).andThen(ar -> {
+                claimsInFlight--;
+                if (ar.failed() && isConnectionLoss(ar.cause())) {
+                    // why: the commit may have landed with its answer lost (release-strays).
+                    straysPossible = true;
                 }
             });
         }).recover(e -> e.getCause() != null && isConnectionLoss(e.getCause())
-                // why: a claim that failed on a lost connection took nothing (its transaction did
-                // not commit); it is no error to report per claim, the outage is reported once.
+                // why: the outage is reported once, not per claim; jobs a lost answer may have
+                // claimed are given back at the next heartbeat (releaseStrays).
                 ? Future.succeededFuture(List.of()) : Future.failedFuture(e));
+    }
+
+    /** Store context: one claim's statement(s). */
+    private Future<List<Job>> claimOnce(String queue, boolean limited, Tuple args) {
+        if (limited) {
+            // why two statements in one transaction: the first locks the queue's row, the
+            // second counts running jobs in a snapshot taken after the lock was granted.
+            return pool.withTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
+                    .compose(lock -> c.preparedQuery(SQL.get("claim-limited")).execute(args))).map(this::claimed);
+        }
+        ClaimCursor cursor = cursors.computeIfAbsent(queue, q -> new ClaimCursor());
+        long begun = System.nanoTime();
+        if (!cursor.fullDue(begun)) {
+            return pool.preparedQuery(SQL.get("claim-after"))
+                    .execute(args.addOffsetDateTime(at(cursor.afterRunAt())).addLong(cursor.afterId()))
+                    .map(this::claimed).onSuccess(cursor::advance);
+        }
+        cursor.fullBegun();
+        return pool.preparedQuery(SQL.get("claim")).execute(args).map(this::claimed).andThen(ar -> {
+            cursor.fullEnded(begun, System.nanoTime());
+            if (ar.succeeded()) {
+                cursor.advance(ar.result());
+            }
+        });
     }
 
     /** Store context: this node made a job of {@code queue} ready at {@code runAt} (ClaimCursor). */
@@ -694,15 +743,21 @@ public final class PostgresJobStore implements JobStore {
         cursors.values().forEach(ClaimCursor::readyAgainBehind);
     }
 
-    private List<Job> claimed(RowSet<Row> rows) {
+    /** A claimed job from the claim column list, starting at column {@code from}. */
+    private Job jobAt(Row row, int from) {
+        return new Job(row.getLong(from), row.getString(from + 1), row.getString(from + 2), row.getInteger(from + 3),
+                row.getInteger(from + 4), instant(row, from + 5), JobState.RUNNING, Optional.ofNullable(row.getString(from + 7)),
+                Optional.ofNullable(row.getString(from + 8)), Optional.of(owner.id()), instant(row, from + 6), Optional.empty());
+    }
+
+        private List<Job> claimed(RowSet<Row> rows) {
         List<Job> jobs = new ArrayList<>(rows.size());
         for (Row row : rows) {
-            jobs.add(new Job(row.getLong(0), row.getString(1), row.getString(2), row.getInteger(3), row.getInteger(4),
-                    instant(row, 5), JobState.RUNNING, Optional.ofNullable(row.getString(7)),
-                    Optional.ofNullable(row.getString(8)), Optional.of(owner.id()), instant(row, 6), Optional.empty()));
+            jobs.add(jobAt(row, 0));
         }
         // why: RETURNING gives rows in no promised order; sections start oldest run-at first.
         jobs.sort(Comparator.comparing(Job::runAt).thenComparingLong(Job::id));
+        jobs.forEach(job -> heldIds.add(job.id()));
         held.addAndGet(jobs.size());
         return jobs;
     }
@@ -730,7 +785,8 @@ public final class PostgresJobStore implements JobStore {
     public Future<Boolean> complete(Job claimed) {
         return call(() -> ackLike(() -> retrying(retried -> moveToDone(claimed)
                 .compose(rows -> rows.rowCount() == 1 || !retried ? Future.succeededFuture(rows.rowCount() == 1)
-                        : landedBefore(claimed)))))
+                        : landedBefore(claimed))))
+                .andThen(ar -> settled(ar, claimed)))
                 .onSuccess(done -> held.decrementAndGet());
     }
 
@@ -746,6 +802,13 @@ public final class PostgresJobStore implements JobStore {
         }
         return pool.withTransaction(c -> c.preparedQuery(SQL.get("lock-key")).execute(Tuple.of(claimed.uniqueKey().get()))
                 .compose(locked -> c.preparedQuery(SQL.get("complete")).execute(args)));
+    }
+
+    /** Store context: a request about {@code claimed} answered; once it landed, the job is no longer held. */
+    private void settled(AsyncResult<?> ar, Job claimed) {
+        if (ar.succeeded()) {
+            heldIds.remove(claimed.id());
+        }
     }
 
     /** A retried ack that matched nothing: the first try landed if the job is done at the same attempt. */
@@ -774,7 +837,7 @@ public final class PostgresJobStore implements JobStore {
                     }
                     readyAgain(claimed.queue(), instant(row, 1));
                     return FailOutcome.retryAt(instant(row, 1));
-                }))))
+                }))).andThen(ar -> settled(ar, claimed))))
                 .onSuccess(outcome -> held.decrementAndGet());
     }
 
@@ -802,7 +865,7 @@ public final class PostgresJobStore implements JobStore {
                 total = total.compose(sofar -> pool.preparedQuery(SQL.get(name)).execute(args)
                         .map(rows -> sofar + rows.rowCount()));
             }
-            return total;
+            return total.andThen(ar -> copy.forEach(job -> settled(ar, job)));
         }))).onSuccess(moved -> {
             held.addAndGet(-copy.size());
             if (moved > 0) {
@@ -857,7 +920,11 @@ public final class PostgresJobStore implements JobStore {
     @Override
     public Future<Integer> releaseOwned() {
         return call(() -> acksSettled().compose(v -> retrying(retried -> pool.preparedQuery(SQL.get("release-owned"))
-                .execute(Tuple.of(owner.id())).map(RowSet::rowCount)))).onSuccess(moved -> {
+                .execute(Tuple.of(owner.id())).map(RowSet::rowCount))).andThen(ar -> {
+                    if (ar.succeeded()) {
+                        heldIds.clear();
+                    }
+                })).onSuccess(moved -> {
             held.set(0);
             if (moved > 0) {
                 fireListeners();

@@ -50,6 +50,9 @@ public final class DurableJobs {
     private final JobCounters counters = new JobCounters();
     private final List<JobFeed> feeds = new CopyOnWriteArrayList<>();
     private final String queue;
+    private final boolean limited;
+    private final boolean slotLimited;
+    private final Duration firstRetry;
     private volatile Ticker timers;
     /** Guards the sweep's timer: the sweep's own callbacks and a reload's reschedule race. */
     private final Object sweepLock = new Object();
@@ -65,6 +68,14 @@ public final class DurableJobs {
         this.config = config;
         this.clock = clock;
         this.queue = config.get().jobs().queue();
+        ShieldpoolConfig.Jobs settings = config.get().jobs();
+        boolean shared = settings.store() == ShieldpoolConfig.JobStoreType.POSTGRESQL;
+        this.slotLimited = shared && settings.postgresql().limitConcurrency() > 0;
+        this.limited = slotLimited || (shared && settings.postgresql().limitRate() > 0);
+        // why: tokens come back at the rate; looking for one more often than that only takes turns at the queue's lock.
+        this.firstRetry = shared && settings.postgresql().limitRate() > 0
+                ? Duration.ofMillis(Math.max(10, (long) Math.ceil(1000 / settings.postgresql().limitRate())))
+                : Duration.ofMillis(10);
         store.onJobsAvailable(() -> feeds.forEach(JobFeed::wake));
     }
 
@@ -209,6 +220,35 @@ public final class DurableJobs {
         return Math.max(1, Math.min(c.jobs().claimBatch(), 2 * Math.max(1, perShard)));
     }
 
+    /**
+     * Whether {@link #queue} has a cluster-wide limit (concurrency or rate, PostgreSQL only). Then
+     * a claimed job holds a slot from its claim to its ack, so the feeds claim only for workers
+     * idle right now, and claim again as soon as a slot may have been freed.
+     */
+    boolean limited() {
+        return limited;
+    }
+
+    /** The queue has a cluster-wide concurrency limit: an ack frees a slot (a rate's tokens come back with time only). */
+    boolean slotLimited() {
+        return slotLimited;
+    }
+
+    /** Limited queue: the first wait after a short claim (10 ms, or one token's time at the rate). */
+    Duration firstRetry() {
+        return firstRetry;
+    }
+
+    /** A job of this daemon was acked, failed or released: its cluster slot is free; feeds waiting for one look again. */
+    void slotFreed() {
+        if (!slotLimited) {
+            return;
+        }
+        for (JobFeed feed : feeds) {
+            feed.onHome(feed::slotFreed);
+        }
+    }
+
     Duration pollInterval() {
         return config.get().jobs().pollInterval();
     }
@@ -216,14 +256,18 @@ public final class DurableJobs {
     Future<List<Job>> claim(int limit) {
         return store.claim(queue, limit).onSuccess(jobs -> {
             counters.claimed.add(jobs.size());
-            if (log.isDebugEnabled()) {
-                for (Job job : jobs) {
-                    log.atDebug().addKeyValue("event", "job.claimed").addKeyValue("job", job.id())
-                            .addKeyValue("queue", job.queue()).addKeyValue("attempt", job.attempt())
-                            .log("job {} claimed (attempt {} of {})", job.id(), job.attempt(), job.maxAttempts());
-                }
-            }
+            logClaimed(jobs);
         });
+    }
+
+    private static void logClaimed(List<Job> jobs) {
+        if (log.isDebugEnabled()) {
+            for (Job job : jobs) {
+                log.atDebug().addKeyValue("event", "job.claimed").addKeyValue("job", job.id())
+                        .addKeyValue("queue", job.queue()).addKeyValue("attempt", job.attempt())
+                        .log("job {} claimed (attempt {} of {})", job.id(), job.attempt(), job.maxAttempts());
+            }
+        }
     }
 
     /**
@@ -247,9 +291,13 @@ public final class DurableJobs {
         storeError("claim", cause);
     }
 
-    void complete(Job job) {
+    Future<Boolean> complete(Job job) {
         long begun = System.nanoTime();
-        store.complete(job).onComplete(ar -> {
+        return store.complete(job).onComplete(ar -> acked(job, begun, ar));
+    }
+
+    private void acked(Job job, long begun, io.vertx.core.AsyncResult<Boolean> ar) {
+        {
             counters.ackNanos.add(System.nanoTime() - begun);
             counters.acks.increment();
             if (ar.failed()) {
@@ -263,15 +311,15 @@ public final class DurableJobs {
             } else {
                 fenced(job, "ack");
             }
-        });
+        }
     }
 
-    void fail(Job job, Throwable cause) {
+    Future<FailOutcome> fail(Job job, Throwable cause) {
         String error = cause == null ? "failed" : cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
         ShieldpoolConfig.Jobs settings = config.get().jobs();
         RetryPolicy policy = new RetryPolicy(settings.retryBackoff(), settings.retryMaxBackoff(), settings.retryJitter());
         Instant retryAt = policy.nextAttemptAt(clock.instant(), job.attempt(), ThreadLocalRandom.current()::nextDouble);
-        store.fail(job, error, retryAt).onComplete(ar -> {
+        return store.fail(job, error, retryAt).onComplete(ar -> {
             if (ar.failed()) {
                 storeError("failure of job " + job.id(), ar.cause());
                 return;
@@ -297,11 +345,11 @@ public final class DurableJobs {
         });
     }
 
-    void release(List<Job> jobs, boolean countAttempt) {
+    Future<Integer> release(List<Job> jobs, boolean countAttempt) {
         if (jobs.isEmpty()) {
-            return;
+            return Future.succeededFuture(0);
         }
-        store.release(jobs, countAttempt).onComplete(ar -> {
+        return store.release(jobs, countAttempt).onComplete(ar -> {
             if (ar.failed()) {
                 storeError("release of " + jobs.size() + " job(s)", ar.cause());
                 return;

@@ -45,6 +45,10 @@ public final class JobFeed {
     private Runnable cancelPoll;
     /** When the pending poll fires ({@link io.shieldpool.time.Ticker#nanoTime} reading). */
     private long pollDueNanos;
+    /** Limited queue: workers a claim just woke with no job for them; they park again soon. */
+    private int idleAfterWake;
+    /** Limited queue: the next wait after a short claim (doubles while claims keep coming back short). */
+    private long slotRetryMillis = -1;
 
     JobFeed(DurableJobs jobs, int shard) {
         this.jobs = jobs;
@@ -80,22 +84,49 @@ public final class JobFeed {
 
     /** Gives back a job taken but not started (the stop gate closed in between). */
     public void giveBack(Job job) {
-        jobs.release(List.of(job), false);
+        freesSlot(jobs.release(List.of(job), false));
     }
 
-    /** The section of {@code job} completed: ack it. */
+    /**
+     * The section of {@code job} completed: ack it. why not ack-and-claim-the-next in one
+     * statement on a limited queue (tried): it keeps a node's slots with that node while it has
+     * work, so a node that came later never got one (PostgresClusterIT); the ack frees the slot
+     * for any node's claim.
+     */
     public void completed(Job job) {
-        jobs.complete(job);
+        freesSlot(jobs.complete(job));
     }
 
     /** The section of {@code job} failed or timed out: retry later, or dead after its last attempt. */
     public void failed(Job job, Throwable cause) {
-        jobs.fail(job, cause);
+        freesSlot(jobs.fail(job, cause));
     }
 
     /** The section of {@code job} was cut at the grace cap: released now, the attempt counted. */
     public void abandoned(Job job) {
-        jobs.release(List.of(job), true);
+        freesSlot(jobs.release(List.of(job), true));
+    }
+
+    /**
+     * With a limited queue: once {@code settled} (an ack, failure or release) has landed, the slot
+     * its job held is free, and every feed of this daemon waiting for one claims again at once
+     * instead of after its retry timer.
+     */
+    private void freesSlot(Future<?> settled) {
+        if (jobs.slotLimited()) {
+            settled.onComplete(ar -> jobs.slotFreed());
+        } else if (jobs.limited()) {
+            settled.onComplete(ar -> refillIfLow());
+        }
+    }
+
+    /** This feed's thread: a slot of this daemon was freed (see {@link #freesSlot}). */
+    void slotFreed() {
+        if (!closed) {
+            // why also when not starved: a worker that parked while this feed's ack was in flight left its claim to it.
+            starved = false;
+            refillIfLow();
+        }
     }
 
     /**
@@ -170,11 +201,20 @@ public final class JobFeed {
         if (closed || claiming || starved) {
             return;
         }
-        int target = jobs.claimBatch();
-        if (buffer.size() > target / 2) {
-            return;
+        int limit;
+        if (jobs.limited()) {
+            // why no lookahead: a claimed job holds a cluster-wide slot until its ack, so a job
+            // buffered here would be a slot no worker of any node uses; claim for idle workers
+            // only.
+            limit = Math.max(waiting.size() - buffer.size(), idleAfterWake);
+            idleAfterWake = 0;
+        } else {
+            int target = jobs.claimBatch();
+            if (buffer.size() > target / 2) {
+                return;
+            }
+            limit = target - buffer.size();
         }
-        int limit = target - buffer.size();
         if (limit <= 0) {
             return;
         }
@@ -194,7 +234,13 @@ public final class JobFeed {
                 jobs.release(got, false);
                 return;
             }
+            // why: the workers woken below resume later; those the claim brought nothing for will
+            // park again, so the next claim (at the end of this handler) asks for them already.
+            int idle = Math.max(0, waiting.size() - buffer.size() - got.size());
             buffer.addAll(got);
+            if (!got.isEmpty()) {
+                slotRetryMillis = jobs.firstRetry().toMillis();
+            }
             if (got.size() < limit) {
                 starve();
             }
@@ -204,6 +250,7 @@ public final class JobFeed {
                 jobs.rebalanceTo(this, waiting.size());
             }
             wakeWaiting();
+            idleAfterWake = jobs.limited() && !starved ? idle : 0;
             refillIfLow();
         });
     }
@@ -264,6 +311,17 @@ public final class JobFeed {
             return;
         }
         Duration interval = jobs.pollInterval();
+        if (jobs.limited()) {
+            // why sooner: a short claim of a limited queue may mean its slots (or tokens) were all
+            // taken, not that it is empty; a slot another node frees is not announced, so look
+            // again soon, backing off to the poll interval while claims keep coming back short.
+            if (slotRetryMillis < 0) {
+                slotRetryMillis = jobs.firstRetry().toMillis();
+            }
+            Duration retry = Duration.ofMillis(slotRetryMillis);
+            slotRetryMillis = Math.min(Math.max(1, interval.toMillis()), 2 * slotRetryMillis);
+            interval = retry.compareTo(interval) < 0 ? retry : interval;
+        }
         long due = jobs.timers().nanoTime() + interval.toNanos();
         if (cancelPoll != null) {
             if (pollDueNanos - due <= 0) {

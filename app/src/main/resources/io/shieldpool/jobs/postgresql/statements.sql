@@ -310,10 +310,12 @@ ON CONFLICT (queue) DO UPDATE SET concurrency = EXCLUDED.concurrency, rate = EXC
 -- :name limits-lock
 -- First statement of a limited claim's transaction (queue): locks the queue's row until COMMIT
 -- (limited claims of every node take turns here) and refills its bucket for the time since the
--- last refill (database time). Served by: shieldpool_queues' key.
+-- last refill (database time). why clock_timestamp(), not now(): now() is when the transaction
+-- began, before it waited its turn at the lock; the bucket must follow when claims really happen,
+-- or a claim that waited would spend tokens of a time already spent. Served by: shieldpool_queues' key.
 UPDATE shieldpool_queues
-SET tokens = CASE WHEN rate > 0 THEN least(burst, tokens + rate * extract(epoch FROM now() - refilled_at)) ELSE tokens END,
-    refilled_at = now()
+SET tokens = CASE WHEN rate > 0 THEN least(burst, tokens + rate * greatest(0, extract(epoch FROM clock_timestamp() - refilled_at))) ELSE tokens END,
+    refilled_at = greatest(refilled_at, clock_timestamp())
 WHERE queue = $1
 RETURNING concurrency;
 
@@ -348,6 +350,15 @@ WITH lim AS (
     WHERE queue = $2 AND rate > 0
 )
 SELECT * FROM claimed;
+
+-- :name release-strays
+-- After a claim whose commit may or may not have landed (the connection broke before
+-- the answer): gives back, uncounted, every job running under this owner that the store does not
+-- know it holds (owner, held ids[]): claimed, never delivered, never started. Run only while no
+-- claim of this store is in flight, so a job just claimed is never among them.
+-- Served by: shieldpool_jobs_running.
+UPDATE shieldpool_jobs SET state = 'ready', attempt = attempt - 1, owner = NULL, lease_until = NULL
+WHERE state = 'running' AND owner = $1 AND NOT (id = ANY($2::bigint[]));
 
 -- :name limits-use
 -- The cluster view of a queue's limits (queue): its limits, running jobs and the tokens there are

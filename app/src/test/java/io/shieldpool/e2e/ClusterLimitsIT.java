@@ -1,0 +1,188 @@
+package io.shieldpool.e2e;
+
+import io.shieldpool.jobs.postgresql.PostgresCluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The cluster-wide limits with real daemons on a real PostgreSQL, judged from the intervals the
+ * sections record themselves ({@link SlotRecorderPlugin}), never from the daemons' counters: more
+ * workers than the limit allows, so a limit that did not hold would show.
+ */
+@Timeout(180)
+class ClusterLimitsIT {
+
+    private static PostgresCluster cluster;
+    private static final String KILL_TEST_LIMITS = "shieldpool.jobs.postgresql.heartbeat-interval = 1s\n"
+            + "shieldpool.jobs.postgresql.node-ttl = 4s\nshieldpool.jobs.limits.concurrency = ";
+
+    @TempDir
+    static Path plugins;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        cluster = PostgresCluster.start();
+        SlotRecorderPlugin.pack(plugins);
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private String config(String database, String node, Path file, int workers, long durationMs, String limits) {
+        return String.join("\n",
+                "shieldpool.pool.size = " + workers,
+                "shieldpool.work.type = test-slots",
+                "shieldpool.work.plugin-directory = \"" + plugins + "\"",
+                "shieldpool.work.test-slots { file = \"" + file + "\", node = \"" + node + "\", duration = " + durationMs + "ms }",
+                "shieldpool.jobs.store = postgresql",
+                "shieldpool.jobs.postgresql.url = \"" + cluster.uri(database) + "\"",
+                limits);
+    }
+
+    private String enqueue(int jobs) throws Exception {
+        String database = cluster.createDatabase();
+        Path tool = dir.resolve("tool.conf");
+        Files.writeString(tool, "shieldpool.jobs.store = postgresql\nshieldpool.jobs.postgresql.url = \""
+                + cluster.uri(database) + "\"\n");
+        Path payloads = dir.resolve("payloads.jsonl");
+        Files.write(payloads, IntStream.range(0, jobs).mapToObj(i -> "{\"n\":" + i + "}").toList());
+        ProcessBuilder builder = new ProcessBuilder(DaemonProcess.LAUNCHER.toString(), "enqueue", "--quiet",
+                "--config", tool.toString(), "-").redirectInput(payloads.toFile());
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        ToolRun run = ToolRun.of(builder);
+        assertThat(run.exitCode()).as(run.out()).isZero();
+        return database;
+    }
+
+    private boolean allDone(String database, int jobs) {
+        try {
+            return Long.parseLong(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE state = 'done'")) == jobs;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private static void terminate(DaemonProcess daemon) throws Exception {
+        daemon.signal("TERM");
+        assertThat(daemon.awaitExit(Duration.ofSeconds(30))).as("exit after SIGTERM\n%s", daemon.transcript()).isZero();
+    }
+
+    @Test
+    void noMoreSectionsRunAtOnceAcrossTheClusterThanTheConcurrencyLimitAlsoAcrossAKillAndItsRescue() throws Exception {
+        int jobs = 400;
+        int limit = 5;
+        String database = enqueue(jobs);
+        List<Path> files = new ArrayList<>();
+        List<DaemonProcess> nodes = new ArrayList<>();
+        try {
+            // 3 nodes x 4 workers = 12 workers for 5 slots
+            for (String node : List.of("a", "b", "c")) {
+                Path file = dir.resolve("sections-" + node + ".log");
+                files.add(file);
+                nodes.add(DaemonProcess.start(dir, config(database, node, file, 4, 40, KILL_TEST_LIMITS + limit)));
+            }
+            for (DaemonProcess d : nodes) {
+                d.awaitEvent("ready", Duration.ofSeconds(60));
+            }
+            DaemonProcess a = nodes.getFirst();
+            a.awaitTrue(() -> startsOf(files.getFirst()) >= 30, Duration.ofSeconds(60), "node a's first sections");
+            a.signal("KILL");
+            Instant killed = Instant.now();
+            a.awaitExit(Duration.ofSeconds(10));
+            // a restart on the same host: its orphans come back at once, it runs sections again
+            Path again = dir.resolve("sections-a2.log");
+            files.add(again);
+            DaemonProcess restarted = DaemonProcess.start(dir, config(database, "a2", again, 4, 40, KILL_TEST_LIMITS + limit));
+            nodes.add(restarted);
+            restarted.awaitTrue(() -> allDone(database, jobs), Duration.ofSeconds(120), "every job done");
+
+            SectionIntervals intervals = SectionIntervals.read(files);
+            long killNanos = killed.getEpochSecond() * 1_000_000_000L + killed.getNano();
+            // why open until the kill: a section node a had begun and not ended died with it
+            List<SectionIntervals.Interval> cut = intervals.all().stream().filter(i -> i.end() < 0).toList();
+            assertThat(cut).allSatisfy(i -> assertThat(i.node()).isEqualTo("a"));
+            long most = intervals.mostAtOnce(killNanos);
+            System.out.printf("limit %d on 3 nodes x 4 workers (one SIGKILLed and restarted), %d sections of 40 ms:"
+                    + " at most %d running at once (from the recorded intervals)%n", limit, intervals.starts(), most);
+            assertThat(most).as("sections running at once across the cluster, from their own records").isLessThanOrEqualTo(limit);
+            assertThat(intervals.all().stream().map(SectionIntervals.Interval::job).distinct().count())
+                    .as("every job's section ran").isEqualTo(jobs);
+            assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE state <> 'done'")).isEqualTo("0");
+            for (DaemonProcess d : nodes.subList(1, nodes.size())) {
+                terminate(d);
+            }
+        } finally {
+            nodes.forEach(DaemonProcess::close);
+        }
+    }
+
+    @Test
+    void sectionStartsInAnySecondStayWithinRatePlusBurstAcrossTheCluster() throws Exception {
+        int jobs = 150;
+        double rate = 20;
+        int burst = 5;
+        String database = enqueue(jobs);
+        List<Path> files = new ArrayList<>();
+        List<DaemonProcess> nodes = new ArrayList<>();
+        try {
+            // 3 nodes x 4 workers of 10 ms sections could start ~1,200 a second
+            for (String node : List.of("a", "b", "c")) {
+                Path file = dir.resolve("starts-" + node + ".log");
+                files.add(file);
+                nodes.add(DaemonProcess.start(dir, config(database, node, file, 4, 10,
+                        "shieldpool.jobs.limits { rate = " + rate + ", burst = " + burst + " }")));
+            }
+            for (DaemonProcess d : nodes) {
+                d.awaitEvent("ready", Duration.ofSeconds(60));
+            }
+            nodes.getFirst().awaitTrue(() -> allDone(database, jobs), Duration.ofSeconds(60), "every job done");
+            List<Long> starts = SectionIntervals.read(files).all().stream().map(SectionIntervals.Interval::start).sorted().toList();
+            assertThat(starts).hasSize(jobs);
+            int most = 0;
+            for (int i = 0, j = 0; i < starts.size(); i++) {
+                while (starts.get(i) - starts.get(j) >= 1_000_000_000L) {
+                    j++;
+                }
+                most = Math.max(most, i - j + 1);
+            }
+            double seconds = (starts.getLast() - starts.getFirst()) / 1e9;
+            System.out.printf("rate %.0f/s, burst %d, 3 nodes x 4 workers: %d starts in %.2f s, at most %d in any 1 s window%n",
+                    rate, burst, jobs, seconds, most);
+            assertThat(most).as("section starts in any 1 s window, across the cluster").isLessThanOrEqualTo((int) rate + burst);
+            assertThat(seconds).as("150 starts at 20/s after a burst of 5 take at least ~7 s").isGreaterThanOrEqualTo((jobs - burst) / rate - 1);
+            for (DaemonProcess d : nodes) {
+                terminate(d);
+            }
+        } finally {
+            nodes.forEach(DaemonProcess::close);
+        }
+    }
+
+    private static long startsOf(Path file) {
+        try {
+            return Files.exists(file) ? Files.readAllLines(file).stream().filter(l -> l.startsWith("S ")).count() : 0;
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+}
