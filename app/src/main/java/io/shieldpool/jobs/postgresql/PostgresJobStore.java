@@ -837,7 +837,7 @@ public final class PostgresJobStore implements JobStore {
                     }
                     readyAgain(claimed.queue(), instant(row, 1));
                     return FailOutcome.retryAt(instant(row, 1));
-                }))).andThen(ar -> settled(ar, claimed))))
+                })).andThen(ar -> settled(ar, claimed))))
                 .onSuccess(outcome -> held.decrementAndGet());
     }
 
