@@ -148,7 +148,7 @@ public final class ConfigReader {
             for (ConfigValue item : list) {
                 ConfigValueType type = item.valueType();
                 if (type != ConfigValueType.STRING && type != ConfigValueType.NUMBER && type != ConfigValueType.BOOLEAN) {
-                    problem(key, "a list of strings");
+                    problem(key, expected);
                     return List.of();
                 }
                 strings.add(String.valueOf(item.unwrapped()));
@@ -273,6 +273,9 @@ public final class ConfigReader {
 
     /** Records that {@code key}'s value is not what was {@code expected}, with the value and where it was written. */
     public void problem(String key, String expected) {
+        if (reported(key)) {
+            return;
+        }
         ConfigValue value = valueOrNull(key);
         if (value == null) {
             problems.add(new ConfigProblem(key, "(missing)", expected, null));
@@ -283,7 +286,15 @@ public final class ConfigReader {
 
     /** Records a problem whose value must not be shown as written (a secret). */
     public void problem(String key, String shownValue, String expected) {
+        if (reported(key)) {
+            return;
+        }
         problems.add(new ConfigProblem(key, shownValue, expected, whereIs(key)));
+    }
+
+    /** Whether a problem of {@code key} is already recorded: one key, one line (the first check that failed). */
+    private boolean reported(String key) {
+        return problems.stream().anyMatch(p -> p.key().equals(key));
     }
 
     /** Where {@code key} was written: file:line or the layer's name; null when it is not set. */

@@ -95,6 +95,17 @@ class WorkConfigTest {
     }
 
     @Test
+    void aNestedListCommandIsOneProblemNotTwo() throws Exception {
+        Path file = dir.resolve("work.conf");
+        assertThat(problems("""
+                shieldpool.work.type = exec
+                shieldpool.work.exec.command = [["/bin/echo"], "x"]
+                """)).containsExactly(
+                "shieldpool.work.exec.command: [[\"/bin/echo\"],\"x\"] (expected: a list of strings, such as "
+                        + "[\"/usr/local/bin/sync-batch.sh\", \"--limit\", \"100\"]) at " + file + ":2");
+    }
+
+    @Test
     void aRelativeCommandIsLookedUpInWorkExecDirectoryWherePosixSpawnpRunsIt() throws Exception {
         Path workDir = Files.createDirectories(dir.resolve("jobs"));
         Path script = Files.createDirectories(workDir.resolve("bin")).resolve("sync.sh");
