@@ -16,6 +16,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 /**
  * The architecture as rules that fail when broken. From the bottom up:
  * <pre>
+ *   time (monotonic time and timers, injected)
  *   plugin (the public plug-in API)   config   view   signals   logging
  *   kinds (the work SPI and registry; one sub-package per kind)
  *   pool (shards, workers, gates: sealed behind Pool)
@@ -45,6 +46,7 @@ class LayeringTest {
     @Test
     void lowerLayersNeverUseHigherOnes() {
         check(layeredArchitecture().consideringOnlyDependenciesInLayers()
+                .layer("Time").definedBy("io.shieldpool.time..")
                 .layer("Api").definedBy("io.shieldpool.plugin..")
                 .layer("Config").definedBy("io.shieldpool.config..")
                 .layer("View").definedBy("io.shieldpool.view..")

@@ -159,7 +159,7 @@ final class JobsCommand implements Callable<Integer> {
             out.println(new JsonObject().put("nodes", array).encodePrettily());
             return;
         }
-        out.printf("%-24s %-8s %-9s %14s %9s  %s%n", "HOST", "PID", "STATE", "HEARTBEAT AGE", "IN FLIGHT", "NODE");
+        out.printf("%-24s %-8s %-9s %14s %9s  %s%n", "HOST", "PID", "STATE", "HEARTBEAT AGE", "HELD", "NODE");
         for (PostgresJobStore.NodeView n : nodes) {
             out.printf("%-24s %-8d %-9s %11d ms %9d  %s%n", n.host(), n.pid(), n.state(), n.heartbeatAge().toMillis(),
                     n.inFlight(), n.id());

@@ -36,7 +36,8 @@ import java.util.concurrent.Callable;
  * seconds and redraws the screen, as watch(1) does, until interrupted.
  */
 @Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false, versionProvider = Main.Version.class,
-        description = {"Show a running daemon's pool: state, totals, drain progress and workers.",
+        description = {"Show a running daemon's pool: state, totals, drain progress and workers; with a "
+                        + "PostgreSQL job store also every node of the cluster and the queue's global limits.",
                 "With --json, the daemon's /status document, or when there is none a JSON object "
                         + "{\"error\": ..., \"reason\": ..., \"exit_code\": ...}. "
                         + "With --watch, the same again every few seconds on a cleared screen, until Ctrl+C."},
@@ -276,6 +277,9 @@ final class StatusCommand implements Callable<Integer> {
         } else if (jobs != null) {
             out.printf("jobs       store not answering: %s%n", jobs.getString("error"));
         }
+        if (jobs != null && jobs.getJsonObject("cluster") != null) {
+            ClusterLines.print(jobs.getJsonObject("cluster"), out);
+        }
         JsonArray workers = s.getJsonArray("workers");
         if (workers.isEmpty()) {
             return;
@@ -319,7 +323,7 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     /** Durations as the table shows them. */
-    private static final class Durations {
+    static final class Durations {
         static String seconds(long millis) {
             return String.format(Locale.ROOT, "%.1f s", millis / 1000.0);
         }

@@ -1,5 +1,6 @@
 package io.shieldpool.control;
 
+import io.shieldpool.time.Ticker;
 import io.shieldpool.pool.Pool;
 import io.shieldpool.view.ExitCode;
 import io.shieldpool.view.LifecycleState;
@@ -38,7 +39,7 @@ final class Drain implements Pool.Events {
     }
 
     private final Lifecycle lifecycle;
-    private final Clock clock;
+    private final Ticker clock;
     private final Vertx vertx;
     private final PoolListener listeners;
     private final Runnable afterCut;
@@ -62,7 +63,7 @@ final class Drain implements Pool.Events {
      * @param afterCut blocking action run off the event loop once a cut has abandoned the sections
      *                 in flight: stopping what they started outside the JVM
      */
-    Drain(Lifecycle lifecycle, Clock clock, Vertx vertx, PoolListener listeners, Runnable afterCut, Restarts restarts) {
+    Drain(Lifecycle lifecycle, Ticker clock, Vertx vertx, PoolListener listeners, Runnable afterCut, Restarts restarts) {
         this.lifecycle = lifecycle;
         this.clock = clock;
         this.vertx = vertx;

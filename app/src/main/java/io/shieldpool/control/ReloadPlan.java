@@ -30,7 +30,8 @@ record ReloadPlan(ShieldpoolConfig applied, Set<String> changed, Set<String> nee
      * Subtrees that only take effect at start-up. why: the admin server is bound once; rebinding
      * it under a running drain watcher (or a Kubernetes probe) would open a gap with no health answer.
      */
-    static final Set<String> RESTART_ONLY_PREFIXES = Set.of("shieldpool.admin.", "shieldpool.jobs.sqlite.");
+    static final Set<String> RESTART_ONLY_PREFIXES = Set.of("shieldpool.admin.", "shieldpool.jobs.sqlite.",
+            "shieldpool.jobs.postgresql.");
 
     static boolean restartOnly(String key) {
         return RESTART_ONLY.contains(key) || RESTART_ONLY_PREFIXES.stream().anyMatch(key::startsWith);

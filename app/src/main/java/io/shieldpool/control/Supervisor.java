@@ -1,5 +1,6 @@
 package io.shieldpool.control;
 
+import io.shieldpool.time.Ticker;
 import io.shieldpool.config.ConfigSource;
 import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.config.ShieldpoolConfig;
@@ -51,12 +52,12 @@ public final class Supervisor extends VerticleBase {
     private final ConfigSource configSource;
     private final KindRuntime kinds;
     private final SignalSource signals;
-    private final Clock injectedClock;
+    private final Ticker injectedClock;
     private final Lifecycle lifecycle = new Lifecycle();
     private final StatusView view;
     private PoolListener listeners = new Listeners(List.of());
 
-    private Clock clock;
+    private Ticker clock;
     private Pool pool;
     private Drain drain;
     private volatile java.util.function.IntFunction<io.shieldpool.jobs.runtime.JobFeed> jobFeeds;
@@ -76,7 +77,7 @@ public final class Supervisor extends VerticleBase {
      * @param clock        the drain's time; null for the real one
      */
     public Supervisor(EffectiveConfig initial, ConfigSource configSource, KindRuntime kinds, SignalSource signals,
-                      Clock clock) {
+                      Ticker clock) {
         this.initial = initial;
         this.configSource = configSource;
         this.kinds = kinds;
@@ -139,7 +140,7 @@ public final class Supervisor extends VerticleBase {
     @Override
     public void init(Vertx vertx, Context context) {
         super.init(vertx, context);
-        clock = injectedClock != null ? injectedClock : Clock.of(vertx);
+        clock = injectedClock != null ? injectedClock : Ticker.of(vertx);
         resizer = new Resizer(initial.config().pool().size(), lifecycle, listeners, kinds);
         reloader = new Reloader(initial, lifecycle, vertx, configSource, kinds, resizer, listeners);
         drain = new Drain(lifecycle, clock, vertx, listeners, kinds::afterCut, this::replaceWorker);

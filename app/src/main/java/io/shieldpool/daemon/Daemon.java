@@ -135,9 +135,25 @@ public final class Daemon {
     private ExitCode start(Vertx vertx, Supervisor supervisor, Optional<SystemdNotifier> systemd,
                            Optional<DurableJobs> jobs, StateFileWriter stateFile) throws Exception {
         List<PoolListener> listeners = new ArrayList<>();
+        // First: the other nodes of a shared store see this one draining as soon as it is.
+        jobs.ifPresent(j -> listeners.add(new PoolListener() {
+            @Override
+            public void drainBegan(String signal, long inFlight, java.time.Duration grace) {
+                j.drainBegan();
+            }
+        }));
         systemd.ifPresent(listeners::add);
         // After systemd's: READY=1 (the end of a reload) is sent before the file says so.
         listeners.add(stateFile);
+        // The jobs' live keys (poll interval, retention) take effect at once, not when the timers set under the old values run out.
+        jobs.ifPresent(j -> listeners.add(new PoolListener() {
+            @Override
+            public void reloadEnded(boolean applied, String summary) {
+                if (applied) {
+                    j.configChanged();
+                }
+            }
+        }));
         if (config.admin().enabled()) {
             // The admin server answers from before `ready` to the end of the drain; it closes
             // with Vert.x, after the pool has stopped.

@@ -115,6 +115,15 @@ public interface JobStore {
     }
 
     /**
+     * This daemon began to drain (its first stop signal): no new section starts, the ones in
+     * flight run on. A shared store says so to the other nodes at once (the node's row reads
+     * draining) and keeps heartbeating until {@link #close}: a stopping node is not dead, so its
+     * jobs are not rescued. Never blocks; an embedded store has no one to tell.
+     */
+    default void drainBegan() {
+    }
+
+    /**
      * Finishes what was requested before this call, then closes; requests made after it fail.
      * Releases the single-instance lock, if held.
      */

@@ -1,18 +1,14 @@
 package io.shieldpool.config;
 
-import io.shieldpool.kinds.WorkKinds;
 
-import com.typesafe.config.ConfigFactory;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
-import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,26 +20,16 @@ class AdminConfigTest {
     @TempDir
     Path dir;
 
-    private final ConfigLoader loader = new ConfigLoader(ConfigFactory.empty(), new Properties(), WorkKinds.discover());
+    private ConfigText text;
 
-    private ShieldpoolConfig load(String content) throws Exception {
-        Path file = dir.resolve("admin.conf");
-        Files.writeString(file, content);
-        return loader.load(Optional.of(file));
-    }
-
-    private List<String> problems(String content) throws Exception {
-        try {
-            load(content);
-        } catch (InvalidConfigException e) {
-            return e.problems().stream().map(ConfigProblem::toString).toList();
-        }
-        throw new AssertionError("expected problems for: " + content);
+    @BeforeEach
+    void file() {
+        text = new ConfigText(dir.resolve("admin.conf"));
     }
 
     @Test
     void defaultsBindLoopbackWithoutToken() throws Exception {
-        ShieldpoolConfig.Admin admin = loader.load(Optional.empty()).admin();
+        ShieldpoolConfig.Admin admin = text.defaults().admin();
         assertThat(admin.enabled()).isTrue();
         assertThat(admin.host()).isEqualTo("127.0.0.1");
         assertThat(admin.port()).isEqualTo(8642);
@@ -53,39 +39,39 @@ class AdminConfigTest {
     @Test
     void nonLoopbackBindWithoutTokenIsOneLineNamingTheTokenKeyAtTheHostsLine() throws Exception {
         Path file = dir.resolve("admin.conf");
-        assertThat(problems("shieldpool.pool.size = 2\nshieldpool.admin.host = 0.0.0.0\n")).containsExactly(
+        assertThat(text.problems("shieldpool.pool.size = 2\nshieldpool.admin.host = 0.0.0.0\n")).containsExactly(
                 "shieldpool.admin.token: (none) (expected: a token of at least 16 characters, required because "
                         + "shieldpool.admin.host 0.0.0.0 is not a loopback address) at " + file + ":2");
     }
 
     @Test
     void nonLoopbackBindWithTokenIsFineAndDisabledNeedsNone() throws Exception {
-        ShieldpoolConfig config = load("shieldpool.admin { host = \"::\", token = \"" + TOKEN + "\" }\n");
+        ShieldpoolConfig config = text.load("shieldpool.admin { host = \"::\", token = \"" + TOKEN + "\" }\n");
         assertThat(config.admin().token()).contains(TOKEN);
-        assertThat(load("shieldpool.admin { host = 0.0.0.0, enabled = false }\n").admin().enabled()).isFalse();
+        assertThat(text.load("shieldpool.admin { host = 0.0.0.0, enabled = false }\n").admin().enabled()).isFalse();
     }
 
     @Test
     void aBadTokenIsReportedWithoutItsValue() throws Exception {
-        List<String> tooShort = problems("shieldpool.admin.token = \"short-secret\"\n");
+        List<String> tooShort = text.problems("shieldpool.admin.token = \"short-secret\"\n");
         assertThat(tooShort).singleElement().asString()
                 .startsWith("shieldpool.admin.token: (12 characters, hidden) (expected: at least 16 printable ASCII")
                 .doesNotContain("short-secret");
-        List<String> spaced = problems("shieldpool.admin.token = \"has a space in the middle of it\"\n");
+        List<String> spaced = text.problems("shieldpool.admin.token = \"has a space in the middle of it\"\n");
         assertThat(spaced).singleElement().asString().doesNotContain("space in the middle");
     }
 
     @Test
     void portAndHostAreChecked() throws Exception {
-        assertThat(problems("shieldpool.admin.port = 70000\n")).singleElement().asString()
+        assertThat(text.problems("shieldpool.admin.port = 70000\n")).singleElement().asString()
                 .startsWith("shieldpool.admin.port: 70000 (expected: an integer from 0 to 65535)");
-        assertThat(problems("shieldpool.admin.host = \"not a host\"\n")).anyMatch(p ->
+        assertThat(text.problems("shieldpool.admin.host = \"not a host\"\n")).anyMatch(p ->
                 p.startsWith("shieldpool.admin.host: \"not a host\" (expected: an IP address or host name"));
     }
 
     @Test
     void theTokenNeverShowsInToStringOrTheMaskedForm() throws Exception {
-        ShieldpoolConfig config = load("shieldpool.admin.token = \"" + TOKEN + "\"\n");
+        ShieldpoolConfig config = text.load("shieldpool.admin.token = \"" + TOKEN + "\"\n");
         assertThat(config.toString()).doesNotContain(TOKEN).contains("token=(set, hidden)");
         assertThat(ShieldpoolConfig.masked(config.admin().token())).isEqualTo("(set, hidden)");
         assertThat(ShieldpoolConfig.SECRET_KEYS).contains("shieldpool.admin.token");

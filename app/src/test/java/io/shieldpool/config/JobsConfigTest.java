@@ -1,15 +1,12 @@
 package io.shieldpool.config;
 
-import com.typesafe.config.ConfigFactory;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
-import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,26 +16,16 @@ class JobsConfigTest {
     @TempDir
     Path dir;
 
-    private final ConfigLoader loader = new ConfigLoader(ConfigFactory.empty(), new Properties(), io.shieldpool.kinds.WorkKinds.discover());
+    private ConfigText text;
 
-    private ShieldpoolConfig load(String content) throws Exception {
-        Path file = dir.resolve("jobs.conf");
-        Files.writeString(file, content);
-        return loader.load(Optional.of(file));
-    }
-
-    private List<String> problems(String content) throws Exception {
-        try {
-            load(content);
-        } catch (InvalidConfigException e) {
-            return e.problems().stream().map(ConfigProblem::toString).toList();
-        }
-        throw new AssertionError("expected problems for: " + content);
+    @BeforeEach
+    void file() {
+        text = new ConfigText(dir.resolve("jobs.conf"));
     }
 
     @Test
     void withoutAJobsBlockThereIsNoStoreAndTheDefaultsAreDocumented() throws Exception {
-        ShieldpoolConfig.Jobs jobs = load("").jobs();
+        ShieldpoolConfig.Jobs jobs = text.load("").jobs();
         assertThat(jobs.enabled()).isFalse();
         assertThat(jobs.queue()).isEqualTo("default");
         assertThat(jobs.maxAttempts()).isEqualTo(25);
@@ -51,7 +38,7 @@ class JobsConfigTest {
 
     @Test
     void aSqliteStoreInAnExistingDirectoryIsAccepted() throws Exception {
-        ShieldpoolConfig.Jobs jobs = load("""
+        ShieldpoolConfig.Jobs jobs = text.load("""
                 shieldpool.jobs { store = sqlite, sqlite.path = "%s/q.db", sqlite.synchronous = normal, queue = imports }
                 """.formatted(dir)).jobs();
         assertThat(jobs.enabled()).isTrue();
@@ -63,7 +50,7 @@ class JobsConfigTest {
     @Test
     void everyBadKeyIsReportedWithItsValueWhatWasExpectedAndWhere() throws Exception {
         String file = dir.resolve("jobs.conf").toString();
-        List<String> problems = problems("""
+        List<String> problems = text.problems("""
                 shieldpool.jobs.store = postgres
                 shieldpool.jobs.max-attempts = 0
                 shieldpool.jobs.retry.backoff = 10s
@@ -86,7 +73,7 @@ class JobsConfigTest {
     @Test
     void thePostgresqlKeysAreReadAndCheckedWithoutEverEchoingTheUrl() throws Exception {
         String file = dir.resolve("jobs.conf").toString();
-        ShieldpoolConfig.Jobs jobs = load("""
+        ShieldpoolConfig.Jobs jobs = text.load("""
                 shieldpool.jobs { store = postgresql, postgresql.url = "postgresql://app@db.example/jobs", queue = q,
                                   limits { concurrency = 12, rate = 50, burst = 10 }, postgresql.node-ttl = 6s }
                 """).jobs();
@@ -98,7 +85,7 @@ class JobsConfigTest {
         assertThat(EffectiveConfig.withoutPassword("postgresql://app:s3cret@db.example/jobs?password=x&sslmode=require"))
                 .isEqualTo("postgresql://app:***@db.example/jobs?password=***&sslmode=require");
 
-        assertThat(problems("""
+        assertThat(text.problems("""
                 shieldpool.jobs.store = postgresql
                 shieldpool.jobs.postgresql.url = "mysql://root:hunter2@db/x"
                 shieldpool.jobs.postgresql.heartbeat-interval = 5s
@@ -107,7 +94,7 @@ class JobsConfigTest {
                 """)).hasSize(3).noneMatch(p -> p.contains("hunter2")).anyMatch(p -> p.startsWith(
                         "shieldpool.jobs.postgresql.node-ttl: 6s (expected: a duration >= 2 x jobs.postgresql.heartbeat-interval (10s)"))
                 .anyMatch(p -> p.startsWith("shieldpool.jobs.postgresql.url: ")).anyMatch(p -> p.startsWith("shieldpool.jobs.limits.rate: -1"));
-        assertThat(problems("shieldpool.jobs { store = sqlite, sqlite.path = \"%s/a.db\", limits.concurrency = 4 }".formatted(dir)))
+        assertThat(text.problems("shieldpool.jobs { store = sqlite, sqlite.path = \"%s/a.db\", limits.concurrency = 4 }".formatted(dir)))
                 .containsExactly("shieldpool.jobs.limits.concurrency: 4 (expected: 0 (cluster-wide limits need jobs.store ="
                         + " postgresql; one daemon's pool.size already bounds its sections)) at " + file + ":1");
     }
@@ -115,15 +102,15 @@ class JobsConfigTest {
     @Test
     void aSqlitePathInAMissingDirectoryIsNamed() throws Exception {
         String file = dir.resolve("jobs.conf").toString();
-        assertThat(problems("shieldpool.jobs { store = sqlite, sqlite.path = \"/nonexistent/dir/jobs.db\" }"))
+        assertThat(text.problems("shieldpool.jobs { store = sqlite, sqlite.path = \"/nonexistent/dir/jobs.db\" }"))
                 .containsExactly("shieldpool.jobs.sqlite.path: /nonexistent/dir/jobs.db (expected: a file in an existing "
                         + "directory (/nonexistent/dir does not exist)) at " + file + ":1");
     }
 
     @Test
     void aReloadChangesTheRetryKeysButKeepsTheStoreAndQueue() throws Exception {
-        ShieldpoolConfig.Jobs running = load("shieldpool.jobs { store = sqlite, sqlite.path = \"%s/a.db\" }".formatted(dir)).jobs();
-        ShieldpoolConfig.Jobs fresh = load("""
+        ShieldpoolConfig.Jobs running = text.load("shieldpool.jobs { store = sqlite, sqlite.path = \"%s/a.db\" }".formatted(dir)).jobs();
+        ShieldpoolConfig.Jobs fresh = text.load("""
                 shieldpool.jobs { store = none, queue = other, max-attempts = 3, retry.backoff = 5s, poll-interval = 2s }
                 """).jobs();
         ShieldpoolConfig.Jobs applied = running.withLiveKeysOf(fresh);

@@ -1,5 +1,6 @@
 package io.shieldpool.control;
 
+import io.shieldpool.time.ManualTicker;
 import io.shieldpool.config.ConfigLoader;
 import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.config.ShieldpoolConfig;
@@ -11,7 +12,6 @@ import io.shieldpool.view.ExitCode;
 import io.shieldpool.view.LifecycleState;
 import io.shieldpool.view.PoolListener;
 import io.shieldpool.view.ShutdownReport;
-import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.junit.jupiter.api.AfterEach;
@@ -19,9 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -38,7 +37,7 @@ class DrainTest {
 
     private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(3));
     private final AtomicReference<Consumer<String>> signals = new AtomicReference<>();
-    private final ManualClock clock = new ManualClock();
+    private final ManualTicker clock = new ManualTicker();
     private final CountDownLatch announced = new CountDownLatch(1);
     private final AtomicInteger afterCuts = new AtomicInteger();
     private final AtomicInteger sectionsBegun = new AtomicInteger();
@@ -46,38 +45,6 @@ class DrainTest {
     @AfterEach
     void close() throws Exception {
         vertx.close().await(5, TimeUnit.SECONDS);
-    }
-
-    /** A clock whose time moves only when the test says; timers fire on the context that set them. */
-    static final class ManualClock implements Clock {
-        private record Timer(long dueNanos, Context context, Runnable action) {
-        }
-
-        private final List<Timer> timers = new ArrayList<>();
-        private long now = 1_000_000_000L;
-
-        @Override
-        public synchronized long nanoTime() {
-            return now;
-        }
-
-        @Override
-        public synchronized Runnable schedule(Duration delay, Runnable action) {
-            Timer timer = new Timer(now + delay.toNanos(), Vertx.currentContext(), action);
-            timers.add(timer);
-            return () -> {
-                synchronized (this) {
-                    timers.remove(timer);
-                }
-            };
-        }
-
-        synchronized void advance(Duration by) {
-            now += by.toNanos();
-            List<Timer> due = timers.stream().filter(t -> t.dueNanos() - now <= 0).toList();
-            timers.removeAll(due);
-            due.forEach(t -> t.context().runOnContext(v -> t.action().run()));
-        }
     }
 
     /** Sections that never end on their own: only a cut ends the drain. */

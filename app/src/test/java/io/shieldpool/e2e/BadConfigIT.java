@@ -123,6 +123,22 @@ class BadConfigIT {
         }
     }
 
+    /** Replaces {@code file} with {@code content} atomically, as editors do, and sends SIGHUP. */
+    private void rewriteAndReload(DaemonProcess daemon, Path file, String content) throws Exception {
+        Path next = write(file.getFileName() + ".next", content);
+        Files.move(next, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        daemon.signal("HUP");
+    }
+
+    /** After rejected reloads: sections go on under the old config, and SIGTERM still stops the daemon cleanly. */
+    private static void goesOnThenStops(DaemonProcess daemon) throws Exception {
+        int ends = daemon.events("section.end").size();
+        daemon.awaitTrue(() -> daemon.events("section.end").size() > ends + 4, Duration.ofSeconds(20),
+                "sections on the old config after the rejected reload");
+        daemon.signal("TERM");
+        assertThat(daemon.awaitExit(Duration.ofSeconds(30))).isEqualTo(0);
+    }
+
     @Test
     void aReloadWithBadValuesIsRejectedAndTheDaemonGoesOn() throws Exception {
         String base = """
@@ -140,9 +156,7 @@ class BadConfigIT {
             int rejections = 0;
             for (String written : List.of("shieldpool.shutdown.grace = null", "shieldpool.work.demo.step-duration = 1000000000d",
                     "shieldpool.pool.size = 2147483647", "shieldpool.work.demo.steps = 2.5", "shieldpool.pool.event-loops = 100000")) {
-                Path next = write("live.conf.next", base + written + "\n");
-                Files.move(next, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                daemon.signal("HUP");
+                rewriteAndReload(daemon, file, base + written + "\n");
                 int seen = ++rejections;
                 daemon.awaitTrue(() -> daemon.events("reload.failed").size() >= seen, Duration.ofSeconds(20),
                         "reload.failed for " + written);
@@ -152,11 +166,7 @@ class BadConfigIT {
             assertThat(daemon.events("reload.failed")).hasSize(rejections);
             assertThat(daemon.events("reload.complete")).isEmpty();
             assertThat(daemon.events("pool.resize")).isEmpty();
-            int ends = daemon.events("section.end").size();
-            daemon.awaitTrue(() -> daemon.events("section.end").size() > ends + 4, Duration.ofSeconds(20),
-                    "sections on the old config after the rejected reloads");
-            daemon.signal("TERM");
-            assertThat(daemon.awaitExit(Duration.ofSeconds(30))).isEqualTo(0);
+            goesOnThenStops(daemon);
             assertThat(daemon.stdout()).noneMatch(l -> l.contains("Exception"));
         }
     }
@@ -173,18 +183,12 @@ class BadConfigIT {
         Path file = write("heap.conf", base + "shieldpool.pool.size = 2\n");
         try (DaemonProcess daemon = run(Map.of("SHIELDPOOL_JAVA_OPTS", "-Xmx64m"), "--config", file.toString())) {
             daemon.awaitEvent("ready", Duration.ofSeconds(30));
-            Path next = write("heap.conf.next", base + "shieldpool.pool.size = 2000000\n");
-            Files.move(next, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            daemon.signal("HUP");
+            rewriteAndReload(daemon, file, base + "shieldpool.pool.size = 2000000\n");
             JsonObject failure = daemon.awaitEvent("reload.failed", Duration.ofSeconds(20));
             assertThat(failure.getString("problem")).startsWith("shieldpool.pool.size: 2000000 (expected: a pool size whose "
                     + "workers fit the heap: 1999998 more workers need ~305 MB").endsWith(" at " + file + ":6");
             assertThat(daemon.events("pool.resize")).isEmpty();
-            int ends = daemon.events("section.end").size();
-            daemon.awaitTrue(() -> daemon.events("section.end").size() > ends + 4, Duration.ofSeconds(20),
-                    "sections on the old config after the rejected reload");
-            daemon.signal("TERM");
-            assertThat(daemon.awaitExit(Duration.ofSeconds(30))).isEqualTo(0);
+            goesOnThenStops(daemon);
         }
     }
 

@@ -67,6 +67,7 @@ class StatusCommandIT {
                 assertThat(out).anyMatch(l -> l.startsWith("pool       3 workers (3 desired)"));
                 assertThat(out).anyMatch(l -> l.startsWith("sections   ") && l.contains("in flight"));
                 assertThat(out).anyMatch(l -> l.trim().startsWith("WORKER"));
+                assertThat(out).as("no cluster without a shared store").noneMatch(l -> l.startsWith("cluster") || l.startsWith("limits"));
                 assertThat(out.stream().filter(l -> l.matches("\\s+\\d+\\s+busy\\s+\\d+\\s+\\d/3\\s+.*"))).hasSize(3);
             }
             try (DaemonProcess json = status(file, "--json", "--workers", "1")) {

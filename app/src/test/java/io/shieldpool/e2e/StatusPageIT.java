@@ -57,6 +57,8 @@ class StatusPageIT {
             browser.await("document.getElementById('state').textContent === 'running'", Duration.ofSeconds(10));
             assertThat(browser.evaluate("document.getElementById('t-workers').textContent")).isEqualTo("12");
             assertThat(browser.evaluate("document.getElementById('drain').hidden")).isEqualTo(true);
+            assertThat(browser.evaluate("document.getElementById('cluster').hidden")).as("no cluster without a shared store")
+                    .isEqualTo(true);
             // A few polls in, so the sparkline has points and the cells show step progress.
             browser.await("document.querySelector('#spark polyline').getAttribute('points').split(' ').length >= 3",
                     Duration.ofSeconds(20));

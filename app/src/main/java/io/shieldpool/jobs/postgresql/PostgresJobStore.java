@@ -35,7 +35,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -318,9 +317,14 @@ public final class PostgresJobStore implements JobStore {
         });
     }
 
-    /** Marks this node draining in its next heartbeat (a stopping node is not dead: it keeps heartbeating). */
-    public void draining() {
+    /**
+     * Marks this node draining with a heartbeat now (not at the next interval: the other nodes'
+     * views say so from the first signal); the heartbeats go on until {@link #close}.
+     */
+    @Override
+    public void drainBegan() {
         draining = true;
+        context.runOnContext(v -> beat());
     }
 
     // ---- requests ----
@@ -722,35 +726,14 @@ public final class PostgresJobStore implements JobStore {
         return call(() -> {
             Instant now = clock.instant();
             return pool.preparedQuery(SQL.get("stats")).execute(Tuple.of(at(now))).map(rows -> {
-                Map<String, EnumMap<JobState, Long>> counts = new LinkedHashMap<>();
-                Map<String, Instant> oldest = new HashMap<>();
-                for (String queue : shown) {
-                    counts.put(queue, zeros());
-                }
+                QueueStats.Tally tally = new QueueStats.Tally(now, shown);
                 for (Row row : rows) {
-                    String queue = row.getString(0);
-                    counts.computeIfAbsent(queue, q -> zeros()).put(JobState.of(row.getString(1)), row.getLong(2));
-                    Instant oldestRunAt = instant(row, 3);
-                    if (oldestRunAt != null) {
-                        oldest.put(queue, oldestRunAt);
-                    }
+                    tally.add(row.getString(0), JobState.of(row.getString(1)), row.getLong(2),
+                            Optional.ofNullable(instant(row, 3)));
                 }
-                List<QueueStats> result = new ArrayList<>();
-                counts.forEach((queue, byState) -> result.add(new QueueStats(queue, byState,
-                        Optional.ofNullable(oldest.get(queue)).map(at -> Duration.ofMillis(Math.max(0,
-                                now.toEpochMilli() - at.toEpochMilli()))))));
-                result.sort(Comparator.comparing(QueueStats::queue));
-                return result;
+                return tally.result();
             });
         });
-    }
-
-    private static EnumMap<JobState, Long> zeros() {
-        EnumMap<JobState, Long> map = new EnumMap<>(JobState.class);
-        for (JobState state : JobState.values()) {
-            map.put(state, 0L);
-        }
-        return map;
     }
 
     @Override
@@ -786,7 +769,8 @@ public final class PostgresJobStore implements JobStore {
                 boolean alive = Boolean.TRUE.equals(row.getBoolean(5));
                 nodes.add(new NodeView(row.getString(0), row.getString(1), row.getLong(2),
                         state.equals("stopped") ? "stopped" : alive ? state : "dead",
-                        Duration.ofMillis(row.getNumeric(4).longValue()), row.getInteger(6)));
+                        Duration.ofMillis(row.getNumeric(4).longValue()), row.getInteger(6),
+                        Duration.ofMillis(row.getNumeric(7).longValue()), Duration.ofMillis(row.getNumeric(8).longValue())));
             }
             return nodes;
         }));
@@ -891,8 +875,11 @@ public final class PostgresJobStore implements JobStore {
      * @param id           host/pid/run
      * @param state        running, draining, stopped, or dead (heartbeat older than its ttl)
      * @param heartbeatAge time since its last heartbeat
-     * @param inFlight     jobs it held at its last heartbeat
+     * @param inFlight     jobs it held at its last heartbeat (running sections and claimed, unstarted jobs)
+     * @param ttl          a heartbeat older than this makes it dead
+     * @param up           time since it registered
      */
-    public record NodeView(String id, String host, long pid, String state, Duration heartbeatAge, int inFlight) {
+    public record NodeView(String id, String host, long pid, String state, Duration heartbeatAge, int inFlight,
+                           Duration ttl, Duration up) {
     }
 }

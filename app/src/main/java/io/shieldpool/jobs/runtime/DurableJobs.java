@@ -1,5 +1,6 @@
 package io.shieldpool.jobs.runtime;
 
+import io.shieldpool.time.Ticker;
 import io.shieldpool.jobs.FailOutcome;
 import io.shieldpool.jobs.Job;
 import io.shieldpool.jobs.JobOwner;
@@ -48,8 +49,13 @@ public final class DurableJobs {
     private final JobCounters counters = new JobCounters();
     private final List<JobFeed> feeds = new CopyOnWriteArrayList<>();
     private final String queue;
-    private volatile Vertx vertx;
-    private long retentionTimer = -1;
+    private volatile Ticker timers;
+    /** Guards the sweep's timer: the sweep's own callbacks and a reload's reschedule race. */
+    private final Object sweepLock = new Object();
+    private Runnable cancelSweep = () -> { };
+    /** Bumped at each reschedule: a sweep of an older generation sets no further timer. */
+    private long sweepGeneration;
+    private Duration sweptWith;
     private volatile long lastStoreWarnNanos;
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -111,8 +117,42 @@ public final class DurableJobs {
 
     /** Starts the retention sweep; call once Vert.x is up. */
     public void start(Vertx vertx) {
-        this.vertx = vertx;
-        sweep();
+        start(Ticker.of(vertx));
+    }
+
+    /** {@link #start(Vertx)} with the given time (tests move it by hand). */
+    void start(Ticker time) {
+        this.timers = time;
+        long generation;
+        synchronized (sweepLock) {
+            generation = sweepGeneration;
+        }
+        sweep(generation);
+    }
+
+    /**
+     * A reload was applied: the live keys take effect now, not when the timers set under the old
+     * values run out. A shorter {@code jobs.poll-interval} brings idle feeds' pending polls forward;
+     * a changed {@code jobs.retention.done} sweeps at once and from then on at its own pace.
+     * {@code jobs.max-attempts} and {@code jobs.retry.*} are read at each use and need nothing here.
+     * Any thread; returns at once.
+     */
+    public void configChanged() {
+        feeds.forEach(feed -> feed.onHome(feed::pollIntervalChanged));
+        Duration retention = config.get().jobs().retentionDone();
+        long generation;
+        synchronized (sweepLock) {
+            if (timers == null || closing.get() || retention.equals(sweptWith)) {
+                return;
+            }
+            cancelSweep.run();
+            generation = ++sweepGeneration;
+        }
+        sweep(generation);
+    }
+
+    Ticker timers() {
+        return timers;
     }
 
     /** A new feed for shard {@code index}; the shard's workers take their jobs from it. */
@@ -287,20 +327,28 @@ public final class DurableJobs {
         }
     }
 
-    private void sweep() {
-        Vertx v = vertx;
-        if (v == null) {
-            return;
-        }
+    private void sweep(long generation) {
         Duration retention = config.get().jobs().retentionDone();
+        synchronized (sweepLock) {
+            sweptWith = retention;
+        }
         store.purge(JobState.DONE, clock.instant().minus(retention)).onComplete(ar -> {
             if (ar.succeeded() && ar.result() > 0) {
                 log.atDebug().addKeyValue("event", "jobs.retention").addKeyValue("deleted", ar.result())
                         .log("{} done job(s) older than {} deleted", ar.result(), retention);
             }
-            long every = Math.max(1_000, Math.min(60_000, retention.toMillis() / 10));
-            retentionTimer = v.setTimer(every, id -> sweep());
+            Duration every = Duration.ofMillis(Math.max(1_000, Math.min(60_000, retention.toMillis() / 10)));
+            synchronized (sweepLock) {
+                if (generation == sweepGeneration && !closing.get()) {
+                    cancelSweep = timers.schedule(every, () -> sweep(generation));
+                }
+            }
         });
+    }
+
+    /** The drain began (the first stop signal): the store tells the other nodes, if it has any. */
+    public void drainBegan() {
+        store.drainBegan();
     }
 
     /**
@@ -312,9 +360,8 @@ public final class DurableJobs {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
-        Vertx v = vertx;
-        if (v != null && retentionTimer >= 0) {
-            v.cancelTimer(retentionTimer);
+        synchronized (sweepLock) {
+            cancelSweep.run();
         }
         try {
             int released = await(store.releaseOwned(), Duration.ofSeconds(10));

@@ -9,6 +9,7 @@ import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +21,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * worker that finds the buffer empty parks here, idle (not busy), until a claim brings jobs or the
  * feed closes. A claim that comes back short means the queue is drained: the feed then claims
  * again on a wake-up from the store (an enqueue) or after {@code jobs.poll-interval} (jobs whose
- * run-at comes due), whichever is first.
+ * run-at comes due), whichever is first. A reload that shortens the poll interval brings a
+ * pending poll forward ({@link #pollIntervalChanged}).
  *
  * <p>Confined to its shard's event loop: every method but {@link #wake} runs there, and the
  * store's futures complete there (they complete on the calling context).
@@ -35,12 +37,14 @@ public final class JobFeed {
     private final List<Runnable> waiting = new ArrayList<>();
     private final AtomicBoolean wakePending = new AtomicBoolean();
     private Context context;
-    private Vertx vertx;
     private boolean claiming;
     /** The last claim came back short: claim again only on a wake-up or the poll timer. */
     private boolean starved;
     private boolean closed;
-    private long pollTimer = -1;
+    /** Cancels the pending poll; null when none is pending. */
+    private Runnable cancelPoll;
+    /** When the pending poll fires ({@link io.shieldpool.time.Ticker#nanoTime} reading). */
+    private long pollDueNanos;
 
     JobFeed(DurableJobs jobs, int shard) {
         this.jobs = jobs;
@@ -103,9 +107,9 @@ public final class JobFeed {
             return;
         }
         closed = true;
-        if (pollTimer >= 0 && vertx != null) {
-            vertx.cancelTimer(pollTimer);
-            pollTimer = -1;
+        if (cancelPoll != null) {
+            cancelPoll.run();
+            cancelPoll = null;
         }
         List<Job> unstarted = new ArrayList<>(buffer);
         buffer.clear();
@@ -159,7 +163,6 @@ public final class JobFeed {
     private void bind() {
         if (context == null) {
             context = Vertx.currentContext();
-            vertx = context == null ? null : context.owner();
         }
     }
 
@@ -241,13 +244,39 @@ public final class JobFeed {
 
     private void starve() {
         starved = true;
-        if (pollTimer < 0 && vertx != null && !closed) {
-            pollTimer = vertx.setTimer(Math.max(1, jobs.pollInterval().toMillis()), id -> {
-                pollTimer = -1;
-                starved = false;
-                refillIfLow();
-            });
+        schedulePoll();
+    }
+
+    /**
+     * The poll interval may have changed (a reload): a pending poll due later than one interval
+     * from now is brought forward, so a shorter interval holds from now on, not after the old one
+     * ran out. This thread.
+     */
+    void pollIntervalChanged() {
+        if (starved) {
+            schedulePoll();
         }
+    }
+
+    /** Sets the poll timer one interval from now, unless one is pending that fires sooner. */
+    private void schedulePoll() {
+        if (closed || context == null) {
+            return;
+        }
+        Duration interval = jobs.pollInterval();
+        long due = jobs.timers().nanoTime() + interval.toNanos();
+        if (cancelPoll != null) {
+            if (pollDueNanos - due <= 0) {
+                return;
+            }
+            cancelPoll.run();
+        }
+        pollDueNanos = due;
+        cancelPoll = jobs.timers().schedule(interval, () -> {
+            cancelPoll = null;
+            starved = false;
+            refillIfLow();
+        });
     }
 
     private void wakeWaiting() {

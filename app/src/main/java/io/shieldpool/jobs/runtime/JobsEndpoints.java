@@ -21,6 +21,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -212,17 +213,27 @@ public final class JobsEndpoints {
                 ? cluster(shared).map(view -> body.put("cluster", view)).otherwise(body) : Future.succeededFuture(body));
     }
 
-    /** The cluster view of a shared store: every node, and the queue's global limits and their use. */
+    /**
+     * The cluster view of a shared store: every node (this one marked), how many are in each
+     * state, and the queue's global limits with their use.
+     */
     private Future<JsonObject> cluster(io.shieldpool.jobs.postgresql.PostgresJobStore shared) {
         return shared.nodes().compose(nodes -> shared.limitsOf(jobs.queue()).map(limits -> {
             JsonArray list = new JsonArray();
+            Map<String, Integer> byState = new LinkedHashMap<>();
+            for (String state : List.of("running", "draining", "stopped", "dead")) {
+                byState.put(state, 0);
+            }
             for (var n : nodes) {
+                byState.merge(n.state(), 1, Integer::sum);
                 list.add(new JsonObject().put("id", n.id()).put("host", n.host()).put("pid", n.pid()).put("state", n.state())
-                        .put("heartbeat_age_ms", n.heartbeatAge().toMillis()).put("in_flight", n.inFlight())
+                        .put("heartbeat_age_ms", n.heartbeatAge().toMillis()).put("ttl_ms", n.ttl().toMillis())
+                        .put("up_ms", n.up().toMillis()).put("in_flight", n.inFlight())
                         .put("this_daemon", n.id().equals(shared.owner().id())));
             }
-            JsonObject view = new JsonObject().put("nodes", list);
-            limits.ifPresent(l -> view.put("limits", new JsonObject().put("concurrency", l.concurrency())
+            JsonObject view = new JsonObject().put("nodes_by_state", new JsonObject(new LinkedHashMap<>(byState)))
+                    .put("nodes", list);
+            limits.ifPresent(l -> view.put("limits", new JsonObject().put("queue", l.queue()).put("concurrency", l.concurrency())
                     .put("running", l.running()).put("rate", l.rate()).put("burst", l.burst())
                     .put("tokens", Math.floor(l.tokens() * 100) / 100)));
             return view;

@@ -26,13 +26,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -67,7 +64,8 @@ public final class SqliteJobStore implements JobStore {
     private final StoreThread thread;
     private final Map<String, PreparedStatement> prepared = new HashMap<>();
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
-    private final Statement pragma;
+    /** PRAGMA data_version, prepared once: the idle check runs it many times a second. */
+    private final PreparedStatement dataVersionQuery;
     private long dataVersion;
 
     private SqliteJobStore(SqliteSettings settings, JobOwner owner, Clock clock, boolean daemon) {
@@ -84,10 +82,10 @@ public final class SqliteJobStore implements JobStore {
         try {
             this.connection = connect(settings);
             migrate(connection, path);
-            this.pragma = connection.createStatement();
+            this.dataVersionQuery = connection.prepareStatement("PRAGMA data_version");
             this.dataVersion = readDataVersion();
             this.thread = new StoreThread("shieldpool-jobs-sqlite", connection, this::checkForOtherWriters,
-                    settings.wakeCheck().toNanos());
+                    settings.wakeCheck().toNanos(), settings.idleWakeCheck().toNanos());
         } catch (SQLException e) {
             if (lock != null) {
                 lock.close();
@@ -185,26 +183,32 @@ public final class SqliteJobStore implements JobStore {
         return statement;
     }
 
-    /** Store thread, idle: fires the listeners when another connection committed since the last look. */
-    private void checkForOtherWriters() {
+    /**
+     * Store thread, idle: fires the listeners when another connection committed since the last look.
+     *
+     * @return whether one had
+     */
+    private boolean checkForOtherWriters() {
         if (listeners.isEmpty()) {
-            return;
+            return false;
         }
         try {
             long version = readDataVersion();
             if (version != dataVersion) {
                 dataVersion = version;
                 fireListeners();
+                return true;
             }
         } catch (SQLException e) {
             log.atDebug().addKeyValue("event", "jobs.problem")
                 .log("PRAGMA data_version: {}", e.toString());
         }
+        return false;
     }
 
     /** Changes whenever another connection (another process) has committed; our own commits leave it. */
     private long readDataVersion() throws SQLException {
-        try (ResultSet rs = pragma.executeQuery("PRAGMA data_version")) {
+        try (ResultSet rs = dataVersionQuery.executeQuery()) {
             return rs.next() ? rs.getLong(1) : -1;
         }
     }
@@ -218,6 +222,52 @@ public final class SqliteJobStore implements JobStore {
                 .log("job store listener failed: {}", e.toString());
             }
         }
+    }
+
+    /** Statements run on the store thread inside its transaction; any ResultSet closed before returning. */
+    @FunctionalInterface
+    private interface Work<T> {
+        T run() throws SQLException;
+    }
+
+    /** Runs {@code work} in a write transaction (grouped with the other requests waiting). */
+    private <T> Future<T> write(Work<T> work) {
+        return thread.submit(new StoreThread.Request<>(true) {
+            @Override
+            T run(Connection c) throws SQLException {
+                return work.run();
+            }
+        });
+    }
+
+    /** Runs {@code work} in a read transaction: a snapshot, no write lock. */
+    private <T> Future<T> read(Work<T> work) {
+        return thread.submit(new StoreThread.Request<>(false) {
+            @Override
+            T run(Connection c) throws SQLException {
+                return work.run();
+            }
+        });
+    }
+
+    /**
+     * A write that may make jobs claimable: once it has committed, and if {@code wakes} says so of
+     * its result, the listeners (the daemon's idle feeds) hear of it before the caller does.
+     */
+    private <T> Future<T> writeThenWake(Work<T> work, java.util.function.Predicate<T> wakes) {
+        return thread.submit(new StoreThread.Request<>(true) {
+            @Override
+            T run(Connection c) throws SQLException {
+                return work.run();
+            }
+
+            @Override
+            void committed() {
+                if (wakes.test(result)) {
+                    fireListeners();
+                }
+            }
+        });
     }
 
     private long now() {
@@ -237,52 +287,42 @@ public final class SqliteJobStore implements JobStore {
     @Override
     public Future<List<Enqueued>> enqueue(List<NewJob> jobs) {
         List<NewJob> copy = List.copyOf(jobs);
-        return thread.submit(new StoreThread.Request<>(true) {
-            @Override
-            List<Enqueued> run(Connection c) throws SQLException {
-                long now = now();
-                List<Enqueued> results = new ArrayList<>(copy.size());
-                PreparedStatement insert = statement("insert");
-                long nextId;
-                try (ResultSet rs = statement("next-id").executeQuery()) {
-                    rs.next();
-                    nextId = rs.getLong(1);
-                }
-                int batched = 0;
-                for (NewJob job : copy) {
-                    if (job.uniqueKey().isPresent()) {
-                        if (batched > 0) {
-                            insert.executeBatch();
-                            batched = 0;
-                        }
-                        Enqueued keyed = enqueueKeyed(job, now);
-                        results.add(keyed);
-                        nextId = Math.max(nextId, keyed.id() + 1);
-                        continue;
+        return writeThenWake(() -> {
+            long now = now();
+            List<Enqueued> results = new ArrayList<>(copy.size());
+            PreparedStatement insert = statement("insert");
+            long nextId;
+            try (ResultSet rs = statement("next-id").executeQuery()) {
+                rs.next();
+                nextId = rs.getLong(1);
+            }
+            int batched = 0;
+            for (NewJob job : copy) {
+                if (job.uniqueKey().isPresent()) {
+                    if (batched > 0) {
+                        insert.executeBatch();
+                        batched = 0;
                     }
-                    insert.setLong(1, nextId);
-                    insert.setString(2, job.queue());
-                    insert.setString(3, job.payload());
-                    insert.setInt(4, job.maxAttempts());
-                    insert.setLong(5, job.runAt().toEpochMilli());
-                    insert.setLong(6, now);
-                    insert.addBatch();
-                    batched++;
-                    results.add(new Enqueued(nextId++, true));
+                    Enqueued keyed = enqueueKeyed(job, now);
+                    results.add(keyed);
+                    nextId = Math.max(nextId, keyed.id() + 1);
+                    continue;
                 }
-                if (batched > 0) {
-                    insert.executeBatch();
-                }
-                return results;
+                insert.setLong(1, nextId);
+                insert.setString(2, job.queue());
+                insert.setString(3, job.payload());
+                insert.setInt(4, job.maxAttempts());
+                insert.setLong(5, job.runAt().toEpochMilli());
+                insert.setLong(6, now);
+                insert.addBatch();
+                batched++;
+                results.add(new Enqueued(nextId++, true));
             }
-
-            @Override
-            void committed() {
-                if (result.stream().anyMatch(Enqueued::created)) {
-                    fireListeners();
-                }
+            if (batched > 0) {
+                insert.executeBatch();
             }
-        });
+            return results;
+        }, result -> result.stream().anyMatch(Enqueued::created));
     }
 
     /** Store thread: one job with a unique key, through the upsert that says whether the key was free. */
@@ -309,64 +349,55 @@ public final class SqliteJobStore implements JobStore {
 
     @Override
     public Future<List<Job>> claim(String queue, int limit) {
-        return thread.submit(new StoreThread.Request<>(true) {
-            @Override
-            List<Job> run(Connection c) throws SQLException {
-                PreparedStatement claim = statement("claim");
-                claim.setString(1, owner.id());
-                claim.setString(2, queue);
-                claim.setLong(3, now());
-                claim.setInt(4, limit);
-                List<Job> jobs = new ArrayList<>(limit);
-                try (ResultSet rs = claim.executeQuery()) {
-                    while (rs.next()) {
-                        jobs.add(new Job(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5),
-                                Instant.ofEpochMilli(rs.getLong(6)), JobState.RUNNING,
-                                Optional.ofNullable(rs.getString(8)), Optional.ofNullable(rs.getString(9)),
-                                Optional.of(owner.id()), Instant.ofEpochMilli(rs.getLong(7)), Optional.empty()));
-                    }
+        return write(() -> {
+            PreparedStatement claim = statement("claim");
+            claim.setString(1, owner.id());
+            claim.setString(2, queue);
+            claim.setLong(3, now());
+            claim.setInt(4, limit);
+            List<Job> jobs = new ArrayList<>(limit);
+            try (ResultSet rs = claim.executeQuery()) {
+                while (rs.next()) {
+                    jobs.add(new Job(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5),
+                            Instant.ofEpochMilli(rs.getLong(6)), JobState.RUNNING,
+                            Optional.ofNullable(rs.getString(8)), Optional.ofNullable(rs.getString(9)),
+                            Optional.of(owner.id()), Instant.ofEpochMilli(rs.getLong(7)), Optional.empty()));
                 }
-                // why: RETURNING gives rows in no promised order; sections start oldest run-at first.
-                jobs.sort(Comparator.comparing(Job::runAt).thenComparingLong(Job::id));
-                return jobs;
             }
+            // why: RETURNING gives rows in no promised order; sections start oldest run-at first.
+            jobs.sort(Comparator.comparing(Job::runAt).thenComparingLong(Job::id));
+            return jobs;
         });
     }
 
     @Override
     public Future<Boolean> complete(Job claimed) {
-        return thread.submit(new StoreThread.Request<>(true) {
-            @Override
-            Boolean run(Connection c) throws SQLException {
-                PreparedStatement ack = statement("complete");
-                ack.setLong(1, now());
-                ack.setLong(2, claimed.id());
-                ack.setString(3, claimed.owner().orElse(""));
-                ack.setInt(4, claimed.attempt());
-                return ack.executeUpdate() == 1;
-            }
+        return write(() -> {
+            PreparedStatement ack = statement("complete");
+            ack.setLong(1, now());
+            ack.setLong(2, claimed.id());
+            ack.setString(3, claimed.owner().orElse(""));
+            ack.setInt(4, claimed.attempt());
+            return ack.executeUpdate() == 1;
         });
     }
 
     @Override
     public Future<FailOutcome> fail(Job claimed, String error, Instant retryAt) {
-        return thread.submit(new StoreThread.Request<>(true) {
-            @Override
-            FailOutcome run(Connection c) throws SQLException {
-                PreparedStatement fail = statement("fail");
-                fail.setLong(1, retryAt.toEpochMilli());
-                fail.setLong(2, now());
-                fail.setString(3, error);
-                fail.setLong(4, claimed.id());
-                fail.setString(5, claimed.owner().orElse(""));
-                fail.setInt(6, claimed.attempt());
-                try (ResultSet rs = fail.executeQuery()) {
-                    if (!rs.next()) {
-                        return FailOutcome.FENCED;
-                    }
-                    return rs.getString(1).equals("dead") ? FailOutcome.DEAD
-                            : FailOutcome.retryAt(Instant.ofEpochMilli(rs.getLong(2)));
+        return write(() -> {
+            PreparedStatement fail = statement("fail");
+            fail.setLong(1, retryAt.toEpochMilli());
+            fail.setLong(2, now());
+            fail.setString(3, error);
+            fail.setLong(4, claimed.id());
+            fail.setString(5, claimed.owner().orElse(""));
+            fail.setInt(6, claimed.attempt());
+            try (ResultSet rs = fail.executeQuery()) {
+                if (!rs.next()) {
+                    return FailOutcome.FENCED;
                 }
+                return rs.getString(1).equals("dead") ? FailOutcome.DEAD
+                        : FailOutcome.retryAt(Instant.ofEpochMilli(rs.getLong(2)));
             }
         });
     }
@@ -377,182 +408,141 @@ public final class SqliteJobStore implements JobStore {
         if (copy.isEmpty()) {
             return Future.succeededFuture(0);
         }
-        return thread.submit(new StoreThread.Request<>(true) {
-            @Override
-            Integer run(Connection c) throws SQLException {
-                long now = now();
-                int moved = 0;
-                PreparedStatement release = statement(countAttempt ? "release-counted" : "release-uncounted");
-                for (Job job : copy) {
-                    int p = 1;
-                    if (countAttempt) {
-                        release.setLong(p++, now);
-                        release.setString(p++, "attempt " + job.attempt() + " was cut by the shutdown grace cap");
-                    }
-                    release.setLong(p++, job.id());
-                    release.setString(p++, job.owner().orElse(""));
-                    release.setInt(p, job.attempt());
-                    moved += release.executeUpdate();
+        return writeThenWake(() -> {
+            long now = now();
+            int moved = 0;
+            PreparedStatement release = statement(countAttempt ? "release-counted" : "release-uncounted");
+            for (Job job : copy) {
+                int p = 1;
+                if (countAttempt) {
+                    release.setLong(p++, now);
+                    release.setString(p++, "attempt " + job.attempt() + " was cut by the shutdown grace cap");
                 }
-                return moved;
+                release.setLong(p++, job.id());
+                release.setString(p++, job.owner().orElse(""));
+                release.setInt(p, job.attempt());
+                moved += release.executeUpdate();
             }
-
-            @Override
-            void committed() {
-                if (result > 0) {
-                    fireListeners();
-                }
-            }
-        });
+            return moved;
+        }, result -> result > 0);
     }
 
     @Override
     public Future<List<RecoveredJob>> recoverOrphans() {
-        return thread.submit(new StoreThread.Request<>(true) {
-            @Override
-            List<RecoveredJob> run(Connection c) throws SQLException {
-                PreparedStatement orphans = statement("orphans");
-                orphans.setString(1, owner.id());
-                List<long[]> found = new ArrayList<>();
-                List<String> owners = new ArrayList<>();
-                try (ResultSet rs = orphans.executeQuery()) {
-                    while (rs.next()) {
-                        found.add(new long[]{rs.getLong(1), rs.getInt(2)});
-                        owners.add(rs.getString(3));
-                    }
+        return write(() -> {
+            PreparedStatement orphans = statement("orphans");
+            orphans.setString(1, owner.id());
+            List<long[]> found = new ArrayList<>();
+            List<String> owners = new ArrayList<>();
+            try (ResultSet rs = orphans.executeQuery()) {
+                while (rs.next()) {
+                    found.add(new long[]{rs.getLong(1), rs.getInt(2)});
+                    owners.add(rs.getString(3));
                 }
-                long now = now();
-                PreparedStatement release = statement("release-counted");
-                PreparedStatement state = statement("find");
-                List<RecoveredJob> recovered = new ArrayList<>(found.size());
-                for (int i = 0; i < found.size(); i++) {
-                    long id = found.get(i)[0];
-                    int attempt = (int) found.get(i)[1];
-                    String previous = owners.get(i) == null ? "" : owners.get(i);
-                    release.setLong(1, now);
-                    release.setString(2, "attempt " + attempt + " was cut: its owner " + previous + " died");
-                    release.setLong(3, id);
-                    release.setString(4, previous);
-                    release.setInt(5, attempt);
-                    if (release.executeUpdate() == 1) {
-                        state.setLong(1, id);
-                        boolean dead;
-                        try (ResultSet rs = state.executeQuery()) {
-                            dead = rs.next() && rs.getString(10).equals("dead");
-                        }
-                        recovered.add(new RecoveredJob(id, attempt, previous, dead));
-                    }
-                }
-                return recovered;
             }
+            long now = now();
+            PreparedStatement release = statement("release-counted");
+            PreparedStatement state = statement("find");
+            List<RecoveredJob> recovered = new ArrayList<>(found.size());
+            for (int i = 0; i < found.size(); i++) {
+                long id = found.get(i)[0];
+                int attempt = (int) found.get(i)[1];
+                String previous = owners.get(i) == null ? "" : owners.get(i);
+                release.setLong(1, now);
+                release.setString(2, "attempt " + attempt + " was cut: its owner " + previous + " died");
+                release.setLong(3, id);
+                release.setString(4, previous);
+                release.setInt(5, attempt);
+                if (release.executeUpdate() == 1) {
+                    state.setLong(1, id);
+                    boolean dead;
+                    try (ResultSet rs = state.executeQuery()) {
+                        dead = rs.next() && rs.getString(10).equals("dead");
+                    }
+                    recovered.add(new RecoveredJob(id, attempt, previous, dead));
+                }
+            }
+            return recovered;
         });
     }
 
     @Override
     public Future<Integer> releaseOwned() {
-        return thread.submit(new StoreThread.Request<>(true) {
-            @Override
-            Integer run(Connection c) throws SQLException {
-                PreparedStatement owned = statement("owned");
-                owned.setString(1, owner.id());
-                List<long[]> found = new ArrayList<>();
-                try (ResultSet rs = owned.executeQuery()) {
-                    while (rs.next()) {
-                        found.add(new long[]{rs.getLong(1), rs.getInt(2)});
-                    }
+        return write(() -> {
+            PreparedStatement owned = statement("owned");
+            owned.setString(1, owner.id());
+            List<long[]> found = new ArrayList<>();
+            try (ResultSet rs = owned.executeQuery()) {
+                while (rs.next()) {
+                    found.add(new long[]{rs.getLong(1), rs.getInt(2)});
                 }
-                PreparedStatement release = statement("release-uncounted");
-                int moved = 0;
-                for (long[] job : found) {
-                    release.setLong(1, job[0]);
-                    release.setString(2, owner.id());
-                    release.setInt(3, (int) job[1]);
-                    moved += release.executeUpdate();
-                }
-                return moved;
             }
+            PreparedStatement release = statement("release-uncounted");
+            int moved = 0;
+            for (long[] job : found) {
+                release.setLong(1, job[0]);
+                release.setString(2, owner.id());
+                release.setInt(3, (int) job[1]);
+                moved += release.executeUpdate();
+            }
+            return moved;
         });
     }
 
     @Override
     public Future<List<QueueStats>> stats(List<String> alwaysShown) {
         List<String> shown = List.copyOf(alwaysShown);
-        return thread.submit(new StoreThread.Request<>(false) {
-            @Override
-            List<QueueStats> run(Connection c) throws SQLException {
-                long now = now();
-                Map<String, EnumMap<JobState, Long>> counts = new LinkedHashMap<>();
-                Map<String, Long> oldest = new HashMap<>();
-                for (String queue : shown) {
-                    counts.put(queue, zeros());
+        return read(() -> {
+            long now = now();
+            QueueStats.Tally tally = new QueueStats.Tally(Instant.ofEpochMilli(now), shown);
+            PreparedStatement stats = statement("stats");
+            stats.setLong(1, now);
+            try (ResultSet rs = stats.executeQuery()) {
+                while (rs.next()) {
+                    String queue = rs.getString(1);
+                    JobState state = JobState.of(rs.getString(2));
+                    long count = rs.getLong(3);
+                    long oldestRunAt = rs.getLong(4);
+                    tally.add(queue, state, count, rs.wasNull() ? Optional.empty()
+                            : Optional.of(Instant.ofEpochMilli(oldestRunAt)));
                 }
-                PreparedStatement stats = statement("stats");
-                stats.setLong(1, now);
-                try (ResultSet rs = stats.executeQuery()) {
-                    while (rs.next()) {
-                        String queue = rs.getString(1);
-                        counts.computeIfAbsent(queue, q -> zeros()).put(JobState.of(rs.getString(2)), rs.getLong(3));
-                        long oldestRunAt = rs.getLong(4);
-                        if (!rs.wasNull()) {
-                            oldest.put(queue, oldestRunAt);
-                        }
-                    }
-                }
-                List<QueueStats> result = new ArrayList<>();
-                counts.forEach((queue, byState) -> result.add(new QueueStats(queue, byState,
-                        Optional.ofNullable(oldest.get(queue)).map(at -> Duration.ofMillis(Math.max(0, now - at))))));
-                result.sort(Comparator.comparing(QueueStats::queue));
-                return result;
             }
+            return tally.result();
         });
-    }
-
-    private static EnumMap<JobState, Long> zeros() {
-        EnumMap<JobState, Long> map = new EnumMap<>(JobState.class);
-        for (JobState state : JobState.values()) {
-            map.put(state, 0L);
-        }
-        return map;
     }
 
     @Override
     public Future<List<Job>> list(Optional<JobState> state, Optional<String> queue, int limit) {
-        return thread.submit(new StoreThread.Request<>(false) {
-            @Override
-            List<Job> run(Connection c) throws SQLException {
-                PreparedStatement list = statement("list");
-                if (state.isPresent()) {
-                    list.setString(1, state.get().label());
-                } else {
-                    list.setNull(1, Types.VARCHAR);
-                }
-                if (queue.isPresent()) {
-                    list.setString(2, queue.get());
-                } else {
-                    list.setNull(2, Types.VARCHAR);
-                }
-                list.setInt(3, limit);
-                List<Job> jobs = new ArrayList<>();
-                try (ResultSet rs = list.executeQuery()) {
-                    while (rs.next()) {
-                        jobs.add(fullRow(rs));
-                    }
-                }
-                return jobs;
+        return read(() -> {
+            PreparedStatement list = statement("list");
+            if (state.isPresent()) {
+                list.setString(1, state.get().label());
+            } else {
+                list.setNull(1, Types.VARCHAR);
             }
+            if (queue.isPresent()) {
+                list.setString(2, queue.get());
+            } else {
+                list.setNull(2, Types.VARCHAR);
+            }
+            list.setInt(3, limit);
+            List<Job> jobs = new ArrayList<>();
+            try (ResultSet rs = list.executeQuery()) {
+                while (rs.next()) {
+                    jobs.add(fullRow(rs));
+                }
+            }
+            return jobs;
         });
     }
 
     @Override
     public Future<Optional<Job>> find(long id) {
-        return thread.submit(new StoreThread.Request<>(false) {
-            @Override
-            Optional<Job> run(Connection c) throws SQLException {
-                PreparedStatement find = statement("find");
-                find.setLong(1, id);
-                try (ResultSet rs = find.executeQuery()) {
-                    return rs.next() ? Optional.of(fullRow(rs)) : Optional.empty();
-                }
+        return read(() -> {
+            PreparedStatement find = statement("find");
+            find.setLong(1, id);
+            try (ResultSet rs = find.executeQuery()) {
+                return rs.next() ? Optional.of(fullRow(rs)) : Optional.empty();
             }
         });
     }
@@ -569,46 +559,26 @@ public final class SqliteJobStore implements JobStore {
 
     @Override
     public Future<Boolean> retry(long id) {
-        return thread.submit(new StoreThread.Request<>(true) {
-            @Override
-            Boolean run(Connection c) throws SQLException {
-                PreparedStatement retry = statement("retry");
-                retry.setLong(1, now());
-                retry.setLong(2, id);
-                return retry.executeUpdate() == 1;
-            }
-
-            @Override
-            void committed() {
-                if (result) {
-                    fireListeners();
-                }
-            }
-        });
+        return writeThenWake(() -> {
+            PreparedStatement retry = statement("retry");
+            retry.setLong(1, now());
+            retry.setLong(2, id);
+            return retry.executeUpdate() == 1;
+        }, result -> result);
     }
 
     @Override
     public Future<Integer> retryDead(Optional<String> queue) {
-        return thread.submit(new StoreThread.Request<>(true) {
-            @Override
-            Integer run(Connection c) throws SQLException {
-                PreparedStatement retry = statement("retry-dead");
-                retry.setLong(1, now());
-                if (queue.isPresent()) {
-                    retry.setString(2, queue.get());
-                } else {
-                    retry.setNull(2, Types.VARCHAR);
-                }
-                return retry.executeUpdate();
+        return writeThenWake(() -> {
+            PreparedStatement retry = statement("retry-dead");
+            retry.setLong(1, now());
+            if (queue.isPresent()) {
+                retry.setString(2, queue.get());
+            } else {
+                retry.setNull(2, Types.VARCHAR);
             }
-
-            @Override
-            void committed() {
-                if (result > 0) {
-                    fireListeners();
-                }
-            }
-        });
+            return retry.executeUpdate();
+        }, result -> result > 0);
     }
 
     @Override
@@ -620,14 +590,11 @@ public final class SqliteJobStore implements JobStore {
     }
 
     private Future<Integer> purgeChunks(JobState state, Instant finishedBefore, int sofar) {
-        return thread.submit(new StoreThread.Request<Integer>(true) {
-            @Override
-            Integer run(Connection c) throws SQLException {
-                PreparedStatement purge = statement(state == JobState.DONE ? "purge-done" : "purge-dead");
-                purge.setLong(1, finishedBefore.toEpochMilli());
-                purge.setInt(2, PURGE_CHUNK);
-                return purge.executeUpdate();
-            }
+        return this.<Integer>write(() -> {
+            PreparedStatement purge = statement(state == JobState.DONE ? "purge-done" : "purge-dead");
+            purge.setLong(1, finishedBefore.toEpochMilli());
+            purge.setInt(2, PURGE_CHUNK);
+            return purge.executeUpdate();
         }).compose(n -> n < PURGE_CHUNK ? Future.succeededFuture(sofar + n) : purgeChunks(state, finishedBefore, sofar + n));
     }
 

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 /**
  * The one platform thread that touches the store's JDBC connection. Requests queue up from any
@@ -75,19 +76,25 @@ final class StoreThread {
     private final LinkedBlockingQueue<Request<?>> queue = new LinkedBlockingQueue<>();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final Promise<Void> closed = Promise.promise();
-    private final Runnable idle;
+    private final BooleanSupplier idle;
     private final long idleCheckNanos;
+    private final long idleCheckMaxNanos;
     private final Thread thread;
     private final Statement control;
 
     /**
-     * @param idle      run when the queue has been empty for {@code idleCheckNanos} (and at most
-     *                  that often while busy): the wake check
+     * @param idle              the wake check: run when the queue has been empty for the current
+     *                          interval (and at most every {@code idleCheckNanos} while busy);
+     *                          returns whether it found news (another process's commit)
+     * @param idleCheckNanos    the interval right after activity (a request, news)
+     * @param idleCheckMaxNanos the interval doubles up to this while the checks find nothing
      */
-    StoreThread(String name, Connection connection, Runnable idle, long idleCheckNanos) throws SQLException {
+    StoreThread(String name, Connection connection, BooleanSupplier idle, long idleCheckNanos, long idleCheckMaxNanos)
+            throws SQLException {
         this.connection = connection;
         this.idle = idle;
         this.idleCheckNanos = idleCheckNanos;
+        this.idleCheckMaxNanos = idleCheckMaxNanos;
         this.control = connection.createStatement();
         this.thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this::loop);
     }
@@ -130,17 +137,22 @@ final class StoreThread {
     private void loop() {
         List<Request<?>> batch = new ArrayList<>(MAX_BATCH);
         long lastIdleCheck = System.nanoTime();
+        long wait = idleCheckNanos;
         try {
             while (true) {
-                Request<?> first = queue.poll(idleCheckNanos, TimeUnit.NANOSECONDS);
+                Request<?> first = queue.poll(wait, TimeUnit.NANOSECONDS);
                 if (first == null) {
                     if (closing.get() && queue.isEmpty()) {
                         break;
                     }
-                    runIdle();
+                    // why back off: an idle daemon's only news is another process's commit (our own
+                    // enqueues wake the feeds directly), and each look costs a wake-up; a look that
+                    // finds news, or any request, brings the interval back to its minimum.
+                    wait = runIdle() ? idleCheckNanos : Math.min(idleCheckMaxNanos, 2 * wait);
                     lastIdleCheck = System.nanoTime();
                     continue;
                 }
+                wait = idleCheckNanos;
                 batch.add(first);
                 queue.drainTo(batch, MAX_BATCH - 1);
                 runBatch(batch);
@@ -160,12 +172,13 @@ final class StoreThread {
         }
     }
 
-    private void runIdle() {
+    private boolean runIdle() {
         try {
-            idle.run();
+            return idle.getAsBoolean();
         } catch (RuntimeException e) {
             log.atDebug().addKeyValue("event", "jobs.problem")
                 .log("job store idle check failed: {}", e.toString());
+            return false;
         }
     }
 

@@ -132,11 +132,15 @@ ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), state = 'running';
 
 -- :name node-heartbeat
 -- Heartbeat (id, state, in flight, ttl in ms): also while draining, a stopping node is not dead.
--- Re-creates the row if an operator deleted it. Served by: shieldpool_nodes' key.
+-- Re-creates the row if an operator deleted it. Never revives a stopped row: a heartbeat sent just
+-- before the store closed may commit after node-stopped (another pooled connection), and must not
+-- turn the node back to draining (it would then read dead after the ttl). Served by:
+-- shieldpool_nodes' key.
 INSERT INTO shieldpool_nodes (id, host, pid, ttl, state, in_flight)
 VALUES ($1, split_part($1, '/', 1), split_part($1, '/', 2)::bigint, $4 * interval '1 millisecond', $2, $3)
 ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), state = EXCLUDED.state, in_flight = EXCLUDED.in_flight,
-                               ttl = EXCLUDED.ttl;
+                               ttl = EXCLUDED.ttl
+WHERE shieldpool_nodes.state <> 'stopped';
 
 -- :name node-stopped
 -- A clean stop: the node is not dead, it is gone; its jobs (none after release-owned) are
@@ -158,9 +162,10 @@ WHERE n.heartbeat_at < now() - interval '1 day'
   AND NOT EXISTS (SELECT 1 FROM shieldpool_jobs j WHERE j.state = 'running' AND j.owner = n.id);
 
 -- :name nodes
--- The cluster view: every node with its heartbeat age (ms) and whether it is alive. Served by: a
--- scan of shieldpool_nodes.
-SELECT id, host, pid, state, extract(epoch FROM now() - heartbeat_at) * 1000, heartbeat_at >= now() - ttl, in_flight
+-- The cluster view: every node with its heartbeat age (ms), whether it is alive, its ttl (ms) and
+-- how long since it registered (ms). Served by: a scan of shieldpool_nodes.
+SELECT id, host, pid, state, extract(epoch FROM now() - heartbeat_at) * 1000, heartbeat_at >= now() - ttl, in_flight,
+       extract(epoch FROM ttl) * 1000, extract(epoch FROM now() - started_at) * 1000
 FROM shieldpool_nodes ORDER BY host, pid, id;
 
 -- :name stats
@@ -260,8 +265,11 @@ WITH lim AS (
 SELECT * FROM claimed;
 
 -- :name limits-use
--- The cluster view of a queue's limits (queue): its limits, running jobs and tokens left.
--- Served by: shieldpool_queues' key, shieldpool_jobs_running.
-SELECT q.concurrency, q.rate, q.burst, q.tokens,
+-- The cluster view of a queue's limits (queue): its limits, running jobs and the tokens there are
+-- now (the stored ones refilled for the time since the last claim, as the next claim will see
+-- them). Served by: shieldpool_queues' key, shieldpool_jobs_running.
+SELECT q.concurrency, q.rate, q.burst,
+       CASE WHEN q.rate > 0 THEN least(q.burst, q.tokens + q.rate * extract(epoch FROM now() - q.refilled_at))
+            ELSE q.tokens END,
        (SELECT count(*) FROM shieldpool_jobs j WHERE j.state = 'running' AND j.queue = q.queue)
 FROM shieldpool_queues q WHERE q.queue = $1;

@@ -1,28 +1,30 @@
-package io.shieldpool.control;
+package io.shieldpool.time;
 
 import io.vertx.core.Vertx;
 
 import java.time.Duration;
 
 /**
- * Time as the control layer sees it: a monotonic reading and one-shot timers. Injected, so the
- * drain's grace logic is tested by moving a clock by hand instead of sleeping.
+ * Time as the daemon's timing logic sees it: a monotonic reading and one-shot timers. Injected,
+ * so the drain's grace cap and the job feeds' polls are tested by moving time by hand instead of
+ * sleeping (a test's ticker fires its timers only when told).
  */
-public interface Clock {
+public interface Ticker {
 
     /** Monotonic nanoseconds, as {@link System#nanoTime()}. */
     long nanoTime();
 
     /**
-     * Runs {@code action} once, after {@code delay}, on the context that called this method.
+     * Runs {@code action} once, after {@code delay}, on the context that called this method (on
+     * an event loop of Vert.x's choosing when called from outside one).
      *
      * @return cancels the timer if it has not fired yet
      */
     Runnable schedule(Duration delay, Runnable action);
 
-    /** The real clock: {@link System#nanoTime()} and Vert.x timers. */
-    static Clock of(Vertx vertx) {
-        return new Clock() {
+    /** The real time: {@link System#nanoTime()} and Vert.x timers. */
+    static Ticker of(Vertx vertx) {
+        return new Ticker() {
             @Override
             public long nanoTime() {
                 return System.nanoTime();
