@@ -16,7 +16,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The whole-process benchmark suite: scenarios B1-B7 of the performance issue, B8-B10 of issue 13, each run against
+ * The whole-process benchmark suite: scenarios B1-B7 of the performance issue, B8-B10 of issue 13, P1-P2 of
+ * issue 17 (PostgreSQL, {@link PgBench}), each run against
  * the packaged daemon (through its launcher, with the launcher's default JVM flags) and, where the
  * scenario applies, the hand-written JDK virtual-thread {@link Baseline}, alternating runs, with
  * medians and ratios. Figures are printed, never asserted: the machine is shared and noisy.
@@ -65,16 +66,20 @@ public final class BenchMain {
 
     void runAll() throws Exception {
         PeerBench peers = new PeerBench(full, launcher, dir, this::add);
+        PgBench pg = new PgBench(full, launcher, dir, this::add);
         List<Scenario> all = List.of(
                 new Scenario("B1", this::b1ExitAfterLastSection), new Scenario("B2", this::b2NoOpThroughput),
                 new Scenario("B3", this::b3HundredThousand), new Scenario("B4", this::b4Million),
                 new Scenario("B5", this::b5SpawnToReady), new Scenario("B6", this::b6IdleMemory),
                 new Scenario("B7", this::b7Resize), new Scenario("B8", this::b8StatusPolling),
                 new Scenario("B9", peers::b9HttpKind), new Scenario("B10", peers::b10ExecKind),
-                new Scenario("C1", this::c1ClusterLimit));
-        for (Scenario scenario : all) {
-            if (only.isEmpty() || only.contains(scenario.name())) {
-                scenario.body().run();
+                new Scenario("C1", this::c1ClusterLimit),
+                new Scenario("P1", pg::p1Throughput), new Scenario("P2", pg::p2KillTest));
+        try (pg) {
+            for (Scenario scenario : all) {
+                if (only.isEmpty() || only.contains(scenario.name())) {
+                    scenario.body().run();
+                }
             }
         }
     }

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * P1 (issue 17, "Bloat"): what one idle REPEATABLE READ transaction of another client costs the
+ * P3 (issue 17, "Bloat"): what one idle REPEATABLE READ transaction of another client costs the
  * PostgreSQL store. A throwaway PostgreSQL 15 (fsync and synchronous_commit on, shared_buffers
  * 128 MB, autovacuum as shipped), a backlog of no-op jobs, and the store's real claim and ack
  * statements driven as a daemon drives them ({@code LOOPS} feeds, each claiming
@@ -60,7 +60,7 @@ public final class PgBloatBench {
             cluster.psql(database, "INSERT INTO shieldpool_jobs (queue, payload, state, attempt, max_attempts, run_at, created_at)"
                     + " SELECT 'default', '{}', 'ready', 0, 25, now(), now() FROM generate_series(1, " + jobs + ")");
             cluster.psql(database, "VACUUM ANALYZE");
-            System.out.printf(Locale.ROOT, "P1 backlog: %,d ready jobs in %.1f s, schema version %d%n", jobs,
+            System.out.printf(Locale.ROOT, "P3 backlog: %,d ready jobs in %.1f s, schema version %d%n", jobs,
                     (System.nanoTime() - filling) / 1e9, PostgresJobStore.SCHEMA_VERSION);
 
             PostgresJobStore store = PostgresJobStore.openForDaemon(settings, JobOwner.thisProcess(), Clock.systemUTC());
@@ -74,14 +74,14 @@ public final class PgBloatBench {
             List<Double> baseline = new ArrayList<>();
             for (int w = 1; w <= baselineWindows; w++) {
                 baseline.add(window());
-                System.out.printf(Locale.ROOT, "P1 baseline window %d: %,.0f jobs/s%s%n", w, baseline.getLast(), lastReads);
+                System.out.printf(Locale.ROOT, "P3 baseline window %d: %,.0f jobs/s%s%n", w, baseline.getLast(), lastReads);
             }
             double base = median(baseline);
             Process idle = idleTransaction(cluster, database);
             List<Double> during = new ArrayList<>();
             for (int w = 1; w <= idleWindows; w++) {
                 during.add(window());
-                System.out.printf(Locale.ROOT, "P1 idle REPEATABLE READ transaction open, %3d s: %,8.0f jobs/s, %5.1f %% of baseline%s%n",
+                System.out.printf(Locale.ROOT, "P3 idle REPEATABLE READ transaction open, %3d s: %,8.0f jobs/s, %5.1f %% of baseline%s%n",
                         w * 10, during.getLast(), 100 * during.getLast() / base, lastReads);
             }
             String heldBack = cluster.psql(database, "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'shieldpool_jobs'");
@@ -91,7 +91,7 @@ public final class PgBloatBench {
             }
             idle.waitFor(30, TimeUnit.SECONDS);
             double after = window();
-            System.out.printf(Locale.ROOT, "P1 after it committed: %,.0f jobs/s, %.1f %% of baseline%n", after, 100 * after / base);
+            System.out.printf(Locale.ROOT, "P3 after it committed: %,.0f jobs/s, %.1f %% of baseline%n", after, 100 * after / base);
             stop = true;
             for (Thread loop : loops) {
                 loop.join(30_000);
@@ -102,7 +102,7 @@ public final class PgBloatBench {
             double medianDuring = median(during);
             double worst = during.stream().mapToDouble(Double::doubleValue).min().orElse(0);
             System.out.println();
-            System.out.println("| P1 idle REPEATABLE READ transaction (PostgreSQL store, " + LOOPS + " feeds x claim 32) | figure | goal |");
+            System.out.println("| P3 idle REPEATABLE READ transaction (PostgreSQL store, " + LOOPS + " feeds x claim 32) | figure | goal |");
             System.out.println("|---|---|---|");
             System.out.printf(Locale.ROOT, "| baseline (median of %d x 10 s) | %,.0f jobs/s | |%n", baselineWindows, base);
             System.out.printf(Locale.ROOT, "| %d s held: median of the 10 s windows | %,.0f jobs/s (%.0f %%) | >= 50 %% |%n",
@@ -119,7 +119,7 @@ public final class PgBloatBench {
         while (!stop) {
             List<Job> claimed = get(store.claim("default", CLAIM_BATCH));
             if (claimed.isEmpty()) {
-                System.out.println("P1: the backlog ran out; give a bigger one");
+                System.out.println("P3: the backlog ran out; give a bigger one");
                 stop = true;
                 return;
             }
