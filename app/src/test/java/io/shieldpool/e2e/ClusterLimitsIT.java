@@ -76,7 +76,7 @@ class ClusterLimitsIT {
 
     private boolean allDone(String database, int jobs) {
         try {
-            return Long.parseLong(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE state = 'done'")) == jobs;
+            return cluster.countJobs(database, "state = 'done'") == jobs;
         } catch (Exception e) {
             return false;
         }

@@ -89,8 +89,7 @@ class PostgresClusterIT {
 
     /** Jobs matching {@code where} in either table (done jobs live in shieldpool_jobs_done). */
     private long count(String database, String where) throws Exception {
-        return Long.parseLong(cluster.psql(database, "SELECT count(*) FROM (SELECT state, owner FROM shieldpool_jobs"
-                + " UNION ALL SELECT 'done', NULL FROM shieldpool_jobs_done) AS jobs WHERE " + where));
+        return cluster.countJobs(database, where);
     }
 
     /** Lines of the sections file: kind (S/E), job, attempt, node. */

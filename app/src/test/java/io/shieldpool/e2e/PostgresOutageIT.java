@@ -97,7 +97,7 @@ class PostgresOutageIT {
 
     private static long count(String database, String where) {
         try {
-            return Long.parseLong(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE " + where));
+            return cluster.countJobs(database, where);
         } catch (Exception e) {
             return -1;
         }

@@ -79,6 +79,15 @@ public final class PostgresCluster implements AutoCloseable {
         return name;
     }
 
+    /**
+     * Jobs matching {@code where} (on columns state and owner) in either table: an acked job's row
+     * lives in shieldpool_jobs_done (schema 3).
+     */
+    public long countJobs(String database, String where) throws IOException, InterruptedException {
+        return Long.parseLong(psql(database, "SELECT count(*) FROM (SELECT state, owner FROM shieldpool_jobs"
+                + " UNION ALL SELECT 'done', NULL FROM shieldpool_jobs_done) AS jobs WHERE " + where));
+    }
+
     /** Runs SQL with psql over the socket and returns its unaligned, tuples-only output. */
     public String psql(String database, String sql) throws IOException, InterruptedException {
         return run(List.of(BIN.resolve("psql").toString(), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", dir.toString(),
