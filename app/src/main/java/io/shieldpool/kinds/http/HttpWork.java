@@ -167,20 +167,19 @@ final class HttpWork implements Work {
                     lease.release();
                 } else {
                     request = ready;
-                    long delayNanos = given == null ? 0 : rateLimit.sendDelayNanos();
-                    if (delayNanos <= 0) {
+                    if (given == null) {
                         send();
                     } else {
-                        // why: a section that timed out meanwhile has had its request reset by
-                        // onTimeout; its lease goes back here, as the send's end would give it back.
-                        vertx.setTimer(Math.max(1, delayNanos / 1_000_000), id -> {
+                        rateLimit.awaitWrite(() -> onHome(() -> {
+                            // why: a section that timed out meanwhile has had its request reset by
+                            // onTimeout; its lease goes back here, as the send's end would give it back.
                             if (ended()) {
                                 request.reset();
                                 lease.release();
                             } else {
                                 send();
                             }
-                        });
+                        }));
                     }
                 }
             }));

@@ -40,6 +40,11 @@ class RateLimitTest {
         return limit.await(turn -> sends.add(name + "@" + (now.get() - 1_000_000_000L) / MS));
     }
 
+    /** Asks to write request {@code name}; its write is recorded at the instant it is made. */
+    private void write(RateLimit limit, List<String> writes, String name) {
+        limit.awaitWrite(() -> writes.add(name + "@" + (now.get() - 1_000_000_000L) / MS));
+    }
+
     @Test
     void writesWhoseConnectionsOpenedTogetherAreSpacedOneIntervalApart() {
         RateLimit limit = new RateLimit(4, now::get, scheduler); // one per 250 ms
@@ -50,21 +55,41 @@ class RateLimitTest {
         join(limit, "d");
         advance(900 * MS);
         assertThat(sends).hasSize(4);
-        List<Long> writes = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            writes.add((now.get() - 1_000_000_000L + limit.sendDelayNanos()) / MS);
+        List<String> writes = new ArrayList<>();
+        for (String name : List.of("a", "b", "c", "d")) {
+            write(limit, writes, name);
         }
-        assertThat(writes).containsExactly(900L, 1150L, 1400L, 1650L);
+        advance(2_000 * MS);
+        assertThat(writes).containsExactly("a@900", "b@1150", "c@1400", "d@1650");
         advance(10_000 * MS); // idle: the next write goes at once, no credit builds up
-        assertThat(limit.sendDelayNanos()).isZero();
-        assertThat(limit.sendDelayNanos()).isEqualTo(250 * MS);
+        write(limit, writes, "e");
+        write(limit, writes, "f");
+        assertThat(writes).endsWith("e@12900");
+        advance(250 * MS);
+        assertThat(writes).endsWith("e@12900", "f@13150");
+    }
+
+    @Test
+    void writesDueWhileTheLoopStalledStillGoOneIntervalApart() {
+        RateLimit limit = new RateLimit(10, now::get, scheduler); // one per 100 ms
+        List<String> writes = new ArrayList<>();
+        for (String name : List.of("a", "b", "c", "d", "e")) {
+            write(limit, writes, name);
+        }
+        // The event loop stalls for 700 ms: no timer runs until then.
+        now.addAndGet(700 * MS);
+        advance(1_000 * MS);
+        // b goes when the loop is back; the others follow 1/rate apart, not as a burst of four.
+        assertThat(writes).containsExactly("a@0", "b@700", "c@800", "d@900", "e@1000");
     }
 
     @Test
     void withoutARateWritesNeverWait() {
         RateLimit limit = new RateLimit(0, now::get, scheduler);
-        assertThat(limit.sendDelayNanos()).isZero();
-        assertThat(limit.sendDelayNanos()).isZero();
+        List<String> writes = new ArrayList<>();
+        write(limit, writes, "a");
+        write(limit, writes, "b");
+        assertThat(writes).containsExactly("a@0", "b@0");
     }
 
     @Test
