@@ -122,6 +122,14 @@ public final class PostgresJobStore implements JobStore {
     private boolean straysPossible;
     /** Store context: release-strays is running; claims return nothing meanwhile. */
     private boolean sweepingStrays;
+    /**
+     * Store context: releaseOwned has begun (the stop): claims return nothing from then on, and it
+     * waits for the claims already sent. why: a claim answered after it would leave its jobs
+     * running under a stopped node, to be rescued as cut attempts (seen in PostgresClusterIT).
+     */
+    private boolean releasingOwned;
+    /** Store context: releaseOwned waiting for the claims in flight to be answered. */
+    private final List<Promise<Void>> claimsSettled = new ArrayList<>();
     private PgSubscriber subscriber;
     private long heartbeatTimer = -1;
 
@@ -549,6 +557,16 @@ public final class PostgresJobStore implements JobStore {
         });
     }
 
+    /** Store context: completes once every claim sent before has been answered. */
+    private Future<Void> claimsSettled() {
+        if (claimsInFlight == 0) {
+            return Future.succeededFuture();
+        }
+        Promise<Void> promise = Promise.promise();
+        claimsSettled.add(promise);
+        return promise.future();
+    }
+
     /** Store context: completes once every ack requested before has settled. */
     private Future<Void> acksSettled() {
         if (acksInFlight == 0) {
@@ -688,13 +706,17 @@ public final class PostgresJobStore implements JobStore {
     public Future<List<Job>> claim(String queue, int limit) {
         boolean limited = settings.limits().map(l -> l.queue().equals(queue)).orElse(false);
         return call(() -> {
-            if (sweepingStrays) {
+            if (sweepingStrays || releasingOwned) {
                 return Future.succeededFuture(List.<Job>of());
             }
             claimsInFlight++;
             Tuple args = Tuple.of(owner.id(), queue, at(clock.instant()), (long) limit, settings.jobLease().toMillis());
             return claimOnce(queue, limited, args).andThen(ar -> {
-                claimsInFlight--;
+                if (--claimsInFlight == 0) {
+                    List<Promise<Void>> waiting = List.copyOf(claimsSettled);
+                    claimsSettled.clear();
+                    waiting.forEach(Promise::tryComplete);
+                }
                 if (ar.failed() && isConnectionLoss(ar.cause())) {
                     // why: the commit may have landed with its answer lost (release-strays).
                     straysPossible = true;
@@ -919,12 +941,17 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public Future<Integer> releaseOwned() {
-        return call(() -> acksSettled().compose(v -> retrying(retried -> pool.preparedQuery(SQL.get("release-owned"))
-                .execute(Tuple.of(owner.id())).map(RowSet::rowCount))).andThen(ar -> {
-                    if (ar.succeeded()) {
-                        heldIds.clear();
-                    }
-                })).onSuccess(moved -> {
+        return call(() -> {
+            releasingOwned = true;
+            return acksSettled().compose(v -> claimsSettled())
+                    .compose(v -> retrying(retried -> pool.preparedQuery(SQL.get("release-owned"))
+                            .execute(Tuple.of(owner.id())).map(RowSet::rowCount)))
+                    .andThen(ar -> {
+                        if (ar.succeeded()) {
+                            heldIds.clear();
+                        }
+                    });
+        }).onSuccess(moved -> {
             held.set(0);
             if (moved > 0) {
                 fireListeners();
