@@ -49,6 +49,8 @@ public final class JobFeed {
     private int idleAfterWake;
     /** Limited queue: the next wait after a short claim (doubles while claims keep coming back short). */
     private long slotRetryMillis = -1;
+    /** On a limited queue: how often, at most, a feed with idle workers looks for a free slot. */
+    private static final Duration SLOT_LOOK = Duration.ofMillis(100);
 
     JobFeed(DurableJobs jobs, int shard) {
         this.jobs = jobs;
@@ -125,7 +127,11 @@ public final class JobFeed {
         if (!closed) {
             // why also when not starved: a worker that parked while this feed's ack was in flight left its claim to it.
             starved = false;
-            refillIfLow();
+            // why not at once: the node whose ack freed the slot was always first to claim it
+            // again, so a node that came later never got one (ClusterViewIT: 4 slots, 10 s
+            // sections); a random delay up to SLOT_LOOK gives every node's waiting feed, which
+            // looks at least that often, the same chance at it.
+            schedulePollIn(Duration.ofMillis(1 + java.util.concurrent.ThreadLocalRandom.current().nextLong(SLOT_LOOK.toMillis())));
         }
     }
 
@@ -319,8 +325,17 @@ public final class JobFeed {
                 slotRetryMillis = jobs.firstRetry().toMillis();
             }
             Duration retry = Duration.ofMillis(slotRetryMillis);
-            slotRetryMillis = Math.min(Math.max(1, interval.toMillis()), 2 * slotRetryMillis);
+            // why capped at SLOT_LOOK: a slot another node frees is taken by whoever looks first.
+            slotRetryMillis = Math.min(Math.max(1, Math.min(interval.toMillis(), SLOT_LOOK.toMillis())), 2 * slotRetryMillis);
             interval = retry.compareTo(interval) < 0 ? retry : interval;
+        }
+        schedulePollIn(interval);
+    }
+
+    /** Sets the poll timer {@code interval} from now, unless one is pending that fires sooner. */
+    private void schedulePollIn(Duration interval) {
+        if (closed || context == null) {
+            return;
         }
         long due = jobs.timers().nanoTime() + interval.toNanos();
         if (cancelPoll != null) {
