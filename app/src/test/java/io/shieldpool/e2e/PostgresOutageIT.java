@@ -167,8 +167,9 @@ class PostgresOutageIT {
             }
             assertThat(open.values()).as("every section in flight at the stop finished during the outage")
                     .allSatisfy(n -> assertThat(n).isZero());
-            startServer();
+            // why before the start: a daemon may reconnect before pg_ctl -w returns
             Instant back = Instant.now();
+            startServer();
 
             a.awaitTrue(() -> count(database, "state = 'done'") == jobs, Duration.ofSeconds(120),
                     "every job done after the outage");
