@@ -116,6 +116,11 @@ public final class JobFeed {
      */
     private void freesSlot(Future<?> settled) {
         if (jobs.slotLimited()) {
+            // why starved at once: the worker that ran the job parks next, and its claim would
+            // race the ack and, landing just after it, re-take the slot before any other node
+            // could look (ClusterViewIT: a later node never got one); the freed slot is looked
+            // for once the ack has landed, after the random delay of slotFreed.
+            starved = true;
             settled.onComplete(ar -> jobs.slotFreed());
         } else if (jobs.limited()) {
             settled.onComplete(ar -> refillIfLow());
@@ -125,8 +130,8 @@ public final class JobFeed {
     /** This feed's thread: a slot of this daemon was freed (see {@link #freesSlot}). */
     void slotFreed() {
         if (!closed) {
-            // why also when not starved: a worker that parked while this feed's ack was in flight left its claim to it.
-            starved = false;
+            // why a timer even when not starved: a worker that parked while this feed's ack was
+            // in flight left its claim to it (freesSlot); the timer's claim runs in any case.
             // why not at once: the node whose ack freed the slot was always first to claim it
             // again, so a node that came later never got one (ClusterViewIT: 4 slots, 10 s
             // sections); a random delay up to SLOT_LOOK gives every node's waiting feed, which
@@ -244,7 +249,10 @@ public final class JobFeed {
             // park again, so the next claim (at the end of this handler) asks for them already.
             int idle = Math.max(0, waiting.size() - buffer.size() - got.size());
             buffer.addAll(got);
-            if (!got.isEmpty()) {
+            if (!got.isEmpty() && !jobs.slotLimited()) {
+                // why not with a concurrency limit: a feed that just got a slot would then look
+                // again sooner than the others that wait (10 ms, 20 ms...) and take the next
+                // freed slot too; waiting feeds all look every SLOT_LOOK.
                 slotRetryMillis = jobs.firstRetry().toMillis();
             }
             if (got.size() < limit) {
