@@ -48,6 +48,26 @@ public interface JobStore {
      */
     Future<List<Job>> claim(String queue, int limit);
 
+    /**
+     * {@link #claim(String, int)} for one claimant of this owner ({@code shard}): a store that
+     * serves cluster-wide limits records what a short claim still wants, so that freed slots go to
+     * the claimant that waited longest (PostgreSQL); others ignore {@code shard}.
+     */
+    default Future<List<Job>> claim(String queue, int limit, int shard) {
+        return claim(queue, limit);
+    }
+
+    /**
+     * Acks {@code done} and, where the store can pass its slot on, claims the next job of its
+     * queue in the same step for claimant {@code shard}: on a queue with a cluster-wide
+     * concurrency limit (and no rate) the slot never stands idle between the two, unless another
+     * node waits for one, which then gets it. Fenced like {@link #complete}: nothing is claimed
+     * when the ack matched no row. The default acks only.
+     */
+    default Future<Handoff> completeAndClaim(Job done, int shard) {
+        return complete(done).map(acked -> new Handoff(acked, List.of()));
+    }
+
     /** Acks an attempt: the job becomes done. False when that attempt no longer holds the job (fenced). */
     Future<Boolean> complete(Job claimed);
 

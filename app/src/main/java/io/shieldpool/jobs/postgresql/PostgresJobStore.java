@@ -2,6 +2,7 @@ package io.shieldpool.jobs.postgresql;
 
 import io.shieldpool.jobs.Enqueued;
 import io.shieldpool.jobs.FailOutcome;
+import io.shieldpool.jobs.Handoff;
 import io.shieldpool.jobs.Job;
 import io.shieldpool.jobs.JobOwner;
 import io.shieldpool.jobs.JobState;
@@ -108,6 +109,12 @@ public final class PostgresJobStore implements JobStore {
     /** Store context: acks, failures and releases not settled yet; releaseOwned waits for them. */
     private int acksInFlight;
     private final List<Promise<Void>> acksSettled = new ArrayList<>();
+    /**
+     * A claimant's wait for a slot counts while it looked this recently. why: a waiting feed
+     * looks at least every 100 ms, so a wait older than this is one nobody keeps up (a node
+     * killed before its ttl ran out, a shard that lost its idle workers): it delays nobody.
+     */
+    private static final Duration WAIT_FRESH = Duration.ofSeconds(1);
     /** Store context: per queue, where this node's claims go on from (ClaimCursor). */
     private final Map<String, ClaimCursor> cursors = new HashMap<>();
     /** Store context: the ids of the jobs this store claimed and has not settled (acked, failed, released). */
@@ -704,6 +711,11 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public Future<List<Job>> claim(String queue, int limit) {
+        return claim(queue, limit, 0);
+    }
+
+    @Override
+    public Future<List<Job>> claim(String queue, int limit, int shard) {
         boolean limited = settings.limits().map(l -> l.queue().equals(queue)).orElse(false);
         return call(() -> {
             if (sweepingStrays || releasingOwned) {
@@ -711,21 +723,81 @@ public final class PostgresJobStore implements JobStore {
             }
             claimsInFlight++;
             Tuple args = Tuple.of(owner.id(), queue, at(clock.instant()), (long) limit, settings.jobLease().toMillis());
-            return claimOnce(queue, limited, args).andThen(ar -> {
-                if (--claimsInFlight == 0) {
-                    List<Promise<Void>> waiting = List.copyOf(claimsSettled);
-                    claimsSettled.clear();
-                    waiting.forEach(Promise::tryComplete);
-                }
-                if (ar.failed() && isConnectionLoss(ar.cause())) {
-                    // why: the commit may have landed with its answer lost (release-strays).
-                    straysPossible = true;
-                }
-            });
+            if (limited) {
+                args.addInteger(shard).addLong(WAIT_FRESH.toMillis());
+            }
+            return claimOnce(queue, limited, args).andThen(this::claimAnswered);
         }).recover(e -> e.getCause() != null && isConnectionLoss(e.getCause())
                 // why: the outage is reported once, not per claim; jobs a lost answer may have
                 // claimed are given back at the next heartbeat (releaseStrays).
                 ? Future.succeededFuture(List.of()) : Future.failedFuture(e));
+    }
+
+    /** Store context: a claim (or a handoff, which claims too) was answered. */
+    private void claimAnswered(AsyncResult<?> ar) {
+        if (--claimsInFlight == 0) {
+            List<Promise<Void>> waiting = List.copyOf(claimsSettled);
+            claimsSettled.clear();
+            waiting.forEach(Promise::tryComplete);
+        }
+        if (ar.failed() && isConnectionLoss(ar.cause())) {
+            // why: the commit may have landed with its answer lost (release-strays).
+            straysPossible = true;
+        }
+    }
+
+    @Override
+    public Future<Handoff> completeAndClaim(Job done, int shard) {
+        boolean handsOn = settings.limits().map(l -> l.queue().equals(done.queue()) && l.concurrency() > 0 && l.rate() == 0)
+                .orElse(false);
+        if (!handsOn) {
+            return JobStore.super.completeAndClaim(done, shard);
+        }
+        return call(() -> {
+            if (sweepingStrays || releasingOwned) {
+                // why: no claim may start now (see claim); the ack alone, as complete does it
+                return ackAfterHandoff(done, false);
+            }
+            claimsInFlight++;
+            Tuple args = Tuple.of(at(clock.instant()), done.id(), done.owner().orElse(""), done.attempt(),
+                    at(clock.instant()), settings.jobLease().toMillis()).addInteger(shard).addLong(WAIT_FRESH.toMillis());
+            Future<Handoff> once = ackLike(() -> handOff(done, args)).andThen(this::claimAnswered);
+            return once.andThen(ar -> settled(ar, done)).recover(e -> isConnectionLoss(e)
+                    // why: its commit may have landed with the answer lost: the ack is retried as a
+                    // retry (landed if done at the same attempt), a job it claimed is a stray.
+                    ? ackAfterHandoff(done, true) : Future.failedFuture(e));
+        }).onSuccess(h -> {
+            if (h.acked()) {
+                held.decrementAndGet();
+            }
+        });
+    }
+
+    /** Store context: the handoff's statement, after the key's lock for a keyed job (see moveToDone). */
+    private Future<Handoff> handOff(Job done, Tuple args) {
+        Future<RowSet<Row>> rows = done.uniqueKey().isEmpty()
+                ? pool.preparedQuery(SQL.get("complete-and-claim")).execute(args)
+                : pool.withTransaction(c -> c.preparedQuery(SQL.get("lock-key")).execute(Tuple.of(done.uniqueKey().get()))
+                        .compose(locked -> c.preparedQuery(SQL.get("complete-and-claim")).execute(args)));
+        return rows.map(result -> {
+            Row row = result.iterator().next();
+            List<Job> next = new ArrayList<>(1);
+            if (row.getValue(2) != null) {
+                Job job = jobAt(row, 2);
+                next.add(job);
+                heldIds.add(job.id());
+                held.incrementAndGet();
+            }
+            return new Handoff(row.getLong(0) == 1, next);
+        });
+    }
+
+    /** Store context: the ack of a handoff that could not claim, retried until it lands. */
+    private Future<Handoff> ackAfterHandoff(Job done, boolean mayHaveLanded) {
+        return ackLike(() -> retrying(retried -> moveToDone(done)
+                .compose(rows -> rows.rowCount() == 1 || !(retried || mayHaveLanded) ? Future.succeededFuture(rows.rowCount() == 1)
+                        : landedBefore(done))))
+                .andThen(ar -> settled(ar, done)).map(acked -> new Handoff(acked, List.of()));
     }
 
     /** Store context: one claim's statement(s). */

@@ -2,6 +2,7 @@ package io.shieldpool.jobs.runtime;
 
 import io.shieldpool.time.Ticker;
 import io.shieldpool.jobs.FailOutcome;
+import io.shieldpool.jobs.Handoff;
 import io.shieldpool.jobs.Job;
 import io.shieldpool.jobs.JobOwner;
 import io.shieldpool.jobs.JobState;
@@ -53,6 +54,8 @@ public final class DurableJobs {
     private final boolean limited;
     private final boolean slotLimited;
     private final Duration firstRetry;
+    /** A concurrency limit and no rate: an ack passes its slot to the next job in the same statement. */
+    private final boolean handsOff;
     private volatile Ticker timers;
     /** Guards the sweep's timer: the sweep's own callbacks and a reload's reschedule race. */
     private final Object sweepLock = new Object();
@@ -72,6 +75,7 @@ public final class DurableJobs {
         boolean shared = settings.store() == ShieldpoolConfig.JobStoreType.POSTGRESQL;
         this.slotLimited = shared && settings.postgresql().limitConcurrency() > 0;
         this.limited = slotLimited || (shared && settings.postgresql().limitRate() > 0);
+        this.handsOff = slotLimited && settings.postgresql().limitRate() == 0;
         // why: tokens come back at the rate; looking for one more often than that only takes turns at the queue's lock.
         this.firstRetry = shared && settings.postgresql().limitRate() > 0
                 ? Duration.ofMillis(Math.max(10, (long) Math.ceil(1000 / settings.postgresql().limitRate())))
@@ -234,6 +238,14 @@ public final class DurableJobs {
         return slotLimited;
     }
 
+    /**
+     * The queue's acks pass their slot on ({@link #completeAndClaim}): a concurrency limit and no
+     * rate (a start would need a token, which only the queue's locked claim spends).
+     */
+    boolean handsOff() {
+        return handsOff;
+    }
+
     /** Limited queue: the first wait after a short claim (10 ms, or one token's time at the rate). */
     Duration firstRetry() {
         return firstRetry;
@@ -253,10 +265,22 @@ public final class DurableJobs {
         return config.get().jobs().pollInterval();
     }
 
-    Future<List<Job>> claim(int limit) {
-        return store.claim(queue, limit).onSuccess(jobs -> {
+    Future<List<Job>> claim(int limit, int shard) {
+        return store.claim(queue, limit, shard).onSuccess(jobs -> {
             counters.claimed.add(jobs.size());
             logClaimed(jobs);
+        });
+    }
+
+    /** Acks {@code job} and claims the next one in its slot, unless another node waits for it ({@link #handsOff}). */
+    Future<Handoff> completeAndClaim(Job job, int shard) {
+        long begun = System.nanoTime();
+        return store.completeAndClaim(job, shard).onComplete(ar -> {
+            acked(job, begun, ar.map(Handoff::acked));
+            if (ar.succeeded()) {
+                counters.claimed.add(ar.result().next().size());
+                logClaimed(ar.result().next());
+            }
         });
     }
 

@@ -49,6 +49,8 @@ public final class JobFeed {
     private int idleAfterWake;
     /** Limited queue: the next wait after a short claim (doubles while claims keep coming back short). */
     private long slotRetryMillis = -1;
+    /** Handoffs sent and not answered: each will bring the job of a worker that parks meanwhile, or free its slot. */
+    private int handoffs;
     /** On a limited queue: how often, at most, a feed with idle workers looks for a free slot. */
     private static final Duration SLOT_LOOK = Duration.ofMillis(100);
 
@@ -90,13 +92,35 @@ public final class JobFeed {
     }
 
     /**
-     * The section of {@code job} completed: ack it. why not ack-and-claim-the-next in one
-     * statement on a limited queue (tried): it keeps a node's slots with that node while it has
-     * work, so a node that came later never got one (PostgresClusterIT); the ack frees the slot
-     * for any node's claim.
+     * The section of {@code job} completed: ack it. On a queue with a concurrency limit and no
+     * rate, the ack claims the job for the worker's next section in the same statement, so the
+     * slot never stands idle, unless another node waits for a slot: then the ack frees it and
+     * that node takes it (a node that came later gets its turn: PostgresClusterIT, ClusterViewIT).
      */
     public void completed(Job job) {
-        freesSlot(jobs.complete(job));
+        if (!jobs.handsOff()) {
+            freesSlot(jobs.complete(job));
+            return;
+        }
+        // why counted: the worker parks next, and its claim must wait for this answer, which
+        // brings its job (or frees the slot); a claim of its own would race the ack.
+        handoffs++;
+        jobs.completeAndClaim(job, shard).onComplete(ar -> {
+            handoffs--;
+            List<Job> next = ar.succeeded() ? ar.result().next() : List.of();
+            if (closed) {
+                jobs.release(next, false);
+                return;
+            }
+            if (next.isEmpty()) {
+                jobs.slotFreed(); // the slot went back: this daemon's waiting feeds look at once
+                refillIfLow();
+                return;
+            }
+            buffer.addAll(next);
+            wakeWaiting();
+            refillIfLow();
+        });
     }
 
     /** The section of {@code job} failed or timed out: retry later, or dead after its last attempt. */
@@ -117,9 +141,8 @@ public final class JobFeed {
     private void freesSlot(Future<?> settled) {
         if (jobs.slotLimited()) {
             // why starved at once: the worker that ran the job parks next, and its claim would
-            // race the ack and, landing just after it, re-take the slot before any other node
-            // could look (ClusterViewIT: a later node never got one); the freed slot is looked
-            // for once the ack has landed, after the random delay of slotFreed.
+            // race the ack (counting the slot as taken, it would wait a retry for nothing); the
+            // freed slot is looked for once the ack has landed (slotFreed).
             starved = true;
             settled.onComplete(ar -> jobs.slotFreed());
         } else if (jobs.limited()) {
@@ -127,16 +150,16 @@ public final class JobFeed {
         }
     }
 
-    /** This feed's thread: a slot of this daemon was freed (see {@link #freesSlot}). */
+    /**
+     * This feed's thread: a slot of this daemon was freed (see {@link #freesSlot}): claim at
+     * once. why not after a delay (as before): whoever looks first no longer wins; a limited
+     * claim takes a free slot only if no other live claimant has waited longer for it (the
+     * store's waits), so the node that freed it gets it back at once only when nobody waits.
+     */
     void slotFreed() {
         if (!closed) {
-            // why a timer even when not starved: a worker that parked while this feed's ack was
-            // in flight left its claim to it (freesSlot); the timer's claim runs in any case.
-            // why not at once: the node whose ack freed the slot was always first to claim it
-            // again, so a node that came later never got one (ClusterViewIT: 4 slots, 10 s
-            // sections); a random delay up to SLOT_LOOK gives every node's waiting feed, which
-            // looks at least that often, the same chance at it.
-            schedulePollIn(Duration.ofMillis(1 + java.util.concurrent.ThreadLocalRandom.current().nextLong(SLOT_LOOK.toMillis())));
+            starved = false;
+            refillIfLow();
         }
     }
 
@@ -217,7 +240,7 @@ public final class JobFeed {
             // why no lookahead: a claimed job holds a cluster-wide slot until its ack, so a job
             // buffered here would be a slot no worker of any node uses; claim for idle workers
             // only.
-            limit = Math.max(waiting.size() - buffer.size(), idleAfterWake);
+            limit = Math.max(waiting.size() - buffer.size() - handoffs, idleAfterWake);
             idleAfterWake = 0;
         } else {
             int target = jobs.claimBatch();
@@ -231,7 +254,7 @@ public final class JobFeed {
         }
         claiming = true;
         long begun = System.nanoTime();
-        jobs.claim(limit).onComplete(ar -> {
+        jobs.claim(limit, shard).onComplete(ar -> {
             claiming = false;
             jobs.counters().claimNanos.add(System.nanoTime() - begun);
             jobs.counters().claims.increment();
@@ -247,12 +270,11 @@ public final class JobFeed {
             }
             // why: the workers woken below resume later; those the claim brought nothing for will
             // park again, so the next claim (at the end of this handler) asks for them already.
-            int idle = Math.max(0, waiting.size() - buffer.size() - got.size());
+            int idle = Math.max(0, waiting.size() - buffer.size() - got.size() - handoffs);
             buffer.addAll(got);
             if (!got.isEmpty() && !jobs.slotLimited()) {
-                // why not with a concurrency limit: a feed that just got a slot would then look
-                // again sooner than the others that wait (10 ms, 20 ms...) and take the next
-                // freed slot too; waiting feeds all look every SLOT_LOOK.
+                // why not with a concurrency limit: its waiting claims only take turns at the
+                // queue's lock; its place in line is its wait (the store's), not how often it looks.
                 slotRetryMillis = jobs.firstRetry().toMillis();
             }
             if (got.size() < limit) {
@@ -327,13 +349,15 @@ public final class JobFeed {
         Duration interval = jobs.pollInterval();
         if (jobs.limited()) {
             // why sooner: a short claim of a limited queue may mean its slots (or tokens) were all
-            // taken, not that it is empty; a slot another node frees is not announced, so look
-            // again soon, backing off to the poll interval while claims keep coming back short.
+            // taken, not that it is empty; a slot another node frees is announced only by a
+            // handoff that gave it up for a waiter (a token coming back never is), so look again
+            // soon, backing off to the poll interval while claims keep coming back short.
             if (slotRetryMillis < 0) {
                 slotRetryMillis = jobs.firstRetry().toMillis();
             }
             Duration retry = Duration.ofMillis(slotRetryMillis);
-            // why capped at SLOT_LOOK: a slot another node frees is taken by whoever looks first.
+            // why capped at SLOT_LOOK: a wait counts only while its claimant keeps looking (the
+            // store forgets a wait not renewed for a second), and a freed slot waits for a look.
             slotRetryMillis = Math.min(Math.max(1, Math.min(interval.toMillis(), SLOT_LOOK.toMillis())), 2 * slotRetryMillis);
             interval = retry.compareTo(interval) < 0 ? retry : interval;
         }

@@ -101,3 +101,23 @@ WITH moved AS (
 INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
 SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, coalesce(finished_at, now()), last_error, unique_key
 FROM moved;
+
+-- :name 4
+-- Waits for a limited queue's slots, one row per claimant (a node's shard), so that a freed slot
+-- goes to whoever waited longest, not to whoever looks first. A limited claim that comes back
+-- short records how many jobs it still wants (wanted) and since when it got none (since: reset
+-- when it gets one, so claimants take turns); a claim that gets all it asked for deletes its row.
+-- A claim may take a free slot only if no other live claimant waits longer for it, and an ack
+-- passes its slot to its own node's next job only if no other live claimant waits at all. Rows
+-- of a node that is not running (draining, stopped, dead) or that has not looked for a while
+-- (looked_at) are ignored: they can delay nobody. They never decide safety: the running count
+-- alone bounds the limit.
+CREATE TABLE IF NOT EXISTS shieldpool_waits (
+    queue     text        NOT NULL,
+    node      text        NOT NULL,
+    shard     integer     NOT NULL,
+    wanted    integer     NOT NULL CHECK (wanted > 0),
+    since     timestamptz NOT NULL,
+    looked_at timestamptz NOT NULL,
+    PRIMARY KEY (queue, node, shard)
+);

@@ -206,7 +206,9 @@ WHERE shieldpool_nodes.state <> 'stopped';
 
 -- :name node-stopped
 -- A clean stop: the node is not dead, it is gone; its jobs (none after release-owned) are
--- rescued at once by anyone. Served by: shieldpool_nodes' key.
+-- rescued at once by anyone, and its waits for slots end. Served by: shieldpool_nodes' key,
+-- a scan of shieldpool_waits (a few rows).
+WITH waits AS (DELETE FROM shieldpool_waits WHERE node = $1)
 UPDATE shieldpool_nodes SET state = 'stopped', heartbeat_at = now(), in_flight = 0 WHERE id = $1;
 
 -- :name same-host-nodes
@@ -320,19 +322,33 @@ WHERE queue = $1
 RETURNING concurrency;
 
 -- :name claim-limited
--- Second statement (owner, queue, now, n, lease in ms), in a new snapshot taken after the lock
--- was granted, so it sees every claim committed before: takes at most n, at most concurrency -
--- running (when concurrency > 0) and at most floor(tokens) (when rate > 0) jobs, and spends
--- their tokens. Served by: shieldpool_jobs_running (the count), shieldpool_jobs_ready (the pick).
+-- Second statement (owner, queue, now, n, lease in ms, shard, wait freshness in ms), in a new
+-- snapshot taken after the lock was granted, so it sees every claim committed before: takes at
+-- most n, at most concurrency - running - ahead (when concurrency > 0) and at most floor(tokens)
+-- (when rate > 0) jobs, and spends their tokens. ahead: the jobs still wanted by the other live
+-- claimants that have waited longer than this one (shieldpool_waits; a claimant that is not
+-- waiting has waited least), so a freed slot goes to whoever waited longest and claimants take
+-- turns. A short claim records what it still wants (its since kept while it gets nothing, reset
+-- when it gets some); a full one deletes its row. Safety needs neither: running alone bounds it.
+-- Served by: shieldpool_jobs_running (the count), shieldpool_waits' key and a scan of its few
+-- rows, shieldpool_nodes' key, shieldpool_jobs_ready (the pick).
 WITH lim AS (
     SELECT concurrency, rate, tokens FROM shieldpool_queues WHERE queue = $2
 ), running AS (
     SELECT count(*) AS n FROM shieldpool_jobs WHERE state = 'running' AND queue = $2
+), ahead AS (
+    SELECT coalesce(sum(w.wanted), 0) AS n
+    FROM shieldpool_waits w JOIN shieldpool_nodes nd ON nd.id = w.node
+    WHERE w.queue = $2 AND NOT (w.node = $1 AND w.shard = $6)
+      AND w.since < coalesce((SELECT since FROM shieldpool_waits WHERE queue = $2 AND node = $1 AND shard = $6),
+                             clock_timestamp())
+      AND w.looked_at >= clock_timestamp() - $7::bigint * interval '1 millisecond'
+      AND nd.state = 'running' AND nd.heartbeat_at >= now() - nd.ttl
 ), allowed AS (
     SELECT greatest(0, least($4::bigint,
-                             CASE WHEN lim.concurrency > 0 THEN lim.concurrency - running.n ELSE $4::bigint END,
+                             CASE WHEN lim.concurrency > 0 THEN lim.concurrency - running.n - ahead.n ELSE $4::bigint END,
                              CASE WHEN lim.rate > 0 THEN floor(lim.tokens)::bigint ELSE $4::bigint END)) AS n
-    FROM lim, running
+    FROM lim, running, ahead
 ), picked AS (
     SELECT id FROM shieldpool_jobs
     WHERE state = 'ready' AND queue = $2 AND run_at <= $3
@@ -348,8 +364,67 @@ WITH lim AS (
 ), spent AS (
     UPDATE shieldpool_queues SET tokens = tokens - (SELECT count(*) FROM claimed)
     WHERE queue = $2 AND rate > 0
+), waiting AS (
+    INSERT INTO shieldpool_waits (queue, node, shard, wanted, since, looked_at)
+    SELECT $2, $1, $6, $4 - (SELECT count(*) FROM claimed), clock_timestamp(), clock_timestamp()
+    WHERE (SELECT count(*) FROM claimed) < $4 AND (SELECT concurrency FROM lim) > 0
+    ON CONFLICT (queue, node, shard) DO UPDATE
+    SET since = CASE WHEN EXCLUDED.wanted < $4 THEN EXCLUDED.since ELSE shieldpool_waits.since END,
+        wanted = EXCLUDED.wanted, looked_at = EXCLUDED.looked_at
+), served AS (
+    DELETE FROM shieldpool_waits
+    WHERE queue = $2 AND node = $1 AND shard = $6 AND (SELECT count(*) FROM claimed) >= $4
 )
 SELECT * FROM claimed;
+
+-- :name complete-and-claim
+-- The ack of a job of a queue with a concurrency limit and no rate, passing its slot on (now,
+-- id, owner, attempt, claim now, lease in ms, shard, wait freshness in ms): the job moves to
+-- shieldpool_jobs_done as in complete (fenced the same way), and in the same statement the next
+-- due ready job of its queue becomes running under the same owner, so the slot never stands
+-- idle. Only if the ack matched (a fenced ack frees no slot of ours), the queue's running count
+-- (ours included) is within its concurrency, it has no rate (a start would need a token), and
+-- no other live claimant waits for a slot (shieldpool_waits, as in claim-limited): then the slot
+-- is freed instead, and a NOTIFY wakes the waiting nodes to claim it. Safe without the queue's
+-- lock: the running count is the same before and after this statement (one job leaves running,
+-- one enters, in one commit), so a limited claim counts the same in any snapshot.
+-- Served by: both primary keys, shieldpool_queues' key, shieldpool_jobs_running (the count),
+-- shieldpool_waits, shieldpool_jobs_ready (the pick).
+WITH moved AS (
+    DELETE FROM shieldpool_jobs
+    WHERE id = $2 AND (state, owner, attempt) IS NOT DISTINCT FROM ('running', $3::text, $4::int)
+    RETURNING id, queue, payload, attempt, max_attempts, run_at, created_at, last_error, unique_key
+), done AS (
+    INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
+    SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, $1, last_error, unique_key FROM moved
+), waiter AS (
+    SELECT EXISTS (
+        SELECT 1 FROM shieldpool_waits w JOIN shieldpool_nodes nd ON nd.id = w.node
+        WHERE w.queue = (SELECT queue FROM moved) AND NOT (w.node = $3 AND w.shard = $7)
+          AND w.looked_at >= clock_timestamp() - $8::bigint * interval '1 millisecond'
+          AND nd.state = 'running' AND nd.heartbeat_at >= now() - nd.ttl) AS yes
+), keeps AS (
+    SELECT q.queue FROM shieldpool_queues q
+    WHERE q.queue = (SELECT queue FROM moved) AND q.rate = 0 AND q.concurrency > 0
+      AND (SELECT count(*) FROM shieldpool_jobs j WHERE j.state = 'running' AND j.queue = q.queue) <= q.concurrency
+      AND NOT (SELECT yes FROM waiter)
+), picked AS (
+    SELECT id FROM shieldpool_jobs
+    WHERE state = 'ready' AND queue = (SELECT queue FROM keeps) AND run_at <= $5
+    ORDER BY run_at, id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE shieldpool_jobs j
+    SET state = 'running', attempt = j.attempt + 1, owner = $3, lease_until = now() + $6::bigint * interval '1 millisecond'
+    FROM picked
+    WHERE j.id = picked.id
+    RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key
+), woken AS (
+    SELECT pg_notify('shieldpool_jobs', queue) FROM moved WHERE (SELECT yes FROM waiter)
+)
+SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM woken), c.*
+FROM (SELECT 1) AS one LEFT JOIN claimed c ON true;
 
 -- :name release-strays
 -- After a claim whose commit may or may not have landed (the connection broke before

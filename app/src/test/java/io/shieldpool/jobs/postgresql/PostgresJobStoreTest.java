@@ -259,7 +259,7 @@ class PostgresJobStoreTest extends JobStoreContract {
         }
 
         assertThat(cluster.psql(database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM shieldpool_schema"))
-                .as("each version recorded once").isEqualTo("1,2,3");
+                .as("each version recorded once").isEqualTo("1,2,3,4");
         assertThat(cluster.psql(database, "SELECT string_agg(state, ',' ORDER BY id) FROM shieldpool_jobs")).isEqualTo("ready,running,dead");
         assertThat(cluster.psql(database, "SELECT string_agg(payload || ' ' || attempt || ' ' || coalesce(unique_key, '-'), ',' ORDER BY id)"
                 + " FROM shieldpool_jobs_done")).isEqualTo("{\"n\":3} 1 order-7,{\"n\":4} 2 -");
@@ -272,7 +272,7 @@ class PostgresJobStoreTest extends JobStoreContract {
         assertThat(get(store.purge(JobState.DONE, java.time.Instant.now().minus(Duration.ofHours(1))))).as("retention").isEqualTo(1);
         assertThat(get(store.enqueue(List.of(new io.shieldpool.jobs.NewJob("default", "{}", 3, START,
                 java.util.Optional.of("order-7"))))).getFirst().created()).as("free once purged").isTrue();
-        assertThat(PostgresJobStore.migrate(settings())).as("already current").isEqualTo(3);
+        assertThat(PostgresJobStore.migrate(settings())).as("already current").isEqualTo(Schema.VERSION);
     }
 
     @Test
@@ -438,5 +438,192 @@ class PostgresJobStoreTest extends JobStoreContract {
         System.out.printf("rate 20/s, burst 5, two nodes claiming flat out: %d claims in %.2f s%n", claimed, seconds);
         assertThat(claimed).as("at most burst + rate x elapsed").isLessThanOrEqualTo((int) Math.floor(5 + 20 * seconds))
                 .as("the bucket refills").isGreaterThan(5);
+    }
+
+    // ---- fair slots: waits and handoffs ----
+
+    private long running() {
+        return get(((PostgresJobStore) store).limitsOf("default")).orElseThrow().running();
+    }
+
+    @Test
+    void aFreedSlotGoesToTheNodeThatWaitedLongestAndBackToItsOwnNodeOnlyWhenNobodyWaits() throws Exception {
+        get(store.close());
+        PostgresSettings limited = settings().withLimits("default", 2, 0, 0);
+        PostgresJobStore a = (PostgresJobStore) track(PostgresJobStore.openForDaemon(limited, new JobOwner("fa", 1, "r"), clock));
+        PostgresJobStore b = (PostgresJobStore) track(PostgresJobStore.openForDaemon(limited, new JobOwner("fb", 2, "r"), clock));
+        PostgresJobStore c = (PostgresJobStore) track(PostgresJobStore.openForDaemon(limited, new JobOwner("fc", 3, "r"), clock));
+        store = a;
+        List<io.shieldpool.jobs.NewJob> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            batch.add(job("{}"));
+        }
+        get(a.enqueue(batch));
+        List<Job> heldByA = get(a.claim("default", 2, 0));
+        assertThat(heldByA).as("a takes both slots").hasSize(2);
+
+        // nobody waits: the ack passes the slot to a's next job in the same statement
+        io.shieldpool.jobs.Handoff kept = get(a.completeAndClaim(heldByA.get(0), 0));
+        assertThat(kept.acked()).isTrue();
+        assertThat(kept.next()).as("a keeps its slot").hasSize(1);
+        assertThat(running()).isEqualTo(2);
+
+        // b comes later: its claim comes back empty and its wait is recorded
+        assertThat(get(b.claim("default", 1, 0))).isEmpty();
+        io.shieldpool.jobs.Handoff yielded = get(a.completeAndClaim(kept.next().getFirst(), 0));
+        assertThat(yielded.acked()).isTrue();
+        assertThat(yielded.next()).as("b waits: a's ack frees the slot instead of keeping it").isEmpty();
+        assertThat(running()).isEqualTo(1);
+        assertThat(get(a.claim("default", 1, 0))).as("a's own claim may not take it: b waited longer").isEmpty();
+        assertThat(get(c.claim("default", 1, 0))).as("c, later still, neither").isEmpty();
+        List<Job> forB = get(b.claim("default", 1, 0));
+        assertThat(forB).as("b, first in line, gets it").hasSize(1);
+        assertThat(running()).isEqualTo(2);
+
+        // in line now: a (since its short claim), then c
+        assertThat(get(a.completeAndClaim(heldByA.get(1), 0)).next()).as("c waits: the slot is freed").isEmpty();
+        assertThat(get(c.claim("default", 1, 0))).as("a waited longer than c").isEmpty();
+        List<Job> forA = get(a.claim("default", 1, 0));
+        assertThat(forA).hasSize(1);
+        assertThat(get(b.completeAndClaim(forB.getFirst(), 0)).next()).as("c still waits").isEmpty();
+        List<Job> forC = get(c.claim("default", 1, 0));
+        assertThat(forC).as("c's turn").hasSize(1);
+        assertThat(running()).isEqualTo(2);
+
+        // a wait nobody keeps up (not renewed for a second) or of a node that is not live delays nobody
+        assertThat(get(b.claim("default", 1, 0))).isEmpty();
+        cluster.psql(database, "UPDATE shieldpool_waits SET looked_at = now() - interval '1 minute' WHERE node LIKE 'fb/%'");
+        io.shieldpool.jobs.Handoff past = get(a.completeAndClaim(forA.getFirst(), 0));
+        assertThat(past.next()).as("b's stale wait is ignored").hasSize(1);
+        assertThat(get(b.claim("default", 1, 0))).isEmpty(); // renews b's wait
+        b.freezeHeartbeatForTest();
+        cluster.psql(database, "UPDATE shieldpool_nodes SET heartbeat_at = now() - interval '1 hour' WHERE host = 'fb'");
+        io.shieldpool.jobs.Handoff dead = get(c.completeAndClaim(forC.getFirst(), 0));
+        assertThat(dead.next()).as("b is dead: its wait is ignored").hasSize(1);
+        assertThat(running()).isEqualTo(2);
+
+        // a fenced ack frees no slot of ours, so it claims nothing
+        Job passed = past.next().getFirst();
+        get(a.release(List.of(passed), false));
+        io.shieldpool.jobs.Handoff fenced = get(a.completeAndClaim(passed, 0));
+        assertThat(fenced.acked()).isFalse();
+        assertThat(fenced.next()).isEmpty();
+        assertThat(running()).isEqualTo(1);
+    }
+
+    @Test
+    void ackAndClaimNeverExceedTheLimitUnderManyNodesAndALaterNodeGetsItsTurn() throws Exception {
+        get(store.close());
+        int limit = 3;
+        PostgresSettings limited = settings().withLimits("default", limit, 0, 0);
+        List<PostgresJobStore> nodes = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            nodes.add((PostgresJobStore) track(PostgresJobStore.openForDaemon(limited, new JobOwner("h" + i, 200 + i, "r"), clock)));
+        }
+        store = nodes.getFirst();
+        List<io.shieldpool.jobs.NewJob> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            batch.add(job("{}"));
+        }
+        get(store.enqueue(batch));
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(5);
+        try {
+            // two nodes with two workers each, each worker acking and claiming in one step
+            List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                PostgresJobStore node = nodes.get(t % 2);
+                int shard = t / 2;
+                runs.add(pool.submit(() -> {
+                    Job mine = null;
+                    while (!stop.get()) {
+                        if (mine == null) {
+                            List<Job> got = get(node.claim("default", 1, shard));
+                            mine = got.isEmpty() ? null : got.getFirst();
+                            if (mine == null) {
+                                sleepQuietly(2);
+                                continue;
+                            }
+                        }
+                        most.accumulateAndGet((int) running(), Math::max);
+                        sleepQuietly(2);
+                        io.shieldpool.jobs.Handoff h = get(node.completeAndClaim(mine, shard));
+                        assertThat(h.acked()).isTrue();
+                        done.incrementAndGet();
+                        mine = h.next().isEmpty() ? null : h.next().getFirst();
+                    }
+                    if (mine != null) {
+                        get(node.complete(mine));
+                    }
+                }));
+            }
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> done.get() >= 40);
+            // a node that comes later: its first claim waits; from then on every freed slot is its
+            PostgresJobStore late = nodes.get(2);
+            int doneWhenItWaited = done.get();
+            long waitBegan = System.nanoTime();
+            java.util.concurrent.atomic.AtomicReference<List<Job>> got = new java.util.concurrent.atomic.AtomicReference<>(List.of());
+            // why this can fail: with handoffs that always kept their slot, the first two nodes'
+            // four workers kept all three slots for as long as they had work
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> !got.updateAndGet(g -> get(late.claim("default", 1, 0))).isEmpty());
+            System.out.printf("a later node's first slot: %.1f ms and %d ack(s) of the others after it began to wait"
+                    + " (limit %d, 4 other workers acking and claiming in one step)%n",
+                    (System.nanoTime() - waitBegan) / 1e6, done.get() - doneWhenItWaited, limit);
+            get(late.complete(got.get().getFirst()));
+            stop.set(true);
+            for (var run : runs) {
+                run.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            stop.set(true);
+            pool.shutdownNow();
+        }
+        assertThat(most.get()).as("never more running than the limit").isLessThanOrEqualTo(limit);
+        assertThat(running()).isZero();
+    }
+
+    @Test
+    void aSchema3DatabaseWithRowsIsMigratedToWaitsOnceByStoresOpeningAtOnce() throws Exception {
+        get(store.close());
+        database = cluster.createDatabase();
+        SqlStatements schema = SqlStatements.load("schema.sql");
+        cluster.psql(database, "CREATE TABLE shieldpool_schema (version integer NOT NULL, migrated_at timestamptz NOT NULL DEFAULT now())");
+        for (String version : List.of("1", "2", "3")) {
+            cluster.psql(database, schema.get(version));
+        }
+        cluster.psql(database, "INSERT INTO shieldpool_schema (version) VALUES (1), (2), (3)");
+        // what a schema-3 daemon left: a limited queue, a live node holding one of its two slots, ready jobs
+        cluster.psql(database, """
+                INSERT INTO shieldpool_queues (queue, concurrency, rate, burst, tokens) VALUES ('default', 2, 0, 0, 0);
+                INSERT INTO shieldpool_nodes (id, host, pid, ttl, state) VALUES ('old/1/x', 'old', 1, interval '1 hour', 'running');
+                INSERT INTO shieldpool_jobs (queue, payload, state, attempt, max_attempts, run_at, created_at, owner, lease_until)
+                VALUES ('default', '{"n":1}', 'running', 1, 3, now(), now(), 'old/1/x', now() + interval '1 hour'),
+                       ('default', '{"n":2}', 'ready', 0, 3, now() - interval '1 day', now(), NULL, NULL),
+                       ('default', '{"n":3}', 'ready', 0, 3, now() - interval '1 day', now(), NULL, NULL)""");
+        PostgresSettings limited = settings().withLimits("default", 2, 0, 0);
+        var opening = new java.util.ArrayList<java.util.concurrent.CompletableFuture<PostgresJobStore>>();
+        for (int i = 0; i < 3; i++) {
+            int n = i;
+            opening.add(java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> PostgresJobStore.openForDaemon(limited, new JobOwner("m" + n, 300 + n, "r"), clock)));
+        }
+        List<PostgresJobStore> opened = new java.util.ArrayList<>();
+        for (var f : opening) {
+            opened.add((PostgresJobStore) track(f.get()));
+        }
+        store = opened.getFirst();
+        assertThat(cluster.psql(database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM shieldpool_schema"))
+                .as("each version recorded once").isEqualTo("1,2,3,4");
+        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_waits")).isEqualTo("0");
+        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE state = 'running'"))
+                .as("the old node's running job untouched").isEqualTo("1");
+        assertThat(get(opened.get(0).claim("default", 1, 0))).as("one slot left of two").hasSize(1);
+        assertThat(get(opened.get(1).claim("default", 1, 0))).isEmpty();
+        assertThat(cluster.psql(database, "SELECT node || ' ' || shard || ' ' || wanted FROM shieldpool_waits"))
+                .as("the short claims' waits").isEqualTo(opened.get(1).owner().id() + " 0 1");
+        assertThat(PostgresJobStore.migrate(settings())).as("already current").isEqualTo(Schema.VERSION);
     }
 }
