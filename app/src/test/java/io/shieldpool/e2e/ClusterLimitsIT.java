@@ -137,6 +137,69 @@ class ClusterLimitsIT {
     }
 
     @Test
+    void aNodeThatStartsLaterGetsTheNextFreedSlotsWhileTheOthersHoldThemAll() throws Exception {
+        int jobs = 400;
+        int limit = 4;
+        String database = enqueue(jobs);
+        List<Path> files = new ArrayList<>();
+        List<DaemonProcess> nodes = new ArrayList<>();
+        try {
+            // a and b: 2 workers each, as many as the limit: once they run, every slot is theirs,
+            // and their acks would keep passing them on to their own next jobs
+            for (String node : List.of("a", "b")) {
+                Path file = dir.resolve("fair-" + node + ".log");
+                files.add(file);
+                nodes.add(DaemonProcess.start(dir, config(database, node, file, 2, 300,
+                        "shieldpool.jobs.limits.concurrency = " + limit)));
+            }
+            for (DaemonProcess d : nodes) {
+                d.awaitEvent("ready", Duration.ofSeconds(60));
+            }
+            nodes.getFirst().awaitTrue(() -> startsOf(files.get(0)) >= 4 && startsOf(files.get(1)) >= 4,
+                    Duration.ofSeconds(60), "a and b running sections");
+            Path fileC = dir.resolve("fair-c.log");
+            files.add(fileC);
+            DaemonProcess c = DaemonProcess.start(dir, config(database, "c", fileC, 2, 300,
+                    "shieldpool.jobs.limits.concurrency = " + limit));
+            nodes.add(c);
+            Instant ready = DaemonProcess.timestamp(c.awaitEvent("ready", Duration.ofSeconds(60)));
+            c.awaitTrue(() -> startsOf(fileC) >= 1, Duration.ofSeconds(60), "c's first section");
+
+            SectionIntervals intervals = SectionIntervals.read(files);
+            long readyNanos = ready.getEpochSecond() * 1_000_000_000L + ready.getNano();
+            long firstOfC = intervals.all().stream().filter(i -> i.node().equals("c")).mapToLong(SectionIntervals.Interval::start)
+                    .min().orElseThrow();
+            long othersStartedMeanwhile = intervals.all().stream()
+                    .filter(i -> !i.node().equals("c") && i.start() > readyNanos && i.start() < firstOfC).count();
+            long freedBefore = intervals.all().stream().filter(i -> !i.node().equals("c") && i.end() > 0 && i.end() <= firstOfC)
+                    .mapToLong(SectionIntervals.Interval::end).max().orElseThrow();
+            System.out.printf("limit %d held by a and b (2 x 2 workers, 300 ms sections): c's first section %.0f ms after c was"
+                    + " ready, %.1f ms after the slot it took was freed; a and b started %d section(s) in between%n",
+                    limit, (firstOfC - readyNanos) / 1e6, (firstOfC - freedBefore) / 1e6, othersStartedMeanwhile);
+            // why this bound: from c's first (short) claim on, its wait makes every ack of a and b
+            // free its slot and keeps their claims off it; only the acks already under way when c
+            // began to wait (at most one per slot) may still pass a slot on
+            assertThat(othersStartedMeanwhile).as("sections a and b started after c was ready and before c's first")
+                    .isLessThanOrEqualTo(limit);
+            // and c keeps getting its turns: over the next sections, every node runs some
+            long before = intervals.starts();
+            c.awaitTrue(() -> startsOf(fileC) >= 6, Duration.ofSeconds(60), "c's later sections");
+            SectionIntervals later = SectionIntervals.read(files);
+            java.util.Map<String, Long> share = later.all().stream().filter(i -> i.start() > firstOfC)
+                    .collect(java.util.stream.Collectors.groupingBy(SectionIntervals.Interval::node,
+                            java.util.stream.Collectors.counting()));
+            System.out.printf("after c's first section: %s (%d sections in all)%n", share, later.starts() - before);
+            assertThat(share.keySet()).as("nodes that ran sections after c's first").contains("a", "b", "c");
+            assertThat(later.mostAtOnce(Long.MAX_VALUE)).as("sections at once, from their own records").isLessThanOrEqualTo(limit);
+            for (DaemonProcess d : nodes) {
+                terminate(d);
+            }
+        } finally {
+            nodes.forEach(DaemonProcess::close);
+        }
+    }
+
+    @Test
     void sectionStartsInAnySecondStayWithinRatePlusBurstAcrossTheCluster() throws Exception {
         int jobs = 150;
         double rate = 20;

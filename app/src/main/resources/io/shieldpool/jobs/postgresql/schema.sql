@@ -108,7 +108,8 @@ FROM moved;
 -- short records how many jobs it still wants (wanted) and since when it got none (since: reset
 -- when it gets one, so claimants take turns); a claim that gets all it asked for deletes its row.
 -- A claim may take a free slot only if no other live claimant waits longer for it, and an ack
--- passes its slot to its own node's next job only if no other live claimant waits at all. Rows
+-- passes its slot to its own node's next job only if the other free slots cover what the other
+-- live claimants wait for. Rows
 -- of a node that is not running (draining, stopped, dead) or that has not looked for a while
 -- (looked_at) are ignored: they can delay nobody. They never decide safety: the running count
 -- alone bounds the limit.
