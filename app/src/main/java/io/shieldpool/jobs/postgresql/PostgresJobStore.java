@@ -310,6 +310,12 @@ public final class PostgresJobStore implements JobStore {
         subscriber = PgSubscriber.subscriber(vertx, connectOptions)
                 // why: without a policy the subscriber never reconnects after the server restarts.
                 .reconnectPolicy(retries -> Math.min(5_000L, 250L * (retries + 1)));
+        // why a channel of its own: a handoff that gave up its slot wakes the node first in line only
+        subscriber.channel("shieldpool_slots").handler(node -> {
+            if (node.equals(owner.id())) {
+                fireListeners();
+            }
+        });
         subscriber.channel("shieldpool_jobs")
                 .handler(queue -> fireListeners())
                 // why: (re)subscribed: notifications sent while we were not listening are lost, so look once.
@@ -756,16 +762,14 @@ public final class PostgresJobStore implements JobStore {
         return call(() -> {
             if (sweepingStrays || releasingOwned) {
                 // why: no claim may start now (see claim); the ack alone, as complete does it
-                return ackAfterHandoff(done, false);
+                return ackAfterHandoff(done, shard, false);
             }
             claimsInFlight++;
-            Tuple args = Tuple.of(at(clock.instant()), done.id(), done.owner().orElse(""), done.attempt(),
-                    at(clock.instant()), settings.jobLease().toMillis()).addInteger(shard).addLong(WAIT_FRESH.toMillis());
-            Future<Handoff> once = ackLike(() -> handOff(done, args)).andThen(this::claimAnswered);
+            Future<Handoff> once = ackLike(() -> handOff(done, handoffArgs(done, shard, true))).andThen(this::claimAnswered);
             return once.andThen(ar -> settled(ar, done)).recover(e -> isConnectionLoss(e)
                     // why: its commit may have landed with the answer lost: the ack is retried as a
                     // retry (landed if done at the same attempt), a job it claimed is a stray.
-                    ? ackAfterHandoff(done, true) : Future.failedFuture(e));
+                    ? ackAfterHandoff(done, shard, true) : Future.failedFuture(e));
         }).onSuccess(h -> {
             if (h.acked()) {
                 held.decrementAndGet();
@@ -773,11 +777,15 @@ public final class PostgresJobStore implements JobStore {
         });
     }
 
-    /** Store context: the handoff's statement, after the key's lock for a keyed job (see moveToDone). */
+    /**
+     * Store context: the handoff's statement, after the key's lock for a keyed job (an enqueue of
+     * the same key holds it while it looks in both tables: statements.sql, lock-keys).
+     */
     private Future<Handoff> handOff(Job done, Tuple args) {
         Future<RowSet<Row>> rows = done.uniqueKey().isEmpty()
                 ? pool.preparedQuery(SQL.get("complete-and-claim")).execute(args)
-                : pool.withTransaction(c -> c.preparedQuery(SQL.get("lock-key")).execute(Tuple.of(done.uniqueKey().get()))
+                : pool.withTransaction(c -> c.preparedQuery(SQL.get("lock-keys"))
+                        .execute(Tuple.of((Object) new String[] {done.uniqueKey().get()}))
                         .compose(locked -> c.preparedQuery(SQL.get("complete-and-claim")).execute(args)));
         return rows.map(result -> {
             Row row = result.iterator().next();
@@ -792,11 +800,20 @@ public final class PostgresJobStore implements JobStore {
         });
     }
 
-    /** Store context: the ack of a handoff that could not claim, retried until it lands. */
-    private Future<Handoff> ackAfterHandoff(Job done, boolean mayHaveLanded) {
-        return ackLike(() -> retrying(retried -> moveToDone(done)
-                .compose(rows -> rows.rowCount() == 1 || !(retried || mayHaveLanded) ? Future.succeededFuture(rows.rowCount() == 1)
-                        : landedBefore(done))))
+    /** The handoff statement's arguments; {@code claim} false: ack only (no job is due at the start of time). */
+    private Tuple handoffArgs(Job done, int shard, boolean claim) {
+        OffsetDateTime claimNow = claim ? at(clock.instant()) : OffsetDateTime.of(1, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC);
+        return Tuple.of(at(clock.instant()), done.id(), done.owner().orElse(""), done.attempt(), claimNow,
+                settings.jobLease().toMillis()).addInteger(shard).addLong(WAIT_FRESH.toMillis());
+    }
+
+    /**
+     * Store context: the ack of a handoff that may not claim (the store stops claiming, or the
+     * handoff's answer was lost), by the same statement with nothing due, retried until it lands.
+     */
+    private Future<Handoff> ackAfterHandoff(Job done, int shard, boolean mayHaveLanded) {
+        return ackLike(() -> retrying(retried -> handOff(done, handoffArgs(done, shard, false))
+                .compose(h -> h.acked() || !(retried || mayHaveLanded) ? Future.succeededFuture(h.acked()) : landedBefore(done))))
                 .andThen(ar -> settled(ar, done)).map(acked -> new Handoff(acked, List.of()));
     }
 

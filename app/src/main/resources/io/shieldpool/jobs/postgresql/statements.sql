@@ -385,10 +385,10 @@ SELECT * FROM claimed;
 -- idle. Only if the ack matched (a fenced ack frees no slot of ours), the queue's running count
 -- (ours included) is within its concurrency, it has no rate (a start would need a token), and
 -- the slots free besides ours cover what the other live claimants wait for (shieldpool_waits,
--- as in claim-limited): else the slot is freed instead, and a NOTIFY wakes the waiting nodes to
--- claim it. why not yield to any waiter: a wait the free slots cover is served by them, and
--- yielding then made the yielding node wait too, so one short claim kept every ack of the
--- cluster yielding (C1: 24 % slot use). Safe without the queue's
+-- as in claim-limited): else the slot is freed instead, and a NOTIFY on shieldpool_slots wakes
+-- the node that has waited longest to claim it. why not yield to any waiter: a wait the free
+-- slots cover is served by them, and yielding then made the yielding node wait too, so one short
+-- claim kept every ack of the cluster yielding. Safe without the queue's
 -- lock: the running count is the same before and after this statement (one job leaves running,
 -- one enters, in one commit), so a limited claim counts the same in any snapshot.
 -- Served by: both primary keys, shieldpool_queues' key, shieldpool_jobs_running (the count),
@@ -427,7 +427,16 @@ WITH moved AS (
     WHERE j.id = picked.id
     RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key
 ), woken AS (
-    SELECT pg_notify('shieldpool_jobs', queue) FROM moved WHERE (SELECT yes FROM waiter)
+    -- why only the first in line, on a channel of its own: a NOTIFY every node listens to made
+    -- every waiting feed of the cluster claim at once, and they all took turns at the queue's
+    -- lock for one slot (PostgresKillIT: 32 workers for 12 slots)
+    SELECT pg_notify('shieldpool_slots', w.node)
+    FROM shieldpool_waits w JOIN shieldpool_nodes nd ON nd.id = w.node
+    WHERE (SELECT yes FROM waiter) AND w.queue = (SELECT queue FROM moved) AND NOT (w.node = $3 AND w.shard = $7)
+      AND w.looked_at >= clock_timestamp() - $8::bigint * interval '1 millisecond'
+      AND nd.state = 'running' AND nd.heartbeat_at >= now() - nd.ttl
+    ORDER BY w.since
+    LIMIT 1
 )
 SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM woken), c.*
 FROM (SELECT 1) AS one LEFT JOIN claimed c ON true;
