@@ -31,6 +31,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 final class ChildWatch implements AutoCloseable {
 
     private static final int CHUNK = 8192;
+    /** 64 KiB, a pipe's default capacity. */
+    private static final int READS_PER_WAKE = 8;
     /** Without a pidfd (a kernel before 5.3) the exit is checked this often. */
     private static final int NO_PIDFD_POLL_MS = 10;
     private static final short POLLIN = 0x1;
@@ -200,26 +202,34 @@ final class ChildWatch implements AutoCloseable {
     }
 
     /**
-     * One read of a ready pipe, handed to its pump. why one: poll is level-triggered, so a pipe
-     * with more comes back at once, and a chatty stream cannot starve the other one.
+     * Reads a ready pipe, handing each chunk to its pump: until a short read (the pipe is empty for
+     * now), at most {@link #READS_PER_WAKE} chunks. why a cap: poll is level-triggered, so a pipe
+     * with more comes back at once, and a stream written faster than it is read cannot starve the
+     * command's other one.
      *
      * @return false at the end of the pipe (or an error that ends it): the pump has finished
      */
     private boolean read(int fd, OutputPump pump) throws Throwable {
-        long n = (long) READ.invokeExact(callState, fd, buffer, (long) CHUNK);
-        if (n > 0) {
-            MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, 0, chunk, 0, (int) n);
-            pump.accept(chunk, (int) n);
-            return true;
-        }
-        if (n < 0) {
-            int errno = (int) ERRNO.get(callState, 0L);
-            if (errno == EAGAIN || errno == EINTR) {
-                return true;
+        for (int reads = 0; reads < READS_PER_WAKE; reads++) {
+            long n = (long) READ.invokeExact(callState, fd, buffer, (long) CHUNK);
+            if (n > 0) {
+                MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, 0, chunk, 0, (int) n);
+                pump.accept(chunk, (int) n);
+                if (n < CHUNK) {
+                    return true;
+                }
+                continue;
             }
+            if (n < 0) {
+                int errno = (int) ERRNO.get(callState, 0L);
+                if (errno == EAGAIN || errno == EINTR) {
+                    return true;
+                }
+            }
+            pump.finish();
+            return false;
         }
-        pump.finish();
-        return false;
+        return true;
     }
 
     private void closePidfd() {
