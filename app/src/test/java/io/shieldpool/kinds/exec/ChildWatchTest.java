@@ -64,6 +64,14 @@ class ChildWatchTest {
         return SessionSpawn.spawn(List.of("sh", "-c", script), Map.of(), Optional.empty());
     }
 
+    private static final int O_NONBLOCK = 04000;
+
+    /** The descriptor's file status flags, as /proc/self/fdinfo shows them (octal). */
+    private static int openFlags(int fd) throws Exception {
+        return Files.readAllLines(Path.of("/proc/self/fdinfo/" + fd)).stream().filter(l -> l.startsWith("flags:"))
+                .map(l -> Integer.parseInt(l.substring("flags:".length()).trim(), 8)).findFirst().orElseThrow();
+    }
+
     private static boolean processExists(long pid) {
         return Files.exists(Path.of("/proc", Long.toString(pid))); // a zombie too: gone means reaped
     }
@@ -72,6 +80,10 @@ class ChildWatchTest {
     void bothStreamsAreLoggedLineByLineAndTheExitStatusIsReaped() throws Throwable {
         SessionSpawn.Child child = spawn("echo one; echo two >&2; echo three; printf 'no newline'; exit 3");
         assertThat(child.pidfd()).as("this kernel gives a pidfd").isGreaterThanOrEqualTo(0);
+        // The read ends must not block (a full chunk read from a pipe left empty would hang the
+        // watch); the command's own ends must (it is not told).
+        assertThat(openFlags(child.stdout()) & O_NONBLOCK).isEqualTo(O_NONBLOCK);
+        assertThat(openFlags(child.stderr()) & O_NONBLOCK).isEqualTo(O_NONBLOCK);
         try (ChildWatch watch = watch(child)) {
             assertThat(watch.awaitExit()).isEqualTo(3);
             watch.readUntil(watch::outputEnded, Duration.ofSeconds(10), Integer.MAX_VALUE);
@@ -81,6 +93,19 @@ class ChildWatchTest {
         assertThat(lines.stream().filter(l -> l.startsWith("stdout"))).containsExactly("stdout: one", "stdout: three",
                 "stdout: no newline");
         assertThat(processExists(child.pid())).as("pid %d reaped", child.pid()).isFalse();
+    }
+
+    @Test
+    void theCommandsOwnOutputStaysBlocking() throws Throwable {
+        SessionSpawn.Child child = spawn("grep '^flags:' /proc/$$/fdinfo/1; grep '^flags:' /proc/$$/fdinfo/2 >&2");
+        try (ChildWatch watch = watch(child)) {
+            assertThat(watch.awaitExit()).isZero();
+            watch.readUntil(watch::outputEnded, Duration.ofSeconds(10), Integer.MAX_VALUE);
+        }
+        assertThat(lines).hasSize(2).allSatisfy(line -> {
+            int flags = Integer.parseInt(line.substring(line.indexOf("flags:") + "flags:".length()).trim(), 8);
+            assertThat(flags & O_NONBLOCK).as(line).isZero();
+        });
     }
 
     @Test
