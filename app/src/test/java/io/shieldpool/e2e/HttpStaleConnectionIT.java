@@ -128,4 +128,41 @@ class HttpStaleConnectionIT {
             }
         }
     }
+
+    /**
+     * The retry runs on the first attempt's http.timeout clock: the first attempt learns only after
+     * 1.5 s that the server closed the connection, the retry's fresh connection is never answered,
+     * and the section times out 2 s after its first send, not 2 s after the retry.
+     */
+    @Test
+    void theRetryRunsWithinTheFirstAttemptsHttpTimeout() throws Exception {
+        try (StaleKeepAliveServer server = new StaleKeepAliveServer(StaleKeepAliveServer.Drop.LATE_CLOSE_THEN_SILENCE)) {
+            String url = server.url("/items");
+            String config = """
+                    shieldpool.log.level = debug
+                    shieldpool.pool.size = 1
+                    shieldpool.work.type = http
+                    shieldpool.work.http.url = "%s"
+                    shieldpool.work.http.timeout = 2s
+                    shieldpool.worker.backoff.initial = 50ms
+                    shieldpool.worker.backoff.max = 50ms
+                    """.formatted(url);
+            try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+                daemon.awaitEvent("ready", Duration.ofSeconds(20));
+                daemon.drainAfterSections(2, Duration.ofSeconds(30));
+
+                List<JsonObject> ends = daemon.events("section.end");
+                assertThat(ends.get(0).getString("outcome")).isEqualTo("completed");
+                JsonObject retried = ends.get(1);
+                assertThat(daemon.events("http.retry")).hasSize(1);
+                assertThat(retried.getString("outcome")).as(daemon.transcript()).isEqualTo("timed_out");
+                assertThat(retried.getString("error")).isEqualTo("work.http.timeout of 2000 ms passed (GET " + url + ")");
+                // One clock: about 2 s from the first send; a clock restarted at the retry would end
+                // it 1.5 s later than that.
+                assertThat(retried.getLong("elapsed_ms")).isLessThan(2000 + StaleKeepAliveServer.LATE_CLOSE_MS - 500);
+                assertThat(server.requests()).extracting(StaleKeepAliveServer.Request::connection)
+                        .as("first attempt and retry on two connections").startsWith(1, 1, 2);
+            }
+        }
+    }
 }

@@ -30,8 +30,16 @@ final class StaleKeepAliveServer implements AutoCloseable {
         /** CLOSE and RESET in turn, connection by connection. */
         CLOSE_OR_RESET,
         /** Part of a status line and headers is written, then the connection is reset: an answer had begun. */
-        ANSWER_BEGUN_THEN_RESET
+        ANSWER_BEGUN_THEN_RESET,
+        /**
+         * The first connection's second request is held {@link #LATE_CLOSE_MS} before the connection
+         * closes; every later connection reads its requests and never answers.
+         */
+        LATE_CLOSE_THEN_SILENCE
     }
+
+    /** How long {@link Drop#LATE_CLOSE_THEN_SILENCE} holds the dropped request. */
+    static final long LATE_CLOSE_MS = 1500;
 
     /** One request as received: on which connection (1, 2, ...), and whether it was answered. */
     record Request(int connection, String method, String path, String body, boolean answered) {
@@ -96,7 +104,8 @@ final class StaleKeepAliveServer implements AutoCloseable {
                 }
                 String[] requestLine = head.substring(0, head.indexOf("\r\n")).split(" ");
                 String body = new String(in.readNBytes(contentLength(head)), StandardCharsets.UTF_8);
-                boolean answer = served == 0;
+                boolean silent = drop == Drop.LATE_CLOSE_THEN_SILENCE && connection > 1;
+                boolean answer = served == 0 && !silent;
                 synchronized (this) {
                     requests.add(new Request(connection, requestLine[0], requestLine[1], body, answer));
                 }
@@ -107,6 +116,12 @@ final class StaleKeepAliveServer implements AutoCloseable {
                     continue;
                 }
                 switch (drop) {
+                    case LATE_CLOSE_THEN_SILENCE -> {
+                        if (silent) {
+                            continue; // read the next request, if any, and answer none
+                        }
+                        Thread.sleep(LATE_CLOSE_MS);
+                    }
                     case CLOSE -> { }
                     case RESET -> client.setSoLinger(true, 0);
                     case CLOSE_OR_RESET -> {
