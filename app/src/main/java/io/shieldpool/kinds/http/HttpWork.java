@@ -101,7 +101,6 @@ final class HttpWork implements Work {
             return new HttpWork(settings, workTimeout, vertx, client, rateLimit, counts);
         }
 
-
         /** The pool was resized (reload, SIGTTIN): the client makes room for one connection per worker. */
         void poolResized(int poolSize) {
             client.fit(poolSize);
