@@ -370,7 +370,8 @@ public final class PostgresJobStore implements JobStore {
         }
         sweepingStrays = true;
         Long[] held = heldIds.toArray(Long[]::new);
-        return pool.preparedQuery(SQL.get("release-strays")).execute(Tuple.of(owner.id(), held))
+        // why (Object): Tuple.of(Object, Object...) would spread a bare array into one parameter per id.
+        return pool.preparedQuery(SQL.get("release-strays")).execute(Tuple.of(owner.id(), (Object) held))
                 .andThen(ar -> sweepingStrays = false)
                 .map(rows -> {
                     straysPossible = false;
