@@ -4,14 +4,12 @@ import io.shieldpool.jobs.Job;
 import io.shieldpool.jobs.JobState;
 import io.shieldpool.jobs.NewJob;
 import io.shieldpool.jobs.QueueStats;
-import io.shieldpool.jobs.postgresql.PostgresCluster;
 import io.shieldpool.jobs.postgresql.PostgresJobStore;
 import io.shieldpool.jobs.postgresql.PostgresSettings;
 import io.vertx.core.Future;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -58,36 +56,17 @@ class PostgresKillIT {
     /** The chaos stops after this long (the rest of the jobs then finish undisturbed). */
     private static final Duration CHAOS = Duration.ofSeconds(75);
 
-    private static PostgresCluster cluster;
-
-    @TempDir
-    static Path pluginDirectory;
+    @RegisterExtension
+    static final PostgresNodes pg = new PostgresNodes();
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void startClusterAndPackThePlugin() throws Exception {
-        cluster = PostgresCluster.start();
-        RecordingPlugin.packInto(pluginDirectory);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
     private String config(String database, String node, Path sections) {
         return String.join("\n",
                 "shieldpool.pool.size = " + WORKERS,
-                "shieldpool.work.type = test-recording",
-                "shieldpool.work.plugin-directory = \"" + pluginDirectory + "\"",
-                "shieldpool.work.test-recording { file = \"" + sections + "\", node = \"" + node + "\", duration = "
-                        + SECTION.toMillis() + "ms }",
-                "shieldpool.jobs.store = postgresql",
-                "shieldpool.jobs.postgresql.url = \"" + cluster.uri(database) + "\"",
+                pg.recordingWork(sections, node, SECTION),
+                pg.storeOf(database),
                 // why 50 ms: a claim that finds the limit's slots all taken waits for the poll; the
                 // test should spend its time in kills and sections, not in polls.
                 "shieldpool.jobs.poll-interval = 50ms",
@@ -109,8 +88,8 @@ class PostgresKillIT {
     void fourNodesUnderRepeatedKillsAndStopsLoseNothingNeverExceedTheLimitAndDuplicateOnlyKilledAttempts()
             throws Exception {
         long begun = System.nanoTime();
-        String database = cluster.createDatabase();
-        PostgresJobStore tool = PostgresJobStore.openForTool(PostgresSettings.of(cluster.uri(database)), Clock.systemUTC());
+        String database = pg.cluster().createDatabase();
+        PostgresJobStore tool = PostgresJobStore.openForTool(PostgresSettings.of(pg.cluster().uri(database)), Clock.systemUTC());
         Path file = dir.resolve("sections.log");
         Map<String, Instant> killedAt = new HashMap<>();
         Set<String> terminated = new HashSet<>();
