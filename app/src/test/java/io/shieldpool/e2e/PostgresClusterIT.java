@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -103,7 +102,7 @@ class PostgresClusterIT {
                 }
             }
             assertThat(startsPerJob).as("every job's section began").hasSize(jobs);
-            long mostAtOnce = mostRunningAtOnce(lines, killed);
+            long mostAtOnce = mostRunningAtOnce(file, killed);
             System.out.printf("cluster-wide concurrency limit 6 on 3 nodes x 4 workers: at most %d sections at once"
                     + " (from the recorded intervals)%n", mostAtOnce);
             assertThat(mostAtOnce).as("sections running at once across the cluster, measured from their intervals")
@@ -132,35 +131,9 @@ class PostgresClusterIT {
         PostgresNodes.terminate(daemon, Duration.ofSeconds(30));
     }
 
-    /**
-     * The most sections open at one instant, from their S/E lines' clock readings (nanoseconds);
-     * a section with no end (cut by the SIGKILL) counts as open until the kill.
-     */
-    private static long mostRunningAtOnce(List<String[]> lines, Instant killed) {
-        Map<String, long[]> intervals = new HashMap<>();
-        for (String[] l : lines) {
-            String attempt = l[1] + "/" + l[2];
-            long[] span = intervals.computeIfAbsent(attempt, k -> new long[]{-1, -1});
-            span[l[0].equals("S") ? 0 : 1] = Long.parseLong(l[4]);
-        }
-        long killNanos = killed.getEpochSecond() * 1_000_000_000L + killed.getNano();
-        List<long[]> edges = new ArrayList<>();
-        for (long[] span : intervals.values()) {
-            if (span[0] < 0) {
-                continue;
-            }
-            edges.add(new long[]{span[0], +1});
-            edges.add(new long[]{span[1] < 0 ? killNanos : span[1], -1});
-        }
-        // why ends before starts at the same instant: a slot freed and taken in the same nanosecond is not an overlap.
-        edges.sort((x, y) -> x[0] != y[0] ? Long.compare(x[0], y[0]) : Long.compare(x[1], y[1]));
-        long open = 0;
-        long most = 0;
-        for (long[] edge : edges) {
-            open += edge[1];
-            most = Math.max(most, open);
-        }
-        return most;
+    /** The most sections open at one instant, from their S/E lines; a section with no end (cut by the SIGKILL) is open until the kill. */
+    private static long mostRunningAtOnce(Path file, Instant killed) throws Exception {
+        return SectionIntervals.read(List.of(file)).mostAtOnce(killed.getEpochSecond() * 1_000_000_000L + killed.getNano());
     }
 
     private static long startsBy(Path file, String node) {

@@ -189,7 +189,7 @@ class PostgresKillIT {
             assertThat(problems).as("seed %d", seed).isEmpty();
 
             long wallNanos = System.nanoTime() - begun;
-            long most = mostRunningAtOnce(spans, killedAt);
+            long most = mostRunningAtOnce(file, killedAt);
             System.out.printf("seed %d: %d jobs on %d nodes x %d workers, limit %d, %d SIGKILLs, %d SIGTERMs: %d section "
                             + "starts, %d job(s) run more than once (all after a SIGKILL), 0 lost; at most %d sections at once "
                             + "(from the recorded intervals); %d s in all%n", seed, JOBS, NODES, WORKERS, LIMIT, kills, stops,
@@ -252,31 +252,11 @@ class PostgresKillIT {
      * The most sections open at one instant, from the recorded clock readings; a section with no
      * end (its daemon was SIGKILLed) counts as open until that daemon was seen gone.
      */
-    private static long mostRunningAtOnce(Map<Long, TreeMap<Integer, Span>> spans, Map<String, Instant> killedAt) {
-        List<long[]> edges = new ArrayList<>();
-        for (TreeMap<Integer, Span> attempts : spans.values()) {
-            for (Span span : attempts.values()) {
-                if (span.start < 0) {
-                    continue;
-                }
-                long end = span.end;
-                if (end < 0) {
-                    Instant killed = killedAt.get(span.node);
-                    end = killed.getEpochSecond() * 1_000_000_000L + killed.getNano();
-                }
-                edges.add(new long[]{span.start, +1});
-                edges.add(new long[]{end, -1});
-            }
-        }
-        // why ends before starts at the same instant: a slot freed and taken in the same nanosecond is not an overlap.
-        edges.sort((x, y) -> x[0] != y[0] ? Long.compare(x[0], y[0]) : Long.compare(x[1], y[1]));
-        long open = 0;
-        long most = 0;
-        for (long[] edge : edges) {
-            open += edge[1];
-            most = Math.max(most, open);
-        }
-        return most;
+    private static long mostRunningAtOnce(Path file, Map<String, Instant> killedAt) throws Exception {
+        return SectionIntervals.read(List.of(file)).mostAtOnce(i -> {
+            Instant killed = killedAt.get(i.node());
+            return killed.getEpochSecond() * 1_000_000_000L + killed.getNano();
+        });
     }
 
     private static <T> T get(Future<T> future) {

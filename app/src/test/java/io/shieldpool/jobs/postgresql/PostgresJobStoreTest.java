@@ -300,6 +300,7 @@ class PostgresJobStoreTest extends JobStoreContract {
 
     @Test
     void nodesGoneForMoreThanADayAreForgottenAtAHeartbeatUnlessTheyStillHoldAJob() throws Exception {
+        String justStopped = store.owner().id();
         get(store.close());
         cluster.psql(database, """
                 INSERT INTO shieldpool_nodes (id, host, pid, ttl, state, heartbeat_at) VALUES
@@ -322,15 +323,15 @@ class PostgresJobStoreTest extends JobStoreContract {
             store = node;
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
                     cluster.psql(database, "SELECT count(*) FROM shieldpool_nodes WHERE id LIKE 'old/%'").equals("1"));
-            assertThat(cluster.psql(database, "SELECT string_agg(id, ',' ORDER BY id) FROM shieldpool_nodes"))
+            assertThat(cluster.psql(database, "SELECT id FROM shieldpool_nodes").lines())
                     .as("gone for over a day and holding nothing: forgotten; the rest kept")
-                    .isEqualTo("here/7/f,new/4/stopped,old/3/holding");
+                    .containsExactlyInAnyOrder("here/7/f", "new/4/stopped", "old/3/holding", justStopped);
             get(lock.query("ROLLBACK").execute());
             // once unlocked, the next rescue takes the job back: nothing was orphaned by the forget
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
                     cluster.psql(database, "SELECT state FROM shieldpool_jobs WHERE owner IS NULL").equals("ready"));
             assertThat(get(node.nodes())).extracting(PostgresJobStore.NodeView::id)
-                    .containsExactly("here/7/f", "new/4/stopped", "old/3/holding");
+                    .containsExactlyInAnyOrder("here/7/f", "new/4/stopped", "old/3/holding", justStopped);
         } finally {
             get(vertx.close());
         }
