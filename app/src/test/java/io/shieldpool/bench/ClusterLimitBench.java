@@ -1,7 +1,7 @@
 package io.shieldpool.bench;
 
 import io.shieldpool.e2e.SectionIntervals;
-import io.shieldpool.e2e.SlotRecorderPlugin;
+import io.shieldpool.e2e.RecordingPlugin;
 import io.shieldpool.jobs.postgresql.PostgresCluster;
 
 import java.io.IOException;
@@ -16,7 +16,7 @@ import java.util.stream.IntStream;
 /**
  * C1 (issue 17): a cluster-wide concurrency limit under load. {@code nodes} packaged daemons of
  * {@code workers} each on one throwaway PostgreSQL 15, {@code jobs.limits.concurrency = limit},
- * jobs whose sections hold their job for {@code duration} ({@link SlotRecorderPlugin}: each section
+ * jobs whose sections hold their job for {@code duration} ({@link RecordingPlugin}: each section
  * records its own start and end). From the recorded intervals: the most sections running at once
  * (the limit must hold) and slot use over the steady part (every node running, the queue not yet
  * drained): the time integral of running sections / (limit x window).
@@ -36,7 +36,7 @@ final class ClusterLimitBench {
 
     Figures run(int nodes, int workers, int limit, long durationMs, int jobs) throws Exception {
         Path run = Files.createDirectories(dir.resolve("c1-" + System.nanoTime()));
-        Path plugins = SlotRecorderPlugin.pack(run.resolve("plugins"));
+        Path plugins = RecordingPlugin.pack(run.resolve("plugins"));
         try (PostgresCluster cluster = PostgresCluster.start()) {
             String database = cluster.createDatabase();
             Path tool = run.resolve("tool.conf");
@@ -58,9 +58,9 @@ final class ClusterLimitBench {
                             shieldpool.log.level = info
                             shieldpool.admin.port = 0
                             shieldpool.pool.size = %d
-                            shieldpool.work.type = test-slots
+                            shieldpool.work.type = test-recording
                             shieldpool.work.plugin-directory = "%s"
-                            shieldpool.work.test-slots { file = "%s", node = "n%d", duration = %dms }
+                            shieldpool.work.test-recording { file = "%s", node = "n%d", duration = %dms }
                             shieldpool.jobs.store = postgresql
                             shieldpool.jobs.postgresql.url = "%s"
                             shieldpool.jobs.limits.concurrency = %d

@@ -1,90 +1,53 @@
 package io.shieldpool.e2e;
 
-import io.shieldpool.jobs.postgresql.PostgresCluster;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The cluster-wide limits with real daemons on a real PostgreSQL, judged from the intervals the
- * sections record themselves ({@link SlotRecorderPlugin}), never from the daemons' counters: more
+ * sections record themselves ({@link RecordingPlugin}), never from the daemons' counters: more
  * workers than the limit allows, so a limit that did not hold would show.
  */
 @Timeout(180)
 class ClusterLimitsIT {
 
-    private static PostgresCluster cluster;
+    @RegisterExtension
+    static final PostgresNodes pg = new PostgresNodes();
+
     private static final String KILL_TEST_LIMITS = "shieldpool.jobs.postgresql.heartbeat-interval = 1s\n"
             + "shieldpool.jobs.postgresql.node-ttl = 4s\nshieldpool.jobs.limits.concurrency = ";
 
     @TempDir
-    static Path plugins;
-
-    @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startCluster() throws Exception {
-        cluster = PostgresCluster.start();
-        SlotRecorderPlugin.pack(plugins);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     private String config(String database, String node, Path file, int workers, long durationMs, String limits) {
         return String.join("\n",
                 "shieldpool.pool.size = " + workers,
-                "shieldpool.work.type = test-slots",
-                "shieldpool.work.plugin-directory = \"" + plugins + "\"",
-                "shieldpool.work.test-slots { file = \"" + file + "\", node = \"" + node + "\", duration = " + durationMs + "ms }",
-                "shieldpool.jobs.store = postgresql",
-                "shieldpool.jobs.postgresql.url = \"" + cluster.uri(database) + "\"",
+                pg.recordingWork(file, node, Duration.ofMillis(durationMs)),
+                pg.storeOf(database),
                 limits);
     }
 
     private String enqueue(int jobs) throws Exception {
-        String database = cluster.createDatabase();
-        Path tool = dir.resolve("tool.conf");
-        Files.writeString(tool, "shieldpool.jobs.store = postgresql\nshieldpool.jobs.postgresql.url = \""
-                + cluster.uri(database) + "\"\n");
-        Path payloads = dir.resolve("payloads.jsonl");
-        Files.write(payloads, IntStream.range(0, jobs).mapToObj(i -> "{\"n\":" + i + "}").toList());
-        ProcessBuilder builder = new ProcessBuilder(DaemonProcess.LAUNCHER.toString(), "enqueue", "--quiet",
-                "--config", tool.toString(), "-").redirectInput(payloads.toFile());
-        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        ToolRun run = ToolRun.of(builder);
-        assertThat(run.exitCode()).as(run.out()).isZero();
-        return database;
+        return pg.databaseWithJobs(dir, jobs);
     }
 
     private boolean allDone(String database, int jobs) {
-        try {
-            return cluster.countJobs(database, "state = 'done'") == jobs;
-        } catch (Exception e) {
-            return false;
-        }
+        return pg.allDone(database, jobs);
     }
 
     private static void terminate(DaemonProcess daemon) throws Exception {
-        daemon.signal("TERM");
-        assertThat(daemon.awaitExit(Duration.ofSeconds(30))).as("exit after SIGTERM\n%s", daemon.transcript()).isZero();
+        PostgresNodes.terminate(daemon, Duration.ofSeconds(30));
     }
 
     @Test
@@ -127,7 +90,7 @@ class ClusterLimitsIT {
             assertThat(most).as("sections running at once across the cluster, from their own records").isLessThanOrEqualTo(limit);
             assertThat(intervals.all().stream().map(SectionIntervals.Interval::job).distinct().count())
                     .as("every job's section ran").isEqualTo(jobs);
-            assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE state <> 'done'")).isEqualTo("0");
+            assertThat(pg.cluster().psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE state <> 'done'")).isEqualTo("0");
             for (DaemonProcess d : nodes.subList(1, nodes.size())) {
                 terminate(d);
             }
@@ -243,8 +206,8 @@ class ClusterLimitsIT {
 
     private static long startsOf(Path file) {
         try {
-            return Files.exists(file) ? Files.readAllLines(file).stream().filter(l -> l.startsWith("S ")).count() : 0;
-        } catch (Exception e) {
+            return SectionIntervals.read(List.of(file)).starts();
+        } catch (java.io.IOException e) {
             return 0;
         }
     }

@@ -1,13 +1,11 @@
 package io.shieldpool.e2e;
 
-import io.shieldpool.jobs.postgresql.PostgresCluster;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -16,7 +14,6 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +21,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -48,22 +44,11 @@ class ClusterViewIT {
             """;
     private static final long TTL_MS = 2_000;
 
-    private static PostgresCluster cluster;
+    @RegisterExtension
+    static final PostgresNodes pg = new PostgresNodes();
 
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startCluster() throws Exception {
-        cluster = PostgresCluster.start();
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -71,16 +56,12 @@ class ClusterViewIT {
         }
     }
 
-    /** A node: exec sections of {@code seconds} that append "S|E job attempt node" lines to {@code sections}. */
+    /** A node: exec sections of {@code seconds} that append "S|E job attempt node clock" lines to {@code sections}. */
     private String node(String database, String name, Path sections, double seconds, String extra) {
         return String.join("\n",
                 "shieldpool.pool.size = 2",
-                "shieldpool.work.type = exec",
-                "shieldpool.work.exec.command = [\"/bin/sh\", \"-c\", \"echo S $SHIELDPOOL_JOB_ID $SHIELDPOOL_JOB_ATTEMPT $NODE >> "
-                        + sections + "; sleep " + seconds + "; echo E $SHIELDPOOL_JOB_ID $SHIELDPOOL_JOB_ATTEMPT $NODE >> " + sections + "\"]",
-                "shieldpool.work.exec.environment { NODE = \"" + name + "\" }",
-                "shieldpool.jobs.store = postgresql",
-                "shieldpool.jobs.postgresql.url = \"" + cluster.uri(database) + "\"",
+                PostgresNodes.execRecordingWork(sections, name, Double.toString(seconds)),
+                pg.storeOf(database),
                 "shieldpool.jobs.poll-interval = 250ms",
                 "shieldpool.jobs.claim-batch = 1",
                 "shieldpool.jobs.limits.concurrency = 4",
@@ -95,28 +76,9 @@ class ClusterViewIT {
         return file;
     }
 
-    private ToolRun tool(Path config, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(DaemonProcess.LAUNCHER.toString()));
-        command.addAll(List.of(args));
-        command.addAll(List.of("--config", config.toString()));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        builder.environment().remove("SHIELDPOOL_CONFIG");
-        return ToolRun.of(builder);
-    }
-
     private String prepare(int jobs) throws Exception {
-        String database = cluster.createDatabase();
-        Path tool = file("tool-" + database + ".conf", "shieldpool.jobs.store = postgresql\nshieldpool.jobs.postgresql.url = \""
-                + cluster.uri(database) + "\"\n");
-        assertThat(tool(tool, "jobs", "migrate").exitCode()).isZero();
-        Path payloads = dir.resolve("payloads.jsonl");
-        Files.write(payloads, IntStream.range(0, jobs).mapToObj(i -> "{\"n\":" + i + "}").toList());
-        ProcessBuilder enqueue = new ProcessBuilder(DaemonProcess.LAUNCHER.toString(), "enqueue", "--quiet",
-                "--config", tool.toString(), "-").redirectInput(payloads.toFile());
-        enqueue.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        ToolRun run = ToolRun.of(enqueue);
-        assertThat(run.exitCode()).as(run.out()).isZero();
+        String database = pg.migratedDatabase(dir);
+        pg.enqueue(dir, database, jobs);
         return database;
     }
 
@@ -140,7 +102,7 @@ class ClusterViewIT {
     }
 
     private long sectionStarts(Path file, String node) throws IOException {
-        return Files.exists(file) ? Files.readAllLines(file).stream().filter(l -> l.startsWith("S ") && l.endsWith(" " + node)).count() : 0;
+        return PostgresNodes.startsBy(file, node);
     }
 
     @Test
@@ -157,7 +119,7 @@ class ClusterViewIT {
             AdminClient adminA = AdminClient.of(a);
 
             // shieldpool status against a real daemon: both nodes, the limits and their use
-            ToolRun text = tool(fileA, "status", "--workers", "0");
+            ToolRun text = pg.tool(fileA, "status", "--workers", "0");
             assertThat(text.exitCode()).as(text.out()).isZero();
             List<String> lines = text.out().lines().toList();
             assertThat(lines).as(text.out()).contains("cluster    2 node(s): 2 running");
@@ -166,7 +128,7 @@ class ClusterViewIT {
             assertThat(lines).as(text.out()).anyMatch(l -> l.matches("  HOST +PID +STATE +HEARTBEAT +HELD +UP"));
             assertThat(lines).as(text.out()).anyMatch(l -> l.matches("  \\S+ +" + a.pid() + " +running +[\\d.]+ s +\\d+ +\\S+  \\(this daemon\\)"));
             assertThat(lines).as(text.out()).anyMatch(l -> l.matches("  \\S+ +" + b.pid() + " +running +[\\d.]+ s +\\d+ +\\S+"));
-            ToolRun json = tool(fileA, "status", "--json", "--workers", "0");
+            ToolRun json = pg.tool(fileA, "status", "--json", "--workers", "0");
             JsonObject clusterView = new JsonObject(json.out()).getJsonObject("jobs").getJsonObject("cluster");
             assertThat(clusterView.getJsonArray("nodes")).hasSize(2);
             assertThat(clusterView.getJsonObject("nodes_by_state").getInteger("running")).isEqualTo(2);
@@ -189,11 +151,10 @@ class ClusterViewIT {
             a.awaitTrue(() -> stateOf(adminA, b.pid()).equals("draining"), Duration.ofSeconds(3),
                     "b draining in a's /status");
             // meanwhile, shieldpool jobs nodes (a JVM of its own: seconds to start on a busy machine)
-            Path toolConfig = file("tool.conf", "shieldpool.jobs.store = postgresql\nshieldpool.jobs.postgresql.url = \""
-                    + cluster.uri(database) + "\"\n");
+            Path toolConfig = pg.toolConfig(dir, database);
             CompletableFuture<ToolRun> nodesRun = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return tool(toolConfig, "jobs", "nodes");
+                    return pg.tool(toolConfig, "jobs", "nodes");
                 } catch (Exception e) {
                     throw new CompletionException(e);
                 }
@@ -220,7 +181,7 @@ class ClusterViewIT {
             // and it stays stopped, never dead, once its heartbeats have ended
             Thread.sleep(TTL_MS + 1_000);
             assertThat(stateOf(adminA, b.pid())).isEqualTo("stopped");
-            ToolRun after = tool(fileA, "status", "--workers", "0");
+            ToolRun after = pg.tool(fileA, "status", "--workers", "0");
             assertThat(after.out().lines()).as(after.out()).contains("cluster    2 node(s): 1 running, 1 stopped")
                     .anyMatch(l -> l.matches("  \\S+ +" + b.pid() + " +stopped +- +- +-"));
 
@@ -296,7 +257,7 @@ class ClusterViewIT {
             browser.await(card + ".dataset.state === 'stopped'", Duration.ofSeconds(10));
 
             // Many nodes: 47 more rows, as other daemons on other hosts would write them.
-            cluster.psql(database, "INSERT INTO shieldpool_nodes (id, host, pid, ttl, state, in_flight) "
+            pg.cluster().psql(database, "INSERT INTO shieldpool_nodes (id, host, pid, ttl, state, in_flight) "
                     + "SELECT 'worker-' || i || '.prod.example.internal/' || (100000 + i) || '/r', "
                     + "'worker-' || i || '.prod.example.internal', 100000 + i, interval '1 hour', "
                     + "CASE WHEN i % 10 = 0 THEN 'draining' ELSE 'running' END, i * 1000 FROM generate_series(1, 47) i");

@@ -1,24 +1,20 @@
 package io.shieldpool.e2e;
 
-import io.shieldpool.jobs.postgresql.PostgresCluster;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -31,65 +27,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(300)
 class PostgresClusterIT {
 
-    private static PostgresCluster cluster;
+    @RegisterExtension
+    static final PostgresNodes pg = new PostgresNodes();
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void startCluster() throws Exception {
-        cluster = PostgresCluster.start();
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
     private String config(String database, String node, Path sections, int workers, String extra) {
         return String.join("\n",
                 "shieldpool.pool.size = " + workers,
-                "shieldpool.work.type = exec",
-                "shieldpool.work.exec.command = [\"/bin/sh\", \"-c\", \"echo S $SHIELDPOOL_JOB_ID $SHIELDPOOL_JOB_ATTEMPT $NODE $(date +%s%N) >> "
-                        + sections + "; sleep 0.05; echo E $SHIELDPOOL_JOB_ID $SHIELDPOOL_JOB_ATTEMPT $NODE $(date +%s%N) >> " + sections + "\"]",
-                "shieldpool.work.exec.environment { NODE = \"" + node + "\" }",
-                "shieldpool.jobs.store = postgresql",
-                "shieldpool.jobs.postgresql.url = \"" + cluster.uri(database) + "\"",
+                PostgresNodes.execRecordingWork(sections, node, "0.05"),
+                pg.storeOf(database),
                 "shieldpool.jobs.poll-interval = 250ms",
                 extra);
     }
 
-    private Path configFile(String database) throws Exception {
-        Path file = dir.resolve("tool.conf");
-        Files.writeString(file, "shieldpool.jobs.store = postgresql\nshieldpool.jobs.postgresql.url = \""
-                + cluster.uri(database) + "\"\n");
-        return file;
-    }
-
-    private ToolRun tool(Path config, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(DaemonProcess.LAUNCHER.toString()));
-        command.addAll(List.of(args));
-        command.addAll(List.of("--config", config.toString()));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        return ToolRun.of(builder);
-    }
-
-    private void enqueue(Path config, int jobs) throws Exception {
-        Path payloads = dir.resolve("payloads.jsonl");
-        Files.write(payloads, IntStream.range(0, jobs).mapToObj(i -> "{\"n\":" + i + "}").toList());
-        ProcessBuilder builder = new ProcessBuilder(DaemonProcess.LAUNCHER.toString(), "enqueue", "--quiet",
-                "--config", config.toString(), "-").redirectInput(payloads.toFile());
-        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        ToolRun run = ToolRun.of(builder);
-        assertThat(run.exitCode()).as(run.out()).isZero();
-    }
-
-    /** Jobs matching {@code where} in either table (done jobs live in shieldpool_jobs_done). */
-    private long count(String database, String where) throws Exception {
-        return cluster.countJobs(database, where);
+    private long count(String database, String where) {
+        return pg.count(database, where);
     }
 
     /** Lines of the sections file: kind (S/E), job, attempt, node. */
@@ -102,13 +56,9 @@ class PostgresClusterIT {
 
     @Test
     void killedNodesJobsAreRescuedByAnotherNodeNothingIsLostAndStoppedNodesCauseNoDuplicates() throws Exception {
-        String database = cluster.createDatabase();
-        Path tool = configFile(database);
-        ToolRun migrate = tool(tool, "jobs", "migrate");
-        assertThat(migrate.exitCode()).as(migrate.out()).isZero();
-        assertThat(migrate.out()).contains("schema migrated from version 0 to " + io.shieldpool.jobs.postgresql.PostgresJobStore.SCHEMA_VERSION);
+        String database = pg.migratedDatabase(dir);
         int jobs = 900;
-        enqueue(tool, jobs);
+        pg.enqueue(dir, database, jobs);
         Path file = dir.resolve("sections.log");
 
         Map<String, DaemonProcess> nodes = new HashMap<>();
@@ -122,13 +72,8 @@ class PostgresClusterIT {
             // a runs sections; SIGKILL it mid-run: its running jobs must come back through b or c
             nodes.get("a").awaitTrue(() -> startsBy(file, "a") >= 20, Duration.ofSeconds(60), "node a's first sections");
             String ownerOfA = "owner LIKE '%/" + nodes.get("a").pid() + "/%'";
-            nodes.get("a").awaitTrue(() -> {
-                try {
-                    return count(database, "state = 'running' AND " + ownerOfA) > 0;
-                } catch (Exception e) {
-                    return false;
-                }
-            }, Duration.ofSeconds(60), "node a holding jobs");
+            nodes.get("a").awaitTrue(() -> count(database, "state = 'running' AND " + ownerOfA) > 0,
+                    Duration.ofSeconds(60), "node a holding jobs");
             nodes.get("a").signal("KILL");
             Instant killed = Instant.now();
             nodes.get("a").awaitExit(Duration.ofSeconds(10));
@@ -144,13 +89,7 @@ class PostgresClusterIT {
 
             // b stops politely mid-run: its unstarted jobs go back, its sections finish and are acked
             terminate(nodes.get("b"));
-            nodes.get("c").awaitTrue(() -> {
-                try {
-                    return count(database, "state = 'done'") == jobs;
-                } catch (Exception e) {
-                    return false;
-                }
-            }, Duration.ofSeconds(180), "every job done");
+            nodes.get("c").awaitTrue(() -> pg.allDone(database, jobs), Duration.ofSeconds(180), "every job done");
             assertThat(count(database, "state <> 'done'")).as("nothing lost, nothing stuck").isZero();
 
             List<String[]> lines = sections(file);
@@ -163,7 +102,7 @@ class PostgresClusterIT {
                 }
             }
             assertThat(startsPerJob).as("every job's section began").hasSize(jobs);
-            long mostAtOnce = mostRunningAtOnce(lines, killed);
+            long mostAtOnce = mostRunningAtOnce(file, killed);
             System.out.printf("cluster-wide concurrency limit 6 on 3 nodes x 4 workers: at most %d sections at once"
                     + " (from the recorded intervals)%n", mostAtOnce);
             assertThat(mostAtOnce).as("sections running at once across the cluster, measured from their intervals")
@@ -189,49 +128,16 @@ class PostgresClusterIT {
 
     /** SIGTERM: a clean stop (exit 0, shutdown.complete), its in-flight sections finished and acked. */
     private static void terminate(DaemonProcess daemon) throws Exception {
-        daemon.signal("TERM");
-        int exit = daemon.awaitExit(Duration.ofSeconds(30));
-        assertThat(exit).as("exit after SIGTERM\n%s", daemon.transcript()).isZero();
-        assertThat(daemon.events("shutdown.complete")).hasSize(1);
+        PostgresNodes.terminate(daemon, Duration.ofSeconds(30));
     }
 
-    /**
-     * The most sections open at one instant, from their S/E lines' clock readings (nanoseconds);
-     * a section with no end (cut by the SIGKILL) counts as open until the kill.
-     */
-    private static long mostRunningAtOnce(List<String[]> lines, Instant killed) {
-        Map<String, long[]> intervals = new HashMap<>();
-        for (String[] l : lines) {
-            String attempt = l[1] + "/" + l[2];
-            long[] span = intervals.computeIfAbsent(attempt, k -> new long[]{-1, -1});
-            span[l[0].equals("S") ? 0 : 1] = Long.parseLong(l[4]);
-        }
-        long killNanos = killed.getEpochSecond() * 1_000_000_000L + killed.getNano();
-        List<long[]> edges = new ArrayList<>();
-        for (long[] span : intervals.values()) {
-            if (span[0] < 0) {
-                continue;
-            }
-            edges.add(new long[]{span[0], +1});
-            edges.add(new long[]{span[1] < 0 ? killNanos : span[1], -1});
-        }
-        // why ends before starts at the same instant: a slot freed and taken in the same nanosecond is not an overlap.
-        edges.sort((x, y) -> x[0] != y[0] ? Long.compare(x[0], y[0]) : Long.compare(x[1], y[1]));
-        long open = 0;
-        long most = 0;
-        for (long[] edge : edges) {
-            open += edge[1];
-            most = Math.max(most, open);
-        }
-        return most;
+    /** The most sections open at one instant, from their S/E lines; a section with no end (cut by the SIGKILL) is open until the kill. */
+    private static long mostRunningAtOnce(Path file, Instant killed) throws Exception {
+        return SectionIntervals.read(List.of(file)).mostAtOnce(killed.getEpochSecond() * 1_000_000_000L + killed.getNano());
     }
 
     private static long startsBy(Path file, String node) {
-        try {
-            return sections(file).stream().filter(l -> l[0].equals("S") && l[3].equals(node)).count();
-        } catch (Exception e) {
-            return 0;
-        }
+        return PostgresNodes.startsBy(file, node);
     }
 
     private static JsonObject awaitRescue(List<DaemonProcess> rescuers, Duration within) throws InterruptedException {
@@ -250,9 +156,7 @@ class PostgresClusterIT {
 
     @Test
     void aSameHostRestartRecoversItsOrphansBeforeItIsReady() throws Exception {
-        String database = cluster.createDatabase();
-        Path tool = configFile(database);
-        enqueue(tool, 200);
+        String database = pg.databaseWithJobs(dir, 200);
         Path file = dir.resolve("sections.log");
         String cfg = config(database, "a", file, 4, "");
         try (DaemonProcess first = DaemonProcess.start(dir, cfg)) {
@@ -272,13 +176,7 @@ class PostgresClusterIT {
             System.out.printf("same-host restart: %d orphan(s) recovered %d ms after the start, ready at %d ms%n", running,
                     Duration.between(started, DaemonProcess.timestamp(open)).toMillis(),
                     Duration.between(started, DaemonProcess.timestamp(ready)).toMillis());
-            second.awaitTrue(() -> {
-                try {
-                    return count(database, "state = 'done'") == 200;
-                } catch (Exception e) {
-                    return false;
-                }
-            }, Duration.ofSeconds(120), "every job done");
+            second.awaitTrue(() -> pg.allDone(database, 200), Duration.ofSeconds(120), "every job done");
             terminate(second);
         }
     }

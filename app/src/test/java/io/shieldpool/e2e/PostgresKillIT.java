@@ -4,14 +4,12 @@ import io.shieldpool.jobs.Job;
 import io.shieldpool.jobs.JobState;
 import io.shieldpool.jobs.NewJob;
 import io.shieldpool.jobs.QueueStats;
-import io.shieldpool.jobs.postgresql.PostgresCluster;
 import io.shieldpool.jobs.postgresql.PostgresJobStore;
 import io.shieldpool.jobs.postgresql.PostgresSettings;
 import io.vertx.core.Future;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -58,36 +56,17 @@ class PostgresKillIT {
     /** The chaos stops after this long (the rest of the jobs then finish undisturbed). */
     private static final Duration CHAOS = Duration.ofSeconds(75);
 
-    private static PostgresCluster cluster;
-
-    @TempDir
-    static Path pluginDirectory;
+    @RegisterExtension
+    static final PostgresNodes pg = new PostgresNodes();
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void startClusterAndPackThePlugin() throws Exception {
-        cluster = PostgresCluster.start();
-        RecordingPlugin.packInto(pluginDirectory);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
     private String config(String database, String node, Path sections) {
         return String.join("\n",
                 "shieldpool.pool.size = " + WORKERS,
-                "shieldpool.work.type = test-recording",
-                "shieldpool.work.plugin-directory = \"" + pluginDirectory + "\"",
-                "shieldpool.work.test-recording { file = \"" + sections + "\", node = \"" + node + "\", duration = "
-                        + SECTION.toMillis() + "ms }",
-                "shieldpool.jobs.store = postgresql",
-                "shieldpool.jobs.postgresql.url = \"" + cluster.uri(database) + "\"",
+                pg.recordingWork(sections, node, SECTION),
+                pg.storeOf(database),
                 // why 50 ms: a claim that finds the limit's slots all taken waits for the poll; the
                 // test should spend its time in kills and sections, not in polls.
                 "shieldpool.jobs.poll-interval = 50ms",
@@ -109,8 +88,8 @@ class PostgresKillIT {
     void fourNodesUnderRepeatedKillsAndStopsLoseNothingNeverExceedTheLimitAndDuplicateOnlyKilledAttempts()
             throws Exception {
         long begun = System.nanoTime();
-        String database = cluster.createDatabase();
-        PostgresJobStore tool = PostgresJobStore.openForTool(PostgresSettings.of(cluster.uri(database)), Clock.systemUTC());
+        String database = pg.cluster().createDatabase();
+        PostgresJobStore tool = PostgresJobStore.openForTool(PostgresSettings.of(pg.cluster().uri(database)), Clock.systemUTC());
         Path file = dir.resolve("sections.log");
         Map<String, Instant> killedAt = new HashMap<>();
         Set<String> terminated = new HashSet<>();
@@ -210,7 +189,7 @@ class PostgresKillIT {
             assertThat(problems).as("seed %d", seed).isEmpty();
 
             long wallNanos = System.nanoTime() - begun;
-            long most = mostRunningAtOnce(spans, killedAt);
+            long most = mostRunningAtOnce(file, killedAt);
             System.out.printf("seed %d: %d jobs on %d nodes x %d workers, limit %d, %d SIGKILLs, %d SIGTERMs: %d section "
                             + "starts, %d job(s) run more than once (all after a SIGKILL), 0 lost; at most %d sections at once "
                             + "(from the recorded intervals); %d s in all%n", seed, JOBS, NODES, WORKERS, LIMIT, kills, stops,
@@ -273,31 +252,11 @@ class PostgresKillIT {
      * The most sections open at one instant, from the recorded clock readings; a section with no
      * end (its daemon was SIGKILLed) counts as open until that daemon was seen gone.
      */
-    private static long mostRunningAtOnce(Map<Long, TreeMap<Integer, Span>> spans, Map<String, Instant> killedAt) {
-        List<long[]> edges = new ArrayList<>();
-        for (TreeMap<Integer, Span> attempts : spans.values()) {
-            for (Span span : attempts.values()) {
-                if (span.start < 0) {
-                    continue;
-                }
-                long end = span.end;
-                if (end < 0) {
-                    Instant killed = killedAt.get(span.node);
-                    end = killed.getEpochSecond() * 1_000_000_000L + killed.getNano();
-                }
-                edges.add(new long[]{span.start, +1});
-                edges.add(new long[]{end, -1});
-            }
-        }
-        // why ends before starts at the same instant: a slot freed and taken in the same nanosecond is not an overlap.
-        edges.sort((x, y) -> x[0] != y[0] ? Long.compare(x[0], y[0]) : Long.compare(x[1], y[1]));
-        long open = 0;
-        long most = 0;
-        for (long[] edge : edges) {
-            open += edge[1];
-            most = Math.max(most, open);
-        }
-        return most;
+    private static long mostRunningAtOnce(Path file, Map<String, Instant> killedAt) throws Exception {
+        return SectionIntervals.read(List.of(file)).mostAtOnce(i -> {
+            Instant killed = killedAt.get(i.node());
+            return killed.getEpochSecond() * 1_000_000_000L + killed.getNano();
+        });
     }
 
     private static <T> T get(Future<T> future) {

@@ -1,13 +1,11 @@
 package io.shieldpool.e2e;
 
-import io.shieldpool.jobs.postgresql.PostgresCluster;
 import io.shieldpool.systemd.NotifyReceiver;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -18,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,73 +31,42 @@ class PostgresOutageIT {
 
     private static final Duration OUTAGE = Duration.ofSeconds(30);
 
-    private static PostgresCluster cluster;
+    @RegisterExtension
+    static final PostgresNodes pg = new PostgresNodes();
+
     private static boolean serverDown;
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void startCluster() throws Exception {
-        cluster = PostgresCluster.start();
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
     @AfterEach
     void serverUpAgain() throws Exception {
         if (serverDown) {
-            cluster.startAgain();
+            pg.cluster().startAgain();
             serverDown = false;
         }
     }
 
     private static void stopServer() throws Exception {
-        cluster.stop();
+        pg.cluster().stop();
         serverDown = true;
     }
 
     private static void startServer() throws Exception {
-        cluster.startAgain();
+        pg.cluster().startAgain();
         serverDown = false;
     }
 
     private String config(String url, String node, Path sections, int workers) {
         return String.join("\n",
                 "shieldpool.pool.size = " + workers,
-                "shieldpool.work.type = exec",
-                "shieldpool.work.exec.command = [\"/bin/sh\", \"-c\", \"echo S $SHIELDPOOL_JOB_ID $SHIELDPOOL_JOB_ATTEMPT $NODE $(date +%s%N) >> "
-                        + sections + "; sleep 0.05; echo E $SHIELDPOOL_JOB_ID $SHIELDPOOL_JOB_ATTEMPT $NODE $(date +%s%N) >> " + sections + "\"]",
-                "shieldpool.work.exec.environment { NODE = \"" + node + "\" }",
-                "shieldpool.jobs.store = postgresql",
-                "shieldpool.jobs.postgresql.url = \"" + url + "\"",
+                PostgresNodes.execRecordingWork(sections, node, "0.05"),
+                PostgresNodes.store(url),
                 "shieldpool.jobs.poll-interval = 250ms");
     }
 
-    private void enqueue(String database, int jobs) throws Exception {
-        Path tool = dir.resolve("tool.conf");
-        Files.writeString(tool, "shieldpool.jobs.store = postgresql\nshieldpool.jobs.postgresql.url = \""
-                + cluster.uri(database) + "\"\n");
-        Path payloads = dir.resolve("payloads.jsonl");
-        Files.write(payloads, IntStream.range(0, jobs).mapToObj(i -> "{\"n\":" + i + "}").toList());
-        ProcessBuilder builder = new ProcessBuilder(DaemonProcess.LAUNCHER.toString(), "enqueue", "--quiet",
-                "--config", tool.toString(), "-").redirectInput(payloads.toFile());
-        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        ToolRun run = ToolRun.of(builder);
-        assertThat(run.exitCode()).as(run.out()).isZero();
-    }
-
     private static long count(String database, String where) {
-        try {
-            return cluster.countJobs(database, where);
-        } catch (Exception e) {
-            return -1;
-        }
+        return pg.count(database, where);
     }
 
     /** Lines of the sections file: kind (S/E), job, attempt, node, clock. */
@@ -115,15 +81,8 @@ class PostgresOutageIT {
         }
     }
 
-    private static long startsBy(Path file, String node) {
-        return sections(file).stream().filter(l -> l[0].equals("S") && l[3].equals(node)).count();
-    }
-
     private static void terminate(DaemonProcess daemon) throws Exception {
-        daemon.signal("TERM");
-        int exit = daemon.awaitExit(Duration.ofSeconds(40));
-        assertThat(exit).as("exit after SIGTERM\n%s", daemon.transcript()).isZero();
-        assertThat(daemon.events("shutdown.complete")).hasSize(1);
+        PostgresNodes.terminate(daemon, Duration.ofSeconds(40));
     }
 
     private static long warnsAfter(DaemonProcess daemon, String event, Instant after) {
@@ -132,17 +91,16 @@ class PostgresOutageIT {
 
     @Test
     void theDatabaseRestartedThenGoneForThirtySecondsLosesNothingAndRunsNothingTwice() throws Exception {
-        String database = cluster.createDatabase();
         int jobs = 2_000;
-        enqueue(database, jobs);
+        String database = pg.databaseWithJobs(dir, jobs);
         Path file = dir.resolve("sections.log");
-        try (DaemonProcess a = DaemonProcess.start(dir, config(cluster.uri(database), "a", file, 4));
-             DaemonProcess b = DaemonProcess.start(dir, config(cluster.uri(database), "b", file, 4))) {
+        try (DaemonProcess a = DaemonProcess.start(dir, config(pg.cluster().uri(database), "a", file, 4));
+             DaemonProcess b = DaemonProcess.start(dir, config(pg.cluster().uri(database), "b", file, 4))) {
             a.awaitEvent("ready", Duration.ofSeconds(30));
             b.awaitEvent("ready", Duration.ofSeconds(30));
-            a.awaitTrue(() -> startsBy(file, "a") >= 20, Duration.ofSeconds(60), "first sections");
-            cluster.restart();
-            a.awaitTrue(() -> startsBy(file, "a") >= 100, Duration.ofSeconds(60), "sections after the restart");
+            a.awaitTrue(() -> PostgresNodes.startsBy(file, "a") >= 20, Duration.ofSeconds(60), "first sections");
+            pg.cluster().restart();
+            a.awaitTrue(() -> PostgresNodes.startsBy(file, "a") >= 100, Duration.ofSeconds(60), "sections after the restart");
             AdminClient admin = AdminClient.of(a);
             assertThat(admin.get("/readyz").statusCode()).isEqualTo(200);
 
@@ -206,10 +164,9 @@ class PostgresOutageIT {
 
     @Test
     void aDaemonStartedWhileTheDatabaseIsDownWaitsForItThenRunsItsJobs() throws Exception {
-        String database = cluster.createDatabase();
-        enqueue(database, 100);
+        String database = pg.databaseWithJobs(dir, 100);
         Path file = dir.resolve("sections.log");
-        String url = cluster.uri(database).replace("postgres@", "postgres:hunter2@");
+        String url = pg.cluster().uri(database).replace("postgres@", "postgres:hunter2@");
         stopServer();
         try (NotifyReceiver systemd = NotifyReceiver.atPath(dir.resolve("notify.sock"));
              DaemonProcess daemon = DaemonProcess.start(dir, config(url, "a", file, 4),
@@ -219,7 +176,9 @@ class PostgresOutageIT {
             assertThat(waiting.getString("url")).doesNotContain("hunter2").contains("***");
             systemd.await(0, m -> m.has("STATUS") && m.value("STATUS").startsWith("waiting for the job store"),
                     Duration.ofSeconds(10), "STATUS saying what it waits for");
-            Thread.sleep(7_000);
+            // why 2.5 s: its retries 0.25, 0.75 and 1.75 s after the first try have failed by then (backoff
+            // 0.25 s doubling); the next is at 3.75 s, so a longer wait only delays the start that follows.
+            Thread.sleep(2_500);
             assertThat(daemon.isAlive()).as("still waiting, not exited\n%s", daemon.transcript()).isTrue();
             assertThat(daemon.events("jobs.store-waiting")).as("one WARN for the whole wait, not one per attempt").hasSize(1);
             assertThat(daemon.events("ready")).as("not ready while the store does not answer").isEmpty();
@@ -239,9 +198,9 @@ class PostgresOutageIT {
 
     @Test
     void aStopAskedForWhileWaitingForTheDatabaseEndsTheWait() throws Exception {
-        String database = cluster.createDatabase();
+        String database = pg.cluster().createDatabase();
         stopServer();
-        try (DaemonProcess daemon = DaemonProcess.start(dir, config(cluster.uri(database), "a", dir.resolve("s.log"), 2))) {
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config(pg.cluster().uri(database), "a", dir.resolve("s.log"), 2))) {
             daemon.awaitEvent("jobs.store-waiting", Duration.ofSeconds(30));
             daemon.signal("TERM");
             assertThat(daemon.awaitExit(Duration.ofSeconds(5))).as("SIGTERM while waiting: exit 0\n%s", daemon.transcript())
@@ -253,7 +212,7 @@ class PostgresOutageIT {
     @Test
     void aDatabaseThatDoesNotExistIsAMistakeExit78AtOnce() throws Exception {
         Instant begun = Instant.now();
-        try (DaemonProcess daemon = DaemonProcess.start(dir, config(cluster.uri("no_such_db"), "a", dir.resolve("s.log"), 2))) {
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config(pg.cluster().uri("no_such_db"), "a", dir.resolve("s.log"), 2))) {
             assertThat(daemon.awaitExit(Duration.ofSeconds(30))).as(daemon.transcript()).isEqualTo(78);
             System.out.printf("wrong database name: exit 78 %d ms after the start%n",
                     Duration.between(begun, Instant.now()).toMillis());

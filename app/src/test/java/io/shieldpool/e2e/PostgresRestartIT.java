@@ -1,14 +1,12 @@
 package io.shieldpool.e2e;
 
 import io.shieldpool.jobs.NewJob;
-import io.shieldpool.jobs.postgresql.PostgresCluster;
 import io.shieldpool.jobs.postgresql.PostgresJobStore;
 import io.shieldpool.jobs.postgresql.PostgresSettings;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -36,51 +34,33 @@ class PostgresRestartIT {
 
     private static final int RUNS = 5;
 
-    private static PostgresCluster cluster;
-
-    @TempDir
-    static Path pluginDirectory;
+    @RegisterExtension
+    static final PostgresNodes pg = new PostgresNodes();
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void startClusterAndPackThePlugin() throws Exception {
-        cluster = PostgresCluster.start();
-        RecordingPlugin.packInto(pluginDirectory);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
     private String config(String database, Path sections) {
         return String.join("\n",
                 "shieldpool.pool.size = 4",
-                "shieldpool.work.type = test-recording",
-                "shieldpool.work.plugin-directory = \"" + pluginDirectory + "\"",
-                "shieldpool.work.test-recording { file = \"" + sections + "\", node = a, duration = 300ms }",
-                "shieldpool.jobs.store = postgresql",
-                "shieldpool.jobs.postgresql.url = \"" + cluster.uri(database) + "\"");
+                pg.recordingWork(sections, "a", Duration.ofMillis(300)),
+                pg.storeOf(database));
     }
 
     private static long running(String database) throws Exception {
-        return Long.parseLong(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE state = 'running'"));
+        return Long.parseLong(pg.cluster().psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE state = 'running'"));
     }
 
     @Test
     void eachSameHostRestartRecoversItsPredecessorsJobsBeforeItIsReady() throws Exception {
-        String database = cluster.createDatabase();
+        String database = pg.cluster().createDatabase();
         Path sections = dir.resolve("sections.log");
         String cfg = config(database, sections);
         List<long[]> runs = new ArrayList<>();
         DaemonProcess previous = DaemonProcess.start(dir, cfg);
         try {
             previous.awaitEvent("ready", Duration.ofSeconds(60));
-            PostgresJobStore tool = PostgresJobStore.openForTool(PostgresSettings.of(cluster.uri(database)), Clock.systemUTC());
+            PostgresJobStore tool = PostgresJobStore.openForTool(PostgresSettings.of(pg.cluster().uri(database)), Clock.systemUTC());
             try {
                 List<NewJob> jobs = IntStream.range(0, 2_000).mapToObj(i -> new NewJob("default", "{}", 25, Instant.now(),
                         Optional.<String>empty())).toList();

@@ -7,10 +7,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToLongFunction;
 
 /**
  * The sections' own record of when they ran ({@code S|E job attempt node epoch-nanos} lines, as
- * {@link SlotRecorderPlugin} and the exec sections of the cluster tests write them), and what a
+ * {@link RecordingPlugin} and the exec sections of the cluster tests write them), and what a
  * cluster-wide limit is judged by: the most sections open at one instant, and slot use (the time
  * integral of open sections over a window, divided by limit x window).
  */
@@ -69,6 +70,11 @@ public final class SectionIntervals {
      * {@code openUntil} (when its daemon was killed, or the end of the run).
      */
     public long mostAtOnce(long openUntil) {
+        return mostAtOnce(i -> openUntil);
+    }
+
+    /** The most sections open at one instant; a section with no end counts as open until {@code openUntil} of it. */
+    public long mostAtOnce(ToLongFunction<Interval> openUntil) {
         long open = 0;
         long most = 0;
         for (long[] edge : edges(openUntil)) {
@@ -112,11 +118,11 @@ public final class SectionIntervals {
         return busy / ((double) limit * (to - from));
     }
 
-    private List<long[]> edges(long openUntil) {
+    private List<long[]> edges(ToLongFunction<Interval> openUntil) {
         List<long[]> edges = new ArrayList<>();
         for (Interval i : intervals) {
             edges.add(new long[]{i.start(), +1});
-            edges.add(new long[]{i.end() < 0 ? openUntil : i.end(), -1});
+            edges.add(new long[]{i.end() < 0 ? openUntil.applyAsLong(i) : i.end(), -1});
         }
         // why ends before starts at the same instant: a slot freed and taken in the same nanosecond is not an overlap.
         edges.sort((x, y) -> x[0] != y[0] ? Long.compare(x[0], y[0]) : Long.compare(x[1], y[1]));

@@ -83,6 +83,8 @@ public final class PostgresJobStore implements JobStore {
     /** The longest pause between two attempts to reach a server that does not answer at start. */
     static final Duration START_RETRY_MAX = Duration.ofSeconds(5);
     private static final String NO_ANSWER = " no answer within 30 s";
+    /** How often a node deletes the rows of nodes gone for more than a day (nodes-forget). */
+    private static final Duration FORGET_NODES_EVERY = Duration.ofHours(1);
 
     private final PostgresSettings settings;
     private final JobOwner owner;
@@ -139,6 +141,8 @@ public final class PostgresJobStore implements JobStore {
     private final List<Promise<Void>> claimsSettled = new ArrayList<>();
     private PgSubscriber subscriber;
     private long heartbeatTimer = -1;
+    /** Store context: when this node last ran nodes-forget (its first heartbeat does). */
+    private long lastForgetNanos = System.nanoTime() - FORGET_NODES_EVERY.toNanos();
 
     private PostgresJobStore(PostgresSettings settings, JobOwner owner, Clock clock, boolean daemon) {
         this.settings = settings;
@@ -347,6 +351,7 @@ public final class PostgresJobStore implements JobStore {
                 // 30 s outage would otherwise rescue, and run twice, every job running elsewhere).
                 .compose(v -> cutOffLately() ? Future.succeededFuture(List.<RecoveredJob>of()) : rescue(true))
                 .compose(rescued -> releaseStrays().map(rescued))
+                .compose(rescued -> cutOffLately() ? Future.succeededFuture(rescued) : forgetOldNodes().map(rescued))
                 .onComplete(ar -> {
                     if (ar.failed()) {
                         if (isConnectionLoss(ar.cause())) {
@@ -376,6 +381,28 @@ public final class PostgresJobStore implements JobStore {
         return System.nanoTime() - lastConnectionLossNanos < settings.nodeTtl().toNanos();
     }
 
+    /**
+     * Store context, at a heartbeat, at most every {@link #FORGET_NODES_EVERY}: deletes the rows of
+     * nodes stopped or dead for more than a day that hold no job (nodes-forget). why: every start
+     * registers a new node id, so a cluster that restarts often would list and count its history
+     * forever (River and Oban prune old producers the same way). A node that is alive after all
+     * re-creates its row at its next heartbeat.
+     */
+    private Future<Void> forgetOldNodes() {
+        long now = System.nanoTime();
+        if (now - lastForgetNanos < FORGET_NODES_EVERY.toNanos()) {
+            return Future.succeededFuture();
+        }
+        lastForgetNanos = now;
+        return pool.preparedQuery(SQL.get("nodes-forget")).execute().map(rows -> {
+            if (rows.rowCount() > 0) {
+                log.atDebug().addKeyValue("event", "jobs.nodes-forgotten").addKeyValue("count", rows.rowCount())
+                        .log("{} node row(s) stopped or dead for more than a day forgotten", rows.rowCount());
+            }
+            return null;
+        });
+    }
+
     /** Store context, at a heartbeat: gives back jobs claimed by a commit nobody was told of (see {@link #straysPossible}). */
     private Future<Void> releaseStrays() {
         if (!straysPossible || claimsInFlight > 0 || sweepingStrays) {
@@ -383,7 +410,8 @@ public final class PostgresJobStore implements JobStore {
         }
         sweepingStrays = true;
         Long[] held = heldIds.toArray(Long[]::new);
-        return pool.preparedQuery(SQL.get("release-strays")).execute(Tuple.of(owner.id(), held))
+        // why (Object): Tuple.of(Object, Object...) would spread a bare array into one parameter per id.
+        return pool.preparedQuery(SQL.get("release-strays")).execute(Tuple.of(owner.id(), (Object) held))
                 .andThen(ar -> sweepingStrays = false)
                 .map(rows -> {
                     straysPossible = false;

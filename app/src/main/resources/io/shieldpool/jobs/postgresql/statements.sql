@@ -219,8 +219,11 @@ SELECT id, pid, extract(epoch FROM started_at) * 1000 FROM shieldpool_nodes
 WHERE host = $1 AND id <> $2 AND state <> 'stopped';
 
 -- :name nodes-forget
--- Deletes node rows stopped or dead for more than a day that hold no job. Served by: a scan of
--- shieldpool_nodes, shieldpool_jobs_running.
+-- Deletes node rows stopped or dead for more than a day that hold no job: run by every node at its
+-- first heartbeat and then hourly (two at once only find nothing left to delete). The rescue runs
+-- before it in the same heartbeat, so a dead node's running jobs are rescued, not orphaned; a node
+-- that is alive after all re-creates its row at its next heartbeat (node-heartbeat). Served by: a
+-- scan of shieldpool_nodes, shieldpool_jobs_running.
 DELETE FROM shieldpool_nodes n
 WHERE n.heartbeat_at < now() - interval '1 day'
   AND NOT EXISTS (SELECT 1 FROM shieldpool_jobs j WHERE j.state = 'running' AND j.owner = n.id);

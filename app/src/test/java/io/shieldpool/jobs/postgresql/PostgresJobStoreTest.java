@@ -8,9 +8,8 @@ import io.shieldpool.jobs.JobStoreContract;
 import io.shieldpool.jobs.JobStoreException;
 import io.shieldpool.jobs.MutableClock;
 import io.shieldpool.jobs.RecoveredJob;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.List;
@@ -21,20 +20,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The contract suite on a real PostgreSQL 15 cluster (a fresh database per test), plus what only this store does. */
 class PostgresJobStoreTest extends JobStoreContract {
 
-    private static PostgresCluster cluster;
+    @RegisterExtension
+    static final ThrowawayPostgres pg = new ThrowawayPostgres();
+
+    private final PostgresCluster cluster = pg.cluster();
     private String database;
-
-    @BeforeAll
-    static void startCluster() throws Exception {
-        cluster = PostgresCluster.start();
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     private PostgresSettings settings() {
         return PostgresSettings.of(cluster.uri(database));
@@ -306,6 +296,45 @@ class PostgresJobStoreTest extends JobStoreContract {
             get(store.claim("default", 5)).forEach(j -> seen.add(j.id()));
             return seen.contains(first.id());
         });
+    }
+
+    @Test
+    void nodesGoneForMoreThanADayAreForgottenAtAHeartbeatUnlessTheyStillHoldAJob() throws Exception {
+        String justStopped = store.owner().id();
+        get(store.close());
+        cluster.psql(database, """
+                INSERT INTO shieldpool_nodes (id, host, pid, ttl, state, heartbeat_at) VALUES
+                  ('old/1/stopped', 'old', 1, interval '10 s', 'stopped', now() - interval '2 days'),
+                  ('old/2/dead',    'old', 2, interval '10 s', 'running', now() - interval '25 hours'),
+                  ('old/3/holding', 'old', 3, interval '10 s', 'running', now() - interval '2 days'),
+                  ('new/4/stopped', 'new', 4, interval '10 s', 'stopped', now() - interval '23 hours')""");
+        cluster.psql(database, "INSERT INTO shieldpool_jobs (queue, payload, state, attempt, max_attempts, run_at, created_at, owner)"
+                + " VALUES ('default', '{}', 'running', 1, 3, now(), now(), 'old/3/holding')");
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        try {
+            // the held job's row locked by another session: the rescue skips it (SKIP LOCKED), so at
+            // the forget its node still holds a running job
+            io.vertx.pgclient.PgConnection lock = get(io.vertx.pgclient.PgConnection.connect(vertx, settings().connectOptions()));
+            get(lock.query("BEGIN").execute());
+            get(lock.query("SELECT id FROM shieldpool_jobs WHERE owner = 'old/3/holding' FOR UPDATE").execute());
+            PostgresJobStore node = (PostgresJobStore) track(PostgresJobStore.openForDaemon(
+                    settings().withLeases(Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofMinutes(15)),
+                    new JobOwner("here", 7, "f"), clock));
+            store = node;
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                    cluster.psql(database, "SELECT count(*) FROM shieldpool_nodes WHERE id LIKE 'old/%'").equals("1"));
+            assertThat(cluster.psql(database, "SELECT id FROM shieldpool_nodes").lines())
+                    .as("gone for over a day and holding nothing: forgotten; the rest kept")
+                    .containsExactlyInAnyOrder("here/7/f", "new/4/stopped", "old/3/holding", justStopped);
+            get(lock.query("ROLLBACK").execute());
+            // once unlocked, the next rescue takes the job back: nothing was orphaned by the forget
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                    cluster.psql(database, "SELECT state FROM shieldpool_jobs WHERE owner IS NULL").equals("ready"));
+            assertThat(get(node.nodes())).extracting(PostgresJobStore.NodeView::id)
+                    .containsExactlyInAnyOrder("here/7/f", "new/4/stopped", "old/3/holding", justStopped);
+        } finally {
+            get(vertx.close());
+        }
     }
 
     // ---- sessions ----
