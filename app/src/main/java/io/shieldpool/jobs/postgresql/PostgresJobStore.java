@@ -79,6 +79,8 @@ public final class PostgresJobStore implements JobStore {
     private static final long NOTIFY_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** Most acks one statement writes (a batch of 1,000 is a few milliseconds of server time). */
     private static final int MAX_ACK_BATCH = 1_000;
+    /** Batches of acks written at once (of the pool's connections; AckBatches says why two). */
+    private static final int ACK_BATCHES_IN_FLIGHT = 2;
     /** After close() was called, retries of acks give up after this long (the node's jobs are rescued). */
     private static final Duration RETRY_AFTER_CLOSE = Duration.ofSeconds(5);
     /** The longest pause between two attempts to reach a server that does not answer at start. */
@@ -111,7 +113,7 @@ public final class PostgresJobStore implements JobStore {
     private int acksInFlight;
     private final List<Promise<Void>> acksSettled = new ArrayList<>();
     /** Store context: acks wait here while a batch of them is being written (group commit). */
-    private final AckBatches acks = new AckBatches(MAX_ACK_BATCH, this::writeAcks);
+    private final AckBatches acks = new AckBatches(MAX_ACK_BATCH, ACK_BATCHES_IN_FLIGHT, this::writeAcks);
     /** Store context: per queue, where this node's claims go on from (ClaimCursor). */
     private final Map<String, ClaimCursor> cursors = new HashMap<>();
     /** Store context: the ids of the jobs this store claimed and has not settled (acked, failed, released). */
