@@ -87,6 +87,8 @@ echo "daemon CPU by thread since its start (ms):"
 for t in /proc/"$daemon"/task/*; do echo "$(awk '{print $14 + $15}' "$t/stat") $(cat "$t/comm")"; done \
     | awk -v hz="$hz" '{n = $1; $1 = ""; sub(/ [0-9]+$/, "", $0); c[$0] += n} END {for (k in c) if (c[k] > 0) printf "%8.0f %s\n", c[k] * 1000 / hz, k}' \
     | sort -rn | head -8
+echo "daemon log lines above INFO: $(grep -Ec '"level":"(WARN|ERROR)"' "$dir/daemon.log")"
+grep -E '"level":"(WARN|ERROR)"' "$dir/daemon.log" | sed 's/.*"message":"\([^"]*\)".*/  \1/' | cut -c1-160 | sort | uniq -c | head -5
 if [[ -n ${JFR:-} ]]; then
     "${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/jcmd" "$daemon" JFR.dump name=diag filename="$JFR" > /dev/null || true
 fi

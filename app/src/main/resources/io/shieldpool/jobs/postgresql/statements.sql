@@ -89,14 +89,32 @@ FROM picked
 WHERE j.id = picked.id
 RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key;
 
+-- :name complete
+-- The ack of one attempt on a queue with cluster-wide limits (now, id, owner, attempt), written at
+-- once, not batched: there a slot is free only once its ack has landed. Moves the row like
+-- complete-many, fenced the same way (IS NOT DISTINCT FROM: see complete-many). A keyed job's ack
+-- runs lock-key first, in the same transaction. Served by: both primary keys.
+WITH moved AS (
+    DELETE FROM shieldpool_jobs
+    WHERE id = $2 AND (state, owner, attempt) IS NOT DISTINCT FROM ('running', $3::text, $4::int)
+    RETURNING id, queue, payload, attempt, max_attempts, run_at, created_at, last_error, unique_key
+)
+INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
+SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, $1, last_error, unique_key FROM moved;
+
+-- :name lock-key
+-- First statement of complete for a keyed job (key): the key's lock, as in lock-keys.
+SELECT count(*) FROM (SELECT pg_advisory_xact_lock(72350198, hashtext($1))) AS locked;
+
 -- :name complete-many
 -- Acks of many attempts in one statement and one commit (now, ids[], owners[], attempts[]): each
 -- job's row moves from the hot table to shieldpool_jobs_done, so done jobs never slow the hot
 -- table. Fenced per row: the DELETE re-checks state, owner and attempt (a rescue or release that
 -- changed the row first leaves it nothing to match; the other rows of the statement still move);
--- returns the ids that moved. The store puts every ack that arrived while the previous one was being written in
--- one such statement (group commit): one commit, so one WAL flush, for all of them. It sends
--- each job at most once per statement. Keyed jobs' acks run lock-keys first, in the same
+-- returns the ids that moved. On a queue without limits the store puts every ack that arrived
+-- while up to two such statements were being written in the next one (group commit): one
+-- commit, so one WAL flush, for all of them (a limited queue's acks use complete). A job is in
+-- at most one statement at a time. Keyed jobs' acks run lock-keys first, in the same
 -- transaction. Served by: both primary keys (id = ANY is the index condition; the join to the
 -- unnested arrays only pairs each row with its owner and attempt). why the check is written IS
 -- NOT DISTINCT FROM (the same as = here: owners and attempts are never null): the planner can
