@@ -127,6 +127,7 @@ public final class JobsBench {
         }
         LongAdder done = new LongAdder();
         List<Thread> workers = new ArrayList<>();
+        long cpuBefore = cpuNanos(ProcessHandle.current());
         long begun = System.nanoTime();
         for (int t = 0; t < threads; t++) {
             String owner = "raw-" + t;
@@ -175,10 +176,19 @@ public final class JobsBench {
             w.join();
         }
         double seconds = (System.nanoTime() - begun) / 1e9;
+        long cpu = cpuNanos(ProcessHandle.current()) - cpuBefore;
         double rate = done.sum() / seconds;
-        System.out.printf(Locale.ROOT, "J1 raw claim+ack: %d jobs, %d threads, batch %d: %.2f s, %,.0f jobs/s%n",
-                done.sum(), threads, batch, seconds, rate);
+        System.out.printf(Locale.ROOT, "J1 raw claim+ack: %d jobs, %d threads, batch %d: %.2f s, %,.0f jobs/s, CPU %.2f s (%.1f us/job)%n",
+                done.sum(), threads, batch, seconds, rate, cpu / 1e9, cpu / 1e3 / Math.max(1, done.sum()));
         return rate;
+    }
+
+    /**
+     * CPU time (user + system, all threads) a process has used so far, in ns; on Linux read from
+     * /proc/PID/stat. Per job it is the figure the neighbours' load disturbs least.
+     */
+    private static long cpuNanos(ProcessHandle process) {
+        return process.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
     }
 
     private static Connection connect(Path db) throws Exception {
@@ -221,22 +231,44 @@ public final class JobsBench {
         Process daemon = startDaemon(db);
         try {
             long readyAt = awaitLine(daemon, "\"event\":\"ready\"");
-            SqliteJobStore observer = SqliteJobStore.openForTool(SqliteSettings.of(db), Clock.systemUTC());
+            long cpuAtReady = cpuNanos(daemon.toHandle());
+            long benchCpuAtReady = cpuNanos(ProcessHandle.current());
             long doneAt;
-            while (true) {
-                long done = get(observer.stats(List.of("default"))).getFirst().count(JobState.DONE);
-                if (done >= jobs) {
-                    doneAt = System.nanoTime();
-                    break;
+            long cpuAtDone;
+            // why not the store's stats (counts per state) at each poll: ready and done rows are
+            // always all the jobs together, so each poll scanned 300,000 index entries (~12 ms of
+            // CPU here, taken from the daemon on the same 2 cores 10 times a second); whether any
+            // job is still ready or running reads one entry of a partial index. The done jobs are
+            // counted once, at the end.
+            try (Connection c = connect(db); PreparedStatement unfinished = c.prepareStatement("""
+                    SELECT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_ready WHERE state = 'ready')
+                        OR EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_running WHERE state = 'running')""")) {
+                while (true) {
+                    boolean left;
+                    try (ResultSet rs = unfinished.executeQuery()) {
+                        left = rs.next() && rs.getBoolean(1);
+                    }
+                    if (!left) {
+                        doneAt = System.nanoTime();
+                        cpuAtDone = cpuNanos(daemon.toHandle());
+                        break;
+                    }
+                    Thread.sleep(20);
                 }
-                // why 100 ms: counting done rows scans an index; polling harder would steal the daemon's CPU
-                Thread.sleep(100);
             }
+            SqliteJobStore observer = SqliteJobStore.openForTool(SqliteSettings.of(db), Clock.systemUTC());
+            long done = get(observer.stats(List.of("default"))).getFirst().count(JobState.DONE);
             get(observer.close());
+            if (done != jobs) {
+                throw new IllegalStateException("J3: no job is ready or running, yet only " + done + " of " + jobs + " are done");
+            }
             double seconds = (doneAt - readyAt) / 1e9;
             double rate = jobs / seconds;
-            System.out.printf(Locale.ROOT, "J3 daemon: %d no-op jobs, 64 workers: %.2f s from ready to all done, %,.0f jobs/s%n",
-                    jobs, seconds, rate);
+            long cpu = cpuAtDone - cpuAtReady;
+            long observerCpu = cpuNanos(ProcessHandle.current()) - benchCpuAtReady;
+            System.out.printf(Locale.ROOT, "J3 daemon: %d no-op jobs, 64 workers: %.2f s from ready to all done, %,.0f jobs/s,"
+                    + " daemon CPU %.2f s (%.1f us/job), this JVM's CPU meanwhile (watching) %.2f s%n",
+                    jobs, seconds, rate, cpu / 1e9, cpu / 1e3 / jobs, observerCpu / 1e9);
             return rate;
         } finally {
             daemon.destroy();

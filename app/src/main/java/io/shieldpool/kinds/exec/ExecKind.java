@@ -115,6 +115,7 @@ public final class ExecKind implements WorkKind {
     private static final class Runtime implements KindRuntime {
         private final Vertx vertx;
         private final Children children = new Children();
+        private final CommandThreads threads = new CommandThreads();
         private volatile Duration killAfter = Duration.ofSeconds(5);
 
         Runtime(Vertx vertx) {
@@ -125,7 +126,7 @@ public final class ExecKind implements WorkKind {
         public Work create(ShieldpoolConfig config) {
             ExecSettings settings = (ExecSettings) config.work().settings();
             killAfter = settings.killAfter();
-            return new ExecWork(settings, config.work().timeout(), vertx, children);
+            return new ExecWork(settings, config.work().timeout(), vertx, children, threads);
         }
 
         @Override

@@ -18,14 +18,15 @@ import java.util.Optional;
 /**
  * One section of the exec kind: one child process, in a session and process group of its own
  * (see {@link SessionSpawn}), so a Ctrl+C that a terminal sends to the daemon's foreground group
- * never reaches it: the shield holds at the OS level too. A platform thread waits for it and two
- * more log its output (see {@link OutputPump}); the section ends on the worker's thread once the child and
- * anything it left in its group are gone.
+ * never reaches it: the shield holds at the OS level too. One platform thread of
+ * {@link CommandThreads} starts it, logs its output and waits for it (see {@link ChildWatch}); the
+ * section ends on the worker's thread once the child and anything it left in its group are gone.
  */
 final class ExecRun extends SectionRun {
 
     private static final Logger output = LoggerFactory.getLogger("io.shieldpool.kinds.exec.output");
-    private static final long PUMP_STACK_BYTES = 256 * 1024;
+    /** After the command and its group are gone, how long its pipes may stay open before they are read in the background. */
+    private static final Duration OUTPUT_END_WAIT = Duration.ofSeconds(2);
 
     /** How a command is started: {@link SessionSpawn#spawn} (a test may wrap it). */
     interface Spawner {
@@ -42,6 +43,7 @@ final class ExecRun extends SectionRun {
     private final ExecSettings settings;
     private final Children children;
     private final Spawner spawner;
+    private final java.util.concurrent.Executor threads;
     private final long workerId;
     private final long sectionId;
     /** The section's job, with a job store; null without one. */
@@ -57,11 +59,12 @@ final class ExecRun extends SectionRun {
     private boolean spawning;
 
     ExecRun(ActiveSection section, Context home, Vertx vertx, Duration timeout, ExecSettings settings,
-            Children children, Spawner spawner) {
+            Children children, Spawner spawner, java.util.concurrent.Executor threads) {
         super(section, home, vertx, timeout);
         this.settings = settings;
         this.children = children;
         this.spawner = spawner;
+        this.threads = threads;
         this.workerId = section.workerId();
         this.sectionId = section.sectionId();
         this.job = section.job();
@@ -69,10 +72,8 @@ final class ExecRun extends SectionRun {
 
     void start() {
         armTimeout();
-        // why: a platform thread, because waitpid blocks in native code, which would pin a
-        // virtual thread's carrier for the command's whole life.
         try {
-            Thread.ofPlatform().daemon().name("exec-" + workerId + "-" + sectionId).start(this::runChild);
+            threads.execute(this::runChild);
         } catch (Throwable e) { // no thread to be had (OutOfMemoryError: unable to create native thread)
             spawnSettled = true;
             failed(new ExecFailure("cannot start " + settings.command().getFirst() + ": " + describe(e)));
@@ -160,6 +161,7 @@ final class ExecRun extends SectionRun {
     }
 
     private void runChild() {
+        Thread.currentThread().setName("exec-" + workerId + "-" + sectionId); // which section, in a thread dump
         synchronized (this) {
             if (timeoutReason != null) {
                 spawnSettled = true;
@@ -200,16 +202,15 @@ final class ExecRun extends SectionRun {
             onHome(() -> terminate("work.timeout"));
         }
         int exit;
-        try {
-            OutputBudget budget = new OutputBudget(settings.maxLineLength(), settings.maxLinesPerSecond(), System.nanoTime());
-            OutputPump stdoutPump = new OutputPump(started.stdout(), "stdout", budget, output, workerId, sectionId);
-            Thread stdout = pump(stdoutPump, "stdout");
-            Thread stderr = pump(new OutputPump(started.stderr(), "stderr", budget, output, workerId, sectionId), "stderr");
-            exit = SessionSpawn.waitFor(started.pid());
+        OutputBudget budget = new OutputBudget(settings.maxLineLength(), settings.maxLinesPerSecond(), System.nanoTime());
+        OutputPump stdoutPump = new OutputPump("stdout", budget, output, workerId, sectionId);
+        try (ChildWatch watch = new ChildWatch(started, stdoutPump,
+                new OutputPump("stderr", budget, output, workerId, sectionId))) {
+            exit = watch.awaitExit();
             exited = true;
-            reapGroup();
-            join(stdout);
-            join(stderr);
+            reapGroup(watch);
+            watch.readUntil(watch::outputEnded, OUTPUT_END_WAIT, Integer.MAX_VALUE);
+            watch.readRestInBackground();
             stdoutPump.reportDropped(System.nanoTime(), true);
         } catch (Throwable e) {
             // Cannot wait for the command any more: kill its group rather than leave it unwatched.
@@ -265,9 +266,9 @@ final class ExecRun extends SectionRun {
 
     /**
      * The command has exited; processes it left in its group (a background job) would be orphans:
-     * they get SIGTERM, then SIGKILL after kill-after.
+     * they get SIGTERM, then SIGKILL after kill-after. Their output is read meanwhile.
      */
-    private void reapGroup() {
+    private void reapGroup(ChildWatch watch) throws Throwable {
         if (!groupAlive()) {
             return;
         }
@@ -277,30 +278,10 @@ final class ExecRun extends SectionRun {
                     .log("the command (pid {}) exited but left processes in its group: SIGTERM to them", pid);
         }
         signalGroup(ProcessGroups.SIGTERM);
-        ProcessGroups.awaitUntil(() -> !groupAlive(), settings.killAfter(), 20);
+        watch.readUntil(() -> !groupAlive(), settings.killAfter(), 20);
         if (groupAlive()) {
             signalGroup(ProcessGroups.SIGKILL);
-            ProcessGroups.awaitUntil(() -> !groupAlive(), Duration.ofSeconds(5), 10);
-        }
-    }
-
-    /**
-     * why platform threads: a read(2) of a pipe blocks in native code and pins a virtual thread's
-     * carrier; with chatty commands those readers took every carrier and froze the pool (issue 13).
-     * Measured: with three platform threads per command (waitpid and the two readers) the exec
-     * kind still ran /bin/true faster than xargs -P8 (B10, README "Performance"). A small stack:
-     * the readers only copy bytes and log.
-     */
-    private Thread pump(OutputPump pump, String stream) {
-        return Thread.ofPlatform().daemon().stackSize(PUMP_STACK_BYTES).name("exec-" + stream + "-" + sectionId)
-                .start(pump);
-    }
-
-    private static void join(Thread thread) {
-        try {
-            thread.join(Duration.ofSeconds(2));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            watch.readUntil(() -> !groupAlive(), Duration.ofSeconds(5), 10);
         }
     }
 

@@ -17,18 +17,21 @@ final class ExecWork implements Work {
     private final Duration timeout;
     private final Vertx vertx;
     private final Children children;
+    private final CommandThreads threads;
 
     /**
      * @param settings the exec keys
      * @param timeout  work.timeout (zero: none)
      * @param vertx    the daemon's Vert.x
      * @param children every command running, shared across reloads
+     * @param threads  the threads that run the commands, shared across reloads
      */
-    ExecWork(ExecSettings settings, Duration timeout, Vertx vertx, Children children) {
+    ExecWork(ExecSettings settings, Duration timeout, Vertx vertx, Children children, CommandThreads threads) {
         this.settings = settings;
         this.timeout = timeout;
         this.vertx = vertx;
         this.children = children;
+        this.threads = threads;
     }
 
     /**
@@ -65,6 +68,7 @@ final class ExecWork implements Work {
 
     @Override
     public void begin(ActiveSection section) {
-        new ExecRun(section, vertx.getOrCreateContext(), vertx, timeout, settings, children, SessionSpawn.SPAWNER).start();
+        new ExecRun(section, vertx.getOrCreateContext(), vertx, timeout, settings, children, SessionSpawn.SPAWNER,
+                threads).start();
     }
 }

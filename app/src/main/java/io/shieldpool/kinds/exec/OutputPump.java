@@ -2,23 +2,20 @@ package io.shieldpool.kinds.exec;
 
 import org.slf4j.Logger;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Reads one output pipe of a command and logs it line by line as each line arrives. Runs on a
- * platform thread: a read(2) of a pipe blocks in native code, and on a virtual thread that pins its
- * carrier (two such readers stopped every other virtual thread on 2 cores: issue 13). Lines are
- * split on bytes, so a line longer than {@link OutputBudget#maxLineLength} costs that much memory at
- * most: the rest of it is read and thrown away.
+ * Logs one output stream of a command line by line, as {@link ChildWatch} hands it the bytes
+ * read from the pipe. Lines are split on bytes, so a line longer than
+ * {@link OutputBudget#maxLineLength} costs that much memory at most: the rest of it is read and
+ * thrown away. Used by one thread at a time.
  */
-final class OutputPump implements Runnable {
+final class OutputPump {
 
     static final String TRUNCATED_MARK = " [line truncated]";
     private static final int INITIAL_LINE_BUFFER = 8192;
+    private static final byte[] NO_LINE = new byte[0];
 
-    private final InputStream in;
     private final String stream;
     private final OutputBudget budget;
     private final Logger output;
@@ -29,37 +26,32 @@ final class OutputPump implements Runnable {
     private int length;
     private long lineBytes;
 
-    OutputPump(InputStream in, String stream, OutputBudget budget, Logger output, long workerId, long sectionId) {
-        this.in = in;
+    OutputPump(String stream, OutputBudget budget, Logger output, long workerId, long sectionId) {
         this.stream = stream;
         this.budget = budget;
         this.output = output;
         this.workerId = workerId;
         this.sectionId = sectionId;
-        this.line = new byte[Math.min(budget.maxLineLength(), INITIAL_LINE_BUFFER)];
+        this.line = NO_LINE; // why lazily: most commands of a busy pool write nothing to one stream or both
     }
 
-    @Override
-    public void run() {
-        byte[] chunk = new byte[8192];
-        try (in) {
-            int n;
-            while ((n = in.read(chunk)) > 0) {
-                int from = 0;
-                for (int i = 0; i < n; i++) {
-                    if (chunk[i] == '\n') {
-                        append(chunk, from, i - from);
-                        endLine();
-                        from = i + 1;
-                    }
-                }
-                append(chunk, from, n - from);
+    /** The next bytes read from the pipe, logged line by line as each line is complete. */
+    void accept(byte[] chunk, int n) {
+        int from = 0;
+        for (int i = 0; i < n; i++) {
+            if (chunk[i] == '\n') {
+                append(chunk, from, i - from);
+                endLine();
+                from = i + 1;
             }
-        } catch (IOException ignored) {
-            // the pipe closed: the process is gone
         }
+        append(chunk, from, n - from);
+    }
+
+    /** The pipe reached its end (or was given up): a last line without a newline is logged. */
+    void finish() {
         if (lineBytes > 0) {
-            endLine(); // a last line without a newline
+            endLine();
         }
     }
 
@@ -70,7 +62,8 @@ final class OutputPump implements Runnable {
             return;
         }
         if (length + kept > line.length) {
-            byte[] bigger = new byte[Math.min(budget.maxLineLength(), Math.max(length + kept, line.length * 2))];
+            byte[] bigger = new byte[Math.min(budget.maxLineLength(),
+                    Math.max(length + kept, Math.max(INITIAL_LINE_BUFFER, line.length * 2)))];
             System.arraycopy(line, 0, bigger, 0, length);
             line = bigger;
         }

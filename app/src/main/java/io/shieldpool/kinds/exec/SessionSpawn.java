@@ -1,8 +1,6 @@
 package io.shieldpool.kinds.exec;
 
-import java.io.FileInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -73,6 +71,26 @@ final class SessionSpawn {
             ADDRESS, ADDRESS);
     private static final MethodHandle WAITPID = LINKER.downcallHandle(symbol(LINKER.defaultLookup(), "waitpid"),
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), Linker.Option.captureCallState("errno"));
+    /** fcntl(fd, F_SETFL, flags): variadic after its second argument. */
+    private static final MethodHandle FCNTL = LINKER.downcallHandle(symbol(LINKER.defaultLookup(), "fcntl"),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    /**
+     * syscall(SYS_pidfd_open, pid, 0). why syscall(2): glibc has a pidfd_open wrapper only from 2.36,
+     * and the exec kind runs on 2.34; the kernel call itself is Linux 5.3+ (older: no pidfd, see
+     * {@link ChildWatch}).
+     */
+    private static final MethodHandle SYSCALL = LINKER.downcallHandle(symbol(LINKER.defaultLookup(), "syscall"),
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, JAVA_INT, JAVA_INT),
+            Linker.Option.firstVariadicArg(1));
+    private static final long SYS_PIDFD_OPEN = 434;
+    private static final int F_SETFL = 4;
+    private static final int O_NONBLOCK = 0x800;
+    static final int WNOHANG = 1;
+
+    /** The daemon's environment, names sorted, and each "NAME=value" as a C string that lives as long as the JVM. */
+    private static final List<String> DAEMON_ENVIRONMENT_NAMES = List.copyOf(new java.util.TreeSet<>(System.getenv().keySet()));
+    private static final MemorySegment[] DAEMON_ENVIRONMENT = DAEMON_ENVIRONMENT_NAMES.stream()
+            .map(name -> Arena.global().allocateFrom(name + "=" + System.getenv(name))).toArray(MemorySegment[]::new);
 
     private SessionSpawn() {
     }
@@ -97,8 +115,12 @@ final class SessionSpawn {
         // the class initialization is the work
     }
 
-    /** A started command: its pid (also its session and process group id) and its output pipes. */
-    record Child(long pid, InputStream stdout, InputStream stderr) {
+    /**
+     * A started command: its pid (also its session and process group id), the read ends of its
+     * output pipes (non-blocking, owned by the caller, who closes them) and a pidfd that turns
+     * readable when it exits (-1 where the kernel has none; owned by the caller too).
+     */
+    record Child(long pid, int stdout, int stderr, int pidfd) {
     }
 
     /**
@@ -173,7 +195,7 @@ final class SessionSpawn {
                 check((int) ATTR_SIGMASK.invokeExact(attributes, emptyMask), "setsigmask");
                 check((int) ATTR_SIGDEFAULT.invokeExact(attributes, catchableSignals(arena)), "setsigdefault");
                 spawned = (int) SPAWNP.invokeExact(pid, arena.allocateFrom(argv.getFirst()), actions, attributes,
-                        strings(arena, argv), strings(arena, environment(environment)));
+                        strings(arena, argv), environment(arena, environment));
             } finally {
                 int ignored = (int) FA_DESTROY.invokeExact(actions);
                 ignored = (int) ATTR_DESTROY.invokeExact(attributes);
@@ -188,7 +210,15 @@ final class SessionSpawn {
                 closeQuietly(errRead);
                 throw new IOException(strerror(spawned));
             }
-            return new Child(pid.get(JAVA_INT, 0), adopt(outRead), adopt(errRead));
+            int child = pid.get(JAVA_INT, 0);
+            // why only the read ends: O_NONBLOCK is a flag of the open pipe end, and the command's
+            // own ends must stay blocking, as any program expects of its stdout.
+            int unusedOut = (int) FCNTL.invokeExact(outRead, F_SETFL, O_NONBLOCK);
+            int unusedErr = (int) FCNTL.invokeExact(errRead, F_SETFL, O_NONBLOCK);
+            // why now: the child is not reaped before the caller's waitpid, so its pid cannot have
+            // been reused by then, even if it has already exited.
+            int pidfd = (int) (long) SYSCALL.invokeExact(SYS_PIDFD_OPEN, child, 0);
+            return new Child(child, outRead, errRead, pidfd < 0 ? -1 : pidfd);
         } catch (IOException e) {
             throw e;
         } catch (Throwable e) {
@@ -203,11 +233,24 @@ final class SessionSpawn {
      * @return the exit status, or 128 + the signal number when a signal ended it
      */
     static int waitFor(long pid) {
+        return waitFor(pid, 0);
+    }
+
+    /**
+     * Like {@link #waitFor(long)}; with {@link #WNOHANG} it does not block.
+     *
+     * @return the exit status, 128 + a signal, -1 if {@code pid} is not a child, or -2 when
+     *         {@code WNOHANG} was given and it has not exited yet
+     */
+    static int waitFor(long pid, int options) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment status = arena.allocate(JAVA_INT);
             MemorySegment state = arena.allocate(CALL_STATE);
             while (true) {
-                int rc = (int) WAITPID.invokeExact(state, (int) pid, status, 0);
+                int rc = (int) WAITPID.invokeExact(state, (int) pid, status, options);
+                if (rc == 0) {
+                    return -2; // WNOHANG: still running
+                }
                 if (rc == pid) {
                     int raw = status.get(JAVA_INT, 0);
                     int signal = raw & 0x7f;
@@ -235,10 +278,25 @@ final class SessionSpawn {
         return set;
     }
 
-    private static List<String> environment(Map<String, String> extra) {
-        Map<String, String> all = new java.util.TreeMap<>(System.getenv());
-        all.putAll(extra);
-        return all.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
+    /**
+     * The envp array: the daemon's environment with {@code extra} added (an extra name replaces the
+     * daemon's). why the daemon's part is built once: it cannot change in a running JVM
+     * (System.getenv is a snapshot), and copying its few dozen strings per command was a visible
+     * part of a short command's cost (B10).
+     */
+    private static MemorySegment environment(Arena arena, Map<String, String> extra) {
+        MemorySegment array = arena.allocate(ADDRESS, DAEMON_ENVIRONMENT_NAMES.size() + extra.size() + 1L);
+        int at = 0;
+        for (int i = 0; i < DAEMON_ENVIRONMENT_NAMES.size(); i++) {
+            if (!extra.containsKey(DAEMON_ENVIRONMENT_NAMES.get(i))) {
+                array.setAtIndex(ADDRESS, at++, DAEMON_ENVIRONMENT[i]);
+            }
+        }
+        for (Map.Entry<String, String> e : extra.entrySet()) {
+            array.setAtIndex(ADDRESS, at++, arena.allocateFrom(e.getKey() + "=" + e.getValue()));
+        }
+        array.setAtIndex(ADDRESS, at, MemorySegment.NULL);
+        return array;
     }
 
     private static MemorySegment strings(Arena arena, List<String> values) {
@@ -248,17 +306,6 @@ final class SessionSpawn {
         }
         array.setAtIndex(ADDRESS, values.size(), MemorySegment.NULL);
         return array;
-    }
-
-    /** A stream over a pipe's read end; the raw descriptor is closed once the stream has its own. */
-    private static InputStream adopt(int fd) throws IOException {
-        // why: the JDK has no public way to wrap a raw descriptor; opening /proc/self/fd/N gives a
-        // second descriptor of the same pipe, owned by the stream.
-        try {
-            return new FileInputStream("/proc/self/fd/" + fd);
-        } finally {
-            closeQuietly(fd);
-        }
     }
 
     /** An anonymous memory file holding {@code data}, positioned at its start. */
@@ -291,7 +338,7 @@ final class SessionSpawn {
         }
     }
 
-    private static void closeQuietly(int fd) {
+    static void closeQuietly(int fd) {
         try {
             int ignored = (int) CLOSE.invokeExact(fd);
         } catch (Throwable ignored) {

@@ -64,6 +64,49 @@ class SqliteJobStoreTest extends JobStoreContract {
     }
 
     @Test
+    void theAnswersOfOneCommitComeBackOnEachCallersEventLoopInTheOrderAsked() throws Exception {
+        List<NewJob> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            many.add(new NewJob("default", "{}", 3, START, Optional.empty()));
+        }
+        get(store.enqueue(many));
+        List<io.shieldpool.jobs.Job> claimed = get(store.claim("default", 400));
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx(new io.vertx.core.VertxOptions().setEventLoopPoolSize(2));
+        try {
+            List<io.vertx.core.Context> loops = List.of(vertx.getOrCreateContext(), vertx.getOrCreateContext());
+            assertThat(loops.get(0)).isNotSameAs(loops.get(1));
+            List<List<Long>> answered = List.of(new java.util.ArrayList<>(), new java.util.ArrayList<>());
+            java.util.concurrent.CountDownLatch all = new java.util.concurrent.CountDownLatch(claimed.size());
+            AtomicInteger elsewhere = new AtomicInteger();
+            for (int l = 0; l < 2; l++) {
+                int loop = l;
+                List<io.shieldpool.jobs.Job> mine = claimed.subList(loop * 200, loop * 200 + 200);
+                // every ack of a loop asked in one go: most land in the same commit as the other loop's
+                loops.get(loop).runOnContext(v -> {
+                    for (io.shieldpool.jobs.Job job : mine) {
+                        store.complete(job).onComplete(ar -> {
+                            if (io.vertx.core.Vertx.currentContext() != loops.get(loop) || !ar.succeeded() || !ar.result()) {
+                                elsewhere.incrementAndGet();
+                            }
+                            answered.get(loop).add(job.id());
+                            all.countDown();
+                        });
+                    }
+                });
+            }
+            assertThat(all.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(elsewhere.get()).as("acks answered off their caller's loop, or not done").isZero();
+            for (int loop = 0; loop < 2; loop++) {
+                assertThat(answered.get(loop)).as("loop " + loop + "'s answers, in the order it asked")
+                        .containsExactlyElementsOf(claimed.subList(loop * 200, loop * 200 + 200).stream().map(io.shieldpool.jobs.Job::id).toList());
+            }
+            assertThat(get(store.stats(List.of())).getFirst().count(io.shieldpool.jobs.JobState.DONE)).isEqualTo(400);
+        } finally {
+            get(vertx.close());
+        }
+    }
+
+    @Test
     void aFileWithANewerSchemaIsRefused() throws Exception {
         get(store.close());
         try (var c = DriverManager.getConnection("jdbc:sqlite:" + file()); var s = c.createStatement()) {

@@ -32,6 +32,7 @@ class ExecRunTest {
 
     private final Vertx vertx = Vertx.vertx();
     private final Children children = new Children();
+    private final CommandThreads threads = new CommandThreads();
     private final ExecSettings sleeper = new ExecSettings(List.of("sleep", "60"), Map.of(),
             Optional.empty(), Duration.ofSeconds(1));
 
@@ -42,7 +43,7 @@ class ExecRunTest {
     }
 
     private ExecRun run(RecordingSection section, Duration timeout, ExecRun.Spawner spawner) {
-        return new ExecRun(section, vertx.getOrCreateContext(), vertx, timeout, sleeper, children, spawner);
+        return new ExecRun(section, vertx.getOrCreateContext(), vertx, timeout, sleeper, children, spawner, threads);
     }
 
     private static boolean processExists(long pid) {
