@@ -6,20 +6,17 @@
 -- and changes nothing. Each runs in its own transaction unless the Java code says otherwise.
 
 -- :name lock-keys
--- First statement of an enqueue with unique keys (keys[]): takes each key's transaction-scoped
--- advisory lock, in hash order (two enqueues never wait for each other in a cycle). The ack of a
--- keyed job takes the same lock before it moves the job to shieldpool_jobs_done, so the enqueue's
--- next statement (a new snapshot) finds the key in one table or the other, never in neither.
+-- First statement of an enqueue with unique keys, and of a batch of acks holding keyed jobs
+-- (keys[]): takes each key's transaction-scoped advisory lock, in hash order (two such
+-- transactions never wait for each other in a cycle). An ack moves a keyed job to
+-- shieldpool_jobs_done under that lock, so the enqueue's next statement (a new snapshot) finds
+-- the key in one table or the other, never in neither.
 -- Hashes may collide: two keys then share a lock, which only serialises them.
 SELECT count(*) FROM (
     SELECT pg_advisory_xact_lock(72350198, h)
     FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($1::text[]) AS k WHERE k IS NOT NULL) AS hashes
     ORDER BY h
 ) AS locked;
-
--- :name lock-key
--- First statement of the ack of a keyed job (key): the key's lock, as in lock-keys.
-SELECT count(*) FROM (SELECT pg_advisory_xact_lock(72350198, hashtext($1))) AS locked;
 
 -- :name enqueue
 -- Adds ready jobs in one statement (queues[], payloads[], max_attempts[], run_ats[], keys[],
@@ -93,16 +90,10 @@ WHERE j.id = picked.id
 RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key;
 
 -- :name complete
--- Ack: the attempt's job becomes done (now, id, owner, attempt): its row moves from the hot
--- table to shieldpool_jobs_done in this one statement, so done jobs never slow the hot table.
--- Fenced: the DELETE re-checks state, owner and attempt (a rescue that changed the row first
--- leaves it nothing to match). A keyed job's ack runs lock-key first, in the same transaction.
--- Served by: both primary keys. why the check is written IS NOT DISTINCT FROM (the same as =
--- here: $3 and $4 are never null): the planner can then neither match shieldpool_jobs_running's
--- predicate (state = 'running') nor its key (owner), so the ack is a primary-key lookup. With
--- `state = 'running' AND owner = $3` it scanned that partial index instead, as it looks tiny,
--- and each ack then read every entry left in it by jobs acked since the oldest snapshot any
--- session holds: thousands per ack behind one idle transaction (PgBloatBench).
+-- The ack of one attempt on a queue with cluster-wide limits (now, id, owner, attempt), written at
+-- once, not batched: there a slot is free only once its ack has landed. Moves the row like
+-- complete-many, fenced the same way (IS NOT DISTINCT FROM: see complete-many). A keyed job's ack
+-- runs lock-key first, in the same transaction. Served by: both primary keys.
 WITH moved AS (
     DELETE FROM shieldpool_jobs
     WHERE id = $2 AND (state, owner, attempt) IS NOT DISTINCT FROM ('running', $3::text, $4::int)
@@ -110,6 +101,37 @@ WITH moved AS (
 )
 INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
 SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, $1, last_error, unique_key FROM moved;
+
+-- :name lock-key
+-- First statement of complete for a keyed job (key): the key's lock, as in lock-keys.
+SELECT count(*) FROM (SELECT pg_advisory_xact_lock(72350198, hashtext($1))) AS locked;
+
+-- :name complete-many
+-- Acks of many attempts in one statement and one commit (now, ids[], owners[], attempts[]): each
+-- job's row moves from the hot table to shieldpool_jobs_done, so done jobs never slow the hot
+-- table. Fenced per row: the DELETE re-checks state, owner and attempt (a rescue or release that
+-- changed the row first leaves it nothing to match; the other rows of the statement still move);
+-- returns the ids that moved. On a queue without limits the store puts every ack that arrived
+-- while up to two such statements were being written in the next one (group commit): one
+-- commit, so one WAL flush, for all of them (a limited queue's acks use complete). A job is in
+-- at most one statement at a time. Keyed jobs' acks run lock-keys first, in the same
+-- transaction. Served by: both primary keys (id = ANY is the index condition; the join to the
+-- unnested arrays only pairs each row with its owner and attempt). why the check is written IS
+-- NOT DISTINCT FROM (the same as = here: owners and attempts are never null): the planner can
+-- then match neither shieldpool_jobs_running's predicate (state = 'running') nor its key (owner).
+-- With `state = 'running' AND owner = ...` it scanned that partial index instead, as it looks
+-- tiny, and each ack then read every entry left in it by jobs acked since the oldest snapshot any
+-- session holds: thousands per ack behind one idle transaction (PgBloatBench).
+WITH moved AS (
+    DELETE FROM shieldpool_jobs j
+    USING unnest($2::bigint[], $3::text[], $4::int[]) AS a(id, owner, attempt)
+    WHERE j.id = ANY($2::bigint[]) AND j.id = a.id
+      AND (j.state, j.owner, j.attempt) IS NOT DISTINCT FROM ('running', a.owner, a.attempt)
+    RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key
+)
+INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
+SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, $1, last_error, unique_key FROM moved
+RETURNING id;
 
 -- :name state-of
 -- After an ack that matched no row and was retried (the first try may have committed before
@@ -122,7 +144,7 @@ SELECT 'done', attempt FROM shieldpool_jobs_done WHERE id = $1;
 -- :name fail
 -- A failed attempt (retry_at, now, error, id, owner, attempt): ready again at retry_at, or dead
 -- when it was the last attempt. Fenced. Served by: the primary key (IS NOT DISTINCT FROM: see
--- complete).
+-- complete-many).
 UPDATE shieldpool_jobs
 SET state       = CASE WHEN attempt >= max_attempts THEN 'dead' ELSE 'ready' END,
     run_at      = CASE WHEN attempt >= max_attempts THEN run_at ELSE $1 END,

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Where a PostgreSQL daemon run's time goes (issue 17, P1): one daemon, N no-op jobs, on a
+# throwaway PostgreSQL 15 with pg_stat_statements (fsync and synchronous_commit on). Prints the
+# rate, the CPU per job of the daemon and of the server (which a loaded machine disturbs far less
+# than the rate), the WAL flushes, the statements (calls, server time, rows: round trips per job),
+# the daemon's claim and ack latencies (/status) and its CPU by thread.
+#
+#   app/src/bench/pg-where-time-goes.sh app/bin/shieldpool 20000 ["shieldpool.jobs.claim-batch = 64"]
+#
+# Environment: PORT (admin port, 18777), WORKERS (64), JFR=FILE (a JFR recording of the run is
+# dumped there; pass -XX:StartFlightRecording=name=diag,... in SHIELDPOOL_JAVA_OPTS).
+set -euo pipefail
+launcher=$1 jobs=$2 extra=${3:-}
+port=${PORT:-18777} workers=${WORKERS:-64}
+bin=/usr/lib/postgresql/15/bin
+dir=$(mktemp -d /tmp/shieldpool-pgwhere.XXXXXX)
+as_server() { if [[ $(id -u) == 0 ]]; then runuser -u nobody -- "$@"; else "$@"; fi; }
+[[ $(id -u) == 0 ]] && chown nobody "$dir"
+as_server "$bin/initdb" --no-sync -A trust -U postgres -E UTF8 --locale=C -D "$dir/data" > /dev/null
+cat >> "$dir/data/postgresql.auto.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$dir'
+shared_buffers = 16MB
+max_connections = 40
+max_wal_size = 256MB
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = all
+CONF
+as_server "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start > /dev/null
+daemon=
+cleanup() {
+    [[ -n $daemon ]] && kill -TERM "$daemon" 2> /dev/null && wait "$daemon" || true
+    as_server "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop > /dev/null || true
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+psql() { "$bin/psql" -X -q -At -h "$dir" -U postgres -d postgres -c "$1"; }
+psql "CREATE EXTENSION pg_stat_statements"
+config() {
+    cat <<CONF
+shieldpool.log.format = json
+shieldpool.log.level = info
+shieldpool.admin.port = $port
+shieldpool.pool.size = $1
+shieldpool.work.demo { steps = 1, step-duration = 0ms, log-steps = false }
+shieldpool.shutdown.grace = 60s
+shieldpool.jobs.store = postgresql
+shieldpool.jobs.postgresql.url = "postgresql://postgres@/postgres?host=$dir"
+$extra
+CONF
+}
+config 0 > "$dir/node.conf"
+seq 1 "$jobs" | sed 's/.*/{"n": &}/' | "$launcher" enqueue --quiet --config "$dir/node.conf" - > /dev/null
+"$launcher" --config "$dir/node.conf" > "$dir/daemon.log" 2>&1 &
+daemon=$!
+until grep -qs '"ready' "$dir/daemon.log"; do sleep 0.1; done
+psql "VACUUM ANALYZE"
+psql "SELECT pg_stat_statements_reset(); SELECT pg_stat_reset_shared('wal')" > /dev/null
+ticks() { awk '{s += $14 + $15} END {print s + 0}' "$@" 2> /dev/null || echo 0; }
+server_ticks() {
+    local postmaster
+    postmaster=$(head -1 "$dir/data/postmaster.pid")
+    ticks "/proc/$postmaster/stat" $(pgrep -P "$postmaster" | sed 's|.*|/proc/&/stat|')
+}
+config "$workers" > "$dir/next.conf"
+mv "$dir/next.conf" "$dir/node.conf"
+d0=$(ticks "/proc/$daemon/stat") s0=$(server_ticks) t0=$(date +%s.%N)
+kill -HUP "$daemon"
+# why two counts: each is served by its own partial index, so the poll itself costs the server little
+until [[ $(psql "SELECT (SELECT count(*) FROM shieldpool_jobs WHERE state = 'ready') + (SELECT count(*) FROM shieldpool_jobs WHERE state = 'running')") == 0 ]]; do
+    sleep 0.01
+done
+t1=$(date +%s.%N) d1=$(ticks "/proc/$daemon/stat") s1=$(server_ticks)
+hz=$(getconf CLK_TCK)
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+awk -v n="$jobs" -v t0="$t0" -v t1="$t1" -v d="$((d1 - d0))" -v s="$((s1 - s0))" -v hz="$hz" 'BEGIN {
+    printf "%d jobs in %.2f s: %.0f jobs/s; CPU per job: daemon %.0f us, server %.0f us\n", n, t1 - t0, n / (t1 - t0),
+        d * 1e6 / hz / n, s * 1e6 / hz / n }'
+psql "SELECT 'WAL: ' || wal_records || ' records, ' || wal_sync || ' flushes' FROM pg_stat_wal"
+echo "statements (calls | server ms | rows | calls per job | statement):"
+psql "SELECT calls, round(total_exec_time::numeric), rows, round(calls::numeric / $jobs, 3),
+              left(regexp_replace(query, '\s+', ' ', 'g'), 80)
+       FROM pg_stat_statements WHERE calls > 5 AND query NOT LIKE '%count(*) FROM shieldpool_jobs WHERE state = \$%'
+       ORDER BY calls DESC LIMIT 10"
+curl -s "localhost:$port/status" | python3 -c 'import json, sys; c = json.load(sys.stdin)["jobs"]["this_daemon"]; print("daemon: claim latency %s ms, ack latency %s ms (means)" % (c["claim_latency_ms"], c["ack_latency_ms"]))' || true
+echo "daemon CPU by thread since its start (ms):"
+for t in /proc/"$daemon"/task/*; do echo "$(awk '{print $14 + $15}' "$t/stat") $(cat "$t/comm")"; done \
+    | awk -v hz="$hz" '{n = $1; $1 = ""; sub(/ [0-9]+$/, "", $0); c[$0] += n} END {for (k in c) if (c[k] > 0) printf "%8.0f %s\n", c[k] * 1000 / hz, k}' \
+    | sort -rn | head -8
+echo "daemon log lines above INFO: $(grep -Ec '"level":"(WARN|ERROR)"' "$dir/daemon.log")"
+grep -E '"level":"(WARN|ERROR)"' "$dir/daemon.log" | sed 's/.*"message":"\([^"]*\)".*/  \1/' | cut -c1-160 | sort | uniq -c | head -5
+if [[ -n ${JFR:-} ]]; then
+    "${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/jcmd" "$daemon" JFR.dump name=diag filename="$JFR" > /dev/null || true
+fi

@@ -1,0 +1,139 @@
+package io.shieldpool.jobs.postgresql;
+
+import io.shieldpool.jobs.Job;
+import io.shieldpool.jobs.JobOwner;
+import io.shieldpool.jobs.MutableClock;
+import io.shieldpool.jobs.NewJob;
+import io.vertx.core.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Group-committed acks (AckBatches, complete-many) on a real PostgreSQL 15: acks written in one
+ * statement keep their fencing job by job, and each caller gets its own answer.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class PostgresAckBatchTest {
+
+    private static final Instant START = Instant.parse("2026-12-01T10:00:00Z");
+    private static PostgresCluster cluster;
+    private final MutableClock clock = new MutableClock(START);
+    private String database;
+    private PostgresJobStore store;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        cluster = PostgresCluster.start();
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @AfterEach
+    void closeStore() {
+        if (store != null) {
+            get(store.close());
+        }
+    }
+
+    @Test
+    void aBatchMixingValidAndStaleAcksLandsTheValidOnesAndRejectsTheStaleOnesWithoutTouchingTheirJobs() throws Exception {
+        database = cluster.createDatabase();
+        store = PostgresJobStore.openForDaemon(PostgresSettings.of(cluster.uri(database)), JobOwner.thisProcess(), clock);
+        get(store.enqueue(List.of(job(Optional.empty()), job(Optional.empty()), job(Optional.empty()), job(Optional.of("order-4")))));
+        List<Job> claimed = new ArrayList<>(get(store.claim("default", 4)));
+        claimed.sort(Comparator.comparingLong(Job::id));
+        Job valid = claimed.get(0);
+        Job released = claimed.get(1);
+        Job takenOver = claimed.get(2);
+        Job keyed = claimed.get(3);
+        // a stale attempt of our own: released with the attempt counted, then claimed again (attempt 2)
+        assertThat(get(store.release(List.of(released), true))).isEqualTo(1);
+        Job again = get(store.claim("default", 1)).getFirst();
+        assertThat(again.id()).isEqualTo(released.id());
+        assertThat(again.attempt()).isEqualTo(2);
+        // a stale attempt another node took over (as a rescue and its next claim leave the row)
+        cluster.psql(database, "UPDATE shieldpool_jobs SET owner = 'elsewhere/77/x', attempt = 2 WHERE id = " + takenOver.id());
+
+        store.holdAcksForTest();
+        long batchesBefore = store.ackBatchesForTest()[0];
+        Future<Boolean> validAck = store.complete(valid);
+        Future<Boolean> releasedAck = store.complete(released);
+        Future<Boolean> takenOverAck = store.complete(takenOver);
+        Future<Boolean> keyedAck = store.complete(keyed);
+        Future<Boolean> againAck = store.complete(again);
+        Future<Boolean> secondAckOfValid = store.complete(valid);
+        store.resumeAcksForTest();
+
+        assertThat(get(validAck)).as("the valid ack").isTrue();
+        assertThat(get(keyedAck)).as("the keyed job's valid ack").isTrue();
+        assertThat(get(releasedAck)).as("the ack of an attempt that was released").isFalse();
+        assertThat(get(takenOverAck)).as("the ack of an attempt another node took over").isFalse();
+        assertThat(get(againAck)).as("the current attempt of the released job, acked after its stale attempt").isTrue();
+        assertThat(get(secondAckOfValid)).as("a second ack of the same attempt").isFalse();
+        long[] batches = store.ackBatchesForTest();
+        assertThat(batches[0] - batchesBefore).as("statements: one for the first four, one for the repeated jobs").isEqualTo(2);
+        assertThat(batches[1]).as("the first batch held the four different jobs").isEqualTo(4);
+
+        assertThat(cluster.psql(database, "SELECT string_agg(id || ':' || attempt, ',' ORDER BY id) FROM shieldpool_jobs_done"))
+                .isEqualTo(valid.id() + ":1," + released.id() + ":2," + keyed.id() + ":1");
+        assertThat(cluster.psql(database, "SELECT state || ' ' || owner || ' ' || attempt FROM shieldpool_jobs WHERE id = " + takenOver.id()))
+                .as("the job another node holds is left as it was").isEqualTo("running elsewhere/77/x 2");
+        assertThat(get(store.enqueue(List.of(job(Optional.of("order-4"))))).getFirst())
+                .as("the keyed job's key stays taken by its done row").satisfies(e -> {
+                    assertThat(e.created()).isFalse();
+                    assertThat(e.id()).isEqualTo(keyed.id());
+                });
+    }
+
+    @Test
+    void acksThatArriveWhileOneIsWrittenShareOneStatement() throws Exception {
+        database = cluster.createDatabase();
+        store = PostgresJobStore.openForDaemon(PostgresSettings.of(cluster.uri(database)), JobOwner.thisProcess(), clock);
+        List<NewJob> batch = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            batch.add(job(Optional.empty()));
+        }
+        get(store.enqueue(batch));
+        List<Job> claimed = get(store.claim("default", 500));
+        long before = store.ackBatchesForTest()[0];
+
+        List<Future<Boolean>> acks = claimed.stream().map(store::complete).toList();
+
+        assertThat(acks).allSatisfy(ack -> assertThat(get(ack)).isTrue());
+        long statements = store.ackBatchesForTest()[0] - before;
+        System.out.printf("500 acks requested at once: %d statement(s), the largest %d acks%n", statements,
+                store.ackBatchesForTest()[1]);
+        assertThat(statements).as("far fewer statements than acks").isLessThan(100);
+        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs_done")).isEqualTo("500");
+        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs")).isEqualTo("0");
+    }
+
+    private static NewJob job(Optional<String> key) {
+        return new NewJob("default", "{}", 3, START, key);
+    }
+
+    private static <T> T get(Future<T> future) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+}
