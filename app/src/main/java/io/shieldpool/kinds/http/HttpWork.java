@@ -105,6 +105,8 @@ final class HttpWork implements Work {
         private Buffer jobBody;
         private RateLimit.Turn turn;
         private long sendTimerId = -1;
+        /** Set once the section timed out: read by the rate limit's write line from its timer's thread. */
+        private volatile boolean over;
 
         HttpRun(ActiveSection section, Context home) {
             // why: SectionRun's own limit is work.timeout, from the section's start; http.timeout is
@@ -170,7 +172,7 @@ final class HttpWork implements Work {
                     if (given == null) {
                         send();
                     } else {
-                        rateLimit.awaitWrite(() -> onHome(() -> {
+                        rateLimit.awaitWrite(() -> !over, () -> onHome(() -> {
                             // why: a section that timed out meanwhile has had its request reset by
                             // onTimeout; its lease goes back here, as the send's end would give it back.
                             if (ended()) {
@@ -223,6 +225,7 @@ final class HttpWork implements Work {
 
         @Override
         protected void onTimeout(String reason) {
+            over = true;
             // why: ended first; resetting fails the request's future at once, which would count it as failed.
             timedOut(reason + " (" + settings.method() + " " + settings.url().orElseThrow() + ")");
             cancelSendTimer();

@@ -3,6 +3,7 @@ package io.shieldpool.kinds.http;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -36,7 +37,7 @@ final class RateLimit {
     /** When the last request was written (see {@link #awaitWrite}). */
     private long lastWrittenNanos;
     /** Requests whose turn came, waiting to be written, first in first out. */
-    private final ArrayDeque<Runnable> writes = new ArrayDeque<>();
+    private final ArrayDeque<PendingWrite> writes = new ArrayDeque<>();
     private boolean writeTimerArmed;
     /** Only the timer armed last hands out turns: a rate change re-arms it. */
     private long timerGeneration;
@@ -79,7 +80,8 @@ final class RateLimit {
     }
 
     /**
-     * Runs {@code write} when a request whose turn came may be written: at once on this thread if
+     * Runs {@code write} when a request whose turn came may be written (or, without taking a
+     * write's place, once {@code wanted} says it is no longer wanted): at once on this thread if
      * the last write was 1/rate ago and nobody waits, else later on the scheduler's thread, in the
      * order asked. why: a turn is handed out before the connection is taken; when several sections
      * must first open a connection (a cold start, a grown pool) their set-ups end together and,
@@ -88,7 +90,7 @@ final class RateLimit {
      * each with its own timer, fired together after an event-loop stall and reached the server as
      * a burst (5 requests in 74 ms at max-rate 10 under load).
      */
-    void awaitWrite(Runnable write) {
+    void awaitWrite(BooleanSupplier wanted, Runnable write) {
         boolean now;
         synchronized (this) {
             long at = clock.getAsLong();
@@ -96,7 +98,7 @@ final class RateLimit {
             if (now) {
                 lastWrittenNanos = at;
             } else {
-                writes.addLast(write);
+                writes.addLast(new PendingWrite(wanted, write));
                 armWriteTimer();
             }
         }
@@ -120,15 +122,28 @@ final class RateLimit {
             writeTimerArmed = false;
             long at = clock.getAsLong();
             if (intervalNanos == 0) {
-                due.addAll(writes); // the limit was lifted by a reload: all go
+                writes.forEach(w -> due.add(w.write())); // the limit was lifted by a reload: all go
                 writes.clear();
-            } else if (!writes.isEmpty() && at - lastWrittenNanos >= intervalNanos) {
-                due.add(writes.removeFirst());
-                lastWrittenNanos = at;
+            } else {
+                // why: a request no longer wanted (its section timed out in this line) leaves
+                // without taking a write's place; counted as written, such requests kept the line
+                // as long as it was, since turns come at the same rate as writes, so that every
+                // later request waited past its work.timeout too (HttpWorkIT, max-rate 10).
+                while (!writes.isEmpty() && !writes.peekFirst().wanted().getAsBoolean()) {
+                    due.add(writes.removeFirst().write());
+                }
+                if (!writes.isEmpty() && at - lastWrittenNanos >= intervalNanos) {
+                    due.add(writes.removeFirst().write());
+                    lastWrittenNanos = at;
+                }
             }
             armWriteTimer();
         }
         due.forEach(Runnable::run);
+    }
+
+    /** A request waiting to be written; {@code wanted} is false once its section has ended (any thread). */
+    private record PendingWrite(BooleanSupplier wanted, Runnable write) {
     }
 
     /**

@@ -42,7 +42,7 @@ class RateLimitTest {
 
     /** Asks to write request {@code name}; its write is recorded at the instant it is made. */
     private void write(RateLimit limit, List<String> writes, String name) {
-        limit.awaitWrite(() -> writes.add(name + "@" + (now.get() - 1_000_000_000L) / MS));
+        limit.awaitWrite(() -> true, () -> writes.add(name + "@" + (now.get() - 1_000_000_000L) / MS));
     }
 
     @Test
@@ -67,6 +67,33 @@ class RateLimitTest {
         assertThat(writes).endsWith("e@12900");
         advance(250 * MS);
         assertThat(writes).endsWith("e@12900", "f@13150");
+    }
+
+    /**
+     * A request whose section timed out in the write line leaves it without taking a write's place:
+     * counted as a write, such requests kept the line as long as it was (turns come at the rate of
+     * writes), and every later request waited past its timeout too.
+     */
+    @Test
+    void aRequestNoLongerWantedLeavesTheWriteLineWithoutTakingAWritesPlace() {
+        RateLimit limit = new RateLimit(10, now::get, scheduler); // one per 100 ms
+        List<String> writes = new ArrayList<>();
+        List<String> leftWithoutWrite = new ArrayList<>();
+        write(limit, writes, "a"); // at once
+        java.util.concurrent.atomic.AtomicBoolean bWanted = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicBoolean cWanted = new java.util.concurrent.atomic.AtomicBoolean(true);
+        limit.awaitWrite(bWanted::get, () -> (bWanted.get() ? writes : leftWithoutWrite).add("b@" + (now.get() - 1_000_000_000L) / MS));
+        limit.awaitWrite(cWanted::get, () -> (cWanted.get() ? writes : leftWithoutWrite).add("c@" + (now.get() - 1_000_000_000L) / MS));
+        write(limit, writes, "d");
+        advance(50 * MS);
+        bWanted.set(false); // b's and c's sections time out while they wait
+        cWanted.set(false);
+        advance(200 * MS);
+        // d takes the first place after a (100 ms), not the third (300 ms); b and c leave then too.
+        assertThat(writes).containsExactly("a@0", "d@100");
+        assertThat(leftWithoutWrite).containsExactly("b@100", "c@100");
+        advance(1_000 * MS);
+        assertThat(writes).containsExactly("a@0", "d@100");
     }
 
     @Test
