@@ -185,7 +185,16 @@ WHERE state = 'running' AND owner = $1;
 -- behind PgBouncer in transaction mode; the others skip the round. Safe against everything that
 -- runs meanwhile: the candidate rows are locked (SKIP LOCKED: a row an ack is changing right now
 -- is left for the next round) and the UPDATE re-checks state, owner and attempt, so a job that
--- finished meanwhile is never touched. Served by: shieldpool_jobs_running, shieldpool_nodes' key.
+-- finished meanwhile is never touched. In the same round, under the same lock, it deletes the
+-- waits for slots (shieldpool_waits) of every claimant whose node is not live by the same test
+-- (dead by its ttl, stopped, or its row gone). why here and not in nodes-forget: a node killed
+-- with SIGKILL leaves its rows, and nothing else ends them unless the same host restarts a
+-- daemon (node-stopped); nodes-forget runs a day later, and every limited claim and ack on the
+-- queue reads those rows until then (a host name per run, as in containers, leaves some per
+-- run). Claims ignore them already, so deleting them changes no claim; a node that was only
+-- late writes its wait again at its next short claim. SKIP LOCKED: a row a claim is writing
+-- right now (its node live after all) waits for the next round, and the rescue never waits.
+-- Served by: shieldpool_jobs_running, shieldpool_nodes' key, a scan of shieldpool_waits (a few rows).
 WITH cut AS (
     SELECT j.id, j.owner, j.attempt
     FROM shieldpool_jobs j
@@ -195,6 +204,15 @@ WITH cut AS (
            OR NOT EXISTS (SELECT 1 FROM shieldpool_nodes n
                           WHERE n.id = j.owner AND n.state <> 'stopped' AND n.heartbeat_at >= now() - n.ttl))
     FOR UPDATE OF j SKIP LOCKED
+), ended AS (
+    DELETE FROM shieldpool_waits w
+    WHERE (w.queue, w.node, w.shard) IN (
+        SELECT x.queue, x.node, x.shard
+        FROM shieldpool_waits x
+        WHERE (NOT $2 OR pg_try_advisory_xact_lock(7235019811))
+          AND NOT EXISTS (SELECT 1 FROM shieldpool_nodes n
+                          WHERE n.id = x.node AND n.state <> 'stopped' AND n.heartbeat_at >= now() - n.ttl)
+        FOR UPDATE OF x SKIP LOCKED)
 )
 UPDATE shieldpool_jobs j
 SET state       = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready' END,

@@ -447,6 +447,39 @@ class PostgresJobStoreTest extends JobStoreContract {
     }
 
     @Test
+    void theWaitsForSlotsOfADeadNodeAreDeletedByTheRescueAndALiveNodesWaitsStay() throws Exception {
+        get(store.close());
+        // why a 5 s ttl: the frozen node must stay alive until the test makes it dead
+        PostgresSettings limited = settings().withLimits("default", 1, 0, 0)
+                .withLeases(Duration.ofMillis(200), Duration.ofSeconds(5), Duration.ofMinutes(15));
+        // a node on "another host" (no same-host restart will mark it stopped) that waits for
+        // slots on two shards, then dies without a word, as under SIGKILL
+        PostgresJobStore doomed = (PostgresJobStore) track(PostgresJobStore.openForDaemon(limited,
+                new JobOwner("elsewhere", 4242, "waits"), clock));
+        get(doomed.enqueue(List.of(job("{}"), job("{}"), job("{}"), job("{}"))));
+        assertThat(get(doomed.claim("default", 3, 0))).as("a short claim: the limit").hasSize(1);
+        assertThat(get(doomed.claim("default", 2, 1))).as("the slot is taken").isEmpty();
+        doomed.freezeHeartbeatForTest();
+        PostgresJobStore survivor = (PostgresJobStore) track(PostgresJobStore.openForDaemon(limited,
+                new JobOwner("other", 79, "waits"), clock));
+        store = survivor;
+        assertThat(get(survivor.claim("default", 2, 0))).as("the slot is taken").isEmpty();
+        String waits = "SELECT string_agg(node || ':' || shard, ' ' ORDER BY node, shard) FROM shieldpool_waits";
+        assertThat(cluster.psql(database, waits)).isEqualTo("elsewhere/4242/waits:0 elsewhere/4242/waits:1 other/79/waits:0");
+        // and the wait of a node whose row was forgotten (nodes-forget) while its wait stayed (older versions)
+        cluster.psql(database, "INSERT INTO shieldpool_waits (queue, node, shard, wanted, since, looked_at)"
+                + " VALUES ('default', 'gone/1/x', 0, 3, now(), now())");
+
+        cluster.psql(database, "UPDATE shieldpool_nodes SET heartbeat_at = now() - interval '1 hour' WHERE host = 'elsewhere'");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                get(survivor.limitsOf("default")).orElseThrow().running() == 0);
+        assertThat(cluster.psql(database, waits)).as("the waits left after the rescue of the dead node's job")
+                .isEqualTo("other/79/waits:0");
+        assertThat(get(survivor.claim("default", 2, 0))).as("the freed slot").hasSize(1);
+        assertThat(cluster.psql(database, waits)).as("a live node's short claim still waits").isEqualTo("other/79/waits:0");
+    }
+
+    @Test
     void theRateLimitIsATokenBucketInTheDatabase() throws Exception {
         get(store.close());
         PostgresSettings limited = settings().withLimits("default", 0, 20, 5);
