@@ -73,7 +73,8 @@ public abstract class JobStoreContract {
         return store;
     }
 
-    protected static <T> T get(Future<T> future) {
+    /** The future's result, waited for at most 30 s; its failure rethrown (a RuntimeException as it is). */
+    public static <T> T get(Future<T> future) {
         try {
             return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException e) {

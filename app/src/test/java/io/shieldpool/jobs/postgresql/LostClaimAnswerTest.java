@@ -19,9 +19,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
+import static io.shieldpool.jobs.JobStoreContract.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -42,8 +42,11 @@ class LostClaimAnswerTest {
     private static final Duration HEARTBEAT = Duration.ofMillis(200);
     private static ClaimAnswerProxy proxy;
 
-    private final List<PostgresJobStore> opened = new ArrayList<>();
     private String database;
+    private PostgresJobStore store;
+    private String owner;
+    /** The jobs the store claimed and was told of before each test's lost answer. */
+    private List<Job> held;
 
     @BeforeAll
     static void startProxy() throws Exception {
@@ -51,14 +54,14 @@ class LostClaimAnswerTest {
     }
 
     @AfterEach
-    void closeStores() {
-        opened.forEach(store -> {
+    void closeStore() {
+        if (store != null) {
             try {
                 get(store.close());
             } catch (RuntimeException ignored) {
                 // closed already
             }
-        });
+        }
     }
 
     @org.junit.jupiter.api.AfterAll
@@ -68,48 +71,57 @@ class LostClaimAnswerTest {
         }
     }
 
-    private PostgresJobStore open(int concurrency) throws Exception {
+    /**
+     * Each test's set-up: a new database of 12 ready jobs, a store on it through the proxy (with
+     * that concurrency limit on its queue, none when 0), holding {@code holding} jobs it claimed.
+     */
+    private void openHolding(int concurrency, int holding) throws Exception {
         database = pg.cluster().createDatabase();
         PostgresSettings settings = PostgresSettings.of(proxy.uri(database))
                 .withLeases(HEARTBEAT, Duration.ofSeconds(5), Duration.ofMinutes(15))
                 .withLimits("default", concurrency, 0, 0);
-        PostgresJobStore store = PostgresJobStore.openForDaemon(settings, JobOwner.thisProcess(), Clock.systemUTC());
-        opened.add(store);
+        store = PostgresJobStore.openForDaemon(settings, JobOwner.thisProcess(), Clock.systemUTC());
+        owner = store.owner().id();
         List<NewJob> jobs = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
             jobs.add(new NewJob("default", "{\"n\":" + i + "}", 3, Instant.now().minusSeconds(1), Optional.empty()));
         }
         get(store.enqueue(jobs));
-        return store;
+        held = get(store.claim("default", holding));
+        assertThat(held).hasSize(holding);
+    }
+
+    /** A claim of {@code n} jobs whose answer the proxy holds once its transaction has committed them all. */
+    private HeldClaim claimWithAnswerHeld(int n) throws Exception {
+        ClaimAnswerProxy.HeldAnswer answer = proxy.holdNextClaim();
+        Future<List<Job>> claim = store.claim("default", n);
+        assertThat(answer.awaitCommitted(Duration.ofSeconds(10))).as("jobs the held answer carries").isEqualTo(n);
+        return new HeldClaim(answer, claim);
+    }
+
+    private record HeldClaim(ClaimAnswerProxy.HeldAnswer answer, Future<List<Job>> claim) {
     }
 
     @Test
     void jobsOfAClaimWhoseAnswerWasLostComeBackReadyUncountedAndNothingHeldIsReleased() throws Exception {
-        PostgresJobStore store = open(0);
-        String owner = store.owner().id();
-        List<Job> held = get(store.claim("default", 3));
-        assertThat(held).hasSize(3);
+        openHolding(0, 3);
 
         // a claim commits, its answer is lost: the store is told nothing (the claim comes back empty)
-        ClaimAnswerProxy.HeldAnswer lost = proxy.holdNextClaim();
-        Future<List<Job>> lostClaim = store.claim("default", 4);
-        assertThat(lost.awaitCommitted(Duration.ofSeconds(10))).as("jobs the lost answer carried").isEqualTo(4);
+        HeldClaim lost = claimWithAnswerHeld(4);
         Set<Long> strays = runningUnder(owner);
         strays.removeAll(ids(held));
         assertThat(strays).as("committed: running under this node, never delivered").hasSize(4);
         // meanwhile another claim commits and its answer is on its way (held, delivered later): its
         // jobs are not strays, so nothing may be given back while it is in flight
-        ClaimAnswerProxy.HeldAnswer late = proxy.holdNextClaim();
-        Future<List<Job>> lateClaim = store.claim("default", 2);
-        assertThat(late.awaitCommitted(Duration.ofSeconds(10))).isEqualTo(2);
-        lost.cut();
-        assertThat(get(lostClaim)).as("a claim that failed on a lost connection returns nothing").isEmpty();
+        HeldClaim late = claimWithAnswerHeld(2);
+        lost.answer().cut();
+        assertThat(get(lost.claim())).as("a claim that failed on a lost connection returns nothing").isEmpty();
         String beatBefore = heartbeatOf(owner);
         await().during(Duration.ofMillis(5 * HEARTBEAT.toMillis())).atMost(Duration.ofSeconds(10))
                 .until(() -> runningUnder(owner).size() == 9);
         assertThat(heartbeatOf(owner)).as("heartbeats went on meanwhile").isNotEqualTo(beatBefore);
-        late.deliver();
-        List<Job> delivered = get(lateClaim);
+        late.answer().deliver();
+        List<Job> delivered = get(late.claim());
         assertThat(delivered).hasSize(2).allSatisfy(j -> assertThat(strays).doesNotContain(j.id()));
 
         // at a heartbeat with no claim in flight: the strays are ready again, their attempt not counted
@@ -127,7 +139,7 @@ class LostClaimAnswerTest {
         for (Job job : delivered) {
             assertThat(get(store.complete(job))).as("the ack of a job whose answer came late").isTrue();
         }
-        drain(store);
+        drain();
         assertThat(pg.cluster().psql(database, "SELECT count(*) || ' ' || string_agg(DISTINCT attempt::text, ',')"
                 + " FROM shieldpool_jobs_done")).isEqualTo("12 1");
         assertThat(pg.cluster().psql(database, "SELECT count(*) FROM shieldpool_jobs")).isEqualTo("0");
@@ -135,17 +147,12 @@ class LostClaimAnswerTest {
 
     @Test
     void aLimitedClaimsLostAnswerGivesItsSlotsBack() throws Exception {
-        PostgresJobStore store = open(6);
-        String owner = store.owner().id();
-        List<Job> held = get(store.claim("default", 2));
-        assertThat(held).hasSize(2);
+        openHolding(6, 2);
 
         // the limited claim's transaction (lock the queue's row, claim, COMMIT) lands, its answer is lost
-        ClaimAnswerProxy.HeldAnswer lost = proxy.holdNextClaim();
-        Future<List<Job>> lostClaim = store.claim("default", 4);
-        assertThat(lost.awaitCommitted(Duration.ofSeconds(10))).isEqualTo(4);
-        lost.cut();
-        assertThat(get(lostClaim)).isEmpty();
+        HeldClaim lost = claimWithAnswerHeld(4);
+        lost.answer().cut();
+        assertThat(get(lost.claim())).isEmpty();
         Set<Long> strays = runningUnder(owner);
         strays.removeAll(ids(held));
 
@@ -160,13 +167,13 @@ class LostClaimAnswerTest {
         for (Job job : again) {
             assertThat(get(store.complete(job))).isTrue();
         }
-        drain(store);
+        drain();
         assertThat(pg.cluster().psql(database, "SELECT count(*) || ' ' || string_agg(DISTINCT attempt::text, ',')"
                 + " FROM shieldpool_jobs_done")).isEqualTo("12 1");
     }
 
     /** Claims and acks until the queue is empty. */
-    private void drain(PostgresJobStore store) {
+    private void drain() {
         await().atMost(Duration.ofSeconds(20)).until(() -> {
             for (Job job : get(store.claim("default", 10))) {
                 assertThat(job.attempt()).isEqualTo(1);
@@ -197,15 +204,5 @@ class LostClaimAnswerTest {
 
     private static Set<Long> ids(List<Job> jobs) {
         return jobs.stream().map(Job::id).collect(Collectors.toCollection(HashSet::new));
-    }
-
-    private static <T> T get(Future<T> future) {
-        try {
-            return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new RuntimeException(e.getCause());
-        } catch (Exception e) {
-            throw new RuntimeException(e);
-        }
     }
 }
