@@ -77,6 +77,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
     private ConnectionLimits limits;
     /** POST /jobs and GET /jobs/stats, with a job store; null without one. */
     private volatile io.shieldpool.jobs.runtime.JobsEndpoints jobs;
+    private volatile io.micrometer.core.instrument.binder.MeterBinder kindMeters = registry -> { };
     /** Built once, on the admin context, at first need or once the pool is ready. */
     private Future<PoolMetrics> metrics;
 
@@ -123,6 +124,11 @@ public final class AdminServer extends VerticleBase implements PoolListener {
             }
             return Future.succeededFuture();
         });
+    }
+
+    /** Meters of the work kind (the http kind's retries), added to /metrics; set before deploying. */
+    public void useMeters(io.micrometer.core.instrument.binder.MeterBinder kindMeters) {
+        this.kindMeters = kindMeters;
     }
 
     /** Serves POST /jobs and GET /jobs/stats and adds the jobs to /status and /metrics; set before deploying. */
@@ -277,6 +283,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
             metrics = onAdminContext(pool.status(0).timeout(STATUS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS))
                     .compose(initial -> vertx.executeBlocking(() -> {
                         PoolMetrics built = new PoolMetrics(initial, version, events);
+                        kindMeters.bindTo(built.registry());
                         if (jobs != null) {
                             jobs.bindTo(built.registry());
                         }

@@ -130,7 +130,7 @@ public final class Daemon {
         StateFileWriter stateFile = StateFileWriter.open(System.getenv());
         ExitCode exitCode;
         try {
-            exitCode = start(vertx, supervisor, systemd, jobs, stateFile);
+            exitCode = start(vertx, supervisor, kinds, systemd, jobs, stateFile);
         } catch (Exception e) {
             log.atError().addKeyValue("event", "start.failed").setCause(e)
                     .log("could not start the pool: {}", e.toString());
@@ -149,7 +149,7 @@ public final class Daemon {
     }
 
     /** The start chain: admin server, then the supervisor; returns once the pool has stopped. */
-    private ExitCode start(Vertx vertx, Supervisor supervisor, Optional<SystemdNotifier> systemd,
+    private ExitCode start(Vertx vertx, Supervisor supervisor, KindRuntime kinds, Optional<SystemdNotifier> systemd,
                            Optional<DurableJobs> jobs, StateFileWriter stateFile) throws Exception {
         List<PoolListener> listeners = new ArrayList<>();
         // First: the other nodes of a shared store see this one draining as soon as it is.
@@ -174,7 +174,7 @@ public final class Daemon {
         if (config.admin().enabled()) {
             // The admin server answers from before `ready` to the end of the drain; it closes
             // with Vert.x, after the pool has stopped.
-            Optional<AdminServer> admin = startAdmin(vertx, supervisor.view(), jobs);
+            Optional<AdminServer> admin = startAdmin(vertx, supervisor.view(), kinds, jobs);
             if (admin.isEmpty()) {
                 return ExitCode.UNAVAILABLE;
             }
@@ -184,9 +184,10 @@ public final class Daemon {
         return supervisor.finished().await().exitCode();
     }
 
-    private Optional<AdminServer> startAdmin(Vertx vertx, PoolView view, Optional<DurableJobs> jobs) {
+    private Optional<AdminServer> startAdmin(Vertx vertx, PoolView view, KindRuntime kinds, Optional<DurableJobs> jobs) {
         var settings = config.admin();
         AdminServer server = new AdminServer(settings, view, version);
+        server.useMeters(kinds::bindMeters);
         jobs.ifPresent(j -> server.useJobs(new JobsEndpoints(j)));
         try {
             vertx.deployVerticle(server).await(30, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package io.shieldpool.kinds;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.shieldpool.config.ShieldpoolConfig;
 
 /**
@@ -22,6 +23,14 @@ public interface KindRuntime {
      * of the exec kind), before the final report. Blocking; called off the event loops, once.
      */
     default void afterCut() {
+    }
+
+    /**
+     * Adds the kind's own meters to /metrics (the http kind's stale-connection retries). Called
+     * once, off the event loops, when the registry is first built; meters must be functions of
+     * counters the kind keeps, read at each scrape.
+     */
+    default void bindMeters(MeterRegistry registry) {
     }
 
     /** Releases everything, once the pool has stopped. Blocking, bounded; off the event loops. */

@@ -174,6 +174,7 @@ public final class HttpKind implements WorkKind {
     private static final class Runtime implements KindRuntime {
         private final Vertx vertx;
         private volatile HttpWork.Factory http;
+        private final RetryCounts counts = new RetryCounts();
 
         Runtime(Vertx vertx) {
             this.vertx = vertx;
@@ -182,9 +183,15 @@ public final class HttpKind implements WorkKind {
         @Override
         public Work create(ShieldpoolConfig config) {
             if (http == null) {
-                http = new HttpWork.Factory(vertx, config.pool().size());
+                http = new HttpWork.Factory(vertx, config.pool().size(), counts);
             }
             return http.create((HttpSettings) config.work().settings(), config.work().timeout(), config.pool().size());
+        }
+
+        @Override
+        public void bindMeters(io.micrometer.core.instrument.MeterRegistry registry) {
+            // why the counts, not the factory: /metrics may be built before the first section.
+            counts.bindTo(registry);
         }
 
         @Override

@@ -8,10 +8,15 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientConnection;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.shieldpool.jobs.Job;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 
@@ -21,8 +26,12 @@ import java.time.Duration;
  * connection or any other status fails the section (with the backoff). {@code work.timeout} runs
  * from the section's start, {@code http.timeout} from sending the request to the end of its
  * response body: passing either makes the section {@code timed_out} and resets the request.
+ * A request that met a kept-alive connection the server had closed is sent again once, on a fresh
+ * connection, when {@link StaleConnectionRetry} allows it.
  */
 final class HttpWork implements Work {
+
+    private static final Logger log = LoggerFactory.getLogger(HttpWork.class);
 
     private final HttpSettings settings;
     private final Duration workTimeout;
@@ -33,10 +42,14 @@ final class HttpWork implements Work {
     private final Buffer body;
     private final PayloadTemplate urlTemplate;
     private final PayloadTemplate bodyTemplate;
+    private final StaleConnectionRetry retry;
+    private final RetryCounts counts;
 
     private HttpWork(HttpSettings settings, Duration workTimeout, Vertx vertx, PooledClient client,
-                     RateLimit rateLimit) {
+                     RateLimit rateLimit, RetryCounts counts) {
         this.settings = settings;
+        this.counts = counts;
+        this.retry = new StaleConnectionRetry(settings.method(), settings.headers());
         this.workTimeout = workTimeout;
         this.vertx = vertx;
         this.client = client;
@@ -67,10 +80,15 @@ final class HttpWork implements Work {
         private final Vertx vertx;
         private final PooledClient client;
         private final RateLimit rateLimit;
+        private final RetryCounts counts;
 
-        /** @param poolSize the pool size at start: the client holds one connection per worker */
-        Factory(Vertx vertx, int poolSize) {
+        /**
+         * @param poolSize the pool size at start: the client holds one connection per worker
+         * @param counts   where the works count their stale-connection retries
+         */
+        Factory(Vertx vertx, int poolSize, RetryCounts counts) {
             this.vertx = vertx;
+            this.counts = counts;
             this.client = new PooledClient(vertx, poolSize);
             this.rateLimit = new RateLimit(0, System::nanoTime, (delayNanos, task) ->
                     vertx.setTimer(Math.max(1, (delayNanos + 999_999) / 1_000_000), id -> task.run()));
@@ -80,7 +98,7 @@ final class HttpWork implements Work {
         Work create(HttpSettings settings, Duration workTimeout, int poolSize) {
             client.fit(poolSize);
             rateLimit.setRate(settings.maxRate());
-            return new HttpWork(settings, workTimeout, vertx, client, rateLimit);
+            return new HttpWork(settings, workTimeout, vertx, client, rateLimit, counts);
         }
 
         /** The pool was resized (reload, SIGTTIN): the client makes room for one connection per worker. */
@@ -101,8 +119,15 @@ final class HttpWork implements Work {
     private final class HttpRun extends SectionRun {
         private final PooledClient.Lease lease;
         private HttpClientRequest request;
+        /** The request as sent: the template, or its URL rendered from the section's job. */
+        private RequestOptions options = template;
         /** The body rendered from the section's job, when the body is a template. */
         private Buffer jobBody;
+        /** The pooled connection the first attempt took. */
+        private KeptAliveConnections.Use connectionUse;
+        /** The retry's own connection, closed when the section ends; null until a retry connects. */
+        private HttpClientConnection freshConnection;
+        private boolean retried;
         private RateLimit.Turn turn;
         private long sendTimerId = -1;
         /** Set once the section timed out: read by the rate limit's write line from its timer's thread. */
@@ -138,7 +163,6 @@ final class HttpWork implements Work {
                 lease.release();
                 return;
             }
-            RequestOptions options = template;
             Job job = section.job();
             if (job != null && (urlTemplate.templated() || bodyTemplate.templated())) {
                 try {
@@ -164,6 +188,7 @@ final class HttpWork implements Work {
                 // why: a request reset before it was sent (its section timed out) reports only here,
                 // and Vert.x logs an unhandled one at ERROR; the section has already reported it.
                 ready.exceptionHandler(ignored -> { });
+                connectionUse = client.connections().take(ready.connection());
                 if (ended()) {
                     ready.reset();
                     lease.release();
@@ -195,12 +220,101 @@ final class HttpWork implements Work {
                     onTimeout("work.http.timeout of " + httpTimeoutMs + " ms passed");
                 }
             });
+            exchange(request);
+        }
+
+        /** Sends {@code sending} and reads its answer to the end; the first attempt or the retry. */
+        private void exchange(HttpClientRequest sending) {
             Buffer sent = jobBody != null ? jobBody : body;
-            // why end() rather than body(): the body is read to its end, as the section's outcome
-            // needs, but not gathered into a buffer nobody looks at.
-            (sent == null ? request.send() : request.send(sent))
-                    .compose(response -> response.end().map(v -> response.statusCode()))
-                    .onComplete(ar -> onHome(() -> finish(ar)));
+            (sent == null ? sending.send() : sending.send(sent)).onComplete(ar -> onHome(() -> {
+                if (ar.failed()) {
+                    failedBeforeTheResponse(ar.cause());
+                    return;
+                }
+                HttpClientResponse response = ar.result();
+                // why: the end's future reports a connection lost mid-body; without a handler Vert.x
+                // would also log it at ERROR. Never retried: the server has begun to answer.
+                response.exceptionHandler(ignored -> { });
+                // why end() rather than body(): the body is read to its end, as the section's outcome
+                // needs, but not gathered into a buffer nobody looks at.
+                response.end().map(v -> response.statusCode()).onComplete(end -> onHome(() -> finish(end)));
+            }));
+        }
+
+        /**
+         * The request failed before any response arrived. On a kept-alive connection the server had
+         * closed (its idle timeout, a keep-alive request limit, a proxy) it is sent again once on a
+         * fresh connection, if it may be repeated (see {@link StaleConnectionRetry}).
+         */
+        private void failedBeforeTheResponse(Throwable cause) {
+            if (retried || ended() || connectionUse == null || !connectionUse.reused()
+                    || !StaleConnectionRetry.connectionLost(cause)) {
+                finish(Future.failedFuture(retried ? new StaleConnection(describe(cause)
+                        + " (on a fresh connection, sent again after the server closed a kept-alive one)") : cause));
+                return;
+            }
+            if (!retry.replayable()) {
+                counts.notRetried.increment();
+                finish(Future.failedFuture(new StaleConnection("the server closed the kept-alive connection before "
+                        + "answering (" + describe(cause) + "); not sent again: a " + settings.method()
+                        + " may have reached the server (only GET, HEAD, OPTIONS, PUT, DELETE or a request with an "
+                        + "Idempotency-Key header are)")));
+                return;
+            }
+            connectionUse.closedBeforeAnyAnswer().onComplete(closed -> onHome(() -> {
+                if (ended()) {
+                    finish(Future.failedFuture(cause));
+                } else if (!closed.result()) {
+                    finish(Future.failedFuture(new StaleConnection(describe(cause)
+                            + " after part of an answer had arrived (not sent again)")));
+                } else {
+                    sendAgain(cause);
+                }
+            }));
+        }
+
+        /**
+         * The one retry, on a connection of its own rather than from the pool, whose other idle
+         * connections the server may have closed too. why not a new turn under max-rate: the first
+         * attempt ended on a connection the server had closed, without an answer; the retry is that
+         * turn's request, and waiting again in line would put it behind every waiting section. It
+         * runs on the first attempt's http.timeout clock and within work.timeout.
+         */
+        private void sendAgain(Throwable first) {
+            retried = true;
+            counts.retried.increment();
+            log.atDebug().addKeyValue("event", "http.retry").addKeyValue("worker", section.workerId())
+                    .addKeyValue("section", section.sectionId()).addKeyValue("error", describe(first))
+                    .log("{} {}: the server closed the kept-alive connection before answering ({}); sending again "
+                            + "on a fresh connection", settings.method(), settings.url().orElseThrow(), describe(first));
+            HttpConnectOptions connect = new HttpConnectOptions().setHost(options.getHost()).setPort(options.getPort())
+                    .setSsl(options.isSsl()).setConnectTimeout(settings.timeout().toMillis());
+            lease.client().connect(connect).onComplete(connected -> onHome(() -> {
+                if (connected.failed()) {
+                    failedBeforeTheResponse(connected.cause());
+                    return;
+                }
+                freshConnection = connected.result();
+                if (ended()) {
+                    finish(Future.failedFuture(first)); // timed out meanwhile: only closes the connection
+                    return;
+                }
+                freshConnection.request(options).onComplete(ar -> onHome(() -> {
+                    if (ar.failed()) {
+                        failedBeforeTheResponse(ar.cause());
+                        return;
+                    }
+                    HttpClientRequest again = ar.result();
+                    again.exceptionHandler(ignored -> { });
+                    if (ended()) {
+                        again.reset();
+                        finish(Future.failedFuture(first));
+                        return;
+                    }
+                    request = again;
+                    exchange(again);
+                }));
+            }));
         }
 
         private void giveBack(RateLimit.Turn given) {
@@ -212,6 +326,10 @@ final class HttpWork implements Work {
         private void finish(AsyncResult<Integer> ar) {
             cancelSendTimer();
             lease.release();
+            if (freshConnection != null) {
+                freshConnection.close();
+                freshConnection = null;
+            }
             if (ar.failed()) {
                 failed(new HttpFailure(settings.method() + " " + settings.url().orElseThrow() + ": "
                         + describe(ar.cause())));
@@ -248,6 +366,13 @@ final class HttpWork implements Work {
     private static String describe(Throwable cause) {
         String message = cause.getMessage();
         return message == null ? cause.getClass().getSimpleName() : message;
+    }
+
+    /** A kept-alive connection closed under a request; the message says what was done about it. */
+    static final class StaleConnection extends RuntimeException {
+        StaleConnection(String message) {
+            super(message, null, false, false);
+        }
     }
 
     /** A request that failed or was answered with another status; the message says it all. */

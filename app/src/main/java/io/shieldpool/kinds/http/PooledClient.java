@@ -2,7 +2,7 @@ package io.shieldpool.kinds.http;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
 
@@ -26,25 +26,32 @@ import java.util.Set;
 final class PooledClient {
 
     private final Vertx vertx;
+    private final KeptAliveConnections connections = new KeptAliveConnections();
     private final Set<Generation> retiring = new HashSet<>();
     private Generation current;
     private boolean closed;
 
     PooledClient(Vertx vertx, int poolSize) {
         this.vertx = vertx;
-        this.current = new Generation(build(vertx, capacityFor(poolSize)), capacityFor(poolSize));
+        this.current = new Generation(build(capacityFor(poolSize)), capacityFor(poolSize));
     }
 
     private static int capacityFor(int poolSize) {
         return Math.max(1, poolSize);
     }
 
-    private static HttpClient build(Vertx vertx, int connections) {
+    private HttpClientAgent build(int capacity) {
         // why an unbounded wait queue: each worker has at most one request, so the queue only ever
         // holds the requests of a resize's overlap (retiring workers still sending while new ones
         // start); a bound would fail those sections instead of letting them wait a moment.
-        return vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
-                new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(-1));
+        return vertx.httpClientBuilder().with(new HttpClientOptions().setKeepAlive(true))
+                .with(new PoolOptions().setHttp1MaxSize(capacity).setMaxWaitQueueSize(-1))
+                .withConnectHandler(connections::opened).build();
+    }
+
+    /** What the clients' pooled connections have been through (reused, closed before an answer). */
+    KeptAliveConnections connections() {
+        return connections;
     }
 
     /** Makes room for {@code poolSize} connections at once; any thread. */
@@ -55,7 +62,7 @@ final class PooledClient {
                 return;
             }
             old = current;
-            current = new Generation(build(vertx, capacityFor(poolSize)), capacityFor(poolSize));
+            current = new Generation(build(capacityFor(poolSize)), capacityFor(poolSize));
             retiring.add(old);
         }
         old.retire();
@@ -86,13 +93,13 @@ final class PooledClient {
 
     /** One client and the sections using it. */
     private final class Generation {
-        final HttpClient client;
+        final HttpClientAgent client;
         final int capacity;
         /** Guarded by the PooledClient's lock. */
         int users;
         boolean retired;
 
-        Generation(HttpClient client, int capacity) {
+        Generation(HttpClientAgent client, int capacity) {
             this.client = client;
             this.capacity = capacity;
         }
@@ -128,7 +135,7 @@ final class PooledClient {
             this.generation = generation;
         }
 
-        HttpClient client() {
+        HttpClientAgent client() {
             return generation.client;
         }
 
