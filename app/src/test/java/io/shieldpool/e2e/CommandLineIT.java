@@ -204,13 +204,41 @@ class CommandLineIT {
         assertThat(aotFlag(jar, Map.of())).as("cache older than the jar").isEmpty();
     }
 
-    /** The launcher's -XX:AOTCache flag for this jar and environment, as the JVM reports it. */
-    private Optional<String> aotFlag(Path jar, Map<String, String> env) throws Exception {
+    @Test
+    void launcherPicksThePostgresqlTrainedCacheForAConfigNamingThePostgresqlStore() throws Exception {
+        Path jar = Files.createDirectories(dir.resolve("lib")).resolve("shieldpool.jar");
+        Files.copy(Path.of(System.getProperty("shieldpool.jar", "target/shieldpool.jar")), jar);
+        Files.setLastModifiedTime(jar, FileTime.from(Instant.now().minusSeconds(60)));
+        Path aot = jar.resolveSibling("shieldpool.aot");
+        Path postgresqlAot = jar.resolveSibling("shieldpool-postgresql.aot");
+        Files.writeString(aot, "not an AOT cache");
+        Files.writeString(postgresqlAot, "not an AOT cache either");
+        Path nested = Files.writeString(dir.resolve("nested.conf"),
+                "shieldpool.jobs {\n  store = postgresql\n  postgresql.url = \"postgresql://u@/db\"\n}\n");
+        Path sqlite = Files.writeString(dir.resolve("sqlite.conf"), "shieldpool.jobs.store = sqlite\n");
+
+        assertThat(aotFlag(jar, Map.of(), "--config", nested.toString())).as("--config FILE").contains("-XX:AOTCache=" + postgresqlAot);
+        assertThat(aotFlag(jar, Map.of(), "--config=" + nested)).as("--config=FILE").contains("-XX:AOTCache=" + postgresqlAot);
+        assertThat(aotFlag(jar, Map.of("SHIELDPOOL_CONFIG", nested.toString()))).as("$SHIELDPOOL_CONFIG")
+                .contains("-XX:AOTCache=" + postgresqlAot);
+        assertThat(aotFlag(jar, Map.of("CONFIG_FORCE_shieldpool_jobs_store", "postgresql"), "-c", sqlite.toString()))
+                .as("an environment override").contains("-XX:AOTCache=" + postgresqlAot);
+        assertThat(aotFlag(jar, Map.of(), "-c", sqlite.toString())).as("another store").contains("-XX:AOTCache=" + aot);
+        assertThat(aotFlag(jar, Map.of())).as("no config").contains("-XX:AOTCache=" + aot);
+        Files.setLastModifiedTime(postgresqlAot, FileTime.from(Instant.now().minusSeconds(3600)));
+        assertThat(aotFlag(jar, Map.of(), "--config", nested.toString())).as("the PostgreSQL cache older than the jar")
+                .contains("-XX:AOTCache=" + aot);
+    }
+
+    /** The launcher's -XX:AOTCache flag for this jar, environment and arguments before --version, as the JVM reports it. */
+    private Optional<String> aotFlag(Path jar, Map<String, String> env, String... args) throws Exception {
         Map<String, String> all = new HashMap<>(env);
         all.put("SHIELDPOOL_JAR", jar.toString());
         all.put("SHIELDPOOL_JAVA_OPTS", "-XX:+PrintCommandLineFlags");
         all.putIfAbsent("SHIELDPOOL_AOT_CACHE", "");
-        try (DaemonProcess version = run(all, "--version")) {
+        List<String> command = new java.util.ArrayList<>(List.of(args));
+        command.add("--version");
+        try (DaemonProcess version = run(all, command.toArray(String[]::new))) {
             assertThat(version.awaitExit(Duration.ofSeconds(20))).isZero();
             // The JVM's own output (flags, a refused cache) goes to stderr: stdout is the log stream.
             assertThat(version.stdout().getFirst()).as("stdout").startsWith("shieldpool ");
