@@ -193,7 +193,9 @@ WHERE state = 'running' AND owner = $1;
 -- queue reads those rows until then (a host name per run, as in containers, leaves some per
 -- run). Claims ignore them already, so deleting them changes no claim; a node that was only
 -- late writes its wait again at its next short claim. SKIP LOCKED: a row a claim is writing
--- right now (its node live after all) waits for the next round, and the rescue never waits.
+-- right now (its node live after all) waits for the next round, and the rescue never waits. The
+-- lock is tried in a subquery (once, before the scan); taken twice in one transaction, it is
+-- granted to the same transaction both times.
 -- Served by: shieldpool_jobs_running, shieldpool_nodes' key, a scan of shieldpool_waits (a few rows).
 WITH cut AS (
     SELECT j.id, j.owner, j.attempt
@@ -209,7 +211,7 @@ WITH cut AS (
     WHERE (w.queue, w.node, w.shard) IN (
         SELECT x.queue, x.node, x.shard
         FROM shieldpool_waits x
-        WHERE (NOT $2 OR pg_try_advisory_xact_lock(7235019811))
+        WHERE (NOT $2 OR (SELECT pg_try_advisory_xact_lock(7235019811)))
           AND NOT EXISTS (SELECT 1 FROM shieldpool_nodes n
                           WHERE n.id = x.node AND n.state <> 'stopped' AND n.heartbeat_at >= now() - n.ttl)
         FOR UPDATE OF x SKIP LOCKED)
