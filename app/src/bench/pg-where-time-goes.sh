@@ -8,7 +8,9 @@
 #   app/src/bench/pg-where-time-goes.sh app/bin/shieldpool 20000 ["shieldpool.jobs.claim-batch = 64"]
 #
 # Environment: PORT (admin port, 18777), WORKERS (64), JFR=FILE (a JFR recording of the run is
-# dumped there; pass -XX:StartFlightRecording=name=diag,... in SHIELDPOOL_JAVA_OPTS).
+# dumped there; pass -XX:StartFlightRecording=name=diag,... in SHIELDPOOL_JAVA_OPTS), AUTO_EXPLAIN=MS
+# (the server logs the plan, with actual rows and buffers, of every statement slower than MS ms;
+# the first few are printed at the end).
 set -euo pipefail
 launcher=$1 jobs=$2 extra=${3:-}
 port=${PORT:-18777} workers=${WORKERS:-64}
@@ -23,9 +25,17 @@ unix_socket_directories = '$dir'
 shared_buffers = 16MB
 max_connections = 40
 max_wal_size = 256MB
-shared_preload_libraries = 'pg_stat_statements'
+shared_preload_libraries = 'pg_stat_statements${AUTO_EXPLAIN:+, auto_explain}'
 pg_stat_statements.track = all
 CONF
+if [[ -n ${AUTO_EXPLAIN:-} ]]; then
+    cat >> "$dir/data/postgresql.auto.conf" <<CONF
+auto_explain.log_min_duration = '${AUTO_EXPLAIN}ms'
+auto_explain.log_analyze = on
+auto_explain.log_buffers = on
+auto_explain.log_nested_statements = on
+CONF
+fi
 as_server "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start > /dev/null
 daemon=
 cleanup() {
@@ -64,6 +74,7 @@ server_ticks() {
 }
 config "$workers" > "$dir/next.conf"
 mv "$dir/next.conf" "$dir/node.conf"
+log0=$(wc -l < "$dir/server.log")
 d0=$(ticks "/proc/$daemon/stat") s0=$(server_ticks) t0=$(date +%s.%N)
 kill -HUP "$daemon"
 # why two counts: each is served by its own partial index, so the poll itself costs the server little
@@ -89,6 +100,18 @@ for t in /proc/"$daemon"/task/*; do echo "$(awk '{print $14 + $15}' "$t/stat") $
     | sort -rn | head -8
 echo "daemon log lines above INFO: $(grep -Ec '"level":"(WARN|ERROR)"' "$dir/daemon.log")"
 grep -E '"level":"(WARN|ERROR)"' "$dir/daemon.log" | sed 's/.*"message":"\([^"]*\)".*/  \1/' | cut -c1-160 | sort | uniq -c | head -5
+if [[ -n ${AUTO_EXPLAIN:-} ]]; then
+    # why from log0: the enqueue's own slow statements came before the run
+    tail -n +"$((log0 + 1))" "$dir/server.log" > "$dir/run.log"
+    echo "plans slower than $AUTO_EXPLAIN ms during the run, by statement (count, slowest ms, statement):"
+    awk '/LOG:  duration:/ {d = $6} /Query Text:/ {sub(/.*Query Text: /, ""); q = substr($0, 1, 70); n[q]++; if (d > m[q]) m[q] = d}
+         END {for (q in n) printf "%6d %9.1f  %s\n", n[q], m[q], q}' "$dir/run.log" | sort -rn | head -6
+    echo "the slowest plan of each (the first 40 lines):"
+    awk '/LOG:  duration:/ {d = $6} /Query Text:/ {sub(/.*Query Text: /, ""); q = substr($0, 1, 70); if (d > m[q]) {m[q] = d; o[q] = NR}}
+         END {for (q in o) print o[q]}' "$dir/run.log" | while read -r line; do
+        sed -n "$((line - 1)),$((line + 40))p" "$dir/run.log" | awk 'NR > 1 && /LOG:  /{exit} {print}' | cut -c1-180
+    done
+fi
 if [[ -n ${JFR:-} ]]; then
     "${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/jcmd" "$daemon" JFR.dump name=diag filename="$JFR" > /dev/null || true
 fi

@@ -115,18 +115,27 @@ SELECT count(*) FROM (SELECT pg_advisory_xact_lock(72350198, hashtext($1))) AS l
 -- while up to two such statements were being written in the next one (group commit): one
 -- commit, so one WAL flush, for all of them (a limited queue's acks use complete). A job is in
 -- at most one statement at a time. Keyed jobs' acks run lock-keys first, in the same
--- transaction. Served by: both primary keys (id = ANY is the index condition; the join to the
--- unnested arrays only pairs each row with its owner and attempt). why the check is written IS
--- NOT DISTINCT FROM (the same as = here: owners and attempts are never null): the planner can
--- then match neither shieldpool_jobs_running's predicate (state = 'running') nor its key (owner).
--- With `state = 'running' AND owner = ...` it scanned that partial index instead, as it looks
--- tiny, and each ack then read every entry left in it by jobs acked since the oldest snapshot any
--- session holds: thousands per ack behind one idle transaction (PgBloatBench).
+-- transaction. Served by: the primary key (id = ANY, one scan for the whole batch); each row's
+-- owner and attempt are found in a jsonb object built once per statement (an InitPlan) by id, a
+-- binary search. why no join to the unnested arrays: the planner chose its order from estimates
+-- that are wrong here (the arrays' sizes are unknown in a generic plan; the stats, taken while
+-- every job was ready, say no row is running), and took the rows first and read the whole
+-- unnested arrays again for each one: n^2, 1,000 acks in 0.9-1.6 s (it made group commit slowest
+-- exactly under load, when batches grow). With no join there is no order to get wrong: 1,000
+-- acks in ~19 ms, 25 in ~1 ms (EXPLAIN ANALYZE here, generic and custom plans alike). why the
+-- state check is written IS NOT DISTINCT FROM (the same as = here), and owner never compared with
+-- =: the planner can then match neither shieldpool_jobs_running's predicate (state = 'running')
+-- nor its key (owner). With `state = 'running' AND owner = ...` it scanned that partial index
+-- instead, as it looks tiny, and each ack then read every entry left in it by jobs acked since
+-- the oldest snapshot any session holds: thousands per ack behind one idle transaction
+-- (PgBloatBench).
 WITH moved AS (
     DELETE FROM shieldpool_jobs j
-    USING unnest($2::bigint[], $3::text[], $4::int[]) AS a(id, owner, attempt)
-    WHERE j.id = ANY($2::bigint[]) AND j.id = a.id
-      AND (j.state, j.owner, j.attempt) IS NOT DISTINCT FROM ('running', a.owner, a.attempt)
+    WHERE j.id = ANY ($2::bigint[])
+      AND j.state IS NOT DISTINCT FROM 'running'
+      AND jsonb_build_array(j.owner, j.attempt) = (
+          SELECT jsonb_object_agg(a.id, jsonb_build_array(a.owner, a.attempt))
+          FROM unnest($2::bigint[], $3::text[], $4::int[]) AS a(id, owner, attempt)) -> j.id::text
     RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key
 )
 INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
@@ -155,21 +164,24 @@ RETURNING state, run_at;
 
 -- :name release-uncounted
 -- Gives back claimed jobs whose sections never began (ids[], owner, attempts[]): ready, and the
--- attempt not counted. Fenced per row. Served by: the primary key.
+-- attempt not counted. Fenced per row. Served by: the primary key (id = ANY), each row's attempt
+-- found by id in a jsonb object built once (as in complete-many, for the same reasons: a drain
+-- releases at once every job its shards had claimed ahead).
 UPDATE shieldpool_jobs j SET state = 'ready', attempt = j.attempt - 1, owner = NULL, lease_until = NULL
-FROM unnest($1::bigint[], $3::int[]) AS t(id, attempt)
-WHERE j.id = t.id AND j.state = 'running' AND j.owner = $2 AND j.attempt = t.attempt;
+WHERE j.id = ANY ($1::bigint[]) AND j.state IS NOT DISTINCT FROM 'running' AND j.owner IS NOT DISTINCT FROM $2::text
+  AND to_jsonb(j.attempt) = (SELECT jsonb_object_agg(t.id, t.attempt) FROM unnest($1::bigint[], $3::int[]) AS t(id, attempt)) -> j.id::text;
 
 -- :name release-counted
 -- Gives back jobs whose attempts were cut (now, error, ids[], owner, attempts[]): ready now, the
--- attempt counted; dead if it was the last. Fenced per row. Served by: the primary key.
+-- attempt counted; dead if it was the last. Fenced per row. Served by: the primary key, as
+-- release-uncounted.
 UPDATE shieldpool_jobs j
 SET state       = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready' END,
     run_at      = CASE WHEN j.attempt >= j.max_attempts THEN j.run_at ELSE $1 END,
     finished_at = CASE WHEN j.attempt >= j.max_attempts THEN $1 ELSE NULL END,
     last_error  = $2, owner = NULL, lease_until = NULL
-FROM unnest($3::bigint[], $5::int[]) AS t(id, attempt)
-WHERE j.id = t.id AND j.state = 'running' AND j.owner = $4 AND j.attempt = t.attempt;
+WHERE j.id = ANY ($3::bigint[]) AND j.state IS NOT DISTINCT FROM 'running' AND j.owner IS NOT DISTINCT FROM $4::text
+  AND to_jsonb(j.attempt) = (SELECT jsonb_object_agg(t.id, t.attempt) FROM unnest($3::bigint[], $5::int[]) AS t(id, attempt)) -> j.id::text;
 
 -- :name release-owned
 -- A clean stop's last step: every job still running under this owner (owner), claimed and never
@@ -185,12 +197,20 @@ WHERE state = 'running' AND owner = $1;
 -- behind PgBouncer in transaction mode; the others skip the round. Safe against everything that
 -- runs meanwhile: the candidate rows are locked (SKIP LOCKED: a row an ack is changing right now
 -- is left for the next round) and the UPDATE re-checks state, owner and attempt, so a job that
--- finished meanwhile is never touched. Served by: shieldpool_jobs_running, shieldpool_nodes' key.
+-- finished meanwhile is never touched. Served by: shieldpool_jobs_running (every running job is
+-- looked at), shieldpool_nodes' key, then the primary key for each job cut. why the lock is a
+-- subquery: it is then tried once, before the scan (an InitPlan and a one-time filter; a node
+-- that does not get it scans nothing), not once per running row. why `j.id = ANY (ARRAY[cut.id])`:
+-- it is no equality between the two sides, so the planner cannot hash them, and looking each cut
+-- job up in the primary key is the cheap plan whenever the table is not tiny; with `j.id =
+-- cut.id` it took both sides for a row or two, walked the running index a second time and looked
+-- for each of its rows among the cut ones: 8,648 running jobs made each heartbeat's rescue 39 ms
+-- (on a loaded machine) with nothing to cut.
 WITH cut AS (
     SELECT j.id, j.owner, j.attempt
     FROM shieldpool_jobs j
     WHERE j.state = 'running'
-      AND (NOT $2 OR pg_try_advisory_xact_lock(7235019811))
+      AND (NOT $2 OR (SELECT pg_try_advisory_xact_lock(7235019811)))
       AND (j.lease_until < now()
            OR NOT EXISTS (SELECT 1 FROM shieldpool_nodes n
                           WHERE n.id = j.owner AND n.state <> 'stopped' AND n.heartbeat_at >= now() - n.ttl))
@@ -205,7 +225,7 @@ SET state       = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready'
                        ELSE 'its owner ' || j.owner || ' died' END,
     owner = NULL, lease_until = NULL
 FROM cut
-WHERE j.id = cut.id AND j.state = 'running' AND j.owner = cut.owner AND j.attempt = cut.attempt
+WHERE j.id = ANY (ARRAY[cut.id]) AND (j.state, j.owner, j.attempt) IS NOT DISTINCT FROM ('running', cut.owner, cut.attempt)
 RETURNING j.id, cut.attempt, cut.owner, j.state;
 
 -- :name node-register
