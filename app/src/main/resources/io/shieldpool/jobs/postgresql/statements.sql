@@ -89,23 +89,6 @@ FROM picked
 WHERE j.id = picked.id
 RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key;
 
--- :name complete
--- The ack of one attempt on a queue with cluster-wide limits (now, id, owner, attempt), written at
--- once, not batched: there a slot is free only once its ack has landed. Moves the row like
--- complete-many, fenced the same way (IS NOT DISTINCT FROM: see complete-many). A keyed job's ack
--- runs lock-key first, in the same transaction. Served by: both primary keys.
-WITH moved AS (
-    DELETE FROM shieldpool_jobs
-    WHERE id = $2 AND (state, owner, attempt) IS NOT DISTINCT FROM ('running', $3::text, $4::int)
-    RETURNING id, queue, payload, attempt, max_attempts, run_at, created_at, last_error, unique_key
-)
-INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
-SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, $1, last_error, unique_key FROM moved;
-
--- :name lock-key
--- First statement of complete for a keyed job (key): the key's lock, as in lock-keys.
-SELECT count(*) FROM (SELECT pg_advisory_xact_lock(72350198, hashtext($1))) AS locked;
-
 -- :name complete-many
 -- Acks of many attempts in one statement and one commit (now, ids[], owners[], attempts[]): each
 -- job's row moves from the hot table to shieldpool_jobs_done, so done jobs never slow the hot
@@ -113,7 +96,9 @@ SELECT count(*) FROM (SELECT pg_advisory_xact_lock(72350198, hashtext($1))) AS l
 -- changed the row first leaves it nothing to match; the other rows of the statement still move);
 -- returns the ids that moved. On a queue without limits the store puts every ack that arrived
 -- while up to two such statements were being written in the next one (group commit): one
--- commit, so one WAL flush, for all of them (a limited queue's acks use complete). A job is in
+-- commit, so one WAL flush, for all of them. A limited queue's acks are each written at once,
+-- one per statement (a slot is free only once its ack has landed), unless they pass their slot
+-- on (complete-and-claim). A job is in
 -- at most one statement at a time. Keyed jobs' acks run lock-keys first, in the same
 -- transaction. Served by: both primary keys (id = ANY is the index condition; the join to the
 -- unnested arrays only pairs each row with its owner and attempt). why the check is written IS
@@ -405,7 +390,7 @@ SELECT * FROM claimed;
 -- :name complete-and-claim
 -- The ack of a job of a queue with a concurrency limit and no rate, passing its slot on (now,
 -- id, owner, attempt, claim now, lease in ms, shard, wait freshness in ms): the job moves to
--- shieldpool_jobs_done as in complete (fenced the same way), and in the same statement the next
+-- shieldpool_jobs_done as in complete-many (fenced the same way), and in the same statement the next
 -- due ready job of its queue becomes running under the same owner, so the slot never stands
 -- idle. Only if the ack matched (a fenced ack frees no slot of ours), the queue's running count
 -- (ours included) is within its concurrency, it has no rate (a start would need a token), and
