@@ -331,12 +331,26 @@ SET tokens = CASE WHEN rate > 0 THEN least(burst, tokens + rate * greatest(0, ex
 WHERE queue = $1
 RETURNING concurrency;
 
+-- :name live-waits
+-- A fragment, not a statement: claim-limited and complete-and-claim include it as
+-- {{live-waits}} (SqlStatements puts this text in its place at load time), in a CTE after
+-- their own CTE claimant (queue, node, shard, freshness in ms): the waits for the queue's slots
+-- that count, those of every other claimant (a node's shard) whose node is running and alive by
+-- its ttl and that looked within the freshness (a waiting feed looks at least every 100 ms; a
+-- wait nobody keeps up delays nobody). Served by: shieldpool_waits' key (a few rows),
+-- shieldpool_nodes' key.
+SELECT w.node, w.shard, w.wanted, w.since
+FROM shieldpool_waits w JOIN shieldpool_nodes nd ON nd.id = w.node, claimant c
+WHERE w.queue = c.queue AND NOT (w.node = c.node AND w.shard = c.shard)
+  AND w.looked_at >= clock_timestamp() - c.freshness * interval '1 millisecond'
+  AND nd.state = 'running' AND nd.heartbeat_at >= now() - nd.ttl
+
 -- :name claim-limited
 -- Second statement (owner, queue, now, n, lease in ms, shard, wait freshness in ms), in a new
 -- snapshot taken after the lock was granted, so it sees every claim committed before: takes at
 -- most n, at most concurrency - running - ahead (when concurrency > 0) and at most floor(tokens)
 -- (when rate > 0) jobs, and spends their tokens. ahead: the jobs still wanted by the other live
--- claimants that have waited longer than this one (shieldpool_waits; a claimant that is not
+-- claimants that have waited longer than this one (live-waits; a claimant that is not
 -- waiting has waited least), so a freed slot goes to whoever waited longest and claimants take
 -- turns. A short claim records what it still wants (its since kept while it gets nothing, reset
 -- when it gets some); a full one deletes its row. Safety needs neither: running alone bounds it.
@@ -346,14 +360,15 @@ WITH lim AS (
     SELECT concurrency, rate, tokens FROM shieldpool_queues WHERE queue = $2
 ), running AS (
     SELECT count(*) AS n FROM shieldpool_jobs WHERE state = 'running' AND queue = $2
+), claimant AS (
+    SELECT $2::text AS queue, $1::text AS node, $6::int AS shard, $7::bigint AS freshness
+), live_waits AS (
+    {{live-waits}}
 ), ahead AS (
     SELECT coalesce(sum(w.wanted), 0) AS n
-    FROM shieldpool_waits w JOIN shieldpool_nodes nd ON nd.id = w.node
-    WHERE w.queue = $2 AND NOT (w.node = $1 AND w.shard = $6)
-      AND w.since < coalesce((SELECT since FROM shieldpool_waits WHERE queue = $2 AND node = $1 AND shard = $6),
+    FROM live_waits w
+    WHERE w.since < coalesce((SELECT since FROM shieldpool_waits WHERE queue = $2 AND node = $1 AND shard = $6),
                              clock_timestamp())
-      AND w.looked_at >= clock_timestamp() - $7::bigint * interval '1 millisecond'
-      AND nd.state = 'running' AND nd.heartbeat_at >= now() - nd.ttl
 ), allowed AS (
     SELECT greatest(0, least($4::bigint,
                              CASE WHEN lim.concurrency > 0 THEN lim.concurrency - running.n - ahead.n ELSE $4::bigint END,
@@ -394,7 +409,7 @@ SELECT * FROM claimed;
 -- due ready job of its queue becomes running under the same owner, so the slot never stands
 -- idle. Only if the ack matched (a fenced ack frees no slot of ours), the queue's running count
 -- (ours included) is within its concurrency, it has no rate (a start would need a token), and
--- the slots free besides ours cover what the other live claimants wait for (shieldpool_waits,
+-- the slots free besides ours cover what the other live claimants wait for (live-waits,
 -- as in claim-limited): else the slot is freed instead, and a NOTIFY on shieldpool_slots wakes
 -- the node that has waited longest to claim it. why not yield to any waiter: a wait the free
 -- slots cover is served by them, and yielding then made the yielding node wait too, so one short
@@ -410,12 +425,12 @@ WITH moved AS (
 ), done AS (
     INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
     SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, $1, last_error, unique_key FROM moved
+), claimant AS (
+    SELECT (SELECT queue FROM moved) AS queue, $3::text AS node, $7::int AS shard, $8::bigint AS freshness
+), live_waits AS (
+    {{live-waits}}
 ), waited AS (
-    SELECT coalesce(sum(w.wanted), 0) AS n
-    FROM shieldpool_waits w JOIN shieldpool_nodes nd ON nd.id = w.node
-    WHERE w.queue = (SELECT queue FROM moved) AND NOT (w.node = $3 AND w.shard = $7)
-      AND w.looked_at >= clock_timestamp() - $8::bigint * interval '1 millisecond'
-      AND nd.state = 'running' AND nd.heartbeat_at >= now() - nd.ttl
+    SELECT coalesce(sum(w.wanted), 0) AS n FROM live_waits w
 ), free AS (
     SELECT q.queue, q.concurrency - (SELECT count(*) FROM shieldpool_jobs j WHERE j.state = 'running' AND j.queue = q.queue) AS n
     FROM shieldpool_queues q
@@ -441,10 +456,8 @@ WITH moved AS (
     -- every waiting feed of the cluster claim at once, and they all took turns at the queue's
     -- lock for one slot (PostgresKillIT: 32 workers for 12 slots)
     SELECT pg_notify('shieldpool_slots', w.node)
-    FROM shieldpool_waits w JOIN shieldpool_nodes nd ON nd.id = w.node
-    WHERE (SELECT yes FROM waiter) AND w.queue = (SELECT queue FROM moved) AND NOT (w.node = $3 AND w.shard = $7)
-      AND w.looked_at >= clock_timestamp() - $8::bigint * interval '1 millisecond'
-      AND nd.state = 'running' AND nd.heartbeat_at >= now() - nd.ttl
+    FROM live_waits w
+    WHERE (SELECT yes FROM waiter)
     ORDER BY w.since
     LIMIT 1
 )
