@@ -89,23 +89,6 @@ FROM picked
 WHERE j.id = picked.id
 RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key;
 
--- :name complete
--- The ack of one attempt on a queue with cluster-wide limits (now, id, owner, attempt), written at
--- once, not batched: there a slot is free only once its ack has landed. Moves the row like
--- complete-many, fenced the same way (IS NOT DISTINCT FROM: see complete-many). A keyed job's ack
--- runs lock-key first, in the same transaction. Served by: both primary keys.
-WITH moved AS (
-    DELETE FROM shieldpool_jobs
-    WHERE id = $2 AND (state, owner, attempt) IS NOT DISTINCT FROM ('running', $3::text, $4::int)
-    RETURNING id, queue, payload, attempt, max_attempts, run_at, created_at, last_error, unique_key
-)
-INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
-SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, $1, last_error, unique_key FROM moved;
-
--- :name lock-key
--- First statement of complete for a keyed job (key): the key's lock, as in lock-keys.
-SELECT count(*) FROM (SELECT pg_advisory_xact_lock(72350198, hashtext($1))) AS locked;
-
 -- :name complete-many
 -- Acks of many attempts in one statement and one commit (now, ids[], owners[], attempts[]): each
 -- job's row moves from the hot table to shieldpool_jobs_done, so done jobs never slow the hot
@@ -113,7 +96,9 @@ SELECT count(*) FROM (SELECT pg_advisory_xact_lock(72350198, hashtext($1))) AS l
 -- changed the row first leaves it nothing to match; the other rows of the statement still move);
 -- returns the ids that moved. On a queue without limits the store puts every ack that arrived
 -- while up to two such statements were being written in the next one (group commit): one
--- commit, so one WAL flush, for all of them (a limited queue's acks use complete). A job is in
+-- commit, so one WAL flush, for all of them. A limited queue's acks are each written at once,
+-- one per statement (a slot is free only once its ack has landed), unless they pass their slot
+-- on (complete-and-claim). A job is in
 -- at most one statement at a time. Keyed jobs' acks run lock-keys first, in the same
 -- transaction. Served by: the primary key (id = ANY, one scan for the whole batch); each row's
 -- owner and attempt are found in a jsonb object built once per statement (an InitPlan) by id, a
@@ -366,12 +351,26 @@ SET tokens = CASE WHEN rate > 0 THEN least(burst, tokens + rate * greatest(0, ex
 WHERE queue = $1
 RETURNING concurrency;
 
+-- :name live-waits
+-- A fragment, not a statement: claim-limited and complete-and-claim include it as
+-- {{live-waits}} (SqlStatements puts this text in its place at load time), in a CTE after
+-- their own CTE claimant (queue, node, shard, freshness in ms): the waits for the queue's slots
+-- that count, those of every other claimant (a node's shard) whose node is running and alive by
+-- its ttl and that looked within the freshness (a waiting feed looks at least every 100 ms; a
+-- wait nobody keeps up delays nobody). Served by: shieldpool_waits' key (a few rows),
+-- shieldpool_nodes' key.
+SELECT w.node, w.shard, w.wanted, w.since
+FROM shieldpool_waits w JOIN shieldpool_nodes nd ON nd.id = w.node, claimant c
+WHERE w.queue = c.queue AND NOT (w.node = c.node AND w.shard = c.shard)
+  AND w.looked_at >= clock_timestamp() - c.freshness * interval '1 millisecond'
+  AND nd.state = 'running' AND nd.heartbeat_at >= now() - nd.ttl
+
 -- :name claim-limited
 -- Second statement (owner, queue, now, n, lease in ms, shard, wait freshness in ms), in a new
 -- snapshot taken after the lock was granted, so it sees every claim committed before: takes at
 -- most n, at most concurrency - running - ahead (when concurrency > 0) and at most floor(tokens)
 -- (when rate > 0) jobs, and spends their tokens. ahead: the jobs still wanted by the other live
--- claimants that have waited longer than this one (shieldpool_waits; a claimant that is not
+-- claimants that have waited longer than this one (live-waits; a claimant that is not
 -- waiting has waited least), so a freed slot goes to whoever waited longest and claimants take
 -- turns. A short claim records what it still wants (its since kept while it gets nothing, reset
 -- when it gets some); a full one deletes its row. Safety needs neither: running alone bounds it.
@@ -381,14 +380,15 @@ WITH lim AS (
     SELECT concurrency, rate, tokens FROM shieldpool_queues WHERE queue = $2
 ), running AS (
     SELECT count(*) AS n FROM shieldpool_jobs WHERE state = 'running' AND queue = $2
+), claimant AS (
+    SELECT $2::text AS queue, $1::text AS node, $6::int AS shard, $7::bigint AS freshness
+), live_waits AS (
+    {{live-waits}}
 ), ahead AS (
     SELECT coalesce(sum(w.wanted), 0) AS n
-    FROM shieldpool_waits w JOIN shieldpool_nodes nd ON nd.id = w.node
-    WHERE w.queue = $2 AND NOT (w.node = $1 AND w.shard = $6)
-      AND w.since < coalesce((SELECT since FROM shieldpool_waits WHERE queue = $2 AND node = $1 AND shard = $6),
+    FROM live_waits w
+    WHERE w.since < coalesce((SELECT since FROM shieldpool_waits WHERE queue = $2 AND node = $1 AND shard = $6),
                              clock_timestamp())
-      AND w.looked_at >= clock_timestamp() - $7::bigint * interval '1 millisecond'
-      AND nd.state = 'running' AND nd.heartbeat_at >= now() - nd.ttl
 ), allowed AS (
     SELECT greatest(0, least($4::bigint,
                              CASE WHEN lim.concurrency > 0 THEN lim.concurrency - running.n - ahead.n ELSE $4::bigint END,
@@ -425,11 +425,11 @@ SELECT * FROM claimed;
 -- :name complete-and-claim
 -- The ack of a job of a queue with a concurrency limit and no rate, passing its slot on (now,
 -- id, owner, attempt, claim now, lease in ms, shard, wait freshness in ms): the job moves to
--- shieldpool_jobs_done as in complete (fenced the same way), and in the same statement the next
+-- shieldpool_jobs_done as in complete-many (fenced the same way), and in the same statement the next
 -- due ready job of its queue becomes running under the same owner, so the slot never stands
 -- idle. Only if the ack matched (a fenced ack frees no slot of ours), the queue's running count
 -- (ours included) is within its concurrency, it has no rate (a start would need a token), and
--- the slots free besides ours cover what the other live claimants wait for (shieldpool_waits,
+-- the slots free besides ours cover what the other live claimants wait for (live-waits,
 -- as in claim-limited): else the slot is freed instead, and a NOTIFY on shieldpool_slots wakes
 -- the node that has waited longest to claim it. why not yield to any waiter: a wait the free
 -- slots cover is served by them, and yielding then made the yielding node wait too, so one short
@@ -445,12 +445,12 @@ WITH moved AS (
 ), done AS (
     INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
     SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, $1, last_error, unique_key FROM moved
+), claimant AS (
+    SELECT (SELECT queue FROM moved) AS queue, $3::text AS node, $7::int AS shard, $8::bigint AS freshness
+), live_waits AS (
+    {{live-waits}}
 ), waited AS (
-    SELECT coalesce(sum(w.wanted), 0) AS n
-    FROM shieldpool_waits w JOIN shieldpool_nodes nd ON nd.id = w.node
-    WHERE w.queue = (SELECT queue FROM moved) AND NOT (w.node = $3 AND w.shard = $7)
-      AND w.looked_at >= clock_timestamp() - $8::bigint * interval '1 millisecond'
-      AND nd.state = 'running' AND nd.heartbeat_at >= now() - nd.ttl
+    SELECT coalesce(sum(w.wanted), 0) AS n FROM live_waits w
 ), free AS (
     SELECT q.queue, q.concurrency - (SELECT count(*) FROM shieldpool_jobs j WHERE j.state = 'running' AND j.queue = q.queue) AS n
     FROM shieldpool_queues q
@@ -476,10 +476,8 @@ WITH moved AS (
     -- every waiting feed of the cluster claim at once, and they all took turns at the queue's
     -- lock for one slot (PostgresKillIT: 32 workers for 12 slots)
     SELECT pg_notify('shieldpool_slots', w.node)
-    FROM shieldpool_waits w JOIN shieldpool_nodes nd ON nd.id = w.node
-    WHERE (SELECT yes FROM waiter) AND w.queue = (SELECT queue FROM moved) AND NOT (w.node = $3 AND w.shard = $7)
-      AND w.looked_at >= clock_timestamp() - $8::bigint * interval '1 millisecond'
-      AND nd.state = 'running' AND nd.heartbeat_at >= now() - nd.ttl
+    FROM live_waits w
+    WHERE (SELECT yes FROM waiter)
     ORDER BY w.since
     LIMIT 1
 )
