@@ -7,11 +7,14 @@
 #
 #   app/src/bench/pg-where-time-goes.sh app/bin/shieldpool 20000 ["shieldpool.jobs.claim-batch = 64"]
 #
-# Environment: PORT (admin port, 18777), WORKERS (64), JFR=FILE (a JFR recording of the run is
-# dumped there; pass -XX:StartFlightRecording=name=diag,... in SHIELDPOOL_JAVA_OPTS).
+# Environment: PORT (admin port, 18777), WORKERS (64), NODES (1: that many daemons on the one
+# database, admin ports PORT, PORT+1...; the daemon figures are their sums), JFR=FILE (a JFR recording of the run is
+# dumped there; pass -XX:StartFlightRecording=name=diag,... in SHIELDPOOL_JAVA_OPTS), AUTO_EXPLAIN=MS
+# (the server logs the plan, with actual rows and buffers, of every statement slower than MS ms;
+# the first few are printed at the end).
 set -euo pipefail
 launcher=$1 jobs=$2 extra=${3:-}
-port=${PORT:-18777} workers=${WORKERS:-64}
+port=${PORT:-18777} workers=${WORKERS:-64} nodes=${NODES:-1}
 bin=/usr/lib/postgresql/15/bin
 dir=$(mktemp -d /tmp/shieldpool-pgwhere.XXXXXX)
 as_server() { if [[ $(id -u) == 0 ]]; then runuser -u nobody -- "$@"; else "$@"; fi; }
@@ -23,13 +26,21 @@ unix_socket_directories = '$dir'
 shared_buffers = 16MB
 max_connections = 40
 max_wal_size = 256MB
-shared_preload_libraries = 'pg_stat_statements'
+shared_preload_libraries = 'pg_stat_statements${AUTO_EXPLAIN:+, auto_explain}'
 pg_stat_statements.track = all
 CONF
+if [[ -n ${AUTO_EXPLAIN:-} ]]; then
+    cat >> "$dir/data/postgresql.auto.conf" <<CONF
+auto_explain.log_min_duration = '${AUTO_EXPLAIN}ms'
+auto_explain.log_analyze = on
+auto_explain.log_buffers = on
+auto_explain.log_nested_statements = on
+CONF
+fi
 as_server "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start > /dev/null
-daemon=
+daemons=()
 cleanup() {
-    [[ -n $daemon ]] && kill -TERM "$daemon" 2> /dev/null && wait "$daemon" || true
+    for d in "${daemons[@]}"; do kill -TERM "$d" 2> /dev/null && wait "$d" || true; done
     as_server "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop > /dev/null || true
     rm -rf "$dir"
 }
@@ -40,7 +51,7 @@ config() {
     cat <<CONF
 shieldpool.log.format = json
 shieldpool.log.level = info
-shieldpool.admin.port = $port
+shieldpool.admin.port = $2
 shieldpool.pool.size = $1
 shieldpool.work.demo { steps = 1, step-duration = 0ms, log-steps = false }
 shieldpool.shutdown.grace = 60s
@@ -49,11 +60,18 @@ shieldpool.jobs.postgresql.url = "postgresql://postgres@/postgres?host=$dir"
 $extra
 CONF
 }
-config 0 > "$dir/node.conf"
-seq 1 "$jobs" | sed 's/.*/{"n": &}/' | "$launcher" enqueue --quiet --config "$dir/node.conf" - > /dev/null
-"$launcher" --config "$dir/node.conf" > "$dir/daemon.log" 2>&1 &
-daemon=$!
-until grep -qs '"ready' "$dir/daemon.log"; do sleep 0.1; done
+config 0 "$port" > "$dir/node0.conf"
+seq 1 "$jobs" | sed 's/.*/{"n": &}/' | "$launcher" enqueue --quiet --config "$dir/node0.conf" - > /dev/null
+for ((i = 0; i < nodes; i++)); do
+    config 0 $((port + i)) > "$dir/node$i.conf"
+    "$launcher" --config "$dir/node$i.conf" > "$dir/daemon$i.log" 2>&1 &
+    daemons+=($!)
+done
+for ((i = 0; i < nodes; i++)); do
+    until grep -qs '"ready' "$dir/daemon$i.log"; do sleep 0.1; done
+done
+daemon=${daemons[0]}
+daemon_ticks() { ticks $(printf '/proc/%s/stat ' "${daemons[@]}"); }
 psql "VACUUM ANALYZE"
 psql "SELECT pg_stat_statements_reset(); SELECT pg_stat_reset_shared('wal')" > /dev/null
 ticks() { awk '{s += $14 + $15} END {print s + 0}' "$@" 2> /dev/null || echo 0; }
@@ -62,17 +80,20 @@ server_ticks() {
     postmaster=$(head -1 "$dir/data/postmaster.pid")
     ticks "/proc/$postmaster/stat" $(pgrep -P "$postmaster" | sed 's|.*|/proc/&/stat|')
 }
-config "$workers" > "$dir/next.conf"
-mv "$dir/next.conf" "$dir/node.conf"
-d0=$(ticks "/proc/$daemon/stat") s0=$(server_ticks) t0=$(date +%s.%N)
-kill -HUP "$daemon"
+for ((i = 0; i < nodes; i++)); do
+    config "$workers" $((port + i)) > "$dir/next.conf"
+    mv "$dir/next.conf" "$dir/node$i.conf"
+done
+log0=$(wc -l < "$dir/server.log")
+d0=$(daemon_ticks) s0=$(server_ticks) t0=$(date +%s.%N)
+kill -HUP "${daemons[@]}"
 # why two counts: each is served by its own partial index, so the poll itself costs the server little
 until [[ $(psql "SELECT (SELECT count(*) FROM shieldpool_jobs WHERE state = 'ready') + (SELECT count(*) FROM shieldpool_jobs WHERE state = 'running')") == 0 ]]; do
     sleep 0.01
 done
-t1=$(date +%s.%N) d1=$(ticks "/proc/$daemon/stat") s1=$(server_ticks)
+t1=$(date +%s.%N) d1=$(daemon_ticks) s1=$(server_ticks)
 hz=$(getconf CLK_TCK)
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); $nodes daemon(s) x $workers workers"
 awk -v n="$jobs" -v t0="$t0" -v t1="$t1" -v d="$((d1 - d0))" -v s="$((s1 - s0))" -v hz="$hz" 'BEGIN {
     printf "%d jobs in %.2f s: %.0f jobs/s; CPU per job: daemon %.0f us, server %.0f us\n", n, t1 - t0, n / (t1 - t0),
         d * 1e6 / hz / n, s * 1e6 / hz / n }'
@@ -83,12 +104,24 @@ psql "SELECT calls, round(total_exec_time::numeric), rows, round(calls::numeric 
        FROM pg_stat_statements WHERE calls > 5 AND query NOT LIKE '%count(*) FROM shieldpool_jobs WHERE state = \$%'
        ORDER BY calls DESC LIMIT 10"
 curl -s "localhost:$port/status" | python3 -c 'import json, sys; c = json.load(sys.stdin)["jobs"]["this_daemon"]; print("daemon: claim latency %s ms, ack latency %s ms (means)" % (c["claim_latency_ms"], c["ack_latency_ms"]))' || true
-echo "daemon CPU by thread since its start (ms):"
-for t in /proc/"$daemon"/task/*; do echo "$(awk '{print $14 + $15}' "$t/stat") $(cat "$t/comm")"; done \
+echo "daemon CPU by thread since its start (ms, all daemons):"
+for t in $(printf '/proc/%s/task/* ' "${daemons[@]}"); do echo "$(awk '{print $14 + $15}' "$t/stat") $(cat "$t/comm")"; done \
     | awk -v hz="$hz" '{n = $1; $1 = ""; sub(/ [0-9]+$/, "", $0); c[$0] += n} END {for (k in c) if (c[k] > 0) printf "%8.0f %s\n", c[k] * 1000 / hz, k}' \
     | sort -rn | head -8
-echo "daemon log lines above INFO: $(grep -Ec '"level":"(WARN|ERROR)"' "$dir/daemon.log")"
-grep -E '"level":"(WARN|ERROR)"' "$dir/daemon.log" | sed 's/.*"message":"\([^"]*\)".*/  \1/' | cut -c1-160 | sort | uniq -c | head -5
+echo "daemon log lines above INFO: $(cat "$dir"/daemon*.log | grep -Ec '"level":"(WARN|ERROR)"')"
+cat "$dir"/daemon*.log | grep -E '"level":"(WARN|ERROR)"' | sed 's/.*"message":"\([^"]*\)".*/  \1/' | cut -c1-160 | sort | uniq -c | head -5
+if [[ -n ${AUTO_EXPLAIN:-} ]]; then
+    # why from log0: the enqueue's own slow statements came before the run
+    tail -n +"$((log0 + 1))" "$dir/server.log" > "$dir/run.log"
+    echo "plans slower than $AUTO_EXPLAIN ms during the run, by statement (count, slowest ms, statement):"
+    awk '/LOG:  duration:/ {d = $6} /Query Text:/ {sub(/.*Query Text: /, ""); q = substr($0, 1, 70); n[q]++; if (d > m[q]) m[q] = d}
+         END {for (q in n) printf "%6d %9.1f  %s\n", n[q], m[q], q}' "$dir/run.log" | sort -rn | head -6
+    echo "the slowest plan of each (the first 40 lines):"
+    awk '/LOG:  duration:/ {d = $6} /Query Text:/ {sub(/.*Query Text: /, ""); q = substr($0, 1, 70); if (d > m[q]) {m[q] = d; o[q] = NR}}
+         END {for (q in o) print o[q]}' "$dir/run.log" | while read -r line; do
+        sed -n "$((line - 1)),$((line + 40))p" "$dir/run.log" | awk 'NR > 1 && /LOG:  /{exit} {print}' | cut -c1-180
+    done
+fi
 if [[ -n ${JFR:-} ]]; then
     "${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/jcmd" "$daemon" JFR.dump name=diag filename="$JFR" > /dev/null || true
 fi

@@ -359,7 +359,7 @@ public final class BenchMain {
      * 20 ms sections that record their own intervals: overshoot and slot use from the intervals.
      */
     private void c1ClusterLimit() throws Exception {
-        int jobs = full ? 30_000 : 4_000;
+        int jobs = Integer.getInteger("c1.jobs", full ? 30_000 : 4_000);
         ClusterLimitBench.Figures f = new ClusterLimitBench(launcher, dir).run(4, 10, 40, 20, jobs);
         add("C1 limit 40 on 4 nodes x 10 workers, 20 ms jobs: most running at once", "sections", f.mostAtOnce(),
                 Double.NaN, "<= 40", f.mostAtOnce() <= 40);

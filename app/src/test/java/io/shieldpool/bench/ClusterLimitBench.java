@@ -43,6 +43,10 @@ final class ClusterLimitBench {
             Files.writeString(tool, "shieldpool.jobs.store = postgresql\nshieldpool.jobs.postgresql.url = \""
                     + cluster.uri(database) + "\"\n");
             tool(List.of("jobs", "migrate", "--config", tool.toString()), null);
+            boolean where = Boolean.getBoolean("c1.where");
+            if (where) {
+                SlotTimeline.install(cluster, database);
+            }
             Path payloads = run.resolve("payloads.jsonl");
             Files.write(payloads, IntStream.range(0, jobs).mapToObj(i -> "{\"n\":" + i + "}").toList());
             tool(List.of("enqueue", "--quiet", "--config", tool.toString(), "-"), payloads);
@@ -65,7 +69,10 @@ final class ClusterLimitBench {
                             shieldpool.jobs.postgresql.url = "%s"
                             shieldpool.jobs.limits.concurrency = %d
                             shieldpool.shutdown.grace = 30s
-                            """, workers, plugins, file, n, durationMs, cluster.uri(database), limit));
+                            %s
+                            """, workers, plugins, file, n, durationMs, cluster.uri(database), limit,
+                            // why: a diagnosis may try other settings (-Dc1.extra="shieldpool.jobs.postgresql.pool-size = 10")
+                            System.getProperty("c1.extra", "")));
                     daemons.add(new BenchProcess(List.of(launcher.toString(), "--config", conf.toString())));
                 }
                 for (BenchProcess d : daemons) {
@@ -109,6 +116,9 @@ final class ClusterLimitBench {
             SectionIntervals intervals = SectionIntervals.read(files);
             long[] window = intervals.steadyWindow(TimeUnit.MILLISECONDS.toNanos(500));
             double seconds = (window[1] - window[0]) / 1e9;
+            if (where) {
+                SlotTimeline.report(cluster, database, run, intervals, limit, window[0], window[1]);
+            }
             long startsInWindow = intervals.all().stream().filter(i -> i.start() >= window[0] && i.start() < window[1]).count();
             return new Figures(intervals.mostAtOnce(Long.MAX_VALUE), intervals.slotUse(limit, window[0], window[1]),
                     startsInWindow / seconds, seconds, intervals.starts());

@@ -936,16 +936,13 @@ public final class PostgresJobStore implements JobStore {
                 .onSuccess(done -> held.decrementAndGet());
     }
 
-    /** Store context: the ack of one job of a limited queue, written at once (not batched), retried like every ack. */
+    /**
+     * Store context: the ack of one job of a limited queue, written at once (not batched): a batch
+     * of one through the same statement and retries as every batched ack (complete-many, fenced
+     * per row; a keyed job's key locked first).
+     */
     private Future<Boolean> completeOne(Job claimed) {
-        return retrying(retried -> {
-            Tuple args = Tuple.of(at(clock.instant()), claimed.id(), claimed.owner().orElse(""), claimed.attempt());
-            Future<RowSet<Row>> moved = claimed.uniqueKey().isEmpty() ? pool.preparedQuery(SQL.get("complete")).execute(args)
-                    : pool.withTransaction(c -> c.preparedQuery(SQL.get("lock-key")).execute(Tuple.of(claimed.uniqueKey().get()))
-                    .compose(locked -> c.preparedQuery(SQL.get("complete")).execute(args)));
-            return moved.compose(rows -> rows.rowCount() == 1 || !retried ? Future.succeededFuture(rows.rowCount() == 1)
-                    : landedBefore(claimed));
-        });
+        return writeAcks(List.of(claimed)).map(landed -> landed.contains(claimed.id()));
     }
 
     /**

@@ -216,12 +216,22 @@ public final class DurableJobs {
         return feeds.stream().mapToInt(JobFeed::buffered).sum();
     }
 
+    /**
+     * The most jobs a shard's buffer holds on a queue without limits: {@code jobs.claim-batch},
+     * capped per worker of the shard: 2 on SQLite, 8 on PostgreSQL. why a cap: jobs buffered
+     * behind long sections wait there while other nodes' workers may be idle, and at a SIGKILL
+     * each is rescued with an attempt counted (a drain gives them back uncounted). why 8 on
+     * PostgreSQL: each claim is a round trip and a commit on a server shared by every node; with
+     * short sections a commit's worth of jobs is what the buffer must hold, and 2 per worker made
+     * claims of ~24 jobs for 64 workers and cut an operator's claim-batch of 256 back to 64 (with
+     * 256: ~3x the jobs per second, pg-where-time-goes.sh). SQLite's claims are local and cheap.
+     * A limited queue claims only for idle workers and never buffers (JobFeed).
+     */
     int claimBatch() {
         ShieldpoolConfig c = config.get();
         int perShard = (c.pool().size() + c.pool().eventLoops() - 1) / Math.max(1, c.pool().eventLoops());
-        // why: a few jobs of lookahead per worker is enough to hide the claim's round trip; more
-        // would only hold jobs away from the queue (and count an attempt for each at a SIGKILL).
-        return Math.max(1, Math.min(c.jobs().claimBatch(), 2 * Math.max(1, perShard)));
+        int perWorker = c.jobs().store() == ShieldpoolConfig.JobStoreType.POSTGRESQL ? 8 : 2;
+        return Math.max(1, Math.min(c.jobs().claimBatch(), perWorker * Math.max(1, perShard)));
     }
 
     /**

@@ -89,23 +89,6 @@ FROM picked
 WHERE j.id = picked.id
 RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key;
 
--- :name complete
--- The ack of one attempt on a queue with cluster-wide limits (now, id, owner, attempt), written at
--- once, not batched: there a slot is free only once its ack has landed. Moves the row like
--- complete-many, fenced the same way (IS NOT DISTINCT FROM: see complete-many). A keyed job's ack
--- runs lock-key first, in the same transaction. Served by: both primary keys.
-WITH moved AS (
-    DELETE FROM shieldpool_jobs
-    WHERE id = $2 AND (state, owner, attempt) IS NOT DISTINCT FROM ('running', $3::text, $4::int)
-    RETURNING id, queue, payload, attempt, max_attempts, run_at, created_at, last_error, unique_key
-)
-INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
-SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, $1, last_error, unique_key FROM moved;
-
--- :name lock-key
--- First statement of complete for a keyed job (key): the key's lock, as in lock-keys.
-SELECT count(*) FROM (SELECT pg_advisory_xact_lock(72350198, hashtext($1))) AS locked;
-
 -- :name complete-many
 -- Acks of many attempts in one statement and one commit (now, ids[], owners[], attempts[]): each
 -- job's row moves from the hot table to shieldpool_jobs_done, so done jobs never slow the hot
@@ -113,20 +96,31 @@ SELECT count(*) FROM (SELECT pg_advisory_xact_lock(72350198, hashtext($1))) AS l
 -- changed the row first leaves it nothing to match; the other rows of the statement still move);
 -- returns the ids that moved. On a queue without limits the store puts every ack that arrived
 -- while up to two such statements were being written in the next one (group commit): one
--- commit, so one WAL flush, for all of them (a limited queue's acks use complete). A job is in
+-- commit, so one WAL flush, for all of them. A limited queue's acks are each written at once,
+-- one per statement (a slot is free only once its ack has landed), unless they pass their slot
+-- on (complete-and-claim). A job is in
 -- at most one statement at a time. Keyed jobs' acks run lock-keys first, in the same
--- transaction. Served by: both primary keys (id = ANY is the index condition; the join to the
--- unnested arrays only pairs each row with its owner and attempt). why the check is written IS
--- NOT DISTINCT FROM (the same as = here: owners and attempts are never null): the planner can
--- then match neither shieldpool_jobs_running's predicate (state = 'running') nor its key (owner).
--- With `state = 'running' AND owner = ...` it scanned that partial index instead, as it looks
--- tiny, and each ack then read every entry left in it by jobs acked since the oldest snapshot any
--- session holds: thousands per ack behind one idle transaction (PgBloatBench).
+-- transaction. Served by: the primary key (id = ANY, one scan for the whole batch); each row's
+-- owner and attempt are found in a jsonb object built once per statement (an InitPlan) by id, a
+-- binary search. why no join to the unnested arrays: the planner chose its order from estimates
+-- that are wrong here (the arrays' sizes are unknown in a generic plan; the stats, taken while
+-- every job was ready, say no row is running), and took the rows first and read the whole
+-- unnested arrays again for each one: n^2, 1,000 acks in 0.9-1.6 s (it made group commit slowest
+-- exactly under load, when batches grow). With no join there is no order to get wrong: 1,000
+-- acks in ~19 ms, 25 in ~1 ms (EXPLAIN ANALYZE here, generic and custom plans alike). why the
+-- state check is written IS NOT DISTINCT FROM (the same as = here), and owner never compared with
+-- =: the planner can then match neither shieldpool_jobs_running's predicate (state = 'running')
+-- nor its key (owner). With `state = 'running' AND owner = ...` it scanned that partial index
+-- instead, as it looks tiny, and each ack then read every entry left in it by jobs acked since
+-- the oldest snapshot any session holds: thousands per ack behind one idle transaction
+-- (PgBloatBench).
 WITH moved AS (
     DELETE FROM shieldpool_jobs j
-    USING unnest($2::bigint[], $3::text[], $4::int[]) AS a(id, owner, attempt)
-    WHERE j.id = ANY($2::bigint[]) AND j.id = a.id
-      AND (j.state, j.owner, j.attempt) IS NOT DISTINCT FROM ('running', a.owner, a.attempt)
+    WHERE j.id = ANY ($2::bigint[])
+      AND j.state IS NOT DISTINCT FROM 'running'
+      AND jsonb_build_array(j.owner, j.attempt) = (
+          SELECT jsonb_object_agg(a.id, jsonb_build_array(a.owner, a.attempt))
+          FROM unnest($2::bigint[], $3::text[], $4::int[]) AS a(id, owner, attempt)) -> j.id::text
     RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key
 )
 INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
@@ -155,21 +149,24 @@ RETURNING state, run_at;
 
 -- :name release-uncounted
 -- Gives back claimed jobs whose sections never began (ids[], owner, attempts[]): ready, and the
--- attempt not counted. Fenced per row. Served by: the primary key.
+-- attempt not counted. Fenced per row. Served by: the primary key (id = ANY), each row's attempt
+-- found by id in a jsonb object built once (as in complete-many, for the same reasons: a drain
+-- releases at once every job its shards had claimed ahead).
 UPDATE shieldpool_jobs j SET state = 'ready', attempt = j.attempt - 1, owner = NULL, lease_until = NULL
-FROM unnest($1::bigint[], $3::int[]) AS t(id, attempt)
-WHERE j.id = t.id AND j.state = 'running' AND j.owner = $2 AND j.attempt = t.attempt;
+WHERE j.id = ANY ($1::bigint[]) AND j.state IS NOT DISTINCT FROM 'running' AND j.owner IS NOT DISTINCT FROM $2::text
+  AND to_jsonb(j.attempt) = (SELECT jsonb_object_agg(t.id, t.attempt) FROM unnest($1::bigint[], $3::int[]) AS t(id, attempt)) -> j.id::text;
 
 -- :name release-counted
 -- Gives back jobs whose attempts were cut (now, error, ids[], owner, attempts[]): ready now, the
--- attempt counted; dead if it was the last. Fenced per row. Served by: the primary key.
+-- attempt counted; dead if it was the last. Fenced per row. Served by: the primary key, as
+-- release-uncounted.
 UPDATE shieldpool_jobs j
 SET state       = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready' END,
     run_at      = CASE WHEN j.attempt >= j.max_attempts THEN j.run_at ELSE $1 END,
     finished_at = CASE WHEN j.attempt >= j.max_attempts THEN $1 ELSE NULL END,
     last_error  = $2, owner = NULL, lease_until = NULL
-FROM unnest($3::bigint[], $5::int[]) AS t(id, attempt)
-WHERE j.id = t.id AND j.state = 'running' AND j.owner = $4 AND j.attempt = t.attempt;
+WHERE j.id = ANY ($3::bigint[]) AND j.state IS NOT DISTINCT FROM 'running' AND j.owner IS NOT DISTINCT FROM $4::text
+  AND to_jsonb(j.attempt) = (SELECT jsonb_object_agg(t.id, t.attempt) FROM unnest($3::bigint[], $5::int[]) AS t(id, attempt)) -> j.id::text;
 
 -- :name release-owned
 -- A clean stop's last step: every job still running under this owner (owner), claimed and never
@@ -185,7 +182,16 @@ WHERE state = 'running' AND owner = $1;
 -- behind PgBouncer in transaction mode; the others skip the round. Safe against everything that
 -- runs meanwhile: the candidate rows are locked (SKIP LOCKED: a row an ack is changing right now
 -- is left for the next round) and the UPDATE re-checks state, owner and attempt, so a job that
--- finished meanwhile is never touched. In the same round, under the same lock, it deletes the
+-- finished meanwhile is never touched. Served by: shieldpool_jobs_running (every running job is
+-- looked at), shieldpool_nodes' key, then the primary key for each job cut. why the lock is a
+-- subquery: it is then tried once, before the scan (an InitPlan and a one-time filter; a node
+-- that does not get it scans nothing), not once per running row. why `j.id = ANY (ARRAY[cut.id])`:
+-- it is no equality between the two sides, so the planner cannot hash them, and looking each cut
+-- job up in the primary key is the cheap plan whenever the table is not tiny; with `j.id =
+-- cut.id` it took both sides for a row or two, walked the running index a second time and looked
+-- for each of its rows among the cut ones: 8,648 running jobs made each heartbeat's rescue 39 ms
+-- (on a loaded machine) with nothing to cut.
+-- In the same round, under the same lock, it deletes the
 -- waits for slots (shieldpool_waits) of every claimant whose node is not live by the same test
 -- (dead by its ttl, stopped, or its row gone). why here and not in nodes-forget: a node killed
 -- with SIGKILL leaves its rows, and nothing else ends them unless the same host restarts a
@@ -193,15 +199,14 @@ WHERE state = 'running' AND owner = $1;
 -- queue reads those rows until then (a host name per run, as in containers, leaves some per
 -- run). Claims ignore them already, so deleting them changes no claim; a node that was only
 -- late writes its wait again at its next short claim. SKIP LOCKED: a row a claim is writing
--- right now (its node live after all) waits for the next round, and the rescue never waits. The
--- lock is tried in a subquery (once, before the scan); taken twice in one transaction, it is
--- granted to the same transaction both times.
--- Served by: shieldpool_jobs_running, shieldpool_nodes' key, a scan of shieldpool_waits (a few rows).
+-- right now (its node live after all) waits for the next round, and the rescue never waits.
+-- Its lock is tried in a subquery too; taken twice in one transaction, it is granted to the same
+-- transaction both times. Served by: a scan of shieldpool_waits (a few rows), shieldpool_nodes' key.
 WITH cut AS (
     SELECT j.id, j.owner, j.attempt
     FROM shieldpool_jobs j
     WHERE j.state = 'running'
-      AND (NOT $2 OR pg_try_advisory_xact_lock(7235019811))
+      AND (NOT $2 OR (SELECT pg_try_advisory_xact_lock(7235019811)))
       AND (j.lease_until < now()
            OR NOT EXISTS (SELECT 1 FROM shieldpool_nodes n
                           WHERE n.id = j.owner AND n.state <> 'stopped' AND n.heartbeat_at >= now() - n.ttl))
@@ -225,7 +230,7 @@ SET state       = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready'
                        ELSE 'its owner ' || j.owner || ' died' END,
     owner = NULL, lease_until = NULL
 FROM cut
-WHERE j.id = cut.id AND j.state = 'running' AND j.owner = cut.owner AND j.attempt = cut.attempt
+WHERE j.id = ANY (ARRAY[cut.id]) AND (j.state, j.owner, j.attempt) IS NOT DISTINCT FROM ('running', cut.owner, cut.attempt)
 RETURNING j.id, cut.attempt, cut.owner, j.state;
 
 -- :name node-register
@@ -366,12 +371,26 @@ SET tokens = CASE WHEN rate > 0 THEN least(burst, tokens + rate * greatest(0, ex
 WHERE queue = $1
 RETURNING concurrency;
 
+-- :name live-waits
+-- A fragment, not a statement: claim-limited and complete-and-claim include it as
+-- {{live-waits}} (SqlStatements puts this text in its place at load time), in a CTE after
+-- their own CTE claimant (queue, node, shard, freshness in ms): the waits for the queue's slots
+-- that count, those of every other claimant (a node's shard) whose node is running and alive by
+-- its ttl and that looked within the freshness (a waiting feed looks at least every 100 ms; a
+-- wait nobody keeps up delays nobody). Served by: shieldpool_waits' key (a few rows),
+-- shieldpool_nodes' key.
+SELECT w.node, w.shard, w.wanted, w.since
+FROM shieldpool_waits w JOIN shieldpool_nodes nd ON nd.id = w.node, claimant c
+WHERE w.queue = c.queue AND NOT (w.node = c.node AND w.shard = c.shard)
+  AND w.looked_at >= clock_timestamp() - c.freshness * interval '1 millisecond'
+  AND nd.state = 'running' AND nd.heartbeat_at >= now() - nd.ttl
+
 -- :name claim-limited
 -- Second statement (owner, queue, now, n, lease in ms, shard, wait freshness in ms), in a new
 -- snapshot taken after the lock was granted, so it sees every claim committed before: takes at
 -- most n, at most concurrency - running - ahead (when concurrency > 0) and at most floor(tokens)
 -- (when rate > 0) jobs, and spends their tokens. ahead: the jobs still wanted by the other live
--- claimants that have waited longer than this one (shieldpool_waits; a claimant that is not
+-- claimants that have waited longer than this one (live-waits; a claimant that is not
 -- waiting has waited least), so a freed slot goes to whoever waited longest and claimants take
 -- turns. A short claim records what it still wants (its since kept while it gets nothing, reset
 -- when it gets some); a full one deletes its row. Safety needs neither: running alone bounds it.
@@ -381,14 +400,15 @@ WITH lim AS (
     SELECT concurrency, rate, tokens FROM shieldpool_queues WHERE queue = $2
 ), running AS (
     SELECT count(*) AS n FROM shieldpool_jobs WHERE state = 'running' AND queue = $2
+), claimant AS (
+    SELECT $2::text AS queue, $1::text AS node, $6::int AS shard, $7::bigint AS freshness
+), live_waits AS (
+    {{live-waits}}
 ), ahead AS (
     SELECT coalesce(sum(w.wanted), 0) AS n
-    FROM shieldpool_waits w JOIN shieldpool_nodes nd ON nd.id = w.node
-    WHERE w.queue = $2 AND NOT (w.node = $1 AND w.shard = $6)
-      AND w.since < coalesce((SELECT since FROM shieldpool_waits WHERE queue = $2 AND node = $1 AND shard = $6),
+    FROM live_waits w
+    WHERE w.since < coalesce((SELECT since FROM shieldpool_waits WHERE queue = $2 AND node = $1 AND shard = $6),
                              clock_timestamp())
-      AND w.looked_at >= clock_timestamp() - $7::bigint * interval '1 millisecond'
-      AND nd.state = 'running' AND nd.heartbeat_at >= now() - nd.ttl
 ), allowed AS (
     SELECT greatest(0, least($4::bigint,
                              CASE WHEN lim.concurrency > 0 THEN lim.concurrency - running.n - ahead.n ELSE $4::bigint END,
@@ -425,11 +445,11 @@ SELECT * FROM claimed;
 -- :name complete-and-claim
 -- The ack of a job of a queue with a concurrency limit and no rate, passing its slot on (now,
 -- id, owner, attempt, claim now, lease in ms, shard, wait freshness in ms): the job moves to
--- shieldpool_jobs_done as in complete (fenced the same way), and in the same statement the next
+-- shieldpool_jobs_done as in complete-many (fenced the same way), and in the same statement the next
 -- due ready job of its queue becomes running under the same owner, so the slot never stands
 -- idle. Only if the ack matched (a fenced ack frees no slot of ours), the queue's running count
 -- (ours included) is within its concurrency, it has no rate (a start would need a token), and
--- the slots free besides ours cover what the other live claimants wait for (shieldpool_waits,
+-- the slots free besides ours cover what the other live claimants wait for (live-waits,
 -- as in claim-limited): else the slot is freed instead, and a NOTIFY on shieldpool_slots wakes
 -- the node that has waited longest to claim it. why not yield to any waiter: a wait the free
 -- slots cover is served by them, and yielding then made the yielding node wait too, so one short
@@ -445,12 +465,12 @@ WITH moved AS (
 ), done AS (
     INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
     SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, $1, last_error, unique_key FROM moved
+), claimant AS (
+    SELECT (SELECT queue FROM moved) AS queue, $3::text AS node, $7::int AS shard, $8::bigint AS freshness
+), live_waits AS (
+    {{live-waits}}
 ), waited AS (
-    SELECT coalesce(sum(w.wanted), 0) AS n
-    FROM shieldpool_waits w JOIN shieldpool_nodes nd ON nd.id = w.node
-    WHERE w.queue = (SELECT queue FROM moved) AND NOT (w.node = $3 AND w.shard = $7)
-      AND w.looked_at >= clock_timestamp() - $8::bigint * interval '1 millisecond'
-      AND nd.state = 'running' AND nd.heartbeat_at >= now() - nd.ttl
+    SELECT coalesce(sum(w.wanted), 0) AS n FROM live_waits w
 ), free AS (
     SELECT q.queue, q.concurrency - (SELECT count(*) FROM shieldpool_jobs j WHERE j.state = 'running' AND j.queue = q.queue) AS n
     FROM shieldpool_queues q
@@ -476,10 +496,8 @@ WITH moved AS (
     -- every waiting feed of the cluster claim at once, and they all took turns at the queue's
     -- lock for one slot (PostgresKillIT: 32 workers for 12 slots)
     SELECT pg_notify('shieldpool_slots', w.node)
-    FROM shieldpool_waits w JOIN shieldpool_nodes nd ON nd.id = w.node
-    WHERE (SELECT yes FROM waiter) AND w.queue = (SELECT queue FROM moved) AND NOT (w.node = $3 AND w.shard = $7)
-      AND w.looked_at >= clock_timestamp() - $8::bigint * interval '1 millisecond'
-      AND nd.state = 'running' AND nd.heartbeat_at >= now() - nd.ttl
+    FROM live_waits w
+    WHERE (SELECT yes FROM waiter)
     ORDER BY w.since
     LIMIT 1
 )

@@ -125,6 +125,89 @@ class PostgresAckBatchTest {
         assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs")).isEqualTo("0");
     }
 
+    /**
+     * A batch as big as group commit makes them under load (1,000 acks, the most one statement
+     * holds), sent after the statement has run often enough on every pooled connection for the
+     * server to plan it generically, with fencing mixed in: jobs rescued and ready again, jobs
+     * another node took over. The time of the big statement against a small one is printed:
+     * before the fix it grew with the square of the batch (1,000 acks: about 1 s).
+     */
+    @Test
+    void aThousandAcksInOneStatementLandTheValidOnesAndFenceTheRescuedOnesRowByRow() throws Exception {
+        database = cluster.createDatabase();
+        store = PostgresJobStore.openForDaemon(PostgresSettings.of(cluster.uri(database)), JobOwner.thisProcess(), clock);
+        int warmUp = 60;
+        int big = 1_000;
+        List<NewJob> batch = new ArrayList<>();
+        for (int i = 0; i < warmUp + 10 + big; i++) {
+            batch.add(job(Optional.empty()));
+        }
+        get(store.enqueue(batch));
+        // a backlog of another queue, and the stats a daemon sees at its start: nothing running yet
+        cluster.psql(database, "INSERT INTO shieldpool_jobs (queue, payload, state, attempt, max_attempts, run_at, created_at)"
+                + " SELECT 'backlog', '{}', 'ready', 0, 3, now(), now() FROM generate_series(1, 20000)");
+        cluster.psql(database, "ANALYZE shieldpool_jobs");
+        List<Job> claimed = new ArrayList<>(get(store.claim("default", warmUp + 10 + big)));
+        claimed.sort(Comparator.comparingLong(Job::id));
+        // why one by one: each pooled connection runs the statement more than 5 times, so the
+        // server may switch it to a generic plan (array sizes unknown), as in a long-running daemon
+        for (Job job : claimed.subList(0, warmUp)) {
+            assertThat(get(store.complete(job))).isTrue();
+        }
+        long smallMillis = timedBatch(claimed.subList(warmUp, warmUp + 10)).elapsedMillis();
+
+        List<Job> bigBatch = claimed.subList(warmUp + 10, warmUp + 10 + big);
+        List<Long> rescued = new ArrayList<>();
+        List<Long> takenOver = new ArrayList<>();
+        for (int i = 0; i < big; i += 10) {
+            rescued.add(bigBatch.get(i).id());
+            takenOver.add(bigBatch.get(i + 5).id());
+        }
+        // as a rescue leaves them (ready again, the cut attempt counted), and as another node's claim
+        // after it (a live node: this store's own rescue must leave its jobs alone)
+        cluster.psql(database, "INSERT INTO shieldpool_nodes (id, host, pid, ttl, state) VALUES ('elsewhere/77/x', 'elsewhere', 77,"
+                + " interval '1 hour', 'running')");
+        cluster.psql(database, "UPDATE shieldpool_jobs SET state = 'ready', owner = NULL, lease_until = NULL WHERE id IN ("
+                + join(rescued) + ")");
+        cluster.psql(database, "UPDATE shieldpool_jobs SET owner = 'elsewhere/77/x', attempt = 2 WHERE id IN ("
+                + join(takenOver) + ")");
+        TimedBatch bigAcks = timedBatch(bigBatch);
+
+        long[] batches = store.ackBatchesForTest();
+        System.out.printf("acks in one statement: 10 in %d ms, %d (%d fenced) in %d ms%n", smallMillis, big,
+                rescued.size() + takenOver.size(), bigAcks.elapsedMillis());
+        assertThat(batches[1]).as("the big batch went as one statement").isEqualTo(big);
+        for (int i = 0; i < big; i++) {
+            long id = bigBatch.get(i).id();
+            boolean fenced = rescued.contains(id) || takenOver.contains(id);
+            assertThat(get(bigAcks.answers().get(i))).as("the ack of job %d (fenced: %s)", id, fenced).isEqualTo(!fenced);
+        }
+        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs_done")).isEqualTo(String.valueOf(warmUp + 10 + big - 200));
+        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs_done WHERE id IN (" + join(rescued) + ", "
+                + join(takenOver) + ")")).as("no fenced ack moved its job").isEqualTo("0");
+        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE state = 'ready' AND owner IS NULL AND id IN ("
+                + join(rescued) + ")")).as("the rescued jobs stay ready").isEqualTo("100");
+        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE state = 'running' AND owner = 'elsewhere/77/x'"
+                + " AND attempt = 2 AND id IN (" + join(takenOver) + ")")).as("the jobs the other node holds stay its own").isEqualTo("100");
+    }
+
+    /** Acks {@code jobs} in one statement (held, then released at once) and waits for every answer. */
+    private TimedBatch timedBatch(List<Job> jobs) {
+        store.holdAcksForTest();
+        List<Future<Boolean>> answers = jobs.stream().map(store::complete).toList();
+        long begun = System.nanoTime();
+        store.resumeAcksForTest();
+        answers.forEach(PostgresAckBatchTest::get);
+        return new TimedBatch(answers, (System.nanoTime() - begun) / 1_000_000);
+    }
+
+    private record TimedBatch(List<Future<Boolean>> answers, long elapsedMillis) {
+    }
+
+    private static String join(List<Long> ids) {
+        return ids.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
+    }
+
     private static NewJob job(Optional<String> key) {
         return new NewJob("default", "{}", 3, START, key);
     }

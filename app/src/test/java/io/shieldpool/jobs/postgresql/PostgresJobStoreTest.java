@@ -111,6 +111,34 @@ class PostgresJobStoreTest extends JobStoreContract {
     }
 
     @Test
+    void aLimitedQueuesAckIsWrittenAtOnceFencedAndKeepsItsKey() throws Exception {
+        get(store.close());
+        // a rate: acks are written one by one (not batched, not handed off)
+        PostgresSettings limited = settings().withLimits("default", 2, 1000, 10);
+        PostgresJobStore node = (PostgresJobStore) track(PostgresJobStore.openForDaemon(limited,
+                new JobOwner("la", 1, "r"), clock));
+        store = node;
+        get(node.enqueue(List.of(job("{}"), new io.shieldpool.jobs.NewJob("default", "{}", 3, clock.instant(),
+                java.util.Optional.of("the-key")))));
+        List<Job> held = get(node.claim("default", 2));
+        assertThat(held).hasSize(2);
+        Job plain = held.stream().filter(j -> j.uniqueKey().isEmpty()).findFirst().orElseThrow();
+        Job keyed = held.stream().filter(j -> j.uniqueKey().isPresent()).findFirst().orElseThrow();
+        // the plain job's attempt is cut (counted) and the job claimed again: the first attempt's ack is stale
+        assertThat(get(node.release(List.of(plain), true))).isEqualTo(1);
+        Job again = only(get(node.claim("default", 2)));
+        assertThat(again.attempt()).isEqualTo(2);
+        assertThat(get(node.complete(plain))).as("a stale attempt's ack").isFalse();
+        assertThat(get(node.complete(keyed))).as("the keyed job's ack").isTrue();
+        assertThat(get(node.complete(again))).as("the current attempt's ack").isTrue();
+        assertThat(get(node.limitsOf("default")).orElseThrow().running()).as("both slots free").isZero();
+        assertThat(stored(keyed.id()).state()).isEqualTo(JobState.DONE);
+        assertThat(get(node.enqueue(List.of(new io.shieldpool.jobs.NewJob("default", "{}", 3, clock.instant(),
+                java.util.Optional.of("the-key"))))).getFirst().created()).as("the done job still holds its key").isFalse();
+        assertThat(((PostgresJobStore) store).ackBatchesForTest()[0]).as("no ack went through the batches").isZero();
+    }
+
+    @Test
     void anAttemptPastItsLeaseIsRescuedEvenThoughItsNodeIsAlive() throws Exception {
         get(store.close());
         PostgresSettings shortLease = settings().withLeases(Duration.ofMillis(200), Duration.ofSeconds(5), Duration.ofMillis(300));

@@ -1,0 +1,41 @@
+package io.shieldpool.jobs.postgresql;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The loader's includes: a fragment written once reaches the server inside every statement that names it. */
+class SqlStatementsTest {
+
+    @Test
+    void theLiveWaitsAreWrittenOnceAndIncludedInBothLimitedStatements() {
+        SqlStatements sql = SqlStatements.load("statements.sql");
+        String fragment = sql.get("live-waits");
+        assertThat(fragment).contains("FROM shieldpool_waits w JOIN shieldpool_nodes nd");
+        assertThat(sql.get("claim-limited")).contains(fragment);
+        assertThat(sql.get("complete-and-claim")).contains(fragment);
+        assertThat(sql.all().values()).as("no include is left for the server").noneMatch(s -> s.contains("{{"));
+        assertThat(sql.all().values().stream().filter(s -> s.contains("JOIN shieldpool_nodes nd ON nd.id = w.node")).count())
+                .as("the fragment and its two users: the live waits' shape nowhere else").isEqualTo(3);
+    }
+
+    @Test
+    void anIncludeOfAMissingOrNestedBlockFailsNamingIt() {
+        Map<String, String> missing = new LinkedHashMap<>();
+        missing.put("a", "SELECT 1 FROM ({{nope}}) x");
+        assertThatThrownBy(() -> SqlStatements.composed("f.sql", missing))
+                .hasMessage("f.sql: block a includes {{nope}}, which is not a block of that file");
+        Map<String, String> nested = new LinkedHashMap<>();
+        nested.put("inner", "SELECT 1");
+        nested.put("middle", "SELECT * FROM ({{inner}}) i");
+        nested.put("outer", "SELECT * FROM ({{middle}}) m");
+        assertThatThrownBy(() -> SqlStatements.composed("f.sql", nested))
+                .hasMessage("f.sql: block outer includes {{middle}}, which includes another block");
+        assertThat(SqlStatements.composed("f.sql", Map.of("x", "SELECT 2", "y", "SELECT * FROM ({{x}}) t")))
+                .containsEntry("y", "SELECT * FROM (SELECT 2) t");
+    }
+}
