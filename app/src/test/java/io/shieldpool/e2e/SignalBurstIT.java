@@ -80,21 +80,30 @@ class SignalBurstIT {
     @Test
     void oneCtrlCForwardedTwiceByAWrapperInTheSameProcessGroupIsOnePress() throws Exception {
         // A terminal's Ctrl+C reaches its whole foreground process group: here `timeout
-        // --foreground` and the daemon; timeout forwards its copy to the daemon as well.
+        // --foreground` and the daemon; timeout forwards its copy to the daemon as well. Why rounds:
+        // when the forwarded copy reaches the daemon before its handler has taken the first, the
+        // kernel holds one pending SIGINT, not two (standard signals are not queued: seen in a
+        // clean-clone CI run). Every round must be one press; at least one must see both copies.
         Path file = dir.resolve("wrapped.conf");
         Files.writeString(file, "shieldpool.log.format = json\nshieldpool.admin.port = 0\n" + IN_FLIGHT);
-        try (DaemonProcess daemon = DaemonProcess.launch(List.of("setsid", "timeout", "--foreground", "120",
-                DaemonProcess.LAUNCHER.toString(), "--config", file.toString()), Map.of())) {
-            daemon.awaitEvent("ready", Duration.ofSeconds(20));
-            daemon.await(e -> e.getString("message", "").contains("step 1 of 2 done"), Duration.ofSeconds(10), "step 1");
-            daemon.signalProcessGroup("INT");
-            assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
-            JsonObject summary = DrainInvariants.check(daemon, false);
-            assertThat(summary.getLong("abandoned")).isZero();
-            assertThat(daemon.events()).as("both copies arrived; the second was taken as the same press")
-                    .anyMatch(e -> e.getString("message", "").startsWith("SIGINT again within 250 ms"));
-            assertThat(daemon.events("section.abandoned")).isEmpty();
+        int bothArrived = 0;
+        for (int round = 0; round < 5 && bothArrived == 0; round++) {
+            try (DaemonProcess daemon = DaemonProcess.launch(List.of("setsid", "timeout", "--foreground", "120",
+                    DaemonProcess.LAUNCHER.toString(), "--config", file.toString()), Map.of())) {
+                daemon.awaitEvent("ready", Duration.ofSeconds(20));
+                daemon.await(e -> e.getString("message", "").contains("step 1 of 2 done"), Duration.ofSeconds(10), "step 1");
+                daemon.signalProcessGroup("INT");
+                assertThat(daemon.awaitExit(Duration.ofSeconds(20))).as(daemon.transcript()).isZero();
+                JsonObject summary = DrainInvariants.check(daemon, false);
+                assertThat(summary.getLong("abandoned")).as("round %d", round).isZero();
+                assertThat(daemon.events("section.abandoned")).as("round %d", round).isEmpty();
+                if (daemon.events().stream().anyMatch(e -> e.getString("message", "").startsWith("SIGINT again within 250 ms"))) {
+                    bothArrived++;
+                }
+            }
         }
+        assertThat(bothArrived).as("rounds in which both copies arrived and the second was taken as the same press")
+                .isPositive();
     }
 
     private static int indexOf(List<JsonObject> events, java.util.function.Predicate<JsonObject> match) {
