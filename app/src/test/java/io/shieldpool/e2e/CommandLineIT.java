@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -188,9 +189,7 @@ class CommandLineIT {
 
     @Test
     void launcherPicksTheAotCacheBesideTheJarUnlessStaleOrOverridden() throws Exception {
-        Path jar = Files.createDirectories(dir.resolve("lib")).resolve("shieldpool.jar");
-        Files.copy(Path.of(System.getProperty("shieldpool.jar", "target/shieldpool.jar")), jar);
-        Files.setLastModifiedTime(jar, FileTime.from(Instant.now().minusSeconds(60)));
+        Path jar = aMinuteOldCopyOfTheJar();
         Path aot = jar.resolveSibling("shieldpool.aot");
 
         assertThat(aotFlag(jar, Map.of())).as("no cache").isEmpty();
@@ -206,9 +205,7 @@ class CommandLineIT {
 
     @Test
     void launcherPicksThePostgresqlTrainedCacheForAConfigNamingThePostgresqlStore() throws Exception {
-        Path jar = Files.createDirectories(dir.resolve("lib")).resolve("shieldpool.jar");
-        Files.copy(Path.of(System.getProperty("shieldpool.jar", "target/shieldpool.jar")), jar);
-        Files.setLastModifiedTime(jar, FileTime.from(Instant.now().minusSeconds(60)));
+        Path jar = aMinuteOldCopyOfTheJar();
         Path aot = jar.resolveSibling("shieldpool.aot");
         Path postgresqlAot = jar.resolveSibling("shieldpool-postgresql.aot");
         Files.writeString(aot, "not an AOT cache");
@@ -228,6 +225,14 @@ class CommandLineIT {
         Files.setLastModifiedTime(postgresqlAot, FileTime.from(Instant.now().minusSeconds(3600)));
         assertThat(aotFlag(jar, Map.of(), "--config", nested.toString())).as("the PostgreSQL cache older than the jar")
                 .contains("-XX:AOTCache=" + aot);
+    }
+
+    /** The packaged jar copied to lib/ and dated a minute back, so that a cache written now is fresher than it. */
+    private Path aMinuteOldCopyOfTheJar() throws IOException {
+        Path jar = Files.createDirectories(dir.resolve("lib")).resolve("shieldpool.jar");
+        Files.copy(Path.of(System.getProperty("shieldpool.jar", "target/shieldpool.jar")), jar);
+        Files.setLastModifiedTime(jar, FileTime.from(Instant.now().minusSeconds(60)));
+        return jar;
     }
 
     /** The launcher's -XX:AOTCache flag for this jar, environment and arguments before --version, as the JVM reports it. */

@@ -2,6 +2,7 @@ package io.shieldpool.jobs.postgresql;
 
 import io.shieldpool.jobs.Job;
 import io.shieldpool.jobs.JobOwner;
+import io.shieldpool.jobs.JobStoreContract;
 import io.shieldpool.jobs.MutableClock;
 import io.shieldpool.jobs.NewJob;
 import io.vertx.core.Future;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
+import static io.shieldpool.jobs.JobStoreContract.get;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -197,7 +199,7 @@ class PostgresAckBatchTest {
         List<Future<Boolean>> answers = jobs.stream().map(store::complete).toList();
         long begun = System.nanoTime();
         store.resumeAcksForTest();
-        answers.forEach(PostgresAckBatchTest::get);
+        answers.forEach(JobStoreContract::get);
         return new TimedBatch(answers, (System.nanoTime() - begun) / 1_000_000);
     }
 
@@ -210,13 +212,5 @@ class PostgresAckBatchTest {
 
     private static NewJob job(Optional<String> key) {
         return new NewJob("default", "{}", 3, START, key);
-    }
-
-    private static <T> T get(Future<T> future) {
-        try {
-            return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
     }
 }

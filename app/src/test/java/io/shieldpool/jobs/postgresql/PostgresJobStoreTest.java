@@ -449,13 +449,28 @@ class PostgresJobStoreTest extends JobStoreContract {
         }
     }
 
+    /**
+     * A node on "another host" (no same-host restart will mark it stopped) that the test lets die
+     * without a word, as under SIGKILL: it freezes the node's heartbeat, then
+     * {@link #declareDeadAndAwaitTheRescue}.
+     */
+    private PostgresJobStore doomedNode(PostgresSettings settings, String name) {
+        return (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings, new JobOwner("elsewhere", 4242, name), clock));
+    }
+
+    /** Ages the doomed node's heartbeat past any ttl and waits for {@code survivor}'s rescue to free its slots. */
+    private void declareDeadAndAwaitTheRescue(PostgresJobStore survivor) throws Exception {
+        cluster.psql(database, "UPDATE shieldpool_nodes SET heartbeat_at = now() - interval '1 hour' WHERE host = 'elsewhere'");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                get(survivor.limitsOf("default")).orElseThrow().running() == 0);
+    }
+
     @Test
     void aDeadNodesSlotsAreFreedByTheRescue() throws Exception {
         get(store.close());
         PostgresSettings limited = settings().withLimits("default", 2, 0, 0)
                 .withLeases(Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofMinutes(15));
-        PostgresJobStore doomed = (PostgresJobStore) track(PostgresJobStore.openForDaemon(limited,
-                new JobOwner("elsewhere", 4242, "slot"), clock));
+        PostgresJobStore doomed = doomedNode(limited, "slot");
         get(doomed.enqueue(List.of(job("{}"), job("{}"), job("{}"))));
         assertThat(get(doomed.claim("default", 10))).as("the limit").hasSize(2);
         doomed.freezeHeartbeatForTest();
@@ -463,10 +478,8 @@ class PostgresJobStoreTest extends JobStoreContract {
                 new JobOwner("other", 78, "slot"), clock));
         store = survivor;
         assertThat(get(survivor.claim("default", 10))).as("no slot while the dead node holds both").isEmpty();
-        cluster.psql(database, "UPDATE shieldpool_nodes SET heartbeat_at = now() - interval '1 hour' WHERE host = 'elsewhere'");
 
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
-                get(survivor.limitsOf("default")).orElseThrow().running() == 0);
+        declareDeadAndAwaitTheRescue(survivor);
         assertThat(get(survivor.claim("default", 10))).as("the freed slots").hasSize(2);
         assertThat(get(survivor.limitsOf("default")).orElseThrow()).satisfies(l -> {
             assertThat(l.concurrency()).isEqualTo(2);
@@ -480,10 +493,8 @@ class PostgresJobStoreTest extends JobStoreContract {
         // why a 5 s ttl: the frozen node must stay alive until the test makes it dead
         PostgresSettings limited = settings().withLimits("default", 1, 0, 0)
                 .withLeases(Duration.ofMillis(200), Duration.ofSeconds(5), Duration.ofMinutes(15));
-        // a node on "another host" (no same-host restart will mark it stopped) that waits for
-        // slots on two shards, then dies without a word, as under SIGKILL
-        PostgresJobStore doomed = (PostgresJobStore) track(PostgresJobStore.openForDaemon(limited,
-                new JobOwner("elsewhere", 4242, "waits"), clock));
+        // it waits for slots on two shards, then dies
+        PostgresJobStore doomed = doomedNode(limited, "waits");
         get(doomed.enqueue(List.of(job("{}"), job("{}"), job("{}"), job("{}"))));
         assertThat(get(doomed.claim("default", 3, 0))).as("a short claim: the limit").hasSize(1);
         assertThat(get(doomed.claim("default", 2, 1))).as("the slot is taken").isEmpty();
@@ -498,9 +509,7 @@ class PostgresJobStoreTest extends JobStoreContract {
         cluster.psql(database, "INSERT INTO shieldpool_waits (queue, node, shard, wanted, since, looked_at)"
                 + " VALUES ('default', 'gone/1/x', 0, 3, now(), now())");
 
-        cluster.psql(database, "UPDATE shieldpool_nodes SET heartbeat_at = now() - interval '1 hour' WHERE host = 'elsewhere'");
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
-                get(survivor.limitsOf("default")).orElseThrow().running() == 0);
+        declareDeadAndAwaitTheRescue(survivor);
         assertThat(cluster.psql(database, waits)).as("the waits left after the rescue of the dead node's job")
                 .isEqualTo("other/79/waits:0");
         assertThat(get(survivor.claim("default", 2, 0))).as("the freed slot").hasSize(1);
