@@ -58,9 +58,21 @@ class ClusterViewIT {
 
     /** A node: exec sections of {@code seconds} that append "S|E job attempt node clock" lines to {@code sections}. */
     private String node(String database, String name, Path sections, double seconds, String extra) {
+        return node(database, PostgresNodes.execRecordingWork(sections, name, Double.toString(seconds)), extra);
+    }
+
+    /**
+     * A node whose sections run until the file {@code release} exists: a drain that lasts until
+     * the test has seen the node draining, however slow the machine, and not a second longer.
+     */
+    private String heldNode(String database, String name, Path sections, Path release) {
+        return node(database, PostgresNodes.execRecordingWorkHeldUntil(sections, name, release), "");
+    }
+
+    private String node(String database, String work, String extra) {
         return String.join("\n",
                 "shieldpool.pool.size = 2",
-                PostgresNodes.execRecordingWork(sections, name, Double.toString(seconds)),
+                work,
                 pg.storeOf(database),
                 "shieldpool.jobs.poll-interval = 250ms",
                 "shieldpool.jobs.claim-batch = 1",
@@ -101,7 +113,7 @@ class ClusterViewIT {
         }
     }
 
-    private long sectionStarts(Path file, String node) throws IOException {
+    private long sectionStarts(Path file, String node) {
         return PostgresNodes.startsBy(file, node);
     }
 
@@ -109,11 +121,12 @@ class ClusterViewIT {
     void aDrainingNodeReadsDrainingWithAFreshHeartbeatThenStoppedAndNoneOfItsJobsIsRescued() throws Exception {
         String database = prepare(40);
         Path sections = dir.resolve("sections.log");
+        Path releaseB = dir.resolve("release-b");
         int portA = freePort();
         String configA = node(database, "a", sections, 3, "shieldpool.admin.port = " + portA);
         Path fileA = file("a.conf", configA);
         try (DaemonProcess a = DaemonProcess.start(dir, configA);
-             DaemonProcess b = DaemonProcess.start(dir, node(database, "b", sections, 12, ""))) {
+             DaemonProcess b = DaemonProcess.start(dir, heldNode(database, "b", sections, releaseB))) {
             a.awaitEvent("ready", Duration.ofSeconds(90));
             b.awaitEvent("ready", Duration.ofSeconds(90));
             AdminClient adminA = AdminClient.of(a);
@@ -135,15 +148,8 @@ class ClusterViewIT {
             assertThat(clusterView.getJsonObject("limits").getInteger("concurrency")).isEqualTo(4);
             assertThat(clusterView.getJsonObject("limits").getDouble("rate")).isEqualTo(50.0);
 
-            // SIGTERM b as one of its 12 s sections begins: its drain then lasts seconds, over twice the ttl
-            long startsOfB = sectionStarts(sections, "b");
-            b.awaitTrue(() -> {
-                try {
-                    return sectionStarts(sections, "b") > startsOfB;
-                } catch (IOException e) {
-                    return false;
-                }
-            }, Duration.ofSeconds(60), "a new section of b");
+            // SIGTERM b while a section of it runs: held, its drain lasts until the test ends it, over twice the ttl
+            b.awaitTrue(() -> sectionStarts(sections, "b") > 0, Duration.ofSeconds(60), "a section of b");
             b.signal("TERM");
             JsonObject begun = b.awaitEvent("shutdown.begin", Duration.ofSeconds(5));
             assertThat(begun.getLong("in_flight")).as("b drains sections in flight").isPositive();
@@ -176,6 +182,7 @@ class ClusterViewIT {
             assertThat(b.events("shutdown.complete")).as("b drained after jobs nodes had run (its drain outlasted the tool)")
                     .isEmpty();
             assertThat(nodes.out().lines()).as(nodes.out()).anyMatch(l -> l.matches("\\S+ +" + b.pid() + " +draining .*"));
+            Files.createFile(releaseB);
             assertThat(b.awaitExit(Duration.ofSeconds(30))).as(b.transcript()).isZero();
             a.awaitTrue(() -> stateOf(adminA, b.pid()).equals("stopped"), Duration.ofSeconds(5), "b stopped in a's /status");
             // and it stays stopped, never dead, once its heartbeats have ended
@@ -208,9 +215,10 @@ class ClusterViewIT {
         Assumptions.assumeTrue(chromium.isPresent(), "chromium is not installed (apt-get install chromium; see .ci/run)");
         String database = prepare(60);
         Path sections = dir.resolve("sections.log");
+        Path releaseC = dir.resolve("release-c");
         try (DaemonProcess a = DaemonProcess.start(dir, node(database, "a", sections, 4, ""));
              DaemonProcess b = DaemonProcess.start(dir, node(database, "b", sections, 4, ""));
-             DaemonProcess c = DaemonProcess.start(dir, node(database, "c", sections, 10, ""))) {
+             DaemonProcess c = DaemonProcess.start(dir, heldNode(database, "c", sections, releaseC))) {
             for (DaemonProcess d : List.of(a, b, c)) {
                 d.awaitEvent("ready", Duration.ofSeconds(90));
             }
@@ -235,15 +243,8 @@ class ClusterViewIT {
                     .contains("burst 10").contains("50/s");
             browser.screenshot(ARTIFACTS.resolve("cluster-3-nodes.png"));
 
-            // SIGTERM c as one of its 10 s sections begins, so that its drain lasts seconds
-            long startsOfC = sectionStarts(sections, "c");
-            c.awaitTrue(() -> {
-                try {
-                    return sectionStarts(sections, "c") > startsOfC;
-                } catch (IOException e) {
-                    return false;
-                }
-            }, Duration.ofSeconds(60), "a new section of c");
+            // SIGTERM c while a section of it runs: held, its drain lasts until the page has shown it
+            c.awaitTrue(() -> sectionStarts(sections, "c") > 0, Duration.ofSeconds(60), "a section of c");
             c.signal("TERM");
             c.awaitEvent("shutdown.begin", Duration.ofSeconds(5));
             String card = "document.querySelector('#nodes .node[data-pid=\"" + c.pid() + "\"]')";
@@ -253,6 +254,7 @@ class ClusterViewIT {
             assertThat((String) browser.evaluate("document.getElementById('c-states').textContent"))
                     .isEqualTo("2 running · 1 draining");
             browser.screenshot(ARTIFACTS.resolve("cluster-node-draining.png"));
+            Files.createFile(releaseC);
             assertThat(c.awaitExit(Duration.ofSeconds(30))).isZero();
             browser.await(card + ".dataset.state === 'stopped'", Duration.ofSeconds(10));
 

@@ -121,10 +121,25 @@ final class PostgresNodes implements BeforeAllCallback, AfterAllCallback {
      * {@code file}, as {@code node}: where a section must be a real child process.
      */
     static String execRecordingWork(Path file, String node, String seconds) {
+        return execRecording(file, node, "sleep " + seconds);
+    }
+
+    /**
+     * Work lines: exec sections as {@link #execRecordingWork} that run until the file {@code release}
+     * exists, for a test that ends them when it has seen what it looks for rather than after a
+     * length guessed long enough for a loaded machine. At most ~60 s: a failed test leaves no shell
+     * behind for long.
+     */
+    static String execRecordingWorkHeldUntil(Path file, String node, Path release) {
+        return execRecording(file, node,
+                "n=0; until [ -e " + release + " ] || [ $n -ge 1200 ]; do sleep 0.05; n=$((n+1)); done");
+    }
+
+    private static String execRecording(Path file, String node, String between) {
         String line = " $SHIELDPOOL_JOB_ID $SHIELDPOOL_JOB_ATTEMPT $NODE $(date +%s%N) >> " + file;
         return String.join("\n",
                 "shieldpool.work.type = exec",
-                "shieldpool.work.exec.command = [\"/bin/sh\", \"-c\", \"echo S" + line + "; sleep " + seconds + "; echo E" + line + "\"]",
+                "shieldpool.work.exec.command = [\"/bin/sh\", \"-c\", \"echo S" + line + "; " + between + "; echo E" + line + "\"]",
                 "shieldpool.work.exec.environment { NODE = \"" + node + "\" }");
     }
 
