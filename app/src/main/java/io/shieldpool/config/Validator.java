@@ -104,7 +104,8 @@ final class Validator {
         Duration maxBackoff = read.duration(ShieldpoolConfig.Jobs.RETRY_MAX_BACKOFF);
         double jitter = read.number(ShieldpoolConfig.Jobs.RETRY_JITTER);
         Duration poll = read.duration(ShieldpoolConfig.Jobs.POLL_INTERVAL);
-        int claimBatch = read.integer(ShieldpoolConfig.Jobs.CLAIM_BATCH);
+        ShieldpoolConfig.ClaimBatch claimBatch = read.integerOrWord(ShieldpoolConfig.Jobs.CLAIM_BATCH, "auto").stream()
+                .mapToObj(ShieldpoolConfig.ClaimBatch::of).findFirst().orElse(ShieldpoolConfig.ClaimBatch.AUTO);
         Duration retention = read.duration(ShieldpoolConfig.Jobs.RETENTION_DONE);
         String q = queue;
         Path file = path;

@@ -35,6 +35,22 @@ public interface JobStore {
     JobOwner owner();
 
     /**
+     * Whether several daemons take their jobs from this store (PostgreSQL). Only a shared store
+     * serves cluster-wide limits, and only there is a job buffered by one daemon one that the
+     * others cannot run: {@code jobs.claim-batch = auto} sizes claims by demand on a shared store
+     * and takes a fixed 32 on a private one.
+     */
+    boolean shared();
+
+    /**
+     * The most claimed, unstarted jobs a shard's buffer holds per worker of the shard, whatever
+     * {@code jobs.claim-batch} says. A store whose claims are round trips to a server shared by
+     * every node allows more (a commit's worth of jobs must cover the workers' short sections)
+     * than one whose claims are local and cheap.
+     */
+    int claimsPerWorker();
+
+    /**
      * Adds jobs, all in one transaction: either all of them are durable when the future succeeds,
      * or none. A job whose unique key a kept job already has is not added ({@link Enqueued#created()} false).
      * Wakes this store's {@link #onJobsAvailable} listeners once committed.

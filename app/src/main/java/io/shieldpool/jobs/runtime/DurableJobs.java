@@ -72,7 +72,7 @@ public final class DurableJobs {
         this.clock = clock;
         this.queue = config.get().jobs().queue();
         ShieldpoolConfig.Jobs settings = config.get().jobs();
-        boolean shared = settings.store() == ShieldpoolConfig.JobStoreType.POSTGRESQL;
+        boolean shared = store.shared();
         this.slotLimited = shared && settings.postgresql().limitConcurrency() > 0;
         this.limited = slotLimited || (shared && settings.postgresql().limitRate() > 0);
         this.handsOff = slotLimited && settings.postgresql().limitRate() == 0;
@@ -216,22 +216,42 @@ public final class DurableJobs {
         return feeds.stream().mapToInt(JobFeed::buffered).sum();
     }
 
+    /** What {@code jobs.claim-batch = auto} claims on a store that is not {@linkplain JobStore#shared shared}. */
+    static final int PRIVATE_STORE_CLAIM_BATCH = 32;
+
     /**
-     * The most jobs a shard's buffer holds on a queue without limits: {@code jobs.claim-batch},
-     * capped per worker of the shard: 2 on SQLite, 8 on PostgreSQL. why a cap: jobs buffered
-     * behind long sections wait there while other nodes' workers may be idle, and at a SIGKILL
-     * each is rescued with an attempt counted (a drain gives them back uncounted). why 8 on
-     * PostgreSQL: each claim is a round trip and a commit on a server shared by every node; with
-     * short sections a commit's worth of jobs is what the buffer must hold, and 2 per worker made
-     * claims of ~24 jobs for 64 workers and cut an operator's claim-batch of 256 back to 64 (with
-     * 256: ~3x the jobs per second, pg-where-time-goes.sh). SQLite's claims are local and cheap.
+     * Whether the feeds size their claims by demand ({@link ClaimSizer}, up to {@link #claimCap}):
+     * {@code jobs.claim-batch = auto} on a shared store. why only there: a job buffered by one node
+     * is one no other node's idle worker can run, and each claim is a round trip to a server all
+     * nodes share; a private store's claims are local and cheap, and it keeps a fixed
+     * {@value #PRIVATE_STORE_CLAIM_BATCH} (its J1-J4 figures were measured so).
      * A limited queue claims only for idle workers and never buffers (JobFeed).
      */
-    int claimBatch() {
+    boolean claimsFollowDemand() {
+        return config.get().jobs().claimBatch().auto() && store.shared();
+    }
+
+    /**
+     * The most jobs a shard's buffer holds on a queue without limits: the store's
+     * {@linkplain JobStore#claimsPerWorker per-worker cap} times the shard's workers. why a cap:
+     * jobs buffered behind long sections wait there while other nodes' workers may be idle, and at
+     * a SIGKILL each is rescued with an attempt counted (a drain gives them back uncounted).
+     */
+    int claimCap() {
         ShieldpoolConfig c = config.get();
         int perShard = (c.pool().size() + c.pool().eventLoops() - 1) / Math.max(1, c.pool().eventLoops());
-        int perWorker = c.jobs().store() == ShieldpoolConfig.JobStoreType.POSTGRESQL ? 8 : 2;
-        return Math.max(1, Math.min(c.jobs().claimBatch(), perWorker * Math.max(1, perShard)));
+        return store.claimsPerWorker() * Math.max(1, perShard);
+    }
+
+    /**
+     * The most jobs one claim takes into a shard's buffer when claims do not
+     * {@linkplain #claimsFollowDemand follow demand}: {@code jobs.claim-batch} (auto:
+     * {@value #PRIVATE_STORE_CLAIM_BATCH}), at most {@link #claimCap}.
+     */
+    int claimBatch() {
+        ShieldpoolConfig.ClaimBatch configured = config.get().jobs().claimBatch();
+        int batch = configured.auto() ? PRIVATE_STORE_CLAIM_BATCH : configured.fixed();
+        return Math.max(1, Math.min(batch, claimCap()));
     }
 
     /**

@@ -36,6 +36,8 @@ public final class JobFeed {
     private final ArrayDeque<Job> buffer = new ArrayDeque<>();
     private final List<Runnable> waiting = new ArrayList<>();
     private final AtomicBoolean wakePending = new AtomicBoolean();
+    /** jobs.claim-batch = auto on a shared store: the buffer's target follows demand. */
+    private final ClaimSizer sizer = new ClaimSizer();
     private Context context;
     private boolean claiming;
     /** The last claim came back short: claim again only on a wake-up or the poll timer. */
@@ -98,6 +100,7 @@ public final class JobFeed {
      * that node takes it (a node that came later gets its turn: PostgresClusterIT, ClusterViewIT).
      */
     public void completed(Job job) {
+        sizer.sectionEnded();
         if (!jobs.handsOff()) {
             freesSlot(jobs.complete(job));
             return;
@@ -125,11 +128,13 @@ public final class JobFeed {
 
     /** The section of {@code job} failed or timed out: retry later, or dead after its last attempt. */
     public void failed(Job job, Throwable cause) {
+        sizer.sectionEnded();
         freesSlot(jobs.fail(job, cause));
     }
 
     /** The section of {@code job} was cut at the grace cap: released now, the attempt counted. */
     public void abandoned(Job job) {
+        sizer.sectionEnded();
         freesSlot(jobs.release(List.of(job), true));
     }
 
@@ -242,6 +247,13 @@ public final class JobFeed {
             // only.
             limit = Math.max(waiting.size() - buffer.size() - handoffs, idleAfterWake);
             idleAfterWake = 0;
+        } else if (jobs.claimsFollowDemand()) {
+            // why a quarter of the last target: as below, each claim tops the buffer up by about
+            // three quarters of it, so its jobs share one commit.
+            if (buffer.size() > sizer.lastTarget() / 4) {
+                return;
+            }
+            limit = sizer.target(jobs.timers().nanoTime(), waiting.size(), jobs.claimCap()) - buffer.size();
         } else {
             int target = jobs.claimBatch();
             // why a quarter, not half: each claim then tops the buffer up by three quarters of
@@ -260,13 +272,15 @@ public final class JobFeed {
         long begun = System.nanoTime();
         jobs.claim(limit, shard).onComplete(ar -> {
             claiming = false;
-            jobs.counters().claimNanos.add(System.nanoTime() - begun);
+            long roundTrip = System.nanoTime() - begun;
+            jobs.counters().claimNanos.add(roundTrip);
             jobs.counters().claims.increment();
             if (ar.failed()) {
                 jobs.claimFailed(shard, ar.cause());
                 starve();
                 return;
             }
+            sizer.claimAnswered(roundTrip);
             List<Job> got = ar.result();
             if (closed) {
                 jobs.release(got, false);
