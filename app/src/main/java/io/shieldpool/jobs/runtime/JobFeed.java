@@ -36,6 +36,8 @@ public final class JobFeed {
     private final ArrayDeque<Job> buffer = new ArrayDeque<>();
     private final List<Runnable> waiting = new ArrayList<>();
     private final AtomicBoolean wakePending = new AtomicBoolean();
+    /** Acks of sections ended in this turn of the event loop, sent together at its end ({@link #flushAcks}). */
+    private List<Job> pendingAcks = new ArrayList<>();
     private Context context;
     private boolean claiming;
     /** The last claim came back short: claim again only on a wake-up or the poll timer. */
@@ -98,6 +100,17 @@ public final class JobFeed {
      * that node takes it (a node that came later gets its turn: PostgresClusterIT, ClusterViewIT).
      */
     public void completed(Job job) {
+        if (jobs.groupsAcks()) {
+            // why: the sections of one turn of this event loop end together; their acks go to the
+            // store as one request at the end of the turn (one thread hop each way, not one per
+            // job). A close flushes what is queued first (DurableJobs.close, via barrier).
+            if (pendingAcks.isEmpty()) {
+                bind();
+                context.runOnContext(v -> flushAcks());
+            }
+            pendingAcks.add(job);
+            return;
+        }
         if (!jobs.handsOff()) {
             freesSlot(jobs.complete(job));
             return;
@@ -121,6 +134,16 @@ public final class JobFeed {
             wakeWaiting();
             refillIfLow();
         });
+    }
+
+    /** Sends the acks queued by {@link #completed} in this turn, as one request. This thread. */
+    private void flushAcks() {
+        if (pendingAcks.isEmpty()) {
+            return;
+        }
+        List<Job> acks = pendingAcks;
+        pendingAcks = new ArrayList<>(acks.size());
+        jobs.completeAll(acks);
     }
 
     /** The section of {@code job} failed or timed out: retry later, or dead after its last attempt. */
@@ -186,7 +209,7 @@ public final class JobFeed {
 
     /**
      * Completes once this feed's thread has run everything queued to it before this call (the
-     * callbacks of store requests already answered). Any thread.
+     * callbacks of store requests already answered) and has sent the acks it had queued. Any thread.
      */
     Future<Void> barrier() {
         Context home = context;
@@ -194,7 +217,10 @@ public final class JobFeed {
             return Future.succeededFuture();
         }
         Promise<Void> done = Promise.promise();
-        home.runOnContext(v -> done.complete());
+        home.runOnContext(v -> {
+            flushAcks();
+            done.complete();
+        });
         return done.future();
     }
 
