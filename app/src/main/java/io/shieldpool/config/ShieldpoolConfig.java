@@ -328,15 +328,23 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
      * @param limitConcurrency  jobs.limits.concurrency: most jobs of the queue running across the cluster, 0 none
      * @param limitRate         jobs.limits.rate: most section starts per second across the cluster, 0 none
      * @param limitBurst        jobs.limits.burst: starts allowed at once after a quiet spell
+     * @param statementCache    jobs.postgresql.statement-cache: each connection keeps its statements prepared
      */
     public record Postgresql(String url, Optional<Path> passwordFile, int poolSize, Duration heartbeatInterval,
-                             Duration nodeTtl, Duration jobLease, int limitConcurrency, double limitRate, double limitBurst) {
+                             Duration nodeTtl, Duration jobLease, int limitConcurrency, double limitRate, double limitBurst,
+                             boolean statementCache) {
         public static final Postgresql DEFAULTS = new Postgresql("", Optional.empty(), 4, Duration.ofSeconds(2),
                 Duration.ofSeconds(10), Duration.ofMinutes(15), 0, 0, 0);
 
         public Postgresql {
             Objects.requireNonNull(url);
             Objects.requireNonNull(passwordFile);
+        }
+
+        /** Without the statement cache. */
+        public Postgresql(String url, Optional<Path> passwordFile, int poolSize, Duration heartbeatInterval,
+                          Duration nodeTtl, Duration jobLease, int limitConcurrency, double limitRate, double limitBurst) {
+            this(url, passwordFile, poolSize, heartbeatInterval, nodeTtl, jobLease, limitConcurrency, limitRate, limitBurst, false);
         }
     }
 

@@ -156,7 +156,9 @@ final class Validator {
             read.problem(full(concurrency > 0 ? "jobs.limits.concurrency" : "jobs.limits.rate"),
                     "0 (cluster-wide limits need jobs.store = postgresql; one daemon's pool.size already bounds its sections)");
         }
-        return new ShieldpoolConfig.Postgresql(url, passwordFile, poolSize, heartbeat, ttl, lease, concurrency, rate, burst);
+        boolean statementCache = read.bool(full("jobs.postgresql.statement-cache"));
+        return new ShieldpoolConfig.Postgresql(url, passwordFile, poolSize, heartbeat, ttl, lease, concurrency, rate, burst,
+                statementCache);
     }
 
     private String workType() {

@@ -1,6 +1,7 @@
 package io.shieldpool.jobs.runtime;
 
 import io.shieldpool.time.Ticker;
+import io.shieldpool.jobs.AckResults;
 import io.shieldpool.jobs.FailOutcome;
 import io.shieldpool.jobs.Handoff;
 import io.shieldpool.jobs.Job;
@@ -56,6 +57,8 @@ public final class DurableJobs {
     private final Duration firstRetry;
     /** A concurrency limit and no rate: an ack passes its slot to the next job in the same statement. */
     private final boolean handsOff;
+    /** See {@link #groupsAcks()}. */
+    private final boolean groupsAcks;
     private volatile Ticker timers;
     /** Guards the sweep's timer: the sweep's own callbacks and a reload's reschedule race. */
     private final Object sweepLock = new Object();
@@ -76,6 +79,7 @@ public final class DurableJobs {
         this.slotLimited = shared && settings.postgresql().limitConcurrency() > 0;
         this.limited = slotLimited || (shared && settings.postgresql().limitRate() > 0);
         this.handsOff = slotLimited && settings.postgresql().limitRate() == 0;
+        this.groupsAcks = shared && !limited;
         // why: tokens come back at the rate; looking for one more often than that only takes turns at the queue's lock.
         this.firstRetry = shared && settings.postgresql().limitRate() > 0
                 ? Duration.ofMillis(Math.max(10, (long) Math.ceil(1000 / settings.postgresql().limitRate())))
@@ -276,6 +280,16 @@ public final class DurableJobs {
         return handsOff;
     }
 
+    /**
+     * Acks of a queue without limits on PostgreSQL are sent per event-loop turn as one request
+     * ({@link JobFeed#completed}, {@link #completeAll}). why only there: the store's own thread
+     * was the daemon's busiest, and a hop to it and back per ack was most of its work (JFR,
+     * pg-where-time-goes.sh); a limited queue's ack frees a slot and is written at once.
+     */
+    boolean groupsAcks() {
+        return groupsAcks;
+    }
+
     /** Limited queue: the first wait after a short claim (10 ms, or one token's time at the rate). */
     Duration firstRetry() {
         return firstRetry;
@@ -348,6 +362,42 @@ public final class DurableJobs {
     Future<Boolean> complete(Job job) {
         long begun = System.nanoTime();
         return store.complete(job).onComplete(ar -> acked(job, begun, ar));
+    }
+
+    /**
+     * Acks {@code done} (completed sections of a queue without limits) in one store request; each
+     * job's counters and line as {@link #complete} writes them. The ack latency counted is the
+     * request's, once per job, as if each had been acked alone.
+     */
+    Future<AckResults> completeAll(List<Job> done) {
+        long begun = System.nanoTime();
+        return store.completeAll(done).onComplete(ar -> {
+            int n = done.size();
+            counters.ackNanos.add((System.nanoTime() - begun) * n);
+            counters.acks.add(n);
+            if (ar.failed()) {
+                storeError("ack of " + n + " job(s)", ar.cause(), n);
+                return;
+            }
+            AckResults results = ar.result();
+            counters.done.add(results.landed().size());
+            if (!results.failed().isEmpty()) {
+                storeError("ack of " + results.failed().size() + " job(s)", results.failure(), results.failed().size());
+            }
+            boolean debug = log.isDebugEnabled();
+            if (debug || results.landed().size() + results.failed().size() < n) {
+                for (Job job : done) {
+                    if (results.landed().contains(job.id())) {
+                        if (debug) {
+                            log.atDebug().addKeyValue("event", "job.done").addKeyValue("job", job.id())
+                                    .addKeyValue("attempt", job.attempt()).log("job {} done (attempt {})", job.id(), job.attempt());
+                        }
+                    } else if (!results.failed().contains(job.id())) {
+                        fenced(job, "ack");
+                    }
+                }
+            }
+        });
     }
 
     private void acked(Job job, long begun, io.vertx.core.AsyncResult<Boolean> ar) {
@@ -425,7 +475,12 @@ public final class DurableJobs {
     }
 
     private void storeError(String what, Throwable cause) {
-        counters.storeErrors.increment();
+        storeError(what, cause, 1);
+    }
+
+    /** {@code requests} store requests (one per job, as if each had been asked alone) failed. */
+    private void storeError(String what, Throwable cause, int requests) {
+        counters.storeErrors.add(requests);
         if (!store.reachable()) {
             // why: a shared store in an outage has said so once (jobs.store-unreachable); one line per outage, not per request.
             return;
@@ -475,6 +530,15 @@ public final class DurableJobs {
         }
         synchronized (sweepLock) {
             cancelSweep.run();
+        }
+        try {
+            // why first: the acks the shards queued in their last turn go to the store before
+            // releaseOwned, which waits for every ack sent before it (else it would give back, to
+            // run again, jobs whose sections had ended).
+            await(Future.all(feeds.stream().map(JobFeed::barrier).toList()), Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            log.atDebug().addKeyValue("event", "jobs.problem")
+                .log("waiting for the shards' last acks: {}", e.toString());
         }
         try {
             int released = await(store.releaseOwned(), Duration.ofSeconds(10));

@@ -38,6 +38,8 @@ public final class JobFeed {
     private final AtomicBoolean wakePending = new AtomicBoolean();
     /** jobs.claim-batch = auto on a shared store: the buffer's target follows demand. */
     private final ClaimSizer sizer = new ClaimSizer();
+    /** Acks of sections ended in this turn of the event loop, sent together at its end ({@link #flushAcks}). */
+    private List<Job> pendingAcks = new ArrayList<>();
     private Context context;
     private boolean claiming;
     /** The last claim came back short: claim again only on a wake-up or the poll timer. */
@@ -101,6 +103,17 @@ public final class JobFeed {
      */
     public void completed(Job job) {
         sizer.sectionEnded();
+        if (jobs.groupsAcks()) {
+            // why: the sections of one turn of this event loop end together; their acks go to the
+            // store as one request at the end of the turn (one thread hop each way, not one per
+            // job). A close flushes what is queued first (DurableJobs.close, via barrier).
+            if (pendingAcks.isEmpty()) {
+                bind();
+                context.runOnContext(v -> flushAcks());
+            }
+            pendingAcks.add(job);
+            return;
+        }
         if (!jobs.handsOff()) {
             freesSlot(jobs.complete(job));
             return;
@@ -124,6 +137,16 @@ public final class JobFeed {
             wakeWaiting();
             refillIfLow();
         });
+    }
+
+    /** Sends the acks queued by {@link #completed} in this turn, as one request. This thread. */
+    private void flushAcks() {
+        if (pendingAcks.isEmpty()) {
+            return;
+        }
+        List<Job> acks = pendingAcks;
+        pendingAcks = new ArrayList<>(acks.size());
+        jobs.completeAll(acks);
     }
 
     /** The section of {@code job} failed or timed out: retry later, or dead after its last attempt. */
@@ -191,7 +214,7 @@ public final class JobFeed {
 
     /**
      * Completes once this feed's thread has run everything queued to it before this call (the
-     * callbacks of store requests already answered). Any thread.
+     * callbacks of store requests already answered) and has sent the acks it had queued. Any thread.
      */
     Future<Void> barrier() {
         Context home = context;
@@ -199,7 +222,10 @@ public final class JobFeed {
             return Future.succeededFuture();
         }
         Promise<Void> done = Promise.promise();
-        home.runOnContext(v -> done.complete());
+        home.runOnContext(v -> {
+            flushAcks();
+            done.complete();
+        });
         return done.future();
     }
 
