@@ -85,6 +85,9 @@ for ((i = 0; i < nodes; i++)); do
     mv "$dir/next.conf" "$dir/node$i.conf"
 done
 log0=$(wc -l < "$dir/server.log")
+# per thread (name, ticks) of every daemon, to say where the run's own CPU went (JIT apart)
+thread_ticks() { for t in $(printf '/proc/%s/task/* ' "${daemons[@]}"); do echo "$(cat "$t/comm" 2> /dev/null | tr ' ' _) $(awk '{print $14 + $15}' "$t/stat" 2> /dev/null)"; done; }
+thread_ticks > "$dir/threads0"
 d0=$(daemon_ticks) s0=$(server_ticks) t0=$(date +%s.%N)
 kill -HUP "${daemons[@]}"
 # why two counts: each is served by its own partial index, so the poll itself costs the server little
@@ -92,6 +95,7 @@ until [[ $(psql "SELECT (SELECT count(*) FROM shieldpool_jobs WHERE state = 'rea
     sleep 0.01
 done
 t1=$(date +%s.%N) d1=$(daemon_ticks) s1=$(server_ticks)
+thread_ticks > "$dir/threads1"
 hz=$(getconf CLK_TCK)
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); $nodes daemon(s) x $workers workers"
 awk -v n="$jobs" -v t0="$t0" -v t1="$t1" -v d="$((d1 - d0))" -v s="$((s1 - s0))" -v hz="$hz" 'BEGIN {
@@ -108,6 +112,10 @@ echo "daemon CPU by thread since its start (ms, all daemons):"
 for t in $(printf '/proc/%s/task/* ' "${daemons[@]}"); do echo "$(awk '{print $14 + $15}' "$t/stat") $(cat "$t/comm")"; done \
     | awk -v hz="$hz" '{n = $1; $1 = ""; sub(/ [0-9]+$/, "", $0); c[$0] += n} END {for (k in c) if (c[k] > 0) printf "%8.0f %s\n", c[k] * 1000 / hz, k}' \
     | sort -rn | head -8
+echo "daemon CPU by thread during the run (us per job, all daemons; compiler threads are the JIT):"
+awk -v n="$jobs" -v hz="$hz" 'FNR == NR {a[$1] += $2; next} {b[$1] += $2}
+    END {for (k in b) {d = b[k] - a[k]; if (d > 0) {printf "%8.1f %s\n", d * 1e6 / hz / n, k; if (k !~ /Compiler/) o += d}}
+         printf "%8.1f (all but the JIT)\n", o * 1e6 / hz / n}' "$dir/threads0" "$dir/threads1" | sort -rn | head -8
 echo "daemon log lines above INFO: $(cat "$dir"/daemon*.log | grep -Ec '"level":"(WARN|ERROR)"')"
 cat "$dir"/daemon*.log | grep -E '"level":"(WARN|ERROR)"' | sed 's/.*"message":"\([^"]*\)".*/  \1/' | cut -c1-160 | sort | uniq -c | head -5
 if [[ -n ${AUTO_EXPLAIN:-} ]]; then

@@ -62,6 +62,18 @@ public final class ConfigReader {
         return rule.placeholder();
     }
 
+    /**
+     * {@code word} (any case, as written: {@code auto}), read as empty, or else an integer that
+     * passes {@code rule}, whose expectation names the word too.
+     */
+    public java.util.OptionalInt integerOrWord(Rule<Integer> rule, String word) {
+        ConfigValue value = valueOrNull(rule.key());
+        if (value != null && value.unwrapped() instanceof String text && text.trim().equalsIgnoreCase(word)) {
+            return java.util.OptionalInt.empty();
+        }
+        return java.util.OptionalInt.of(integer(rule));
+    }
+
     private OptionalLong wholeNumber(String key) {
         ConfigValue value = valueOrNull(key);
         if (value == null) {

@@ -225,13 +225,13 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
      * @param retryMaxBackoff longest wait between attempts
      * @param retryJitter     fraction 0..1 by which each wait is randomly shortened or lengthened
      * @param pollInterval    how often idle workers look for jobs that came due (an enqueue wakes them at once)
-     * @param claimBatch      most jobs one claim takes into a shard's local buffer, >= 1
+     * @param claimBatch      how many jobs a claim takes into a shard's local buffer: auto, or at most N
      * @param retentionDone   how long done jobs are kept before they are deleted
      * @param postgresql      the PostgreSQL store's settings (used when store is postgresql)
      */
     public record Jobs(JobStoreType store, Path sqlitePath, boolean sqliteFullSync, String queue, int maxAttempts,
                        Duration retryBackoff, Duration retryMaxBackoff, double retryJitter, Duration pollInterval,
-                       int claimBatch, Duration retentionDone, Postgresql postgresql) {
+                       ClaimBatch claimBatch, Duration retentionDone, Postgresql postgresql) {
         public static final Rule<Integer> MAX_ATTEMPTS = Rule.intAtLeast("shieldpool.jobs.max-attempts", 1);
         public static final Rule<Duration> RETRY_BACKOFF = Rule.durationAtLeast("shieldpool.jobs.retry.backoff",
                 Duration.ofMillis(1), Duration.ofSeconds(1));
@@ -241,7 +241,8 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
                 "a number from 0.0 to 1.0", v -> v >= 0 && v <= 1, 0.2);
         public static final Rule<Duration> POLL_INTERVAL = Rule.durationAtLeast("shieldpool.jobs.poll-interval",
                 Duration.ofMillis(1), Duration.ofSeconds(1));
-        public static final Rule<Integer> CLAIM_BATCH = Rule.intAtLeast("shieldpool.jobs.claim-batch", 1);
+        public static final Rule<Integer> CLAIM_BATCH = new Rule<>("shieldpool.jobs.claim-batch",
+                "auto, or an integer >= 1", v -> v >= 1, 1);
         public static final Rule<Duration> RETENTION_DONE = Rule.durationAtLeast("shieldpool.jobs.retention.done",
                 Duration.ZERO, Duration.ofHours(24));
 
@@ -255,7 +256,7 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
             RETRY_MAX_BACKOFF.check(retryMaxBackoff);
             RETRY_JITTER.check(retryJitter);
             POLL_INTERVAL.check(pollInterval);
-            CLAIM_BATCH.check(claimBatch);
+            Objects.requireNonNull(claimBatch);
             RETENTION_DONE.check(retentionDone);
             Rule.require(!queue.isBlank(), "shieldpool.jobs.queue", queue, "a non-empty queue name");
             Rule.require(retryMaxBackoff.compareTo(retryBackoff) >= 0, RETRY_MAX_BACKOFF.key(),
@@ -265,7 +266,7 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
         /** Without PostgreSQL settings (the defaults): for a store other than postgresql. */
         public Jobs(JobStoreType store, Path sqlitePath, boolean sqliteFullSync, String queue, int maxAttempts,
                     Duration retryBackoff, Duration retryMaxBackoff, double retryJitter, Duration pollInterval,
-                    int claimBatch, Duration retentionDone) {
+                    ClaimBatch claimBatch, Duration retentionDone) {
             this(store, sqlitePath, sqliteFullSync, queue, maxAttempts, retryBackoff, retryMaxBackoff, retryJitter,
                     pollInterval, claimBatch, retentionDone, Postgresql.DEFAULTS);
         }
@@ -282,6 +283,40 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
     }
 
     /**
+     * {@code jobs.claim-batch}: how many jobs one claim takes into a shard's buffer.
+     *
+     * @param fixed at most this many (>= 1), or 0 for {@link #AUTO}
+     */
+    public record ClaimBatch(int fixed) {
+        /**
+         * The default: on a shared store (PostgreSQL) the buffer follows the shard's demand, the
+         * jobs its workers take per second times a claim's round trip, so short sections get big
+         * claims and long sections a small buffer; on a private store (SQLite) a fixed 32.
+         */
+        public static final ClaimBatch AUTO = new ClaimBatch(0);
+
+        public ClaimBatch {
+            if (fixed != 0) {
+                Jobs.CLAIM_BATCH.check(fixed);
+            }
+        }
+
+        /** At most {@code jobs} per claim. */
+        public static ClaimBatch of(int jobs) {
+            return new ClaimBatch(Jobs.CLAIM_BATCH.check(jobs));
+        }
+
+        public boolean auto() {
+            return fixed == 0;
+        }
+
+        @Override
+        public String toString() {
+            return auto() ? "auto" : Integer.toString(fixed);
+        }
+    }
+
+    /**
      * The PostgreSQL store (jobs.store = postgresql; see the README's "Scale-out"). Restart-only.
      *
      * @param url               libpq-style URI; "" when unset (then the store cannot be postgresql)
@@ -293,15 +328,23 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
      * @param limitConcurrency  jobs.limits.concurrency: most jobs of the queue running across the cluster, 0 none
      * @param limitRate         jobs.limits.rate: most section starts per second across the cluster, 0 none
      * @param limitBurst        jobs.limits.burst: starts allowed at once after a quiet spell
+     * @param statementCache    jobs.postgresql.statement-cache: each connection keeps its statements prepared
      */
     public record Postgresql(String url, Optional<Path> passwordFile, int poolSize, Duration heartbeatInterval,
-                             Duration nodeTtl, Duration jobLease, int limitConcurrency, double limitRate, double limitBurst) {
+                             Duration nodeTtl, Duration jobLease, int limitConcurrency, double limitRate, double limitBurst,
+                             boolean statementCache) {
         public static final Postgresql DEFAULTS = new Postgresql("", Optional.empty(), 4, Duration.ofSeconds(2),
                 Duration.ofSeconds(10), Duration.ofMinutes(15), 0, 0, 0);
 
         public Postgresql {
             Objects.requireNonNull(url);
             Objects.requireNonNull(passwordFile);
+        }
+
+        /** Without the statement cache. */
+        public Postgresql(String url, Optional<Path> passwordFile, int poolSize, Duration heartbeatInterval,
+                          Duration nodeTtl, Duration jobLease, int limitConcurrency, double limitRate, double limitBurst) {
+            this(url, passwordFile, poolSize, heartbeatInterval, nodeTtl, jobLease, limitConcurrency, limitRate, limitBurst, false);
         }
     }
 

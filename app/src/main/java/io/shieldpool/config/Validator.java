@@ -104,7 +104,8 @@ final class Validator {
         Duration maxBackoff = read.duration(ShieldpoolConfig.Jobs.RETRY_MAX_BACKOFF);
         double jitter = read.number(ShieldpoolConfig.Jobs.RETRY_JITTER);
         Duration poll = read.duration(ShieldpoolConfig.Jobs.POLL_INTERVAL);
-        int claimBatch = read.integer(ShieldpoolConfig.Jobs.CLAIM_BATCH);
+        ShieldpoolConfig.ClaimBatch claimBatch = read.integerOrWord(ShieldpoolConfig.Jobs.CLAIM_BATCH, "auto").stream()
+                .mapToObj(ShieldpoolConfig.ClaimBatch::of).findFirst().orElse(ShieldpoolConfig.ClaimBatch.AUTO);
         Duration retention = read.duration(ShieldpoolConfig.Jobs.RETENTION_DONE);
         String q = queue;
         Path file = path;
@@ -155,7 +156,9 @@ final class Validator {
             read.problem(full(concurrency > 0 ? "jobs.limits.concurrency" : "jobs.limits.rate"),
                     "0 (cluster-wide limits need jobs.store = postgresql; one daemon's pool.size already bounds its sections)");
         }
-        return new ShieldpoolConfig.Postgresql(url, passwordFile, poolSize, heartbeat, ttl, lease, concurrency, rate, burst);
+        boolean statementCache = read.bool(full("jobs.postgresql.statement-cache"));
+        return new ShieldpoolConfig.Postgresql(url, passwordFile, poolSize, heartbeat, ttl, lease, concurrency, rate, burst,
+                statementCache);
     }
 
     private String workType() {

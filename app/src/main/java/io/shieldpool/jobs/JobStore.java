@@ -35,6 +35,22 @@ public interface JobStore {
     JobOwner owner();
 
     /**
+     * Whether several daemons take their jobs from this store (PostgreSQL). Only a shared store
+     * serves cluster-wide limits, and only there is a job buffered by one daemon one that the
+     * others cannot run: {@code jobs.claim-batch = auto} sizes claims by demand on a shared store
+     * and takes a fixed 32 on a private one.
+     */
+    boolean shared();
+
+    /**
+     * The most claimed, unstarted jobs a shard's buffer holds per worker of the shard, whatever
+     * {@code jobs.claim-batch} says. A store whose claims are round trips to a server shared by
+     * every node allows more (a commit's worth of jobs must cover the workers' short sections)
+     * than one whose claims are local and cheap.
+     */
+    int claimsPerWorker();
+
+    /**
      * Adds jobs, all in one transaction: either all of them are durable when the future succeeds,
      * or none. A job whose unique key a kept job already has is not added ({@link Enqueued#created()} false).
      * Wakes this store's {@link #onJobsAvailable} listeners once committed.
@@ -70,6 +86,30 @@ public interface JobStore {
 
     /** Acks an attempt: the job becomes done. False when that attempt no longer holds the job (fenced). */
     Future<Boolean> complete(Job claimed);
+
+    /**
+     * Acks several attempts (of different jobs), each as {@link #complete} does, in one request:
+     * one answer for all of them. why: a worker pool ends many sections per event-loop turn, and a
+     * request per ack cost a thread hop each way per job. The default asks {@link #complete} for each.
+     */
+    default Future<AckResults> completeAll(List<Job> claimed) {
+        List<Future<Boolean>> each = claimed.stream().map(this::complete).toList();
+        return Future.join(each).transform(ignored -> {
+            java.util.Set<Long> landed = new java.util.HashSet<>();
+            java.util.Set<Long> failed = new java.util.HashSet<>();
+            Throwable failure = null;
+            for (int i = 0; i < each.size(); i++) {
+                Future<Boolean> ack = each.get(i);
+                if (ack.failed()) {
+                    failed.add(claimed.get(i).id());
+                    failure = ack.cause();
+                } else if (ack.result()) {
+                    landed.add(claimed.get(i).id());
+                }
+            }
+            return Future.succeededFuture(new AckResults(landed, failed, failure));
+        });
+    }
 
     /**
      * Records a failed attempt: the job becomes ready again at {@code retryAt}, or dead when the

@@ -288,8 +288,9 @@ final class Worker implements ActiveSection {
             logEnd(outcome, cause, pauseNanos);
         }
         if (job != null) {
-            // why before the shard counts the section ended: the ack is queued to the store before
-            // the drain can see this section as ended, so the store's close commits it.
+            // why before the shard counts the section ended: the ack is queued (to the feed, which
+            // sends a turn's acks together, or to the store) before the drain can see this section
+            // as ended, so the store's close (which flushes the feeds first) commits it.
             if (outcome == SectionOutcome.COMPLETED) {
                 shard.jobs().completed(job);
             } else {

@@ -118,7 +118,8 @@ final class PgBench implements AutoCloseable {
 
     /**
      * The daemon's throughput settings, measured beside its defaults as the peers' are: a claim
-     * batch of 256 (capped at 8 per worker of a shard on PostgreSQL; the default is 32).
+     * batch of 256 (capped at 8 per worker of a shard on PostgreSQL; the default, auto, follows
+     * the sections' rate up to that cap).
      */
     static final String THROUGHPUT_SETTINGS = "shieldpool.jobs.claim-batch = 256";
 

@@ -34,6 +34,19 @@ class JobsConfigTest {
         assertThat(jobs.pollInterval()).isEqualTo(Duration.ofSeconds(1));
         assertThat(jobs.sqliteFullSync()).isTrue();
         assertThat(jobs.sqlitePath().getFileName().toString()).isEqualTo("jobs.db");
+        assertThat(jobs.claimBatch()).isEqualTo(ShieldpoolConfig.ClaimBatch.AUTO);
+    }
+
+    @Test
+    void claimBatchIsAutoInAnyCaseOrAWholeNumberAndAnythingElseIsOneLineNamingBoth() throws Exception {
+        assertThat(text.load("shieldpool.jobs.claim-batch = AUTO").jobs().claimBatch().auto()).isTrue();
+        assertThat(text.load("shieldpool.jobs.claim-batch = 256").jobs().claimBatch()).isEqualTo(ShieldpoolConfig.ClaimBatch.of(256));
+        assertThat(text.load("shieldpool.jobs.claim-batch = \"64\"").jobs().claimBatch().fixed()).isEqualTo(64);
+        String file = dir.resolve("jobs.conf").toString();
+        for (String bad : List.of("automatic", "2.5", "-1", "[8]")) {
+            assertThat(text.problems("shieldpool.jobs.claim-batch = " + bad)).as(bad).containsExactly(
+                    "shieldpool.jobs.claim-batch: " + bad + " (expected: auto, or an integer >= 1) at " + file + ":1");
+        }
     }
 
     @Test
@@ -67,7 +80,7 @@ class JobsConfigTest {
                 "shieldpool.jobs.retry.jitter: 1.5 (expected: a number from 0.0 to 1.0) at " + file + ":5",
                 "shieldpool.jobs.poll-interval: 0 (expected: a duration such as 250ms, 30s or 2m, at least 1ms, at most 365d) at " + file + ":6",
                 "shieldpool.jobs.sqlite.synchronous: off (expected: one of full, normal) at " + file + ":7",
-                "shieldpool.jobs.claim-batch: 0 (expected: an integer >= 1) at " + file + ":8");
+                "shieldpool.jobs.claim-batch: 0 (expected: auto, or an integer >= 1) at " + file + ":8");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.shieldpool.jobs.postgresql;
 
+import io.shieldpool.jobs.AckResults;
 import io.shieldpool.jobs.Job;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
@@ -24,7 +25,8 @@ import java.util.function.Function;
  * the round trips each costs), far below what one node's workers can do (issue 17, P1).
  *
  * <p>Each ack still gets its own answer (true: it landed; false: fenced, it matched no row) from
- * the set of ids the writer reports as moved. A job is in at most one batch being written: a
+ * the set of ids the writer reports as moved; a group of acks ({@link #addAll}) gets them all in one
+ * answer. A job is in at most one batch being written: a
  * second ack of the same job waits until the first one's batch is answered, so the first lands
  * and the second finds the row moved and is rejected, as a second ack must be.
  *
@@ -59,10 +61,24 @@ final class AckBatches {
 
     /** Queues the ack of {@code job}; the future says whether it landed (false: fenced). */
     Future<Boolean> add(Job job) {
-        Promise<Boolean> promise = Promise.promise();
-        waiting.add(new Waiting(job, promise));
+        return addAll(List.of(job)).compose(results -> results.failed().isEmpty()
+                ? Future.succeededFuture(results.landed().contains(job.id())) : Future.failedFuture(results.failure()));
+    }
+
+    /**
+     * Queues the acks of {@code jobs} (distinct jobs) as one group, answered once every one of
+     * them has been written (they may land in different batches): which landed, which failed.
+     */
+    Future<AckResults> addAll(List<Job> jobs) {
+        if (jobs.isEmpty()) {
+            return Future.succeededFuture(new AckResults(Set.of(), Set.of(), null));
+        }
+        Group group = new Group(jobs.size());
+        for (Job job : jobs) {
+            waiting.add(new Waiting(job, group));
+        }
         writeIfIdle();
-        return promise.future();
+        return group.promise.future();
     }
 
     private void writeIfIdle() {
@@ -106,11 +122,7 @@ final class AckBatches {
 
     private static void answer(List<Waiting> batch, AsyncResult<Set<Long>> ar) {
         for (Waiting ack : batch) {
-            if (ar.succeeded()) {
-                ack.promise().complete(ar.result().contains(ack.job().id()));
-            } else {
-                ack.promise().fail(ar.cause());
-            }
+            ack.group().answer(ack.job().id(), ar);
         }
     }
 
@@ -135,6 +147,34 @@ final class AckBatches {
         return largestBatch;
     }
 
-    private record Waiting(Job job, Promise<Boolean> promise) {
+    private record Waiting(Job job, Group group) {
+    }
+
+    /** The acks of one request: answered as a whole once the last of them has been written. */
+    private static final class Group {
+        private final Promise<AckResults> promise = Promise.promise();
+        private final Set<Long> landed = new HashSet<>();
+        private Set<Long> failed = Set.of();
+        private Throwable failure;
+        private int unanswered;
+
+        Group(int size) {
+            unanswered = size;
+        }
+
+        void answer(long id, AsyncResult<Set<Long>> ar) {
+            if (ar.failed()) {
+                if (failed.isEmpty()) {
+                    failed = new HashSet<>();
+                }
+                failed.add(id);
+                failure = ar.cause();
+            } else if (ar.result().contains(id)) {
+                landed.add(id);
+            }
+            if (--unanswered == 0) {
+                promise.complete(new AckResults(landed, failed, failure));
+            }
+        }
     }
 }

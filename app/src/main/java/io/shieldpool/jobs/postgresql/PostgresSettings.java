@@ -23,9 +23,16 @@ import java.util.Optional;
  * @param nodeTtl           a node whose last heartbeat is older than this is dead and its jobs are rescued
  * @param jobLease          a running attempt older than this is rescued even if its node is alive (a hung section)
  * @param limits            cluster-wide limits of the queue this node claims from, if any
+ * @param statementCache    each connection keeps the statements prepared (jobs.postgresql.statement-cache)
  */
 public record PostgresSettings(String url, Optional<Path> passwordFile, int poolSize, Duration heartbeatInterval,
-                               Duration nodeTtl, Duration jobLease, Optional<QueueLimits> limits) {
+                               Duration nodeTtl, Duration jobLease, Optional<QueueLimits> limits, boolean statementCache) {
+
+    /** Without the statement cache. */
+    public PostgresSettings(String url, Optional<Path> passwordFile, int poolSize, Duration heartbeatInterval,
+                            Duration nodeTtl, Duration jobLease, Optional<QueueLimits> limits) {
+        this(url, passwordFile, poolSize, heartbeatInterval, nodeTtl, jobLease, limits, false);
+    }
 
     /**
      * Limits that hold across all nodes for one queue.
@@ -72,27 +79,32 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
     public static PostgresSettings of(io.shieldpool.config.ShieldpoolConfig.Jobs jobs) {
         var config = jobs.postgresql();
         return new PostgresSettings(config.url(), config.passwordFile(), config.poolSize(), config.heartbeatInterval(),
-                config.nodeTtl(), config.jobLease(), Optional.empty())
+                config.nodeTtl(), config.jobLease(), Optional.empty(), config.statementCache())
                 .withLimits(jobs.queue(), config.limitConcurrency(), config.limitRate(), config.limitBurst());
     }
 
+    /** With or without the statement cache (see {@link #statementCache}). */
+    public PostgresSettings withStatementCache(boolean cache) {
+        return new PostgresSettings(url, passwordFile, poolSize, heartbeatInterval, nodeTtl, jobLease, limits, cache);
+    }
+
     public PostgresSettings withPasswordFile(Path file) {
-        return new PostgresSettings(url, Optional.of(file), poolSize, heartbeatInterval, nodeTtl, jobLease, limits);
+        return new PostgresSettings(url, Optional.of(file), poolSize, heartbeatInterval, nodeTtl, jobLease, limits, statementCache);
     }
 
     public PostgresSettings withLeases(Duration heartbeat, Duration ttl, Duration lease) {
-        return new PostgresSettings(url, passwordFile, poolSize, heartbeat, ttl, lease, limits);
+        return new PostgresSettings(url, passwordFile, poolSize, heartbeat, ttl, lease, limits, statementCache);
     }
 
     public PostgresSettings withPoolSize(int size) {
-        return new PostgresSettings(url, passwordFile, size, heartbeatInterval, nodeTtl, jobLease, limits);
+        return new PostgresSettings(url, passwordFile, size, heartbeatInterval, nodeTtl, jobLease, limits, statementCache);
     }
 
     /** With cluster-wide limits for {@code queue} (none when both are 0). */
     public PostgresSettings withLimits(String queue, int concurrency, double rate, double burst) {
         QueueLimits l = new QueueLimits(queue, concurrency, rate, burst);
         return new PostgresSettings(url, passwordFile, poolSize, heartbeatInterval, nodeTtl, jobLease,
-                l.any() ? Optional.of(l) : Optional.empty());
+                l.any() ? Optional.of(l) : Optional.empty(), statementCache);
     }
 
     /** The URL with any password in it replaced: what logs and error messages show. */
@@ -133,6 +145,11 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
         properties.putIfAbsent("client_min_messages", "warning");
         options.setProperties(properties);
         options.setReconnectAttempts(0);
+        // why optional, off by default: without it each statement is prepared again at every
+        // execution (parsed and planned by the server each time); with it, named prepared
+        // statements, which PgBouncer in transaction mode serves only from 1.21 with
+        // max_prepared_statements set.
+        options.setCachePreparedStatements(statementCache);
         return options;
     }
 }

@@ -1,6 +1,7 @@
 package io.shieldpool.jobs.runtime;
 
 import io.shieldpool.time.Ticker;
+import io.shieldpool.jobs.AckResults;
 import io.shieldpool.jobs.FailOutcome;
 import io.shieldpool.jobs.Handoff;
 import io.shieldpool.jobs.Job;
@@ -56,6 +57,8 @@ public final class DurableJobs {
     private final Duration firstRetry;
     /** A concurrency limit and no rate: an ack passes its slot to the next job in the same statement. */
     private final boolean handsOff;
+    /** See {@link #groupsAcks()}. */
+    private final boolean groupsAcks;
     private volatile Ticker timers;
     /** Guards the sweep's timer: the sweep's own callbacks and a reload's reschedule race. */
     private final Object sweepLock = new Object();
@@ -72,10 +75,11 @@ public final class DurableJobs {
         this.clock = clock;
         this.queue = config.get().jobs().queue();
         ShieldpoolConfig.Jobs settings = config.get().jobs();
-        boolean shared = settings.store() == ShieldpoolConfig.JobStoreType.POSTGRESQL;
+        boolean shared = store.shared();
         this.slotLimited = shared && settings.postgresql().limitConcurrency() > 0;
         this.limited = slotLimited || (shared && settings.postgresql().limitRate() > 0);
         this.handsOff = slotLimited && settings.postgresql().limitRate() == 0;
+        this.groupsAcks = shared && !limited;
         // why: tokens come back at the rate; looking for one more often than that only takes turns at the queue's lock.
         this.firstRetry = shared && settings.postgresql().limitRate() > 0
                 ? Duration.ofMillis(Math.max(10, (long) Math.ceil(1000 / settings.postgresql().limitRate())))
@@ -216,22 +220,42 @@ public final class DurableJobs {
         return feeds.stream().mapToInt(JobFeed::buffered).sum();
     }
 
+    /** What {@code jobs.claim-batch = auto} claims on a store that is not {@linkplain JobStore#shared shared}. */
+    static final int PRIVATE_STORE_CLAIM_BATCH = 32;
+
     /**
-     * The most jobs a shard's buffer holds on a queue without limits: {@code jobs.claim-batch},
-     * capped per worker of the shard: 2 on SQLite, 8 on PostgreSQL. why a cap: jobs buffered
-     * behind long sections wait there while other nodes' workers may be idle, and at a SIGKILL
-     * each is rescued with an attempt counted (a drain gives them back uncounted). why 8 on
-     * PostgreSQL: each claim is a round trip and a commit on a server shared by every node; with
-     * short sections a commit's worth of jobs is what the buffer must hold, and 2 per worker made
-     * claims of ~24 jobs for 64 workers and cut an operator's claim-batch of 256 back to 64 (with
-     * 256: ~3x the jobs per second, pg-where-time-goes.sh). SQLite's claims are local and cheap.
+     * Whether the feeds size their claims by demand ({@link ClaimSizer}, up to {@link #claimCap}):
+     * {@code jobs.claim-batch = auto} on a shared store. why only there: a job buffered by one node
+     * is one no other node's idle worker can run, and each claim is a round trip to a server all
+     * nodes share; a private store's claims are local and cheap, and it keeps a fixed
+     * {@value #PRIVATE_STORE_CLAIM_BATCH} (its J1-J4 figures were measured so).
      * A limited queue claims only for idle workers and never buffers (JobFeed).
      */
-    int claimBatch() {
+    boolean claimsFollowDemand() {
+        return config.get().jobs().claimBatch().auto() && store.shared();
+    }
+
+    /**
+     * The most jobs a shard's buffer holds on a queue without limits: the store's
+     * {@linkplain JobStore#claimsPerWorker per-worker cap} times the shard's workers. why a cap:
+     * jobs buffered behind long sections wait there while other nodes' workers may be idle, and at
+     * a SIGKILL each is rescued with an attempt counted (a drain gives them back uncounted).
+     */
+    int claimCap() {
         ShieldpoolConfig c = config.get();
         int perShard = (c.pool().size() + c.pool().eventLoops() - 1) / Math.max(1, c.pool().eventLoops());
-        int perWorker = c.jobs().store() == ShieldpoolConfig.JobStoreType.POSTGRESQL ? 8 : 2;
-        return Math.max(1, Math.min(c.jobs().claimBatch(), perWorker * Math.max(1, perShard)));
+        return store.claimsPerWorker() * Math.max(1, perShard);
+    }
+
+    /**
+     * The most jobs one claim takes into a shard's buffer when claims do not
+     * {@linkplain #claimsFollowDemand follow demand}: {@code jobs.claim-batch} (auto:
+     * {@value #PRIVATE_STORE_CLAIM_BATCH}), at most {@link #claimCap}.
+     */
+    int claimBatch() {
+        ShieldpoolConfig.ClaimBatch configured = config.get().jobs().claimBatch();
+        int batch = configured.auto() ? PRIVATE_STORE_CLAIM_BATCH : configured.fixed();
+        return Math.max(1, Math.min(batch, claimCap()));
     }
 
     /**
@@ -254,6 +278,16 @@ public final class DurableJobs {
      */
     boolean handsOff() {
         return handsOff;
+    }
+
+    /**
+     * Acks of a queue without limits on PostgreSQL are sent per event-loop turn as one request
+     * ({@link JobFeed#completed}, {@link #completeAll}). why only there: the store's own thread
+     * was the daemon's busiest, and a hop to it and back per ack was most of its work (JFR,
+     * pg-where-time-goes.sh); a limited queue's ack frees a slot and is written at once.
+     */
+    boolean groupsAcks() {
+        return groupsAcks;
     }
 
     /** Limited queue: the first wait after a short claim (10 ms, or one token's time at the rate). */
@@ -328,6 +362,42 @@ public final class DurableJobs {
     Future<Boolean> complete(Job job) {
         long begun = System.nanoTime();
         return store.complete(job).onComplete(ar -> acked(job, begun, ar));
+    }
+
+    /**
+     * Acks {@code done} (completed sections of a queue without limits) in one store request; each
+     * job's counters and line as {@link #complete} writes them. The ack latency counted is the
+     * request's, once per job, as if each had been acked alone.
+     */
+    Future<AckResults> completeAll(List<Job> done) {
+        long begun = System.nanoTime();
+        return store.completeAll(done).onComplete(ar -> {
+            int n = done.size();
+            counters.ackNanos.add((System.nanoTime() - begun) * n);
+            counters.acks.add(n);
+            if (ar.failed()) {
+                storeError("ack of " + n + " job(s)", ar.cause(), n);
+                return;
+            }
+            AckResults results = ar.result();
+            counters.done.add(results.landed().size());
+            if (!results.failed().isEmpty()) {
+                storeError("ack of " + results.failed().size() + " job(s)", results.failure(), results.failed().size());
+            }
+            boolean debug = log.isDebugEnabled();
+            if (debug || results.landed().size() + results.failed().size() < n) {
+                for (Job job : done) {
+                    if (results.landed().contains(job.id())) {
+                        if (debug) {
+                            log.atDebug().addKeyValue("event", "job.done").addKeyValue("job", job.id())
+                                    .addKeyValue("attempt", job.attempt()).log("job {} done (attempt {})", job.id(), job.attempt());
+                        }
+                    } else if (!results.failed().contains(job.id())) {
+                        fenced(job, "ack");
+                    }
+                }
+            }
+        });
     }
 
     private void acked(Job job, long begun, io.vertx.core.AsyncResult<Boolean> ar) {
@@ -405,7 +475,12 @@ public final class DurableJobs {
     }
 
     private void storeError(String what, Throwable cause) {
-        counters.storeErrors.increment();
+        storeError(what, cause, 1);
+    }
+
+    /** {@code requests} store requests (one per job, as if each had been asked alone) failed. */
+    private void storeError(String what, Throwable cause, int requests) {
+        counters.storeErrors.add(requests);
         if (!store.reachable()) {
             // why: a shared store in an outage has said so once (jobs.store-unreachable); one line per outage, not per request.
             return;
@@ -455,6 +530,15 @@ public final class DurableJobs {
         }
         synchronized (sweepLock) {
             cancelSweep.run();
+        }
+        try {
+            // why first: the acks the shards queued in their last turn go to the store before
+            // releaseOwned, which waits for every ack sent before it (else it would give back, to
+            // run again, jobs whose sections had ended).
+            await(Future.all(feeds.stream().map(JobFeed::barrier).toList()), Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            log.atDebug().addKeyValue("event", "jobs.problem")
+                .log("waiting for the shards' last acks: {}", e.toString());
         }
         try {
             int released = await(store.releaseOwned(), Duration.ofSeconds(10));

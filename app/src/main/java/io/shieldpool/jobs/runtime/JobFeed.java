@@ -36,6 +36,10 @@ public final class JobFeed {
     private final ArrayDeque<Job> buffer = new ArrayDeque<>();
     private final List<Runnable> waiting = new ArrayList<>();
     private final AtomicBoolean wakePending = new AtomicBoolean();
+    /** jobs.claim-batch = auto on a shared store: the buffer's target follows demand. */
+    private final ClaimSizer sizer = new ClaimSizer();
+    /** Acks of sections ended in this turn of the event loop, sent together at its end ({@link #flushAcks}). */
+    private List<Job> pendingAcks = new ArrayList<>();
     private Context context;
     private boolean claiming;
     /** The last claim came back short: claim again only on a wake-up or the poll timer. */
@@ -98,6 +102,18 @@ public final class JobFeed {
      * that node takes it (a node that came later gets its turn: PostgresClusterIT, ClusterViewIT).
      */
     public void completed(Job job) {
+        sizer.sectionEnded();
+        if (jobs.groupsAcks()) {
+            // why: the sections of one turn of this event loop end together; their acks go to the
+            // store as one request at the end of the turn (one thread hop each way, not one per
+            // job). A close flushes what is queued first (DurableJobs.close, via barrier).
+            if (pendingAcks.isEmpty()) {
+                bind();
+                context.runOnContext(v -> flushAcks());
+            }
+            pendingAcks.add(job);
+            return;
+        }
         if (!jobs.handsOff()) {
             freesSlot(jobs.complete(job));
             return;
@@ -123,13 +139,25 @@ public final class JobFeed {
         });
     }
 
+    /** Sends the acks queued by {@link #completed} in this turn, as one request. This thread. */
+    private void flushAcks() {
+        if (pendingAcks.isEmpty()) {
+            return;
+        }
+        List<Job> acks = pendingAcks;
+        pendingAcks = new ArrayList<>(acks.size());
+        jobs.completeAll(acks);
+    }
+
     /** The section of {@code job} failed or timed out: retry later, or dead after its last attempt. */
     public void failed(Job job, Throwable cause) {
+        sizer.sectionEnded();
         freesSlot(jobs.fail(job, cause));
     }
 
     /** The section of {@code job} was cut at the grace cap: released now, the attempt counted. */
     public void abandoned(Job job) {
+        sizer.sectionEnded();
         freesSlot(jobs.release(List.of(job), true));
     }
 
@@ -186,7 +214,7 @@ public final class JobFeed {
 
     /**
      * Completes once this feed's thread has run everything queued to it before this call (the
-     * callbacks of store requests already answered). Any thread.
+     * callbacks of store requests already answered) and has sent the acks it had queued. Any thread.
      */
     Future<Void> barrier() {
         Context home = context;
@@ -194,7 +222,10 @@ public final class JobFeed {
             return Future.succeededFuture();
         }
         Promise<Void> done = Promise.promise();
-        home.runOnContext(v -> done.complete());
+        home.runOnContext(v -> {
+            flushAcks();
+            done.complete();
+        });
         return done.future();
     }
 
@@ -242,6 +273,13 @@ public final class JobFeed {
             // only.
             limit = Math.max(waiting.size() - buffer.size() - handoffs, idleAfterWake);
             idleAfterWake = 0;
+        } else if (jobs.claimsFollowDemand()) {
+            // why a quarter of the last target: as below, each claim tops the buffer up by about
+            // three quarters of it, so its jobs share one commit.
+            if (buffer.size() > sizer.lastTarget() / 4) {
+                return;
+            }
+            limit = sizer.target(jobs.timers().nanoTime(), waiting.size(), jobs.claimCap()) - buffer.size();
         } else {
             int target = jobs.claimBatch();
             // why a quarter, not half: each claim then tops the buffer up by three quarters of
@@ -260,13 +298,15 @@ public final class JobFeed {
         long begun = System.nanoTime();
         jobs.claim(limit, shard).onComplete(ar -> {
             claiming = false;
-            jobs.counters().claimNanos.add(System.nanoTime() - begun);
+            long roundTrip = System.nanoTime() - begun;
+            jobs.counters().claimNanos.add(roundTrip);
             jobs.counters().claims.increment();
             if (ar.failed()) {
                 jobs.claimFailed(shard, ar.cause());
                 starve();
                 return;
             }
+            sizer.claimAnswered(roundTrip);
             List<Job> got = ar.result();
             if (closed) {
                 jobs.release(got, false);

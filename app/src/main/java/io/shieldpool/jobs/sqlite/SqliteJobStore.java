@@ -279,6 +279,18 @@ public final class SqliteJobStore implements JobStore {
         return owner;
     }
 
+    /** One daemon at a time holds the file's lock. */
+    @Override
+    public boolean shared() {
+        return false;
+    }
+
+    /** why 2: a claim is a local transaction, cheap to make again; more only waits in the buffer. */
+    @Override
+    public int claimsPerWorker() {
+        return 2;
+    }
+
     /** The file this store uses. */
     public Path path() {
         return settings.path();

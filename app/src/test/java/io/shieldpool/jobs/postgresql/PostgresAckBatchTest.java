@@ -105,6 +105,38 @@ class PostgresAckBatchTest {
     }
 
     @Test
+    void aGroupOfAcksIsAnsweredAsOneJobByJobAndSharesTheBatchesWithSingleAcks() throws Exception {
+        database = cluster.createDatabase();
+        store = PostgresJobStore.openForDaemon(PostgresSettings.of(cluster.uri(database)), JobOwner.thisProcess(), clock);
+        get(store.enqueue(List.of(job(Optional.empty()), job(Optional.empty()), job(Optional.of("order-3")))));
+        List<Job> claimed = new ArrayList<>(get(store.claim("default", 3)));
+        claimed.sort(Comparator.comparingLong(Job::id));
+        Job valid = claimed.get(0);
+        Job released = claimed.get(1);
+        Job keyed = claimed.get(2);
+        assertThat(get(store.release(List.of(released), true))).isEqualTo(1);
+        Job again = get(store.claim("default", 1)).getFirst();
+        assertThat(again.id()).isEqualTo(released.id());
+
+        store.holdAcksForTest();
+        long batchesBefore = store.ackBatchesForTest()[0];
+        Future<io.shieldpool.jobs.AckResults> group = store.completeAll(List.of(valid, released, keyed));
+        Future<Boolean> secondAckOfValid = store.complete(valid);
+        Future<io.shieldpool.jobs.AckResults> groupOfOne = store.completeAll(List.of(again));
+        store.resumeAcksForTest();
+
+        assertThat(get(group).landed()).as("the group's valid acks").containsExactlyInAnyOrder(valid.id(), keyed.id());
+        assertThat(get(group).failed()).isEmpty();
+        assertThat(get(secondAckOfValid)).as("a second ack of an attempt in the group").isFalse();
+        assertThat(get(groupOfOne).landed()).as("the current attempt of the released job").containsExactly(again.id());
+        assertThat(store.ackBatchesForTest()[0] - batchesBefore).as("one statement for the distinct jobs, one for the repeat")
+                .isEqualTo(2);
+        assertThat(cluster.psql(database, "SELECT string_agg(id || ':' || attempt, ',' ORDER BY id) FROM shieldpool_jobs_done"))
+                .isEqualTo(valid.id() + ":1," + released.id() + ":2," + keyed.id() + ":1");
+        assertThat(get(store.completeAll(List.of()))).satisfies(none -> assertThat(none.landed()).isEmpty());
+    }
+
+    @Test
     void acksThatArriveWhileOneIsWrittenShareOneStatement() throws Exception {
         database = cluster.createDatabase();
         store = PostgresJobStore.openForDaemon(PostgresSettings.of(cluster.uri(database)), JobOwner.thisProcess(), clock);
