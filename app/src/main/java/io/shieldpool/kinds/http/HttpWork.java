@@ -203,6 +203,15 @@ final class HttpWork implements Work {
                             if (ended()) {
                                 request.reset();
                                 lease.release();
+                            } else if (connectionUse.closed()) {
+                                // why: the server closed the connection while the request waited
+                                // for its write (its keep-alive timeout ran out): nothing was sent,
+                                // so it goes on a fresh connection whatever its method.
+                                request.reset();
+                                armSendTimer();
+                                sendAgain(new StaleConnection("the server closed the connection while the request "
+                                        + "waited to be written under work.http.max-rate; nothing was sent"),
+                                        "the server closed the connection before the request was written");
                             } else {
                                 send();
                             }
@@ -213,6 +222,11 @@ final class HttpWork implements Work {
         }
 
         private void send() {
+            armSendTimer();
+            exchange(request);
+        }
+
+        private void armSendTimer() {
             long httpTimeoutMs = settings.timeout().toMillis();
             sendTimerId = vertx.setTimer(httpTimeoutMs, id -> {
                 sendTimerId = -1;
@@ -220,7 +234,6 @@ final class HttpWork implements Work {
                     onTimeout("work.http.timeout of " + httpTimeoutMs + " ms passed");
                 }
             });
-            exchange(request);
         }
 
         /** Sends {@code sending} and reads its answer to the end; the first attempt or the retry. */
@@ -268,7 +281,7 @@ final class HttpWork implements Work {
                     finish(Future.failedFuture(new StaleConnection(describe(cause)
                             + " after part of an answer had arrived (not sent again)")));
                 } else {
-                    sendAgain(cause);
+                    sendAgain(cause, "the server closed the kept-alive connection before answering");
                 }
             }));
         }
@@ -280,13 +293,13 @@ final class HttpWork implements Work {
          * turn's request, and waiting again in line would put it behind every waiting section. It
          * runs on the first attempt's http.timeout clock and within work.timeout.
          */
-        private void sendAgain(Throwable first) {
+        private void sendAgain(Throwable first, String what) {
             retried = true;
             counts.retried.increment();
             log.atDebug().addKeyValue("event", "http.retry").addKeyValue("worker", section.workerId())
                     .addKeyValue("section", section.sectionId()).addKeyValue("error", describe(first))
-                    .log("{} {}: the server closed the kept-alive connection before answering ({}); sending again "
-                            + "on a fresh connection", settings.method(), settings.url().orElseThrow(), describe(first));
+                    .log("{} {}: {} ({}); sending again on a fresh connection", settings.method(),
+                            settings.url().orElseThrow(), what, describe(first));
             HttpConnectOptions connect = new HttpConnectOptions().setHost(options.getHost()).setPort(options.getPort())
                     .setSsl(options.isSsl()).setConnectTimeout(settings.timeout().toMillis());
             lease.client().connect(connect).onComplete(connected -> onHome(() -> {

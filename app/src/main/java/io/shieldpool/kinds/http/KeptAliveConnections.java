@@ -74,6 +74,11 @@ final class KeptAliveConnections {
             return reused;
         }
 
+        /** Whether the connection has closed already (a connection this tracker never saw: no). */
+        boolean closed() {
+            return tracked != null && tracked.closed.future().isComplete();
+        }
+
         /**
          * Completes, once the connection has closed, with whether no byte of an answer had arrived
          * on it. why wait for the close: at a reset Vert.x fails the request first, and Netty's

@@ -70,6 +70,40 @@ class RateLimitTest {
     }
 
     /**
+     * No turn is handed out while requests wait to be written: its connection would wait in the
+     * write line as well. With turns handed out meanwhile, a line formed by set-ups that ended
+     * together never shrank (turns and writes come at one rate), and every later request held its
+     * connection idle for as long as the line was.
+     */
+    @Test
+    void noTurnIsHandedOutWhileRequestsWaitToBeWritten() {
+        RateLimit limit = new RateLimit(4, now::get, scheduler); // one per 250 ms
+        List<String> writes = new ArrayList<>();
+        join(limit, "a");
+        join(limit, "b");
+        join(limit, "c");
+        advance(500 * MS);
+        assertThat(sends).containsExactly("a@0", "b@250", "c@500");
+        // Their set-ups all end at 600 ms: a is written at once, b and c wait in the write line.
+        advance(100 * MS);
+        for (String name : List.of("a", "b", "c")) {
+            write(limit, writes, name);
+        }
+        join(limit, "d");
+        join(limit, "e");
+        advance(499 * MS); // b written at 850, c at 1100 (the line is empty from then)
+        assertThat(writes).containsExactly("a@600", "b@850");
+        assertThat(sends).as("no turn while b or c waited to be written").hasSize(3);
+        advance(1 * MS);
+        assertThat(writes).containsExactly("a@600", "b@850", "c@1100");
+        assertThat(sends).endsWith("d@1100");
+        write(limit, writes, "d"); // d's connection opened at once: written one interval after c
+        advance(250 * MS);
+        assertThat(writes).endsWith("c@1100", "d@1350");
+        assertThat(sends).as("e waited for d's write").endsWith("d@1100", "e@1350");
+    }
+
+    /**
      * A request whose section timed out in the write line leaves it without taking a write's place:
      * counted as a write, such requests kept the line as long as it was (turns come at the rate of
      * writes), and every later request waited past its timeout too.
