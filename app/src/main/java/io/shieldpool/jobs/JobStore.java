@@ -74,14 +74,48 @@ public interface JobStore {
     }
 
     /**
-     * Acks {@code done} and, where the store can pass its slot on, claims the next job of its
-     * queue in the same step for claimant {@code shard}: on a queue with a cluster-wide
-     * concurrency limit (and no rate) the slot never stands idle between the two, unless another
-     * node waits for one, which then gets it. Fenced like {@link #complete}: nothing is claimed
-     * when the ack matched no row. The default acks only.
+     * Takes up to {@code wanted} more slots of {@code queue}'s cluster-wide concurrency limit for
+     * this owner's node (a queue with a concurrency and no rate, on a store that serves limits): a
+     * node starts a section of that queue only while it holds a slot for it, and the slots all
+     * nodes hold never exceed the limit. A take that gets less than it asked for waits in line
+     * (the node that waited longest gets the next freed slot) and tells the holders; its wait
+     * lapses unless renewed within a second. Stores without limits refuse.
      */
-    default Future<Handoff> completeAndClaim(Job done, int shard) {
-        return complete(done).map(acked -> new Handoff(acked, List.of()));
+    default Future<Slots> takeSlots(String queue, int wanted) {
+        return Future.failedFuture(new UnsupportedOperationException("this job store has no cluster-wide limits"));
+    }
+
+    /**
+     * Gives back {@code count} slots of {@code queue} held by this owner's node; the node that
+     * waited longest for one is told. Never retried by the store: a give whose answer was lost may
+     * have landed, and giving twice would count fewer slots held than run (the holder looks
+     * instead, {@link #lookAtSlots}).
+     */
+    default Future<Slots> giveSlots(String queue, int count) {
+        return Future.failedFuture(new UnsupportedOperationException("this job store has no cluster-wide limits"));
+    }
+
+    /** The slots of {@code queue} this owner's node holds and who else wants some, changing nothing. */
+    default Future<Slots> lookAtSlots(String queue) {
+        return Future.failedFuture(new UnsupportedOperationException("this job store has no cluster-wide limits"));
+    }
+
+    /**
+     * Calls {@code listener} (any thread; must not block) when another node wants slots of a
+     * queue (its take came back short): holders then give back what they hold beyond their
+     * {@linkplain Slots#fairShare fair share}. A hint, never a promise.
+     */
+    default void onSlotsWanted(Runnable listener) {
+    }
+
+    /**
+     * Whether this node's slots are still its own: false once its last heartbeat that landed is
+     * older than its ttl (less one heartbeat interval), when the other nodes may count it dead and
+     * free its slots. A node then starts no section of a limited queue until a heartbeat lands
+     * again (and it has looked at what it still holds).
+     */
+    default boolean slotsSafe() {
+        return true;
     }
 
     /** Acks an attempt: the job becomes done. False when that attempt no longer holds the job (fenced). */

@@ -3,7 +3,6 @@ package io.shieldpool.jobs.postgresql;
 import io.shieldpool.jobs.AckResults;
 import io.shieldpool.jobs.Enqueued;
 import io.shieldpool.jobs.FailOutcome;
-import io.shieldpool.jobs.Handoff;
 import io.shieldpool.jobs.Job;
 import io.shieldpool.jobs.JobOwner;
 import io.shieldpool.jobs.JobState;
@@ -12,6 +11,7 @@ import io.shieldpool.jobs.JobStoreException;
 import io.shieldpool.jobs.NewJob;
 import io.shieldpool.jobs.QueueStats;
 import io.shieldpool.jobs.RecoveredJob;
+import io.shieldpool.jobs.Slots;
 import io.shieldpool.jobs.StoreWait;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
@@ -100,6 +100,9 @@ public final class PostgresJobStore implements JobStore {
     private final Pool pool;
     private final PgConnectOptions connectOptions;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> slotListeners = new CopyOnWriteArrayList<>();
+    /** When this node's last heartbeat landed (System.nanoTime); see {@link #slotsSafe}. */
+    private volatile long lastBeatNanos = System.nanoTime();
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicInteger held = new AtomicInteger();
     private final Promise<Void> drained = Promise.promise();
@@ -321,12 +324,13 @@ public final class PostgresJobStore implements JobStore {
         subscriber = PgSubscriber.subscriber(vertx, connectOptions)
                 // why: without a policy the subscriber never reconnects after the server restarts.
                 .reconnectPolicy(retries -> Math.min(5_000L, 250L * (retries + 1)));
-        // why a channel of its own: a handoff that gave up its slot wakes the node first in line only
+        // why a channel of its own: a slot given back (or freed by a limited ack) wakes the node first in line only
         subscriber.channel("shieldpool_slots").handler(node -> {
             if (node.equals(owner.id())) {
                 fireListeners();
             }
         });
+        subscriber.channel("shieldpool_slots_wanted").handler(queue -> slotListeners.forEach(Runnable::run));
         subscriber.channel("shieldpool_jobs")
                 .handler(queue -> fireListeners())
                 // why: (re)subscribed: notifications sent while we were not listening are lost, so look once.
@@ -352,6 +356,11 @@ public final class PostgresJobStore implements JobStore {
         }
         pool.preparedQuery(SQL.get("node-heartbeat")).execute(Tuple.of(owner.id(), draining ? "draining" : "running",
                         held.get(), settings.nodeTtl().toMillis()))
+                .andThen(ar -> {
+                    if (ar.succeeded()) {
+                        lastBeatNanos = System.nanoTime();
+                    }
+                })
                 // why: a node that was cut off from the database lately was probably not the only
                 // one: the others' heartbeats are old because the database was gone, not because
                 // they died. Give them one ttl to heartbeat again before taking their jobs (a
@@ -771,9 +780,19 @@ public final class PostgresJobStore implements JobStore {
         return claim(queue, limit, 0);
     }
 
+    /**
+     * Whether {@code queue}'s claims are the limits' own (claim-limited under the queue's lock,
+     * each claimed job holding a slot until its ack, tokens spent at the claim, acks written one by
+     * one): a queue with a cluster-wide rate. A queue with a concurrency and no rate claims and
+     * acks as an unlimited one; its limit is held by slots (takeSlots), not by running rows.
+     */
+    private boolean claimsLimited(String queue) {
+        return settings.limits().map(l -> l.queue().equals(queue) && l.rate() > 0).orElse(false);
+    }
+
     @Override
     public Future<List<Job>> claim(String queue, int limit, int shard) {
-        boolean limited = settings.limits().map(l -> l.queue().equals(queue)).orElse(false);
+        boolean limited = claimsLimited(queue);
         return call(() -> {
             if (sweepingStrays || releasingOwned) {
                 return Future.succeededFuture(List.<Job>of());
@@ -804,68 +823,51 @@ public final class PostgresJobStore implements JobStore {
     }
 
     @Override
-    public Future<Handoff> completeAndClaim(Job done, int shard) {
-        boolean handsOn = settings.limits().map(l -> l.queue().equals(done.queue()) && l.concurrency() > 0 && l.rate() == 0)
-                .orElse(false);
-        if (!handsOn) {
-            return JobStore.super.completeAndClaim(done, shard);
-        }
-        return call(() -> {
-            if (sweepingStrays || releasingOwned) {
-                // why: no claim may start now (see claim); the ack alone, as complete does it
-                return ackAfterHandoff(done, shard, false);
-            }
-            claimsInFlight++;
-            Future<Handoff> once = ackLike(() -> handOff(done, handoffArgs(done, shard, true))).andThen(this::claimAnswered);
-            return once.andThen(ar -> settled(ar, done)).recover(e -> isConnectionLoss(e)
-                    // why: its commit may have landed with the answer lost: the ack is retried as a
-                    // retry (landed if done at the same attempt), a job it claimed is a stray.
-                    ? ackAfterHandoff(done, shard, true) : Future.failedFuture(e));
-        }).onSuccess(h -> {
-            if (h.acked()) {
-                held.decrementAndGet();
-            }
-        });
+    public Future<Slots> takeSlots(String queue, int wanted) {
+        // why two statements in one transaction: the first locks the queue's row, the second
+        // counts the slots held in a snapshot taken after the lock was granted (as claim-limited).
+        return call(() -> pool.withTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
+                .compose(lock -> c.preparedQuery(SQL.get("slots-take"))
+                        .execute(Tuple.of(queue, owner.id(), wanted, WAIT_FRESH.toMillis()))))
+                .map(rows -> slots(rows, 1)));
     }
 
-    /**
-     * Store context: the handoff's statement, after the key's lock for a keyed job (an enqueue of
-     * the same key holds it while it looks in both tables: statements.sql, lock-keys).
-     */
-    private Future<Handoff> handOff(Job done, Tuple args) {
-        Future<RowSet<Row>> rows = done.uniqueKey().isEmpty()
-                ? pool.preparedQuery(SQL.get("complete-and-claim")).execute(args)
-                : pool.withTransaction(c -> c.preparedQuery(SQL.get("lock-keys"))
-                        .execute(Tuple.of((Object) new String[] {done.uniqueKey().get()}))
-                        .compose(locked -> c.preparedQuery(SQL.get("complete-and-claim")).execute(args)));
-        return rows.map(result -> {
-            Row row = result.iterator().next();
-            List<Job> next = new ArrayList<>(1);
-            if (row.getValue(2) != null) {
-                Job job = jobAt(row, 2);
-                next.add(job);
-                heldIds.add(job.id());
-                held.incrementAndGet();
-            }
-            return new Handoff(row.getLong(0) == 1, next);
-        });
+    @Override
+    public Future<Slots> giveSlots(String queue, int count) {
+        return call(() -> pool.preparedQuery(SQL.get("slots-give")).execute(Tuple.of(queue, owner.id(), count,
+                WAIT_FRESH.toMillis())).map(rows -> slots(rows, -1)));
     }
 
-    /** The handoff statement's arguments; {@code claim} false: ack only (no job is due at the start of time). */
-    private Tuple handoffArgs(Job done, int shard, boolean claim) {
-        OffsetDateTime claimNow = claim ? at(clock.instant()) : OffsetDateTime.of(1, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC);
-        return Tuple.of(at(clock.instant()), done.id(), done.owner().orElse(""), done.attempt(), claimNow,
-                settings.jobLease().toMillis()).addInteger(shard).addLong(WAIT_FRESH.toMillis());
+    @Override
+    public Future<Slots> lookAtSlots(String queue) {
+        return call(() -> pool.preparedQuery(SQL.get("slots-look")).execute(Tuple.of(queue, owner.id(),
+                WAIT_FRESH.toMillis())).map(rows -> slots(rows, 0)));
     }
 
-    /**
-     * Store context: the ack of a handoff that may not claim (the store stops claiming, or the
-     * handoff's answer was lost), by the same statement with nothing due, retried until it lands.
-     */
-    private Future<Handoff> ackAfterHandoff(Job done, int shard, boolean mayHaveLanded) {
-        return ackLike(() -> retrying(retried -> handOff(done, handoffArgs(done, shard, false))
-                .compose(h -> h.acked() || !(retried || mayHaveLanded) ? Future.succeededFuture(h.acked()) : landedBefore(done))))
-                .andThen(ar -> settled(ar, done)).map(acked -> new Handoff(acked, List.of()));
+    /** A slots-take/give/look answer (changed, notified, slots-state); {@code sign}: +1 take, -1 give, 0 look. */
+    private static Slots slots(RowSet<Row> rows, int sign) {
+        Row row = rows.iterator().next();
+        int changed = number(row, 0);
+        int before = number(row, 2);
+        int held = sign > 0 ? before + changed : sign < 0 ? Math.max(0, before - changed) : before;
+        return new Slots(sign == 0 ? 0 : changed, held, number(row, 3), number(row, 4), number(row, 5));
+    }
+
+    private static int number(Row row, int column) {
+        Object value = row.getValue(column);
+        return value == null ? 0 : ((Number) value).intValue();
+    }
+
+    @Override
+    public void onSlotsWanted(Runnable listener) {
+        slotListeners.add(listener);
+    }
+
+    /** why less one interval: the other nodes count this one dead at its ttl; stop starting sections before that. */
+    @Override
+    public boolean slotsSafe() {
+        long age = System.nanoTime() - lastBeatNanos;
+        return age < settings.nodeTtl().toNanos() - settings.heartbeatInterval().toNanos();
     }
 
     /** Store context: one claim's statement(s). */
@@ -948,7 +950,7 @@ public final class PostgresJobStore implements JobStore {
         // why not batched on a limited queue: a slot is free only once its ack has landed, and that
         // queue's ack path is the limits' own (PostgresKillIT, limit 12 on 4 nodes, ran far slower
         // with batched acks, for a reason not found yet).
-        boolean limited = settings.limits().map(l -> l.queue().equals(claimed.queue())).orElse(false);
+        boolean limited = claimsLimited(claimed.queue());
         return call(() -> ackLike(() -> (limited ? completeOne(claimed) : acks.add(claimed)).andThen(ar -> settled(ar, claimed))))
                 .onSuccess(done -> held.decrementAndGet());
     }
@@ -965,7 +967,7 @@ public final class PostgresJobStore implements JobStore {
         }
         String queue = claimed.get(0).queue();
         boolean oneUnlimitedQueue = claimed.stream().allMatch(job -> job.queue().equals(queue))
-                && settings.limits().map(l -> !l.queue().equals(queue)).orElse(true);
+                && !claimsLimited(queue);
         if (!oneUnlimitedQueue) {
             return JobStore.super.completeAll(claimed);
         }

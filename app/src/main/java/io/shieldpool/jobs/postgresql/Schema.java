@@ -20,7 +20,7 @@ final class Schema {
     private static final Logger log = LoggerFactory.getLogger(Schema.class);
 
     /** The newest schema version this build knows ({@code schema.sql}'s last block). */
-    static final int VERSION = 4;
+    static final int VERSION = 5;
     /** The advisory lock key migrations take: any constant no other application uses. */
     private static final long MIGRATION_LOCK = 7235019810L;
 

@@ -3,7 +3,6 @@ package io.shieldpool.jobs.runtime;
 import io.shieldpool.time.Ticker;
 import io.shieldpool.jobs.AckResults;
 import io.shieldpool.jobs.FailOutcome;
-import io.shieldpool.jobs.Handoff;
 import io.shieldpool.jobs.Job;
 import io.shieldpool.jobs.JobOwner;
 import io.shieldpool.jobs.JobState;
@@ -55,8 +54,8 @@ public final class DurableJobs {
     private final boolean limited;
     private final boolean slotLimited;
     private final Duration firstRetry;
-    /** A concurrency limit and no rate: an ack passes its slot to the next job in the same statement. */
-    private final boolean handsOff;
+    /** A concurrency limit and no rate: the daemon's slots of it (its sections start only with one); null otherwise. */
+    private final SlotPermits permits;
     /** See {@link #groupsAcks()}. */
     private final boolean groupsAcks;
     private volatile Ticker timers;
@@ -76,15 +75,29 @@ public final class DurableJobs {
         this.queue = config.get().jobs().queue();
         ShieldpoolConfig.Jobs settings = config.get().jobs();
         boolean shared = store.shared();
-        this.slotLimited = shared && settings.postgresql().limitConcurrency() > 0;
-        this.limited = slotLimited || (shared && settings.postgresql().limitRate() > 0);
-        this.handsOff = slotLimited && settings.postgresql().limitRate() == 0;
+        boolean concurrency = shared && settings.postgresql().limitConcurrency() > 0;
+        // why only with a rate: tokens are spent at a claim, so each claim takes the queue's lock
+        // and each claimed job counts; a concurrency alone is held by slots (SlotPermits), and
+        // its jobs are claimed and acked as those of a queue without limits.
+        this.limited = shared && settings.postgresql().limitRate() > 0;
+        this.slotLimited = limited && concurrency;
+        this.permits = concurrency && !limited
+                ? new SlotPermits(store, queue, () -> feeds.forEach(feed -> feed.onHome(feed::slotsAvailable))) : null;
         this.groupsAcks = shared && !limited;
         // why: tokens come back at the rate; looking for one more often than that only takes turns at the queue's lock.
         this.firstRetry = shared && settings.postgresql().limitRate() > 0
                 ? Duration.ofMillis(Math.max(10, (long) Math.ceil(1000 / settings.postgresql().limitRate())))
                 : Duration.ofMillis(10);
-        store.onJobsAvailable(() -> feeds.forEach(JobFeed::wake));
+        store.onJobsAvailable(() -> {
+            feeds.forEach(JobFeed::wake);
+            if (permits != null) {
+                // why: a slot given back for this node is announced on the same wake-up
+                permits.slotMayBeFree();
+            }
+        });
+        if (permits != null) {
+            store.onSlotsWanted(permits::othersWant);
+        }
     }
 
     /**
@@ -153,6 +166,9 @@ public final class DurableJobs {
     /** {@link #start(Vertx)} with the given time (tests move it by hand). */
     void start(Ticker time) {
         this.timers = time;
+        if (permits != null) {
+            permits.start(time);
+        }
         long generation;
         synchronized (sweepLock) {
             generation = sweepGeneration;
@@ -259,32 +275,31 @@ public final class DurableJobs {
     }
 
     /**
-     * Whether {@link #queue} has a cluster-wide limit (concurrency or rate, PostgreSQL only). Then
-     * a claimed job holds a slot from its claim to its ack, so the feeds claim only for workers
-     * idle right now, and claim again as soon as a slot may have been freed.
+     * Whether {@link #queue} has a cluster-wide rate (PostgreSQL only), with or without a
+     * concurrency. Then a claimed job holds its token (and its slot, with a concurrency) from its
+     * claim on, so the feeds claim only for workers idle right now, and claim again as soon as a
+     * slot or token may be free. A queue with a concurrency and no rate is not limited in this
+     * sense: its slots are {@link #permits}.
      */
     boolean limited() {
         return limited;
     }
 
-    /** The queue has a cluster-wide concurrency limit: an ack frees a slot (a rate's tokens come back with time only). */
+    /** The queue has a cluster-wide rate and concurrency: an ack frees a slot (a rate's tokens come back with time only). */
     boolean slotLimited() {
         return slotLimited;
     }
 
-    /**
-     * The queue's acks pass their slot on ({@link #completeAndClaim}): a concurrency limit and no
-     * rate (a start would need a token, which only the queue's locked claim spends).
-     */
-    boolean handsOff() {
-        return handsOff;
+    /** The daemon's slots of a queue with a cluster-wide concurrency and no rate; null for any other queue. */
+    SlotPermits permits() {
+        return permits;
     }
 
     /**
-     * Acks of a queue without limits on PostgreSQL are sent per event-loop turn as one request
+     * Acks of a queue without a rate on PostgreSQL are sent per event-loop turn as one request
      * ({@link JobFeed#completed}, {@link #completeAll}). why only there: the store's own thread
      * was the daemon's busiest, and a hop to it and back per ack was most of its work (JFR,
-     * pg-where-time-goes.sh); a limited queue's ack frees a slot and is written at once.
+     * pg-where-time-goes.sh); a rate-limited queue's ack frees a slot and is written at once.
      */
     boolean groupsAcks() {
         return groupsAcks;
@@ -313,18 +328,6 @@ public final class DurableJobs {
         return store.claim(queue, limit, shard).onSuccess(jobs -> {
             counters.claimed.add(jobs.size());
             logClaimed(jobs);
-        });
-    }
-
-    /** Acks {@code job} and claims the next one in its slot, unless another node waits for it ({@link #handsOff}). */
-    Future<Handoff> completeAndClaim(Job job, int shard) {
-        long begun = System.nanoTime();
-        return store.completeAndClaim(job, shard).onComplete(ar -> {
-            acked(job, begun, ar.map(Handoff::acked));
-            if (ar.succeeded()) {
-                counters.claimed.add(ar.result().next().size());
-                logClaimed(ar.result().next());
-            }
         });
     }
 
@@ -517,6 +520,9 @@ public final class DurableJobs {
     /** The drain began (the first stop signal): the store tells the other nodes, if it has any. */
     public void drainBegan() {
         store.drainBegan();
+        if (permits != null) {
+            permits.draining();
+        }
     }
 
     /**
@@ -530,6 +536,9 @@ public final class DurableJobs {
         }
         synchronized (sweepLock) {
             cancelSweep.run();
+        }
+        if (permits != null) {
+            permits.close(); // why no give: the store's close marks the node stopped, which frees its slots
         }
         try {
             // why first: the acks the shards queued in their last turn go to the store before

@@ -35,6 +35,10 @@ public final class JobFeed {
     private final int shard;
     private final ArrayDeque<Job> buffer = new ArrayDeque<>();
     private final List<Runnable> waiting = new ArrayList<>();
+    /** Workers parked with a job in the buffer and no slot of the queue's concurrency limit ({@link SlotPermits}). */
+    private final List<Runnable> waitingForSlot = new ArrayList<>();
+    /** The daemon's slots of a queue with a cluster-wide concurrency and no rate; null otherwise. */
+    private final SlotPermits permits;
     private final AtomicBoolean wakePending = new AtomicBoolean();
     /** jobs.claim-batch = auto on a shared store: the buffer's target follows demand. */
     private final ClaimSizer sizer = new ClaimSizer();
@@ -53,23 +57,28 @@ public final class JobFeed {
     private int idleAfterWake;
     /** Limited queue: the next wait after a short claim (doubles while claims keep coming back short). */
     private long slotRetryMillis = -1;
-    /** Handoffs sent and not answered: each will bring the job of a worker that parks meanwhile, or free its slot. */
-    private int handoffs;
     /** On a limited queue: how often, at most, a feed with idle workers looks for a free slot. */
     private static final Duration SLOT_LOOK = Duration.ofMillis(100);
 
     JobFeed(DurableJobs jobs, int shard) {
         this.jobs = jobs;
         this.shard = shard;
+        this.permits = jobs.permits();
     }
 
     /**
-     * The next claimed job, or null when the buffer is empty (then {@link #waitFor}). Starts a
-     * claim when the buffer runs low.
+     * The next claimed job, or null when the buffer is empty or, on a queue whose concurrency is
+     * held by slots, when this daemon has no free slot (then {@link #waitFor}). Starts a claim
+     * when the buffer runs low. A job taken on such a queue holds a slot until its section ends
+     * ({@link #completed}, {@link #failed}, {@link #abandoned}) or it is given back.
      */
     public Job take() {
         bind();
+        if (permits != null && !buffer.isEmpty() && !permits.tryAcquire()) {
+            return null;
+        }
         Job job = buffer.poll();
+        bufferShrank();
         refillIfLow();
         return job;
     }
@@ -85,6 +94,12 @@ public final class JobFeed {
         if (closed) {
             return false;
         }
+        if (permits != null && !buffer.isEmpty()) {
+            // why apart: this worker has a job to run and waits for a slot, not for a claim
+            waitingForSlot.add(wake);
+            slotDemandChanged();
+            return true;
+        }
         waiting.add(wake);
         refillIfLow();
         return true;
@@ -92,17 +107,58 @@ public final class JobFeed {
 
     /** Gives back a job taken but not started (the stop gate closed in between). */
     public void giveBack(Job job) {
+        slotReleased();
         freesSlot(jobs.release(List.of(job), false));
     }
 
+    /** A job taken with a slot left the worker: the slot is free for this daemon's next section (SlotPermits decides). */
+    private void slotReleased() {
+        if (permits != null) {
+            permits.release();
+        }
+    }
+
+    /** Tells the permits how many of this feed's workers have a job and wait for a slot. This thread. */
+    private void slotDemandChanged() {
+        if (permits != null) {
+            permits.demand(this, Math.min(waitingForSlot.size(), buffer.size()));
+        }
+    }
+
     /**
-     * The section of {@code job} completed: ack it. On a queue with a concurrency limit and no
-     * rate, the ack claims the job for the worker's next section in the same statement, so the
-     * slot never stands idle, unless another node waits for a slot: then the ack frees it and
-     * that node takes it (a node that came later gets its turn: PostgresClusterIT, ClusterViewIT).
+     * The buffer lost jobs: fewer of the workers waiting for a slot have one to run; with none
+     * left, they wait for a claim instead (woken, they park again as idle workers, whom the next
+     * claim counts).
+     */
+    private void bufferShrank() {
+        if (permits == null || waitingForSlot.isEmpty()) {
+            return;
+        }
+        if (buffer.isEmpty()) {
+            slotsAvailable();
+        } else {
+            slotDemandChanged();
+        }
+    }
+
+    /** This thread: the daemon may hold a free slot: the workers waiting for one try again. */
+    void slotsAvailable() {
+        if (waitingForSlot.isEmpty()) {
+            return;
+        }
+        List<Runnable> woken = new ArrayList<>(waitingForSlot);
+        waitingForSlot.clear();
+        slotDemandChanged();
+        woken.forEach(this::wakeOne);
+    }
+
+    /**
+     * The section of {@code job} completed: ack it. On PostgreSQL, unless the queue has a rate, the
+     * acks of the sections that ended in one turn of this event loop go as one request.
      */
     public void completed(Job job) {
         sizer.sectionEnded();
+        slotReleased();
         if (jobs.groupsAcks()) {
             // why: the sections of one turn of this event loop end together; their acks go to the
             // store as one request at the end of the turn (one thread hop each way, not one per
@@ -114,29 +170,7 @@ public final class JobFeed {
             pendingAcks.add(job);
             return;
         }
-        if (!jobs.handsOff()) {
-            freesSlot(jobs.complete(job));
-            return;
-        }
-        // why counted: the worker parks next, and its claim must wait for this answer, which
-        // brings its job (or frees the slot); a claim of its own would race the ack.
-        handoffs++;
-        jobs.completeAndClaim(job, shard).onComplete(ar -> {
-            handoffs--;
-            List<Job> next = ar.succeeded() ? ar.result().next() : List.of();
-            if (closed) {
-                jobs.release(next, false);
-                return;
-            }
-            if (next.isEmpty()) {
-                jobs.slotFreed(); // the slot went back: this daemon's waiting feeds look at once
-                refillIfLow();
-                return;
-            }
-            buffer.addAll(next);
-            wakeWaiting();
-            refillIfLow();
-        });
+        freesSlot(jobs.complete(job));
     }
 
     /** Sends the acks queued by {@link #completed} in this turn, as one request. This thread. */
@@ -152,12 +186,14 @@ public final class JobFeed {
     /** The section of {@code job} failed or timed out: retry later, or dead after its last attempt. */
     public void failed(Job job, Throwable cause) {
         sizer.sectionEnded();
+        slotReleased();
         freesSlot(jobs.fail(job, cause));
     }
 
     /** The section of {@code job} was cut at the grace cap: released now, the attempt counted. */
     public void abandoned(Job job) {
         sizer.sectionEnded();
+        slotReleased();
         freesSlot(jobs.release(List.of(job), true));
     }
 
@@ -209,6 +245,7 @@ public final class JobFeed {
         if (!unstarted.isEmpty()) {
             jobs.release(unstarted, false);
         }
+        slotsAvailable();
         wakeWaiting();
     }
 
@@ -271,7 +308,7 @@ public final class JobFeed {
             // why no lookahead: a claimed job holds a cluster-wide slot until its ack, so a job
             // buffered here would be a slot no worker of any node uses; claim for idle workers
             // only.
-            limit = Math.max(waiting.size() - buffer.size() - handoffs, idleAfterWake);
+            limit = Math.max(waiting.size() - buffer.size(), idleAfterWake);
             idleAfterWake = 0;
         } else if (jobs.claimsFollowDemand()) {
             // why a quarter of the last target: as below, each claim tops the buffer up by about
@@ -314,8 +351,9 @@ public final class JobFeed {
             }
             // why: the workers woken below resume later; those the claim brought nothing for will
             // park again, so the next claim (at the end of this handler) asks for them already.
-            int idle = Math.max(0, waiting.size() - buffer.size() - got.size() - handoffs);
+            int idle = Math.max(0, waiting.size() - buffer.size() - got.size());
             buffer.addAll(got);
+            slotDemandChanged();
             if (!got.isEmpty() && !jobs.slotLimited()) {
                 // why not with a concurrency limit: its waiting claims only take turns at the
                 // queue's lock; its place in line is its wait (the store's), not how often it looks.
@@ -344,6 +382,7 @@ public final class JobFeed {
         while (shed.size() < most && !buffer.isEmpty() && waiting.isEmpty()) {
             shed.add(buffer.pollLast());
         }
+        bufferShrank();
         return shed;
     }
 
@@ -357,6 +396,7 @@ public final class JobFeed {
             return;
         }
         buffer.addAll(given);
+        slotDemandChanged();
         wakeWaiting();
     }
 
@@ -436,13 +476,15 @@ public final class JobFeed {
         // while a worker left asleep beside a full buffer would be a job not run.
         List<Runnable> woken = new ArrayList<>(waiting);
         waiting.clear();
-        for (Runnable wake : woken) {
-            try {
-                wake.run();
-            } catch (RuntimeException e) {
-                log.atWarn().addKeyValue("event", "jobs.problem")
-                .log("waking a worker failed: {}", e.toString());
-            }
+        woken.forEach(this::wakeOne);
+    }
+
+    private void wakeOne(Runnable wake) {
+        try {
+            wake.run();
+        } catch (RuntimeException e) {
+            log.atWarn().addKeyValue("event", "jobs.problem")
+                    .log("waking a worker failed: {}", e.toString());
         }
     }
 }

@@ -122,3 +122,21 @@ CREATE TABLE IF NOT EXISTS shieldpool_waits (
     looked_at timestamptz NOT NULL,
     PRIMARY KEY (queue, node, shard)
 );
+
+-- :name 5
+-- Slots of a queue's cluster-wide concurrency limit (a queue with a concurrency and no rate),
+-- granted to nodes: a node runs at most as many sections of the queue as it holds slots, and the
+-- slots held by all nodes never exceed the queue's concurrency (slots-take counts them under the
+-- queue's row lock). A node takes slots when its workers have jobs and no slot, keeps them while
+-- it has work, and gives them back when idle, draining, or above its fair share while another
+-- node waits (its wait is a shieldpool_waits row with shard -1). why slots and not running rows:
+-- a claimed job then holds no slot, so such a queue claims in batches and acks in groups like an
+-- unlimited one, and a slot passes from one section to the next in memory: no round trip to the
+-- database per job. The rows of a node that is dead (by its ttl) or stopped are deleted by the
+-- rescue and by node-stopped, so its slots are free once its sections cannot run any more.
+CREATE TABLE IF NOT EXISTS shieldpool_slots (
+    queue text    NOT NULL,
+    node  text    NOT NULL,
+    held  integer NOT NULL CHECK (held >= 0),
+    PRIMARY KEY (queue, node)
+);

@@ -96,9 +96,9 @@ RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.creat
 -- changed the row first leaves it nothing to match; the other rows of the statement still move);
 -- returns the ids that moved. On a queue without limits the store puts every ack that arrived
 -- while up to two such statements were being written in the next one (group commit): one
--- commit, so one WAL flush, for all of them. A limited queue's acks are each written at once,
--- one per statement (a slot is free only once its ack has landed), unless they pass their slot
--- on (complete-and-claim). A job is in
+-- commit, so one WAL flush, for all of them; so does a queue with a concurrency and no rate (its
+-- slots are shieldpool_slots, not running rows). A rate-limited queue's acks are each written at
+-- once, one per statement (a slot is free only once its ack has landed). A job is in
 -- at most one statement at a time. Keyed jobs' acks run lock-keys first, in the same
 -- transaction. Served by: the primary key (id = ANY, one scan for the whole batch); each row's
 -- owner and attempt are found in a jsonb object built once per statement (an InitPlan) by id, a
@@ -220,6 +220,17 @@ WITH cut AS (
           AND NOT EXISTS (SELECT 1 FROM shieldpool_nodes n
                           WHERE n.id = x.node AND n.state <> 'stopped' AND n.heartbeat_at >= now() - n.ttl)
         FOR UPDATE OF x SKIP LOCKED)
+), freed AS (
+    -- the slots a node that is not live holds (shieldpool_slots): its sections cannot run any
+    -- more, so its slots are free; by the same test and under the same lock as the waits above
+    DELETE FROM shieldpool_slots s
+    WHERE (s.queue, s.node) IN (
+        SELECT x.queue, x.node
+        FROM shieldpool_slots x
+        WHERE (NOT $2 OR (SELECT pg_try_advisory_xact_lock(7235019811)))
+          AND NOT EXISTS (SELECT 1 FROM shieldpool_nodes n
+                          WHERE n.id = x.node AND n.state <> 'stopped' AND n.heartbeat_at >= now() - n.ttl)
+        FOR UPDATE OF x SKIP LOCKED)
 )
 UPDATE shieldpool_jobs j
 SET state       = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready' END,
@@ -253,9 +264,11 @@ WHERE shieldpool_nodes.state <> 'stopped';
 
 -- :name node-stopped
 -- A clean stop: the node is not dead, it is gone; its jobs (none after release-owned) are
--- rescued at once by anyone, and its waits for slots end. Served by: shieldpool_nodes' key,
--- a scan of shieldpool_waits (a few rows).
-WITH waits AS (DELETE FROM shieldpool_waits WHERE node = $1)
+-- rescued at once by anyone, its waits for slots end and the slots it holds are free (its
+-- sections have ended, or its process is gone: same-host-nodes). Served by: shieldpool_nodes'
+-- key, a scan of shieldpool_waits and of shieldpool_slots (a few rows each).
+WITH waits AS (DELETE FROM shieldpool_waits WHERE node = $1),
+     slots AS (DELETE FROM shieldpool_slots WHERE node = $1)
 UPDATE shieldpool_nodes SET state = 'stopped', heartbeat_at = now(), in_flight = 0 WHERE id = $1;
 
 -- :name same-host-nodes
@@ -372,7 +385,7 @@ WHERE queue = $1
 RETURNING concurrency;
 
 -- :name live-waits
--- A fragment, not a statement: claim-limited and complete-and-claim include it as
+-- A fragment, not a statement: claim-limited, slots-take, slots-give and slots-look include it as
 -- {{live-waits}} (SqlStatements puts this text in its place at load time), in a CTE after
 -- their own CTE claimant (queue, node, shard, freshness in ms): the waits for the queue's slots
 -- that count, those of every other claimant (a node's shard) whose node is running and alive by
@@ -442,68 +455,6 @@ WITH lim AS (
 )
 SELECT * FROM claimed;
 
--- :name complete-and-claim
--- The ack of a job of a queue with a concurrency limit and no rate, passing its slot on (now,
--- id, owner, attempt, claim now, lease in ms, shard, wait freshness in ms): the job moves to
--- shieldpool_jobs_done as in complete-many (fenced the same way), and in the same statement the next
--- due ready job of its queue becomes running under the same owner, so the slot never stands
--- idle. Only if the ack matched (a fenced ack frees no slot of ours), the queue's running count
--- (ours included) is within its concurrency, it has no rate (a start would need a token), and
--- the slots free besides ours cover what the other live claimants wait for (live-waits,
--- as in claim-limited): else the slot is freed instead, and a NOTIFY on shieldpool_slots wakes
--- the node that has waited longest to claim it. why not yield to any waiter: a wait the free
--- slots cover is served by them, and yielding then made the yielding node wait too, so one short
--- claim kept every ack of the cluster yielding. Safe without the queue's
--- lock: the running count is the same before and after this statement (one job leaves running,
--- one enters, in one commit), so a limited claim counts the same in any snapshot.
--- Served by: both primary keys, shieldpool_queues' key, shieldpool_jobs_running (the count),
--- shieldpool_waits, shieldpool_jobs_ready (the pick).
-WITH moved AS (
-    DELETE FROM shieldpool_jobs
-    WHERE id = $2 AND (state, owner, attempt) IS NOT DISTINCT FROM ('running', $3::text, $4::int)
-    RETURNING id, queue, payload, attempt, max_attempts, run_at, created_at, last_error, unique_key
-), done AS (
-    INSERT INTO shieldpool_jobs_done (id, queue, payload, attempt, max_attempts, run_at, created_at, finished_at, last_error, unique_key)
-    SELECT id, queue, payload, attempt, max_attempts, run_at, created_at, $1, last_error, unique_key FROM moved
-), claimant AS (
-    SELECT (SELECT queue FROM moved) AS queue, $3::text AS node, $7::int AS shard, $8::bigint AS freshness
-), live_waits AS (
-    {{live-waits}}
-), waited AS (
-    SELECT coalesce(sum(w.wanted), 0) AS n FROM live_waits w
-), free AS (
-    SELECT q.queue, q.concurrency - (SELECT count(*) FROM shieldpool_jobs j WHERE j.state = 'running' AND j.queue = q.queue) AS n
-    FROM shieldpool_queues q
-    WHERE q.queue = (SELECT queue FROM moved) AND q.rate = 0 AND q.concurrency > 0
-), waiter AS (
-    SELECT coalesce((SELECT n FROM free), 0) < (SELECT n FROM waited) AS yes
-), keeps AS (
-    SELECT queue FROM free WHERE n >= 0 AND NOT (SELECT yes FROM waiter)
-), picked AS (
-    SELECT id FROM shieldpool_jobs
-    WHERE state = 'ready' AND queue = (SELECT queue FROM keeps) AND run_at <= $5
-    ORDER BY run_at, id
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED
-), claimed AS (
-    UPDATE shieldpool_jobs j
-    SET state = 'running', attempt = j.attempt + 1, owner = $3, lease_until = now() + $6::bigint * interval '1 millisecond'
-    FROM picked
-    WHERE j.id = picked.id
-    RETURNING j.id, j.queue, j.payload, j.attempt, j.max_attempts, j.run_at, j.created_at, j.last_error, j.unique_key
-), woken AS (
-    -- why only the first in line, on a channel of its own: a NOTIFY every node listens to made
-    -- every waiting feed of the cluster claim at once, and they all took turns at the queue's
-    -- lock for one slot (PostgresKillIT: 32 workers for 12 slots)
-    SELECT pg_notify('shieldpool_slots', w.node)
-    FROM live_waits w
-    WHERE (SELECT yes FROM waiter)
-    ORDER BY w.since
-    LIMIT 1
-)
-SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM woken), c.*
-FROM (SELECT 1) AS one LEFT JOIN claimed c ON true;
-
 -- :name release-strays
 -- After a claim whose commit may or may not have landed (the connection broke before
 -- the answer): gives back, uncounted, every job running under this owner that the store does not
@@ -514,11 +465,111 @@ UPDATE shieldpool_jobs SET state = 'ready', attempt = attempt - 1, owner = NULL,
 WHERE state = 'running' AND owner = $1 AND NOT (id = ANY($2::bigint[]));
 
 -- :name limits-use
--- The cluster view of a queue's limits (queue): its limits, running jobs and the tokens there are
+-- The cluster view of a queue's limits (queue): its limits, its use (the slots nodes hold when it
+-- has a concurrency and no rate, else its running jobs) and the tokens there are
 -- now (the stored ones refilled for the time since the last claim, as the next claim will see
 -- them). Served by: shieldpool_queues' key, shieldpool_jobs_running.
 SELECT q.concurrency, q.rate, q.burst,
        CASE WHEN q.rate > 0 THEN least(q.burst, q.tokens + q.rate * extract(epoch FROM now() - q.refilled_at))
             ELSE q.tokens END,
-       (SELECT count(*) FROM shieldpool_jobs j WHERE j.state = 'running' AND j.queue = q.queue)
+       CASE WHEN q.concurrency > 0 AND q.rate = 0
+            THEN (SELECT coalesce(sum(s.held), 0) FROM shieldpool_slots s WHERE s.queue = q.queue)
+            ELSE (SELECT count(*) FROM shieldpool_jobs j WHERE j.state = 'running' AND j.queue = q.queue) END
 FROM shieldpool_queues q WHERE q.queue = $1;
+
+-- :name slots-state
+-- A fragment, not a statement: slots-take, slots-give and slots-look end with it, after their
+-- CTEs claimant (queue, node, shard -1, freshness) and live_waits (live-waits): what a node holding
+-- or wanting slots of the queue needs to know, as (held, others' wanted, nodes, concurrency):
+-- the slots it holds before this statement's own change (the caller adds it), what the other
+-- live claimants still want, how many nodes hold slots or wait for some (itself included), and
+-- the queue's concurrency. A node holding more than concurrency / nodes gives back, as its
+-- sections end, what it holds beyond that while others want some: its fair share.
+SELECT coalesce((SELECT s.held FROM shieldpool_slots s, claimant c WHERE s.queue = c.queue AND s.node = c.node), 0),
+       (SELECT coalesce(sum(w.wanted), 0) FROM live_waits w),
+       (SELECT count(*) FROM (SELECT s.node FROM shieldpool_slots s, claimant c WHERE s.queue = c.queue AND s.held > 0
+                              UNION SELECT w.node FROM live_waits w
+                              UNION SELECT c.node FROM claimant c) AS wanting),
+       (SELECT q.concurrency FROM shieldpool_queues q, claimant c WHERE q.queue = c.queue)
+
+-- :name slots-take
+-- Second statement of a slot take's transaction, after limits-lock (queue, node, wanted,
+-- freshness in ms), in a snapshot taken after the queue's lock was granted, so it sees every take
+-- committed before: grants the node at most wanted more slots, at most concurrency - held by all
+-- nodes - ahead, where ahead is what the other live claimants that have waited longer still want
+-- (live-waits), so a freed slot goes to whoever waited longest. A take that gets less than it
+-- asked for records what it still wants (its since kept while it gets nothing, reset when it
+-- gets some, so nodes take turns) and tells the holders (NOTIFY shieldpool_slots_wanted, the
+-- queue): they give back what they hold beyond their fair share as their sections end. One that
+-- gets all deletes its wait. Returns the slots granted, then slots-state. Served by:
+-- shieldpool_slots' key and a scan of its rows of the queue (one per node), shieldpool_waits'
+-- key, shieldpool_nodes' key.
+WITH claimant AS (
+    SELECT $1::text AS queue, $2::text AS node, -1 AS shard, $4::bigint AS freshness
+), live_waits AS (
+    {{live-waits}}
+), ahead AS (
+    SELECT coalesce(sum(w.wanted), 0) AS n
+    FROM live_waits w
+    WHERE w.since < coalesce((SELECT since FROM shieldpool_waits WHERE queue = $1 AND node = $2 AND shard = -1),
+                             clock_timestamp())
+), granted AS (
+    SELECT greatest(0, least($3::int, q.concurrency - (SELECT coalesce(sum(s.held), 0) FROM shieldpool_slots s WHERE s.queue = $1)
+                                      - (SELECT n FROM ahead)))::int AS n
+    FROM shieldpool_queues q WHERE q.queue = $1 AND q.concurrency > 0
+), mine AS (
+    INSERT INTO shieldpool_slots (queue, node, held)
+    SELECT $1, $2, g.n FROM granted g WHERE g.n > 0
+    ON CONFLICT (queue, node) DO UPDATE SET held = shieldpool_slots.held + EXCLUDED.held
+), waiting AS (
+    INSERT INTO shieldpool_waits (queue, node, shard, wanted, since, looked_at)
+    SELECT $1, $2, -1, $3 - coalesce((SELECT n FROM granted), 0), clock_timestamp(), clock_timestamp()
+    WHERE coalesce((SELECT n FROM granted), 0) < $3
+    ON CONFLICT (queue, node, shard) DO UPDATE
+    SET since = CASE WHEN EXCLUDED.wanted < $3 THEN EXCLUDED.since ELSE shieldpool_waits.since END,
+        wanted = EXCLUDED.wanted, looked_at = EXCLUDED.looked_at
+), told AS (
+    SELECT pg_notify('shieldpool_slots_wanted', $1) WHERE coalesce((SELECT n FROM granted), 0) < $3
+), served AS (
+    DELETE FROM shieldpool_waits
+    WHERE queue = $1 AND node = $2 AND shard = -1 AND coalesce((SELECT n FROM granted), 0) >= $3
+)
+SELECT coalesce((SELECT n FROM granted), 0), (SELECT count(*) FROM told), state.*
+FROM ({{slots-state}}) AS state;
+
+-- :name slots-give
+-- A node gives back slots (queue, node, count, freshness in ms): its held count goes down (never
+-- below 0; the row stays until node-stopped or the rescue), and if another live claimant waits,
+-- the one that waited longest is told (NOTIFY shieldpool_slots, its node id) and takes them.
+-- Needs no lock: fewer slots held can only make a take's count safer. Returns the slots given
+-- back, then slots-state. Served by: shieldpool_slots' key, shieldpool_waits (a few rows),
+-- shieldpool_nodes' key.
+WITH claimant AS (
+    SELECT $1::text AS queue, $2::text AS node, -1 AS shard, $4::bigint AS freshness
+), live_waits AS (
+    {{live-waits}}
+), given AS (
+    UPDATE shieldpool_slots SET held = greatest(0, held - $3)
+    WHERE queue = $1 AND node = $2
+    RETURNING held
+), woken AS (
+    SELECT pg_notify('shieldpool_slots', w.node)
+    FROM live_waits w
+    WHERE EXISTS (SELECT 1 FROM given)
+    ORDER BY w.since
+    LIMIT 1
+)
+SELECT $3::int, (SELECT count(*) FROM woken), state.*
+FROM ({{slots-state}}) AS state;
+
+-- :name slots-look
+-- What a node holding slots learns when told that another node wants some (queue, node,
+-- freshness in ms): slots-state, changing nothing (its first two columns are 0 to match
+-- slots-take and slots-give). Served by: as slots-give, read only.
+WITH claimant AS (
+    SELECT $1::text AS queue, $2::text AS node, -1 AS shard, $3::bigint AS freshness
+), live_waits AS (
+    {{live-waits}}
+)
+SELECT 0, 0::bigint, state.*
+FROM ({{slots-state}}) AS state;
