@@ -39,6 +39,8 @@ public final class JobFeed {
     private final List<Runnable> waitingForSlot = new ArrayList<>();
     /** The daemon's slots of a queue with a cluster-wide concurrency and no rate; null otherwise. */
     private final SlotPermits permits;
+    /** Jobs of this shard taken with a slot whose section has not ended (or that were not given back). */
+    private int withSlot;
     private final AtomicBoolean wakePending = new AtomicBoolean();
     /** jobs.claim-batch = auto on a shared store: the buffer's target follows demand. */
     private final ClaimSizer sizer = new ClaimSizer();
@@ -74,8 +76,11 @@ public final class JobFeed {
      */
     public Job take() {
         bind();
-        if (permits != null && !buffer.isEmpty() && !permits.tryAcquire()) {
-            return null;
+        if (permits != null && !buffer.isEmpty()) {
+            if (!permits.tryAcquire()) {
+                return null;
+            }
+            withSlot++;
         }
         Job job = buffer.poll();
         bufferShrank();
@@ -114,6 +119,7 @@ public final class JobFeed {
     /** A job taken with a slot left the worker: the slot is free for this daemon's next section (SlotPermits decides). */
     private void slotReleased() {
         if (permits != null) {
+            withSlot--;
             permits.release();
         }
     }
@@ -316,7 +322,12 @@ public final class JobFeed {
             if (buffer.size() > sizer.lastTarget() / 4) {
                 return;
             }
-            limit = sizer.target(jobs.timers().nanoTime(), waiting.size(), jobs.claimCap()) - buffer.size();
+            // why the sections running with a slot: on a queue whose concurrency is held by slots,
+            // each such section's end passes its slot to the next job in the buffer; one job
+            // queued behind each keeps the slot busy through a claim's round trip, however late
+            // the answer comes under load (the rate measured covers only two of them).
+            int ready = waiting.size() + (permits == null ? 0 : withSlot);
+            limit = sizer.target(jobs.timers().nanoTime(), ready, jobs.claimCap()) - buffer.size();
         } else {
             int target = jobs.claimBatch();
             // why a quarter, not half: each claim then tops the buffer up by three quarters of
