@@ -8,6 +8,7 @@ import io.shieldpool.jobs.JobStoreContract;
 import io.shieldpool.jobs.JobStoreException;
 import io.shieldpool.jobs.MutableClock;
 import io.shieldpool.jobs.RecoveredJob;
+import io.shieldpool.jobs.Slots;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -277,7 +278,7 @@ class PostgresJobStoreTest extends JobStoreContract {
         }
 
         assertThat(cluster.psql(database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM shieldpool_schema"))
-                .as("each version recorded once").isEqualTo("1,2,3,4");
+                .as("each version recorded once").isEqualTo("1,2,3,4,5");
         assertThat(cluster.psql(database, "SELECT string_agg(state, ',' ORDER BY id) FROM shieldpool_jobs")).isEqualTo("ready,running,dead");
         assertThat(cluster.psql(database, "SELECT string_agg(payload || ' ' || attempt || ' ' || coalesce(unique_key, '-'), ',' ORDER BY id)"
                 + " FROM shieldpool_jobs_done")).isEqualTo("{\"n\":3} 1 order-7,{\"n\":4} 2 -");
@@ -392,10 +393,20 @@ class PostgresJobStoreTest extends JobStoreContract {
 
     // ---- cluster-wide limits ----
 
+    /**
+     * A queue whose claims are limited (claim-limited under the queue's lock, a running row is a
+     * slot): one with a rate. why a rate this high: no claim of these tests ever runs out of
+     * tokens, so what they see is the concurrency; a queue with a concurrency and no rate holds
+     * its limit by slots instead (see the slots tests below).
+     */
+    private PostgresSettings claimLimited(int concurrency) {
+        return settings().withLimits("default", concurrency, 100_000, 100_000);
+    }
+
     @Test
-    void theConcurrencyLimitHoldsAcrossNodesClaimingAtOnce() throws Exception {
+    void theConcurrencyLimitOfARateLimitedQueueHoldsAcrossNodesClaimingAtOnce() throws Exception {
         get(store.close());
-        PostgresSettings limited = settings().withLimits("default", 5, 0, 0);
+        PostgresSettings limited = claimLimited(5);
         List<PostgresJobStore> nodes = new java.util.ArrayList<>();
         for (int i = 0; i < 3; i++) {
             nodes.add((PostgresJobStore) track(PostgresJobStore.openForDaemon(limited, new JobOwner("node" + i, 100 + i, "r" + i), clock)));
@@ -466,9 +477,9 @@ class PostgresJobStoreTest extends JobStoreContract {
     }
 
     @Test
-    void aDeadNodesSlotsAreFreedByTheRescue() throws Exception {
+    void aDeadNodesRunningJobsOfARateLimitedQueueAreFreedByTheRescue() throws Exception {
         get(store.close());
-        PostgresSettings limited = settings().withLimits("default", 2, 0, 0)
+        PostgresSettings limited = claimLimited(2)
                 .withLeases(Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofMinutes(15));
         PostgresJobStore doomed = doomedNode(limited, "slot");
         get(doomed.enqueue(List.of(job("{}"), job("{}"), job("{}"))));
@@ -488,10 +499,10 @@ class PostgresJobStoreTest extends JobStoreContract {
     }
 
     @Test
-    void theWaitsForSlotsOfADeadNodeAreDeletedByTheRescueAndALiveNodesWaitsStay() throws Exception {
+    void theClaimWaitsOfADeadNodeAreDeletedByTheRescueAndALiveNodesWaitsStay() throws Exception {
         get(store.close());
         // why a 5 s ttl: the frozen node must stay alive until the test makes it dead
-        PostgresSettings limited = settings().withLimits("default", 1, 0, 0)
+        PostgresSettings limited = claimLimited(1)
                 .withLeases(Duration.ofMillis(200), Duration.ofSeconds(5), Duration.ofMinutes(15));
         // it waits for slots on two shards, then dies
         PostgresJobStore doomed = doomedNode(limited, "waits");
@@ -539,10 +550,472 @@ class PostgresJobStoreTest extends JobStoreContract {
                 .as("the bucket refills").isGreaterThan(5);
     }
 
-    // ---- fair slots: waits and handoffs ----
+    // ---- slots: a queue with a concurrency and no rate holds its limit by slots granted to nodes ----
 
-    private long running() {
-        return get(((PostgresJobStore) store).limitsOf("default")).orElseThrow().running();
+    /** A queue whose concurrency is held by slots (shieldpool_slots, slots-take/give): a concurrency and no rate. */
+    private PostgresSettings slotted(int concurrency) {
+        return settings().withLimits("default", concurrency, 0, 0);
+    }
+
+    private PostgresJobStore nodeOn(PostgresSettings settings, String host) {
+        return (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings, new JobOwner(host, 1, "r"), clock));
+    }
+
+    private static Slots take(PostgresJobStore node, int wanted) {
+        return get(node.takeSlots("default", wanted));
+    }
+
+    private static Slots give(PostgresJobStore node, int count) {
+        return get(node.giveSlots("default", count));
+    }
+
+    private static Slots look(PostgresJobStore node) {
+        return get(node.lookAtSlots("default"));
+    }
+
+    /** What the cluster view shows as the queue's use (limits-use): for a slotted queue, the slots all nodes hold. */
+    private static long used(PostgresJobStore node) {
+        return get(node.limitsOf("default")).orElseThrow().running();
+    }
+
+    /** The queue's slot rows as node=held, by node. */
+    private String slotRows() throws Exception {
+        return cluster.psql(database, "SELECT coalesce(string_agg(node || '=' || held, ' ' ORDER BY node), '-')"
+                + " FROM shieldpool_slots WHERE queue = 'default'");
+    }
+
+    /** The queue's waits for slots (shard -1) as node=wanted, first in line first. */
+    private String slotWaits() throws Exception {
+        return cluster.psql(database, "SELECT coalesce(string_agg(node || '=' || wanted, ' ' ORDER BY since), '-')"
+                + " FROM shieldpool_waits WHERE queue = 'default' AND shard = -1");
+    }
+
+    /**
+     * The test's own connection (not a store's), for what it does beside the nodes: NOTIFY probes,
+     * keeping waits fresh, sampling what the database counts.
+     */
+    private final class Side implements AutoCloseable {
+        private final io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        private final io.vertx.pgclient.PgConnection connection = get(io.vertx.pgclient.PgConnection.connect(vertx,
+                settings().connectOptions()));
+
+        /** The first column of the first row of {@code sql}, as text. */
+        String one(String sql) {
+            var rows = get(connection.query(sql).execute());
+            return rows.size() == 0 ? null : String.valueOf(rows.iterator().next().getValue(0));
+        }
+
+        /**
+         * Renews every fresh wait for slots every 100 ms, as the waiting nodes of running daemons do
+         * by looking again (SlotPermits retries a short take within 400 ms): the steps of a test
+         * may then take longer than the 1 s a wait counts for, on a loaded machine, without
+         * changing who waits since when. A wait made stale (looked_at a minute ago) stays stale
+         * until its node takes again.
+         */
+        void keepWaitsFresh() {
+            vertx.setPeriodic(100, id -> connection.query("UPDATE shieldpool_waits SET looked_at = clock_timestamp()"
+                    + " WHERE shard = -1 AND looked_at > clock_timestamp() - interval '30 seconds'").execute());
+        }
+
+        @Override
+        public void close() {
+            get(vertx.close());
+        }
+    }
+
+    /** What a node's store told it: a slot given back for it (onJobsAvailable), another node wanting slots (onSlotsWanted). */
+    private record Heard(java.util.concurrent.atomic.AtomicInteger woken, java.util.concurrent.atomic.AtomicInteger wanted) {
+
+        static Heard on(PostgresJobStore node) {
+            Heard heard = new Heard(new java.util.concurrent.atomic.AtomicInteger(), new java.util.concurrent.atomic.AtomicInteger());
+            node.onJobsAvailable(heard.woken()::incrementAndGet);
+            node.onSlotsWanted(heard.wanted()::incrementAndGet);
+            return heard;
+        }
+    }
+
+    /**
+     * Waits until every node hears both slot channels (a store subscribes in the background), by
+     * NOTIFYs of the test's own, then lets late ones arrive and counts from zero.
+     */
+    private static void awaitListening(Side side, List<PostgresJobStore> nodes, List<Heard> heard) throws Exception {
+        for (int i = 0; i < nodes.size(); i++) {
+            Heard h = heard.get(i);
+            String id = nodes.get(i).owner().id();
+            probeUntilHeard(() -> side.one("SELECT pg_notify('shieldpool_slots', '" + id + "')"), h.woken());
+            probeUntilHeard(() -> side.one("SELECT pg_notify('shieldpool_slots_wanted', 'default')"), h.wanted());
+        }
+        Thread.sleep(300);
+        for (Heard h : heard) {
+            h.woken().set(0);
+            h.wanted().set(0);
+        }
+    }
+
+    /**
+     * Sends {@code probe} until two in a row are heard. why two: the store also wakes its
+     * listeners once when it has subscribed to its jobs channel (its catch-up look), which may
+     * come while a probe of another channel is lost; it never comes twice.
+     */
+    private static void probeUntilHeard(Runnable probe, java.util.concurrent.atomic.AtomicInteger heard) {
+        int[] inARow = {0};
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1)).until(() -> {
+            int before = heard.get();
+            probe.run();
+            try {
+                org.awaitility.Awaitility.await().atMost(Duration.ofMillis(500)).until(() -> heard.get() > before);
+                inARow[0]++;
+            } catch (org.awaitility.core.ConditionTimeoutException notYet) {
+                inARow[0] = 0;
+            }
+            return inARow[0] == 2;
+        });
+    }
+
+    private static int[] woken(List<Heard> heard) {
+        return heard.stream().mapToInt(h -> h.woken().get()).toArray();
+    }
+
+    /** The give made since {@code before} woke node {@code index}, and only it (NOTIFY shieldpool_slots, its id). */
+    private static void assertWokeOnly(List<Heard> heard, int[] before, int index, String why) {
+        org.awaitility.Awaitility.await(why).atMost(Duration.ofSeconds(10)).until(() -> heard.get(index).woken().get() > before[index]);
+        org.awaitility.Awaitility.await(why + ": nobody else woken").during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                .until(() -> {
+                    for (int i = 0; i < heard.size(); i++) {
+                        if (i != index && heard.get(i).woken().get() != before[i]) {
+                            return false;
+                        }
+                    }
+                    return true;
+                });
+    }
+
+    @Test
+    void aSlotGivenBackGoesToTheNodeThatWaitedLongestInTheOrderTheyBeganToWaitAndWakesOnlyIt() throws Exception {
+        get(store.close());
+        PostgresSettings limited = slotted(2);
+        PostgresJobStore a = nodeOn(limited, "fa");
+        PostgresJobStore b = nodeOn(limited, "fb");
+        PostgresJobStore c = nodeOn(limited, "fc");
+        store = a;
+        List<PostgresJobStore> nodes = List.of(a, b, c);
+        List<Heard> heard = nodes.stream().map(Heard::on).toList();
+        try (Side side = new Side()) {
+            awaitListening(side, nodes, heard);
+            side.keepWaitsFresh();
+
+            // nobody waits: a takes both, records no wait and tells nobody
+            assertThat(take(a, 2)).isEqualTo(new Slots(2, 2, 0, 1, 2)).extracting(Slots::fairShare).isEqualTo(2);
+            assertThat(slotRows()).isEqualTo("fa/1/r=2");
+            assertThat(slotWaits()).isEqualTo("-");
+            org.awaitility.Awaitility.await("a full take tells nobody").during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                    .until(() -> heard.stream().allMatch(h -> h.wanted().get() == 0));
+            assertThat(used(a)).as("the slots held, as the cluster view shows them").isEqualTo(2);
+
+            // b, then c, come back short: they wait in that order, and the holder is told
+            assertThat(take(b, 1)).as("b: nothing free").isEqualTo(new Slots(0, 0, 0, 2, 2)).extracting(Slots::fairShare).isEqualTo(1);
+            org.awaitility.Awaitility.await("a short take tells the holder").atMost(Duration.ofSeconds(10))
+                    .until(() -> heard.get(0).wanted().get() > 0);
+            assertThat(take(c, 1)).as("c: nothing free, b waits").isEqualTo(new Slots(0, 0, 1, 3, 2))
+                    .extracting(Slots::fairShare).isEqualTo(1);
+            assertThat(slotWaits()).isEqualTo("fb/1/r=1 fc/1/r=1");
+            assertThat(look(a)).as("a holds more than its share while two want one each").isEqualTo(new Slots(0, 2, 2, 3, 2))
+                    .extracting(Slots::fairShare).isEqualTo(1);
+
+            // a gives one back: b, first in line, is woken, and gets it whoever asks first
+            int[] before = woken(heard);
+            assertThat(give(a, 1)).isEqualTo(new Slots(1, 1, 2, 3, 2));
+            assertWokeOnly(heard, before, 1, "b waited longest");
+            assertThat(take(c, 1).changed()).as("c, later in line, does not jump it").isZero();
+            assertThat(take(a, 1).changed()).as("neither does the giver's own later take").isZero();
+            assertThat(slotWaits()).isEqualTo("fb/1/r=1 fc/1/r=1 fa/1/r=1");
+            assertThat(take(b, 1)).as("b's turn").isEqualTo(new Slots(1, 1, 2, 3, 2));
+            assertThat(slotWaits()).as("b is served: its wait ends, c stays first").isEqualTo("fc/1/r=1 fa/1/r=1");
+            assertThat(slotRows()).isEqualTo("fa/1/r=1 fb/1/r=1");
+
+            // a take that gets nothing keeps its place in line
+            String since = "SELECT since FROM shieldpool_waits WHERE node = 'fc/1/r' AND shard = -1";
+            String cSince = side.one(since);
+            assertThat(take(c, 1).changed()).isZero();
+            assertThat(side.one(since)).as("c's since is kept while it gets nothing").isEqualTo(cSince);
+
+            // b gives its slot back: c (since its first take) comes before a
+            before = woken(heard);
+            assertThat(give(b, 1)).isEqualTo(new Slots(1, 0, 2, 3, 2));
+            assertWokeOnly(heard, before, 2, "c waited longer than a");
+            assertThat(take(a, 1).changed()).as("a waits behind c").isZero();
+            assertThat(take(c, 1)).as("c's turn").isEqualTo(new Slots(1, 1, 1, 2, 2));
+            assertThat(slotWaits()).isEqualTo("fa/1/r=1");
+            assertThat(slotRows()).as("a give keeps the row").isEqualTo("fa/1/r=1 fb/1/r=0 fc/1/r=1");
+            assertThat(used(a)).isEqualTo(2);
+
+            // a holds no more than its wait asked for: the give goes to it
+            before = woken(heard);
+            assertThat(give(c, 1)).isEqualTo(new Slots(1, 0, 1, 2, 2));
+            assertWokeOnly(heard, before, 0, "a, the only one waiting");
+            assertThat(take(a, 1)).isEqualTo(new Slots(1, 2, 0, 1, 2));
+            assertThat(slotWaits()).isEqualTo("-");
+            assertThat(give(a, 5).held()).as("a give never goes below 0").isZero();
+            assertThat(slotRows()).isEqualTo("fa/1/r=0 fb/1/r=0 fc/1/r=0");
+            assertThat(used(a)).isZero();
+        }
+    }
+
+    /**
+     * Makes {@code node} dead by its ttl as a SIGKILL would (its heartbeat frozen by the caller):
+     * its last heartbeat an hour old. why the look after a pause: a heartbeat already under way
+     * when the heartbeat was frozen may land after the update and revive it.
+     */
+    private void deadByItsTtl(PostgresJobStore node) {
+        String id = node.owner().id();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+            cluster.psql(database, "UPDATE shieldpool_nodes SET heartbeat_at = now() - interval '1 hour' WHERE id = '" + id + "'");
+            Thread.sleep(300);
+            return cluster.psql(database, "SELECT heartbeat_at < now() - interval '30 minutes' FROM shieldpool_nodes WHERE id = '"
+                    + id + "'").equals("t");
+        });
+    }
+
+    @Test
+    void aStaleWaitOrTheWaitOfANodeThatIsNotLiveDelaysNobodyAndIsNotWoken() throws Exception {
+        get(store.close());
+        // why a 60 s ttl: the phase with no heartbeats (so no rescue deletes the waits the test
+        // wants ignored, not gone) must not make the live nodes dead
+        PostgresSettings limited = slotted(2).withLeases(Duration.ofSeconds(2), Duration.ofSeconds(60), Duration.ofMinutes(15));
+        PostgresJobStore a = nodeOn(limited, "fa");
+        PostgresJobStore b = nodeOn(limited, "fb");
+        PostgresJobStore c = nodeOn(limited, "fc");
+        PostgresJobStore d = nodeOn(limited, "fd");
+        store = a;
+        List<PostgresJobStore> nodes = List.of(a, b, c, d);
+        List<Heard> heard = nodes.stream().map(Heard::on).toList();
+        try (Side side = new Side()) {
+            awaitListening(side, nodes, heard);
+            side.keepWaitsFresh();
+            assertThat(take(a, 2).changed()).isEqualTo(2);
+            assertThat(take(b, 1)).isEqualTo(new Slots(0, 0, 0, 2, 2));
+            assertThat(take(c, 1)).isEqualTo(new Slots(0, 0, 1, 3, 2));
+
+            // b's wait is not kept up (no look for a minute): c, behind it, is woken and served
+            cluster.psql(database, "UPDATE shieldpool_waits SET looked_at = now() - interval '1 minute' WHERE node = 'fb/1/r'");
+            assertThat(look(a)).as("b's stale wait is not counted").isEqualTo(new Slots(0, 2, 1, 2, 2));
+            int[] before = woken(heard);
+            assertThat(give(a, 1)).isEqualTo(new Slots(1, 1, 1, 2, 2));
+            assertWokeOnly(heard, before, 2, "c: b's wait is stale");
+            assertThat(take(c, 1)).as("b's stale wait is not ahead").isEqualTo(new Slots(1, 1, 0, 2, 2));
+
+            // b looks again (a short take): its wait counts again, in its old place in line
+            String since = "SELECT since FROM shieldpool_waits WHERE node = 'fb/1/r' AND shard = -1";
+            String bSince = side.one(since);
+            assertThat(take(b, 1)).isEqualTo(new Slots(0, 0, 0, 3, 2));
+            assertThat(side.one(since)).as("b's since is kept: it got nothing").isEqualTo(bSince);
+            before = woken(heard);
+            assertThat(give(c, 1)).isEqualTo(new Slots(1, 0, 1, 3, 2));
+            assertWokeOnly(heard, before, 1, "b: its wait is renewed");
+            assertThat(take(c, 1)).as("b is ahead again").isEqualTo(new Slots(0, 0, 1, 3, 2));
+            assertThat(take(b, 1)).isEqualTo(new Slots(1, 1, 1, 3, 2));
+
+            // no heartbeats from now on (so no rescue): c drains, a waits behind it
+            assertThat(take(a, 1)).isEqualTo(new Slots(0, 1, 1, 3, 2));
+            assertThat(slotWaits()).isEqualTo("fc/1/r=1 fa/1/r=1");
+            nodes.forEach(PostgresJobStore::freezeHeartbeatForTest);
+            c.drainBegan();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                    cluster.psql(database, "SELECT state FROM shieldpool_nodes WHERE id = 'fc/1/r'").equals("draining"));
+            before = woken(heard);
+            assertThat(give(b, 1)).as("a draining node's wait is not counted").isEqualTo(new Slots(1, 0, 1, 2, 2));
+            assertWokeOnly(heard, before, 0, "a: c drains");
+            assertThat(take(a, 1)).as("c's wait is not ahead").isEqualTo(new Slots(1, 2, 0, 1, 2));
+
+            // b waits, then d; b dies (its heartbeat an hour old): d is woken and served
+            assertThat(take(b, 1)).isEqualTo(new Slots(0, 0, 0, 2, 2));
+            assertThat(take(d, 1)).isEqualTo(new Slots(0, 0, 1, 3, 2));
+            deadByItsTtl(b);
+            before = woken(heard);
+            assertThat(give(a, 1)).as("a dead node's wait is not counted").isEqualTo(new Slots(1, 1, 1, 2, 2));
+            assertWokeOnly(heard, before, 3, "d: b is dead");
+            assertThat(take(d, 1)).as("b's wait is not ahead").isEqualTo(new Slots(1, 1, 0, 2, 2));
+            assertThat(slotWaits()).as("passed over by the take, not deleted (no rescue ran)").isEqualTo("fc/1/r=1 fb/1/r=1");
+            assertThat(slotRows()).isEqualTo("fa/1/r=1 fb/1/r=0 fc/1/r=0 fd/1/r=1");
+        }
+    }
+
+    @Test
+    void slotsTakenAndGivenAtRandomOnThreeNodesNeverExceedTheLimitAndAllComeBack() throws Exception {
+        get(store.close());
+        int limit = 4;
+        PostgresSettings limited = slotted(limit);
+        List<PostgresJobStore> nodes = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            nodes.add(nodeOn(limited, "s" + i));
+        }
+        store = nodes.getFirst();
+        // held: what the threads hold, counted up after a take's answer and down before a give is
+        // sent, so it is never more than the database counts at any instant
+        var held = new java.util.concurrent.atomic.AtomicInteger();
+        var most = new java.util.concurrent.atomic.AtomicInteger();
+        var shortTakes = new java.util.concurrent.atomic.AtomicInteger();
+        var mostInTheDatabase = new java.util.concurrent.atomic.AtomicInteger();
+        var samples = new java.util.concurrent.atomic.AtomicInteger();
+        var stop = new java.util.concurrent.atomic.AtomicBoolean();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(7);
+        try (Side side = new Side()) {
+            var sampler = pool.submit(() -> {
+                while (!stop.get()) {
+                    int sum = Integer.parseInt(side.one("SELECT coalesce(sum(held), 0) FROM shieldpool_slots WHERE queue = 'default'"));
+                    mostInTheDatabase.accumulateAndGet(sum, Math::max);
+                    samples.incrementAndGet();
+                }
+            });
+            List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+            for (int t = 0; t < 6; t++) {
+                PostgresJobStore node = nodes.get(t % nodes.size());
+                java.util.Random random = new java.util.Random(t);
+                runs.add(pool.submit(() -> {
+                    for (int round = 0; round < 120; round++) {
+                        int wanted = 1 + random.nextInt(3);
+                        Slots got = take(node, wanted);
+                        assertThat(got.changed()).isBetween(0, wanted);
+                        assertThat(got.held()).isBetween(got.changed(), limit);
+                        most.accumulateAndGet(held.addAndGet(got.changed()), Math::max);
+                        if (got.changed() < wanted) {
+                            shortTakes.incrementAndGet();
+                        }
+                        sleepQuietly(random.nextInt(3));
+                        // given back in one or two parts
+                        int first = got.changed() > 1 && random.nextBoolean() ? 1 : got.changed();
+                        for (int part : new int[] {first, got.changed() - first}) {
+                            if (part > 0) {
+                                held.addAndGet(-part);
+                                assertThat(give(node, part).changed()).isEqualTo(part);
+                            }
+                        }
+                    }
+                }));
+            }
+            for (var run : runs) {
+                run.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            stop.set(true);
+            sampler.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            System.out.printf("slots, limit %d, 6 threads on 3 nodes taking 1-3 and giving back: at most %d held by the threads,"
+                    + " %d by the database (%d samples), %d short takes of 720%n", limit, most.get(), mostInTheDatabase.get(),
+                    samples.get(), shortTakes.get());
+            assertThat(most.get()).as("never more held than the limit").isLessThanOrEqualTo(limit)
+                    .as("the limit was reached").isEqualTo(limit);
+            assertThat(mostInTheDatabase.get()).as("sum(held) sampled").isLessThanOrEqualTo(limit);
+            assertThat(samples.get()).isPositive();
+            assertThat(shortTakes.get()).as("takes came back short: they contended").isPositive();
+            assertThat(held.get()).isZero();
+            assertThat(slotRows()).as("all given back").isEqualTo("s0/1/r=0 s1/1/r=0 s2/1/r=0");
+
+            // what each store says it holds is what the database says
+            int[] keep = {2, 1, 1};
+            for (int n = 0; n < nodes.size(); n++) {
+                // a wait left by the random phase may still count for a second: past it, or the take comes back short
+                PostgresJobStore node = nodes.get(n);
+                int wanted = keep[n];
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                        take(node, wanted - look(node).held()).held() == wanted);
+            }
+            for (int n = 0; n < nodes.size(); n++) {
+                String inTheDatabase = cluster.psql(database, "SELECT held FROM shieldpool_slots WHERE node = '" + nodes.get(n).owner().id() + "'");
+                assertThat(look(nodes.get(n)).held()).as(nodes.get(n).owner().id()).isEqualTo(keep[n])
+                        .isEqualTo(Integer.parseInt(inTheDatabase));
+            }
+            assertThat(used(nodes.getFirst())).isEqualTo(limit);
+            assertThat(take(nodes.get(1), 1).changed()).as("the limit, once all is held").isZero();
+            for (int n = 0; n < nodes.size(); n++) {
+                assertThat(give(nodes.get(n), keep[n]).held()).isZero();
+            }
+            assertThat(used(nodes.getFirst())).isZero();
+        } finally {
+            stop.set(true);
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aQueueWithAConcurrencyAndNoRateClaimsAndAcksAsAnUnlimitedOne() throws Exception {
+        get(store.close());
+        PostgresJobStore node = nodeOn(slotted(2), "u");
+        store = node;
+        List<io.shieldpool.jobs.NewJob> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            batch.add(job("{}"));
+        }
+        get(node.enqueue(batch));
+        List<Job> claimed = get(node.claim("default", 10));
+        assertThat(claimed).as("the limit is the slots', not the claim's").hasSize(5);
+        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_waits")).as("no claim waits").isEqualTo("0");
+        assertThat(used(node)).as("running jobs hold no slot").isZero();
+        assertThat(get(node.completeAll(claimed)).landed()).hasSize(5);
+        assertThat(node.ackBatchesForTest()[0]).as("acks went through the batches").isPositive();
+    }
+
+    @Test
+    void aDeadNodesSlotsAndWaitAreFreedByTheRescueAndALiveNodesStay() throws Exception {
+        get(store.close());
+        // why a 5 s ttl: the frozen node must stay alive until the test makes it dead
+        PostgresSettings limited = slotted(3).withLeases(Duration.ofMillis(200), Duration.ofSeconds(5), Duration.ofMinutes(15));
+        PostgresJobStore doomed = doomedNode(limited, "slots");
+        PostgresJobStore survivor = (PostgresJobStore) track(PostgresJobStore.openForDaemon(limited,
+                new JobOwner("other", 78, "slots"), clock));
+        store = survivor;
+        assertThat(take(doomed, 2).changed()).isEqualTo(2);
+        assertThat(take(survivor, 2).changed()).as("one left").isEqualTo(1);
+        assertThat(take(doomed, 1).changed()).as("nothing left").isZero();
+        assertThat(slotRows()).isEqualTo("elsewhere/4242/slots=2 other/78/slots=1");
+        assertThat(slotWaits()).isEqualTo("other/78/slots=1 elsewhere/4242/slots=1");
+        // and the slots of a node whose row was forgotten (nodes-forget) while its slots stayed
+        cluster.psql(database, "INSERT INTO shieldpool_slots (queue, node, held) VALUES ('default', 'gone/1/x', 0)");
+
+        doomed.freezeHeartbeatForTest();
+        deadByItsTtl(doomed);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> used(survivor) == 1);
+        assertThat(slotRows()).as("the dead node's slots are freed; the live node's stay").isEqualTo("other/78/slots=1");
+        assertThat(slotWaits()).as("and so are the waits").isEqualTo("other/78/slots=1");
+        assertThat(take(survivor, 2)).as("the freed slots").isEqualTo(new Slots(2, 3, 0, 1, 3));
+        assertThat(slotWaits()).isEqualTo("-");
+        assertThat(take(doomed, 1).changed()).as("none left for the dead node's late take").isZero();
+        assertThat(used(survivor)).isEqualTo(3);
+    }
+
+    @Test
+    void aCleanStopFreesTheNodesSlotsAndEndsItsWait() throws Exception {
+        get(store.close());
+        PostgresJobStore leaving = nodeOn(slotted(2), "leaving");
+        PostgresJobStore staying = nodeOn(slotted(2), "staying");
+        store = staying;
+        assertThat(take(leaving, 2).changed()).isEqualTo(2);
+        assertThat(take(leaving, 1).changed()).isZero();
+        assertThat(take(staying, 1).changed()).isZero();
+        assertThat(slotRows()).isEqualTo("leaving/1/r=2");
+
+        get(leaving.close());
+        assertThat(slotRows()).as("node-stopped frees its slots").isEqualTo("-");
+        assertThat(slotWaits()).as("and ends its wait; the other's stays").isEqualTo("staying/1/r=1");
+        assertThat(take(staying, 2)).isEqualTo(new Slots(2, 2, 0, 1, 2));
+    }
+
+    @Test
+    void aSameHostRestartFreesTheSlotsOfTheDeadPredecessorAtOnce() throws Exception {
+        get(store.close());
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        JobOwner previous = new JobOwner(JobOwner.thisProcess().host(), gone.pid(), "dead0002");
+        PostgresJobStore before = (PostgresJobStore) track(PostgresJobStore.openForDaemon(slotted(2), previous, clock));
+        assertThat(take(before, 2).changed()).isEqualTo(2);
+        assertThat(take(before, 1).changed()).isZero();
+        before.freezeHeartbeatForTest();
+
+        PostgresJobStore next = (PostgresJobStore) track(PostgresJobStore.openForDaemon(slotted(2), JobOwner.thisProcess(), clock));
+        store = next;
+        assertThat(take(next, 2).changed()).as("its heartbeat is fresh: the predecessor looks alive").isZero();
+        get(next.recoverOrphans());
+        assertThat(slotRows()).as("its pid is gone: marked stopped, its slots freed").isEqualTo("-");
+        assertThat(slotWaits()).as("its wait ended, ours stays").isEqualTo(next.owner().id() + "=2");
+        assertThat(take(next, 2)).isEqualTo(new Slots(2, 2, 0, 1, 2));
     }
 
     @Test
@@ -556,6 +1029,7 @@ class PostgresJobStoreTest extends JobStoreContract {
         }
         cluster.psql(database, "INSERT INTO shieldpool_schema (version) VALUES (1), (2), (3)");
         // what a schema-3 daemon left: a limited queue, a live node holding one of its two slots, ready jobs
+        // (the queue gets a rate at the stores' start: its claims stay limited, the path schema 4's waits serve)
         cluster.psql(database, """
                 INSERT INTO shieldpool_queues (queue, concurrency, rate, burst, tokens) VALUES ('default', 2, 0, 0, 0);
                 INSERT INTO shieldpool_nodes (id, host, pid, ttl, state) VALUES ('old/1/x', 'old', 1, interval '1 hour', 'running');
@@ -563,7 +1037,7 @@ class PostgresJobStoreTest extends JobStoreContract {
                 VALUES ('default', '{"n":1}', 'running', 1, 3, now(), now(), 'old/1/x', now() + interval '1 hour'),
                        ('default', '{"n":2}', 'ready', 0, 3, now() - interval '1 day', now(), NULL, NULL),
                        ('default', '{"n":3}', 'ready', 0, 3, now() - interval '1 day', now(), NULL, NULL)""");
-        PostgresSettings limited = settings().withLimits("default", 2, 0, 0);
+        PostgresSettings limited = claimLimited(2);
         var opening = new java.util.ArrayList<java.util.concurrent.CompletableFuture<PostgresJobStore>>();
         for (int i = 0; i < 3; i++) {
             int n = i;
@@ -576,7 +1050,7 @@ class PostgresJobStoreTest extends JobStoreContract {
         }
         store = opened.getFirst();
         assertThat(cluster.psql(database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM shieldpool_schema"))
-                .as("each version recorded once").isEqualTo("1,2,3,4");
+                .as("each version recorded once").isEqualTo("1,2,3,4,5");
         assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_waits")).isEqualTo("0");
         assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE state = 'running'"))
                 .as("the old node's running job untouched").isEqualTo("1");
@@ -585,5 +1059,52 @@ class PostgresJobStoreTest extends JobStoreContract {
         assertThat(cluster.psql(database, "SELECT node || ' ' || shard || ' ' || wanted FROM shieldpool_waits"))
                 .as("the short claims' waits").isEqualTo(opened.get(1).owner().id() + " 0 1");
         assertThat(PostgresJobStore.migrate(settings())).as("already current").isEqualTo(Schema.VERSION);
+    }
+
+    @Test
+    void aSchema4DatabaseWithRowsIsMigratedToSlotsOnceByStoresOpeningAtOnce() throws Exception {
+        get(store.close());
+        database = cluster.createDatabase();
+        SqlStatements schema = SqlStatements.load("schema.sql");
+        cluster.psql(database, "CREATE TABLE shieldpool_schema (version integer NOT NULL, migrated_at timestamptz NOT NULL DEFAULT now())");
+        for (String version : List.of("1", "2", "3", "4")) {
+            cluster.psql(database, schema.get(version));
+        }
+        cluster.psql(database, "INSERT INTO shieldpool_schema (version) VALUES (1), (2), (3), (4)");
+        // what a schema-4 daemon left: a queue with a concurrency and no rate, a node holding a
+        // running job of it, ready jobs, and its claim's wait (not looked at for a minute)
+        cluster.psql(database, """
+                INSERT INTO shieldpool_queues (queue, concurrency, rate, burst, tokens) VALUES ('default', 2, 0, 0, 0);
+                INSERT INTO shieldpool_nodes (id, host, pid, ttl, state) VALUES ('old/1/x', 'old', 1, interval '1 hour', 'running');
+                INSERT INTO shieldpool_jobs (queue, payload, state, attempt, max_attempts, run_at, created_at, owner, lease_until)
+                VALUES ('default', '{"n":1}', 'running', 1, 3, now(), now(), 'old/1/x', now() + interval '1 hour'),
+                       ('default', '{"n":2}', 'ready', 0, 3, now() - interval '1 day', now(), NULL, NULL),
+                       ('default', '{"n":3}', 'ready', 0, 3, now() - interval '1 day', now(), NULL, NULL);
+                INSERT INTO shieldpool_waits (queue, node, shard, wanted, since, looked_at)
+                VALUES ('default', 'old/1/x', 0, 1, now() - interval '1 minute', now() - interval '1 minute')""");
+        var opening = new java.util.ArrayList<java.util.concurrent.CompletableFuture<PostgresJobStore>>();
+        for (int i = 0; i < 3; i++) {
+            int n = i;
+            opening.add(java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> PostgresJobStore.openForDaemon(slotted(2), new JobOwner("m" + n, 500 + n, "r"), clock)));
+        }
+        List<PostgresJobStore> opened = new java.util.ArrayList<>();
+        for (var f : opening) {
+            opened.add((PostgresJobStore) track(f.get()));
+        }
+        store = opened.getFirst();
+        assertThat(cluster.psql(database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM shieldpool_schema"))
+                .as("each version recorded once").isEqualTo("1,2,3,4,5");
+        assertThat(slotRows()).as("no slot held yet").isEqualTo("-");
+        assertThat(cluster.psql(database, "SELECT string_agg(state, ',' ORDER BY id) FROM shieldpool_jobs"))
+                .as("the jobs untouched").isEqualTo("running,ready,ready");
+        assertThat(cluster.psql(database, "SELECT node || ' ' || shard FROM shieldpool_waits")).as("the old wait untouched")
+                .isEqualTo("old/1/x 0");
+        assertThat(take(opened.get(0), 2)).as("the slots table in use").isEqualTo(new Slots(2, 2, 0, 1, 2));
+        assertThat(take(opened.get(1), 1)).isEqualTo(new Slots(0, 0, 0, 2, 2));
+        assertThat(slotRows()).isEqualTo("m0/500/r=2");
+        assertThat(slotWaits()).isEqualTo("m1/501/r=1");
+        assertThat(PostgresJobStore.migrate(settings())).as("already current").isEqualTo(Schema.VERSION);
+        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_schema")).isEqualTo("5");
     }
 }
