@@ -761,6 +761,38 @@ class PostgresJobStoreTest extends JobStoreContract {
         }
     }
 
+    @Test
+    void aWaitPartlyServedGoesToTheBackOfTheLine() throws Exception {
+        get(store.close());
+        PostgresSettings limited = slotted(3);
+        PostgresJobStore a = nodeOn(limited, "fa");
+        PostgresJobStore b = nodeOn(limited, "fb");
+        PostgresJobStore c = nodeOn(limited, "fc");
+        store = a;
+        List<PostgresJobStore> nodes = List.of(a, b, c);
+        List<Heard> heard = nodes.stream().map(Heard::on).toList();
+        try (Side side = new Side()) {
+            awaitListening(side, nodes, heard);
+            side.keepWaitsFresh();
+            assertThat(take(a, 3).changed()).isEqualTo(3);
+            assertThat(take(b, 2)).isEqualTo(new Slots(0, 0, 0, 2, 3));
+            assertThat(take(c, 1)).isEqualTo(new Slots(0, 0, 2, 3, 3));
+            int[] before = woken(heard);
+            assertThat(give(a, 1)).isEqualTo(new Slots(1, 2, 3, 3, 3));
+            assertWokeOnly(heard, before, 1, "b waited longest");
+            assertThat(take(b, 2)).as("one of the two b wants").isEqualTo(new Slots(1, 1, 1, 3, 3));
+            assertThat(slotWaits()).as("b got some: it waits again behind c").isEqualTo("fc/1/r=1 fb/1/r=1");
+
+            before = woken(heard);
+            assertThat(give(a, 1)).isEqualTo(new Slots(1, 1, 2, 3, 3));
+            assertWokeOnly(heard, before, 2, "c now waited longest");
+            assertThat(take(b, 1).changed()).as("b is behind c").isZero();
+            assertThat(take(c, 1)).isEqualTo(new Slots(1, 1, 1, 3, 3));
+            assertThat(slotWaits()).isEqualTo("fb/1/r=1");
+            assertThat(slotRows()).isEqualTo("fa/1/r=1 fb/1/r=1 fc/1/r=1");
+        }
+    }
+
     /**
      * Makes {@code node} dead by its ttl as a SIGKILL would (its heartbeat frozen by the caller):
      * its last heartbeat an hour old. why the look after a pause: a heartbeat already under way
