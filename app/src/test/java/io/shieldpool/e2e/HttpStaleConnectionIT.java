@@ -129,6 +129,35 @@ class HttpStaleConnectionIT {
         }
     }
 
+    /** A retry that fails too fails the section with one line saying it was the retry and why it was sent. */
+    @Test
+    void aRetryThatFailsSaysItWasSentAgainAfterTheServerClosedAKeptAliveConnection() throws Exception {
+        try (StaleKeepAliveServer server = new StaleKeepAliveServer(StaleKeepAliveServer.Drop.CLOSE_THEN_REFUSE)) {
+            String url = server.url("/items");
+            String config = """
+                    shieldpool.log.level = debug
+                    shieldpool.pool.size = 1
+                    shieldpool.work.type = http
+                    shieldpool.work.http.url = "%s"
+                    shieldpool.worker.backoff.initial = 50ms
+                    shieldpool.worker.backoff.max = 50ms
+                    """.formatted(url);
+            try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+                daemon.awaitEvent("ready", Duration.ofSeconds(20));
+                daemon.drainAfterSections(2, Duration.ofSeconds(30));
+
+                List<JsonObject> ends = daemon.events("section.end");
+                assertThat(ends.get(0).getString("outcome")).as(daemon.transcript()).isEqualTo("completed");
+                assertThat(daemon.events("http.retry")).as("the second section's request, sent again").hasSize(1);
+                assertThat(ends.get(1).getString("outcome")).isEqualTo("failed");
+                assertThat(ends.get(1).getString("error")).startsWith("GET " + url + ": Connection refused")
+                        .endsWith(" (on a fresh connection, sent again after the server closed a kept-alive one)");
+                assertThat(server.requests()).extracting(StaleKeepAliveServer.Request::connection)
+                        .as("the second request dropped on the first connection, the retry refused").containsExactly(1, 1);
+            }
+        }
+    }
+
     /**
      * The retry runs on the first attempt's http.timeout clock: the first attempt learns only after
      * 1.5 s that the server closed the connection, the retry's fresh connection is never answered,
