@@ -264,7 +264,7 @@ final class HttpWork implements Work {
             if (resent != null || ended() || connectionUse == null || !connectionUse.reused()
                     || !StaleConnectionRetry.connectionLost(cause)) {
                 finish(Future.failedFuture(resent != null
-                        ? new StaleConnection(describe(cause) + " (" + resent.failedOnTheFreshConnection + ")") : cause));
+                        ? new StaleConnection(describe(cause) + " (" + resent.failure() + ")") : cause));
                 return;
             }
             if (!retry.replayable()) {
@@ -299,8 +299,8 @@ final class HttpWork implements Work {
             counts.retried.increment();
             log.atDebug().addKeyValue("event", "http.retry").addKeyValue("worker", section.workerId())
                     .addKeyValue("section", section.sectionId()).addKeyValue("error", describe(first))
-                    .log("{} {}: {} ({}); {}", settings.method(), settings.url().orElseThrow(), why.what,
-                            describe(first), why.done);
+                    .log("{} {}: {} ({}); {}", settings.method(), settings.url().orElseThrow(), why.what(),
+                            describe(first), why.done());
             HttpConnectOptions connect = new HttpConnectOptions().setHost(options.getHost()).setPort(options.getPort())
                     .setSsl(options.isSsl()).setConnectTimeout(settings.timeout().toMillis());
             lease.client().connect(connect).onComplete(connected -> onHome(() -> {
@@ -377,25 +377,22 @@ final class HttpWork implements Work {
         }
     }
 
-    /** Why a request goes on a fresh connection of its own, in the words its log line and failure use. */
-    private enum Resend {
+    /**
+     * Why a request goes on a fresh connection of its own, in the words of its log line and of its failure there.
+     *
+     * @param what    what happened to the connection it had
+     * @param done    what is done about it
+     * @param failure how a failure on the fresh connection says why the request was there
+     */
+    private record Resend(String what, String done, String failure) {
         /** It met a kept-alive connection the server had closed before answering: it is sent again. */
-        STALE("the server closed the kept-alive connection before answering", "sending again on a fresh connection",
-                "on a fresh connection, sent again after the server closed a kept-alive one"),
-        /** The connection closed while the request waited to be written: it is sent for the first time. */
-        UNWRITTEN("the server closed the connection before the request was written",
+        static final Resend STALE = new Resend("the server closed the kept-alive connection before answering",
+                "sending again on a fresh connection",
+                "on a fresh connection, sent again after the server closed a kept-alive one");
+        /** The connection closed while the request waited to be written: nothing had been sent. */
+        static final Resend UNWRITTEN = new Resend("the server closed the connection before the request was written",
                 "sending it on a fresh connection",
                 "on a fresh connection, after the server closed the pooled one before the request was written to it");
-
-        final String what;
-        final String done;
-        final String failedOnTheFreshConnection;
-
-        Resend(String what, String done, String failedOnTheFreshConnection) {
-            this.what = what;
-            this.done = done;
-            this.failedOnTheFreshConnection = failedOnTheFreshConnection;
-        }
     }
 
     private static String describe(Throwable cause) {
