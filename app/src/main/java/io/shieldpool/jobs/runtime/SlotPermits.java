@@ -89,7 +89,9 @@ final class SlotPermits {
 
     /** A worker about to start a section: true (a permit taken) if this node holds a free slot. */
     synchronized boolean tryAcquire() {
-        if (closed || draining || !store.slotsSafe() || inUse >= Math.min(held, keepAtMost)) {
+        // why held, not the fair share: a slot granted is used; what this node holds beyond its
+        // share goes back as its sections end (settle), never by leaving a slot idle meanwhile
+        if (closed || draining || !store.slotsSafe() || inUse >= held) {
             return false;
         }
         inUse++;
@@ -116,7 +118,7 @@ final class SlotPermits {
         synchronized (this) {
             Integer before = count == 0 ? demands.remove(feed) : demands.put(feed, count);
             wanted += count - (before == null ? 0 : before);
-            after = wanted > 0 && inUse < Math.min(held, keepAtMost) ? wakeFeeds : takeIfShort();
+            after = wanted > 0 && inUse < held ? wakeFeeds : takeIfShort();
         }
         after.run();
     }
@@ -199,7 +201,7 @@ final class SlotPermits {
     }
 
     private Runnable takeIfShort() {
-        int need = wanted - (Math.min(held, keepAtMost) - inUse);
+        int need = wanted - (held - inUse);
         if (closed || draining || taking || need <= 0 || timers == null) {
             return () -> { };
         }
@@ -207,7 +209,10 @@ final class SlotPermits {
         requests++;
         sent++;
         long mine = sent;
-        return () -> store.takeSlots(queue, need).onComplete(ar -> taken(ar, need, mine));
+        return () -> {
+            log.debug("queue {}: taking {} slot(s)", queue, need);
+            store.takeSlots(queue, need).onComplete(ar -> taken(ar, need, mine));
+        };
     }
 
     private Runnable give(int count) {
@@ -215,7 +220,10 @@ final class SlotPermits {
         requests++;
         sent++;
         long mine = sent;
-        return () -> store.giveSlots(queue, count).onComplete(ar -> given(ar, mine));
+        return () -> {
+            log.debug("queue {}: giving back {} slot(s)", queue, count);
+            store.giveSlots(queue, count).onComplete(ar -> given(ar, mine));
+        };
     }
 
     private void scheduleSettle(Duration after) {
@@ -251,6 +259,7 @@ final class SlotPermits {
                 return;
             }
             Slots slots = ar.result();
+            log.debug("queue {}: took {} of {} slot(s): {}", queue, slots.changed(), asked, slots);
             held += slots.changed();
             learn(slots, mine);
             got = slots.changed() > 0;
@@ -299,6 +308,7 @@ final class SlotPermits {
             }
             Runnable after;
             synchronized (this) {
+                log.debug("queue {}: looked: {}", queue, ar.result());
                 learn(ar.result(), mine);
                 after = settle();
             }
