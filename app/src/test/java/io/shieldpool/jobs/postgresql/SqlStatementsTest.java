@@ -3,6 +3,7 @@ package io.shieldpool.jobs.postgresql;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -12,15 +13,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class SqlStatementsTest {
 
     @Test
-    void theLiveWaitsAreWrittenOnceAndIncludedInBothLimitedStatements() {
+    void theLiveWaitsAndTheSlotsStateAreWrittenOnceAndIncludedInEveryStatementThatNeedsThem() {
         SqlStatements sql = SqlStatements.load("statements.sql");
         String fragment = sql.get("live-waits");
         assertThat(fragment).contains("FROM shieldpool_waits w JOIN shieldpool_nodes nd");
-        assertThat(sql.get("claim-limited")).contains(fragment);
-        assertThat(sql.get("complete-and-claim")).contains(fragment);
+        for (String user : List.of("claim-limited", "slots-take", "slots-give", "slots-look")) {
+            assertThat(sql.get(user)).as(user).contains(fragment);
+        }
+        String state = sql.get("slots-state");
+        for (String user : List.of("slots-take", "slots-give", "slots-look")) {
+            assertThat(sql.get(user)).as(user).contains(state);
+        }
         assertThat(sql.all().values()).as("no include is left for the server").noneMatch(s -> s.contains("{{"));
         assertThat(sql.all().values().stream().filter(s -> s.contains("JOIN shieldpool_nodes nd ON nd.id = w.node")).count())
-                .as("the fragment and its two users: the live waits' shape nowhere else").isEqualTo(3);
+                .as("the fragment and its four users: the live waits' shape nowhere else").isEqualTo(5);
     }
 
     @Test
