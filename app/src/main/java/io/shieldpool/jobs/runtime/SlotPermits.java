@@ -104,7 +104,7 @@ final class SlotPermits {
         Runnable after;
         synchronized (this) {
             inUse = Math.max(0, inUse - 1);
-            after = settle();
+            after = settle(true);
         }
         after.run();
     }
@@ -158,7 +158,7 @@ final class SlotPermits {
         Runnable after;
         synchronized (this) {
             draining = true;
-            after = settle();
+            after = settle(false);
         }
         after.run();
     }
@@ -182,10 +182,15 @@ final class SlotPermits {
 
     // ---- under the lock: decide; the returned action sends or wakes outside it ----
 
-    /** Gives back what this node holds beyond what it may keep; or wakes workers waiting for a permit; or waits to see. */
-    private Runnable settle() {
+    /**
+     * Gives back what this node holds beyond what it may keep; or wakes workers waiting for a
+     * permit; or waits to see. {@code sectionEnded}: a slot was just freed by a section; what is
+     * held beyond the share then goes back even if this node's workers want it (so slots go round
+     * the nodes); otherwise a slot its workers wait for is used once first (a slot just granted).
+     */
+    private Runnable settle(boolean sectionEnded) {
         int keep = draining || closed ? 0 : keepAtMost;
-        int excess = Math.min(held - inUse, held - keep);
+        int excess = Math.min(held - inUse - (sectionEnded || draining ? 0 : wanted), held - keep);
         if (excess > 0) {
             return give(excess);
         }
@@ -239,7 +244,7 @@ final class SlotPermits {
                 // why the peak: a permit that was free at the check but used since the settle was
                 // set is one this node's workers pass between sections, not an idle one
                 int idle = Math.min(Math.min(held, draining ? 0 : keepAtMost) - inUse - wanted, held - peakInUse);
-                next = idle > 0 ? give(idle) : settle();
+                next = idle > 0 ? give(idle) : settle(false);
             }
             next.run();
         });
@@ -266,7 +271,7 @@ final class SlotPermits {
             if (slots.changed() < asked && wanted > 0) {
                 retryIn(held < slots.fairShare() ? RETRY_BELOW_SHARE : RETRY_AT_SHARE);
             }
-            after = settle();
+            after = settle(false);
         }
         if (got) {
             wakeFeeds.run();
@@ -284,7 +289,7 @@ final class SlotPermits {
                 return;
             }
             learn(ar.result(), mine);
-            after = settle();
+            after = settle(false);
         }
         after.run();
     }
@@ -310,7 +315,7 @@ final class SlotPermits {
             synchronized (this) {
                 log.debug("queue {}: looked: {}", queue, ar.result());
                 learn(ar.result(), mine);
-                after = settle();
+                after = settle(false);
             }
             after.run();
         });

@@ -107,6 +107,19 @@ class SlotPermitsTest {
     }
 
     @Test
+    void withMoreNodesThanSlotsASlotGrantedRunsOneSectionAndThenGoesRound() {
+        permits.demand(feed, 4);
+        // 3 nodes want the 2 slots: a share of 0; this node got one anyway (it waited longest)
+        store.answerTake(new Slots(1, 1, 4, 3, 2));
+        assertThat(store.gives).as("a slot just granted is used, not handed straight back").isEmpty();
+        assertThat(permits.tryAcquire()).isTrue();
+        permits.release();
+        assertThat(store.gives).as("its section ended: the slot goes to the next node in line, though this one wants more")
+                .containsExactly(1);
+        assertThat(permits.tryAcquire()).isFalse();
+    }
+
+    @Test
     void anIdleSlotGoesBackAfterASecondWhenNobodyWaitsUnlessItWasUsedMeanwhile() {
         permits.demand(feed, 1);
         store.answerTake(new Slots(1, 1, 0, 1, 4));
