@@ -81,7 +81,8 @@ final class ClusterLines {
         StringBuilder text = new StringBuilder();
         int concurrency = l.getInteger("concurrency", 0);
         if (concurrency > 0) {
-            text.append("concurrency ").append(concurrency).append(": ").append(l.getLong("running")).append(" running");
+            text.append("concurrency ").append(concurrency).append(": ").append(l.getLong("running"))
+                    .append(l.getBoolean("by_slots", false) ? " slot(s) held by nodes" : " running");
         } else {
             text.append("concurrency unlimited: ").append(l.getLong("running")).append(" running");
         }

@@ -334,17 +334,11 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
                              Duration nodeTtl, Duration jobLease, int limitConcurrency, double limitRate, double limitBurst,
                              boolean statementCache) {
         public static final Postgresql DEFAULTS = new Postgresql("", Optional.empty(), 4, Duration.ofSeconds(2),
-                Duration.ofSeconds(10), Duration.ofMinutes(15), 0, 0, 0);
+                Duration.ofSeconds(10), Duration.ofMinutes(15), 0, 0, 0, false);
 
         public Postgresql {
             Objects.requireNonNull(url);
             Objects.requireNonNull(passwordFile);
-        }
-
-        /** Without the statement cache. */
-        public Postgresql(String url, Optional<Path> passwordFile, int poolSize, Duration heartbeatInterval,
-                          Duration nodeTtl, Duration jobLease, int limitConcurrency, double limitRate, double limitBurst) {
-            this(url, passwordFile, poolSize, heartbeatInterval, nodeTtl, jobLease, limitConcurrency, limitRate, limitBurst, false);
         }
     }
 

@@ -13,11 +13,12 @@ package io.shieldpool.jobs;
 public record Slots(int changed, int held, int othersWant, int nodes, int concurrency) {
 
     /**
-     * The most slots this node keeps while others wait: its share of the limit, at least one.
-     * why at least one: with more nodes than slots, a node keeps the one it holds while it has
-     * work; the waiting nodes get theirs in turn as slots are freed.
+     * The most slots this node keeps while others wait: its share of the limit, rounded down.
+     * why down, and 0 with more nodes than slots: what is left over (and every slot, when the
+     * nodes outnumber them) then goes round: each holder gives its slot back when its section
+     * ends, and the node that waited longest takes it, as with one slot per section in turn.
      */
     public int fairShare() {
-        return Math.max(1, concurrency / Math.max(1, nodes));
+        return concurrency / Math.max(1, nodes);
     }
 }

@@ -8,23 +8,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * Where a cluster slot's time goes (C1 with {@code -Dc1.where=true}): triggers on the bench's own
- * database record, per attempt, when its row became running (the claim) and when it left running
- * (the ack), in database time ({@code clock_timestamp()} at the row change, before its commit),
- * with the transaction's id, so a claim made by an ack's statement (a handoff) is told from a
- * claim of its own. Beside the sections' own start and end lines (same host, same clock), each
- * attempt's slot time splits into: claimed but not started (claim to start: the commit, the answer
- * back to the daemon, the shard, the worker), running (start to end), and ended but not acked
- * (end to the ack's row change: the worker, the store's event loop, the statement up to that
- * row). The triggers cost the server a little per row: a run with them is a diagnosis, not the
- * figure.
+ * Where a job's time goes between its claim and its ack (C1 with {@code -Dc1.where=true}):
+ * triggers on the bench's own database record, per attempt, when its row became running (the
+ * claim) and when it left running (the ack), in database time ({@code clock_timestamp()} at the
+ * row change, before its commit). Beside the sections' own start and end lines (same host, same
+ * clock), each attempt's time as a running row splits into: claimed but not started (claim to
+ * start: the commit, the answer, the buffer, the wait for a slot), running (start to end), and
+ * ended but not acked (end to the ack's row change: the ack group, the store's event loop, the
+ * statement). Since slots (schema 5) a running row is no slot: the rows' time may exceed the
+ * limit's, and only the sections' own intervals say how the slots were used. The triggers cost
+ * the server a little per row: a run with them is a diagnosis, not the figure.
  */
 final class SlotTimeline {
 
@@ -36,15 +34,15 @@ final class SlotTimeline {
         cluster.restart();
         cluster.psql(database, """
                 CREATE EXTENSION pg_stat_statements;
-                CREATE UNLOGGED TABLE bench_slot_events (id bigint, attempt int, kind char, at timestamptz, tx bigint);
+                CREATE UNLOGGED TABLE bench_slot_events (id bigint, attempt int, kind char, at timestamptz);
                 CREATE FUNCTION bench_slot_event() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
                   IF TG_OP = 'UPDATE' AND NEW.state = 'running' AND OLD.state <> 'running' THEN
-                    INSERT INTO bench_slot_events VALUES (NEW.id, NEW.attempt, 'C', clock_timestamp(), txid_current());
+                    INSERT INTO bench_slot_events VALUES (NEW.id, NEW.attempt, 'C', clock_timestamp());
                   ELSIF TG_OP = 'DELETE' AND OLD.state = 'running' THEN
-                    INSERT INTO bench_slot_events VALUES (OLD.id, OLD.attempt, 'A', clock_timestamp(), txid_current());
+                    INSERT INTO bench_slot_events VALUES (OLD.id, OLD.attempt, 'A', clock_timestamp());
                   ELSIF TG_OP = 'UPDATE' AND OLD.state = 'running' AND NEW.state <> 'running' THEN
-                    INSERT INTO bench_slot_events VALUES (OLD.id, OLD.attempt, 'R', clock_timestamp(), txid_current());
+                    INSERT INTO bench_slot_events VALUES (OLD.id, OLD.attempt, 'R', clock_timestamp());
                   END IF;
                   RETURN NULL;
                 END $$;
@@ -62,30 +60,23 @@ final class SlotTimeline {
                 + " FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 8"));
         Path events = dir.resolve("slot-events.txt");
         String rows = cluster.psql(database, "SELECT id || ' ' || attempt || ' ' || kind || ' ' || "
-                + "(extract(epoch FROM at) * 1000000)::bigint || ' ' || tx FROM bench_slot_events");
+                + "(extract(epoch FROM at) * 1000000)::bigint FROM bench_slot_events");
         Files.writeString(events, rows);
-        Map<String, long[]> byAttempt = new HashMap<>(); // claim us, ack us, claim tx
-        Set<Long> ackTxs = new HashSet<>();
+        Map<String, long[]> byAttempt = new HashMap<>(); // claim us, ack us
         for (String line : rows.split("\n")) {
             String[] f = line.split(" ");
-            if (f.length < 5) {
+            if (f.length < 4) {
                 continue;
             }
-            long[] t = byAttempt.computeIfAbsent(f[0] + "/" + f[1], k -> new long[]{-1, -1, -1});
+            long[] t = byAttempt.computeIfAbsent(f[0] + "/" + f[1], k -> new long[]{-1, -1});
             long micros = Long.parseLong(f[3]);
-            long tx = Long.parseLong(f[4]);
             if (f[2].equals("C")) {
                 t[0] = micros * 1000;
-                t[2] = tx;
             } else {
                 t[1] = micros * 1000;
-                if (f[2].equals("A")) {
-                    ackTxs.add(tx);
-                }
             }
         }
-        List<Long> preHandoff = new ArrayList<>();
-        List<Long> preClaim = new ArrayList<>();
+        List<Long> pre = new ArrayList<>();
         List<Long> post = new ArrayList<>();
         double held = 0;
         double claimedNotStarted = 0;
@@ -98,7 +89,7 @@ final class SlotTimeline {
                 continue;
             }
             matched++;
-            (ackTxs.contains(t[2]) ? preHandoff : preClaim).add(i.start() - t[0]);
+            pre.add(i.start() - t[0]);
             post.add(t[1] - i.end());
             held += clip(t[0], t[1], from, to);
             claimedNotStarted += clip(t[0], i.start(), from, to);
@@ -106,16 +97,14 @@ final class SlotTimeline {
             endedNotAcked += clip(i.end(), t[1], from, to);
         }
         double slotNanos = (double) limit * (to - from);
-        System.out.printf(Locale.ROOT, "C1 where the slots' time goes (%d attempts started in the window, events in %s):%n"
-                        + "  slots held (claim to ack, database time): %.1f %% of %d x window%n"
+        System.out.printf(Locale.ROOT, "C1 where the jobs' time goes (%d attempts started in the window, events in %s):%n"
+                        + "  rows running (claim to ack, database time): %.1f %% of %d x window%n"
                         + "  claimed, not started: %.1f %%   running: %.1f %%   ended, not acked: %.1f %%%n"
-                        + "  claim -> section start, claimed by a handoff (%d): median %.2f ms, p90 %.2f ms%n"
-                        + "  claim -> section start, claimed by a claim (%d): median %.2f ms, p90 %.2f ms%n"
+                        + "  claim -> section start (%d): median %.2f ms, p90 %.2f ms%n"
                         + "  section end -> ack (%d): median %.2f ms, p90 %.2f ms%n",
                 matched, events, 100 * held / slotNanos, limit, 100 * claimedNotStarted / slotNanos,
                 100 * running / slotNanos, 100 * endedNotAcked / slotNanos,
-                preHandoff.size(), pct(preHandoff, 50), pct(preHandoff, 90),
-                preClaim.size(), pct(preClaim, 50), pct(preClaim, 90),
+                pre.size(), pct(pre, 50), pct(pre, 90),
                 post.size(), pct(post, 50), pct(post, 90));
     }
 

@@ -47,6 +47,16 @@ class ClusterLinesTest {
     }
 
     @Test
+    void aConcurrencyHeldBySlotsSaysSlotsHeldNotRunning() {
+        JsonObject cluster = new JsonObject()
+                .put("nodes_by_state", new JsonObject().put("running", 1).put("draining", 0).put("stopped", 0).put("dead", 0))
+                .put("nodes", new JsonArray().add(node("web-1", 4242, "running", 412, 3, true)))
+                .put("limits", new JsonObject().put("queue", "default").put("concurrency", 40).put("running", 38)
+                        .put("by_slots", true).put("rate", 0.0).put("burst", 0.0).put("tokens", 0.0));
+        assertThat(print(cluster).get(1)).isEqualTo("limits     concurrency 40: 38 slot(s) held by nodes");
+    }
+
+    @Test
     void listsFiftyNodesOneLineEachAndOnlyCountsTheOnesStoppedLongAgo() {
         JsonArray nodes = new JsonArray();
         for (int i = 1; i <= 50; i++) {

@@ -25,18 +25,25 @@ class HttpStaleConnectionIT {
     @TempDir
     Path dir;
 
+    /**
+     * A daemon's config: {@code poolSize} workers sending GET {@code url} (or as {@code lines} say),
+     * logging at DEBUG (so http.retry shows), retrying a failed section after 50 ms.
+     */
+    private static String config(int poolSize, String url, String... lines) {
+        return """
+                shieldpool.log.level = debug
+                shieldpool.pool.size = %d
+                shieldpool.work.type = http
+                shieldpool.work.http.url = "%s"
+                shieldpool.worker.backoff.initial = 50ms
+                shieldpool.worker.backoff.max = 50ms
+                """.formatted(poolSize, url) + String.join("\n", lines) + "\n";
+    }
+
     @Test
     void anIdempotentRequestThatMetAClosedKeptAliveConnectionIsSentAgainOnAFreshOne() throws Exception {
         try (StaleKeepAliveServer server = new StaleKeepAliveServer(StaleKeepAliveServer.Drop.CLOSE_OR_RESET)) {
-            String config = """
-                    shieldpool.log.level = debug
-                    shieldpool.pool.size = 2
-                    shieldpool.work.type = http
-                    shieldpool.work.http.url = "%s"
-                    shieldpool.worker.backoff.initial = 50ms
-                    shieldpool.worker.backoff.max = 50ms
-                    """.formatted(server.url("/items"));
-            try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+            try (DaemonProcess daemon = DaemonProcess.start(dir, config(2, server.url("/items")))) {
                 AdminClient admin = AdminClient.of(daemon);
                 daemon.awaitEvent("ready", Duration.ofSeconds(20));
                 daemon.awaitTrue(() -> daemon.events("section.end").size() >= 16, Duration.ofSeconds(30), "16 sections");
@@ -71,19 +78,8 @@ class HttpStaleConnectionIT {
     void aPostThatMetAClosedKeptAliveConnectionIsNotSentTwice() throws Exception {
         try (StaleKeepAliveServer server = new StaleKeepAliveServer(StaleKeepAliveServer.Drop.CLOSE)) {
             String url = server.url("/orders");
-            String config = """
-                    shieldpool.log.level = debug
-                    shieldpool.pool.size = 1
-                    shieldpool.work.type = http
-                    shieldpool.work.http {
-                      method = POST
-                      url = "%s"
-                      body = "{\\"order\\": 1}"
-                    }
-                    shieldpool.worker.backoff.initial = 50ms
-                    shieldpool.worker.backoff.max = 50ms
-                    """.formatted(url);
-            try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+            try (DaemonProcess daemon = DaemonProcess.start(dir, config(1, url, "shieldpool.work.http.method = POST",
+                    "shieldpool.work.http.body = \"{\\\"order\\\": 1}\""))) {
                 daemon.awaitEvent("ready", Duration.ofSeconds(20));
                 JsonObject summary = daemon.drainAfterSections(8, Duration.ofSeconds(30));
 
@@ -106,15 +102,7 @@ class HttpStaleConnectionIT {
     @Test
     void aRequestWhoseAnswerHadBegunIsNotSentAgain() throws Exception {
         try (StaleKeepAliveServer server = new StaleKeepAliveServer(StaleKeepAliveServer.Drop.ANSWER_BEGUN_THEN_RESET)) {
-            String config = """
-                    shieldpool.log.level = debug
-                    shieldpool.pool.size = 1
-                    shieldpool.work.type = http
-                    shieldpool.work.http.url = "%s"
-                    shieldpool.worker.backoff.initial = 50ms
-                    shieldpool.worker.backoff.max = 50ms
-                    """.formatted(server.url("/items"));
-            try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+            try (DaemonProcess daemon = DaemonProcess.start(dir, config(1, server.url("/items")))) {
                 daemon.awaitEvent("ready", Duration.ofSeconds(20));
                 JsonObject summary = daemon.drainAfterSections(6, Duration.ofSeconds(30));
 
@@ -129,6 +117,27 @@ class HttpStaleConnectionIT {
         }
     }
 
+    /** A retry that fails too fails the section with one line saying it was the retry and why it was sent. */
+    @Test
+    void aRetryThatFailsSaysItWasSentAgainAfterTheServerClosedAKeptAliveConnection() throws Exception {
+        try (StaleKeepAliveServer server = new StaleKeepAliveServer(StaleKeepAliveServer.Drop.CLOSE_THEN_REFUSE)) {
+            String url = server.url("/items");
+            try (DaemonProcess daemon = DaemonProcess.start(dir, config(1, url))) {
+                daemon.awaitEvent("ready", Duration.ofSeconds(20));
+                daemon.drainAfterSections(2, Duration.ofSeconds(30));
+
+                List<JsonObject> ends = daemon.events("section.end");
+                assertThat(ends.get(0).getString("outcome")).as(daemon.transcript()).isEqualTo("completed");
+                assertThat(daemon.events("http.retry")).as("the second section's request, sent again").hasSize(1);
+                assertThat(ends.get(1).getString("outcome")).isEqualTo("failed");
+                assertThat(ends.get(1).getString("error")).startsWith("GET " + url + ": Connection refused")
+                        .endsWith(" (on a fresh connection, sent again after the server closed a kept-alive one)");
+                assertThat(server.requests()).extracting(StaleKeepAliveServer.Request::connection)
+                        .as("the second request dropped on the first connection, the retry refused").containsExactly(1, 1);
+            }
+        }
+    }
+
     /**
      * The retry runs on the first attempt's http.timeout clock: the first attempt learns only after
      * 1.5 s that the server closed the connection, the retry's fresh connection is never answered,
@@ -138,16 +147,7 @@ class HttpStaleConnectionIT {
     void theRetryRunsWithinTheFirstAttemptsHttpTimeout() throws Exception {
         try (StaleKeepAliveServer server = new StaleKeepAliveServer(StaleKeepAliveServer.Drop.LATE_CLOSE_THEN_SILENCE)) {
             String url = server.url("/items");
-            String config = """
-                    shieldpool.log.level = debug
-                    shieldpool.pool.size = 1
-                    shieldpool.work.type = http
-                    shieldpool.work.http.url = "%s"
-                    shieldpool.work.http.timeout = 2s
-                    shieldpool.worker.backoff.initial = 50ms
-                    shieldpool.worker.backoff.max = 50ms
-                    """.formatted(url);
-            try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
+            try (DaemonProcess daemon = DaemonProcess.start(dir, config(1, url, "shieldpool.work.http.timeout = 2s"))) {
                 daemon.awaitEvent("ready", Duration.ofSeconds(20));
                 daemon.drainAfterSections(2, Duration.ofSeconds(30));
 

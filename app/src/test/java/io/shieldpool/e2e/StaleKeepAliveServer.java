@@ -35,7 +35,9 @@ final class StaleKeepAliveServer implements AutoCloseable {
          * The first connection's second request is held {@link #LATE_CLOSE_MS} before the connection
          * closes; every later connection reads its requests and never answers.
          */
-        LATE_CLOSE_THEN_SILENCE
+        LATE_CLOSE_THEN_SILENCE,
+        /** CLOSE, and the server stops listening once it has accepted its first connection: later connects are refused. */
+        CLOSE_THEN_REFUSE
     }
 
     /** How long {@link Drop#LATE_CLOSE_THEN_SILENCE} holds the dropped request. */
@@ -84,6 +86,9 @@ final class StaleKeepAliveServer implements AutoCloseable {
                     number = ++connections;
                     open.add(client);
                 }
+                if (drop == Drop.CLOSE_THEN_REFUSE) {
+                    socket.close();
+                }
                 Thread serving = new Thread(() -> serve(client, number), "stale-keep-alive-" + number);
                 serving.setDaemon(true);
                 serving.start();
@@ -122,7 +127,7 @@ final class StaleKeepAliveServer implements AutoCloseable {
                         }
                         Thread.sleep(LATE_CLOSE_MS);
                     }
-                    case CLOSE -> { }
+                    case CLOSE, CLOSE_THEN_REFUSE -> { }
                     case RESET -> client.setSoLinger(true, 0);
                     case CLOSE_OR_RESET -> {
                         if (connection % 2 == 0) {

@@ -941,8 +941,16 @@ public final class PostgresJobStore implements JobStore {
         }));
     }
 
-    /** A queue's limits and their use at one moment. */
+    /**
+     * A queue's limits and their use at one moment. {@code running}: the slots the nodes hold when
+     * the queue's concurrency is held by slots ({@link #bySlots}), else its running jobs.
+     */
     public record LimitsView(String queue, int concurrency, long running, double rate, double burst, double tokens) {
+
+        /** A concurrency and no rate: the limit is held by slots granted to nodes (shieldpool_slots). */
+        public boolean bySlots() {
+            return concurrency > 0 && rate == 0;
+        }
     }
 
     @Override

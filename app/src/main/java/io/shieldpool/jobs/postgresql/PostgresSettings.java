@@ -28,12 +28,6 @@ import java.util.Optional;
 public record PostgresSettings(String url, Optional<Path> passwordFile, int poolSize, Duration heartbeatInterval,
                                Duration nodeTtl, Duration jobLease, Optional<QueueLimits> limits, boolean statementCache) {
 
-    /** Without the statement cache. */
-    public PostgresSettings(String url, Optional<Path> passwordFile, int poolSize, Duration heartbeatInterval,
-                            Duration nodeTtl, Duration jobLease, Optional<QueueLimits> limits) {
-        this(url, passwordFile, poolSize, heartbeatInterval, nodeTtl, jobLease, limits, false);
-    }
-
     /**
      * Limits that hold across all nodes for one queue.
      *
@@ -69,10 +63,10 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
         }
     }
 
-    /** Defaults: a 4-connection pool, a heartbeat every 2 s, dead after 10 s, a 15 min lease per attempt. */
+    /** Defaults: a 4-connection pool, a heartbeat every 2 s, dead after 10 s, a 15 min lease per attempt, no statement cache. */
     public static PostgresSettings of(String url) {
         return new PostgresSettings(url, Optional.empty(), 4, Duration.ofSeconds(2), Duration.ofSeconds(10),
-                Duration.ofMinutes(15), Optional.empty());
+                Duration.ofMinutes(15), Optional.empty(), false);
     }
 
     /** The settings the config names (the limits are those of the daemon's queue, jobs.queue). */

@@ -234,7 +234,7 @@ public final class JobsEndpoints {
             JsonObject view = new JsonObject().put("nodes_by_state", new JsonObject(new LinkedHashMap<>(byState)))
                     .put("nodes", list);
             limits.ifPresent(l -> view.put("limits", new JsonObject().put("queue", l.queue()).put("concurrency", l.concurrency())
-                    .put("running", l.running()).put("rate", l.rate()).put("burst", l.burst())
+                    .put("running", l.running()).put("by_slots", l.bySlots()).put("rate", l.rate()).put("burst", l.burst())
                     .put("tokens", Math.floor(l.tokens() * 100) / 100)));
             return view;
         }));

@@ -89,7 +89,9 @@ final class SlotPermits {
 
     /** A worker about to start a section: true (a permit taken) if this node holds a free slot. */
     synchronized boolean tryAcquire() {
-        if (closed || draining || !store.slotsSafe() || inUse >= Math.min(held, keepAtMost)) {
+        // why held, not the fair share: a slot granted is used; what this node holds beyond its
+        // share goes back as its sections end (settle), never by leaving a slot idle meanwhile
+        if (closed || draining || !store.slotsSafe() || inUse >= held) {
             return false;
         }
         inUse++;
@@ -102,7 +104,7 @@ final class SlotPermits {
         Runnable after;
         synchronized (this) {
             inUse = Math.max(0, inUse - 1);
-            after = settle();
+            after = settle(true);
         }
         after.run();
     }
@@ -116,7 +118,7 @@ final class SlotPermits {
         synchronized (this) {
             Integer before = count == 0 ? demands.remove(feed) : demands.put(feed, count);
             wanted += count - (before == null ? 0 : before);
-            after = wanted > 0 && inUse < Math.min(held, keepAtMost) ? wakeFeeds : takeIfShort();
+            after = wanted > 0 && inUse < held ? wakeFeeds : takeIfShort();
         }
         after.run();
     }
@@ -156,7 +158,7 @@ final class SlotPermits {
         Runnable after;
         synchronized (this) {
             draining = true;
-            after = settle();
+            after = settle(false);
         }
         after.run();
     }
@@ -180,10 +182,15 @@ final class SlotPermits {
 
     // ---- under the lock: decide; the returned action sends or wakes outside it ----
 
-    /** Gives back what this node holds beyond what it may keep; or wakes workers waiting for a permit; or waits to see. */
-    private Runnable settle() {
+    /**
+     * Gives back what this node holds beyond what it may keep; or wakes workers waiting for a
+     * permit; or waits to see. {@code sectionEnded}: a slot was just freed by a section; what is
+     * held beyond the share then goes back even if this node's workers want it (so slots go round
+     * the nodes); otherwise a slot its workers wait for is used once first (a slot just granted).
+     */
+    private Runnable settle(boolean sectionEnded) {
         int keep = draining || closed ? 0 : keepAtMost;
-        int excess = Math.min(held - inUse, held - keep);
+        int excess = Math.min(held - inUse - (sectionEnded || draining ? 0 : wanted), held - keep);
         if (excess > 0) {
             return give(excess);
         }
@@ -199,7 +206,7 @@ final class SlotPermits {
     }
 
     private Runnable takeIfShort() {
-        int need = wanted - (Math.min(held, keepAtMost) - inUse);
+        int need = wanted - (held - inUse);
         if (closed || draining || taking || need <= 0 || timers == null) {
             return () -> { };
         }
@@ -207,7 +214,10 @@ final class SlotPermits {
         requests++;
         sent++;
         long mine = sent;
-        return () -> store.takeSlots(queue, need).onComplete(ar -> taken(ar, need, mine));
+        return () -> {
+            log.debug("queue {}: taking {} slot(s)", queue, need);
+            store.takeSlots(queue, need).onComplete(ar -> taken(ar, need, mine));
+        };
     }
 
     private Runnable give(int count) {
@@ -215,7 +225,10 @@ final class SlotPermits {
         requests++;
         sent++;
         long mine = sent;
-        return () -> store.giveSlots(queue, count).onComplete(ar -> given(ar, mine));
+        return () -> {
+            log.debug("queue {}: giving back {} slot(s)", queue, count);
+            store.giveSlots(queue, count).onComplete(ar -> given(ar, mine));
+        };
     }
 
     private void scheduleSettle(Duration after) {
@@ -231,7 +244,7 @@ final class SlotPermits {
                 // why the peak: a permit that was free at the check but used since the settle was
                 // set is one this node's workers pass between sections, not an idle one
                 int idle = Math.min(Math.min(held, draining ? 0 : keepAtMost) - inUse - wanted, held - peakInUse);
-                next = idle > 0 ? give(idle) : settle();
+                next = idle > 0 ? give(idle) : settle(false);
             }
             next.run();
         });
@@ -251,13 +264,14 @@ final class SlotPermits {
                 return;
             }
             Slots slots = ar.result();
+            log.debug("queue {}: took {} of {} slot(s): {}", queue, slots.changed(), asked, slots);
             held += slots.changed();
             learn(slots, mine);
             got = slots.changed() > 0;
             if (slots.changed() < asked && wanted > 0) {
                 retryIn(held < slots.fairShare() ? RETRY_BELOW_SHARE : RETRY_AT_SHARE);
             }
-            after = settle();
+            after = settle(false);
         }
         if (got) {
             wakeFeeds.run();
@@ -275,7 +289,7 @@ final class SlotPermits {
                 return;
             }
             learn(ar.result(), mine);
-            after = settle();
+            after = settle(false);
         }
         after.run();
     }
@@ -299,8 +313,9 @@ final class SlotPermits {
             }
             Runnable after;
             synchronized (this) {
+                log.debug("queue {}: looked: {}", queue, ar.result());
                 learn(ar.result(), mine);
-                after = settle();
+                after = settle(false);
             }
             after.run();
         });

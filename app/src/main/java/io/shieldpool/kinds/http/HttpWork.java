@@ -127,7 +127,8 @@ final class HttpWork implements Work {
         private KeptAliveConnections.Use connectionUse;
         /** The retry's own connection, closed when the section ends; null until a retry connects. */
         private HttpClientConnection freshConnection;
-        private boolean retried;
+        /** Why the request went on a fresh connection; null until it did. */
+        private Resend resent;
         private RateLimit.Turn turn;
         private long sendTimerId = -1;
         /** Set once the section timed out: read by the rate limit's write line from its timer's thread. */
@@ -211,7 +212,7 @@ final class HttpWork implements Work {
                                 armSendTimer();
                                 sendAgain(new StaleConnection("the server closed the connection while the request "
                                         + "waited to be written under work.http.max-rate; nothing was sent"),
-                                        "the server closed the connection before the request was written");
+                                        Resend.UNWRITTEN);
                             } else {
                                 send();
                             }
@@ -260,10 +261,10 @@ final class HttpWork implements Work {
          * fresh connection, if it may be repeated (see {@link StaleConnectionRetry}).
          */
         private void failedBeforeTheResponse(Throwable cause) {
-            if (retried || ended() || connectionUse == null || !connectionUse.reused()
+            if (resent != null || ended() || connectionUse == null || !connectionUse.reused()
                     || !StaleConnectionRetry.connectionLost(cause)) {
-                finish(Future.failedFuture(retried ? new StaleConnection(describe(cause)
-                        + " (on a fresh connection, sent again after the server closed a kept-alive one)") : cause));
+                finish(Future.failedFuture(resent != null
+                        ? new StaleConnection(describe(cause) + " (" + resent.failure() + ")") : cause));
                 return;
             }
             if (!retry.replayable()) {
@@ -281,7 +282,7 @@ final class HttpWork implements Work {
                     finish(Future.failedFuture(new StaleConnection(describe(cause)
                             + " after part of an answer had arrived (not sent again)")));
                 } else {
-                    sendAgain(cause, "the server closed the kept-alive connection before answering");
+                    sendAgain(cause, Resend.STALE);
                 }
             }));
         }
@@ -293,13 +294,13 @@ final class HttpWork implements Work {
          * turn's request, and waiting again in line would put it behind every waiting section. It
          * runs on the first attempt's http.timeout clock and within work.timeout.
          */
-        private void sendAgain(Throwable first, String what) {
-            retried = true;
+        private void sendAgain(Throwable first, Resend why) {
+            resent = why;
             counts.retried.increment();
             log.atDebug().addKeyValue("event", "http.retry").addKeyValue("worker", section.workerId())
                     .addKeyValue("section", section.sectionId()).addKeyValue("error", describe(first))
-                    .log("{} {}: {} ({}); sending again on a fresh connection", settings.method(),
-                            settings.url().orElseThrow(), what, describe(first));
+                    .log("{} {}: {} ({}); {}", settings.method(), settings.url().orElseThrow(), why.what(),
+                            describe(first), why.done());
             HttpConnectOptions connect = new HttpConnectOptions().setHost(options.getHost()).setPort(options.getPort())
                     .setSsl(options.isSsl()).setConnectTimeout(settings.timeout().toMillis());
             lease.client().connect(connect).onComplete(connected -> onHome(() -> {
@@ -374,6 +375,24 @@ final class HttpWork implements Work {
                 sendTimerId = -1;
             }
         }
+    }
+
+    /**
+     * Why a request goes on a fresh connection of its own, in the words of its log line and of its failure there.
+     *
+     * @param what    what happened to the connection it had
+     * @param done    what is done about it
+     * @param failure how a failure on the fresh connection says why the request was there
+     */
+    private record Resend(String what, String done, String failure) {
+        /** It met a kept-alive connection the server had closed before answering: it is sent again. */
+        static final Resend STALE = new Resend("the server closed the kept-alive connection before answering",
+                "sending again on a fresh connection",
+                "on a fresh connection, sent again after the server closed a kept-alive one");
+        /** The connection closed while the request waited to be written: nothing had been sent. */
+        static final Resend UNWRITTEN = new Resend("the server closed the connection before the request was written",
+                "sending it on a fresh connection",
+                "on a fresh connection, after the server closed the pooled one before the request was written to it");
     }
 
     private static String describe(Throwable cause) {

@@ -74,12 +74,14 @@ class LostClaimAnswerTest {
     /**
      * Each test's set-up: a new database of 12 ready jobs, a store on it through the proxy (with
      * that concurrency limit on its queue, none when 0), holding {@code holding} jobs it claimed.
+     * why a rate beside the concurrency: a limited claim (the queue's lock, running jobs counted)
+     * is a queue with a rate; a concurrency alone is held by slots and claims as an unlimited queue.
      */
     private void openHolding(int concurrency, int holding) throws Exception {
         database = pg.cluster().createDatabase();
         PostgresSettings settings = PostgresSettings.of(proxy.uri(database))
                 .withLeases(HEARTBEAT, Duration.ofSeconds(5), Duration.ofMinutes(15))
-                .withLimits("default", concurrency, 0, 0);
+                .withLimits("default", concurrency, concurrency > 0 ? 1000 : 0, concurrency > 0 ? 1000 : 0);
         store = PostgresJobStore.openForDaemon(settings, JobOwner.thisProcess(), Clock.systemUTC());
         owner = store.owner().id();
         List<NewJob> jobs = new ArrayList<>();

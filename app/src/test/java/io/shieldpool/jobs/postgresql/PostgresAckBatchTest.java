@@ -6,11 +6,11 @@ import io.shieldpool.jobs.JobStoreContract;
 import io.shieldpool.jobs.MutableClock;
 import io.shieldpool.jobs.NewJob;
 import io.vertx.core.Future;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,21 +30,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PostgresAckBatchTest {
 
     private static final Instant START = Instant.parse("2026-12-01T10:00:00Z");
-    private static PostgresCluster cluster;
+
+    @RegisterExtension
+    static final ThrowawayPostgres pg = new ThrowawayPostgres();
+
+    private final PostgresCluster cluster = pg.cluster();
     private final MutableClock clock = new MutableClock(START);
     private String database;
     private PostgresJobStore store;
 
-    @BeforeAll
-    static void startCluster() throws Exception {
-        cluster = PostgresCluster.start();
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
+    @BeforeEach
+    void openStore() throws Exception {
+        database = cluster.createDatabase();
+        store = PostgresJobStore.openForDaemon(PostgresSettings.of(cluster.uri(database)), JobOwner.thisProcess(), clock);
     }
 
     @AfterEach
@@ -56,8 +54,6 @@ class PostgresAckBatchTest {
 
     @Test
     void aBatchMixingValidAndStaleAcksLandsTheValidOnesAndRejectsTheStaleOnesWithoutTouchingTheirJobs() throws Exception {
-        database = cluster.createDatabase();
-        store = PostgresJobStore.openForDaemon(PostgresSettings.of(cluster.uri(database)), JobOwner.thisProcess(), clock);
         get(store.enqueue(List.of(job(Optional.empty()), job(Optional.empty()), job(Optional.empty()), job(Optional.of("order-4")))));
         List<Job> claimed = new ArrayList<>(get(store.claim("default", 4)));
         claimed.sort(Comparator.comparingLong(Job::id));
@@ -106,8 +102,6 @@ class PostgresAckBatchTest {
 
     @Test
     void aGroupOfAcksIsAnsweredAsOneJobByJobAndSharesTheBatchesWithSingleAcks() throws Exception {
-        database = cluster.createDatabase();
-        store = PostgresJobStore.openForDaemon(PostgresSettings.of(cluster.uri(database)), JobOwner.thisProcess(), clock);
         get(store.enqueue(List.of(job(Optional.empty()), job(Optional.empty()), job(Optional.of("order-3")))));
         List<Job> claimed = new ArrayList<>(get(store.claim("default", 3)));
         claimed.sort(Comparator.comparingLong(Job::id));
@@ -138,8 +132,6 @@ class PostgresAckBatchTest {
 
     @Test
     void acksThatArriveWhileOneIsWrittenShareOneStatement() throws Exception {
-        database = cluster.createDatabase();
-        store = PostgresJobStore.openForDaemon(PostgresSettings.of(cluster.uri(database)), JobOwner.thisProcess(), clock);
         List<NewJob> batch = new ArrayList<>();
         for (int i = 0; i < 500; i++) {
             batch.add(job(Optional.empty()));
@@ -168,8 +160,6 @@ class PostgresAckBatchTest {
      */
     @Test
     void aThousandAcksInOneStatementLandTheValidOnesAndFenceTheRescuedOnesRowByRow() throws Exception {
-        database = cluster.createDatabase();
-        store = PostgresJobStore.openForDaemon(PostgresSettings.of(cluster.uri(database)), JobOwner.thisProcess(), clock);
         int warmUp = 60;
         int big = 1_000;
         List<NewJob> batch = new ArrayList<>();

@@ -13,27 +13,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class SqlStatementsTest {
 
     @Test
-    void theLiveWaitsAreWrittenOnceAndIncludedInTheLimitedClaimAndTheSlotStatements() {
+    void theLiveWaitsAndTheSlotsStateAreWrittenOnceAndIncludedInEveryStatementThatNeedsThem() {
         SqlStatements sql = SqlStatements.load("statements.sql");
         String fragment = sql.get("live-waits");
         assertThat(fragment).contains("FROM shieldpool_waits w JOIN shieldpool_nodes nd");
-        List<String> users = List.of("claim-limited", "slots-take", "slots-give", "slots-look");
-        for (String user : users) {
+        for (String user : List.of("claim-limited", "slots-take", "slots-give", "slots-look")) {
             assertThat(sql.get(user)).as(user).contains(fragment);
+        }
+        String state = sql.get("slots-state");
+        for (String user : List.of("slots-take", "slots-give", "slots-look")) {
+            assertThat(sql.get(user)).as(user).contains(state);
         }
         assertThat(sql.all().values()).as("no include is left for the server").noneMatch(s -> s.contains("{{"));
         assertThat(sql.all().values().stream().filter(s -> s.contains("JOIN shieldpool_nodes nd ON nd.id = w.node")).count())
-                .as("the fragment and its users: the live waits' shape nowhere else").isEqualTo(1 + users.size());
-    }
-
-    @Test
-    void theSlotsStateIsWrittenOnceAndEndsEverySlotStatement() {
-        SqlStatements sql = SqlStatements.load("statements.sql");
-        String fragment = sql.get("slots-state");
-        assertThat(fragment).contains("FROM shieldpool_slots s, claimant c");
-        for (String user : List.of("slots-take", "slots-give", "slots-look")) {
-            assertThat(sql.get(user)).as(user).contains("FROM (" + fragment + ") AS state");
-        }
+                .as("the fragment and its four users: the live waits' shape nowhere else").isEqualTo(5);
     }
 
     @Test

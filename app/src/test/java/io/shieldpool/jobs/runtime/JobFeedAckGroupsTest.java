@@ -9,17 +9,17 @@ import io.shieldpool.jobs.NewJob;
 import io.shieldpool.jobs.postgresql.PostgresCluster;
 import io.shieldpool.jobs.postgresql.PostgresJobStore;
 import io.shieldpool.jobs.postgresql.PostgresSettings;
+import io.shieldpool.jobs.postgresql.ThrowawayPostgres;
 import io.shieldpool.kinds.WorkKinds;
 import io.shieldpool.time.ManualTicker;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -43,7 +43,11 @@ import static org.awaitility.Awaitility.await;
 class JobFeedAckGroupsTest {
 
     private static final Instant START = Instant.parse("2026-12-01T10:00:00Z");
-    private static PostgresCluster cluster;
+
+    @RegisterExtension
+    static final ThrowawayPostgres pg = new ThrowawayPostgres();
+
+    private final PostgresCluster cluster = pg.cluster();
 
     private final Vertx vertx = Vertx.vertx();
     private final Context shard = vertx.getOrCreateContext();
@@ -52,18 +56,6 @@ class JobFeedAckGroupsTest {
     private PostgresJobStore store;
     private DurableJobs jobs;
     private JobFeed feed;
-
-    @BeforeAll
-    static void startCluster() throws Exception {
-        cluster = PostgresCluster.start();
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @AfterEach
     void close() throws Exception {

@@ -1,0 +1,324 @@
+package io.shieldpool.jobs.runtime;
+
+import io.shieldpool.jobs.AckResults;
+import io.shieldpool.jobs.Enqueued;
+import io.shieldpool.jobs.FailOutcome;
+import io.shieldpool.jobs.Job;
+import io.shieldpool.jobs.JobOwner;
+import io.shieldpool.jobs.JobState;
+import io.shieldpool.jobs.JobStore;
+import io.shieldpool.jobs.NewJob;
+import io.shieldpool.jobs.QueueStats;
+import io.shieldpool.jobs.RecoveredJob;
+import io.shieldpool.jobs.Slots;
+import io.shieldpool.time.ManualTicker;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The decisions of a daemon's slot permits, against a store whose answers the test gives by hand
+ * and a clock it moves: when a take is sent and for how many, that a slot granted is used, that
+ * what a node holds beyond its fair share goes back as its sections end while others wait, that an
+ * idle slot goes back (soon when others wait, after a second when not), that a drain gives all
+ * back, that nothing starts while the node's heartbeat is stale, and that the database's count
+ * wins when nothing is under way. The statements themselves are tested on a real PostgreSQL
+ * (PostgresJobStoreTest); the whole on real daemons (ClusterLimitsIT, PostgresKillIT).
+ */
+class SlotPermitsTest {
+
+    private final ManualTicker time = new ManualTicker();
+    private final ScriptedStore store = new ScriptedStore();
+    private final AtomicInteger wakes = new AtomicInteger();
+    private SlotPermits permits;
+    private final Object feed = new Object();
+
+    @BeforeEach
+    void start() {
+        permits = new SlotPermits(store, "q", wakes::incrementAndGet);
+        permits.start(time);
+    }
+
+    @Test
+    void aDemandAboveTheFreeSlotsTakesTheDifferenceOnceAndTheSlotsGrantedAreUsed() {
+        assertThat(permits.tryAcquire()).as("no slot yet").isFalse();
+        permits.demand(feed, 3);
+        assertThat(store.takes).containsExactly(3);
+        permits.demand(feed, 4);
+        assertThat(store.takes).as("one take at a time").containsExactly(3);
+
+        store.answerTake(new Slots(3, 3, 0, 1, 10));
+        assertThat(wakes.get()).as("the waiting workers are woken").isPositive();
+        assertThat(permits.tryAcquire()).isTrue();
+        assertThat(permits.tryAcquire()).isTrue();
+        assertThat(permits.tryAcquire()).isTrue();
+        assertThat(permits.tryAcquire()).as("3 granted, 3 in use").isFalse();
+        assertThat(permits.snapshot()).containsExactly(3, 3, 4);
+    }
+
+    @Test
+    void aShortTakeIsTriedAgainSoonBelowTheFairShareAndWhenASlotIsGivenBackForIt() {
+        permits.demand(feed, 2);
+        store.answerTake(new Slots(0, 0, 6, 3, 4));
+        assertThat(time.pending()).contains(SlotPermits.RETRY_BELOW_SHARE);
+        time.advance(SlotPermits.RETRY_BELOW_SHARE);
+        assertThat(store.takes).containsExactly(2, 2);
+        store.answerTake(new Slots(1, 1, 5, 3, 4));
+        assertThat(time.pending()).as("at its share now: a slower renewal of its wait").contains(SlotPermits.RETRY_AT_SHARE);
+        permits.slotMayBeFree();
+        assertThat(store.takes).as("a slot given back for it: at once").containsExactly(2, 2, 1);
+    }
+
+    @Test
+    void whileOthersWaitWhatIsHeldBeyondTheFairShareGoesBackAsSectionsEnd() {
+        permits.demand(feed, 2);
+        store.answerTake(new Slots(2, 2, 0, 1, 4));
+        permits.demand(feed, 0);
+        assertThat(permits.tryAcquire()).isTrue();
+        assertThat(permits.tryAcquire()).isTrue();
+        // another node wants slots: 3 nodes for 4 slots, a share of 1
+        permits.othersWant();
+        store.answerLook(new Slots(0, 2, 2, 3, 4));
+        assertThat(store.gives).as("both slots are running sections: nothing is cut").isEmpty();
+        permits.release();
+        assertThat(store.gives).as("the first section that ends gives its slot back").containsExactly(1);
+        assertThat(permits.tryAcquire()).as("this node's next job waits").isFalse();
+        store.answerGive(new Slots(1, 1, 1, 3, 4));
+        permits.release();
+        assertThat(store.gives).as("at its share: the slot is kept a moment for its own next section").containsExactly(1);
+        assertThat(permits.tryAcquire()).isTrue();
+        time.advance(SlotPermits.SETTLE);
+        assertThat(store.gives).as("used again at once: not idle").containsExactly(1);
+        permits.release();
+        time.advance(SlotPermits.SETTLE);
+        assertThat(store.gives).as("left unused while another node waits").containsExactly(1, 1);
+    }
+
+    @Test
+    void withMoreNodesThanSlotsASlotGrantedRunsOneSectionAndThenGoesRound() {
+        permits.demand(feed, 4);
+        // 3 nodes want the 2 slots: a share of 0; this node got one anyway (it waited longest)
+        store.answerTake(new Slots(1, 1, 4, 3, 2));
+        assertThat(store.gives).as("a slot just granted is used, not handed straight back").isEmpty();
+        assertThat(permits.tryAcquire()).isTrue();
+        permits.release();
+        assertThat(store.gives).as("its section ended: the slot goes to the next node in line, though this one wants more")
+                .containsExactly(1);
+        assertThat(permits.tryAcquire()).isFalse();
+    }
+
+    @Test
+    void anIdleSlotGoesBackAfterASecondWhenNobodyWaitsUnlessItWasUsedMeanwhile() {
+        permits.demand(feed, 1);
+        store.answerTake(new Slots(1, 1, 0, 1, 4));
+        permits.demand(feed, 0);
+        assertThat(permits.tryAcquire()).isTrue();
+        permits.release();
+        assertThat(permits.tryAcquire()).as("its worker's next section").isTrue();
+        time.advance(SlotPermits.IDLE);
+        assertThat(store.gives).as("used meanwhile").isEmpty();
+        permits.release();
+        time.advance(SlotPermits.IDLE);
+        assertThat(store.gives).as("a second without a section").containsExactly(1);
+    }
+
+    @Test
+    void aDrainGivesEverySlotBackAsSoonAsItIsFreeAndStartsNothing() {
+        permits.demand(feed, 3);
+        store.answerTake(new Slots(3, 3, 0, 1, 4));
+        permits.demand(feed, 0);
+        assertThat(permits.tryAcquire()).isTrue();
+        permits.draining();
+        assertThat(store.gives).as("the two free ones at once").containsExactly(2);
+        assertThat(permits.tryAcquire()).isFalse();
+        permits.release();
+        assertThat(store.gives).containsExactly(2, 1);
+    }
+
+    @Test
+    void nothingStartsWhileTheNodesHeartbeatIsStale() {
+        permits.demand(feed, 1);
+        store.answerTake(new Slots(1, 1, 0, 1, 4));
+        store.safe = false;
+        assertThat(permits.tryAcquire()).isFalse();
+        store.safe = true;
+        assertThat(permits.tryAcquire()).isTrue();
+    }
+
+    @Test
+    void theDatabasesCountWinsWhenNothingIsUnderWay() {
+        permits.demand(feed, 2);
+        store.answerTake(new Slots(2, 2, 0, 1, 4));
+        permits.demand(feed, 0);
+        assertThat(permits.tryAcquire()).isTrue();
+        // a rescue freed this node's slots while it was cut off: the database says 0
+        permits.othersWant();
+        store.answerLook(new Slots(0, 0, 0, 1, 4));
+        assertThat(permits.snapshot()[0]).isZero();
+        assertThat(permits.tryAcquire()).as("no slot: the section in flight runs on, no new one starts").isFalse();
+
+        // a look answered while a take is under way says nothing about the take's result
+        permits.demand(feed, 1);
+        assertThat(store.takes).hasSize(2);
+        time.advance(SlotPermits.LOOK_EVERY);
+        store.answerLook(new Slots(0, 0, 0, 1, 4));
+        store.answerTake(new Slots(1, 1, 0, 1, 4));
+        assertThat(permits.snapshot()[0]).isEqualTo(1);
+    }
+
+    /** A store whose slot answers the test gives; nothing else is used. */
+    private static final class ScriptedStore implements JobStore {
+        final List<Integer> takes = new java.util.ArrayList<>();
+        final List<Integer> gives = new java.util.ArrayList<>();
+        private final Deque<Promise<Slots>> takeAnswers = new ArrayDeque<>();
+        private final Deque<Promise<Slots>> giveAnswers = new ArrayDeque<>();
+        private final Deque<Promise<Slots>> lookAnswers = new ArrayDeque<>();
+        volatile boolean safe = true;
+
+        void answerTake(Slots slots) {
+            takeAnswers.removeFirst().complete(slots);
+        }
+
+        void answerGive(Slots slots) {
+            giveAnswers.removeFirst().complete(slots);
+        }
+
+        void answerLook(Slots slots) {
+            lookAnswers.removeFirst().complete(slots);
+        }
+
+        @Override
+        public Future<Slots> takeSlots(String queue, int wanted) {
+            takes.add(wanted);
+            Promise<Slots> answer = Promise.promise();
+            takeAnswers.add(answer);
+            return answer.future();
+        }
+
+        @Override
+        public Future<Slots> giveSlots(String queue, int count) {
+            gives.add(count);
+            Promise<Slots> answer = Promise.promise();
+            giveAnswers.add(answer);
+            return answer.future();
+        }
+
+        @Override
+        public Future<Slots> lookAtSlots(String queue) {
+            Promise<Slots> answer = Promise.promise();
+            lookAnswers.add(answer);
+            return answer.future();
+        }
+
+        @Override
+        public boolean slotsSafe() {
+            return safe;
+        }
+
+        @Override
+        public JobOwner owner() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean shared() {
+            return true;
+        }
+
+        @Override
+        public int claimsPerWorker() {
+            return 8;
+        }
+
+        @Override
+        public Future<List<Enqueued>> enqueue(List<NewJob> jobs) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Future<List<Job>> claim(String queue, int limit) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Future<Boolean> complete(Job claimed) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Future<AckResults> completeAll(List<Job> claimed) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Future<FailOutcome> fail(Job claimed, String error, Instant retryAt) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Future<Integer> release(List<Job> claimed, boolean countAttempt) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Future<List<RecoveredJob>> recoverOrphans() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Future<Integer> releaseOwned() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Future<List<QueueStats>> stats(List<String> alwaysShown) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Future<List<Job>> list(Optional<JobState> state, Optional<String> queue, int limit) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Future<Optional<Job>> find(long id) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Future<Boolean> retry(long id) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Future<Integer> retryDead(Optional<String> queue) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Future<Integer> purge(JobState state, Instant finishedBefore) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void onJobsAvailable(Runnable listener) {
+        }
+
+        @Override
+        public Future<Void> close() {
+            return Future.succeededFuture();
+        }
+    }
+}
