@@ -479,12 +479,15 @@ class PostgresJobStoreTest extends JobStoreContract {
     @Test
     void aDeadNodesRunningJobsOfARateLimitedQueueAreFreedByTheRescue() throws Exception {
         get(store.close());
+        // why a 5 s ttl: the frozen node must stay alive until the test makes it dead
         PostgresSettings limited = claimLimited(2)
-                .withLeases(Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofMinutes(15));
+                .withLeases(Duration.ofMillis(200), Duration.ofSeconds(5), Duration.ofMinutes(15));
         PostgresJobStore doomed = doomedNode(limited, "slot");
         get(doomed.enqueue(List.of(job("{}"), job("{}"), job("{}"))));
         assertThat(get(doomed.claim("default", 10))).as("the limit").hasSize(2);
         doomed.freezeHeartbeatForTest();
+        // its short claim's wait lapses (nobody renews it): the running rows alone hold the limit
+        cluster.psql(database, "UPDATE shieldpool_waits SET looked_at = now() - interval '1 minute'");
         PostgresJobStore survivor = (PostgresJobStore) track(PostgresJobStore.openForDaemon(limited,
                 new JobOwner("other", 78, "slot"), clock));
         store = survivor;
