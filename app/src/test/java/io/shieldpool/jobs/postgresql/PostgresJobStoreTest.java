@@ -765,6 +765,34 @@ class PostgresJobStoreTest extends JobStoreContract {
     }
 
     @Test
+    void aSecondGiveBeforeTheFirstWaiterTookItsSlotWakesTheNextInLine() throws Exception {
+        get(store.close());
+        PostgresSettings limited = slotted(2);
+        PostgresJobStore a = nodeOn(limited, "fa");
+        PostgresJobStore b = nodeOn(limited, "fb");
+        PostgresJobStore c = nodeOn(limited, "fc");
+        store = a;
+        List<PostgresJobStore> nodes = List.of(a, b, c);
+        List<Heard> heard = nodes.stream().map(Heard::on).toList();
+        try (Side side = new Side()) {
+            awaitListening(side, nodes, heard);
+            side.keepWaitsFresh();
+            assertThat(take(a, 2).changed()).isEqualTo(2);
+            assertThat(take(b, 1).changed()).isZero();
+            assertThat(take(c, 1).changed()).isZero();
+            int[] before = woken(heard);
+            give(a, 1);
+            assertWokeOnly(heard, before, 1, "b waited longest");
+            // b has not taken its slot yet: the one free slot covers b, the next one is c's
+            before = woken(heard);
+            give(a, 1);
+            assertWokeOnly(heard, before, 2, "c: the free slot already covers b");
+            assertThat(take(c, 1).changed()).as("c's, with b's still free").isEqualTo(1);
+            assertThat(take(b, 1).changed()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aWaitPartlyServedGoesToTheBackOfTheLine() throws Exception {
         get(store.close());
         PostgresSettings limited = slotted(3);
