@@ -540,10 +540,14 @@ FROM ({{slots-state}}) AS state;
 -- :name slots-give
 -- A node gives back slots (queue, node, count, freshness in ms): its held count goes down (never
 -- below 0; the row stays until node-stopped or the rescue), and if another live claimant waits,
--- the one that waited longest is told (NOTIFY shieldpool_slots, its node id) and takes them.
+-- the one that waited longest among those the slots already free do not cover is told (NOTIFY
+-- shieldpool_slots, its node id) and takes them; the first in line when they cover all. why not
+-- always the first: a second give before the first waiter took its slot woke it again, and the
+-- next in line waited for its own retry with a slot free (PostgresJobStoreTest,
+-- aSecondGiveBeforeTheFirstWaiterTookItsSlotWakesTheNextInLine).
 -- Needs no lock: fewer slots held can only make a take's count safer. Returns the slots given
--- back, then slots-state. Served by: shieldpool_slots' key, shieldpool_waits (a few rows),
--- shieldpool_nodes' key.
+-- back, then slots-state. Served by: shieldpool_slots' key and a scan of its rows of the queue,
+-- shieldpool_waits (a few rows), shieldpool_nodes' key, shieldpool_queues' key.
 WITH claimant AS (
     SELECT $1::text AS queue, $2::text AS node, -1 AS shard, $4::bigint AS freshness
 ), live_waits AS (
@@ -552,11 +556,19 @@ WITH claimant AS (
     UPDATE shieldpool_slots SET held = greatest(0, held - $3)
     WHERE queue = $1 AND node = $2
     RETURNING held
-), woken AS (
-    SELECT pg_notify('shieldpool_slots', w.node)
+), free AS (
+    -- the slots free before this give (this statement's snapshot)
+    SELECT q.concurrency - (SELECT coalesce(sum(s.held), 0) FROM shieldpool_slots s WHERE s.queue = $1) AS n
+    FROM shieldpool_queues q WHERE q.queue = $1
+), line AS (
+    -- each live waiter with what it and those before it want
+    SELECT w.node, w.since, sum(w.wanted) OVER (ORDER BY w.since, w.node) AS through
     FROM live_waits w
+), woken AS (
+    SELECT pg_notify('shieldpool_slots', l.node)
+    FROM line l
     WHERE EXISTS (SELECT 1 FROM given)
-    ORDER BY w.since
+    ORDER BY l.through <= coalesce((SELECT n FROM free), 0), l.since
     LIMIT 1
 )
 SELECT $3::int, (SELECT count(*) FROM woken), state.*
