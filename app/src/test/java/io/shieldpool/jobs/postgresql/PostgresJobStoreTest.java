@@ -964,9 +964,9 @@ class PostgresJobStoreTest extends JobStoreContract {
             System.out.printf("slots, limit %d, 6 threads on 3 nodes taking 1-3 and giving back: at most %d held by the threads,"
                     + " %d by the database (%d samples), %d short takes of 720%n", limit, most.get(), mostInTheDatabase.get(),
                     samples.get(), shortTakes.get());
-            assertThat(most.get()).as("never more held than the limit").isLessThanOrEqualTo(limit)
-                    .as("the limit was reached").isEqualTo(limit);
+            assertThat(most.get()).as("never more held than the limit").isLessThanOrEqualTo(limit);
             assertThat(mostInTheDatabase.get()).as("sum(held) sampled").isLessThanOrEqualTo(limit);
+            assertThat(Math.max(most.get(), mostInTheDatabase.get())).as("the limit was reached").isEqualTo(limit);
             assertThat(samples.get()).isPositive();
             assertThat(shortTakes.get()).as("takes came back short: they contended").isPositive();
             assertThat(held.get()).isZero();
