@@ -1,15 +1,6 @@
 package io.shieldpool.jobs.runtime;
 
-import io.shieldpool.jobs.AckResults;
-import io.shieldpool.jobs.Enqueued;
-import io.shieldpool.jobs.FailOutcome;
-import io.shieldpool.jobs.Job;
-import io.shieldpool.jobs.JobOwner;
-import io.shieldpool.jobs.JobState;
 import io.shieldpool.jobs.JobStore;
-import io.shieldpool.jobs.NewJob;
-import io.shieldpool.jobs.QueueStats;
-import io.shieldpool.jobs.RecoveredJob;
 import io.shieldpool.jobs.Slots;
 import io.shieldpool.time.ManualTicker;
 
@@ -18,12 +9,10 @@ import io.vertx.core.Promise;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
-import java.time.Instant;
+import java.lang.reflect.Proxy;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -47,7 +36,7 @@ class SlotPermitsTest {
 
     @BeforeEach
     void start() {
-        permits = new SlotPermits(store, "q", wakes::incrementAndGet);
+        permits = new SlotPermits(store.store, "q", wakes::incrementAndGet);
         permits.start(time);
     }
 
@@ -178,14 +167,31 @@ class SlotPermitsTest {
         assertThat(permits.snapshot()[0]).isEqualTo(1);
     }
 
-    /** A store whose slot answers the test gives; nothing else is used. */
-    private static final class ScriptedStore implements JobStore {
+    /** A store whose slot answers the test gives; any other call fails the test. */
+    private static final class ScriptedStore {
         final List<Integer> takes = new java.util.ArrayList<>();
         final List<Integer> gives = new java.util.ArrayList<>();
         private final Deque<Promise<Slots>> takeAnswers = new ArrayDeque<>();
         private final Deque<Promise<Slots>> giveAnswers = new ArrayDeque<>();
         private final Deque<Promise<Slots>> lookAnswers = new ArrayDeque<>();
         volatile boolean safe = true;
+        final JobStore store = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(),
+                new Class<?>[] {JobStore.class}, (proxy, method, args) -> switch (method.getName()) {
+                    case "takeSlots" -> answer(takes, (Integer) args[1], takeAnswers);
+                    case "giveSlots" -> answer(gives, (Integer) args[1], giveAnswers);
+                    case "lookAtSlots" -> answer(null, 0, lookAnswers);
+                    case "slotsSafe" -> safe;
+                    default -> throw new UnsupportedOperationException(method.getName());
+                });
+
+        private static Future<Slots> answer(List<Integer> asked, int count, Deque<Promise<Slots>> answers) {
+            if (asked != null) {
+                asked.add(count);
+            }
+            Promise<Slots> answer = Promise.promise();
+            answers.add(answer);
+            return answer.future();
+        }
 
         void answerTake(Slots slots) {
             takeAnswers.removeFirst().complete(slots);
@@ -197,128 +203,6 @@ class SlotPermitsTest {
 
         void answerLook(Slots slots) {
             lookAnswers.removeFirst().complete(slots);
-        }
-
-        @Override
-        public Future<Slots> takeSlots(String queue, int wanted) {
-            takes.add(wanted);
-            Promise<Slots> answer = Promise.promise();
-            takeAnswers.add(answer);
-            return answer.future();
-        }
-
-        @Override
-        public Future<Slots> giveSlots(String queue, int count) {
-            gives.add(count);
-            Promise<Slots> answer = Promise.promise();
-            giveAnswers.add(answer);
-            return answer.future();
-        }
-
-        @Override
-        public Future<Slots> lookAtSlots(String queue) {
-            Promise<Slots> answer = Promise.promise();
-            lookAnswers.add(answer);
-            return answer.future();
-        }
-
-        @Override
-        public boolean slotsSafe() {
-            return safe;
-        }
-
-        @Override
-        public JobOwner owner() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public boolean shared() {
-            return true;
-        }
-
-        @Override
-        public int claimsPerWorker() {
-            return 8;
-        }
-
-        @Override
-        public Future<List<Enqueued>> enqueue(List<NewJob> jobs) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Future<List<Job>> claim(String queue, int limit) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Future<Boolean> complete(Job claimed) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Future<AckResults> completeAll(List<Job> claimed) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Future<FailOutcome> fail(Job claimed, String error, Instant retryAt) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Future<Integer> release(List<Job> claimed, boolean countAttempt) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Future<List<RecoveredJob>> recoverOrphans() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Future<Integer> releaseOwned() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Future<List<QueueStats>> stats(List<String> alwaysShown) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Future<List<Job>> list(Optional<JobState> state, Optional<String> queue, int limit) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Future<Optional<Job>> find(long id) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Future<Boolean> retry(long id) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Future<Integer> retryDead(Optional<String> queue) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Future<Integer> purge(JobState state, Instant finishedBefore) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void onJobsAvailable(Runnable listener) {
-        }
-
-        @Override
-        public Future<Void> close() {
-            return Future.succeededFuture();
         }
     }
 }
