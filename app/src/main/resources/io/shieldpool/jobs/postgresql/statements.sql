@@ -546,7 +546,7 @@ FROM ({{slots-state}}) AS state;
 -- next in line waited for its own retry with a slot free (PostgresJobStoreTest,
 -- aSecondGiveBeforeTheFirstWaiterTookItsSlotWakesTheNextInLine).
 -- Needs no lock: fewer slots held can only make a take's count safer. Returns the slots given
--- back, then slots-state. Served by: shieldpool_slots' key and a scan of its rows of the queue,
+-- back (at most what the node held), then slots-state. Served by: shieldpool_slots' key and a scan of its rows of the queue,
 -- shieldpool_waits (a few rows), shieldpool_nodes' key, shieldpool_queues' key.
 WITH claimant AS (
     SELECT $1::text AS queue, $2::text AS node, -1 AS shard, $4::bigint AS freshness
@@ -571,7 +571,8 @@ WITH claimant AS (
     ORDER BY l.through <= coalesce((SELECT n FROM free), 0), l.since
     LIMIT 1
 )
-SELECT $3::int, (SELECT count(*) FROM woken), state.*
+SELECT least($3::int, coalesce((SELECT s.held FROM shieldpool_slots s WHERE s.queue = $1 AND s.node = $2), 0)),
+       (SELECT count(*) FROM woken), state.*
 FROM ({{slots-state}}) AS state;
 
 -- :name slots-look
