@@ -66,6 +66,8 @@ final class SlotPermits {
     private int requests;
     /** Bumped at each take or give sent: a look answers for the database as it was before the latest. */
     private long sent;
+    /** What a request sent while another was under way answers for: nothing {@link #learn} trusts. */
+    private static final long ALONE_NOT = -1;
     private boolean draining;
     private boolean closed;
     private Runnable cancelRetry;
@@ -211,9 +213,7 @@ final class SlotPermits {
             return () -> { };
         }
         taking = true;
-        requests++;
-        sent++;
-        long mine = sent;
+        long mine = sending();
         return () -> {
             log.debug("queue {}: taking {} slot(s)", queue, need);
             store.takeSlots(queue, need).onComplete(ar -> taken(ar, need, mine));
@@ -222,13 +222,23 @@ final class SlotPermits {
 
     private Runnable give(int count) {
         held -= count;
-        requests++;
-        sent++;
-        long mine = sent;
+        long mine = sending();
         return () -> {
             log.debug("queue {}: giving back {} slot(s)", queue, count);
             store.giveSlots(queue, count).onComplete(ar -> given(ar, mine));
         };
+    }
+
+    /**
+     * Under the lock: a take or give is being sent. Returns what its answer speaks for: the
+     * database after it, unless another request was under way when it was sent (its snapshot may
+     * then have missed that one's commit, or seen it, whichever way its answer comes back).
+     */
+    private long sending() {
+        boolean alone = requests == 0;
+        requests++;
+        sent++;
+        return alone ? sent : ALONE_NOT;
     }
 
     private void scheduleSettle(Duration after) {
@@ -301,7 +311,7 @@ final class SlotPermits {
             if (closed) {
                 return;
             }
-            mine = sent;
+            mine = requests == 0 ? sent : ALONE_NOT;
         }
         Ticker time = timers;
         if (time != null) {
@@ -321,7 +331,12 @@ final class SlotPermits {
         });
     }
 
-    /** Under the lock: the shares from an answer; what the database holds for us when nothing else is under way. */
+    /**
+     * Under the lock: the shares from an answer; what the database holds for us when nothing else
+     * was under way from this answer's request to now. why both ends: a look (or take) whose
+     * snapshot was taken before a give in flight committed answers with the slots given back
+     * still held; believed, they were permits the database no longer counted (SlotPermitsTest).
+     */
     private void learn(Slots slots, long answersFor) {
         keepAtMost = slots.othersWant() > 0 ? slots.fairShare() : Integer.MAX_VALUE;
         if (requests == 0 && answersFor == sent && slots.held() != held) {

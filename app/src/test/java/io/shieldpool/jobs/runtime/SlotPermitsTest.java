@@ -10,6 +10,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.Proxy;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -165,6 +166,29 @@ class SlotPermitsTest {
         store.answerLook(new Slots(0, 0, 0, 1, 4));
         store.answerTake(new Slots(1, 1, 0, 1, 4));
         assertThat(permits.snapshot()[0]).isEqualTo(1);
+    }
+
+    @Test
+    void aLookSentWhileAGiveWasUnderWayNeverBringsTheSlotsGivenBack() {
+        permits.demand(feed, 2);
+        store.answerTake(new Slots(2, 2, 0, 1, 4));
+        permits.demand(feed, 0);
+        assertThat(permits.tryAcquire()).isTrue();
+        assertThat(permits.tryAcquire()).isTrue();
+        permits.othersWant();
+        store.answerLook(new Slots(0, 2, 2, 3, 4));
+        permits.release();
+        assertThat(store.gives).as("beyond its share of 1").containsExactly(1);
+        // told again that others want slots, it looks while its give is under way; the look's
+        // snapshot is older than the give's commit, and its answer comes after the give's
+        time.advance(Duration.ofMillis(100));
+        permits.othersWant();
+        store.answerGive(new Slots(1, 1, 2, 3, 4));
+        store.answerLook(new Slots(0, 2, 2, 3, 4));
+        assertThat(permits.snapshot()[0]).as("held: the give's answer, not the older look's").isEqualTo(1);
+        assertThat(store.gives).as("believing the look, it would give that slot back a second time, and the database would"
+                + " count none held while its section runs").containsExactly(1);
+        assertThat(permits.tryAcquire()).as("1 held, 1 in use").isFalse();
     }
 
     /** A store whose slot answers the test gives; any other call fails the test. */
