@@ -354,11 +354,14 @@ public final class PostgresJobStore implements JobStore {
         if (closing) {
             return;
         }
+        // why the time it was sent: the row's heartbeat_at is the server's time when the statement
+        // ran, which is later; a node counts its own heartbeat no younger than the others see it
+        long sentNanos = System.nanoTime();
         pool.preparedQuery(SQL.get("node-heartbeat")).execute(Tuple.of(owner.id(), draining ? "draining" : "running",
                         held.get(), settings.nodeTtl().toMillis()))
                 .andThen(ar -> {
                     if (ar.succeeded()) {
-                        lastBeatNanos = System.nanoTime();
+                        lastBeatNanos = sentNanos;
                     }
                 })
                 // why: a node that was cut off from the database lately was probably not the only
