@@ -177,7 +177,7 @@ final class SlotPermits {
         }
     }
 
-    /** For the status page and tests: [held, in use, wanted]. */
+    /** For tests: [held, in use, wanted]. */
     synchronized int[] snapshot() {
         return new int[] {held, inUse, wanted};
     }

@@ -560,6 +560,14 @@ class PostgresJobStoreTest extends JobStoreContract {
         return settings().withLimits("default", concurrency, 0, 0);
     }
 
+    /** Closes the test's own store and opens a node per host on {@code settings}; the first is then the test's store. */
+    private List<PostgresJobStore> nodesOn(PostgresSettings settings, String... hosts) {
+        get(store.close());
+        List<PostgresJobStore> nodes = java.util.Arrays.stream(hosts).map(host -> nodeOn(settings, host)).toList();
+        store = nodes.getFirst();
+        return nodes;
+    }
+
     private PostgresJobStore nodeOn(PostgresSettings settings, String host) {
         return (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings, new JobOwner(host, 1, "r"), clock));
     }
@@ -695,13 +703,10 @@ class PostgresJobStoreTest extends JobStoreContract {
 
     @Test
     void aSlotGivenBackGoesToTheNodeThatWaitedLongestInTheOrderTheyBeganToWaitAndWakesOnlyIt() throws Exception {
-        get(store.close());
-        PostgresSettings limited = slotted(2);
-        PostgresJobStore a = nodeOn(limited, "fa");
-        PostgresJobStore b = nodeOn(limited, "fb");
-        PostgresJobStore c = nodeOn(limited, "fc");
-        store = a;
-        List<PostgresJobStore> nodes = List.of(a, b, c);
+        List<PostgresJobStore> nodes = nodesOn(slotted(2), "fa", "fb", "fc");
+        PostgresJobStore a = nodes.get(0);
+        PostgresJobStore b = nodes.get(1);
+        PostgresJobStore c = nodes.get(2);
         List<Heard> heard = nodes.stream().map(Heard::on).toList();
         try (Side side = new Side()) {
             awaitListening(side, nodes, heard);
@@ -766,13 +771,10 @@ class PostgresJobStoreTest extends JobStoreContract {
 
     @Test
     void aSecondGiveBeforeTheFirstWaiterTookItsSlotWakesTheNextInLine() throws Exception {
-        get(store.close());
-        PostgresSettings limited = slotted(2);
-        PostgresJobStore a = nodeOn(limited, "fa");
-        PostgresJobStore b = nodeOn(limited, "fb");
-        PostgresJobStore c = nodeOn(limited, "fc");
-        store = a;
-        List<PostgresJobStore> nodes = List.of(a, b, c);
+        List<PostgresJobStore> nodes = nodesOn(slotted(2), "fa", "fb", "fc");
+        PostgresJobStore a = nodes.get(0);
+        PostgresJobStore b = nodes.get(1);
+        PostgresJobStore c = nodes.get(2);
         List<Heard> heard = nodes.stream().map(Heard::on).toList();
         try (Side side = new Side()) {
             awaitListening(side, nodes, heard);
@@ -794,13 +796,10 @@ class PostgresJobStoreTest extends JobStoreContract {
 
     @Test
     void aWaitPartlyServedGoesToTheBackOfTheLine() throws Exception {
-        get(store.close());
-        PostgresSettings limited = slotted(3);
-        PostgresJobStore a = nodeOn(limited, "fa");
-        PostgresJobStore b = nodeOn(limited, "fb");
-        PostgresJobStore c = nodeOn(limited, "fc");
-        store = a;
-        List<PostgresJobStore> nodes = List.of(a, b, c);
+        List<PostgresJobStore> nodes = nodesOn(slotted(3), "fa", "fb", "fc");
+        PostgresJobStore a = nodes.get(0);
+        PostgresJobStore b = nodes.get(1);
+        PostgresJobStore c = nodes.get(2);
         List<Heard> heard = nodes.stream().map(Heard::on).toList();
         try (Side side = new Side()) {
             awaitListening(side, nodes, heard);

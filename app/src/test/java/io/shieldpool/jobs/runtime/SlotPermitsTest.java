@@ -73,9 +73,7 @@ class SlotPermitsTest {
 
     @Test
     void whileOthersWaitWhatIsHeldBeyondTheFairShareGoesBackAsSectionsEnd() {
-        permits.demand(feed, 2);
-        store.answerTake(new Slots(2, 2, 0, 1, 4));
-        permits.demand(feed, 0);
+        holding(2);
         assertThat(permits.tryAcquire()).isTrue();
         assertThat(permits.tryAcquire()).isTrue();
         // another node wants slots: 3 nodes for 4 slots, a share of 1
@@ -111,9 +109,7 @@ class SlotPermitsTest {
 
     @Test
     void anIdleSlotGoesBackAfterASecondWhenNobodyWaitsUnlessItWasUsedMeanwhile() {
-        permits.demand(feed, 1);
-        store.answerTake(new Slots(1, 1, 0, 1, 4));
-        permits.demand(feed, 0);
+        holding(1);
         assertThat(permits.tryAcquire()).isTrue();
         permits.release();
         assertThat(permits.tryAcquire()).as("its worker's next section").isTrue();
@@ -126,9 +122,7 @@ class SlotPermitsTest {
 
     @Test
     void aDrainGivesEverySlotBackAsSoonAsItIsFreeAndStartsNothing() {
-        permits.demand(feed, 3);
-        store.answerTake(new Slots(3, 3, 0, 1, 4));
-        permits.demand(feed, 0);
+        holding(3);
         assertThat(permits.tryAcquire()).isTrue();
         permits.draining();
         assertThat(store.gives).as("the two free ones at once").containsExactly(2);
@@ -149,9 +143,7 @@ class SlotPermitsTest {
 
     @Test
     void theDatabasesCountWinsWhenNothingIsUnderWay() {
-        permits.demand(feed, 2);
-        store.answerTake(new Slots(2, 2, 0, 1, 4));
-        permits.demand(feed, 0);
+        holding(2);
         assertThat(permits.tryAcquire()).isTrue();
         // a rescue freed this node's slots while it was cut off: the database says 0
         permits.othersWant();
@@ -170,9 +162,7 @@ class SlotPermitsTest {
 
     @Test
     void aLookSentWhileAGiveWasUnderWayNeverBringsTheSlotsGivenBack() {
-        permits.demand(feed, 2);
-        store.answerTake(new Slots(2, 2, 0, 1, 4));
-        permits.demand(feed, 0);
+        holding(2);
         assertThat(permits.tryAcquire()).isTrue();
         assertThat(permits.tryAcquire()).isTrue();
         permits.othersWant();
@@ -189,6 +179,13 @@ class SlotPermitsTest {
         assertThat(store.gives).as("believing the look, it would give that slot back a second time, and the database would"
                 + " count none held while its section runs").containsExactly(1);
         assertThat(permits.tryAcquire()).as("1 held, 1 in use").isFalse();
+    }
+
+    /** The node takes {@code slots} (nobody else waits; limit 4) and its workers want no more for now. */
+    private void holding(int slots) {
+        permits.demand(feed, slots);
+        store.answerTake(new Slots(slots, slots, 0, 1, 4));
+        permits.demand(feed, 0);
     }
 
     /** A store whose slot answers the test gives; any other call fails the test. */
