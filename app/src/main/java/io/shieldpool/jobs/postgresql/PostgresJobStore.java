@@ -334,8 +334,24 @@ public final class PostgresJobStore implements JobStore {
         subscriber.channel("shieldpool_jobs")
                 .handler(queue -> fireListeners())
                 // why: (re)subscribed: notifications sent while we were not listening are lost, so look once.
-                .subscribeHandler(v -> fireListeners());
+                .subscribeHandler(v -> {
+                    quietSubscriberConnection();
+                    fireListeners();
+                });
         connectSubscriber();
+    }
+
+    /**
+     * why: the subscriber sets no exception handler on its connection, and the client then prints
+     * every error of that connection to stderr with its stack trace (the server's 57P01 at a
+     * restart, a connection reset at a stop); the subscriber's close handler reconnects, and the
+     * outage itself is logged once by the pool's side (jobs.store-unreachable).
+     */
+    private void quietSubscriberConnection() {
+        var connection = subscriber.actualConnection();
+        if (connection != null) {
+            connection.exceptionHandler(e -> log.debug("LISTEN connection: {}", e.toString()));
+        }
     }
 
     private void connectSubscriber() {
