@@ -400,6 +400,37 @@ class PostgresJobStoreTest extends JobStoreContract {
         }
     }
 
+    /**
+     * An enqueue soon after another (within the 100 ms a store leaves between two NOTIFY checks)
+     * into a queue a claim emptied meanwhile: the other nodes are woken all the same, once the
+     * window ends, instead of waiting for their poll with a job ready. On a slow machine the
+     * second enqueue may come after the window and notify at once: the test then passes without
+     * the deferral, but never fails for the timing.
+     */
+    @Test
+    void anEnqueueSoonAfterAnotherIntoAQueueEmptiedMeanwhileStillWakesTheOtherNodes() throws Exception {
+        get(store.close());
+        PostgresJobStore writer = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
+                new JobOwner("writer", 1, "w"), clock));
+        PostgresJobStore listener = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
+                new JobOwner("listener", 2, "l"), clock));
+        store = writer;
+        Heard heard = Heard.on(listener);
+        try (Side side = new Side()) {
+            probeUntilHeard(() -> side.one("SELECT pg_notify('shieldpool_jobs', 'default')"), heard.woken());
+            Thread.sleep(300);
+            heard.woken().set(0);
+
+            get(writer.enqueue(List.of(job("{}"))));
+            assertThat(get(writer.claim("default", 10))).hasSize(1);
+            get(writer.enqueue(List.of(job("{}"))));
+            org.awaitility.Awaitility.await("the other node woken by each enqueue into an empty queue")
+                    .atMost(Duration.ofSeconds(5)).until(() -> heard.woken().get() >= 2);
+            Thread.sleep(300);
+            assertThat(heard.woken().get()).as("one wake-up per enqueue into an empty queue").isEqualTo(2);
+        }
+    }
+
     // ---- sessions ----
 
     @Test
