@@ -27,7 +27,9 @@ import java.util.concurrent.atomic.LongAdder;
  * then idle for 60 s), then after it commits; with each window's ratio to the baseline's median.
  * Figures are printed, never asserted.
  *
- * <p>Usage: {@code PgBloatBench [JOBS]} (the backlog, default 1,500,000; it must outlast the run)
+ * <p>Usage: {@code PgBloatBench [JOBS]} (the backlog, default 1,500,000; it must outlast the run).
+ * {@code PgBloatBench --daemon LAUNCHER [JOBS [CONFIG...]]} runs the same scenario against the
+ * packaged daemon instead ({@link PgBloatDaemonBench}).
  */
 public final class PgBloatBench {
 
@@ -39,6 +41,10 @@ public final class PgBloatBench {
     private volatile boolean stop;
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("--daemon")) {
+            PgBloatDaemonBench.main(args);
+            System.exit(0);
+        }
         int jobs = args.length > 0 ? Integer.parseInt(args[0]) : 1_500_000;
         int baselineWindows = Integer.getInteger("pg.bloat.baseline-windows", 2);
         int idleWindows = Integer.getInteger("pg.bloat.idle-windows", 6);
@@ -170,7 +176,7 @@ public final class PgBloatBench {
     }
 
     /** Another client (psql) that takes a snapshot and then sits idle in its transaction. */
-    private static Process idleTransaction(PostgresCluster cluster, String database) throws Exception {
+    static Process idleTransaction(PostgresCluster cluster, String database) throws Exception {
         Process psql = new ProcessBuilder("/usr/lib/postgresql/15/bin/psql", "-X", "-q", "-h",
                 cluster.socketDirectory().toString(), "-U", "postgres", "-d", database)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -188,7 +194,7 @@ public final class PgBloatBench {
         throw new IllegalStateException("the idle transaction did not take a snapshot");
     }
 
-    private static double median(List<Double> values) {
+    static double median(List<Double> values) {
         List<Double> sorted = new ArrayList<>(values);
         sorted.sort(null);
         return sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2);
