@@ -112,7 +112,8 @@ final class PgBloatDaemonBench {
             daemon = new BenchProcess(List.of(launcher.toString(), "--config", conf.toString()));
             try {
                 daemon.await("ready", 120_000);
-                Thread.sleep(10_000); // warm-up: JIT, prepared statements, a full pool
+                // warm-up: JIT (the daemon's CPU per job still falls in the second 10 s), prepared statements, a full pool
+                Thread.sleep(TimeUnit.SECONDS.toMillis(Integer.getInteger("pg.bloat.warm-up-seconds", 20)));
                 measure(jobs, baselineWindows, idleWindows, settings);
             } finally {
                 daemon.signal("TERM");
