@@ -1450,7 +1450,8 @@ public final class PostgresJobStore implements JobStore {
      * @param id           host/pid/run
      * @param state        running, draining, stopped, or dead (heartbeat older than its ttl)
      * @param heartbeatAge time since its last heartbeat
-     * @param inFlight     jobs it held at its last heartbeat (running sections and claimed, unstarted jobs)
+     * @param inFlight     jobs it held at its last heartbeat (running sections and claimed, unstarted jobs);
+     *                     for a dead node, its running rows now (0 once they were rescued)
      * @param ttl          a heartbeat older than this makes it dead
      * @param up           time since it registered
      */
