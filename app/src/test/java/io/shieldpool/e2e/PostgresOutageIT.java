@@ -256,4 +256,65 @@ class PostgresOutageIT {
             assertThat(daemon.stderr()).as("no stack trace").noneMatch(l -> l.contains("\tat "));
         }
     }
+
+    /**
+     * A socket directory the daemon's user may not enter (as initdb leaves a data directory, 0700,
+     * owned by the server's user): one line naming the socket and "permission denied", exit 78 at
+     * once (as a wrong password), never a wait for a server "that does not answer". why runuser:
+     * root passes every permission check, so as root (CI) the daemon runs as user daemon, from a
+     * copy of the launcher and jar that user can read; as another user the directory is one of
+     * mode 0000 holding a link to the cluster's socket.
+     */
+    @Test
+    void aUnixSocketTheDaemonMayNotOpenIsOneLineExit78AtOnce() throws Exception {
+        String database = pg.cluster().createDatabase();
+        Path readable = Files.createTempDirectory(Path.of("/tmp"), "shieldpool-denied-");
+        try {
+            Path socketDirectory;
+            List<String> command = new ArrayList<>();
+            Map<String, String> env = new HashMap<>(Map.of("SHIELDPOOL_AOT_CACHE", "none"));
+            if ("root".equals(System.getProperty("user.name"))) {
+                socketDirectory = pg.cluster().socketDirectory();
+                assertThat(Files.getPosixFilePermissions(socketDirectory)).as("the cluster's directory, as initdb's")
+                        .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+                Path bin = Files.createDirectories(readable.resolve("bin"));
+                Files.copy(DaemonProcess.LAUNCHER, bin.resolve("shieldpool"));
+                Path jar = Files.copy(DaemonProcess.LAUNCHER.toAbsolutePath().getParent().resolveSibling("target/shieldpool.jar"),
+                        readable.resolve("shieldpool.jar"));
+                env.put("SHIELDPOOL_JAR", jar.toString());
+                command.addAll(List.of("runuser", "-u", "daemon", "--", bin.resolve("shieldpool").toString()));
+            } else {
+                socketDirectory = Files.createDirectories(readable.resolve("closed"));
+                Files.createSymbolicLink(socketDirectory.resolve(".s.PGSQL.5432"),
+                        pg.cluster().socketDirectory().resolve(".s.PGSQL.5432"));
+                Files.setPosixFilePermissions(socketDirectory, java.nio.file.attribute.PosixFilePermissions.fromString("---------"));
+                command.add(DaemonProcess.LAUNCHER.toString());
+            }
+            Path config = readable.resolve("node.conf");
+            Files.writeString(config, String.join("\n", "shieldpool.log.format = json", "shieldpool.admin.port = 0",
+                    PostgresNodes.store("postgresql://postgres@/" + database + "?host=" + socketDirectory), ""));
+            Files.setPosixFilePermissions(readable, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            command.addAll(List.of("--config", config.toString()));
+            try (DaemonProcess daemon = DaemonProcess.launch(command, env)) {
+                assertThat(daemon.awaitExit(Duration.ofSeconds(30))).as(daemon.transcript()).isEqualTo(78);
+                assertThat(daemon.events("jobs.store-waiting")).as("not waited for").isEmpty();
+                List<JsonObject> errors = daemon.events("jobs.failed");
+                assertThat(errors).as(daemon.transcript()).hasSize(1);
+                assertThat(errors.getFirst().getString("error")).contains("permission denied")
+                        .contains(socketDirectory.resolve(".s.PGSQL.5432").toString()).contains("not retried")
+                        .doesNotContain("\n");
+                assertThat(daemon.stderr()).as("no stack trace").noneMatch(l -> l.contains("\tat "));
+            }
+        } finally {
+            // why: closing a DaemonProcess kills runuser, not the JVM it started as user daemon
+            ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(readable.toString()))
+                    .forEach(ProcessHandle::destroyForcibly);
+            if (Files.exists(readable.resolve("closed"))) {
+                Files.setPosixFilePermissions(readable.resolve("closed"), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            }
+            try (var files = Files.walk(readable)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
 }

@@ -250,7 +250,7 @@ public final class PostgresJobStore implements JobStore {
                 await(Schema.migrate(pool, settings.safeUrl()), settings);
                 break;
             } catch (JobStoreException e) {
-                boolean noAnswer = e.kind() == JobStoreException.Kind.UNUSABLE
+                boolean noAnswer = e.kind() == JobStoreException.Kind.UNUSABLE && !socketDenied(e.getCause(), settings)
                         && (e.getCause() == null ? e.getMessage().endsWith(NO_ANSWER) : isConnectionLoss(e.getCause()));
                 if (!wait.enabled() || !noAnswer) {
                     throw e;
@@ -296,6 +296,12 @@ public final class PostgresJobStore implements JobStore {
             Throwable cause = e.getCause();
             if (cause instanceof JobStoreException j) {
                 throw j;
+            }
+            if (socketDenied(cause, settings)) {
+                throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "cannot open the job store "
+                        + settings.safeUrl() + ": permission denied on its unix socket " + socketOf(settings)
+                        + " (user " + System.getProperty("user.name") + " may not enter the socket directory or write"
+                        + " the socket: check their owner and mode, or the user's groups); not retried", cause);
             }
             throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "cannot open the job store "
                     + settings.safeUrl() + ": " + cause.getMessage(), cause);
@@ -607,6 +613,26 @@ public final class PostgresJobStore implements JobStore {
     }
 
     /** A failure that says nothing about the statement: the connection broke or could not be made. */
+    /**
+     * Whether a connection to a unix socket was refused by the file system's permissions (EACCES:
+     * the directory may not be entered or the socket not written), which a retry does not mend.
+     * why BindException: the JDK reports EACCES on connect as one (with EADDRINUSE and
+     * EADDRNOTAVAIL, neither of which a unix-socket connect returns); Netty wraps it with the path.
+     * Over TCP a BindException may be EADDRNOTAVAIL (no local port left), which passes: not matched.
+     */
+    private static boolean socketDenied(Throwable cause, PostgresSettings settings) {
+        boolean bind = false;
+        for (Throwable t = cause; t != null && !bind; t = t.getCause()) {
+            bind = t instanceof java.net.BindException;
+        }
+        return bind && settings.connectOptions().isUsingDomainSocket();
+    }
+
+    private static String socketOf(PostgresSettings settings) {
+        PgConnectOptions options = settings.connectOptions();
+        return options.isUsingDomainSocket() ? options.getHost() + "/.s.PGSQL." + options.getPort() : options.getHost();
+    }
+
     private static boolean isConnectionLoss(Throwable cause) {
         if (cause instanceof io.vertx.pgclient.PgException pg) {
             // why: the server says it is going away or cannot serve now: 08 connection exception,
@@ -1469,7 +1495,8 @@ public final class PostgresJobStore implements JobStore {
      * @param id           host/pid/run
      * @param state        running, draining, stopped, or dead (heartbeat older than its ttl)
      * @param heartbeatAge time since its last heartbeat
-     * @param inFlight     jobs it held at its last heartbeat (running sections and claimed, unstarted jobs)
+     * @param inFlight     jobs it held at its last heartbeat (running sections and claimed, unstarted jobs);
+     *                     for a dead node, its running rows now (0 once they were rescued)
      * @param ttl          a heartbeat older than this makes it dead
      * @param up           time since it registered
      */
