@@ -8,6 +8,7 @@ import io.shieldpool.jobs.JobOwner;
 import io.shieldpool.jobs.JobState;
 import io.shieldpool.jobs.JobStore;
 import io.shieldpool.jobs.JobStoreException;
+import io.shieldpool.jobs.Limiting;
 import io.shieldpool.jobs.NewJob;
 import io.shieldpool.jobs.QueueStats;
 import io.shieldpool.jobs.RecoveredJob;
@@ -784,18 +785,21 @@ public final class PostgresJobStore implements JobStore {
     }
 
     /**
-     * Whether {@code queue}'s claims are the limits' own (claim-limited under the queue's lock,
-     * each claimed job holding a slot until its ack, tokens spent at the claim, acks written one by
-     * one): a queue with a cluster-wide rate. A queue with a concurrency and no rate claims and
-     * acks as an unlimited one; its limit is held by slots (takeSlots), not by running rows.
+     * {@inheritDoc} From this node's settings (the limits of its queue, jobs.limits.*). A queue
+     * with a cluster-wide rate is claim-limited (under the queue's lock, each claimed job holding
+     * a share of the concurrency until its ack, tokens spent at the claim, acks written one by
+     * one); a queue with a concurrency and no rate claims and acks as an unlimited one, its limit
+     * held by slots (takeSlots), not by running rows.
      */
-    private boolean claimsLimited(String queue) {
-        return settings.limits().map(l -> l.queue().equals(queue) && l.rate() > 0).orElse(false);
+    @Override
+    public Limiting limiting(String queue) {
+        return settings.limits().filter(l -> l.queue().equals(queue))
+                .map(l -> Limiting.of(l.concurrency(), l.rate())).orElse(Limiting.NONE);
     }
 
     @Override
     public Future<List<Job>> claim(String queue, int limit, int shard) {
-        boolean limited = claimsLimited(queue);
+        boolean limited = limiting(queue).claimsLimited();
         return call(() -> {
             if (sweepingStrays || releasingOwned) {
                 return Future.succeededFuture(List.<Job>of());
@@ -952,7 +956,7 @@ public final class PostgresJobStore implements JobStore {
 
         /** A concurrency and no rate: the limit is held by slots granted to nodes (shieldpool_slots). */
         public boolean bySlots() {
-            return concurrency > 0 && rate == 0;
+            return Limiting.of(concurrency, rate).slotsHeld();
         }
     }
 
@@ -961,7 +965,7 @@ public final class PostgresJobStore implements JobStore {
         // why not batched on a limited queue: a slot is free only once its ack has landed, and that
         // queue's ack path is the limits' own (PostgresKillIT, limit 12 on 4 nodes, ran far slower
         // with batched acks, for a reason not found yet).
-        boolean limited = claimsLimited(claimed.queue());
+        boolean limited = limiting(claimed.queue()).claimsLimited();
         return call(() -> ackLike(() -> (limited ? completeOne(claimed) : acks.add(claimed)).andThen(ar -> settled(ar, claimed))))
                 .onSuccess(done -> held.decrementAndGet());
     }
@@ -978,7 +982,7 @@ public final class PostgresJobStore implements JobStore {
         }
         String queue = claimed.get(0).queue();
         boolean oneUnlimitedQueue = claimed.stream().allMatch(job -> job.queue().equals(queue))
-                && !claimsLimited(queue);
+                && !limiting(queue).claimsLimited();
         if (!oneUnlimitedQueue) {
             return JobStore.super.completeAll(claimed);
         }

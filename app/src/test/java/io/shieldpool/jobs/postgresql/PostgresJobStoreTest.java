@@ -6,6 +6,7 @@ import io.shieldpool.jobs.JobState;
 import io.shieldpool.jobs.JobStore;
 import io.shieldpool.jobs.JobStoreContract;
 import io.shieldpool.jobs.JobStoreException;
+import io.shieldpool.jobs.Limiting;
 import io.shieldpool.jobs.MutableClock;
 import io.shieldpool.jobs.RecoveredJob;
 import io.shieldpool.jobs.Slots;
@@ -558,6 +559,18 @@ class PostgresJobStoreTest extends JobStoreContract {
     /** A queue whose concurrency is held by slots (shieldpool_slots, slots-take/give): a concurrency and no rate. */
     private PostgresSettings slotted(int concurrency) {
         return settings().withLimits("default", concurrency, 0, 0);
+    }
+
+    @Test
+    void howAQueueIsLimitedFollowsTheNodesSettingsForItsQueueOnly() {
+        get(store.close());
+        assertThat(nodeOn(settings(), "none").limiting("default")).isEqualTo(Limiting.NONE);
+        assertThat(nodeOn(slotted(2), "slots").limiting("default")).isEqualTo(Limiting.SLOTS);
+        assertThat(nodeOn(settings().withLimits("default", 0, 5, 1), "rate").limiting("default")).isEqualTo(Limiting.RATE);
+        PostgresJobStore both = nodeOn(claimLimited(2), "both");
+        store = both;
+        assertThat(both.limiting("default")).isEqualTo(Limiting.RATE_AND_CONCURRENCY);
+        assertThat(both.limiting("another")).as("the limits are those of the node's queue").isEqualTo(Limiting.NONE);
     }
 
     /** Closes the test's own store and opens a node per host on {@code settings}; the first is then the test's store. */
