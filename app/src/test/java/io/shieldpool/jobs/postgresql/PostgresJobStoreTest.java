@@ -702,11 +702,17 @@ class PostgresJobStoreTest extends JobStoreContract {
 
     /** The give made since {@code before} woke node {@code index}, and only it (NOTIFY shieldpool_slots, its id). */
     private static void assertWokeOnly(List<Heard> heard, int[] before, int index, String why) {
-        org.awaitility.Awaitility.await(why).atMost(Duration.ofSeconds(10)).until(() -> heard.get(index).woken().get() > before[index]);
+        assertWokeOnly(heard, before, java.util.Set.of(index), why);
+    }
+
+    /** What was done since {@code before} woke the nodes {@code indices}, and only them. */
+    private static void assertWokeOnly(List<Heard> heard, int[] before, java.util.Set<Integer> indices, String why) {
+        org.awaitility.Awaitility.await(why).atMost(Duration.ofSeconds(10))
+                .until(() -> indices.stream().allMatch(i -> heard.get(i).woken().get() > before[i]));
         org.awaitility.Awaitility.await(why + ": nobody else woken").during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
                 .until(() -> {
                     for (int i = 0; i < heard.size(); i++) {
-                        if (i != index && heard.get(i).woken().get() != before[i]) {
+                        if (!indices.contains(i) && heard.get(i).woken().get() != before[i]) {
                             return false;
                         }
                     }
@@ -1071,6 +1077,64 @@ class PostgresJobStoreTest extends JobStoreContract {
         assertThat(slotRows()).as("node-stopped frees its slots").isEqualTo("-");
         assertThat(slotWaits()).as("and ends its wait; the other's stays").isEqualTo("staying/1/r=1");
         assertThat(take(staying, 2)).isEqualTo(new Slots(2, 2, 0, 1, 2));
+    }
+
+    /**
+     * why no wall-clock bound: a store never looks again by itself, so a waiter that is woken
+     * (and then served) was told by a NOTIFY; a node of a running daemon would otherwise learn
+     * of the freed slots only at its own retry (100-400 ms).
+     */
+    @Test
+    void aCleanStopWakesTheWaitersItsFreedSlotsCoverAndOnlyThem() throws Exception {
+        List<PostgresJobStore> nodes = nodesOn(slotted(2), "fa", "fb", "fc", "fd");
+        PostgresJobStore a = nodes.get(0);
+        PostgresJobStore b = nodes.get(1);
+        PostgresJobStore c = nodes.get(2);
+        PostgresJobStore d = nodes.get(3);
+        List<Heard> heard = nodes.stream().map(Heard::on).toList();
+        try (Side side = new Side()) {
+            awaitListening(side, nodes, heard);
+            side.keepWaitsFresh();
+            assertThat(take(a, 2).changed()).isEqualTo(2);
+            assertThat(take(b, 1).changed()).isZero();
+            assertThat(take(c, 1).changed()).isZero();
+            assertThat(take(d, 1).changed()).isZero();
+            assertThat(slotWaits()).isEqualTo("fb/1/r=1 fc/1/r=1 fd/1/r=1");
+
+            int[] before = woken(heard);
+            store = b;
+            get(a.close());
+            assertWokeOnly(heard, before, java.util.Set.of(1, 2), "b and c: the two slots a's stop freed cover them, not d");
+            assertThat(take(b, 1).changed()).isEqualTo(1);
+            assertThat(take(c, 1).changed()).isEqualTo(1);
+            assertThat(take(d, 1).changed()).as("d is next in line, nothing is free").isZero();
+        }
+    }
+
+    @Test
+    void theRescueOfADeadNodesSlotsWakesTheNodeWaitingForThem() throws Exception {
+        get(store.close());
+        // why a 5 s ttl: the frozen node must stay alive until the test makes it dead
+        PostgresSettings limited = slotted(2).withLeases(Duration.ofMillis(200), Duration.ofSeconds(5), Duration.ofMinutes(15));
+        PostgresJobStore doomed = doomedNode(limited, "slots");
+        PostgresJobStore b = nodeOn(limited, "fb");
+        PostgresJobStore c = nodeOn(limited, "fc");
+        store = b;
+        List<PostgresJobStore> nodes = List.of(doomed, b, c);
+        List<Heard> heard = nodes.stream().map(Heard::on).toList();
+        try (Side side = new Side()) {
+            awaitListening(side, nodes, heard);
+            side.keepWaitsFresh();
+            assertThat(take(doomed, 2).changed()).isEqualTo(2);
+            assertThat(take(b, 1).changed()).isZero();
+            doomed.freezeHeartbeatForTest();
+
+            int[] before = woken(heard);
+            deadByItsTtl(doomed);
+            assertWokeOnly(heard, before, 1, "b: the rescue freed the dead node's slots");
+            assertThat(slotRows()).isEqualTo("-");
+            assertThat(take(b, 1).changed()).isEqualTo(1);
+        }
     }
 
     @Test
