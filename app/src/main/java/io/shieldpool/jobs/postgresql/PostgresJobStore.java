@@ -446,7 +446,7 @@ public final class PostgresJobStore implements JobStore {
     }
 
     private Future<List<RecoveredJob>> rescue(boolean guarded) {
-        return pool.preparedQuery(SQL.get("rescue")).execute(Tuple.of(at(clock.instant()), guarded)).map(rows -> {
+        return pool.preparedQuery(SQL.get("rescue")).execute(Tuple.of(at(clock.instant()), guarded, WAIT_FRESH.toMillis())).map(rows -> {
             if (rows.size() > 0) {
                 readyAgainBehind();
             }
@@ -1176,7 +1176,8 @@ public final class PostgresJobStore implements JobStore {
                     }
                     Future<Void> marked = Future.succeededFuture();
                     for (String id : gone) {
-                        marked = marked.compose(v -> pool.preparedQuery(SQL.get("node-stopped")).execute(Tuple.of(id)).mapEmpty());
+                        marked = marked.compose(v -> pool.preparedQuery(SQL.get("node-stopped"))
+                                .execute(Tuple.of(id, WAIT_FRESH.toMillis())).mapEmpty());
                     }
                     return marked;
                 })
@@ -1355,7 +1356,7 @@ public final class PostgresJobStore implements JobStore {
             if (heartbeatTimer >= 0) {
                 vertx.cancelTimer(heartbeatTimer);
             }
-            Future<Void> stopped = daemon ? pool.preparedQuery(SQL.get("node-stopped")).execute(Tuple.of(owner.id()))
+            Future<Void> stopped = daemon ? pool.preparedQuery(SQL.get("node-stopped")).execute(Tuple.of(owner.id(), WAIT_FRESH.toMillis()))
                     .<Void>mapEmpty().recover(e -> Future.succeededFuture()) : Future.succeededFuture();
             stopped.compose(y -> subscriber == null ? Future.<Void>succeededFuture() : subscriber.close().recover(e -> Future.succeededFuture()))
                     .compose(y -> pool.close().recover(e -> Future.succeededFuture()))

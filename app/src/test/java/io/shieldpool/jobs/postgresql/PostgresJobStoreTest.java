@@ -1079,6 +1079,18 @@ class PostgresJobStoreTest extends JobStoreContract {
         assertThat(take(staying, 2)).isEqualTo(new Slots(2, 2, 0, 1, 2));
     }
 
+    @Test
+    void aGiveAnswersTheSlotsItGaveBackNeverMoreThanTheNodeHeld() throws Exception {
+        List<PostgresJobStore> nodes = nodesOn(slotted(3), "ga", "gb");
+        PostgresJobStore a = nodes.get(0);
+        PostgresJobStore b = nodes.get(1);
+        assertThat(take(a, 2).changed()).isEqualTo(2);
+        assertThat(give(a, 5)).as("more than it holds: what it held").isEqualTo(new Slots(2, 0, 0, 1, 3));
+        assertThat(give(a, 1)).as("nothing held").isEqualTo(new Slots(0, 0, 0, 1, 3));
+        assertThat(give(b, 1)).as("no row at all").isEqualTo(new Slots(0, 0, 0, 1, 3));
+        assertThat(slotRows()).isEqualTo("ga/1/r=0");
+    }
+
     /**
      * why no wall-clock bound: a store never looks again by itself, so a waiter that is woken
      * (and then served) was told by a NOTIFY; a node of a running daemon would otherwise learn
