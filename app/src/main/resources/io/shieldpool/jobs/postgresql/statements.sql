@@ -177,9 +177,9 @@ WHERE state = 'running' AND owner = $1;
 -- :name rescue
 -- Makes ready again (dead when the cut attempt was its last) every running job whose owner is
 -- not a live node (no row, stopped, or heartbeat older than its ttl) or whose lease ran out (a
--- hung section on a live node) (now, guarded). With guarded true only one node at a time does it:
--- pg_try_advisory_xact_lock is transaction-scoped (this statement's transaction), so it works
--- behind PgBouncer in transaction mode; the others skip the round. Safe against everything that
+-- hung section on a live node) (now, guarded, freshness in ms). With guarded true only one node
+-- at a time does it: pg_try_advisory_xact_lock is transaction-scoped (this statement's
+-- transaction), so it works behind PgBouncer in transaction mode; the others skip the round. Safe against everything that
 -- runs meanwhile: the candidate rows are locked (SKIP LOCKED: a row an ack is changing right now
 -- is left for the next round) and the UPDATE re-checks state, owner and attempt, so a job that
 -- finished meanwhile is never touched. Served by: shieldpool_jobs_running (every running job is
