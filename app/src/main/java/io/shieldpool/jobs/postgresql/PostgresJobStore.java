@@ -446,7 +446,8 @@ public final class PostgresJobStore implements JobStore {
     }
 
     private Future<List<RecoveredJob>> rescue(boolean guarded) {
-        return pool.preparedQuery(SQL.get("rescue")).execute(Tuple.of(at(clock.instant()), guarded, WAIT_FRESH.toMillis())).map(rows -> {
+        Tuple args = Tuple.of(at(clock.instant()), guarded, WAIT_FRESH.toMillis());
+        return pool.preparedQuery(SQL.get("rescue")).execute(args).map(rows -> {
             if (rows.size() > 0) {
                 readyAgainBehind();
             }
@@ -1356,8 +1357,8 @@ public final class PostgresJobStore implements JobStore {
             if (heartbeatTimer >= 0) {
                 vertx.cancelTimer(heartbeatTimer);
             }
-            Future<Void> stopped = daemon ? pool.preparedQuery(SQL.get("node-stopped")).execute(Tuple.of(owner.id(), WAIT_FRESH.toMillis()))
-                    .<Void>mapEmpty().recover(e -> Future.succeededFuture()) : Future.succeededFuture();
+            Future<Void> stopped = daemon ? pool.preparedQuery(SQL.get("node-stopped"))
+                    .execute(Tuple.of(owner.id(), WAIT_FRESH.toMillis())).<Void>mapEmpty().recover(e -> Future.succeededFuture()) : Future.succeededFuture();
             stopped.compose(y -> subscriber == null ? Future.<Void>succeededFuture() : subscriber.close().recover(e -> Future.succeededFuture()))
                     .compose(y -> pool.close().recover(e -> Future.succeededFuture()))
                     .onComplete(y -> {

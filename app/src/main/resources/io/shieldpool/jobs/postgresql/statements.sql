@@ -175,22 +175,22 @@ UPDATE shieldpool_jobs SET state = 'ready', attempt = attempt - 1, owner = NULL,
 WHERE state = 'running' AND owner = $1;
 
 -- :name rescue
--- Makes ready again (dead when the cut attempt was its last) every running job whose owner is
--- not a live node (no row, stopped, or heartbeat older than its ttl) or whose lease ran out (a
--- hung section on a live node) (now, guarded, freshness in ms). With guarded true only one node
--- at a time does it: pg_try_advisory_xact_lock is transaction-scoped (this statement's
--- transaction), so it works behind PgBouncer in transaction mode; the others skip the round. Safe against everything that
--- runs meanwhile: the candidate rows are locked (SKIP LOCKED: a row an ack is changing right now
--- is left for the next round) and the UPDATE re-checks state, owner and attempt, so a job that
--- finished meanwhile is never touched. Served by: shieldpool_jobs_running (every running job is
--- looked at), shieldpool_nodes' key, then the primary key for each job cut. why the lock is a
--- subquery: it is then tried once, before the scan (an InitPlan and a one-time filter; a node
--- that does not get it scans nothing), not once per running row. why `j.id = ANY (ARRAY[cut.id])`:
--- it is no equality between the two sides, so the planner cannot hash them, and looking each cut
--- job up in the primary key is the cheap plan whenever the table is not tiny; with `j.id =
--- cut.id` it took both sides for a row or two, walked the running index a second time and looked
--- for each of its rows among the cut ones: 8,648 running jobs made each heartbeat's rescue 39 ms
--- (on a loaded machine) with nothing to cut.
+-- Makes ready again (dead when the cut attempt was its last) every running job whose owner is not
+-- a live node (no row, stopped, or heartbeat older than its ttl) or whose lease ran out (a hung
+-- section on a live node) (now, guarded, freshness in ms). With guarded true only one node at a
+-- time does it: pg_try_advisory_xact_lock is transaction-scoped (this statement's transaction), so
+-- it works behind PgBouncer in transaction mode; the others skip the round. Safe against
+-- everything that runs meanwhile: the candidate rows are locked (SKIP LOCKED: a row an ack is
+-- changing right now is left for the next round) and the UPDATE re-checks state, owner and
+-- attempt, so a job that finished meanwhile is never touched. Served by: shieldpool_jobs_running
+-- (every running job is looked at), shieldpool_nodes' key, then the primary key for each job cut.
+-- why the lock is a subquery: it is then tried once, before the scan (an InitPlan and a one-time
+-- filter; a node that does not get it scans nothing), not once per running row. why `j.id = ANY
+-- (ARRAY[cut.id])`: it is no equality between the two sides, so the planner cannot hash them, and
+-- looking each cut job up in the primary key is the cheap plan whenever the table is not tiny;
+-- with `j.id = cut.id` it took both sides for a row or two, walked the running index a second time
+-- and looked for each of its rows among the cut ones: 8,648 running jobs made each heartbeat's
+-- rescue 39 ms (on a loaded machine) with nothing to cut.
 -- In the same round, under the same lock, it deletes the
 -- waits for slots (shieldpool_waits) of every claimant whose node is not live by the same test
 -- (dead by its ttl, stopped, or its row gone). why here and not in nodes-forget: a node killed
