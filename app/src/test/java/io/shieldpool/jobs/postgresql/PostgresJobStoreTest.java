@@ -369,6 +369,39 @@ class PostgresJobStoreTest extends JobStoreContract {
 
     // ---- wake-ups across nodes ----
 
+    /** A writer (the test's store) and another node's {@link Heard}, with the test's {@link Side}. */
+    private record WriterAndListener(PostgresJobStore writer, Heard heard, Side side) implements AutoCloseable {
+        @Override
+        public void close() {
+            side.close();
+        }
+    }
+
+    /**
+     * Two nodes on the test's database: a writer, and a listener that hears the jobs channel
+     * (counted from zero once it does, by NOTIFYs of the test's own): the set-up of the tests of
+     * wake-ups across nodes.
+     */
+    private WriterAndListener writerAndListener() throws Exception {
+        get(store.close());
+        PostgresJobStore writer = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
+                new JobOwner("writer", 1, "w"), clock));
+        PostgresJobStore listener = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
+                new JobOwner("listener", 2, "l"), clock));
+        store = writer;
+        Heard heard = Heard.on(listener);
+        Side side = new Side();
+        try {
+            probeUntilHeard(() -> side.one("SELECT pg_notify('shieldpool_jobs', 'default')"), heard.woken());
+            Thread.sleep(300);
+            heard.woken().set(0);
+        } catch (Throwable e) {
+            side.close();
+            throw e;
+        }
+        return new WriterAndListener(writer, heard, side);
+    }
+
     /**
      * LISTEN/NOTIFY between nodes: an enqueue that makes the queue non-empty wakes the other
      * nodes (NOTIFY shieldpool_jobs), one made while a due ready job waits sends none (a NOTIFY
@@ -377,17 +410,9 @@ class PostgresJobStoreTest extends JobStoreContract {
      */
     @Test
     void anEnqueueIntoAnEmptyQueueWakesTheOtherNodesAndOneIntoAQueueWithReadyJobsDoesNot() throws Exception {
-        get(store.close());
-        PostgresJobStore writer = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
-                new JobOwner("writer", 1, "w"), clock));
-        PostgresJobStore listener = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
-                new JobOwner("listener", 2, "l"), clock));
-        store = writer;
-        Heard heard = Heard.on(listener);
-        try (Side side = new Side()) {
-            probeUntilHeard(() -> side.one("SELECT pg_notify('shieldpool_jobs', 'default')"), heard.woken());
-            Thread.sleep(300);
-            heard.woken().set(0);
+        try (WriterAndListener nodes = writerAndListener()) {
+            PostgresJobStore writer = nodes.writer();
+            Heard heard = nodes.heard();
 
             get(writer.enqueue(List.of(job("{}"))));
             org.awaitility.Awaitility.await("the other node woken by the enqueue into an empty queue")
@@ -410,17 +435,9 @@ class PostgresJobStoreTest extends JobStoreContract {
      */
     @Test
     void anEnqueueSoonAfterAnotherIntoAQueueEmptiedMeanwhileStillWakesTheOtherNodes() throws Exception {
-        get(store.close());
-        PostgresJobStore writer = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
-                new JobOwner("writer", 1, "w"), clock));
-        PostgresJobStore listener = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
-                new JobOwner("listener", 2, "l"), clock));
-        store = writer;
-        Heard heard = Heard.on(listener);
-        try (Side side = new Side()) {
-            probeUntilHeard(() -> side.one("SELECT pg_notify('shieldpool_jobs', 'default')"), heard.woken());
-            Thread.sleep(300);
-            heard.woken().set(0);
+        try (WriterAndListener nodes = writerAndListener()) {
+            PostgresJobStore writer = nodes.writer();
+            Heard heard = nodes.heard();
 
             get(writer.enqueue(List.of(job("{}"))));
             assertThat(get(writer.claim("default", 10))).hasSize(1);
