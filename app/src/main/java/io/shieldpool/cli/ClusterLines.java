@@ -12,7 +12,8 @@ import java.util.Locale;
  * The cluster part of {@code shieldpool status} (a shared job store's {@code jobs.cluster}): one
  * line counting the nodes by state, one for the queue's global limits and their use, and a table
  * of the nodes (HELD: the jobs a node holds, its running sections and the jobs it claimed and has
- * not started yet, as of its last heartbeat). Nodes stopped long ago are counted, not listed, so
+ * not started yet, as of its last heartbeat; for a dead node its running rows now, 0 once they were
+ * rescued: statement {@code nodes}). Nodes stopped long ago are counted, not listed, so
  * a cluster that has restarted often still fits a screen.
  */
 final class ClusterLines {

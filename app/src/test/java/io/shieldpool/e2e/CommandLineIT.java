@@ -131,6 +131,44 @@ class CommandLineIT {
     }
 
     @Test
+    void checkConfigTakesTheFileAsFileOrConfigOptionOrShieldpoolConfigLikeEveryOtherCommand() throws Exception {
+        Path file = dir.resolve("named.conf");
+        Files.writeString(file, "shieldpool.pool.size = 7\n");
+        for (String[] args : List.of(new String[] {"check-config", "--config", file.toString()},
+                new String[] {"check-config", "-c", file.toString()}, new String[] {"check-config", "--config=" + file},
+                new String[] {"check-config", file.toString(), "--config", file.toString()})) {
+            try (DaemonProcess check = run(Map.of(), args)) {
+                assertThat(check.awaitExit(Duration.ofSeconds(20))).as(String.join(" ", args)).isZero();
+                assertThat(check.stdout()).as(String.join(" ", args))
+                        .anyMatch(l -> l.matches("shieldpool\\.pool\\.size +\\= 7  # .*named\\.conf:1"));
+                assertThat(check.stdout().getLast()).isEqualTo(file + ": OK");
+            }
+        }
+        try (DaemonProcess check = run(Map.of("SHIELDPOOL_CONFIG", file.toString()), "check-config")) {
+            assertThat(check.awaitExit(Duration.ofSeconds(20))).isZero();
+            assertThat(check.stdout().getLast()).isEqualTo(file + ": OK");
+        }
+        // the option's file is the one checked, and the bad one is found through it
+        Path bad = dir.resolve("bad.conf");
+        Files.writeString(bad, "shieldpool.pool.size = -1\n");
+        try (DaemonProcess check = run(Map.of("SHIELDPOOL_CONFIG", file.toString()), "check-config", "--config", bad.toString())) {
+            assertThat(check.awaitExit(Duration.ofSeconds(20))).isEqualTo(78);
+            assertThat(check.stderr()).anyMatch(l -> l.contains("shieldpool.pool.size: -1") && l.contains(bad.toString()));
+        }
+        // two different files: one line naming both, a usage error, nothing checked
+        try (DaemonProcess check = run(Map.of(), "check-config", file.toString(), "--config", bad.toString())) {
+            assertThat(check.awaitExit(Duration.ofSeconds(20))).isEqualTo(64);
+            assertThat(check.stderr()).hasSize(1).first().asString()
+                    .contains("check-config", file.toString(), "--config " + bad, "give one");
+            assertThat(check.stdout()).isEmpty();
+        }
+        try (DaemonProcess check = run(Map.of(), "check-config")) {
+            assertThat(check.awaitExit(Duration.ofSeconds(20))).isEqualTo(64);
+            assertThat(check.stderr()).hasSize(1).first().asString().contains("FILE", "--config FILE", "SHIELDPOOL_CONFIG");
+        }
+    }
+
+    @Test
     void checkConfigWarnsWhenASectionOutlastsTheGrace() throws Exception {
         Path file = dir.resolve("tight.conf");
         Files.writeString(file, "shieldpool.work.demo.step-duration = 5s\nshieldpool.shutdown.grace = 10s\n");

@@ -58,11 +58,17 @@ class PostgresOutageIT {
     }
 
     private String config(String url, String node, Path sections, int workers) {
+        return config(url, node, sections, workers, 0);
+    }
+
+    /** {@link #config(String, String, Path, int)} with a cluster-wide concurrency limit (held by slots) when {@code limit} > 0. */
+    private String config(String url, String node, Path sections, int workers, int limit) {
         return String.join("\n",
                 "shieldpool.pool.size = " + workers,
                 PostgresNodes.execRecordingWork(sections, node, "0.05"),
                 PostgresNodes.store(url),
-                "shieldpool.jobs.poll-interval = 250ms");
+                "shieldpool.jobs.poll-interval = 250ms",
+                limit > 0 ? "shieldpool.jobs.limits.concurrency = " + limit : "");
     }
 
     private static long count(String database, String where) {
@@ -91,11 +97,25 @@ class PostgresOutageIT {
 
     @Test
     void theDatabaseRestartedThenGoneForThirtySecondsLosesNothingAndRunsNothingTwice() throws Exception {
-        int jobs = 2_000;
+        restartedThenGoneForThirtySeconds(0);
+    }
+
+    /**
+     * The same outage on a queue whose cluster-wide concurrency (6, below the 8 workers of the two
+     * nodes) is held by slots: the slots taken and given back across the restart and the outage
+     * never let more than 6 run at once (from the recorded clock readings), and none is left held.
+     */
+    @Test
+    void theSameOutageWithAClusterWideConcurrencyLimitNeverRunsMoreThanTheLimit() throws Exception {
+        restartedThenGoneForThirtySeconds(6);
+    }
+
+    private void restartedThenGoneForThirtySeconds(int limit) throws Exception {
+        int jobs = limit > 0 ? 1_200 : 2_000;
         String database = pg.databaseWithJobs(dir, jobs);
         Path file = dir.resolve("sections.log");
-        try (DaemonProcess a = DaemonProcess.start(dir, config(pg.cluster().uri(database), "a", file, 4));
-             DaemonProcess b = DaemonProcess.start(dir, config(pg.cluster().uri(database), "b", file, 4))) {
+        try (DaemonProcess a = DaemonProcess.start(dir, config(pg.cluster().uri(database), "a", file, 4, limit));
+             DaemonProcess b = DaemonProcess.start(dir, config(pg.cluster().uri(database), "b", file, 4, limit))) {
             a.awaitEvent("ready", Duration.ofSeconds(30));
             b.awaitEvent("ready", Duration.ofSeconds(30));
             a.awaitTrue(() -> PostgresNodes.startsBy(file, "a") >= 20, Duration.ofSeconds(60), "first sections");
@@ -155,6 +175,11 @@ class PostgresOutageIT {
             assertThat(startsPerJob).as("every job began").hasSize(jobs);
             assertThat(startsPerJob.values()).as("no job ran twice: acks were retried until they landed")
                     .allSatisfy(n -> assertThat(n).isOne());
+            if (limit > 0) {
+                long most = SectionIntervals.read(List.of(file)).mostAtOnce(Long.MAX_VALUE);
+                assertThat(most).as("sections running at once, from their recorded clock readings").isLessThanOrEqualTo(limit);
+                System.out.printf("with limits.concurrency = %d: at most %d at once%n", limit, most);
+            }
             System.out.printf("database restarted, then stopped %d s: %d jobs, %d begun before the stop, all done once;"
                     + " outage_ms a=%s b=%s%n", OUTAGE.toSeconds(), jobs, startsAtTheStop,
                     a.events("jobs.store-reachable").getLast().getLong("outage_ms"),
@@ -163,6 +188,10 @@ class PostgresOutageIT {
             assertThat(status.getJsonObject("jobs").getJsonObject("cluster").getJsonArray("nodes")).hasSizeGreaterThanOrEqualTo(2);
             terminate(a);
             terminate(b);
+            if (limit > 0) {
+                assertThat(pg.cluster().psql(database, "SELECT coalesce(sum(held), 0) FROM shieldpool_slots"))
+                        .as("no slot left held after both nodes stopped").isEqualTo("0");
+            }
         }
     }
 
@@ -225,6 +254,67 @@ class PostgresOutageIT {
             assertThat(errors).hasSize(1);
             assertThat(errors.getFirst().getString("error")).contains("no_such_db").contains("does not exist");
             assertThat(daemon.stderr()).as("no stack trace").noneMatch(l -> l.contains("\tat "));
+        }
+    }
+
+    /**
+     * A socket directory the daemon's user may not enter (as initdb leaves a data directory, 0700,
+     * owned by the server's user): one line naming the socket and "permission denied", exit 78 at
+     * once (as a wrong password), never a wait for a server "that does not answer". why runuser:
+     * root passes every permission check, so as root (CI) the daemon runs as user daemon, from a
+     * copy of the launcher and jar that user can read; as another user the directory is one of
+     * mode 0000 holding a link to the cluster's socket.
+     */
+    @Test
+    void aUnixSocketTheDaemonMayNotOpenIsOneLineExit78AtOnce() throws Exception {
+        String database = pg.cluster().createDatabase();
+        Path readable = Files.createTempDirectory(Path.of("/tmp"), "shieldpool-denied-");
+        try {
+            Path socketDirectory;
+            List<String> command = new ArrayList<>();
+            Map<String, String> env = new HashMap<>(Map.of("SHIELDPOOL_AOT_CACHE", "none"));
+            if ("root".equals(System.getProperty("user.name"))) {
+                socketDirectory = pg.cluster().socketDirectory();
+                assertThat(Files.getPosixFilePermissions(socketDirectory)).as("the cluster's directory, as initdb's")
+                        .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+                Path bin = Files.createDirectories(readable.resolve("bin"));
+                Files.copy(DaemonProcess.LAUNCHER, bin.resolve("shieldpool"));
+                Path jar = Files.copy(DaemonProcess.LAUNCHER.toAbsolutePath().getParent().resolveSibling("target/shieldpool.jar"),
+                        readable.resolve("shieldpool.jar"));
+                env.put("SHIELDPOOL_JAR", jar.toString());
+                command.addAll(List.of("runuser", "-u", "daemon", "--", bin.resolve("shieldpool").toString()));
+            } else {
+                socketDirectory = Files.createDirectories(readable.resolve("closed"));
+                Files.createSymbolicLink(socketDirectory.resolve(".s.PGSQL.5432"),
+                        pg.cluster().socketDirectory().resolve(".s.PGSQL.5432"));
+                Files.setPosixFilePermissions(socketDirectory, java.nio.file.attribute.PosixFilePermissions.fromString("---------"));
+                command.add(DaemonProcess.LAUNCHER.toString());
+            }
+            Path config = readable.resolve("node.conf");
+            Files.writeString(config, String.join("\n", "shieldpool.log.format = json", "shieldpool.admin.port = 0",
+                    PostgresNodes.store("postgresql://postgres@/" + database + "?host=" + socketDirectory), ""));
+            Files.setPosixFilePermissions(readable, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            command.addAll(List.of("--config", config.toString()));
+            try (DaemonProcess daemon = DaemonProcess.launch(command, env)) {
+                assertThat(daemon.awaitExit(Duration.ofSeconds(30))).as(daemon.transcript()).isEqualTo(78);
+                assertThat(daemon.events("jobs.store-waiting")).as("not waited for").isEmpty();
+                List<JsonObject> errors = daemon.events("jobs.failed");
+                assertThat(errors).as(daemon.transcript()).hasSize(1);
+                assertThat(errors.getFirst().getString("error")).contains("permission denied")
+                        .contains(socketDirectory.resolve(".s.PGSQL.5432").toString()).contains("not retried")
+                        .doesNotContain("\n");
+                assertThat(daemon.stderr()).as("no stack trace").noneMatch(l -> l.contains("\tat "));
+            }
+        } finally {
+            // why: closing a DaemonProcess kills runuser, not the JVM it started as user daemon
+            ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(readable.toString()))
+                    .forEach(ProcessHandle::destroyForcibly);
+            if (Files.exists(readable.resolve("closed"))) {
+                Files.setPosixFilePermissions(readable.resolve("closed"), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            }
+            try (var files = Files.walk(readable)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
         }
     }
 }

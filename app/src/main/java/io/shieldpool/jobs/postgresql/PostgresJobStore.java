@@ -251,7 +251,7 @@ public final class PostgresJobStore implements JobStore {
                 await(Schema.migrate(pool, settings.safeUrl()), settings);
                 break;
             } catch (JobStoreException e) {
-                boolean noAnswer = e.kind() == JobStoreException.Kind.UNUSABLE
+                boolean noAnswer = e.kind() == JobStoreException.Kind.UNUSABLE && !socketDenied(e.getCause(), settings)
                         && (e.getCause() == null ? e.getMessage().endsWith(NO_ANSWER) : isConnectionLoss(e.getCause()));
                 if (!wait.enabled() || !noAnswer) {
                     throw e;
@@ -297,6 +297,12 @@ public final class PostgresJobStore implements JobStore {
             Throwable cause = e.getCause();
             if (cause instanceof JobStoreException j) {
                 throw j;
+            }
+            if (socketDenied(cause, settings)) {
+                throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "cannot open the job store "
+                        + settings.safeUrl() + ": permission denied on its unix socket " + socketOf(settings)
+                        + " (user " + System.getProperty("user.name") + " may not enter the socket directory or write"
+                        + " the socket: check their owner and mode, or the user's groups); not retried", cause);
             }
             throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "cannot open the job store "
                     + settings.safeUrl() + ": " + cause.getMessage(), cause);
@@ -345,6 +351,25 @@ public final class PostgresJobStore implements JobStore {
                     fireListeners();
                 });
         connectSubscriber();
+    }
+
+    /**
+     * {@code pool.withTransaction} on a connection whose errors are not printed. why: the client
+     * prints the error of a connection that has no exception handler to stderr with its stack
+     * trace (a broken pipe at a COMMIT while the server goes away), beside the one WARN line of
+     * the outage; the request fails all the same, and its caller retries or gives up.
+     */
+    private <T> Future<T> inTransaction(java.util.function.Function<io.vertx.sqlclient.SqlConnection, Future<T>> body) {
+        // why not pool.withTransaction: its BEGIN is sent before the body could set the handler
+        return pool.getConnection().compose(c -> {
+            c.exceptionHandler(e -> log.debug("connection in a transaction: {}", e.toString()));
+            return c.begin()
+                    .compose(tx -> body.apply(c).compose(
+                            result -> tx.commit().map(result),
+                            failure -> failure instanceof io.vertx.sqlclient.TransactionRollbackException ? Future.<T>failedFuture(failure)
+                                    : tx.rollback().transform(v -> Future.<T>failedFuture(failure))))
+                    .onComplete(done -> c.close());
+        });
     }
 
     /**
@@ -590,6 +615,26 @@ public final class PostgresJobStore implements JobStore {
     }
 
     /** A failure that says nothing about the statement: the connection broke or could not be made. */
+    /**
+     * Whether a connection to a unix socket was refused by the file system's permissions (EACCES:
+     * the directory may not be entered or the socket not written), which a retry does not mend.
+     * why BindException: the JDK reports EACCES on connect as one (with EADDRINUSE and
+     * EADDRNOTAVAIL, neither of which a unix-socket connect returns); Netty wraps it with the path.
+     * Over TCP a BindException may be EADDRNOTAVAIL (no local port left), which passes: not matched.
+     */
+    private static boolean socketDenied(Throwable cause, PostgresSettings settings) {
+        boolean bind = false;
+        for (Throwable t = cause; t != null && !bind; t = t.getCause()) {
+            bind = t instanceof java.net.BindException;
+        }
+        return bind && settings.connectOptions().isUsingDomainSocket();
+    }
+
+    private static String socketOf(PostgresSettings settings) {
+        PgConnectOptions options = settings.connectOptions();
+        return options.isUsingDomainSocket() ? options.getHost() + "/.s.PGSQL." + options.getPort() : options.getHost();
+    }
+
     private static boolean isConnectionLoss(Throwable cause) {
         if (cause instanceof io.vertx.pgclient.PgException pg) {
             // why: the server says it is going away or cannot serve now: 08 connection exception,
@@ -714,7 +759,7 @@ public final class PostgresJobStore implements JobStore {
             }
             boolean notify = System.nanoTime() - lastNotifyNanos > NOTIFY_EVERY_NANOS;
             boolean keyed = copy.stream().anyMatch(job -> job.uniqueKey().isPresent());
-            return pool.withTransaction(c -> (keyed ? c.preparedQuery(SQL.get("lock-keys")).execute(Tuple.of((Object) keys))
+            return inTransaction(c -> (keyed ? c.preparedQuery(SQL.get("lock-keys")).execute(Tuple.of((Object) keys))
                             : Future.<RowSet<Row>>succeededFuture())
                     .compose(locked -> c.preparedQuery(SQL.get("enqueue"))
                             .execute(Tuple.of(queues, payloads, maxAttempts, runAts, keys, at(now))))
@@ -904,7 +949,7 @@ public final class PostgresJobStore implements JobStore {
     public Future<Slots> takeSlots(String queue, int wanted) {
         // why two statements in one transaction: the first locks the queue's row, the second
         // counts the slots held in a snapshot taken after the lock was granted (as claim-limited).
-        return call(() -> pool.withTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
+        return call(() -> inTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
                 .compose(lock -> c.preparedQuery(SQL.get("slots-take"))
                         .execute(Tuple.of(queue, owner.id(), wanted, WAIT_FRESH.toMillis()))))
                 .map(rows -> slots(rows, 1)));
@@ -953,7 +998,7 @@ public final class PostgresJobStore implements JobStore {
         if (limited) {
             // why two statements in one transaction: the first locks the queue's row, the
             // second counts running jobs in a snapshot taken after the lock was granted.
-            return pool.withTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
+            return inTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
                     .compose(lock -> c.preparedQuery(SQL.get("claim-limited")).execute(args))).map(this::claimed);
         }
         ClaimCursor cursor = cursors.computeIfAbsent(queue, q -> new ClaimCursor());
@@ -1110,7 +1155,7 @@ public final class PostgresJobStore implements JobStore {
         }
         Tuple args = Tuple.of(at(clock.instant()), ids, owners, attempts);
         Future<RowSet<Row>> moved = keys.isEmpty() ? pool.preparedQuery(SQL.get("complete-many")).execute(args)
-                : pool.withTransaction(c -> c.preparedQuery(SQL.get("lock-keys")).execute(Tuple.of((Object) keys.toArray(String[]::new)))
+                : inTransaction(c -> c.preparedQuery(SQL.get("lock-keys")).execute(Tuple.of((Object) keys.toArray(String[]::new)))
                 .compose(locked -> c.preparedQuery(SQL.get("complete-many")).execute(args)));
         return moved.map(rows -> {
             Set<Long> landed = new HashSet<>();
@@ -1456,7 +1501,8 @@ public final class PostgresJobStore implements JobStore {
      * @param id           host/pid/run
      * @param state        running, draining, stopped, or dead (heartbeat older than its ttl)
      * @param heartbeatAge time since its last heartbeat
-     * @param inFlight     jobs it held at its last heartbeat (running sections and claimed, unstarted jobs)
+     * @param inFlight     jobs it held at its last heartbeat (running sections and claimed, unstarted jobs);
+     *                     for a dead node, its running rows now (0 once they were rescued)
      * @param ttl          a heartbeat older than this makes it dead
      * @param up           time since it registered
      */

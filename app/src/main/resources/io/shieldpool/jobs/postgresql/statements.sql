@@ -316,11 +316,17 @@ WHERE n.heartbeat_at < now() - interval '1 day'
   AND NOT EXISTS (SELECT 1 FROM shieldpool_jobs j WHERE j.state = 'running' AND j.owner = n.id);
 
 -- :name nodes
--- The cluster view: every node with its heartbeat age (ms), whether it is alive, its ttl (ms) and
--- how long since it registered (ms). Served by: a scan of shieldpool_nodes.
-SELECT id, host, pid, state, extract(epoch FROM now() - heartbeat_at) * 1000, heartbeat_at >= now() - ttl, in_flight,
-       extract(epoch FROM ttl) * 1000, extract(epoch FROM now() - started_at) * 1000
-FROM shieldpool_nodes ORDER BY host, pid, id;
+-- The cluster view: every node with its heartbeat age (ms), whether it is alive, the jobs it holds,
+-- its ttl (ms) and how long since it registered (ms). The jobs held: a live (or stopped) node's
+-- count as of its last heartbeat; a dead node's running rows, counted now. why: a dead node's last
+-- heartbeat count never changes, and read after the rescue it would show jobs that run elsewhere
+-- or wait to: its running rows are what it still holds (0 once rescued). Served by: a scan of
+-- shieldpool_nodes; shieldpool_jobs_running (owner) for each dead node.
+SELECT n.id, n.host, n.pid, n.state, extract(epoch FROM now() - n.heartbeat_at) * 1000, n.heartbeat_at >= now() - n.ttl,
+       CASE WHEN n.heartbeat_at >= now() - n.ttl OR n.state = 'stopped' THEN n.in_flight
+            ELSE (SELECT count(*) FROM shieldpool_jobs j WHERE j.state = 'running' AND j.owner = n.id)::integer END,
+       extract(epoch FROM n.ttl) * 1000, extract(epoch FROM now() - n.started_at) * 1000
+FROM shieldpool_nodes n ORDER BY n.host, n.pid, n.id;
 
 -- :name stats
 -- Counts per queue and state, and the run-at of the oldest due ready job (now). Each branch

@@ -113,6 +113,35 @@ class PostgresJobStoreTest extends JobStoreContract {
     }
 
     @Test
+    void aDeadNodesInFlightIsWhatItStillHoldsInTheDatabaseAndZeroOnceItsJobsAreRescued() throws Exception {
+        get(store.close());
+        PostgresSettings fast = settings().withLeases(Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofMinutes(15));
+        PostgresJobStore doomed = doomedNode(fast, "held");
+        get(doomed.enqueue(List.of(job("{}"), job("{}"), job("{}"))));
+        assertThat(get(doomed.claim("default", 2))).hasSize(2);
+        doomed.freezeHeartbeatForTest();
+        sleepQuietly(300); // a heartbeat already on its way lands before the row is aged below
+        // dies as under SIGKILL, its row keeping the count of its last heartbeat (5 here)
+        cluster.psql(database, "UPDATE shieldpool_nodes SET in_flight = 5, heartbeat_at = now() - interval '1 hour' "
+                + "WHERE host = 'elsewhere'");
+        // a tool rescues nothing: the dead node still holds its 2 running jobs
+        PostgresJobStore tool = (PostgresJobStore) track(PostgresJobStore.openForTool(fast, clock));
+        assertThat(get(tool.nodes())).filteredOn(n -> n.host().equals("elsewhere")).singleElement().satisfies(n -> {
+            assertThat(n.state()).isEqualTo("dead");
+            assertThat(n.inFlight()).as("its running rows, not its last heartbeat's 5").isEqualTo(2);
+        });
+        PostgresJobStore rescuer = (PostgresJobStore) track(PostgresJobStore.openForDaemon(fast,
+                new JobOwner("other", 77, "held"), clock));
+        store = rescuer;
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE state = 'running'").equals("0"));
+        assertThat(get(rescuer.nodes())).filteredOn(n -> n.host().equals("elsewhere")).singleElement().satisfies(n -> {
+            assertThat(n.state()).isEqualTo("dead");
+            assertThat(n.inFlight()).as("rescued: it holds nothing").isZero();
+        });
+    }
+
+    @Test
     void aLimitedQueuesAckIsWrittenAtOnceFencedAndKeepsItsKey() throws Exception {
         get(store.close());
         // a rate: acks are written one by one (not batched, not handed off)
