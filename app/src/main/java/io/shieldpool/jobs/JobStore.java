@@ -74,6 +74,15 @@ public interface JobStore {
     }
 
     /**
+     * How this store keeps {@code queue}'s cluster-wide limits, as its settings say: the one
+     * reader of that decision (the daemon's feeds ask here, the store's claims and acks follow
+     * it). A store without cluster-wide limits (SQLite) answers {@link Limiting#NONE}.
+     */
+    default Limiting limiting(String queue) {
+        return Limiting.NONE;
+    }
+
+    /**
      * Takes up to {@code wanted} more slots of {@code queue}'s cluster-wide concurrency limit for
      * this owner's node (a queue with a concurrency and no rate, on a store that serves limits): a
      * node starts a section of that queue only while it holds a slot for it, and the slots all

@@ -8,6 +8,7 @@ import io.shieldpool.jobs.JobOwner;
 import io.shieldpool.jobs.JobState;
 import io.shieldpool.jobs.JobStore;
 import io.shieldpool.jobs.JobStoreException;
+import io.shieldpool.jobs.Limiting;
 import io.shieldpool.jobs.NewJob;
 import io.shieldpool.jobs.QueueStats;
 import io.shieldpool.jobs.RecoveredJob;
@@ -491,7 +492,8 @@ public final class PostgresJobStore implements JobStore {
     }
 
     private Future<List<RecoveredJob>> rescue(boolean guarded) {
-        return pool.preparedQuery(SQL.get("rescue")).execute(Tuple.of(at(clock.instant()), guarded)).map(rows -> {
+        Tuple args = Tuple.of(at(clock.instant()), guarded, WAIT_FRESH.toMillis());
+        return pool.preparedQuery(SQL.get("rescue")).execute(args).map(rows -> {
             if (rows.size() > 0) {
                 readyAgainBehind();
             }
@@ -899,18 +901,21 @@ public final class PostgresJobStore implements JobStore {
     }
 
     /**
-     * Whether {@code queue}'s claims are the limits' own (claim-limited under the queue's lock,
-     * each claimed job holding a slot until its ack, tokens spent at the claim, acks written one by
-     * one): a queue with a cluster-wide rate. A queue with a concurrency and no rate claims and
-     * acks as an unlimited one; its limit is held by slots (takeSlots), not by running rows.
+     * {@inheritDoc} From this node's settings (the limits of its queue, jobs.limits.*). A queue
+     * with a cluster-wide rate is claim-limited (under the queue's lock, each claimed job holding
+     * a share of the concurrency until its ack, tokens spent at the claim, acks written one by
+     * one); a queue with a concurrency and no rate claims and acks as an unlimited one, its limit
+     * held by slots (takeSlots), not by running rows.
      */
-    private boolean claimsLimited(String queue) {
-        return settings.limits().map(l -> l.queue().equals(queue) && l.rate() > 0).orElse(false);
+    @Override
+    public Limiting limiting(String queue) {
+        return settings.limits().filter(l -> l.queue().equals(queue))
+                .map(l -> Limiting.of(l.concurrency(), l.rate())).orElse(Limiting.NONE);
     }
 
     @Override
     public Future<List<Job>> claim(String queue, int limit, int shard) {
-        boolean limited = claimsLimited(queue);
+        boolean limited = limiting(queue).claimsLimited();
         return call(() -> {
             if (sweepingStrays || releasingOwned) {
                 return Future.succeededFuture(List.<Job>of());
@@ -1067,7 +1072,7 @@ public final class PostgresJobStore implements JobStore {
 
         /** A concurrency and no rate: the limit is held by slots granted to nodes (shieldpool_slots). */
         public boolean bySlots() {
-            return concurrency > 0 && rate == 0;
+            return Limiting.of(concurrency, rate).slotsHeld();
         }
     }
 
@@ -1076,7 +1081,7 @@ public final class PostgresJobStore implements JobStore {
         // why not batched on a limited queue: a slot is free only once its ack has landed, and that
         // queue's ack path is the limits' own (PostgresKillIT, limit 12 on 4 nodes, ran far slower
         // with batched acks, for a reason not found yet).
-        boolean limited = claimsLimited(claimed.queue());
+        boolean limited = limiting(claimed.queue()).claimsLimited();
         return call(() -> ackLike(() -> (limited ? completeOne(claimed) : acks.add(claimed)).andThen(ar -> settled(ar, claimed))))
                 .onSuccess(done -> held.decrementAndGet());
     }
@@ -1093,7 +1098,7 @@ public final class PostgresJobStore implements JobStore {
         }
         String queue = claimed.get(0).queue();
         boolean oneUnlimitedQueue = claimed.stream().allMatch(job -> job.queue().equals(queue))
-                && !claimsLimited(queue);
+                && !limiting(queue).claimsLimited();
         if (!oneUnlimitedQueue) {
             return JobStore.super.completeAll(claimed);
         }
@@ -1287,7 +1292,8 @@ public final class PostgresJobStore implements JobStore {
                     }
                     Future<Void> marked = Future.succeededFuture();
                     for (String id : gone) {
-                        marked = marked.compose(v -> pool.preparedQuery(SQL.get("node-stopped")).execute(Tuple.of(id)).mapEmpty());
+                        marked = marked.compose(v -> pool.preparedQuery(SQL.get("node-stopped"))
+                                .execute(Tuple.of(id, WAIT_FRESH.toMillis())).mapEmpty());
                     }
                     return marked;
                 })
@@ -1466,8 +1472,8 @@ public final class PostgresJobStore implements JobStore {
             if (heartbeatTimer >= 0) {
                 vertx.cancelTimer(heartbeatTimer);
             }
-            Future<Void> stopped = daemon ? pool.preparedQuery(SQL.get("node-stopped")).execute(Tuple.of(owner.id()))
-                    .<Void>mapEmpty().recover(e -> Future.succeededFuture()) : Future.succeededFuture();
+            Future<Void> stopped = daemon ? pool.preparedQuery(SQL.get("node-stopped"))
+                    .execute(Tuple.of(owner.id(), WAIT_FRESH.toMillis())).<Void>mapEmpty().recover(e -> Future.succeededFuture()) : Future.succeededFuture();
             stopped.compose(y -> subscriber == null ? Future.<Void>succeededFuture() : subscriber.close().recover(e -> Future.succeededFuture()))
                     .compose(y -> pool.close().recover(e -> Future.succeededFuture()))
                     .onComplete(y -> {

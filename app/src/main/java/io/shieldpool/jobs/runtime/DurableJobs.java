@@ -8,6 +8,7 @@ import io.shieldpool.jobs.JobOwner;
 import io.shieldpool.jobs.JobState;
 import io.shieldpool.jobs.JobStore;
 import io.shieldpool.jobs.JobStoreException;
+import io.shieldpool.jobs.Limiting;
 import io.shieldpool.jobs.RecoveredJob;
 import io.shieldpool.jobs.RetryPolicy;
 import io.shieldpool.jobs.StoreWait;
@@ -74,19 +75,20 @@ public final class DurableJobs {
         this.clock = clock;
         this.queue = config.get().jobs().queue();
         ShieldpoolConfig.Jobs settings = config.get().jobs();
-        boolean shared = store.shared();
-        boolean concurrency = shared && settings.postgresql().limitConcurrency() > 0;
-        // why only with a rate: tokens are spent at a claim, so each claim takes the queue's lock
-        // and each claimed job counts; a concurrency alone is held by slots (SlotPermits), and
-        // its jobs are claimed and acked as those of a queue without limits.
-        this.limited = shared && settings.postgresql().limitRate() > 0;
-        this.slotLimited = limited && concurrency;
-        this.permits = concurrency && !limited
+        // why the store decides: its claims and acks follow the same answer (Limiting). With a
+        // rate, tokens are spent at a claim, so each claim takes the queue's lock and each claimed
+        // job counts; a concurrency alone is held by slots (SlotPermits), and its jobs are claimed
+        // and acked as those of a queue without limits.
+        Limiting limiting = store.limiting(queue);
+        this.limited = limiting.claimsLimited();
+        this.slotLimited = limiting.acksFreeSlots();
+        this.permits = limiting.slotsHeld()
                 ? new SlotPermits(store, queue, () -> feeds.forEach(feed -> feed.onHome(feed::slotsAvailable))) : null;
-        this.groupsAcks = shared && !limited;
+        this.groupsAcks = store.shared() && !limited;
+        double rate = settings.postgresql().limitRate();
         // why: tokens come back at the rate; looking for one more often than that only takes turns at the queue's lock.
-        this.firstRetry = shared && settings.postgresql().limitRate() > 0
-                ? Duration.ofMillis(Math.max(10, (long) Math.ceil(1000 / settings.postgresql().limitRate())))
+        this.firstRetry = limited && rate > 0
+                ? Duration.ofMillis(Math.max(10, (long) Math.ceil(1000 / rate)))
                 : Duration.ofMillis(10);
         store.onJobsAvailable(() -> {
             feeds.forEach(JobFeed::wake);
@@ -275,11 +277,12 @@ public final class DurableJobs {
     }
 
     /**
-     * Whether {@link #queue} has a cluster-wide rate (PostgreSQL only), with or without a
-     * concurrency. Then a claimed job holds its token (and its slot, with a concurrency) from its
-     * claim on, so the feeds claim only for workers idle right now, and claim again as soon as a
-     * slot or token may be free. A queue with a concurrency and no rate is not limited in this
-     * sense: its slots are {@link #permits}.
+     * Whether the store's claims of {@link #queue} are {@linkplain Limiting#claimsLimited limited}
+     * (a cluster-wide rate, with or without a concurrency; PostgreSQL only). Then a claimed job
+     * holds its token (and its share of the concurrency, with one) from its claim on, so the feeds
+     * claim only for workers idle right now, and claim again as soon as a slot or token may be
+     * free. A queue with a concurrency and no rate is not limited in this sense: its slots are
+     * {@link #permits}.
      */
     boolean limited() {
         return limited;

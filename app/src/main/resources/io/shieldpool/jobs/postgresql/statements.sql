@@ -175,22 +175,22 @@ UPDATE shieldpool_jobs SET state = 'ready', attempt = attempt - 1, owner = NULL,
 WHERE state = 'running' AND owner = $1;
 
 -- :name rescue
--- Makes ready again (dead when the cut attempt was its last) every running job whose owner is
--- not a live node (no row, stopped, or heartbeat older than its ttl) or whose lease ran out (a
--- hung section on a live node) (now, guarded). With guarded true only one node at a time does it:
--- pg_try_advisory_xact_lock is transaction-scoped (this statement's transaction), so it works
--- behind PgBouncer in transaction mode; the others skip the round. Safe against everything that
--- runs meanwhile: the candidate rows are locked (SKIP LOCKED: a row an ack is changing right now
--- is left for the next round) and the UPDATE re-checks state, owner and attempt, so a job that
--- finished meanwhile is never touched. Served by: shieldpool_jobs_running (every running job is
--- looked at), shieldpool_nodes' key, then the primary key for each job cut. why the lock is a
--- subquery: it is then tried once, before the scan (an InitPlan and a one-time filter; a node
--- that does not get it scans nothing), not once per running row. why `j.id = ANY (ARRAY[cut.id])`:
--- it is no equality between the two sides, so the planner cannot hash them, and looking each cut
--- job up in the primary key is the cheap plan whenever the table is not tiny; with `j.id =
--- cut.id` it took both sides for a row or two, walked the running index a second time and looked
--- for each of its rows among the cut ones: 8,648 running jobs made each heartbeat's rescue 39 ms
--- (on a loaded machine) with nothing to cut.
+-- Makes ready again (dead when the cut attempt was its last) every running job whose owner is not
+-- a live node (no row, stopped, or heartbeat older than its ttl) or whose lease ran out (a hung
+-- section on a live node) (now, guarded, freshness in ms). With guarded true only one node at a
+-- time does it: pg_try_advisory_xact_lock is transaction-scoped (this statement's transaction), so
+-- it works behind PgBouncer in transaction mode; the others skip the round. Safe against
+-- everything that runs meanwhile: the candidate rows are locked (SKIP LOCKED: a row an ack is
+-- changing right now is left for the next round) and the UPDATE re-checks state, owner and
+-- attempt, so a job that finished meanwhile is never touched. Served by: shieldpool_jobs_running
+-- (every running job is looked at), shieldpool_nodes' key, then the primary key for each job cut.
+-- why the lock is a subquery: it is then tried once, before the scan (an InitPlan and a one-time
+-- filter; a node that does not get it scans nothing), not once per running row. why `j.id = ANY
+-- (ARRAY[cut.id])`: it is no equality between the two sides, so the planner cannot hash them, and
+-- looking each cut job up in the primary key is the cheap plan whenever the table is not tiny;
+-- with `j.id = cut.id` it took both sides for a row or two, walked the running index a second time
+-- and looked for each of its rows among the cut ones: 8,648 running jobs made each heartbeat's
+-- rescue 39 ms (on a loaded machine) with nothing to cut.
 -- In the same round, under the same lock, it deletes the
 -- waits for slots (shieldpool_waits) of every claimant whose node is not live by the same test
 -- (dead by its ttl, stopped, or its row gone). why here and not in nodes-forget: a node killed
@@ -202,6 +202,8 @@ WHERE state = 'running' AND owner = $1;
 -- right now (its node live after all) waits for the next round, and the rescue never waits.
 -- Its lock is tried in a subquery too; taken twice in one transaction, it is granted to the same
 -- transaction both times. Served by: a scan of shieldpool_waits (a few rows), shieldpool_nodes' key.
+-- The slots it frees wake the live nodes waiting for them (wake-freed, freshness in ms: $3),
+-- the rescuer itself included.
 WITH cut AS (
     SELECT j.id, j.owner, j.attempt
     FROM shieldpool_jobs j
@@ -231,6 +233,14 @@ WITH cut AS (
           AND NOT EXISTS (SELECT 1 FROM shieldpool_nodes n
                           WHERE n.id = x.node AND n.state <> 'stopped' AND n.heartbeat_at >= now() - n.ttl)
         FOR UPDATE OF x SKIP LOCKED)
+    RETURNING s.queue, s.held
+), claimant AS (
+    -- no node's: every live wait of a queue freed counts, the rescuer's too
+    SELECT DISTINCT f.queue, ''::text AS node, -1 AS shard, $3::bigint AS freshness FROM freed f
+), live_waits AS (
+    {{live-waits}}
+), woken AS (
+    {{wake-freed}}
 )
 UPDATE shieldpool_jobs j
 SET state       = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready' END,
@@ -242,6 +252,9 @@ SET state       = CASE WHEN j.attempt >= j.max_attempts THEN 'dead' ELSE 'ready'
     owner = NULL, lease_until = NULL
 FROM cut
 WHERE j.id = ANY (ARRAY[cut.id]) AND (j.state, j.owner, j.attempt) IS NOT DISTINCT FROM ('running', cut.owner, cut.attempt)
+  -- why: a CTE that modifies nothing runs only when read; read once, before the update (a
+  -- one-time filter, always true), it wakes the waiters even when no job is cut
+  AND (SELECT count(*) FROM woken) >= 0
 RETURNING j.id, cut.attempt, cut.owner, j.state;
 
 -- :name node-register
@@ -263,13 +276,27 @@ ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), state = EXCLUDED.state, in_
 WHERE shieldpool_nodes.state <> 'stopped';
 
 -- :name node-stopped
--- A clean stop: the node is not dead, it is gone; its jobs (none after release-owned) are
--- rescued at once by anyone, its waits for slots end and the slots it holds are free (its
--- sections have ended, or its process is gone: same-host-nodes). Served by: shieldpool_nodes'
--- key, a scan of shieldpool_waits and of shieldpool_slots (a few rows each).
-WITH waits AS (DELETE FROM shieldpool_waits WHERE node = $1),
-     slots AS (DELETE FROM shieldpool_slots WHERE node = $1)
-UPDATE shieldpool_nodes SET state = 'stopped', heartbeat_at = now(), in_flight = 0 WHERE id = $1;
+-- A clean stop (id, freshness in ms): the node is not dead, it is gone; its jobs (none after
+-- release-owned) are rescued at once by anyone, its waits for slots end and the slots it holds
+-- are free (its sections have ended, or its process is gone: same-host-nodes), and the nodes
+-- waiting for them are told (wake-freed). Returns how many were told. Served by:
+-- shieldpool_nodes' key, a scan of shieldpool_waits and of shieldpool_slots (a few rows each),
+-- shieldpool_queues' key.
+WITH waits AS (
+    DELETE FROM shieldpool_waits WHERE node = $1
+), freed AS (
+    DELETE FROM shieldpool_slots WHERE node = $1 RETURNING queue, held
+), stopped AS (
+    UPDATE shieldpool_nodes SET state = 'stopped', heartbeat_at = now(), in_flight = 0 WHERE id = $1
+), claimant AS (
+    -- the stopping node: its own wait (still in this statement's snapshot) is nobody's to wake
+    SELECT DISTINCT f.queue, $1::text AS node, -1 AS shard, $2::bigint AS freshness FROM freed f
+), live_waits AS (
+    {{live-waits}}
+), woken AS (
+    {{wake-freed}}
+)
+SELECT count(*) FROM woken;
 
 -- :name same-host-nodes
 -- Nodes of this host that are not marked stopped (host, own id): the store checks their pids;
@@ -391,18 +418,41 @@ WHERE queue = $1
 RETURNING concurrency;
 
 -- :name live-waits
--- A fragment, not a statement: claim-limited, slots-take, slots-give and slots-look include it as
--- {{live-waits}} (SqlStatements puts this text in its place at load time), in a CTE after
--- their own CTE claimant (queue, node, shard, freshness in ms): the waits for the queue's slots
--- that count, those of every other claimant (a node's shard) whose node is running and alive by
--- its ttl and that looked within the freshness (a waiting feed looks at least every 100 ms; a
--- wait nobody keeps up delays nobody). Served by: shieldpool_waits' key (a few rows),
--- shieldpool_nodes' key.
-SELECT w.node, w.shard, w.wanted, w.since
+-- A fragment, not a statement: claim-limited, slots-take, slots-give, slots-look, node-stopped
+-- and rescue include it as {{live-waits}} (SqlStatements puts this text in its place at load
+-- time), in a CTE after their own CTE claimant (queue, node, shard, freshness in ms; one row per
+-- queue, each queue once): the waits for the queue's slots that count, those of every other
+-- claimant (a node's shard) whose node is running and alive by its ttl and that looked within
+-- the freshness (a waiting feed looks at least every 100 ms; a wait nobody keeps up delays
+-- nobody). Served by: shieldpool_waits' key (a few rows), shieldpool_nodes' key.
+SELECT w.node, w.shard, w.wanted, w.since, w.queue
 FROM shieldpool_waits w JOIN shieldpool_nodes nd ON nd.id = w.node, claimant c
 WHERE w.queue = c.queue AND NOT (w.node = c.node AND w.shard = c.shard)
   AND w.looked_at >= clock_timestamp() - c.freshness * interval '1 millisecond'
   AND nd.state = 'running' AND nd.heartbeat_at >= now() - nd.ttl
+
+-- :name wake-freed
+-- A fragment, not a statement: node-stopped and rescue, which free the slots of a node that is
+-- gone, include it as {{wake-freed}}, after their CTEs freed (queue, held: the slot rows they
+-- delete) and live_waits (live-waits, with a claimant row per queue freed): tells each live
+-- waiter the slots now free cover, at least in part (NOTIFY shieldpool_slots, its node id; one
+-- per node), in the order they waited, as slots-give does. The slots free after the statement
+-- are the concurrency less the slots held in its snapshot, plus those it freed. why all of them
+-- and not only the first as a give does: a stop or a rescue frees all of a node's slots at once,
+-- and a waiter not told takes its slot only at its own retry (100-400 ms) (PostgresJobStoreTest,
+-- aCleanStopWakesTheWaitersItsFreedSlotsCoverAndOnlyThem).
+SELECT pg_notify('shieldpool_slots', told.node)
+FROM (
+    SELECT DISTINCT l.node
+    FROM (SELECT w.queue, w.node,
+                 sum(w.wanted) OVER (PARTITION BY w.queue ORDER BY w.since, w.node, w.shard) - w.wanted AS before
+          FROM live_waits w) AS l
+    JOIN (SELECT q.queue, q.concurrency - (SELECT coalesce(sum(s.held), 0) FROM shieldpool_slots s WHERE s.queue = q.queue)
+                          + f.n AS n
+          FROM shieldpool_queues q JOIN (SELECT queue, sum(held) AS n FROM freed GROUP BY queue) AS f ON f.queue = q.queue
+          WHERE f.n > 0 AND q.concurrency > 0) AS free ON free.queue = l.queue
+    WHERE l.before < free.n
+) AS told
 
 -- :name claim-limited
 -- Second statement (owner, queue, now, n, lease in ms, shard, wait freshness in ms), in a new

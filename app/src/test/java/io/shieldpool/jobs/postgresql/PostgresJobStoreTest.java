@@ -6,6 +6,7 @@ import io.shieldpool.jobs.JobState;
 import io.shieldpool.jobs.JobStore;
 import io.shieldpool.jobs.JobStoreContract;
 import io.shieldpool.jobs.JobStoreException;
+import io.shieldpool.jobs.Limiting;
 import io.shieldpool.jobs.MutableClock;
 import io.shieldpool.jobs.RecoveredJob;
 import io.shieldpool.jobs.Slots;
@@ -397,6 +398,39 @@ class PostgresJobStoreTest extends JobStoreContract {
 
     // ---- wake-ups across nodes ----
 
+    /** A writer (the test's store) and another node's {@link Heard}, with the test's {@link Side}. */
+    private record WriterAndListener(PostgresJobStore writer, Heard heard, Side side) implements AutoCloseable {
+        @Override
+        public void close() {
+            side.close();
+        }
+    }
+
+    /**
+     * Two nodes on the test's database: a writer, and a listener that hears the jobs channel
+     * (counted from zero once it does, by NOTIFYs of the test's own): the set-up of the tests of
+     * wake-ups across nodes.
+     */
+    private WriterAndListener writerAndListener() throws Exception {
+        get(store.close());
+        PostgresJobStore writer = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
+                new JobOwner("writer", 1, "w"), clock));
+        PostgresJobStore listener = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
+                new JobOwner("listener", 2, "l"), clock));
+        store = writer;
+        Heard heard = Heard.on(listener);
+        Side side = new Side();
+        try {
+            probeUntilHeard(() -> side.one("SELECT pg_notify('shieldpool_jobs', 'default')"), heard.woken());
+            Thread.sleep(300);
+            heard.woken().set(0);
+        } catch (Throwable e) {
+            side.close();
+            throw e;
+        }
+        return new WriterAndListener(writer, heard, side);
+    }
+
     /**
      * LISTEN/NOTIFY between nodes: an enqueue that makes the queue non-empty wakes the other
      * nodes (NOTIFY shieldpool_jobs), one made while a due ready job waits sends none (a NOTIFY
@@ -405,17 +439,9 @@ class PostgresJobStoreTest extends JobStoreContract {
      */
     @Test
     void anEnqueueIntoAnEmptyQueueWakesTheOtherNodesAndOneIntoAQueueWithReadyJobsDoesNot() throws Exception {
-        get(store.close());
-        PostgresJobStore writer = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
-                new JobOwner("writer", 1, "w"), clock));
-        PostgresJobStore listener = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
-                new JobOwner("listener", 2, "l"), clock));
-        store = writer;
-        Heard heard = Heard.on(listener);
-        try (Side side = new Side()) {
-            probeUntilHeard(() -> side.one("SELECT pg_notify('shieldpool_jobs', 'default')"), heard.woken());
-            Thread.sleep(300);
-            heard.woken().set(0);
+        try (WriterAndListener nodes = writerAndListener()) {
+            PostgresJobStore writer = nodes.writer();
+            Heard heard = nodes.heard();
 
             get(writer.enqueue(List.of(job("{}"))));
             org.awaitility.Awaitility.await("the other node woken by the enqueue into an empty queue")
@@ -438,17 +464,9 @@ class PostgresJobStoreTest extends JobStoreContract {
      */
     @Test
     void anEnqueueSoonAfterAnotherIntoAQueueEmptiedMeanwhileStillWakesTheOtherNodes() throws Exception {
-        get(store.close());
-        PostgresJobStore writer = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
-                new JobOwner("writer", 1, "w"), clock));
-        PostgresJobStore listener = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
-                new JobOwner("listener", 2, "l"), clock));
-        store = writer;
-        Heard heard = Heard.on(listener);
-        try (Side side = new Side()) {
-            probeUntilHeard(() -> side.one("SELECT pg_notify('shieldpool_jobs', 'default')"), heard.woken());
-            Thread.sleep(300);
-            heard.woken().set(0);
+        try (WriterAndListener nodes = writerAndListener()) {
+            PostgresJobStore writer = nodes.writer();
+            Heard heard = nodes.heard();
 
             get(writer.enqueue(List.of(job("{}"))));
             assertThat(get(writer.claim("default", 10))).hasSize(1);
@@ -654,6 +672,18 @@ class PostgresJobStoreTest extends JobStoreContract {
         return settings().withLimits("default", concurrency, 0, 0);
     }
 
+    @Test
+    void howAQueueIsLimitedFollowsTheNodesSettingsForItsQueueOnly() {
+        get(store.close());
+        assertThat(nodeOn(settings(), "none").limiting("default")).isEqualTo(Limiting.NONE);
+        assertThat(nodeOn(slotted(2), "slots").limiting("default")).isEqualTo(Limiting.SLOTS);
+        assertThat(nodeOn(settings().withLimits("default", 0, 5, 1), "rate").limiting("default")).isEqualTo(Limiting.RATE);
+        PostgresJobStore both = nodeOn(claimLimited(2), "both");
+        store = both;
+        assertThat(both.limiting("default")).isEqualTo(Limiting.RATE_AND_CONCURRENCY);
+        assertThat(both.limiting("another")).as("the limits are those of the node's queue").isEqualTo(Limiting.NONE);
+    }
+
     /** Closes the test's own store and opens a node per host on {@code settings}; the first is then the test's store. */
     private List<PostgresJobStore> nodesOn(PostgresSettings settings, String... hosts) {
         get(store.close());
@@ -740,21 +770,94 @@ class PostgresJobStoreTest extends JobStoreContract {
     }
 
     /**
-     * Waits until every node hears both slot channels (a store subscribes in the background), by
-     * NOTIFYs of the test's own, then lets late ones arrive and counts from zero.
+     * Nodes whose stores hear both slot channels (counted from zero once they do) and the test's
+     * {@link Side} keeping their waits fresh: the set-up of every test of who is woken. Closing it
+     * closes the side; the nodes are tracked and closed with the test.
      */
-    private static void awaitListening(Side side, List<PostgresJobStore> nodes, List<Heard> heard) throws Exception {
-        for (int i = 0; i < nodes.size(); i++) {
-            Heard h = heard.get(i);
-            String id = nodes.get(i).owner().id();
-            probeUntilHeard(() -> side.one("SELECT pg_notify('shieldpool_slots', '" + id + "')"), h.woken());
-            probeUntilHeard(() -> side.one("SELECT pg_notify('shieldpool_slots_wanted', 'default')"), h.wanted());
+    private final class Listening implements AutoCloseable {
+        private final List<PostgresJobStore> nodes;
+        private final List<Heard> heard;
+        final Side side = new Side();
+
+        Listening(List<PostgresJobStore> nodes) throws Exception {
+            this.nodes = nodes;
+            this.heard = nodes.stream().map(Heard::on).toList();
+            try {
+                awaitListening();
+                side.keepWaitsFresh();
+            } catch (Throwable e) {
+                side.close();
+                throw e;
+            }
         }
-        Thread.sleep(300);
-        for (Heard h : heard) {
-            h.woken().set(0);
-            h.wanted().set(0);
+
+        PostgresJobStore get(int index) {
+            return nodes.get(index);
         }
+
+        List<Heard> heard() {
+            return heard;
+        }
+
+        /**
+         * Waits until every node hears both slot channels (a store subscribes in the background),
+         * by NOTIFYs of the test's own, then lets late ones arrive and counts from zero.
+         */
+        private void awaitListening() throws Exception {
+            for (int i = 0; i < nodes.size(); i++) {
+                Heard h = heard.get(i);
+                String id = nodes.get(i).owner().id();
+                probeUntilHeard(() -> side.one("SELECT pg_notify('shieldpool_slots', '" + id + "')"), h.woken());
+                probeUntilHeard(() -> side.one("SELECT pg_notify('shieldpool_slots_wanted', 'default')"), h.wanted());
+            }
+            Thread.sleep(300);
+            for (Heard h : heard) {
+                h.woken().set(0);
+                h.wanted().set(0);
+            }
+        }
+
+        int[] woken() {
+            return heard.stream().mapToInt(h -> h.woken().get()).toArray();
+        }
+
+        /** The give made since {@code before} woke node {@code index}, and only it (NOTIFY shieldpool_slots, its id). */
+        void assertWokeOnly(int[] before, int index, String why) {
+            assertWokeOnly(before, java.util.Set.of(index), why);
+        }
+
+        /** What was done since {@code before} woke the nodes {@code indices}, and only them. */
+        void assertWokeOnly(int[] before, java.util.Set<Integer> indices, String why) {
+            org.awaitility.Awaitility.await(why).atMost(Duration.ofSeconds(10))
+                    .until(() -> indices.stream().allMatch(i -> heard.get(i).woken().get() > before[i]));
+            org.awaitility.Awaitility.await(why + ": nobody else woken").during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                    .until(() -> {
+                        for (int i = 0; i < heard.size(); i++) {
+                            if (!indices.contains(i) && heard.get(i).woken().get() != before[i]) {
+                                return false;
+                            }
+                        }
+                        return true;
+                    });
+        }
+
+        @Override
+        public void close() {
+            side.close();
+        }
+    }
+
+    /** {@code holder} takes all {@code limit} slots, then each of {@code waiters} in turn comes back short for one: they wait in that order. */
+    private static void holdAllWhileTheOthersWaitForOne(PostgresJobStore holder, int limit, PostgresJobStore... waiters) {
+        assertThat(take(holder, limit).changed()).isEqualTo(limit);
+        for (PostgresJobStore waiter : waiters) {
+            assertThat(take(waiter, 1).changed()).as(waiter.owner().id() + ": nothing free").isZero();
+        }
+    }
+
+    /** {@link #nodesOn} those hosts, {@link Listening}. */
+    private Listening listeningNodes(PostgresSettings settings, String... hosts) throws Exception {
+        return new Listening(nodesOn(settings, hosts));
     }
 
     /**
@@ -777,47 +880,25 @@ class PostgresJobStoreTest extends JobStoreContract {
         });
     }
 
-    private static int[] woken(List<Heard> heard) {
-        return heard.stream().mapToInt(h -> h.woken().get()).toArray();
-    }
-
-    /** The give made since {@code before} woke node {@code index}, and only it (NOTIFY shieldpool_slots, its id). */
-    private static void assertWokeOnly(List<Heard> heard, int[] before, int index, String why) {
-        org.awaitility.Awaitility.await(why).atMost(Duration.ofSeconds(10)).until(() -> heard.get(index).woken().get() > before[index]);
-        org.awaitility.Awaitility.await(why + ": nobody else woken").during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
-                .until(() -> {
-                    for (int i = 0; i < heard.size(); i++) {
-                        if (i != index && heard.get(i).woken().get() != before[i]) {
-                            return false;
-                        }
-                    }
-                    return true;
-                });
-    }
-
     @Test
     void aSlotGivenBackGoesToTheNodeThatWaitedLongestInTheOrderTheyBeganToWaitAndWakesOnlyIt() throws Exception {
-        List<PostgresJobStore> nodes = nodesOn(slotted(2), "fa", "fb", "fc");
-        PostgresJobStore a = nodes.get(0);
-        PostgresJobStore b = nodes.get(1);
-        PostgresJobStore c = nodes.get(2);
-        List<Heard> heard = nodes.stream().map(Heard::on).toList();
-        try (Side side = new Side()) {
-            awaitListening(side, nodes, heard);
-            side.keepWaitsFresh();
+        try (Listening nodes = listeningNodes(slotted(2), "fa", "fb", "fc")) {
+            PostgresJobStore a = nodes.get(0);
+            PostgresJobStore b = nodes.get(1);
+            PostgresJobStore c = nodes.get(2);
 
             // nobody waits: a takes both, records no wait and tells nobody
             assertThat(take(a, 2)).isEqualTo(new Slots(2, 2, 0, 1, 2)).extracting(Slots::fairShare).isEqualTo(2);
             assertThat(slotRows()).isEqualTo("fa/1/r=2");
             assertThat(slotWaits()).isEqualTo("-");
             org.awaitility.Awaitility.await("a full take tells nobody").during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
-                    .until(() -> heard.stream().allMatch(h -> h.wanted().get() == 0));
+                    .until(() -> nodes.heard().stream().allMatch(h -> h.wanted().get() == 0));
             assertThat(used(a)).as("the slots held, as the cluster view shows them").isEqualTo(2);
 
             // b, then c, come back short: they wait in that order, and the holder is told
             assertThat(take(b, 1)).as("b: nothing free").isEqualTo(new Slots(0, 0, 0, 2, 2)).extracting(Slots::fairShare).isEqualTo(1);
             org.awaitility.Awaitility.await("a short take tells the holder").atMost(Duration.ofSeconds(10))
-                    .until(() -> heard.get(0).wanted().get() > 0);
+                    .until(() -> nodes.heard().get(0).wanted().get() > 0);
             assertThat(take(c, 1)).as("c: nothing free, b waits").isEqualTo(new Slots(0, 0, 1, 3, 2))
                     .extracting(Slots::fairShare).as("more nodes than slots: they go round").isEqualTo(0);
             assertThat(slotWaits()).isEqualTo("fb/1/r=1 fc/1/r=1");
@@ -825,9 +906,9 @@ class PostgresJobStoreTest extends JobStoreContract {
                     .extracting(Slots::fairShare).isEqualTo(0);
 
             // a gives one back: b, first in line, is woken, and gets it whoever asks first
-            int[] before = woken(heard);
+            int[] before = nodes.woken();
             assertThat(give(a, 1)).isEqualTo(new Slots(1, 1, 2, 3, 2));
-            assertWokeOnly(heard, before, 1, "b waited longest");
+            nodes.assertWokeOnly(before, 1, "b waited longest");
             assertThat(take(c, 1).changed()).as("c, later in line, does not jump it").isZero();
             assertThat(take(a, 1).changed()).as("neither does the giver's own later take").isZero();
             assertThat(slotWaits()).isEqualTo("fb/1/r=1 fc/1/r=1 fa/1/r=1");
@@ -837,14 +918,14 @@ class PostgresJobStoreTest extends JobStoreContract {
 
             // a take that gets nothing keeps its place in line
             String since = "SELECT since FROM shieldpool_waits WHERE node = 'fc/1/r' AND shard = -1";
-            String cSince = side.one(since);
+            String cSince = nodes.side.one(since);
             assertThat(take(c, 1).changed()).isZero();
-            assertThat(side.one(since)).as("c's since is kept while it gets nothing").isEqualTo(cSince);
+            assertThat(nodes.side.one(since)).as("c's since is kept while it gets nothing").isEqualTo(cSince);
 
             // b gives its slot back: c (since its first take) comes before a
-            before = woken(heard);
+            before = nodes.woken();
             assertThat(give(b, 1)).isEqualTo(new Slots(1, 0, 2, 3, 2));
-            assertWokeOnly(heard, before, 2, "c waited longer than a");
+            nodes.assertWokeOnly(before, 2, "c waited longer than a");
             assertThat(take(a, 1).changed()).as("a waits behind c").isZero();
             assertThat(take(c, 1)).as("c's turn").isEqualTo(new Slots(1, 1, 1, 2, 2));
             assertThat(slotWaits()).isEqualTo("fa/1/r=1");
@@ -852,9 +933,9 @@ class PostgresJobStoreTest extends JobStoreContract {
             assertThat(used(a)).isEqualTo(2);
 
             // a holds no more than its wait asked for: the give goes to it
-            before = woken(heard);
+            before = nodes.woken();
             assertThat(give(c, 1)).isEqualTo(new Slots(1, 0, 1, 2, 2));
-            assertWokeOnly(heard, before, 0, "a, the only one waiting");
+            nodes.assertWokeOnly(before, 0, "a, the only one waiting");
             assertThat(take(a, 1)).isEqualTo(new Slots(1, 2, 0, 1, 2));
             assertThat(slotWaits()).isEqualTo("-");
             assertThat(give(a, 5).held()).as("a give never goes below 0").isZero();
@@ -865,24 +946,18 @@ class PostgresJobStoreTest extends JobStoreContract {
 
     @Test
     void aSecondGiveBeforeTheFirstWaiterTookItsSlotWakesTheNextInLine() throws Exception {
-        List<PostgresJobStore> nodes = nodesOn(slotted(2), "fa", "fb", "fc");
-        PostgresJobStore a = nodes.get(0);
-        PostgresJobStore b = nodes.get(1);
-        PostgresJobStore c = nodes.get(2);
-        List<Heard> heard = nodes.stream().map(Heard::on).toList();
-        try (Side side = new Side()) {
-            awaitListening(side, nodes, heard);
-            side.keepWaitsFresh();
-            assertThat(take(a, 2).changed()).isEqualTo(2);
-            assertThat(take(b, 1).changed()).isZero();
-            assertThat(take(c, 1).changed()).isZero();
-            int[] before = woken(heard);
+        try (Listening nodes = listeningNodes(slotted(2), "fa", "fb", "fc")) {
+            PostgresJobStore a = nodes.get(0);
+            PostgresJobStore b = nodes.get(1);
+            PostgresJobStore c = nodes.get(2);
+            holdAllWhileTheOthersWaitForOne(a, 2, b, c);
+            int[] before = nodes.woken();
             give(a, 1);
-            assertWokeOnly(heard, before, 1, "b waited longest");
+            nodes.assertWokeOnly(before, 1, "b waited longest");
             // b has not taken its slot yet: the one free slot covers b, the next one is c's
-            before = woken(heard);
+            before = nodes.woken();
             give(a, 1);
-            assertWokeOnly(heard, before, 2, "c: the free slot already covers b");
+            nodes.assertWokeOnly(before, 2, "c: the free slot already covers b");
             assertThat(take(c, 1).changed()).as("c's, with b's still free").isEqualTo(1);
             assertThat(take(b, 1).changed()).isEqualTo(1);
         }
@@ -890,26 +965,22 @@ class PostgresJobStoreTest extends JobStoreContract {
 
     @Test
     void aWaitPartlyServedGoesToTheBackOfTheLine() throws Exception {
-        List<PostgresJobStore> nodes = nodesOn(slotted(3), "fa", "fb", "fc");
-        PostgresJobStore a = nodes.get(0);
-        PostgresJobStore b = nodes.get(1);
-        PostgresJobStore c = nodes.get(2);
-        List<Heard> heard = nodes.stream().map(Heard::on).toList();
-        try (Side side = new Side()) {
-            awaitListening(side, nodes, heard);
-            side.keepWaitsFresh();
+        try (Listening nodes = listeningNodes(slotted(3), "fa", "fb", "fc")) {
+            PostgresJobStore a = nodes.get(0);
+            PostgresJobStore b = nodes.get(1);
+            PostgresJobStore c = nodes.get(2);
             assertThat(take(a, 3).changed()).isEqualTo(3);
             assertThat(take(b, 2)).isEqualTo(new Slots(0, 0, 0, 2, 3));
             assertThat(take(c, 1)).isEqualTo(new Slots(0, 0, 2, 3, 3));
-            int[] before = woken(heard);
+            int[] before = nodes.woken();
             assertThat(give(a, 1)).isEqualTo(new Slots(1, 2, 3, 3, 3));
-            assertWokeOnly(heard, before, 1, "b waited longest");
+            nodes.assertWokeOnly(before, 1, "b waited longest");
             assertThat(take(b, 2)).as("one of the two b wants").isEqualTo(new Slots(1, 1, 1, 3, 3));
             assertThat(slotWaits()).as("b got some: it waits again behind c").isEqualTo("fc/1/r=1 fb/1/r=1");
 
-            before = woken(heard);
+            before = nodes.woken();
             assertThat(give(a, 1)).isEqualTo(new Slots(1, 1, 2, 3, 3));
-            assertWokeOnly(heard, before, 2, "c now waited longest");
+            nodes.assertWokeOnly(before, 2, "c now waited longest");
             assertThat(take(b, 1).changed()).as("b is behind c").isZero();
             assertThat(take(c, 1)).isEqualTo(new Slots(1, 1, 1, 3, 3));
             assertThat(slotWaits()).isEqualTo("fb/1/r=1");
@@ -934,20 +1005,14 @@ class PostgresJobStoreTest extends JobStoreContract {
 
     @Test
     void aStaleWaitOrTheWaitOfANodeThatIsNotLiveDelaysNobodyAndIsNotWoken() throws Exception {
-        get(store.close());
         // why a 60 s ttl: the phase with no heartbeats (so no rescue deletes the waits the test
         // wants ignored, not gone) must not make the live nodes dead
         PostgresSettings limited = slotted(2).withLeases(Duration.ofSeconds(2), Duration.ofSeconds(60), Duration.ofMinutes(15));
-        PostgresJobStore a = nodeOn(limited, "fa");
-        PostgresJobStore b = nodeOn(limited, "fb");
-        PostgresJobStore c = nodeOn(limited, "fc");
-        PostgresJobStore d = nodeOn(limited, "fd");
-        store = a;
-        List<PostgresJobStore> nodes = List.of(a, b, c, d);
-        List<Heard> heard = nodes.stream().map(Heard::on).toList();
-        try (Side side = new Side()) {
-            awaitListening(side, nodes, heard);
-            side.keepWaitsFresh();
+        try (Listening nodes = listeningNodes(limited, "fa", "fb", "fc", "fd")) {
+            PostgresJobStore a = nodes.get(0);
+            PostgresJobStore b = nodes.get(1);
+            PostgresJobStore c = nodes.get(2);
+            PostgresJobStore d = nodes.get(3);
             assertThat(take(a, 2).changed()).isEqualTo(2);
             assertThat(take(b, 1)).isEqualTo(new Slots(0, 0, 0, 2, 2));
             assertThat(take(c, 1)).isEqualTo(new Slots(0, 0, 1, 3, 2));
@@ -955,41 +1020,41 @@ class PostgresJobStoreTest extends JobStoreContract {
             // b's wait is not kept up (no look for a minute): c, behind it, is woken and served
             cluster.psql(database, "UPDATE shieldpool_waits SET looked_at = now() - interval '1 minute' WHERE node = 'fb/1/r'");
             assertThat(look(a)).as("b's stale wait is not counted").isEqualTo(new Slots(0, 2, 1, 2, 2));
-            int[] before = woken(heard);
+            int[] before = nodes.woken();
             assertThat(give(a, 1)).isEqualTo(new Slots(1, 1, 1, 2, 2));
-            assertWokeOnly(heard, before, 2, "c: b's wait is stale");
+            nodes.assertWokeOnly(before, 2, "c: b's wait is stale");
             assertThat(take(c, 1)).as("b's stale wait is not ahead").isEqualTo(new Slots(1, 1, 0, 2, 2));
 
             // b looks again (a short take): its wait counts again, in its old place in line
             String since = "SELECT since FROM shieldpool_waits WHERE node = 'fb/1/r' AND shard = -1";
-            String bSince = side.one(since);
+            String bSince = nodes.side.one(since);
             assertThat(take(b, 1)).isEqualTo(new Slots(0, 0, 0, 3, 2));
-            assertThat(side.one(since)).as("b's since is kept: it got nothing").isEqualTo(bSince);
-            before = woken(heard);
+            assertThat(nodes.side.one(since)).as("b's since is kept: it got nothing").isEqualTo(bSince);
+            before = nodes.woken();
             assertThat(give(c, 1)).isEqualTo(new Slots(1, 0, 1, 3, 2));
-            assertWokeOnly(heard, before, 1, "b: its wait is renewed");
+            nodes.assertWokeOnly(before, 1, "b: its wait is renewed");
             assertThat(take(c, 1)).as("b is ahead again").isEqualTo(new Slots(0, 0, 1, 3, 2));
             assertThat(take(b, 1)).isEqualTo(new Slots(1, 1, 1, 3, 2));
 
             // no heartbeats from now on (so no rescue): c drains, a waits behind it
             assertThat(take(a, 1)).isEqualTo(new Slots(0, 1, 1, 3, 2));
             assertThat(slotWaits()).isEqualTo("fc/1/r=1 fa/1/r=1");
-            nodes.forEach(PostgresJobStore::freezeHeartbeatForTest);
+            List.of(a, b, c, d).forEach(PostgresJobStore::freezeHeartbeatForTest);
             c.drainBegan();
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
                     cluster.psql(database, "SELECT state FROM shieldpool_nodes WHERE id = 'fc/1/r'").equals("draining"));
-            before = woken(heard);
+            before = nodes.woken();
             assertThat(give(b, 1)).as("a draining node's wait is not counted").isEqualTo(new Slots(1, 0, 1, 2, 2));
-            assertWokeOnly(heard, before, 0, "a: c drains");
+            nodes.assertWokeOnly(before, 0, "a: c drains");
             assertThat(take(a, 1)).as("c's wait is not ahead").isEqualTo(new Slots(1, 2, 0, 1, 2));
 
             // b waits, then d; b dies (its heartbeat an hour old): d is woken and served
             assertThat(take(b, 1)).isEqualTo(new Slots(0, 0, 0, 2, 2));
             assertThat(take(d, 1)).isEqualTo(new Slots(0, 0, 1, 3, 2));
             deadByItsTtl(b);
-            before = woken(heard);
+            before = nodes.woken();
             assertThat(give(a, 1)).as("a dead node's wait is not counted").isEqualTo(new Slots(1, 1, 1, 2, 2));
-            assertWokeOnly(heard, before, 3, "d: b is dead");
+            nodes.assertWokeOnly(before, 3, "d: b is dead");
             assertThat(take(d, 1)).as("b's wait is not ahead").isEqualTo(new Slots(1, 1, 0, 2, 2));
             assertThat(slotWaits()).as("passed over by the take, not deleted (no rescue ran)").isEqualTo("fc/1/r=1 fb/1/r=1");
             assertThat(slotRows()).isEqualTo("fa/1/r=1 fb/1/r=0 fc/1/r=0 fd/1/r=1");
@@ -1110,7 +1175,7 @@ class PostgresJobStoreTest extends JobStoreContract {
     }
 
     @Test
-    void aDeadNodesSlotsAndWaitAreFreedByTheRescueAndALiveNodesStay() throws Exception {
+    void aDeadNodesSlotsAndWaitAreFreedByTheRescueWhichWakesTheLiveNodeWaitingForThem() throws Exception {
         get(store.close());
         // why a 5 s ttl: the frozen node must stay alive until the test makes it dead
         PostgresSettings limited = slotted(3).withLeases(Duration.ofMillis(200), Duration.ofSeconds(5), Duration.ofMinutes(15));
@@ -1118,23 +1183,28 @@ class PostgresJobStoreTest extends JobStoreContract {
         PostgresJobStore survivor = (PostgresJobStore) track(PostgresJobStore.openForDaemon(limited,
                 new JobOwner("other", 78, "slots"), clock));
         store = survivor;
-        assertThat(take(doomed, 2).changed()).isEqualTo(2);
-        assertThat(take(survivor, 2).changed()).as("one left").isEqualTo(1);
-        assertThat(take(doomed, 1).changed()).as("nothing left").isZero();
-        assertThat(slotRows()).isEqualTo("elsewhere/4242/slots=2 other/78/slots=1");
-        assertThat(slotWaits()).isEqualTo("other/78/slots=1 elsewhere/4242/slots=1");
-        // and the slots of a node whose row was forgotten (nodes-forget) while its slots stayed
-        cluster.psql(database, "INSERT INTO shieldpool_slots (queue, node, held) VALUES ('default', 'gone/1/x', 0)");
+        try (Listening nodes = new Listening(List.of(doomed, survivor))) {
+            assertThat(take(doomed, 2).changed()).isEqualTo(2);
+            assertThat(take(survivor, 2).changed()).as("one left").isEqualTo(1);
+            assertThat(take(doomed, 1).changed()).as("nothing left").isZero();
+            assertThat(slotRows()).isEqualTo("elsewhere/4242/slots=2 other/78/slots=1");
+            assertThat(slotWaits()).isEqualTo("other/78/slots=1 elsewhere/4242/slots=1");
+            // and the slots of a node whose row was forgotten (nodes-forget) while its slots stayed
+            cluster.psql(database, "INSERT INTO shieldpool_slots (queue, node, held) VALUES ('default', 'gone/1/x', 0)");
 
-        doomed.freezeHeartbeatForTest();
-        deadByItsTtl(doomed);
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> used(survivor) == 1);
-        assertThat(slotRows()).as("the dead node's slots are freed; the live node's stay").isEqualTo("other/78/slots=1");
-        assertThat(slotWaits()).as("and so are the waits").isEqualTo("other/78/slots=1");
-        assertThat(take(survivor, 2)).as("the freed slots").isEqualTo(new Slots(2, 3, 0, 1, 3));
-        assertThat(slotWaits()).isEqualTo("-");
-        assertThat(take(doomed, 1).changed()).as("none left for the dead node's late take").isZero();
-        assertThat(used(survivor)).isEqualTo(3);
+            doomed.freezeHeartbeatForTest();
+            int[] before = nodes.woken();
+            deadByItsTtl(doomed);
+            // why no wall-clock bound: a store never looks again by itself, so only the rescue's NOTIFY wakes it
+            nodes.assertWokeOnly(before, 1, "the survivor: the freed slots cover its wait (no job was cut)");
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> used(survivor) == 1);
+            assertThat(slotRows()).as("the dead node's slots are freed; the live node's stay").isEqualTo("other/78/slots=1");
+            assertThat(slotWaits()).as("and so are the waits").isEqualTo("other/78/slots=1");
+            assertThat(take(survivor, 2)).as("the freed slots").isEqualTo(new Slots(2, 3, 0, 1, 3));
+            assertThat(slotWaits()).isEqualTo("-");
+            assertThat(take(doomed, 1).changed()).as("none left for the dead node's late take").isZero();
+            assertThat(used(survivor)).isEqualTo(3);
+        }
     }
 
     @Test
@@ -1152,6 +1222,43 @@ class PostgresJobStoreTest extends JobStoreContract {
         assertThat(slotRows()).as("node-stopped frees its slots").isEqualTo("-");
         assertThat(slotWaits()).as("and ends its wait; the other's stays").isEqualTo("staying/1/r=1");
         assertThat(take(staying, 2)).isEqualTo(new Slots(2, 2, 0, 1, 2));
+    }
+
+    @Test
+    void aGiveAnswersTheSlotsItGaveBackNeverMoreThanTheNodeHeld() throws Exception {
+        List<PostgresJobStore> nodes = nodesOn(slotted(3), "ga", "gb");
+        PostgresJobStore a = nodes.get(0);
+        PostgresJobStore b = nodes.get(1);
+        assertThat(take(a, 2).changed()).isEqualTo(2);
+        assertThat(give(a, 5)).as("more than it holds: what it held").isEqualTo(new Slots(2, 0, 0, 1, 3));
+        assertThat(give(a, 1)).as("nothing held").isEqualTo(new Slots(0, 0, 0, 1, 3));
+        assertThat(give(b, 1)).as("no row at all").isEqualTo(new Slots(0, 0, 0, 1, 3));
+        assertThat(slotRows()).isEqualTo("ga/1/r=0");
+    }
+
+    /**
+     * why no wall-clock bound: a store never looks again by itself, so a waiter that is woken
+     * (and then served) was told by a NOTIFY; a node of a running daemon would otherwise learn
+     * of the freed slots only at its own retry (100-400 ms).
+     */
+    @Test
+    void aCleanStopWakesTheWaitersItsFreedSlotsCoverAndOnlyThem() throws Exception {
+        try (Listening nodes = listeningNodes(slotted(2), "fa", "fb", "fc", "fd")) {
+            PostgresJobStore a = nodes.get(0);
+            PostgresJobStore b = nodes.get(1);
+            PostgresJobStore c = nodes.get(2);
+            PostgresJobStore d = nodes.get(3);
+            holdAllWhileTheOthersWaitForOne(a, 2, b, c, d);
+            assertThat(slotWaits()).isEqualTo("fb/1/r=1 fc/1/r=1 fd/1/r=1");
+
+            int[] before = nodes.woken();
+            store = b;
+            get(a.close());
+            nodes.assertWokeOnly(before, java.util.Set.of(1, 2), "b and c: the two slots a's stop freed cover them, not d");
+            assertThat(take(b, 1).changed()).isEqualTo(1);
+            assertThat(take(c, 1).changed()).isEqualTo(1);
+            assertThat(take(d, 1).changed()).as("d is next in line, nothing is free").isZero();
+        }
     }
 
     @Test

@@ -13,12 +13,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class SqlStatementsTest {
 
     @Test
-    void theLiveWaitsAndTheSlotsStateAreWrittenOnceAndIncludedInEveryStatementThatNeedsThem() {
+    void theLiveWaitsTheSlotsStateAndTheWakeOfFreedSlotsAreWrittenOnceAndIncludedInEveryStatementThatNeedsThem() {
         SqlStatements sql = SqlStatements.load("statements.sql");
         String fragment = sql.get("live-waits");
         assertThat(fragment).contains("FROM shieldpool_waits w JOIN shieldpool_nodes nd");
-        for (String user : List.of("claim-limited", "slots-take", "slots-give", "slots-look")) {
+        for (String user : List.of("claim-limited", "slots-take", "slots-give", "slots-look", "node-stopped", "rescue")) {
             assertThat(sql.get(user)).as(user).contains(fragment);
+        }
+        String wake = sql.get("wake-freed");
+        assertThat(wake).contains("pg_notify('shieldpool_slots', told.node)");
+        for (String user : List.of("node-stopped", "rescue")) {
+            assertThat(sql.get(user)).as(user).contains(wake);
         }
         String state = sql.get("slots-state");
         for (String user : List.of("slots-take", "slots-give", "slots-look")) {
@@ -26,7 +31,9 @@ class SqlStatementsTest {
         }
         assertThat(sql.all().values()).as("no include is left for the server").noneMatch(s -> s.contains("{{"));
         assertThat(sql.all().values().stream().filter(s -> s.contains("JOIN shieldpool_nodes nd ON nd.id = w.node")).count())
-                .as("the fragment and its four users: the live waits' shape nowhere else").isEqualTo(5);
+                .as("the fragment and its six users: the live waits' shape nowhere else").isEqualTo(7);
+        assertThat(sql.all().values().stream().filter(s -> s.contains("pg_notify('shieldpool_slots', told.node)")).count())
+                .as("the wake of freed slots and its two users").isEqualTo(3);
     }
 
     @Test

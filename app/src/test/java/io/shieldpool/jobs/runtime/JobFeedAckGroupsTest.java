@@ -4,6 +4,7 @@ import io.shieldpool.config.ConfigLoader;
 import io.shieldpool.config.ShieldpoolConfig;
 import io.shieldpool.jobs.Job;
 import io.shieldpool.jobs.JobOwner;
+import io.shieldpool.jobs.Limiting;
 import io.shieldpool.jobs.MutableClock;
 import io.shieldpool.jobs.NewJob;
 import io.shieldpool.jobs.postgresql.PostgresCluster;
@@ -65,16 +66,21 @@ class JobFeedAckGroupsTest {
         vertx.close().await(5, TimeUnit.SECONDS);
     }
 
-    private void open(int jobCount) throws Exception {
-        database = cluster.createDatabase();
+    /** The daemon's config on the test's database: PostgreSQL, no limits. */
+    private ShieldpoolConfig config() throws Exception {
         Properties props = new Properties();
         props.setProperty("shieldpool.pool.size", "64");
         props.setProperty("shieldpool.pool.event-loops", "1");
         props.setProperty("shieldpool.jobs.store", "postgresql");
         props.setProperty("shieldpool.jobs.postgresql.url", cluster.uri(database));
         props.setProperty("shieldpool.jobs.claim-batch", "256");
-        ShieldpoolConfig config = new ConfigLoader(com.typesafe.config.ConfigFactory.empty(), props, WorkKinds.discover())
+        return new ConfigLoader(com.typesafe.config.ConfigFactory.empty(), props, WorkKinds.discover())
                 .load(Optional.empty());
+    }
+
+    private void open(int jobCount) throws Exception {
+        database = cluster.createDatabase();
+        ShieldpoolConfig config = config();
         store = PostgresJobStore.openForDaemon(PostgresSettings.of(cluster.uri(database)), JobOwner.thisProcess(), clock);
         List<NewJob> batch = new ArrayList<>();
         for (int i = 0; i < jobCount; i++) {
@@ -101,6 +107,33 @@ class JobFeedAckGroupsTest {
             return taken.size() == n;
         });
         return taken;
+    }
+
+    @Test
+    void howTheQueueIsLimitedIsTheStoresAnswerNotARereadingOfTheConfig() throws Exception {
+        database = cluster.createDatabase();
+        // why a config without limits: the store's settings alone say how the queue is limited
+        ShieldpoolConfig config = config();
+        PostgresSettings settings = PostgresSettings.of(cluster.uri(database));
+        record Expected(PostgresSettings settings, Limiting limiting, boolean limited, boolean slotLimited, boolean permits,
+                        boolean groupsAcks) {
+        }
+        for (Expected expected : List.of(
+                new Expected(settings, Limiting.NONE, false, false, false, true),
+                new Expected(settings.withLimits("default", 3, 0, 0), Limiting.SLOTS, false, false, true, true),
+                new Expected(settings.withLimits("default", 0, 50, 5), Limiting.RATE, true, false, false, false),
+                new Expected(settings.withLimits("default", 3, 50, 5), Limiting.RATE_AND_CONCURRENCY, true, true, false, false),
+                new Expected(settings.withLimits("another", 3, 0, 0), Limiting.NONE, false, false, false, true))) {
+            store = PostgresJobStore.openForDaemon(expected.settings(), JobOwner.thisProcess(), clock);
+            jobs = new DurableJobs(store, () -> config, clock);
+            assertThat(store.limiting("default")).as(expected.settings().limits().toString()).isEqualTo(expected.limiting());
+            assertThat(jobs.limited()).as("limited, " + expected).isEqualTo(expected.limited());
+            assertThat(jobs.slotLimited()).as("slotLimited, " + expected).isEqualTo(expected.slotLimited());
+            assertThat(jobs.permits() != null).as("permits, " + expected).isEqualTo(expected.permits());
+            assertThat(jobs.groupsAcks()).as("groupsAcks, " + expected).isEqualTo(expected.groupsAcks());
+            jobs.close();
+            jobs = null;
+        }
     }
 
     @Test

@@ -41,6 +41,12 @@ class SqliteJobStoreTest extends JobStoreContract {
     }
 
     @Test
+    void aPrivateStoreHasNoClusterWideLimits() {
+        assertThat(store.shared()).isFalse();
+        assertThat(store.limiting("default")).isEqualTo(io.shieldpool.jobs.Limiting.NONE);
+    }
+
+    @Test
     void aSecondDaemonOnTheSameFileIsRefusedWithOneClearLine() {
         assertThatThrownBy(() -> SqliteJobStore.openForDaemon(SqliteSettings.of(file()), JobOwner.thisProcess(), clock))
                 .isInstanceOfSatisfying(JobStoreException.class, e -> {
