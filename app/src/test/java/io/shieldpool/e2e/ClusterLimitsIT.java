@@ -122,27 +122,36 @@ class ClusterLimitsIT {
                     Duration.ofSeconds(60), "a and b running sections");
             Path fileC = dir.resolve("fair-c.log");
             files.add(fileC);
+            // why: c's wait begins at its first take of a slot, which a cold JVM on a loaded machine
+            // makes some hundreds of ms after its ready line; a and b run on meanwhile, as they should
+            WantedSlots wanted = WantedSlots.listen(pg.cluster().uri(database));
             DaemonProcess c = DaemonProcess.start(dir, config(database, "c", fileC, 2, 300,
                     "shieldpool.jobs.limits.concurrency = " + limit));
             nodes.add(c);
             Instant ready = DaemonProcess.timestamp(c.awaitEvent("ready", Duration.ofSeconds(60)));
             c.awaitTrue(() -> startsOf(fileC) >= 1, Duration.ofSeconds(60), "c's first section");
+            long readyNanos = ready.getEpochSecond() * 1_000_000_000L + ready.getNano();
+            long waitNanos = wanted.firstAfter(readyNanos);
+            wanted.close();
 
             SectionIntervals intervals = SectionIntervals.read(files);
-            long readyNanos = ready.getEpochSecond() * 1_000_000_000L + ready.getNano();
             long firstOfC = intervals.all().stream().filter(i -> i.node().equals("c")).mapToLong(SectionIntervals.Interval::start)
                     .min().orElseThrow();
             long othersStartedMeanwhile = intervals.all().stream()
+                    .filter(i -> !i.node().equals("c") && i.start() > waitNanos && i.start() < firstOfC).count();
+            long othersSinceReady = intervals.all().stream()
                     .filter(i -> !i.node().equals("c") && i.start() > readyNanos && i.start() < firstOfC).count();
             long freedBefore = intervals.all().stream().filter(i -> !i.node().equals("c") && i.end() > 0 && i.end() <= firstOfC)
                     .mapToLong(SectionIntervals.Interval::end).max().orElseThrow();
             System.out.printf("limit %d held by a and b (2 x 2 workers, 300 ms sections): c's first section %.0f ms after c was"
-                    + " ready, %.1f ms after the slot it took was freed; a and b started %d section(s) in between%n",
-                    limit, (firstOfC - readyNanos) / 1e6, (firstOfC - freedBefore) / 1e6, othersStartedMeanwhile);
-            // why this bound: from c's first (short) claim on, its wait makes every ack of a and b
-            // free its slot and keeps their claims off it; only the acks already under way when c
-            // began to wait (at most one per slot) may still pass a slot on
-            assertThat(othersStartedMeanwhile).as("sections a and b started after c was ready and before c's first")
+                    + " ready (its wait for a slot told %.0f ms after ready), %.1f ms after the slot it took was freed;"
+                    + " a and b started %d section(s) after c began to wait, %d after c was ready%n",
+                    limit, (firstOfC - readyNanos) / 1e6, (waitNanos - readyNanos) / 1e6, (firstOfC - freedBefore) / 1e6,
+                    othersStartedMeanwhile, othersSinceReady);
+            // why this bound: from c's first (short) take on, its wait makes every section end of a
+            // and b give its slot back and keeps their takes off it; only the sections already
+            // starting when c began to wait (at most one per slot) may still pass a slot on
+            assertThat(othersStartedMeanwhile).as("sections a and b started after c began to wait for a slot and before c's first")
                     .isLessThanOrEqualTo(limit);
             // and c keeps getting its turns: over the next sections, every node runs some
             long before = intervals.starts();
@@ -230,6 +239,47 @@ class ClusterLimitsIT {
             return SectionIntervals.read(List.of(file)).starts();
         } catch (java.io.IOException e) {
             return 0;
+        }
+    }
+
+    /**
+     * The test's own LISTEN on shieldpool_slots_wanted, which a node's take that got fewer slots
+     * than it wanted sends (slots-take): when each arrived, by this machine's clock (the sections'
+     * clock readings are the same machine's).
+     */
+    private static final class WantedSlots implements AutoCloseable {
+        private final io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        private final io.vertx.pgclient.pubsub.PgSubscriber subscriber;
+        private final List<Long> arrivals = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        private WantedSlots(String uri) {
+            subscriber = io.vertx.pgclient.pubsub.PgSubscriber.subscriber(vertx, io.vertx.pgclient.PgConnectOptions.fromUri(uri));
+        }
+
+        static WantedSlots listen(String uri) throws Exception {
+            WantedSlots wanted = new WantedSlots(uri);
+            io.vertx.core.Promise<Void> subscribed = io.vertx.core.Promise.promise();
+            wanted.subscriber.channel("shieldpool_slots_wanted")
+                    .handler(queue -> {
+                        Instant now = Instant.now();
+                        wanted.arrivals.add(now.getEpochSecond() * 1_000_000_000L + now.getNano());
+                    })
+                    .subscribeHandler(v -> subscribed.tryComplete());
+            wanted.subscriber.connect().toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            subscribed.future().toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            return wanted;
+        }
+
+        /** The first arrival after {@code epochNanos}. */
+        long firstAfter(long epochNanos) {
+            return arrivals.stream().mapToLong(Long::longValue).filter(t -> t > epochNanos).min()
+                    .orElseThrow(() -> new AssertionError("no node told it waits for a slot (NOTIFY shieldpool_slots_wanted) after c was ready"));
+        }
+
+        @Override
+        public void close() throws Exception {
+            subscriber.close();
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
         }
     }
 }
