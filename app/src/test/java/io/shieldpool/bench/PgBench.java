@@ -132,6 +132,7 @@ final class PgBench implements AutoCloseable {
         }
         int reps = full ? 3 : 1;
         Peers peers = Peers.find(sources);
+        CpuCaps caps = CpuCaps.create(Double.parseDouble(System.getProperty("p1.node.cpus", "0.25")));
         Map<String, List<Double>> rates = new java.util.LinkedHashMap<>();
         for (int round = 1; round <= reps; round++) {
             // why alternating: the machine is shared; a neighbour's build slows whichever run it lands on.
@@ -141,9 +142,14 @@ final class PgBench implements AutoCloseable {
             add(rates, "ours4", daemonThroughput(4));
             add(rates, "ours1-throughput", daemonThroughput(1, THROUGHPUT_SETTINGS));
             add(rates, "ours4-throughput", daemonThroughput(4, THROUGHPUT_SETTINGS));
+            if (caps != null) {
+                add(rates, "ours1-capped", daemonThroughput(1, "", caps));
+                add(rates, "ours4-capped", daemonThroughput(4, "", caps));
+            }
             if (peers != null) {
                 add(rates, "graphile-defaults", peerThroughput(peers, Peer.GRAPHILE, "defaults"));
                 add(rates, "graphile-throughput", peerThroughput(peers, Peer.GRAPHILE, "throughput"));
+                add(rates, "graphile4-throughput", peerThroughput(peers, Peer.GRAPHILE, "throughput", 4));
                 add(rates, "pgboss-batch10", peerThroughput(peers, Peer.PGBOSS, "batch10"));
                 add(rates, "pgboss-batch50", peerThroughput(peers, Peer.PGBOSS, "batch50"));
             }
@@ -164,6 +170,13 @@ final class PgBench implements AutoCloseable {
         rows.add("P1 daemon, throughput settings (" + THROUGHPUT_SETTINGS.replace("\n", ", ") + "), 1 node, vs the best raw loop", "jobs/s",
                 tuned1, raw, ">= 10,000", tuned1 >= 10_000);
         rows.add("P1 daemon, throughput settings, 4 nodes vs 1 node", "jobs/s", tuned4, tuned1, ">= 1 node", tuned4 >= tuned1);
+        if (caps != null) {
+            // why: uncapped, the 4 nodes share the 2 cores with each other and the server (see CpuCaps)
+            double capped1 = median(rates, "ours1-capped");
+            double capped4 = median(rates, "ours4-capped");
+            rows.add("P1 daemon, 4 nodes vs 1 node, each node capped at " + caps + " (a cgroup quota each, as on machines of their own)",
+                    "jobs/s", capped4, capped1, ">= 1 node", capped4 >= capped1);
+        }
         if (peers == null) {
             return;
         }
@@ -177,6 +190,8 @@ final class PgBench implements AutoCloseable {
                 "jobs/s", ours1, gThroughput, "", null);
         rows.add("P1 daemon (1 node) vs graphile-worker 0.18, defaults (concurrency " + PEER_CONCURRENCY + ")", "jobs/s", ours1,
                 gDefaults, "", null);
+        rows.add("P1 graphile-worker 0.18, throughput settings, 4 processes vs 1 (uncapped: the same shared cores)", "jobs/s",
+                median(rates, "graphile4-throughput"), gThroughput, "", null);
         rows.add("P1 daemon (1 node) vs pg-boss 12, batchSize 50", "jobs/s", ours1, b50, "", null);
         rows.add("P1 daemon (1 node) vs pg-boss 12, batchSize 10", "jobs/s", ours1, b10, "", null);
         rows.add("P1 daemon, throughput settings (1 node), vs the faster peer's throughput settings", "jobs/s", tuned1,
@@ -271,6 +286,11 @@ final class PgBench implements AutoCloseable {
 
     /** {@link #daemonThroughput(int)} with {@code settings} (config lines) added to the nodes' config. */
     double daemonThroughput(int nodes, String settings) throws Exception {
+        return daemonThroughput(nodes, settings, null);
+    }
+
+    /** {@link #daemonThroughput(int, String)}, each node in a CPU quota of its own when {@code caps} is not null. */
+    double daemonThroughput(int nodes, String settings, CpuCaps caps) throws Exception {
         String database = cluster.createDatabase();
         Path conf = dir.resolve("p1-" + database + ".conf");
         Files.writeString(conf, daemonConfig(database, 0, 0) + settings + "\n");
@@ -278,7 +298,8 @@ final class PgBench implements AutoCloseable {
         List<BenchProcess> daemons = new ArrayList<>();
         try {
             for (int i = 0; i < nodes; i++) {
-                daemons.add(new BenchProcess(List.of(launcher.toString(), "--config", conf.toString())));
+                List<String> command = List.of(launcher.toString(), "--config", conf.toString());
+                daemons.add(new BenchProcess(caps == null ? command : caps.wrap(command)));
             }
             for (BenchProcess d : daemons) {
                 d.await("ready", 120_000);
@@ -293,8 +314,9 @@ final class PgBench implements AutoCloseable {
             double seconds = untilNonePending(database, "SELECT count(*) FROM shieldpool_jobs WHERE state IN ('ready', 'running')", t0, 300_000);
             long doneCount = doneInStore(database);
             double rate = jobs / seconds;
-            System.out.printf(Locale.ROOT, "bench: P1 daemon, %d node(s) x %d workers%s: %,d jobs in %.2f s, %,.0f jobs/s (store counts %,d done)%n",
-                    nodes, DAEMON_WORKERS, settings.isEmpty() ? "" : " (" + settings + ")", jobs, seconds, rate, doneCount);
+            System.out.printf(Locale.ROOT, "bench: P1 daemon, %d node(s) x %d workers%s%s: %,d jobs in %.2f s, %,.0f jobs/s (store counts %,d done)%n",
+                    nodes, DAEMON_WORKERS, settings.isEmpty() ? "" : " (" + settings.replace("\n", ", ") + ")",
+                    caps == null ? "" : ", each capped at " + caps, jobs, seconds, rate, doneCount);
             if (doneCount != jobs) {
                 System.out.println("bench: note: " + (jobs - doneCount) + " jobs not done in the store after the daemon run");
             }
@@ -305,6 +327,9 @@ final class PgBench implements AutoCloseable {
             }
             for (BenchProcess d : daemons) {
                 d.awaitExit(60_000);
+            }
+            if (caps != null) {
+                caps.close();
             }
             dropDatabase(database);
         }
@@ -352,23 +377,37 @@ final class PgBench implements AutoCloseable {
     }
 
     double peerThroughput(Peers peers, Peer peer, String profile) throws Exception {
+        return peerThroughput(peers, peer, profile, 1);
+    }
+
+    /** {@link #peerThroughput(Peers, Peer, String)} with {@code processes} workers on the one database, as the daemon's nodes. */
+    double peerThroughput(Peers peers, Peer peer, String profile, int processes) throws Exception {
         String database = cluster.createDatabase();
         String uri = cluster.uri(database);
         peers.run(peer, List.of("enqueue", uri, Integer.toString(jobs)));
         cluster.psql(database, "VACUUM ANALYZE");
-        PeerProcess worker = peers.start(peer, List.of("work", uri, profile, Integer.toString(PEER_CONCURRENCY), "0"));
+        List<PeerProcess> workers = new ArrayList<>();
         try {
-            worker.awaitLine("prepared", 60_000);
+            for (int i = 0; i < processes; i++) {
+                workers.add(peers.start(peer, List.of("work", uri, profile, Integer.toString(PEER_CONCURRENCY), "0")));
+            }
+            for (PeerProcess worker : workers) {
+                worker.awaitLine("prepared", 60_000);
+            }
             long t0 = System.nanoTime();
-            worker.go();
-            worker.drain();
+            for (PeerProcess worker : workers) {
+                worker.go();
+                worker.drain();
+            }
             double seconds = untilNonePending(database, peer.pendingSql, t0, 300_000);
             double rate = jobs / seconds;
-            System.out.printf(Locale.ROOT, "bench: P1 %s %s: %,d jobs in %.2f s, %,.0f jobs/s%n", peer.label, profile, jobs,
-                    seconds, rate);
+            System.out.printf(Locale.ROOT, "bench: P1 %s %s%s: %,d jobs in %.2f s, %,.0f jobs/s%n", peer.label, profile,
+                    processes == 1 ? "" : ", " + processes + " processes", jobs, seconds, rate);
             return rate;
         } finally {
-            worker.stop();
+            for (PeerProcess worker : workers) {
+                worker.stop();
+            }
             dropDatabase(database);
         }
     }
