@@ -52,10 +52,31 @@ public record EffectiveConfig(ShieldpoolConfig config, Map<String, Entry> entrie
 
     /**
      * A libpq URI with the password it may carry replaced by {@code ***} (user:PASSWORD@host, or a
-     * password= parameter): the rest (host, database) is what an operator needs to see.
+     * password= parameter): the rest (host, database) is what an operator needs to see. why not
+     * a pattern stopping at {@code /} or {@code ?}: a password typed unencoded may hold them (the
+     * URI then fails to parse, and the error line showed it whole); the password runs to the last
+     * {@code @} before the query, or to the last {@code @} at all when none is before it (a
+     * {@code ?} in the password). When unsure it hides too much, never too little.
      */
     public static String withoutPassword(String uri) {
-        return uri.replaceAll("(://[^:/@?]*):[^@/?]*@", "$1:***@").replaceAll("(?i)([?&]password=)[^&\"]*", "$1***");
+        int scheme = uri.indexOf("://");
+        String masked = uri;
+        if (scheme >= 0) {
+            int start = scheme + 3;
+            int colon = uri.indexOf(':', start);
+            boolean user = colon >= 0 && uri.substring(start, colon).chars().noneMatch(c -> c == '/' || c == '@' || c == '?');
+            if (user) {
+                int query = uri.indexOf('?', colon);
+                int at = uri.lastIndexOf('@', query < 0 ? uri.length() : query);
+                if (at <= colon) {
+                    at = uri.lastIndexOf('@');
+                }
+                if (at > colon) {
+                    masked = uri.substring(0, colon + 1) + "***" + uri.substring(at);
+                }
+            }
+        }
+        return masked.replaceAll("(?i)([?&]password=)[^&\"]*", "$1***");
     }
 
     /** Keys whose values never appear in logs or output. */

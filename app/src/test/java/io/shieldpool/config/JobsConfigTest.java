@@ -97,6 +97,14 @@ class JobsConfigTest {
         assertThat(jobs.postgresql().limitRate()).isEqualTo(50.0);
         assertThat(EffectiveConfig.withoutPassword("postgresql://app:s3cret@db.example/jobs?password=x&sslmode=require"))
                 .isEqualTo("postgresql://app:***@db.example/jobs?password=***&sslmode=require");
+        // a password typed unencoded: the URI does not parse, and its error line shows the URL
+        assertThat(EffectiveConfig.withoutPassword("postgresql://app:Zq9/s?e@c@db.example:5432/jobs?sslmode=require"))
+                .isEqualTo("postgresql://app:***@db.example:5432/jobs?sslmode=require");
+        assertThat(EffectiveConfig.withoutPassword("postgresql://app:a?b@db.example/jobs")).isEqualTo("postgresql://app:***@db.example/jobs");
+        assertThat(EffectiveConfig.withoutPassword("\"postgresql://app:p%2Fw@/jobs?host=/run/postgresql\""))
+                .isEqualTo("\"postgresql://app:***@/jobs?host=/run/postgresql\"");
+        assertThat(EffectiveConfig.withoutPassword("postgresql://db.example:5432/jobs?user=app")).isEqualTo("postgresql://db.example:5432/jobs?user=app");
+        assertThat(EffectiveConfig.withoutPassword("postgresql://app@/jobs?host=/tmp/pg")).isEqualTo("postgresql://app@/jobs?host=/tmp/pg");
 
         assertThat(text.problems("""
                 shieldpool.jobs.store = postgresql

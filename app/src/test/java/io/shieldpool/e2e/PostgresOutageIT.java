@@ -139,6 +139,10 @@ class PostgresOutageIT {
                 assertThat(d.events("jobs.store-error")).as("no per-request store errors").isEmpty();
                 assertThat(d.events("job.fenced")).as("no ack rejected: no attempt was rescued").isEmpty();
                 assertThat(d.events("job.recovered")).as("a node cut off by the outage is not dead").isEmpty();
+                // why: the LISTEN connection's errors (57P01 at the restart, a reset at the stop) were printed
+                // to stderr by the client with their stack traces, beside the one WARN line
+                assertThat(d.stderr()).as("no stack trace, no raw exception line: the outage is its two event lines")
+                        .noneMatch(l -> l.contains("\tat ") || l.contains("Exception"));
             }
             assertThat(admin.get("/readyz").statusCode()).as("ready again").isEqualTo(200);
 

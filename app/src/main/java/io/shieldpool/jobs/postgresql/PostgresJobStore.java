@@ -110,6 +110,11 @@ public final class PostgresJobStore implements JobStore {
     private volatile long closingSinceNanos;
     private volatile boolean draining;
     private volatile long lastNotifyNanos;
+    /**
+     * Per queue, the first new due job of the enqueues that came within {@link #NOTIFY_EVERY_NANOS}
+     * of the last NOTIFY check, checked once that window ends ({@link #notifyLater}); guarded by itself.
+     */
+    private final Map<String, Long> notifyLaterFirstIds = new LinkedHashMap<>();
     private volatile boolean reachable = true;
     private volatile long unreachableSinceNanos;
     /** Store context: when requests began failing on lost connections (0: the last one succeeded). */
@@ -341,8 +346,24 @@ public final class PostgresJobStore implements JobStore {
         subscriber.channel("shieldpool_jobs")
                 .handler(queue -> fireListeners())
                 // why: (re)subscribed: notifications sent while we were not listening are lost, so look once.
-                .subscribeHandler(v -> fireListeners());
+                .subscribeHandler(v -> {
+                    quietSubscriberConnection();
+                    fireListeners();
+                });
         connectSubscriber();
+    }
+
+    /**
+     * why: the subscriber sets no exception handler on its connection, and the client then prints
+     * every error of that connection to stderr with its stack trace (the server's 57P01 at a
+     * restart, a connection reset at a stop); the subscriber's close handler reconnects, and the
+     * outage itself is logged once by the pool's side (jobs.store-unreachable).
+     */
+    private void quietSubscriberConnection() {
+        var connection = subscriber.actualConnection();
+        if (connection != null) {
+            connection.exceptionHandler(e -> log.debug("LISTEN connection: {}", e.toString()));
+        }
     }
 
     private void connectSubscriber() {
@@ -760,7 +781,7 @@ public final class PostgresJobStore implements JobStore {
                             .execute(Tuple.of(queues, payloads, maxAttempts, runAts, keys, at(now))))
                     .compose(rows -> results(c, copy, rows))
                     .compose(results -> notify ? notifyIfWasEmpty(c, copy, results, now).map(results)
-                            : Future.succeededFuture(results)))
+                            : Future.succeededFuture(notifyLater(copy, results, now))))
                     .onSuccess(results -> {
                         copy.forEach(job -> readyAgain(job.queue(), job.runAt()));
                         if (results.stream().anyMatch(Enqueued::created)) {
@@ -823,22 +844,71 @@ public final class PostgresJobStore implements JobStore {
 
     /** Inside the enqueue's transaction: NOTIFY the other nodes for each queue that was empty before. */
     private Future<Void> notifyIfWasEmpty(SqlClient c, List<NewJob> jobs, List<Enqueued> results, Instant now) {
-        Map<String, Long> firstIdPerQueue = new LinkedHashMap<>();
-        for (int i = 0; i < jobs.size(); i++) {
-            if (results.get(i).created() && !jobs.get(i).runAt().isAfter(now)) {
-                firstIdPerQueue.putIfAbsent(jobs.get(i).queue(), results.get(i).id());
-            }
-        }
+        Map<String, Long> firstIdPerQueue = firstDueIds(jobs, results, now);
         if (firstIdPerQueue.isEmpty()) {
             return Future.succeededFuture();
         }
         lastNotifyNanos = System.nanoTime();
+        return notifyIfWasEmpty(c, firstIdPerQueue, now);
+    }
+
+    private static Future<Void> notifyIfWasEmpty(SqlClient c, Map<String, Long> firstIdPerQueue, Instant now) {
         Future<Void> chain = Future.succeededFuture();
         for (var entry : firstIdPerQueue.entrySet()) {
             chain = chain.compose(v -> c.preparedQuery(SQL.get("notify-if-was-empty"))
                     .execute(Tuple.of(entry.getKey(), entry.getValue(), at(now))).mapEmpty());
         }
         return chain;
+    }
+
+    /** Per queue, the id of the first job created by this enqueue that is due now. */
+    private static Map<String, Long> firstDueIds(List<NewJob> jobs, List<Enqueued> results, Instant now) {
+        Map<String, Long> firstIdPerQueue = new LinkedHashMap<>();
+        for (int i = 0; i < jobs.size(); i++) {
+            if (results.get(i).created() && !jobs.get(i).runAt().isAfter(now)) {
+                firstIdPerQueue.putIfAbsent(jobs.get(i).queue(), results.get(i).id());
+            }
+        }
+        return firstIdPerQueue;
+    }
+
+    /**
+     * An enqueue within {@link #NOTIFY_EVERY_NANOS} of the last NOTIFY check: the check is made
+     * once that window ends, after the enqueue committed (its first due job per queue kept, the
+     * earliest of the window's). why not skip it: a queue emptied by a claim within the window and
+     * filled again by this enqueue would wake no other node, and their idle workers would wait for
+     * their poll (jobs.poll-interval, 1 s by default) with a job ready.
+     */
+    private List<Enqueued> notifyLater(List<NewJob> jobs, List<Enqueued> results, Instant now) {
+        Map<String, Long> due = firstDueIds(jobs, results, now);
+        if (due.isEmpty()) {
+            return results;
+        }
+        boolean schedule;
+        synchronized (notifyLaterFirstIds) {
+            schedule = notifyLaterFirstIds.isEmpty();
+            due.forEach((queue, id) -> notifyLaterFirstIds.merge(queue, id, Math::min));
+        }
+        if (schedule) {
+            long waitNanos = lastNotifyNanos + NOTIFY_EVERY_NANOS - System.nanoTime();
+            vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos) + 1), id -> notifyLaterNow());
+        }
+        return results;
+    }
+
+    private void notifyLaterNow() {
+        Map<String, Long> due;
+        synchronized (notifyLaterFirstIds) {
+            due = new LinkedHashMap<>(notifyLaterFirstIds);
+            notifyLaterFirstIds.clear();
+        }
+        if (closing || due.isEmpty()) {
+            return;
+        }
+        lastNotifyNanos = System.nanoTime();
+        // why only a debug line when it fails: the other nodes' poll finds the jobs anyway
+        notifyIfWasEmpty(pool, due, clock.instant())
+                .onFailure(e -> log.debug("deferred NOTIFY check for {} not sent: {}", due.keySet(), e.toString()));
     }
 
     @Override

@@ -119,7 +119,8 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
             options = PgConnectOptions.fromUri(url);
         } catch (RuntimeException e) {
             throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "shieldpool.jobs.postgresql.url: " + safeUrl()
-                    + " (expected: a libpq URI such as postgresql://user@host:5432/db or postgresql://user@/db?host=/run/postgresql)");
+                    + " (expected: a libpq URI such as postgresql://user@host:5432/db or postgresql://user@/db?host=/run/postgresql;"
+                    + " a / ? # @ or : in the user or password percent-encoded, or the password in jobs.postgresql.password-file)");
         }
         if (passwordFile.isPresent()) {
             Path file = passwordFile.get();

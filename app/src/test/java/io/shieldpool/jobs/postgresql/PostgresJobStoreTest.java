@@ -366,6 +366,71 @@ class PostgresJobStoreTest extends JobStoreContract {
         }
     }
 
+    // ---- wake-ups across nodes ----
+
+    /**
+     * LISTEN/NOTIFY between nodes: an enqueue that makes the queue non-empty wakes the other
+     * nodes (NOTIFY shieldpool_jobs), one made while a due ready job waits sends none (a NOTIFY
+     * takes a cluster-wide lock at commit). why the other node's listener: a store wakes its own
+     * listeners at its own enqueue without any NOTIFY, so only another node sees whether one was sent.
+     */
+    @Test
+    void anEnqueueIntoAnEmptyQueueWakesTheOtherNodesAndOneIntoAQueueWithReadyJobsDoesNot() throws Exception {
+        get(store.close());
+        PostgresJobStore writer = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
+                new JobOwner("writer", 1, "w"), clock));
+        PostgresJobStore listener = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
+                new JobOwner("listener", 2, "l"), clock));
+        store = writer;
+        Heard heard = Heard.on(listener);
+        try (Side side = new Side()) {
+            probeUntilHeard(() -> side.one("SELECT pg_notify('shieldpool_jobs', 'default')"), heard.woken());
+            Thread.sleep(300);
+            heard.woken().set(0);
+
+            get(writer.enqueue(List.of(job("{}"))));
+            org.awaitility.Awaitility.await("the other node woken by the enqueue into an empty queue")
+                    .atMost(Duration.ofSeconds(5)).until(() -> heard.woken().get() >= 1);
+            int woken = heard.woken().get();
+            // why the pause: past the 100 ms a store leaves between two NOTIFYs, so only the queue's state decides
+            Thread.sleep(200);
+            get(writer.enqueue(List.of(job("{}"))));
+            org.awaitility.Awaitility.await("no NOTIFY while a due ready job waits").during(Duration.ofMillis(700))
+                    .atMost(Duration.ofSeconds(2)).until(() -> heard.woken().get() == woken);
+        }
+    }
+
+    /**
+     * An enqueue soon after another (within the 100 ms a store leaves between two NOTIFY checks)
+     * into a queue a claim emptied meanwhile: the other nodes are woken all the same, once the
+     * window ends, instead of waiting for their poll with a job ready. On a slow machine the
+     * second enqueue may come after the window and notify at once: the test then passes without
+     * the deferral, but never fails for the timing.
+     */
+    @Test
+    void anEnqueueSoonAfterAnotherIntoAQueueEmptiedMeanwhileStillWakesTheOtherNodes() throws Exception {
+        get(store.close());
+        PostgresJobStore writer = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
+                new JobOwner("writer", 1, "w"), clock));
+        PostgresJobStore listener = (PostgresJobStore) track(PostgresJobStore.openForDaemon(settings(),
+                new JobOwner("listener", 2, "l"), clock));
+        store = writer;
+        Heard heard = Heard.on(listener);
+        try (Side side = new Side()) {
+            probeUntilHeard(() -> side.one("SELECT pg_notify('shieldpool_jobs', 'default')"), heard.woken());
+            Thread.sleep(300);
+            heard.woken().set(0);
+
+            get(writer.enqueue(List.of(job("{}"))));
+            assertThat(get(writer.claim("default", 10))).hasSize(1);
+            get(writer.enqueue(List.of(job("{}"))));
+            org.awaitility.Awaitility.await("the other node woken by each enqueue into an empty queue")
+                    .atMost(Duration.ofSeconds(5)).until(() -> heard.woken().get() >= 2);
+            Thread.sleep(300);
+            assertThat(heard.woken().get()).as("one wake-up per enqueue into an empty queue").isEqualTo(2);
+        }
+    }
+
     // ---- sessions ----
 
     @Test
