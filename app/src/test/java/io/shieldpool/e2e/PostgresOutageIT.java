@@ -58,11 +58,17 @@ class PostgresOutageIT {
     }
 
     private String config(String url, String node, Path sections, int workers) {
+        return config(url, node, sections, workers, 0);
+    }
+
+    /** {@link #config(String, String, Path, int)} with a cluster-wide concurrency limit (held by slots) when {@code limit} > 0. */
+    private String config(String url, String node, Path sections, int workers, int limit) {
         return String.join("\n",
                 "shieldpool.pool.size = " + workers,
                 PostgresNodes.execRecordingWork(sections, node, "0.05"),
                 PostgresNodes.store(url),
-                "shieldpool.jobs.poll-interval = 250ms");
+                "shieldpool.jobs.poll-interval = 250ms",
+                limit > 0 ? "shieldpool.jobs.limits.concurrency = " + limit : "");
     }
 
     private static long count(String database, String where) {
@@ -91,11 +97,25 @@ class PostgresOutageIT {
 
     @Test
     void theDatabaseRestartedThenGoneForThirtySecondsLosesNothingAndRunsNothingTwice() throws Exception {
-        int jobs = 2_000;
+        restartedThenGoneForThirtySeconds(0);
+    }
+
+    /**
+     * The same outage on a queue whose cluster-wide concurrency (6, below the 8 workers of the two
+     * nodes) is held by slots: the slots taken and given back across the restart and the outage
+     * never let more than 6 run at once (from the recorded clock readings), and none is left held.
+     */
+    @Test
+    void theSameOutageWithAClusterWideConcurrencyLimitNeverRunsMoreThanTheLimit() throws Exception {
+        restartedThenGoneForThirtySeconds(6);
+    }
+
+    private void restartedThenGoneForThirtySeconds(int limit) throws Exception {
+        int jobs = limit > 0 ? 1_200 : 2_000;
         String database = pg.databaseWithJobs(dir, jobs);
         Path file = dir.resolve("sections.log");
-        try (DaemonProcess a = DaemonProcess.start(dir, config(pg.cluster().uri(database), "a", file, 4));
-             DaemonProcess b = DaemonProcess.start(dir, config(pg.cluster().uri(database), "b", file, 4))) {
+        try (DaemonProcess a = DaemonProcess.start(dir, config(pg.cluster().uri(database), "a", file, 4, limit));
+             DaemonProcess b = DaemonProcess.start(dir, config(pg.cluster().uri(database), "b", file, 4, limit))) {
             a.awaitEvent("ready", Duration.ofSeconds(30));
             b.awaitEvent("ready", Duration.ofSeconds(30));
             a.awaitTrue(() -> PostgresNodes.startsBy(file, "a") >= 20, Duration.ofSeconds(60), "first sections");
@@ -155,6 +175,11 @@ class PostgresOutageIT {
             assertThat(startsPerJob).as("every job began").hasSize(jobs);
             assertThat(startsPerJob.values()).as("no job ran twice: acks were retried until they landed")
                     .allSatisfy(n -> assertThat(n).isOne());
+            if (limit > 0) {
+                long most = SectionIntervals.read(List.of(file)).mostAtOnce(Long.MAX_VALUE);
+                assertThat(most).as("sections running at once, from their recorded clock readings").isLessThanOrEqualTo(limit);
+                System.out.printf("with limits.concurrency = %d: at most %d at once%n", limit, most);
+            }
             System.out.printf("database restarted, then stopped %d s: %d jobs, %d begun before the stop, all done once;"
                     + " outage_ms a=%s b=%s%n", OUTAGE.toSeconds(), jobs, startsAtTheStop,
                     a.events("jobs.store-reachable").getLast().getLong("outage_ms"),
@@ -163,6 +188,10 @@ class PostgresOutageIT {
             assertThat(status.getJsonObject("jobs").getJsonObject("cluster").getJsonArray("nodes")).hasSizeGreaterThanOrEqualTo(2);
             terminate(a);
             terminate(b);
+            if (limit > 0) {
+                assertThat(pg.cluster().psql(database, "SELECT coalesce(sum(held), 0) FROM shieldpool_slots"))
+                        .as("no slot left held after both nodes stopped").isEqualTo("0");
+            }
         }
     }
 

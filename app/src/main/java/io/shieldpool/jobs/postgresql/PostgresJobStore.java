@@ -354,6 +354,25 @@ public final class PostgresJobStore implements JobStore {
     }
 
     /**
+     * {@code pool.withTransaction} on a connection whose errors are not printed. why: the client
+     * prints the error of a connection that has no exception handler to stderr with its stack
+     * trace (a broken pipe at a COMMIT while the server goes away), beside the one WARN line of
+     * the outage; the request fails all the same, and its caller retries or gives up.
+     */
+    private <T> Future<T> inTransaction(java.util.function.Function<io.vertx.sqlclient.SqlConnection, Future<T>> body) {
+        // why not pool.withTransaction: its BEGIN is sent before the body could set the handler
+        return pool.getConnection().compose(c -> {
+            c.exceptionHandler(e -> log.debug("connection in a transaction: {}", e.toString()));
+            return c.begin()
+                    .compose(tx -> body.apply(c).compose(
+                            result -> tx.commit().map(result),
+                            failure -> failure instanceof io.vertx.sqlclient.TransactionRollbackException ? Future.<T>failedFuture(failure)
+                                    : tx.rollback().transform(v -> Future.<T>failedFuture(failure))))
+                    .onComplete(done -> c.close());
+        });
+    }
+
+    /**
      * why: the subscriber sets no exception handler on its connection, and the client then prints
      * every error of that connection to stderr with its stack trace (the server's 57P01 at a
      * restart, a connection reset at a stop); the subscriber's close handler reconnects, and the
@@ -775,7 +794,7 @@ public final class PostgresJobStore implements JobStore {
             }
             boolean notify = System.nanoTime() - lastNotifyNanos > NOTIFY_EVERY_NANOS;
             boolean keyed = copy.stream().anyMatch(job -> job.uniqueKey().isPresent());
-            return pool.withTransaction(c -> (keyed ? c.preparedQuery(SQL.get("lock-keys")).execute(Tuple.of((Object) keys))
+            return inTransaction(c -> (keyed ? c.preparedQuery(SQL.get("lock-keys")).execute(Tuple.of((Object) keys))
                             : Future.<RowSet<Row>>succeededFuture())
                     .compose(locked -> c.preparedQuery(SQL.get("enqueue"))
                             .execute(Tuple.of(queues, payloads, maxAttempts, runAts, keys, at(now))))
@@ -962,7 +981,7 @@ public final class PostgresJobStore implements JobStore {
     public Future<Slots> takeSlots(String queue, int wanted) {
         // why two statements in one transaction: the first locks the queue's row, the second
         // counts the slots held in a snapshot taken after the lock was granted (as claim-limited).
-        return call(() -> pool.withTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
+        return call(() -> inTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
                 .compose(lock -> c.preparedQuery(SQL.get("slots-take"))
                         .execute(Tuple.of(queue, owner.id(), wanted, WAIT_FRESH.toMillis()))))
                 .map(rows -> slots(rows, 1)));
@@ -1011,7 +1030,7 @@ public final class PostgresJobStore implements JobStore {
         if (limited) {
             // why two statements in one transaction: the first locks the queue's row, the
             // second counts running jobs in a snapshot taken after the lock was granted.
-            return pool.withTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
+            return inTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
                     .compose(lock -> c.preparedQuery(SQL.get("claim-limited")).execute(args))).map(this::claimed);
         }
         ClaimCursor cursor = cursors.computeIfAbsent(queue, q -> new ClaimCursor());
@@ -1168,7 +1187,7 @@ public final class PostgresJobStore implements JobStore {
         }
         Tuple args = Tuple.of(at(clock.instant()), ids, owners, attempts);
         Future<RowSet<Row>> moved = keys.isEmpty() ? pool.preparedQuery(SQL.get("complete-many")).execute(args)
-                : pool.withTransaction(c -> c.preparedQuery(SQL.get("lock-keys")).execute(Tuple.of((Object) keys.toArray(String[]::new)))
+                : inTransaction(c -> c.preparedQuery(SQL.get("lock-keys")).execute(Tuple.of((Object) keys.toArray(String[]::new)))
                 .compose(locked -> c.preparedQuery(SQL.get("complete-many")).execute(args)));
         return moved.map(rows -> {
             Set<Long> landed = new HashSet<>();
