@@ -12,6 +12,8 @@
 #                 nobody when run as root; removed afterwards), so that the ~800 classes of the
 #                 PostgreSQL client and the store are in the cache: a daemon on PostgreSQL opens its
 #                 store in about a third of the time, and a restart has its orphans back sooner.
+#                 After the reload it also runs $VOLUME_JOBS no-op jobs on 64 workers, so that the
+#                 cache holds the claim and ack path's method profiles (see volume_config).
 #                 `mvn package` writes such a cache as shieldpool-postgresql.aot beside the jar,
 #                 which the launcher takes for a config naming the PostgreSQL store. why a second
 #                 cache: the JVM relocates the cache it maps, so every class in it costs memory,
@@ -111,8 +113,31 @@ CONF
 # decoding of their rows are trained too. why psql and not `shieldpool enqueue`: no second JVM.
 enqueue_postgresql() {
     "$pgbin/psql" -h "$pg" -U postgres -d postgres -qAt -c "INSERT INTO shieldpool_jobs (queue, payload, state, max_attempts, run_at, created_at)
-        SELECT 'default', '{}', 'ready', 3, now(), now() FROM generate_series(1, 40); SELECT pg_notify('shieldpool_jobs', 'default')" \
+        SELECT 'default', '{}', 'ready', 3, now(), now() FROM generate_series(1, $1); SELECT pg_notify('shieldpool_jobs', 'default')" \
         >>"$work/pg.log" 2>&1
+}
+# The PostgreSQL cache's second phase, after the reload: VOLUME_JOBS short sections on 64 workers,
+# waited for (bounded), so that the cache also holds the method profiles (JEP 515) of the claim
+# and ack path at volume. why: without them each daemon profiles that path afresh in its slow
+# first tiers (interpreter, C1 with profiling) and compiles it later; every node of a cluster pays
+# that again. Measured with `NODES=4 app/src/bench/pg-where-time-goes.sh app/bin/shieldpool
+# 100000` (README, "Where one daemon's CPU goes"). The profiles only seed the first compilations:
+# code that runs differently in production (other sections, other batch sizes) is recompiled
+# from its own profile as usual, so the steady state does not depend on them.
+VOLUME_JOBS=30000
+volume_config() {
+    cat >> "$work/training.conf" <<'CONF'
+shieldpool.pool.size = 64
+shieldpool.work.demo { steps = 1, step-duration = 0ms, log-steps = false }
+CONF
+}
+wait_postgresql_done() {
+    for _ in $(seq 1 300); do
+        [[ $("$pgbin/psql" -h "$pg" -U postgres -d postgres -qAt -c "SELECT count(*) FROM shieldpool_jobs WHERE state IN ('ready', 'running')" 2>/dev/null) == 0 ]] && return 0
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.2
+    done
+    return 1
 }
 if $postgresql && ! start_postgresql; then
     if [[ -n $pgbin ]]; then
@@ -146,12 +171,17 @@ for _ in $(seq 1 300); do
 done
 if $ready; then
     if [[ -n $pg ]]; then
-        enqueue_postgresql
+        enqueue_postgresql 40
         sleep 0.5
+        volume_config
     fi
     sleep 0.3
     kill -HUP "$pid" 2>/dev/null
     sleep 0.3
+    if [[ -n $pg ]]; then
+        enqueue_postgresql "$VOLUME_JOBS"
+        wait_postgresql_done || echo "[WARNING] AOT training: the $VOLUME_JOBS training jobs did not finish within 60 s; the cache is written anyway"
+    fi
 fi
 kill -TERM "$pid" 2>/dev/null
 # Bounded: a training run that hangs must not hang dpkg or the build.

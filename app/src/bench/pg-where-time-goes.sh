@@ -8,8 +8,11 @@
 #   app/src/bench/pg-where-time-goes.sh app/bin/shieldpool 20000 ["shieldpool.jobs.claim-batch = 64"]
 #
 # Environment: PORT (admin port, 18777), WORKERS (64), NODES (1: that many daemons on the one
-# database, admin ports PORT, PORT+1...; the daemon figures are their sums), JFR=FILE (a JFR recording of the run is
-# dumped there; pass -XX:StartFlightRecording=name=diag,... in SHIELDPOOL_JAVA_OPTS), AUTO_EXPLAIN=MS
+# database, admin ports PORT, PORT+1...; the daemon figures are their sums), JFR=FILE.jfr (a JFR recording of the run is
+# dumped there, the other nodes' to FILE-1.jfr...; with -XX:StartFlightRecording=name=diag,... in
+# SHIELDPOOL_JAVA_OPTS it records from the start, else the script starts it with jcmd once the
+# daemons are ready, execution samples every 1 ms: then the JVM keeps its AOT cache, which
+# StartFlightRecording makes it drop), AUTO_EXPLAIN=MS
 # (the server logs the plan, with actual rows and buffers, of every statement slower than MS ms;
 # the first few are printed at the end).
 set -euo pipefail
@@ -71,6 +74,11 @@ for ((i = 0; i < nodes; i++)); do
     until grep -qs '"ready' "$dir/daemon$i.log"; do sleep 0.1; done
 done
 daemon=${daemons[0]}
+jdk_bin=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin
+if [[ -n ${JFR:-} && ${SHIELDPOOL_JAVA_OPTS:-} != *StartFlightRecording* ]]; then
+    "$jdk_bin/jfr" configure --input profile jdk.ExecutionSample#period=1ms --output "$dir/run.jfc" > /dev/null
+    for d in "${daemons[@]}"; do "$jdk_bin/jcmd" "$d" JFR.start name=diag settings="$dir/run.jfc" > /dev/null; done
+fi
 daemon_ticks() { ticks $(printf '/proc/%s/stat ' "${daemons[@]}"); }
 psql "VACUUM ANALYZE"
 psql "SELECT pg_stat_statements_reset(); SELECT pg_stat_reset_shared('wal')" > /dev/null
@@ -87,7 +95,10 @@ done
 log0=$(wc -l < "$dir/server.log")
 # per thread (name, ticks) of every daemon, to say where the run's own CPU went (JIT apart)
 thread_ticks() { for t in $(printf '/proc/%s/task/* ' "${daemons[@]}"); do echo "$(cat "$t/comm" 2> /dev/null | tr ' ' _) $(awk '{print $14 + $15}' "$t/stat" 2> /dev/null)"; done; }
+# why: a section's answer that wakes a sleeping event loop costs a context switch
+ctx_switches() { cat $(printf '/proc/%s/task/*/status ' "${daemons[@]}") 2> /dev/null | awk '/ctxt_switches/ {s += $2} END {print s + 0}'; }
 thread_ticks > "$dir/threads0"
+cs0=$(ctx_switches)
 d0=$(daemon_ticks) s0=$(server_ticks) t0=$(date +%s.%N)
 kill -HUP "${daemons[@]}"
 # why two counts: each is served by its own partial index, so the poll itself costs the server little
@@ -96,11 +107,13 @@ until [[ $(psql "SELECT (SELECT count(*) FROM shieldpool_jobs WHERE state = 'rea
 done
 t1=$(date +%s.%N) d1=$(daemon_ticks) s1=$(server_ticks)
 thread_ticks > "$dir/threads1"
+cs1=$(ctx_switches)
 hz=$(getconf CLK_TCK)
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); $nodes daemon(s) x $workers workers"
 awk -v n="$jobs" -v t0="$t0" -v t1="$t1" -v d="$((d1 - d0))" -v s="$((s1 - s0))" -v hz="$hz" 'BEGIN {
     printf "%d jobs in %.2f s: %.0f jobs/s; CPU per job: daemon %.0f us, server %.0f us\n", n, t1 - t0, n / (t1 - t0),
         d * 1e6 / hz / n, s * 1e6 / hz / n }'
+echo "daemon context switches per job: $(awk -v a="$cs0" -v b="$cs1" -v n="$jobs" 'BEGIN {printf "%.3f", (b - a) / n}')"
 psql "SELECT 'WAL: ' || wal_records || ' records, ' || wal_sync || ' flushes' FROM pg_stat_wal"
 echo "statements (calls | server ms | rows | calls per job | statement):"
 psql "SELECT calls, round(total_exec_time::numeric), rows, round(calls::numeric / $jobs, 3),
@@ -131,5 +144,9 @@ if [[ -n ${AUTO_EXPLAIN:-} ]]; then
     done
 fi
 if [[ -n ${JFR:-} ]]; then
-    "${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/jcmd" "$daemon" JFR.dump name=diag filename="$JFR" > /dev/null || true
+    for ((i = 0; i < nodes; i++)); do
+        file=$JFR
+        ((i > 0)) && file=${JFR%.jfr}-$i.jfr
+        "$jdk_bin/jcmd" "${daemons[$i]}" JFR.dump name=diag filename="$file" > /dev/null || true
+    done
 fi

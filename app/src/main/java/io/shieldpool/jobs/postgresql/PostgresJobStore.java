@@ -155,6 +155,12 @@ public final class PostgresJobStore implements JobStore {
     private boolean releasingOwned;
     /** Store context: releaseOwned waiting for the claims in flight to be answered. */
     private final List<Promise<Void>> claimsSettled = new ArrayList<>();
+    /** Store context: answers not yet sent to their callers' contexts, one box per context ({@link #deliver}). */
+    private final List<Outbox> outboxes = new ArrayList<>();
+    /** Store context: a task that sends the outboxes is queued on this context. */
+    private boolean outboxesDue;
+    /** The owner column's value as a claimed job carries it (built once: claims build one per job). */
+    private final Optional<String> ownerId;
     private PgSubscriber subscriber;
     private long heartbeatTimer = -1;
     /** Store context: when this node last ran nodes-forget (its first heartbeat does). */
@@ -165,6 +171,7 @@ public final class PostgresJobStore implements JobStore {
         this.owner = owner;
         this.clock = clock;
         this.daemon = daemon;
+        this.ownerId = Optional.of(owner.id());
         this.connectOptions = settings.connectOptions();
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1));
@@ -603,14 +610,70 @@ public final class PostgresJobStore implements JobStore {
         return promise.future();
     }
 
-    private static <T> void deliver(Context caller, Promise<T> promise, AsyncResult<T> ar) {
+    /**
+     * Store context: answers {@code promise} on its caller's context. why not one task per answer:
+     * each task sent to a shard's event loop that sleeps wakes it (a syscall on this thread, the
+     * hottest frame of its profile), and one read of the server's replies answers many requests
+     * (the ack groups of several turns of each shard); queued here, a caller's answers of this turn
+     * of the store's loop go as one task, in the order they came. A caller's context only ever
+     * sees its own answers, in order, as before.
+     */
+    private <T> void deliver(Context caller, Promise<T> promise, AsyncResult<T> ar) {
         AsyncResult<T> result = ar.succeeded() ? ar : Future.failedFuture(ar.cause() instanceof JobStoreException
                 || ar.cause() instanceof IllegalArgumentException ? ar.cause()
                 : new JobStoreException(JobStoreException.Kind.FAILED, String.valueOf(ar.cause().getMessage()), ar.cause()));
         if (caller == null) {
             promise.handle(result);
-        } else {
+            return;
+        }
+        if (Vertx.currentContext() != context) {
             caller.runOnContext(v -> promise.handle(result));
+            return;
+        }
+        Outbox box = null;
+        for (Outbox queued : outboxes) {
+            if (queued.caller == caller) {
+                box = queued;
+                break;
+            }
+        }
+        if (box == null) {
+            box = new Outbox(caller);
+            outboxes.add(box);
+        }
+        box.answers.add(() -> promise.handle(result));
+        if (!outboxesDue) {
+            outboxesDue = true;
+            // why on this context: the task runs once this turn's replies have all been read and answered
+            context.runOnContext(v -> sendOutboxes());
+        }
+    }
+
+    /** Store context: sends each caller its queued answers, one task per caller. */
+    private void sendOutboxes() {
+        outboxesDue = false;
+        List<Outbox> boxes = List.copyOf(outboxes);
+        outboxes.clear();
+        for (Outbox box : boxes) {
+            box.caller.runOnContext(v -> box.answers.forEach(PostgresJobStore::answer));
+        }
+    }
+
+    private static void answer(Runnable answer) {
+        try {
+            answer.run();
+        } catch (RuntimeException e) {
+            log.warn("job store: answering a request failed: {}", e.toString());
+        }
+    }
+
+    /** The answers of one turn of the store's loop for one caller's context ({@link #deliver}). */
+    private static final class Outbox {
+        private final Context caller;
+        private final List<Runnable> answers = new ArrayList<>();
+
+        Outbox(Context caller) {
+            this.caller = caller;
         }
     }
 
@@ -1034,7 +1097,7 @@ public final class PostgresJobStore implements JobStore {
     private Job jobAt(Row row, int from) {
         return new Job(row.getLong(from), row.getString(from + 1), row.getString(from + 2), row.getInteger(from + 3),
                 row.getInteger(from + 4), instant(row, from + 5), JobState.RUNNING, Optional.ofNullable(row.getString(from + 7)),
-                Optional.ofNullable(row.getString(from + 8)), Optional.of(owner.id()), instant(row, from + 6), Optional.empty());
+                Optional.ofNullable(row.getString(from + 8)), ownerId, instant(row, from + 6), Optional.empty());
     }
 
         private List<Job> claimed(RowSet<Row> rows) {
