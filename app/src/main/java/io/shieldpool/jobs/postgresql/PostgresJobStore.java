@@ -1141,10 +1141,10 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public Future<Boolean> complete(Job claimed) {
-        // why not batched on a limited queue: a slot is free only once its ack has landed, and that
-        // queue's ack path is the limits' own (PostgresKillIT, limit 12 on 4 nodes, ran far slower
+        // why not batched on a queue with a rate and a concurrency: a slot is free only once its ack
+        // has landed, and that queue's ack path is the limits' own (a rate alone frees nothing at an ack) (PostgresKillIT, limit 12 on 4 nodes, ran far slower
         // with batched acks, for a reason not found yet).
-        boolean limited = limiting(claimed.queue()).claimsLimited();
+        boolean limited = limiting(claimed.queue()).acksFreeSlots();
         return call(() -> ackLike(() -> (limited ? completeOne(claimed) : acks.add(claimed)).andThen(ar -> settled(ar, claimed))))
                 .onSuccess(done -> held.decrementAndGet());
     }
@@ -1161,7 +1161,7 @@ public final class PostgresJobStore implements JobStore {
         }
         String queue = claimed.get(0).queue();
         boolean oneUnlimitedQueue = claimed.stream().allMatch(job -> job.queue().equals(queue))
-                && !limiting(queue).claimsLimited();
+                && !limiting(queue).acksFreeSlots();
         if (!oneUnlimitedQueue) {
             return JobStore.super.completeAll(claimed);
         }

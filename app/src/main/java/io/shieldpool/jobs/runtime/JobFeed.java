@@ -159,8 +159,8 @@ public final class JobFeed {
     }
 
     /**
-     * The section of {@code job} completed: ack it. On PostgreSQL, unless the queue has a rate, the
-     * acks of the sections that ended in one turn of this event loop go as one request.
+     * The section of {@code job} completed: ack it. On PostgreSQL, unless the queue has a rate and a
+     * concurrency, the acks of the sections that ended in one turn of this event loop go as one request.
      */
     public void completed(Job job) {
         sizer.sectionEnded();
@@ -186,7 +186,11 @@ public final class JobFeed {
         }
         List<Job> acks = pendingAcks;
         pendingAcks = new ArrayList<>(acks.size());
-        jobs.completeAll(acks);
+        Future<?> settled = jobs.completeAll(acks);
+        if (jobs.limited()) {
+            // a rate-only queue (its acks grouped): the feed claims again once they landed, as after one ack
+            settled.onComplete(ar -> refillIfLow());
+        }
     }
 
     /** The section of {@code job} failed or timed out: retry later, or dead after its last attempt. */

@@ -121,7 +121,7 @@ class JobFeedAckGroupsTest {
         for (Expected expected : List.of(
                 new Expected(settings, Limiting.NONE, false, false, false, true),
                 new Expected(settings.withLimits("default", 3, 0, 0), Limiting.SLOTS, false, false, true, true),
-                new Expected(settings.withLimits("default", 0, 50, 5), Limiting.RATE, true, false, false, false),
+                new Expected(settings.withLimits("default", 0, 50, 5), Limiting.RATE, true, false, false, true),
                 new Expected(settings.withLimits("default", 3, 50, 5), Limiting.RATE_AND_CONCURRENCY, true, true, false, false),
                 new Expected(settings.withLimits("another", 3, 0, 0), Limiting.NONE, false, false, false, true))) {
             store = PostgresJobStore.openForDaemon(expected.settings(), JobOwner.thisProcess(), clock);
