@@ -369,7 +369,7 @@ public final class PostgresJobStore implements JobStore {
     private <T> Future<T> inTransaction(java.util.function.Function<io.vertx.sqlclient.SqlConnection, Future<T>> body) {
         // why not pool.withTransaction: its BEGIN is sent before the body could set the handler
         return pool.getConnection().compose(c -> {
-            c.exceptionHandler(e -> log.debug("connection in a transaction: {}", e.toString()));
+            quiet(c, "connection in a transaction");
             return c.begin()
                     .compose(tx -> body.apply(c).compose(
                             result -> tx.commit().map(result),
@@ -388,8 +388,13 @@ public final class PostgresJobStore implements JobStore {
     private void quietSubscriberConnection() {
         var connection = subscriber.actualConnection();
         if (connection != null) {
-            connection.exceptionHandler(e -> log.debug("LISTEN connection: {}", e.toString()));
+            quiet(connection, "LISTEN connection");
         }
+    }
+
+    /** {@code connection}'s errors as DEBUG lines instead of the client's stack traces on stderr (see above). */
+    private static void quiet(io.vertx.sqlclient.SqlConnection connection, String what) {
+        connection.exceptionHandler(e -> log.debug("{}: {}", what, e.toString()));
     }
 
     private void connectSubscriber() {
@@ -677,7 +682,6 @@ public final class PostgresJobStore implements JobStore {
         }
     }
 
-    /** A failure that says nothing about the statement: the connection broke or could not be made. */
     /**
      * Whether a connection to a unix socket was refused by the file system's permissions (EACCES:
      * the directory may not be entered or the socket not written), which a retry does not mend.
@@ -698,6 +702,7 @@ public final class PostgresJobStore implements JobStore {
         return options.isUsingDomainSocket() ? options.getHost() + "/.s.PGSQL." + options.getPort() : options.getHost();
     }
 
+    /** A failure that says nothing about the statement: the connection broke or could not be made. */
     private static boolean isConnectionLoss(Throwable cause) {
         if (cause instanceof io.vertx.pgclient.PgException pg) {
             // why: the server says it is going away or cannot serve now: 08 connection exception,
@@ -965,10 +970,10 @@ public final class PostgresJobStore implements JobStore {
 
     /**
      * {@inheritDoc} From this node's settings (the limits of its queue, jobs.limits.*). A queue
-     * with a cluster-wide rate is claim-limited (under the queue's lock, each claimed job holding
-     * a share of the concurrency until its ack, tokens spent at the claim, acks written one by
-     * one); a queue with a concurrency and no rate claims and acks as an unlimited one, its limit
-     * held by slots (takeSlots), not by running rows.
+     * with a cluster-wide rate is claim-limited (under the queue's lock, tokens spent at the
+     * claim; with a concurrency too, each claimed job holds a share of it until its ack, and those
+     * acks are written one by one); a queue with a concurrency and no rate claims and acks as an
+     * unlimited one, its limit held by slots (takeSlots), not by running rows.
      */
     @Override
     public Limiting limiting(String queue) {
@@ -1150,8 +1155,8 @@ public final class PostgresJobStore implements JobStore {
     }
 
     /**
-     * {@inheritDoc} On a queue without limits the acks join the group commit as {@link #complete}'s
-     * do, in one request to the store's thread and one answer back; a limited queue's acks are
+     * {@inheritDoc} The acks join the group commit as {@link #complete}'s do, in one request to
+     * the store's thread and one answer back; those of a queue with a rate and a concurrency are
      * each written at once ({@link #complete}).
      */
     @Override
@@ -1160,9 +1165,9 @@ public final class PostgresJobStore implements JobStore {
             return Future.succeededFuture(new AckResults(Set.of(), Set.of(), null));
         }
         String queue = claimed.get(0).queue();
-        boolean oneUnlimitedQueue = claimed.stream().allMatch(job -> job.queue().equals(queue))
+        boolean groupedQueue = claimed.stream().allMatch(job -> job.queue().equals(queue))
                 && !limiting(queue).acksFreeSlots();
-        if (!oneUnlimitedQueue) {
+        if (!groupedQueue) {
             return JobStore.super.completeAll(claimed);
         }
         List<Job> copy = List.copyOf(claimed);
