@@ -146,18 +146,23 @@ final class PgBench implements AutoCloseable {
             add(rates, "ours1-warm", ours1.get(1));
             add(rates, "ours4", ours4.get(0));
             add(rates, "ours4-warm", ours4.get(1));
-            add(rates, "ours1-throughput", daemonThroughput(1, THROUGHPUT_SETTINGS));
+            List<Double> tunedRounds = daemonRounds(1, THROUGHPUT_SETTINGS, null, 2);
+            add(rates, "ours1-throughput", tunedRounds.get(0));
+            add(rates, "ours1-throughput-warm", tunedRounds.get(1));
             add(rates, "ours4-throughput", daemonThroughput(4, THROUGHPUT_SETTINGS));
             if (caps != null) {
                 add(rates, "ours1-capped", daemonThroughput(1, "", caps));
                 add(rates, "ours4-capped", daemonThroughput(4, "", caps));
             }
             if (peers != null) {
-                add(rates, "graphile-defaults", peerThroughput(peers, Peer.GRAPHILE, "defaults"));
-                add(rates, "graphile-throughput", peerThroughput(peers, Peer.GRAPHILE, "throughput"));
+                for (String[] run : new String[][] {{"graphile", "defaults"}, {"graphile", "throughput"}, {"pgboss", "batch10"},
+                        {"pgboss", "batch50"}}) {
+                    Peer peer = run[0].equals("graphile") ? Peer.GRAPHILE : Peer.PGBOSS;
+                    List<Double> peerRates = peerRounds(peers, peer, run[1], 1, 2);
+                    add(rates, run[0] + "-" + run[1], peerRates.get(0));
+                    add(rates, run[0] + "-" + run[1] + "-warm", peerRates.get(1));
+                }
                 add(rates, "graphile4-throughput", peerThroughput(peers, Peer.GRAPHILE, "throughput", 4));
-                add(rates, "pgboss-batch10", peerThroughput(peers, Peer.PGBOSS, "batch10"));
-                add(rates, "pgboss-batch50", peerThroughput(peers, Peer.PGBOSS, "batch50"));
             }
         }
         double raw = Math.max(median(rates, "raw10"), median(rates, "raw50"));
@@ -209,6 +214,18 @@ final class PgBench implements AutoCloseable {
         rows.add("P1 daemon, defaults, vs the faster peer's throughput settings", "jobs/s", ours1, fasterTuned, "", null);
         rows.add("P1 daemon vs the faster peer's defaults", "jobs/s", ours1, fasterDefaults, ">= 3.0x",
                 ours1 >= 3 * fasterDefaults);
+        // the same comparisons on the second rounds (every process has run 20,000 jobs before: JITs warm)
+        double tunedWarm = median(rates, "ours1-throughput-warm");
+        double fasterTunedWarm = Math.max(median(rates, "graphile-throughput-warm"), median(rates, "pgboss-batch50-warm"));
+        double fasterDefaultsWarm = Math.max(median(rates, "graphile-defaults-warm"), median(rates, "pgboss-batch10-warm"));
+        rows.add("P1 second rounds: graphile-worker 0.18, throughput settings / defaults", "jobs/s",
+                median(rates, "graphile-throughput-warm"), median(rates, "graphile-defaults-warm"), "", null);
+        rows.add("P1 second rounds: pg-boss batchSize 50 / batchSize 10", "jobs/s", median(rates, "pgboss-batch50-warm"),
+                median(rates, "pgboss-batch10-warm"), "", null);
+        rows.add("P1 second rounds: daemon throughput settings vs the faster peer's throughput settings", "jobs/s", tunedWarm,
+                fasterTunedWarm, ">= 1.0x", tunedWarm >= fasterTunedWarm);
+        rows.add("P1 second rounds: daemon defaults vs the faster peer's defaults", "jobs/s", median(rates, "ours1-warm"),
+                fasterDefaultsWarm, ">= 3.0x", median(rates, "ours1-warm") >= 3 * fasterDefaultsWarm);
     }
 
     private static void add(Map<String, List<Double>> rates, String key, double rate) {
@@ -427,28 +444,58 @@ final class PgBench implements AutoCloseable {
 
     /** {@link #peerThroughput(Peers, Peer, String)} with {@code processes} workers on the one database, as the daemon's nodes. */
     double peerThroughput(Peers peers, Peer peer, String profile, int processes) throws Exception {
+        return peerRounds(peers, peer, profile, processes, 1).getFirst();
+    }
+
+    /**
+     * {@link #peerThroughput(Peers, Peer, String, int)} {@code rounds} times in the same processes, as
+     * {@link #daemonRounds}: between rounds each worker is paused ("pause": graphile-worker's
+     * runner.stop(), pg-boss's offWork), the next jobs enqueued and checked to be all pending, then
+     * started again ("go") and timed the same way. Returns each round's jobs/s.
+     */
+    List<Double> peerRounds(Peers peers, Peer peer, String profile, int processes, int rounds) throws Exception {
         String database = cluster.createDatabase();
         String uri = cluster.uri(database);
-        peers.run(peer, List.of("enqueue", uri, Integer.toString(jobs)));
-        cluster.psql(database, "VACUUM ANALYZE");
         List<PeerProcess> workers = new ArrayList<>();
+        List<Double> rates = new ArrayList<>();
         try {
-            for (int i = 0; i < processes; i++) {
-                workers.add(peers.start(peer, List.of("work", uri, profile, Integer.toString(PEER_CONCURRENCY), "0")));
+            for (int round = 1; round <= rounds; round++) {
+                if (round > 1) {
+                    for (PeerProcess worker : workers) {
+                        worker.send("pause");
+                        worker.awaitLine("paused", 60_000);
+                    }
+                }
+                peers.run(peer, List.of("enqueue", uri, Integer.toString(jobs)));
+                cluster.psql(database, "VACUUM ANALYZE");
+                if (round == 1) {
+                    for (int i = 0; i < processes; i++) {
+                        workers.add(peers.start(peer, List.of("work", uri, profile, Integer.toString(PEER_CONCURRENCY), "0")));
+                    }
+                    for (PeerProcess worker : workers) {
+                        worker.awaitLine("prepared", 60_000);
+                    }
+                } else {
+                    long pending = count(database, peer.pendingSql);
+                    if (pending != jobs) {
+                        System.out.println("bench: note: round " + round + ": " + (jobs - pending) + " jobs were taken before the timed start");
+                    }
+                }
+                long t0 = System.nanoTime();
+                for (PeerProcess worker : workers) {
+                    worker.send("go");
+                    if (round == rounds) {
+                        worker.drain();
+                    }
+                }
+                double seconds = untilNonePending(database, peer.pendingSql, t0, 300_000);
+                double rate = jobs / seconds;
+                System.out.printf(Locale.ROOT, "bench: P1 %s %s%s%s: %,d jobs in %.2f s, %,.0f jobs/s%n", peer.label, profile,
+                        processes == 1 ? "" : ", " + processes + " processes", rounds == 1 ? "" : ", round " + round + " of " + rounds,
+                        jobs, seconds, rate);
+                rates.add(rate);
             }
-            for (PeerProcess worker : workers) {
-                worker.awaitLine("prepared", 60_000);
-            }
-            long t0 = System.nanoTime();
-            for (PeerProcess worker : workers) {
-                worker.go();
-                worker.drain();
-            }
-            double seconds = untilNonePending(database, peer.pendingSql, t0, 300_000);
-            double rate = jobs / seconds;
-            System.out.printf(Locale.ROOT, "bench: P1 %s %s%s: %,d jobs in %.2f s, %,.0f jobs/s%n", peer.label, profile,
-                    processes == 1 ? "" : ", " + processes + " processes", jobs, seconds, rate);
-            return rate;
+            return rates;
         } finally {
             for (PeerProcess worker : workers) {
                 worker.stop();
@@ -997,8 +1044,13 @@ final class PgBench implements AutoCloseable {
         }
 
         void go() throws IOException {
+            send("go");
+        }
+
+        /** One line on its stdin ("go", "pause"). */
+        void send(String line) throws IOException {
             OutputStream in = process.getOutputStream();
-            in.write("go\n".getBytes(StandardCharsets.UTF_8));
+            in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
             in.flush();
         }
 
