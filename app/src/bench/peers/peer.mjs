@@ -9,6 +9,9 @@
 //   node peer.mjs SYSTEM work URL PROFILE CONCURRENCY STEP_MS [expire-seconds]
 //       prepares a worker, prints "prepared", waits for a line on stdin, starts working and prints
 //       "started"; each job waits STEP_MS (0: none) and succeeds. Runs until SIGTERM or SIGKILL.
+//       A line "pause" then stops the worker (graphile: runner.stop(); pg-boss: offWork) and prints
+//       "paused"; the next "go" starts it again in the same process (its JIT warm) and prints
+//       "started": the benchmark's second rounds, as shieldpool's nodes are resized to 0 and back.
 //       pg-boss with expire-seconds > 0 (the queue was created with that expireInSeconds) also
 //       supervises every second (superviseIntervalSeconds 1; the default, 60 s, is what finds
 //       expired jobs).
@@ -38,12 +41,32 @@ function quietGraphileLogger(Logger) {
   });
 }
 
-async function waitForGo() {
+/** The lines of stdin, one per next() ({ done: true } once it is closed). */
+function stdinLines() {
+  return createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+}
+
+/**
+ * Prints "prepared", then for each "go" on stdin runs start() (which resolves to its stop
+ * function) and prints "started"; a "pause" runs that stop and prints "paused". With stdin
+ * closed while working, works on until the process is killed.
+ */
+async function rounds(start) {
+  const lines = stdinLines();
   console.log('prepared');
-  const lines = createInterface({ input: process.stdin });
-  for await (const line of lines) {
-    lines.close();
-    return line;
+  while (true) {
+    const go = await lines.next();
+    if (go.done) {
+      return;
+    }
+    const stop = await start();
+    console.log('started');
+    const next = await lines.next();
+    if (next.done) {
+      await new Promise(() => {});
+    }
+    await stop();
+    console.log('paused');
   }
 }
 
@@ -66,17 +89,17 @@ async function graphileWork(profile, concurrency, stepMs) {
   const worker = profile === 'throughput'
     ? { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 }
     : {};
-  await waitForGo();
-  const runner = await run({
-    connectionString: url,
-    concurrency,
-    maxPoolSize: concurrency + 1,
-    logger: quietGraphileLogger(Logger),
-    taskList: { [TASK]: async () => { if (stepMs > 0) await sleep(stepMs); } },
-    preset: { worker },
+  await rounds(async () => {
+    const runner = await run({
+      connectionString: url,
+      concurrency,
+      maxPoolSize: concurrency + 1,
+      logger: quietGraphileLogger(Logger),
+      taskList: { [TASK]: async () => { if (stepMs > 0) await sleep(stepMs); } },
+      preset: { worker },
+    });
+    return () => runner.stop();
   });
-  console.log('started');
-  await runner.promise;
 }
 
 async function pgBoss(superviseSeconds = 0) {
@@ -105,15 +128,16 @@ async function pgBossEnqueue(n, expireSeconds) {
 async function pgBossWork(profile, stepMs, expireSeconds) {
   const batchSize = profile === 'batch50' ? 50 : 10;
   const boss = await pgBoss(expireSeconds > 0 ? 1 : 0);
-  await waitForGo();
-  await boss.work(TASK, { batchSize, burstWhenBatchFull: true }, async jobs => {
-    if (stepMs > 0) {
-      await Promise.all(jobs.map(() => sleep(stepMs)));
-    }
-  });
-  console.log('started');
   const stop = () => boss.stop({ graceful: false, close: true }).finally(() => process.exit(0));
   process.on('SIGTERM', stop);
+  await rounds(async () => {
+    await boss.work(TASK, { batchSize, burstWhenBatchFull: true }, async jobs => {
+      if (stepMs > 0) {
+        await Promise.all(jobs.map(() => sleep(stepMs)));
+      }
+    });
+    return () => boss.offWork(TASK);
+  });
   await new Promise(() => {});
 }
 

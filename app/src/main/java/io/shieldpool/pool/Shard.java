@@ -120,6 +120,7 @@ final class Shard extends VerticleBase {
             roster.add(worker);
             worker.start();
         }
+        workersChanged();
         return roster.size();
     }
 
@@ -141,6 +142,7 @@ final class Shard extends VerticleBase {
                 }
             }
             addWorkers(need, ids);
+            workersChanged();
             return target - active;
         }
         int surplus = active - target;
@@ -166,7 +168,15 @@ final class Shard extends VerticleBase {
                 busy.get(i).retire();
             }
         }
+        workersChanged();
         return target - active;
+    }
+
+    /** Tells the job feed how many workers it serves now (with none, it claims nothing and gives its buffer back). */
+    private void workersChanged() {
+        if (jobs != null) {
+            jobs.workersChanged(roster.activeCount());
+        }
     }
 
     /** Workers on the roster that are not retiring. */

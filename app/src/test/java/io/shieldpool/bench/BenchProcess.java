@@ -25,6 +25,8 @@ final class BenchProcess {
     final Process process;
     private final Map<String, Long> eventArrivalNanos = new ConcurrentHashMap<>();
     private final Map<String, JsonObject> events = new ConcurrentHashMap<>();
+    /** How many lines of each event arrived. */
+    private final Map<String, Integer> eventCounts = new ConcurrentHashMap<>();
     private final Thread reader;
     private volatile long exitNanos;
 
@@ -48,12 +50,16 @@ final class BenchProcess {
                 }
                 JsonObject event = new JsonObject(line);
                 String name = event.getString("event");
-                if (name != null && !events.containsKey(name)) {
+                if (name == null) {
+                    continue;
+                }
+                if (!events.containsKey(name)) {
                     events.put(name, event);
                     eventArrivalNanos.put(name, now);
-                    synchronized (this) {
-                        notifyAll();
-                    }
+                }
+                eventCounts.merge(name, 1, Integer::sum);
+                synchronized (this) {
+                    notifyAll();
                 }
             }
         } catch (IOException | RuntimeException ignored) {
@@ -72,6 +78,23 @@ final class BenchProcess {
             wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
         }
         return eventArrivalNanos.get(event);
+    }
+
+    /** Waits until {@code count} lines of this event have arrived in all. */
+    synchronized void awaitCount(String event, int count, long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (eventCounts.getOrDefault(event, 0) < count) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || (!process.isAlive() && !reader.isAlive())) {
+                throw new IllegalStateException("not " + count + " " + event + " lines from pid " + process.pid() + " within " + timeoutMs + " ms");
+            }
+            wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        }
+    }
+
+    /** Lines of this event so far. */
+    int count(String event) {
+        return eventCounts.getOrDefault(event, 0);
     }
 
     JsonObject event(String name) {

@@ -138,20 +138,31 @@ final class PgBench implements AutoCloseable {
             // why alternating: the machine is shared; a neighbour's build slows whichever run it lands on.
             add(rates, "raw10", rawClaimAck(4, 10));
             add(rates, "raw50", rawClaimAck(4, 50));
-            add(rates, "ours1", daemonThroughput(1));
-            add(rates, "ours4", daemonThroughput(4));
-            add(rates, "ours1-throughput", daemonThroughput(1, THROUGHPUT_SETTINGS));
+            // why two rounds: the first is the JVMs' first seconds (their JIT compiles while it runs), the
+            // second the same processes again, as a node that has run for a while
+            List<Double> ours1 = daemonRounds(1, "", null, 2);
+            List<Double> ours4 = daemonRounds(4, "", null, 2);
+            add(rates, "ours1", ours1.get(0));
+            add(rates, "ours1-warm", ours1.get(1));
+            add(rates, "ours4", ours4.get(0));
+            add(rates, "ours4-warm", ours4.get(1));
+            List<Double> tunedRounds = daemonRounds(1, THROUGHPUT_SETTINGS, null, 2);
+            add(rates, "ours1-throughput", tunedRounds.get(0));
+            add(rates, "ours1-throughput-warm", tunedRounds.get(1));
             add(rates, "ours4-throughput", daemonThroughput(4, THROUGHPUT_SETTINGS));
             if (caps != null) {
                 add(rates, "ours1-capped", daemonThroughput(1, "", caps));
                 add(rates, "ours4-capped", daemonThroughput(4, "", caps));
             }
             if (peers != null) {
-                add(rates, "graphile-defaults", peerThroughput(peers, Peer.GRAPHILE, "defaults"));
-                add(rates, "graphile-throughput", peerThroughput(peers, Peer.GRAPHILE, "throughput"));
+                for (String[] run : new String[][] {{"graphile", "defaults"}, {"graphile", "throughput"}, {"pgboss", "batch10"},
+                        {"pgboss", "batch50"}}) {
+                    Peer peer = run[0].equals("graphile") ? Peer.GRAPHILE : Peer.PGBOSS;
+                    List<Double> peerRates = peerRounds(peers, peer, run[1], 1, 2);
+                    add(rates, run[0] + "-" + run[1], peerRates.get(0));
+                    add(rates, run[0] + "-" + run[1] + "-warm", peerRates.get(1));
+                }
                 add(rates, "graphile4-throughput", peerThroughput(peers, Peer.GRAPHILE, "throughput", 4));
-                add(rates, "pgboss-batch10", peerThroughput(peers, Peer.PGBOSS, "batch10"));
-                add(rates, "pgboss-batch50", peerThroughput(peers, Peer.PGBOSS, "batch50"));
             }
         }
         double raw = Math.max(median(rates, "raw10"), median(rates, "raw50"));
@@ -165,6 +176,10 @@ final class PgBench implements AutoCloseable {
                 ours1, raw, ">= 10,000", ours1 >= 10_000);
         rows.add("P1 daemon, 4 nodes x " + DAEMON_WORKERS + " workers, vs 1 node", "jobs/s", ours4, ours1, ">= 1 node",
                 ours4 >= ours1);
+        double warm1 = median(rates, "ours1-warm");
+        double warm4 = median(rates, "ours4-warm");
+        rows.add("P1 daemon, 4 nodes vs 1 node, second run in the same processes (JIT warm)", "jobs/s", warm4, warm1,
+                ">= 1 node", warm4 >= warm1);
         double tuned1 = median(rates, "ours1-throughput");
         double tuned4 = median(rates, "ours4-throughput");
         rows.add("P1 daemon, throughput settings (" + THROUGHPUT_SETTINGS.replace("\n", ", ") + "), 1 node, vs the best raw loop", "jobs/s",
@@ -199,6 +214,18 @@ final class PgBench implements AutoCloseable {
         rows.add("P1 daemon, defaults, vs the faster peer's throughput settings", "jobs/s", ours1, fasterTuned, "", null);
         rows.add("P1 daemon vs the faster peer's defaults", "jobs/s", ours1, fasterDefaults, ">= 3.0x",
                 ours1 >= 3 * fasterDefaults);
+        // the same comparisons on the second rounds (every process has run 20,000 jobs before: JITs warm)
+        double tunedWarm = median(rates, "ours1-throughput-warm");
+        double fasterTunedWarm = Math.max(median(rates, "graphile-throughput-warm"), median(rates, "pgboss-batch50-warm"));
+        double fasterDefaultsWarm = Math.max(median(rates, "graphile-defaults-warm"), median(rates, "pgboss-batch10-warm"));
+        rows.add("P1 second rounds: graphile-worker 0.18, throughput settings / defaults", "jobs/s",
+                median(rates, "graphile-throughput-warm"), median(rates, "graphile-defaults-warm"), "", null);
+        rows.add("P1 second rounds: pg-boss batchSize 50 / batchSize 10", "jobs/s", median(rates, "pgboss-batch50-warm"),
+                median(rates, "pgboss-batch10-warm"), "", null);
+        rows.add("P1 second rounds: daemon throughput settings vs the faster peer's throughput settings", "jobs/s", tunedWarm,
+                fasterTunedWarm, ">= 1.0x", tunedWarm >= fasterTunedWarm);
+        rows.add("P1 second rounds: daemon defaults vs the faster peer's defaults", "jobs/s", median(rates, "ours1-warm"),
+                fasterDefaultsWarm, ">= 3.0x", median(rates, "ours1-warm") >= 3 * fasterDefaultsWarm);
     }
 
     private static void add(Map<String, List<Double>> rates, String key, double rate) {
@@ -291,11 +318,22 @@ final class PgBench implements AutoCloseable {
 
     /** {@link #daemonThroughput(int, String)}, each node in a CPU quota of its own when {@code caps} is not null. */
     double daemonThroughput(int nodes, String settings, CpuCaps caps) throws Exception {
+        return daemonRounds(nodes, settings, caps, 1).getFirst();
+    }
+
+    /**
+     * {@link #daemonThroughput(int, String, CpuCaps)} {@code rounds} times in the same processes: round 1 is
+     * the cold figure (the JVMs' JIT compiles while it runs), each later one the same run again after the
+     * nodes were resized to 0 (SIGHUP) and the next jobs enqueued: the rate of nodes that have run before,
+     * as a daemon's are for all but its first seconds. Returns each round's jobs/s.
+     */
+    List<Double> daemonRounds(int nodes, String settings, CpuCaps caps, int rounds) throws Exception {
         String database = cluster.createDatabase();
         Path conf = dir.resolve("p1-" + database + ".conf");
         Files.writeString(conf, daemonConfig(database, 0, 0) + settings + "\n");
         enqueueWithCli(conf, jobs, null);
         List<BenchProcess> daemons = new ArrayList<>();
+        List<Double> rates = new ArrayList<>();
         try {
             for (int i = 0; i < nodes; i++) {
                 List<String> command = List.of(launcher.toString(), "--config", conf.toString());
@@ -304,23 +342,29 @@ final class PgBench implements AutoCloseable {
             for (BenchProcess d : daemons) {
                 d.await("ready", 120_000);
             }
-            Path next = dir.resolve("p1.next");
-            Files.writeString(next, daemonConfig(database, DAEMON_WORKERS, 0) + settings + "\n");
-            Files.move(next, conf, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            List<String> kill = new ArrayList<>(List.of("kill", "-HUP"));
-            daemons.forEach(d -> kill.add(Long.toString(d.process.pid())));
-            long t0 = System.nanoTime();
-            new ProcessBuilder(kill).start().waitFor();
-            double seconds = untilNonePending(database, "SELECT count(*) FROM shieldpool_jobs WHERE state IN ('ready', 'running')", t0, 300_000);
-            long doneCount = doneInStore(database);
-            double rate = jobs / seconds;
-            System.out.printf(Locale.ROOT, "bench: P1 daemon, %d node(s) x %d workers%s%s: %,d jobs in %.2f s, %,.0f jobs/s (store counts %,d done)%n",
-                    nodes, DAEMON_WORKERS, settings.isEmpty() ? "" : " (" + settings.replace("\n", ", ") + ")",
-                    caps == null ? "" : ", each capped at " + caps, jobs, seconds, rate, doneCount);
-            if (doneCount != jobs) {
-                System.out.println("bench: note: " + (jobs - doneCount) + " jobs not done in the store after the daemon run");
+            for (int round = 1; round <= rounds; round++) {
+                if (round > 1) {
+                    resize(daemons, conf, database, 0, settings);
+                    enqueueWithCli(conf, jobs, null);
+                    long ready = count(database, "SELECT count(*) FROM shieldpool_jobs WHERE state = 'ready'");
+                    if (ready != jobs) {
+                        System.out.println("bench: note: round " + round + ": " + (jobs - ready) + " jobs were claimed before the timed resize");
+                    }
+                }
+                long t0 = resize(daemons, conf, database, DAEMON_WORKERS, settings);
+                double seconds = untilNonePending(database, "SELECT count(*) FROM shieldpool_jobs WHERE state IN ('ready', 'running')", t0, 300_000);
+                long doneCount = doneInStore(database);
+                double rate = jobs / seconds;
+                System.out.printf(Locale.ROOT, "bench: P1 daemon, %d node(s) x %d workers%s%s%s: %,d jobs in %.2f s, %,.0f jobs/s (store counts %,d done)%n",
+                        nodes, DAEMON_WORKERS, settings.isEmpty() ? "" : " (" + settings.replace("\n", ", ") + ")",
+                        caps == null ? "" : ", each capped at " + caps, rounds == 1 ? "" : ", round " + round + " of " + rounds,
+                        jobs, seconds, rate, doneCount);
+                if (doneCount != (long) jobs * round) {
+                    System.out.println("bench: note: " + ((long) jobs * round - doneCount) + " jobs not done in the store after the daemon run");
+                }
+                rates.add(rate);
             }
-            return rate;
+            return rates;
         } finally {
             for (BenchProcess d : daemons) {
                 d.signal("TERM");
@@ -333,6 +377,24 @@ final class PgBench implements AutoCloseable {
             }
             dropDatabase(database);
         }
+    }
+
+    /** Rewrites the nodes' config with {@code workers} and SIGHUPs them all at once; returns when the signal was sent (after each node resized, for 0). */
+    private long resize(List<BenchProcess> daemons, Path conf, String database, int workers, String settings) throws Exception {
+        Path next = dir.resolve("p1.next");
+        Files.writeString(next, daemonConfig(database, workers, 0) + settings + "\n");
+        Files.move(next, conf, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        List<Integer> resized = daemons.stream().map(d -> d.count("pool.resized")).toList();
+        List<String> kill = new ArrayList<>(List.of("kill", "-HUP"));
+        daemons.forEach(d -> kill.add(Long.toString(d.process.pid())));
+        long t0 = System.nanoTime();
+        new ProcessBuilder(kill).start().waitFor();
+        if (workers == 0) {
+            for (int i = 0; i < daemons.size(); i++) {
+                daemons.get(i).awaitCount("pool.resized", resized.get(i) + 1, 60_000);
+            }
+        }
+        return t0;
     }
 
     private String daemonConfig(String database, int workers, long stepMs) {
@@ -382,28 +444,58 @@ final class PgBench implements AutoCloseable {
 
     /** {@link #peerThroughput(Peers, Peer, String)} with {@code processes} workers on the one database, as the daemon's nodes. */
     double peerThroughput(Peers peers, Peer peer, String profile, int processes) throws Exception {
+        return peerRounds(peers, peer, profile, processes, 1).getFirst();
+    }
+
+    /**
+     * {@link #peerThroughput(Peers, Peer, String, int)} {@code rounds} times in the same processes, as
+     * {@link #daemonRounds}: between rounds each worker is paused ("pause": graphile-worker's
+     * runner.stop(), pg-boss's offWork), the next jobs enqueued and checked to be all pending, then
+     * started again ("go") and timed the same way. Returns each round's jobs/s.
+     */
+    List<Double> peerRounds(Peers peers, Peer peer, String profile, int processes, int rounds) throws Exception {
         String database = cluster.createDatabase();
         String uri = cluster.uri(database);
-        peers.run(peer, List.of("enqueue", uri, Integer.toString(jobs)));
-        cluster.psql(database, "VACUUM ANALYZE");
         List<PeerProcess> workers = new ArrayList<>();
+        List<Double> rates = new ArrayList<>();
         try {
-            for (int i = 0; i < processes; i++) {
-                workers.add(peers.start(peer, List.of("work", uri, profile, Integer.toString(PEER_CONCURRENCY), "0")));
+            for (int round = 1; round <= rounds; round++) {
+                if (round > 1) {
+                    for (PeerProcess worker : workers) {
+                        worker.send("pause");
+                        worker.awaitLine("paused", 60_000);
+                    }
+                }
+                peers.run(peer, List.of("enqueue", uri, Integer.toString(jobs)));
+                cluster.psql(database, "VACUUM ANALYZE");
+                if (round == 1) {
+                    for (int i = 0; i < processes; i++) {
+                        workers.add(peers.start(peer, List.of("work", uri, profile, Integer.toString(PEER_CONCURRENCY), "0")));
+                    }
+                    for (PeerProcess worker : workers) {
+                        worker.awaitLine("prepared", 60_000);
+                    }
+                } else {
+                    long pending = count(database, peer.pendingSql);
+                    if (pending != jobs) {
+                        System.out.println("bench: note: round " + round + ": " + (jobs - pending) + " jobs were taken before the timed start");
+                    }
+                }
+                long t0 = System.nanoTime();
+                for (PeerProcess worker : workers) {
+                    worker.send("go");
+                    if (round == rounds) {
+                        worker.drain();
+                    }
+                }
+                double seconds = untilNonePending(database, peer.pendingSql, t0, 300_000);
+                double rate = jobs / seconds;
+                System.out.printf(Locale.ROOT, "bench: P1 %s %s%s%s: %,d jobs in %.2f s, %,.0f jobs/s%n", peer.label, profile,
+                        processes == 1 ? "" : ", " + processes + " processes", rounds == 1 ? "" : ", round " + round + " of " + rounds,
+                        jobs, seconds, rate);
+                rates.add(rate);
             }
-            for (PeerProcess worker : workers) {
-                worker.awaitLine("prepared", 60_000);
-            }
-            long t0 = System.nanoTime();
-            for (PeerProcess worker : workers) {
-                worker.go();
-                worker.drain();
-            }
-            double seconds = untilNonePending(database, peer.pendingSql, t0, 300_000);
-            double rate = jobs / seconds;
-            System.out.printf(Locale.ROOT, "bench: P1 %s %s%s: %,d jobs in %.2f s, %,.0f jobs/s%n", peer.label, profile,
-                    processes == 1 ? "" : ", " + processes + " processes", jobs, seconds, rate);
-            return rate;
+            return rates;
         } finally {
             for (PeerProcess worker : workers) {
                 worker.stop();
@@ -428,6 +520,15 @@ final class PgBench implements AutoCloseable {
                 }
                 Thread.sleep(POLL_MS);
             }
+        } finally {
+            get(pool.close());
+        }
+    }
+
+    private long count(String database, String countSql) {
+        Pool pool = pool(database);
+        try {
+            return get(pool.query(countSql).execute()).iterator().next().getLong(0);
         } finally {
             get(pool.close());
         }
@@ -943,8 +1044,13 @@ final class PgBench implements AutoCloseable {
         }
 
         void go() throws IOException {
+            send("go");
+        }
+
+        /** One line on its stdin ("go", "pause"). */
+        void send(String line) throws IOException {
             OutputStream in = process.getOutputStream();
-            in.write("go\n".getBytes(StandardCharsets.UTF_8));
+            in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
             in.flush();
         }
 

@@ -154,6 +154,46 @@ class PostgresClusterIT {
         throw new AssertionError("no node rescued the killed node's jobs within " + within);
     }
 
+    /**
+     * An operator parks a node with pool.size = 0 (SIGHUP) mid-run: its sections in flight end, its
+     * buffered jobs go back at once, and from then on it claims nothing, even when jobs are
+     * enqueued (a NOTIFY wakes it): another node runs them all. Before, a parked node kept up to a
+     * claim cap of jobs per shard claimed, heartbeated, and run by nobody.
+     */
+    @Test
+    void aNodeResizedToNoWorkersHoldsNoJobAndAnotherRunsThemAll() throws Exception {
+        String database = pg.migratedDatabase(dir);
+        pg.enqueue(dir, database, 400);
+        Path file = dir.resolve("sections.log");
+        Path conf = dir.resolve("a.conf");
+        String preamble = "shieldpool.log.format = json\nshieldpool.admin.port = 0\n";
+        Files.writeString(conf, preamble + config(database, "a", file, 8, ""));
+        try (DaemonProcess a = DaemonProcess.launch(List.of(DaemonProcess.LAUNCHER.toString(), "--config", conf.toString()), Map.of())) {
+            a.awaitEvent("ready", Duration.ofSeconds(30));
+            a.awaitTrue(() -> startsBy(file, "a") >= 40, Duration.ofSeconds(60), "node a's first sections");
+            String ofA = "state = 'running' AND owner LIKE '%/" + a.pid() + "/%'";
+            assertThat(count(database, ofA)).as("a holds jobs mid-run (running and buffered)").isPositive();
+            Path next = dir.resolve("a.conf.next");
+            Files.writeString(next, preamble + config(database, "a", file, 0, ""));
+            Files.move(next, conf, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            int resized = a.events("pool.resized").size();
+            a.signal("HUP");
+            a.awaitTrue(() -> a.events("pool.resized").size() > resized, Duration.ofSeconds(10), "a resized to 0");
+            a.awaitTrue(() -> count(database, ofA) == 0, Duration.ofSeconds(10), "a's last sections acked, its buffer given back");
+            long startsOfA = startsBy(file, "a");
+            pg.enqueue(dir, database, 100);
+            Thread.sleep(1_500); // six of its 250 ms polls, and the enqueue's NOTIFY
+            assertThat(count(database, ofA)).as("a node with no workers claims nothing").isZero();
+            assertThat(startsBy(file, "a")).as("no section began on a after its resize to 0").isEqualTo(startsOfA);
+            try (DaemonProcess b = DaemonProcess.start(dir, config(database, "b", file, 8, ""))) {
+                b.awaitTrue(() -> pg.allDone(database, 500), Duration.ofSeconds(120), "every job done, by b");
+                assertThat(count(database, "state <> 'done'")).isZero();
+                terminate(b);
+            }
+            terminate(a);
+        }
+    }
+
     @Test
     void aSameHostRestartRecoversItsOrphansBeforeItIsReady() throws Exception {
         String database = pg.databaseWithJobs(dir, 200);

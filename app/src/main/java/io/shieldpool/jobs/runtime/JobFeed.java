@@ -51,6 +51,8 @@ public final class JobFeed {
     /** The last claim came back short: claim again only on a wake-up or the poll timer. */
     private boolean starved;
     private boolean closed;
+    /** The shard's active workers (not retiring), as it last said ({@link #workersChanged}); -1 until it did. */
+    private int workers = -1;
     /** Cancels the pending poll; null when none is pending. */
     private Runnable cancelPoll;
     /** When the pending poll fires ({@link io.shieldpool.time.Ticker#nanoTime} reading). */
@@ -276,6 +278,32 @@ public final class JobFeed {
         return done.future();
     }
 
+    /**
+     * The shard now has {@code active} workers (not retiring). With none (pool.size = 0, or fewer
+     * workers than shards), the feed claims nothing and gives its buffer back, uncounted. why: a
+     * buffered job is claimed by this daemon and heartbeated with it; with no worker to start it,
+     * no node ran it until this one was resized up or stopped (a node parked at pool.size = 0
+     * held up to a claim cap of jobs per shard). This thread.
+     */
+    public void workersChanged(int active) {
+        bind();
+        workers = active;
+        if (active == 0) {
+            giveBackBuffer();
+        }
+    }
+
+    /** Returns every buffered job to ready, uncounted. This thread. */
+    private void giveBackBuffer() {
+        if (buffer.isEmpty()) {
+            return;
+        }
+        List<Job> unstarted = new ArrayList<>(buffer);
+        buffer.clear();
+        bufferShrank();
+        freesSlot(jobs.release(unstarted, false));
+    }
+
     /** Jobs claimed and not yet started, held in the buffer. */
     public int buffered() {
         return buffer.size();
@@ -310,7 +338,7 @@ public final class JobFeed {
     }
 
     private void refillIfLow() {
-        if (closed || claiming || starved) {
+        if (closed || claiming || starved || workers == 0) {
             return;
         }
         int limit;
@@ -362,6 +390,11 @@ public final class JobFeed {
             List<Job> got = ar.result();
             if (closed) {
                 jobs.release(got, false);
+                return;
+            }
+            if (workers == 0) {
+                // the shard lost its last worker while the claim was out (workersChanged)
+                freesSlot(jobs.release(got, false));
                 return;
             }
             // why: the workers woken below resume later; those the claim brought nothing for will
