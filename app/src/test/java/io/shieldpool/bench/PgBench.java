@@ -126,11 +126,30 @@ final class PgBench implements AutoCloseable {
 
     // ---- P1: throughput ----
 
+    /**
+     * Diagnostics (scenario P1R, run only when named): {@code -Dpg.bench.rounds} rounds (5) of 1 node
+     * and of 4 nodes in the same processes, twice, with each round's rate and daemon CPU per job:
+     * how far the first rounds are the JVMs' warm-up. Extra node config: {@code -Dpg.bench.extra}.
+     */
+    void p1Rounds() throws Exception {
+        if (!started()) {
+            return;
+        }
+        int rounds = Integer.getInteger("pg.bench.rounds", 5);
+        for (int rep = 0; rep < 2; rep++) {
+            for (int nodes : new int[] {1, 4}) {
+                System.out.println("bench: P1R " + nodes + " node(s), jobs/s by round: "
+                        + daemonRounds(nodes, "", null, rounds).stream().map(r -> String.format(Locale.ROOT, "%,.0f", r)).toList());
+            }
+        }
+    }
+
     void p1Throughput() throws Exception {
         if (!started()) {
             return;
         }
         int reps = full ? 3 : 1;
+        int warmRounds = Integer.getInteger("pg.bench.p1.rounds", full ? 4 : 2);
         Peers peers = Peers.find(sources);
         CpuCaps caps = CpuCaps.create(Double.parseDouble(System.getProperty("p1.node.cpus", "0.25")));
         Map<String, List<Double>> rates = new java.util.LinkedHashMap<>();
@@ -138,17 +157,18 @@ final class PgBench implements AutoCloseable {
             // why alternating: the machine is shared; a neighbour's build slows whichever run it lands on.
             add(rates, "raw10", rawClaimAck(4, 10));
             add(rates, "raw50", rawClaimAck(4, 50));
-            // why two rounds: the first is the JVMs' first seconds (their JIT compiles while it runs), the
-            // second the same processes again, as a node that has run for a while
-            List<Double> ours1 = daemonRounds(1, "", null, 2);
-            List<Double> ours4 = daemonRounds(4, "", null, 2);
-            add(rates, "ours1", ours1.get(0));
-            add(rates, "ours1-warm", ours1.get(1));
-            add(rates, "ours4", ours4.get(0));
-            add(rates, "ours4-warm", ours4.get(1));
-            List<Double> tunedRounds = daemonRounds(1, THROUGHPUT_SETTINGS, null, 2);
-            add(rates, "ours1-throughput", tunedRounds.get(0));
-            add(rates, "ours1-throughput-warm", tunedRounds.get(1));
+            // why rounds: the first is the JVMs' first seconds (their JIT compiles while it runs), the
+            // last the same processes after (rounds - 1) x jobs, as a node that has run for a while
+            // (P1R: 4 nodes' daemon CPU per job fell 110 -> 77 -> 58 -> 43 -> 40 us over 5 rounds, 1 node's 73 -> 27-30)
+            List<Double> ours1 = daemonRounds(1, "", null, warmRounds);
+            List<Double> ours4 = daemonRounds(4, "", null, warmRounds);
+            add(rates, "ours1", ours1.getFirst());
+            add(rates, "ours1-warm", ours1.getLast());
+            add(rates, "ours4", ours4.getFirst());
+            add(rates, "ours4-warm", ours4.getLast());
+            List<Double> tunedRounds = daemonRounds(1, THROUGHPUT_SETTINGS, null, warmRounds);
+            add(rates, "ours1-throughput", tunedRounds.getFirst());
+            add(rates, "ours1-throughput-warm", tunedRounds.getLast());
             add(rates, "ours4-throughput", daemonThroughput(4, THROUGHPUT_SETTINGS));
             if (caps != null) {
                 add(rates, "ours1-capped", daemonThroughput(1, "", caps));
@@ -158,9 +178,9 @@ final class PgBench implements AutoCloseable {
                 for (String[] run : new String[][] {{"graphile", "defaults"}, {"graphile", "throughput"}, {"pgboss", "batch10"},
                         {"pgboss", "batch50"}}) {
                     Peer peer = run[0].equals("graphile") ? Peer.GRAPHILE : Peer.PGBOSS;
-                    List<Double> peerRates = peerRounds(peers, peer, run[1], 1, 2);
-                    add(rates, run[0] + "-" + run[1], peerRates.get(0));
-                    add(rates, run[0] + "-" + run[1] + "-warm", peerRates.get(1));
+                    List<Double> peerRates = peerRounds(peers, peer, run[1], 1, warmRounds);
+                    add(rates, run[0] + "-" + run[1], peerRates.getFirst());
+                    add(rates, run[0] + "-" + run[1] + "-warm", peerRates.getLast());
                 }
                 add(rates, "graphile4-throughput", peerThroughput(peers, Peer.GRAPHILE, "throughput", 4));
             }
@@ -178,7 +198,7 @@ final class PgBench implements AutoCloseable {
                 ours4 >= ours1);
         double warm1 = median(rates, "ours1-warm");
         double warm4 = median(rates, "ours4-warm");
-        rows.add("P1 daemon, 4 nodes vs 1 node, second run in the same processes (JIT warm)", "jobs/s", warm4, warm1,
+        rows.add("P1 daemon, 4 nodes vs 1 node, round " + warmRounds + " in the same processes (JIT warm)", "jobs/s", warm4, warm1,
                 ">= 1 node", warm4 >= warm1);
         double tuned1 = median(rates, "ours1-throughput");
         double tuned4 = median(rates, "ours4-throughput");
@@ -214,17 +234,17 @@ final class PgBench implements AutoCloseable {
         rows.add("P1 daemon, defaults, vs the faster peer's throughput settings", "jobs/s", ours1, fasterTuned, "", null);
         rows.add("P1 daemon vs the faster peer's defaults", "jobs/s", ours1, fasterDefaults, ">= 3.0x",
                 ours1 >= 3 * fasterDefaults);
-        // the same comparisons on the second rounds (every process has run 20,000 jobs before: JITs warm)
+        // the same comparisons on the last rounds (every process has run (rounds - 1) x jobs before: JITs warm)
         double tunedWarm = median(rates, "ours1-throughput-warm");
         double fasterTunedWarm = Math.max(median(rates, "graphile-throughput-warm"), median(rates, "pgboss-batch50-warm"));
         double fasterDefaultsWarm = Math.max(median(rates, "graphile-defaults-warm"), median(rates, "pgboss-batch10-warm"));
-        rows.add("P1 second rounds: graphile-worker 0.18, throughput settings / defaults", "jobs/s",
+        rows.add("P1 round " + warmRounds + ": graphile-worker 0.18, throughput settings / defaults", "jobs/s",
                 median(rates, "graphile-throughput-warm"), median(rates, "graphile-defaults-warm"), "", null);
-        rows.add("P1 second rounds: pg-boss batchSize 50 / batchSize 10", "jobs/s", median(rates, "pgboss-batch50-warm"),
+        rows.add("P1 round " + warmRounds + ": pg-boss batchSize 50 / batchSize 10", "jobs/s", median(rates, "pgboss-batch50-warm"),
                 median(rates, "pgboss-batch10-warm"), "", null);
-        rows.add("P1 second rounds: daemon throughput settings vs the faster peer's throughput settings", "jobs/s", tunedWarm,
+        rows.add("P1 round " + warmRounds + ": daemon throughput settings vs the faster peer's throughput settings", "jobs/s", tunedWarm,
                 fasterTunedWarm, ">= 1.0x", tunedWarm >= fasterTunedWarm);
-        rows.add("P1 second rounds: daemon defaults vs the faster peer's defaults", "jobs/s", median(rates, "ours1-warm"),
+        rows.add("P1 round " + warmRounds + ": daemon defaults vs the faster peer's defaults", "jobs/s", median(rates, "ours1-warm"),
                 fasterDefaultsWarm, ">= 3.0x", median(rates, "ours1-warm") >= 3 * fasterDefaultsWarm);
     }
 
@@ -351,14 +371,17 @@ final class PgBench implements AutoCloseable {
                         System.out.println("bench: note: round " + round + ": " + (jobs - ready) + " jobs were claimed before the timed resize");
                     }
                 }
+                long cpuBefore = daemonTicks(daemons);
                 long t0 = resize(daemons, conf, database, DAEMON_WORKERS, settings);
                 double seconds = untilNonePending(database, "SELECT count(*) FROM shieldpool_jobs WHERE state IN ('ready', 'running')", t0, 300_000);
+                double cpuPerJob = (daemonTicks(daemons) - cpuBefore) * PgBloatDaemonBench.TICK_SECONDS * 1e6 / jobs;
                 long doneCount = doneInStore(database);
                 double rate = jobs / seconds;
-                System.out.printf(Locale.ROOT, "bench: P1 daemon, %d node(s) x %d workers%s%s%s: %,d jobs in %.2f s, %,.0f jobs/s (store counts %,d done)%n",
+                System.out.printf(Locale.ROOT, "bench: P1 daemon, %d node(s) x %d workers%s%s%s: %,d jobs in %.2f s, %,.0f jobs/s,"
+                                + " daemon CPU %.0f us per job (store counts %,d done)%n",
                         nodes, DAEMON_WORKERS, settings.isEmpty() ? "" : " (" + settings.replace("\n", ", ") + ")",
                         caps == null ? "" : ", each capped at " + caps, rounds == 1 ? "" : ", round " + round + " of " + rounds,
-                        jobs, seconds, rate, doneCount);
+                        jobs, seconds, rate, cpuPerJob, doneCount);
                 if (doneCount != (long) jobs * round) {
                     System.out.println("bench: note: " + ((long) jobs * round - doneCount) + " jobs not done in the store after the daemon run");
                 }
@@ -377,6 +400,11 @@ final class PgBench implements AutoCloseable {
             }
             dropDatabase(database);
         }
+    }
+
+    /** The daemons' CPU so far (utime + stime, clock ticks, all their threads: the JIT's too). */
+    private static long daemonTicks(List<BenchProcess> daemons) {
+        return daemons.stream().mapToLong(d -> PgBloatDaemonBench.cpuTicks(d.process.pid())).sum();
     }
 
     /** Rewrites the nodes' config with {@code workers} and SIGHUPs them all at once; returns when the signal was sent (after each node resized, for 0). */

@@ -38,7 +38,7 @@ final class PgBloatDaemonBench {
 
     private static final int WORKERS = 64;
     private static final long WINDOW_NANOS = TimeUnit.SECONDS.toNanos(10);
-    private static final double TICK_SECONDS = 0.01; // USER_HZ: getconf CLK_TCK is 100 on Linux
+    static final double TICK_SECONDS = 0.01; // USER_HZ: getconf CLK_TCK is 100 on Linux
 
     private final Path launcher;
     private final String extra;
@@ -239,7 +239,7 @@ final class PgBloatDaemonBench {
     }
 
     /** utime + stime of a process, in clock ticks; 0 once it is gone. */
-    private static long cpuTicks(long pid) {
+    static long cpuTicks(long pid) {
         String[] stat = stat(Path.of("/proc", Long.toString(pid)));
         return stat == null ? 0 : Long.parseLong(stat[11]) + Long.parseLong(stat[12]);
     }
