@@ -1298,8 +1298,8 @@ class PostgresJobStoreTest extends JobStoreContract {
                 INSERT INTO shieldpool_nodes (id, host, pid, ttl, state) VALUES ('old/1/x', 'old', 1, interval '1 hour', 'running');
                 INSERT INTO shieldpool_jobs (queue, payload, state, attempt, max_attempts, run_at, created_at, owner, lease_until)
                 VALUES ('default', '{"n":1}', 'running', 1, 3, now(), now(), 'old/1/x', now() + interval '1 hour'),
-                       ('default', '{"n":2}', 'ready', 0, 3, now() - interval '1 day', now(), NULL, NULL),
-                       ('default', '{"n":3}', 'ready', 0, 3, now() - interval '1 day', now(), NULL, NULL)""");
+                       ('default', '{"n":2}', 'ready', 0, 3, timestamptz '2026-11-30 10:00:00+00', now(), NULL, NULL),
+                       ('default', '{"n":3}', 'ready', 0, 3, timestamptz '2026-11-30 10:00:00+00', now(), NULL, NULL)""");
         PostgresSettings limited = claimLimited(2);
         var opening = new java.util.ArrayList<java.util.concurrent.CompletableFuture<PostgresJobStore>>();
         for (int i = 0; i < 3; i++) {
@@ -1341,8 +1341,8 @@ class PostgresJobStoreTest extends JobStoreContract {
                 INSERT INTO shieldpool_nodes (id, host, pid, ttl, state) VALUES ('old/1/x', 'old', 1, interval '1 hour', 'running');
                 INSERT INTO shieldpool_jobs (queue, payload, state, attempt, max_attempts, run_at, created_at, owner, lease_until)
                 VALUES ('default', '{"n":1}', 'running', 1, 3, now(), now(), 'old/1/x', now() + interval '1 hour'),
-                       ('default', '{"n":2}', 'ready', 0, 3, now() - interval '1 day', now(), NULL, NULL),
-                       ('default', '{"n":3}', 'ready', 0, 3, now() - interval '1 day', now(), NULL, NULL);
+                       ('default', '{"n":2}', 'ready', 0, 3, timestamptz '2026-11-30 10:00:00+00', now(), NULL, NULL),
+                       ('default', '{"n":3}', 'ready', 0, 3, timestamptz '2026-11-30 10:00:00+00', now(), NULL, NULL);
                 INSERT INTO shieldpool_waits (queue, node, shard, wanted, since, looked_at)
                 VALUES ('default', 'old/1/x', 0, 1, now() - interval '1 minute', now() - interval '1 minute')""");
         var opening = new java.util.ArrayList<java.util.concurrent.CompletableFuture<PostgresJobStore>>();
