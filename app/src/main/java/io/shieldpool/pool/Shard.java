@@ -141,8 +141,7 @@ final class Shard extends VerticleBase {
                     need--;
                 }
             }
-            addWorkers(need, ids);
-            workersChanged();
+            addWorkers(need, ids); // tells the feed (workersChanged), the kept workers counted
             return target - active;
         }
         int surplus = active - target;
