@@ -135,6 +135,16 @@ final class BenchProcess {
         return process.exitValue();
     }
 
+    /** SIGTERM to every daemon first (their drains run side by side), then waits for each to exit. */
+    static void stopAll(List<BenchProcess> daemons, long timeoutMs) throws IOException, InterruptedException {
+        for (BenchProcess d : daemons) {
+            d.signal("TERM");
+        }
+        for (BenchProcess d : daemons) {
+            d.awaitExit(timeoutMs);
+        }
+    }
+
     long exitNanos() {
         return exitNanos;
     }

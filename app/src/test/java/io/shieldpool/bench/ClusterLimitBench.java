@@ -107,12 +107,7 @@ final class ClusterLimitBench {
                         + " a node waiting for a slot in %.0f %% of them%n", samples, samples == 0 ? 0.0 : (double) runningSum / samples,
                         samples == 0 ? 0.0 : 100.0 * samplesWithWaits / samples);
             } finally {
-                for (BenchProcess d : daemons) {
-                    d.signal("TERM");
-                }
-                for (BenchProcess d : daemons) {
-                    d.awaitExit(60_000);
-                }
+                BenchProcess.stopAll(daemons, 60_000);
             }
             SectionIntervals intervals = SectionIntervals.read(files);
             long[] window = intervals.steadyWindow(TimeUnit.MILLISECONDS.toNanos(500));

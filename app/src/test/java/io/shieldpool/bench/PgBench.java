@@ -389,12 +389,7 @@ final class PgBench implements AutoCloseable {
             }
             return rates;
         } finally {
-            for (BenchProcess d : daemons) {
-                d.signal("TERM");
-            }
-            for (BenchProcess d : daemons) {
-                d.awaitExit(60_000);
-            }
+            BenchProcess.stopAll(daemons, 60_000);
             if (caps != null) {
                 caps.close();
             }

@@ -2,18 +2,14 @@ package io.shieldpool.bench;
 
 import io.shieldpool.jobs.postgresql.PostgresCluster;
 import io.shieldpool.jobs.postgresql.PostgresJobStore;
-import io.shieldpool.jobs.postgresql.PostgresSettings;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -83,19 +79,12 @@ final class PgBloatDaemonBench {
                 }
                 cluster.close();
             }));
-            cluster.psql("postgres", "ALTER SYSTEM SET shared_buffers = '128MB'");
-            cluster.psql("postgres", "ALTER SYSTEM SET max_connections = 40");
-            cluster.restart();
+            PgBloatBench.Backlog backlog = PgBloatBench.backlog(cluster, jobs);
             postmasterPid = cluster.socketDirectory().resolve("data").resolve("postmaster.pid");
-            database = cluster.createDatabase();
-            PostgresJobStore.migrate(PostgresSettings.of(cluster.uri(database)));
-            long filling = System.nanoTime();
-            cluster.psql(database, "INSERT INTO shieldpool_jobs (queue, payload, state, attempt, max_attempts, run_at, created_at)"
-                    + " SELECT 'default', '{}', 'ready', 0, 25, now(), now() FROM generate_series(1, " + jobs + ")");
-            cluster.psql(database, "VACUUM ANALYZE");
+            database = backlog.database();
             String settings = extra.isEmpty() ? "default job settings" : extra.replace("\n", ", ");
             System.out.printf(Locale.ROOT, "P3 daemon backlog: %,d ready jobs in %.1f s, schema version %d; one daemon, pool.size %d, no-op demo jobs, %s%n",
-                    jobs, (System.nanoTime() - filling) / 1e9, PostgresJobStore.SCHEMA_VERSION, WORKERS, settings);
+                    jobs, backlog.seconds(), PostgresJobStore.SCHEMA_VERSION, WORKERS, settings);
 
             Path conf = Files.createTempFile("shieldpool-p3-", ".conf");
             Files.writeString(conf, String.format(Locale.ROOT, """
@@ -132,19 +121,15 @@ final class PgBloatDaemonBench {
                     baseline.getLast().figures());
         }
         double base = PgBloatBench.median(baseline.stream().map(Window::rate).toList());
-        Process idle = PgBloatBench.idleTransaction(cluster, database);
+        PgBloatBench.IdleTransaction idle = PgBloatBench.IdleTransaction.open(cluster, database);
         List<Window> during = new ArrayList<>();
         for (int w = 1; w <= idleWindows; w++) {
             during.add(window());
             System.out.printf(Locale.ROOT, "P3 daemon, idle REPEATABLE READ transaction open, %3d s: %,8.0f jobs/s, %5.1f %% of baseline; %s%n",
                     w * 10, during.getLast().rate(), 100 * during.getLast().rate() / base, during.getLast().figures());
         }
-        String heldBack = cluster.psql(database, "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'shieldpool_jobs'");
-        String size = cluster.psql(database, "SELECT pg_size_pretty(pg_total_relation_size('shieldpool_jobs'))");
-        try (OutputStream in = idle.getOutputStream()) {
-            in.write("COMMIT;\n\\q\n".getBytes(StandardCharsets.UTF_8));
-        }
-        idle.waitFor(30, TimeUnit.SECONDS);
+        String heldBack = idle.heldBack();
+        idle.commit();
         Window after = window();
         System.out.printf(Locale.ROOT, "P3 daemon, after it committed: %,8.0f jobs/s, %5.1f %% of baseline; %s%n", after.rate(),
                 100 * after.rate() / base, after.figures());
@@ -164,18 +149,14 @@ final class PgBloatDaemonBench {
         System.out.println();
         System.out.println("| P3 idle REPEATABLE READ transaction, the packaged daemon (1 node x " + WORKERS + " workers, " + settings + ") | figure | goal |");
         System.out.println("|---|---|---|");
-        System.out.printf(Locale.ROOT, "| baseline (median of %d x 10 s) | %,.0f jobs/s | |%n", baseline.size(), base);
-        System.out.printf(Locale.ROOT, "| %d s held: median of the 10 s windows | %,.0f jobs/s (%.0f %%) | >= 50 %% |%n",
-                during.size() * 10, medianDuring, 100 * medianDuring / base);
-        System.out.printf(Locale.ROOT, "| %d s held: worst window | %,.0f jobs/s (%.0f %%) | >= 50 %% |%n",
-                during.size() * 10, worst, 100 * worst / base);
+        PgBloatBench.printHoldRows(baseline.size(), base, during.size(), medianDuring, worst);
         System.out.printf(Locale.ROOT, "| goal (>= 50 %% of the baseline in the median and the worst held window) | %s | |%n",
                 met ? "met" : "NOT met");
         System.out.printf(Locale.ROOT, "| CPU per job, baseline median: daemon / server | %.1f / %.1f us | |%n", baseDaemonCpu, baseServerCpu);
         System.out.printf(Locale.ROOT, "| CPU per job, held median (server worst window): daemon / server | %.1f / %.1f us (%.1f us) | |%n",
                 heldDaemonCpu, heldServerCpu, worstServerCpu);
         System.out.printf(Locale.ROOT, "| after the commit | %,.0f jobs/s (%.0f %%) | |%n", after.rate(), 100 * after.rate() / base);
-        System.out.printf(Locale.ROOT, "| shieldpool_jobs at the end of the hold: n_dead_tup, total size | %s, %s | |%n", heldBack, size);
+        System.out.printf(Locale.ROOT, "| shieldpool_jobs at the end of the hold: n_dead_tup, total size | %s | |%n", heldBack);
         System.out.printf(Locale.ROOT, "| load average (1 min) per window, baseline / held / after | %s / %s / %s | |%n",
                 String.join(" ", baseline.stream().map(Window::load).toList()),
                 String.join(" ", during.stream().map(Window::load).toList()), after.load());
@@ -184,7 +165,7 @@ final class PgBloatDaemonBench {
 
     /** The next 10 s: done rows counted in the database, CPU of the daemon and of the server. */
     private Window window() throws Exception {
-        Map<String, Long> readsBefore = indexReads();
+        Map<String, Long> readsBefore = PgBloatBench.indexReads(cluster, database);
         long doneBefore = done();
         long daemonBefore = cpuTicks(daemon.process.pid());
         long serverBefore = serverTicks();
@@ -196,27 +177,15 @@ final class PgBloatDaemonBench {
         long serverTicks = serverTicks() - serverBefore;
         long jobs = doneAfter - doneBefore;
         long per = Math.max(1, jobs);
-        StringBuilder reads = new StringBuilder();
-        indexReads().forEach((index, n) -> reads.append(String.format(Locale.ROOT, " %s %.1f",
-                index.replace("shieldpool_jobs_", ""), (n - readsBefore.getOrDefault(index, 0L)) / (double) per)));
+        String reads = PgBloatBench.readsPerJob(readsBefore, PgBloatBench.indexReads(cluster, database), jobs);
         String load = Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
         return new Window(jobs / seconds, jobs, daemonTicks * TICK_SECONDS * 1e6 / per, serverTicks * TICK_SECONDS * 1e6 / per,
-                load, reads.toString());
+                load, reads);
     }
 
     /** Done rows: an ack moves its job into shieldpool_jobs_done (schema 3). */
     private long done() throws Exception {
         return Long.parseLong(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs_done"));
-    }
-
-    private Map<String, Long> indexReads() throws Exception {
-        Map<String, Long> reads = new TreeMap<>();
-        for (String line : cluster.psql(database, "SELECT indexrelname || ' ' || idx_tup_read FROM pg_stat_user_indexes"
-                + " WHERE relname = 'shieldpool_jobs'").split("\n")) {
-            String[] parts = line.split(" ");
-            reads.put(parts[0], Long.parseLong(parts[1]));
-        }
-        return reads;
     }
 
     /**

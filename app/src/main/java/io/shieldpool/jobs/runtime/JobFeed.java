@@ -473,34 +473,12 @@ public final class JobFeed {
         }
     }
 
-    /** Sets the poll timer one interval from now, unless one is pending that fires sooner. */
+    /** Sets the poll timer one interval ({@link #nextPollWait}) from now, unless one is pending that fires sooner. */
     private void schedulePoll() {
         if (closed || context == null) {
             return;
         }
-        Duration interval = jobs.pollInterval();
-        if (jobs.limited()) {
-            // why sooner: a short claim of a limited queue may mean its slots (or tokens) were all
-            // taken, not that it is empty; a slot another node frees is announced only by a
-            // handoff that gave it up for a waiter (a token coming back never is), so look again
-            // soon, backing off to the poll interval while claims keep coming back short.
-            if (slotRetryMillis < 0) {
-                slotRetryMillis = jobs.firstRetry().toMillis();
-            }
-            Duration retry = Duration.ofMillis(slotRetryMillis);
-            // why capped at SLOT_LOOK: a wait counts only while its claimant keeps looking (the
-            // store forgets a wait not renewed for a second), and a freed slot waits for a look.
-            slotRetryMillis = Math.min(Math.max(1, Math.min(interval.toMillis(), SLOT_LOOK.toMillis())), 2 * slotRetryMillis);
-            interval = retry.compareTo(interval) < 0 ? retry : interval;
-        }
-        schedulePollIn(interval);
-    }
-
-    /** Sets the poll timer {@code interval} from now, unless one is pending that fires sooner. */
-    private void schedulePollIn(Duration interval) {
-        if (closed || context == null) {
-            return;
-        }
+        Duration interval = nextPollWait();
         long due = jobs.timers().nanoTime() + interval.toNanos();
         if (cancelPoll != null) {
             if (pollDueNanos - due <= 0) {
@@ -514,6 +492,29 @@ public final class JobFeed {
             starved = false;
             refillIfLow();
         });
+    }
+
+    /**
+     * How long a starved feed waits before it claims again: jobs.poll-interval; on a limited queue,
+     * the next slot retry when that is sooner (each call backs it off). This thread.
+     */
+    private Duration nextPollWait() {
+        Duration interval = jobs.pollInterval();
+        if (!jobs.limited()) {
+            return interval;
+        }
+        // why sooner: a short claim of a limited queue may mean its slots (or tokens) were all
+        // taken, not that it is empty; a slot another node frees is announced only by a
+        // handoff that gave it up for a waiter (a token coming back never is), so look again
+        // soon, backing off to the poll interval while claims keep coming back short.
+        if (slotRetryMillis < 0) {
+            slotRetryMillis = jobs.firstRetry().toMillis();
+        }
+        Duration retry = Duration.ofMillis(slotRetryMillis);
+        // why capped at SLOT_LOOK: a wait counts only while its claimant keeps looking (the
+        // store forgets a wait not renewed for a second), and a freed slot waits for a look.
+        slotRetryMillis = Math.min(Math.max(1, Math.min(interval.toMillis(), SLOT_LOOK.toMillis())), 2 * slotRetryMillis);
+        return retry.compareTo(interval) < 0 ? retry : interval;
     }
 
     private void wakeWaiting() {

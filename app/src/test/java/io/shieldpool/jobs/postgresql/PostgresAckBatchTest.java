@@ -167,9 +167,11 @@ class PostgresAckBatchTest {
             batch.add(job(Optional.empty()));
         }
         get(store.enqueue(batch));
-        // a backlog of another queue, and the stats a daemon sees at its start: nothing running yet
+        // a backlog of another queue, and the stats a daemon sees at its start: nothing running yet.
+        // why run_at START, not now(): due at the store's clock (the test's), as a daemon's backlog
+        // is; the server's now() is the real date, later than START and so not due at it
         cluster.psql(database, "INSERT INTO shieldpool_jobs (queue, payload, state, attempt, max_attempts, run_at, created_at)"
-                + " SELECT 'backlog', '{}', 'ready', 0, 3, now(), now() FROM generate_series(1, 20000)");
+                + " SELECT 'backlog', '{}', 'ready', 0, 3, timestamptz '" + START + "', now() FROM generate_series(1, 20000)");
         cluster.psql(database, "ANALYZE shieldpool_jobs");
         List<Job> claimed = new ArrayList<>(get(store.claim("default", warmUp + 10 + big)));
         claimed.sort(Comparator.comparingLong(Job::id));

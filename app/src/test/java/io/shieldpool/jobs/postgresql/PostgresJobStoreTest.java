@@ -28,6 +28,13 @@ class PostgresJobStoreTest extends JobStoreContract {
     private final PostgresCluster cluster = pg.cluster();
     private String database;
 
+    /**
+     * A ready job's run_at, as SQL, that is due at the tests' clock. why not now() - interval '1 day':
+     * the store claims at its clock ({@link #START}), not at the server's now(); a run_at in the
+     * server's time stopped being due at START once the real date passed START + 1 day.
+     */
+    private static final String DUE_AT_START = "timestamptz '" + START.minus(Duration.ofDays(1)) + "'";
+
     private PostgresSettings settings() {
         return PostgresSettings.of(cluster.uri(database));
     }
@@ -1298,8 +1305,8 @@ class PostgresJobStoreTest extends JobStoreContract {
                 INSERT INTO shieldpool_nodes (id, host, pid, ttl, state) VALUES ('old/1/x', 'old', 1, interval '1 hour', 'running');
                 INSERT INTO shieldpool_jobs (queue, payload, state, attempt, max_attempts, run_at, created_at, owner, lease_until)
                 VALUES ('default', '{"n":1}', 'running', 1, 3, now(), now(), 'old/1/x', now() + interval '1 hour'),
-                       ('default', '{"n":2}', 'ready', 0, 3, timestamptz '2026-11-30 10:00:00+00', now(), NULL, NULL),
-                       ('default', '{"n":3}', 'ready', 0, 3, timestamptz '2026-11-30 10:00:00+00', now(), NULL, NULL)""");
+                       ('default', '{"n":2}', 'ready', 0, 3, %1$s, now(), NULL, NULL),
+                       ('default', '{"n":3}', 'ready', 0, 3, %1$s, now(), NULL, NULL)""".formatted(DUE_AT_START));
         PostgresSettings limited = claimLimited(2);
         var opening = new java.util.ArrayList<java.util.concurrent.CompletableFuture<PostgresJobStore>>();
         for (int i = 0; i < 3; i++) {
@@ -1341,10 +1348,10 @@ class PostgresJobStoreTest extends JobStoreContract {
                 INSERT INTO shieldpool_nodes (id, host, pid, ttl, state) VALUES ('old/1/x', 'old', 1, interval '1 hour', 'running');
                 INSERT INTO shieldpool_jobs (queue, payload, state, attempt, max_attempts, run_at, created_at, owner, lease_until)
                 VALUES ('default', '{"n":1}', 'running', 1, 3, now(), now(), 'old/1/x', now() + interval '1 hour'),
-                       ('default', '{"n":2}', 'ready', 0, 3, timestamptz '2026-11-30 10:00:00+00', now(), NULL, NULL),
-                       ('default', '{"n":3}', 'ready', 0, 3, timestamptz '2026-11-30 10:00:00+00', now(), NULL, NULL);
+                       ('default', '{"n":2}', 'ready', 0, 3, %1$s, now(), NULL, NULL),
+                       ('default', '{"n":3}', 'ready', 0, 3, %1$s, now(), NULL, NULL);
                 INSERT INTO shieldpool_waits (queue, node, shard, wanted, since, looked_at)
-                VALUES ('default', 'old/1/x', 0, 1, now() - interval '1 minute', now() - interval '1 minute')""");
+                VALUES ('default', 'old/1/x', 0, 1, now() - interval '1 minute', now() - interval '1 minute')""".formatted(DUE_AT_START));
         var opening = new java.util.ArrayList<java.util.concurrent.CompletableFuture<PostgresJobStore>>();
         for (int i = 0; i < 3; i++) {
             int n = i;
