@@ -102,7 +102,8 @@ final class ClusterLimitBench {
                     }
                     Thread.sleep(200);
                 }
-                System.out.printf(Locale.ROOT, "C1: %d samples of the database: running jobs (slots held) %.1f on average,"
+                System.out.printf(Locale.ROOT, "C1: %d samples of the database: running rows (claimed: in sections or in the"
+                        + " nodes' buffers) %.1f on average,"
                         + " a node waiting for a slot in %.0f %% of them%n", samples, samples == 0 ? 0.0 : (double) runningSum / samples,
                         samples == 0 ? 0.0 : 100.0 * samplesWithWaits / samples);
             } finally {

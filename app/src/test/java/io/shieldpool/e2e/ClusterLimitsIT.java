@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -168,6 +170,51 @@ class ClusterLimitsIT {
             }
         } finally {
             nodes.forEach(DaemonProcess::close);
+        }
+    }
+
+    /**
+     * A node whose heartbeat cannot land (here its row is locked by another session; in life a
+     * heartbeat stuck or slow while claims and acks still pass) stops starting sections before the
+     * others may count it dead; its workers that have a job and a free slot meanwhile wait without
+     * spinning on the event loops (they did: woken to find no permit, again and again, which delays
+     * the heartbeat further), and they start again once the heartbeat lands.
+     */
+    @Test
+    void aNodeWhoseHeartbeatCannotLandStartsNothingIdlesMeanwhileAndResumesOnceItLands() throws Exception {
+        int jobs = 3_000;
+        String database = enqueue(jobs);
+        Path file = dir.resolve("sections-a.log");
+        try (DaemonProcess a = DaemonProcess.start(dir, config(database, "a", file, 4, 20, KILL_TEST_LIMITS + 4))) {
+            a.awaitEvent("ready", Duration.ofSeconds(60));
+            a.awaitTrue(() -> startsOf(file) >= 50, Duration.ofSeconds(60), "node a's first sections");
+            // why NO KEY UPDATE: it blocks the heartbeat's UPDATE of the row and nothing else (the slot
+            // rows' foreign key checks take KEY SHARE)
+            CompletableFuture<String> locked = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return pg.cluster().psql(database, "BEGIN; SELECT id FROM shieldpool_nodes FOR NO KEY UPDATE;"
+                            + " SELECT pg_sleep(8); COMMIT");
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            // its last heartbeat was sent at most 1 s before the lock; 3 s after that (ttl 4 s less one
+            // interval) it counts itself unsafe: from 4.5 s to 7.5 s it must start nothing
+            Thread.sleep(4_500);
+            Duration cpuBefore = a.cpu();
+            long startsBefore = startsOf(file);
+            Thread.sleep(3_000);
+            Duration cpu = a.cpu().minus(cpuBefore);
+            long startsDuring = startsOf(file) - startsBefore;
+            assertThat(locked.isDone()).as("the row still locked at the end of the window").isFalse();
+            locked.get(30, TimeUnit.SECONDS);
+            a.awaitTrue(() -> allDone(database, jobs), Duration.ofSeconds(120), "every job done once the heartbeat landed");
+            System.out.printf("heartbeat held back 8 s: %d section(s) began and %d ms of CPU in the 3 s while it was"
+                    + " stale; every job done after%n", startsDuring, cpu.toMillis());
+            assertThat(startsDuring).as("sections begun while the heartbeat was stale").isZero();
+            assertThat(cpu).as("the daemon's CPU while it waited for its heartbeat, workers with jobs and free slots")
+                    .isLessThan(Duration.ofSeconds(1));
+            terminate(a);
         }
     }
 

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 
 /**
  * The packaged daemon, started through its launcher as a child process with JSON logs, so tests
@@ -122,6 +123,13 @@ final class DaemonProcess implements AutoCloseable {
 
     long pid() {
         return process.pid();
+    }
+
+    /** CPU time the daemon's process (and any process under it) has used so far. */
+    Duration cpu() {
+        return Stream.concat(Stream.of(process.toHandle()), process.descendants())
+                .map(h -> h.info().totalCpuDuration().orElse(Duration.ZERO))
+                .reduce(Duration.ZERO, Duration::plus);
     }
 
     void signal(String name) throws IOException, InterruptedException {

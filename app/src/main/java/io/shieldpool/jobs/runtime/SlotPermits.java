@@ -28,9 +28,12 @@ import java.util.Map;
  *     what it holds beyond that is given back as its sections end.</li>
  * </ul>
  * A node whose heartbeat has not landed for about its ttl ({@link JobStore#slotsSafe}) starts
- * nothing: the others may count it dead and free its slots. What the node believes it holds is
- * set to what the database says whenever an answer arrives with no other request under way
- * (a take whose answer was lost, a rescue that freed the slots of a node cut off for a while).
+ * nothing: the others may count it dead and free its slots. Its waiting workers are then not
+ * woken (they would find no permit and wait again: a busy loop on the event loops, which delays
+ * the heartbeat further); they are woken once it lands ({@link #STALE_RECHECK}). What the node
+ * believes it holds is set to what the database says whenever an answer arrives with no other
+ * request under way (a take whose answer was lost, a rescue that freed the slots of a node cut
+ * off for a while).
  *
  * <p>Thread-safe: called from every shard's event loop and from store answers; the state is
  * guarded by this object's lock, and store requests and feed wake-ups are made outside it.
@@ -49,6 +52,10 @@ final class SlotPermits {
     static final Duration RETRY_AT_SHARE = Duration.ofMillis(400);
     /** How often a node that holds or wants slots looks at what the database says it holds. */
     static final Duration LOOK_EVERY = Duration.ofSeconds(2);
+    /** While the heartbeat is stale and workers wait with a free slot: how often to look whether it landed. */
+    static final Duration STALE_RECHECK = Duration.ofMillis(50);
+
+    private static final Runnable NOTHING = () -> { };
 
     private final JobStore store;
     private final String queue;
@@ -72,6 +79,7 @@ final class SlotPermits {
     private boolean closed;
     private Runnable cancelRetry;
     private Runnable cancelSettle;
+    private Runnable cancelStaleRecheck;
     private long lastLookNanos;
     private boolean lookPending;
     /** The most permits in use at once since the pending settle was set: a permit used meanwhile is not idle. */
@@ -120,7 +128,7 @@ final class SlotPermits {
         synchronized (this) {
             Integer before = count == 0 ? demands.remove(feed) : demands.put(feed, count);
             wanted += count - (before == null ? 0 : before);
-            after = wanted > 0 && inUse < held ? wakeFeeds : takeIfShort();
+            after = wanted > 0 && inUse < held ? wakeWaiting() : takeIfShort();
         }
         after.run();
     }
@@ -174,6 +182,9 @@ final class SlotPermits {
             if (cancelSettle != null) {
                 cancelSettle.run();
             }
+            if (cancelStaleRecheck != null) {
+                cancelStaleRecheck.run();
+            }
         }
     }
 
@@ -198,19 +209,46 @@ final class SlotPermits {
         }
         int free = Math.min(held, keep) - inUse;
         if (free <= 0) {
-            return () -> { };
+            return NOTHING;
         }
         if (wanted > 0) {
-            return wakeFeeds;
+            return wakeWaiting();
         }
         scheduleSettle(keepAtMost == Integer.MAX_VALUE ? IDLE : SETTLE);
-        return () -> { };
+        return NOTHING;
+    }
+
+    /**
+     * Workers wait for a permit and this node has a free one: wakes them, unless they would find
+     * none ({@link #tryAcquire}). While the heartbeat is stale, they are woken once it has landed;
+     * while draining or closed, never (nothing starts).
+     */
+    private Runnable wakeWaiting() {
+        if (closed || draining) {
+            return NOTHING;
+        }
+        if (store.slotsSafe()) {
+            return wakeFeeds;
+        }
+        Ticker time = timers;
+        if (cancelStaleRecheck == null && time != null) {
+            log.debug("queue {}: heartbeat stale; workers waiting for a slot are woken once it lands", queue);
+            cancelStaleRecheck = time.schedule(STALE_RECHECK, () -> {
+                Runnable next;
+                synchronized (this) {
+                    cancelStaleRecheck = null;
+                    next = wanted > 0 && inUse < held ? wakeWaiting() : NOTHING;
+                }
+                next.run();
+            });
+        }
+        return NOTHING;
     }
 
     private Runnable takeIfShort() {
         int need = wanted - (held - inUse);
         if (closed || draining || taking || need <= 0 || timers == null) {
-            return () -> { };
+            return NOTHING;
         }
         taking = true;
         long mine = sending();
@@ -264,6 +302,7 @@ final class SlotPermits {
 
     private void taken(AsyncResult<Slots> ar, int asked, long mine) {
         Runnable after;
+        Runnable wake;
         boolean got;
         synchronized (this) {
             taking = false;
@@ -281,11 +320,10 @@ final class SlotPermits {
             if (slots.changed() < asked && wanted > 0) {
                 retryIn(held < slots.fairShare() ? RETRY_BELOW_SHARE : RETRY_AT_SHARE);
             }
+            wake = got ? wakeWaiting() : NOTHING;
             after = settle(false);
         }
-        if (got) {
-            wakeFeeds.run();
-        }
+        wake.run();
         after.run();
     }
 

@@ -142,6 +142,36 @@ class SlotPermitsTest {
     }
 
     @Test
+    void whileTheHeartbeatIsStaleWaitingWorkersAreNotWokenToFindNoPermitButOnceItLands() {
+        store.safe = false;
+        // the feed's workers as they are: woken, a worker takes a permit or waits again (demand)
+        AtomicInteger wokenInVain = new AtomicInteger();
+        permits = new SlotPermits(store.store, "q", () -> {
+            if (wakes.incrementAndGet() > 1_000) {
+                return; // the old busy loop: bounded here so the test ends
+            }
+            if (!permits.tryAcquire()) {
+                wokenInVain.incrementAndGet();
+                permits.demand(feed, 1);
+            }
+        });
+        permits.start(time);
+        permits.demand(feed, 1);
+        store.answerTake(new Slots(1, 1, 0, 1, 4));
+        assertThat(wokenInVain.get()).as("a slot held, a worker waiting, the heartbeat stale: nobody is woken to find no permit")
+                .isZero();
+        assertThat(permits.snapshot()).containsExactly(1, 0, 1);
+
+        time.advance(SlotPermits.STALE_RECHECK);
+        time.advance(SlotPermits.STALE_RECHECK);
+        assertThat(wokenInVain.get()).as("still stale").isZero();
+        store.safe = true;
+        time.advance(SlotPermits.STALE_RECHECK);
+        assertThat(permits.snapshot()).as("the heartbeat landed: the waiting worker took the slot").containsExactly(1, 1, 1);
+        assertThat(wakes.get()).isEqualTo(1);
+    }
+
+    @Test
     void theDatabasesCountWinsWhenNothingIsUnderWay() {
         holding(2);
         assertThat(permits.tryAcquire()).isTrue();
