@@ -239,7 +239,7 @@ class ClusterLimitsIT {
         int burst = 5;
         String database = enqueue(jobs);
         // why the database's clock: the bucket spends a token as the claim makes a job running,
-        // under the queue's lock (limits-lock refills at clock_timestamp()); the sections' own
+        // under the queue's lock (shieldpool_claim_limited refills at clock_timestamp()); the sections' own
         // start lines come a round trip and an event-loop hop later, whose jitter on cold JVMs
         // could squeeze one more start into a window that sits exactly at the bound (26 once in a
         // clean-clone CI run). Each ready -> running transition is recorded with the time it happened.

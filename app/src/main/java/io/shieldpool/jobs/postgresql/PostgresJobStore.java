@@ -1015,11 +1015,12 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public Future<Slots> takeSlots(String queue, int wanted) {
-        // why two statements in one transaction: the first locks the queue's row, the second
-        // counts the slots held in a snapshot taken after the lock was granted (as claim-limited).
-        return call(() -> inTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
-                .compose(lock -> c.preparedQuery(SQL.get("slots-take"))
-                        .execute(Tuple.of(queue, owner.id(), wanted, WAIT_FRESH.toMillis()))))
+        // why one statement (its own transaction, no BEGIN and COMMIT round trips): the queue's
+        // row stays locked until the take commits, and every round trip made meanwhile is time
+        // the other nodes' takes and limited claims wait; the function (schema 6) locks the row,
+        // then counts the slots held in a snapshot taken after the lock was granted.
+        return call(() -> pool.preparedQuery(SQL.get("slots-take"))
+                .execute(Tuple.of(queue, owner.id(), wanted, WAIT_FRESH.toMillis()))
                 .map(rows -> slots(rows, 1)));
     }
 
@@ -1064,10 +1065,9 @@ public final class PostgresJobStore implements JobStore {
     /** Store context: one claim's statement(s). */
     private Future<List<Job>> claimOnce(String queue, boolean limited, Tuple args) {
         if (limited) {
-            // why two statements in one transaction: the first locks the queue's row, the
-            // second counts running jobs in a snapshot taken after the lock was granted.
-            return inTransaction(c -> c.preparedQuery(SQL.get("limits-lock")).execute(Tuple.of(queue))
-                    .compose(lock -> c.preparedQuery(SQL.get("claim-limited")).execute(args))).map(this::claimed);
+            // why one statement (as takeSlots): the function locks the queue's row, then counts
+            // running jobs in a snapshot taken after the lock was granted, in one round trip.
+            return pool.preparedQuery(SQL.get("claim-limited")).execute(args).map(this::claimed);
         }
         ClaimCursor cursor = cursors.computeIfAbsent(queue, q -> new ClaimCursor());
         long begun = System.nanoTime();

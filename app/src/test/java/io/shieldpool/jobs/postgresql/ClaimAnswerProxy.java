@@ -26,8 +26,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * wire protocol's message framing (type byte, length) in both directions: a Bind of one of the
  * store's claim statements (known from the Parse that named it) arms the connection; from there
  * the server's messages are held until a ReadyForQuery whose status is idle (the claim's own
- * transaction has committed; in a limited claim's transaction, replies up to a ReadyForQuery
- * "in transaction" are passed on, or the client would never send its COMMIT). The server never
+ * transaction has committed; replies up to a ReadyForQuery "in transaction" are passed on, or a
+ * client claiming in an explicit transaction, as a limited claim did before schema 6, would never
+ * send its COMMIT; since schema 6 a limited claim is one statement too). The server never
  * sees a difference: the commit is real. Store URLs point at {@link #uri}.
  */
 final class ClaimAnswerProxy implements AutoCloseable {

@@ -151,7 +151,7 @@ class LostClaimAnswerTest {
     void aLimitedClaimsLostAnswerGivesItsSlotsBack() throws Exception {
         openHolding(6, 2);
 
-        // the limited claim's transaction (lock the queue's row, claim, COMMIT) lands, its answer is lost
+        // the limited claim (one statement: the function locks the queue's row, then claims) lands, its answer is lost
         HeldClaim lost = claimWithAnswerHeld(4);
         lost.answer().cut();
         assertThat(get(lost.claim())).isEmpty();

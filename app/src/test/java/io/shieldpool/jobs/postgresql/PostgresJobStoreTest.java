@@ -315,7 +315,7 @@ class PostgresJobStoreTest extends JobStoreContract {
         }
 
         assertThat(cluster.psql(database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM shieldpool_schema"))
-                .as("each version recorded once").isEqualTo("1,2,3,4,5");
+                .as("each version recorded once").isEqualTo(versionsUpTo(Schema.VERSION));
         assertThat(cluster.psql(database, "SELECT string_agg(state, ',' ORDER BY id) FROM shieldpool_jobs")).isEqualTo("ready,running,dead");
         assertThat(cluster.psql(database, "SELECT string_agg(payload || ' ' || attempt || ' ' || coalesce(unique_key, '-'), ',' ORDER BY id)"
                 + " FROM shieldpool_jobs_done")).isEqualTo("{\"n\":3} 1 order-7,{\"n\":4} 2 -");
@@ -745,6 +745,11 @@ class PostgresJobStoreTest extends JobStoreContract {
         String one(String sql) {
             var rows = get(connection.query(sql).execute());
             return rows.size() == 0 ? null : String.valueOf(rows.iterator().next().getValue(0));
+        }
+
+        /** {@code sql} with parameters, sent now, answered by the future (in the side's transaction, if one is open). */
+        io.vertx.core.Future<io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>> send(String sql, Object... args) {
+            return connection.preparedQuery(sql).execute(io.vertx.sqlclient.Tuple.from(args));
         }
 
         /**
@@ -1320,7 +1325,7 @@ class PostgresJobStoreTest extends JobStoreContract {
         }
         store = opened.getFirst();
         assertThat(cluster.psql(database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM shieldpool_schema"))
-                .as("each version recorded once").isEqualTo("1,2,3,4,5");
+                .as("each version recorded once").isEqualTo(versionsUpTo(Schema.VERSION));
         assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_waits")).isEqualTo("0");
         assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE state = 'running'"))
                 .as("the old node's running job untouched").isEqualTo("1");
@@ -1364,7 +1369,7 @@ class PostgresJobStoreTest extends JobStoreContract {
         }
         store = opened.getFirst();
         assertThat(cluster.psql(database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM shieldpool_schema"))
-                .as("each version recorded once").isEqualTo("1,2,3,4,5");
+                .as("each version recorded once").isEqualTo(versionsUpTo(Schema.VERSION));
         assertThat(slotRows()).as("no slot held yet").isEqualTo("-");
         assertThat(cluster.psql(database, "SELECT string_agg(state, ',' ORDER BY id) FROM shieldpool_jobs"))
                 .as("the jobs untouched").isEqualTo("running,ready,ready");
@@ -1375,6 +1380,396 @@ class PostgresJobStoreTest extends JobStoreContract {
         assertThat(slotRows()).isEqualTo("m0/500/r=2");
         assertThat(slotWaits()).isEqualTo("m1/501/r=1");
         assertThat(PostgresJobStore.migrate(settings())).as("already current").isEqualTo(Schema.VERSION);
-        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_schema")).isEqualTo("5");
+        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_schema")).isEqualTo(String.valueOf(Schema.VERSION));
+    }
+
+    // ---- schema 6: a limited claim and a slot take are one statement each, the lock before the snapshot ----
+
+    private static String versionsUpTo(int version) {
+        return java.util.stream.IntStream.rangeClosed(1, version).mapToObj(Integer::toString)
+                .collect(java.util.stream.Collectors.joining(","));
+    }
+
+    /** What a node of schema 5 runs: limits-lock, then claim-limited or slots-take, in one transaction. */
+    private static final SqlStatements SCHEMA_5 = SqlStatements.load("schema5-statements.sql");
+    /** A claim of one job by a node of schema 6 that the test plays on its side connection. */
+    private static final String SIDE_CLAIMS_ONE =
+            "SELECT count(*) FROM shieldpool_claim_limited('side/1/x', 'default', now(), 1, 60000, 0, 1000)";
+    /** A take of two slots by a node of schema 6 that the test plays on its side connection. */
+    private static final String SIDE_TAKES_TWO = "SELECT granted FROM shieldpool_take_slots('default', 'side/1/x', 2, 1000)";
+
+    /**
+     * Closes the test's store and opens a node on {@code settings} with two ready jobs; registers
+     * the nodes the test plays on its side connections (side/1/x, side2/1/x) as live for an hour,
+     * so that no rescue frees what they hold.
+     */
+    private PostgresJobStore lockTestNode(PostgresSettings settings) throws Exception {
+        PostgresJobStore node = nodesOn(settings, "waiter").getFirst();
+        get(node.enqueue(List.of(job("{}"), job("{}"))));
+        cluster.psql(database, "INSERT INTO shieldpool_nodes (id, host, pid, ttl, state) VALUES"
+                + " ('side/1/x', 'side', 1, interval '1 hour', 'running'), ('side2/1/x', 'side', 2, interval '1 hour', 'running')");
+        return node;
+    }
+
+    /** Sessions of this test's database waiting for a lock (in these tests, the queue's row). */
+    private int waitingForALock() throws Exception {
+        return Integer.parseInt(cluster.psql(database, "SELECT count(*) FROM pg_stat_activity"
+                + " WHERE datname = current_database() AND wait_event_type = 'Lock'"));
+    }
+
+    /**
+     * {@code waiter}'s answer to a claim or take sent while {@code holder} held the queue's lock:
+     * the side begins a transaction, runs {@code holder} in it (a claim or take that locks the
+     * queue's row and gets the whole limit), sends the waiter, and commits only once the waiter
+     * waits for the lock. The waiter must then count what the holder committed while it waited.
+     */
+    private <T> T sentWhileTheSideHoldsTheLock(Side side, Runnable holder, java.util.function.Supplier<io.vertx.core.Future<T>> waiter)
+            throws Exception {
+        side.one("BEGIN");
+        holder.run();
+        io.vertx.core.Future<T> answer = waiter.get();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> waitingForALock() == 1);
+        assertThat(answer.isComplete()).as("the waiter waits for the holder's lock").isFalse();
+        side.one("COMMIT");
+        return get(answer);
+    }
+
+    /** A schema-5 node's limited claim of one job (side2/1/x) in its own transaction on {@code side}: the rows it claimed. */
+    private static io.vertx.core.Future<Integer> schema5Claim(Side side, String node) {
+        return side.send("BEGIN").compose(v -> side.send(SCHEMA_5.get("limits-lock"), "default"))
+                .compose(v -> side.send(SCHEMA_5.get("claim-limited"), node, "default", java.time.OffsetDateTime.now(), 1L,
+                        60_000L, 0, 1_000L))
+                .compose(rows -> side.send("COMMIT").map(rows.size()));
+    }
+
+    /** A schema-5 node's slot take on {@code side}, in its own transaction: the slots granted. */
+    private static io.vertx.core.Future<Integer> schema5Take(Side side, String node, int wanted) {
+        return side.send("BEGIN").compose(v -> side.send(SCHEMA_5.get("limits-lock"), "default"))
+                .compose(v -> side.send(SCHEMA_5.get("slots-take"), "default", node, wanted, 1_000L))
+                .compose(rows -> side.send("COMMIT").map(rows.iterator().next().getInteger(0)));
+    }
+
+    private String runningJobs() throws Exception {
+        return cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs WHERE state = 'running'");
+    }
+
+    private String slotsHeld() throws Exception {
+        return cluster.psql(database, "SELECT coalesce(sum(held), 0) FROM shieldpool_slots WHERE queue = 'default'");
+    }
+
+    @Test
+    void aLimitedClaimWaitingForTheQueuesLockCountsTheJobTheHolderClaimedMeanwhile() throws Exception {
+        PostgresJobStore node = lockTestNode(claimLimited(1));
+        try (Side side = new Side()) {
+            List<Job> got = sentWhileTheSideHoldsTheLock(side, () -> assertThat(side.one(SIDE_CLAIMS_ONE)).isEqualTo("1"),
+                    () -> node.claim("default", 1));
+            assertThat(got).as("the limit, 1, taken by the job the holder claimed while this claim waited").isEmpty();
+        }
+        assertThat(runningJobs()).isEqualTo("1");
+    }
+
+    @Test
+    void aSlotTakeWaitingForTheQueuesLockCountsTheSlotsTheHolderTookMeanwhile() throws Exception {
+        PostgresJobStore node = lockTestNode(slotted(2));
+        try (Side side = new Side()) {
+            Slots got = sentWhileTheSideHoldsTheLock(side, () -> assertThat(side.one(SIDE_TAKES_TWO)).isEqualTo("2"),
+                    () -> node.takeSlots("default", 1));
+            assertThat(got.changed()).as("the limit, 2, taken by the holder while this take waited").isZero();
+        }
+        assertThat(slotsHeld()).isEqualTo("2");
+    }
+
+    /**
+     * The control of the two tests above: the same functions, each made ONE statement (the lock an
+     * UPDATE ... RETURNING in a CTE of the claim or take, the rest unchanged), which is what a
+     * single round trip would be without a function. Its snapshot is taken before it waits for the
+     * lock, so it counts the running jobs and the slots held of before the wait: the limit is
+     * exceeded. This is why schema 6 is a plpgsql function (a snapshot per statement), and it
+     * shows the tests above can fail.
+     */
+    @Test
+    void aOneStatementClaimWouldCountFromASnapshotTakenBeforeTheLockWaitAndExceedTheLimit() throws Exception {
+        PostgresJobStore node = lockTestNode(claimLimited(1));
+        replaceByAOneStatementVariant(0);
+        try (Side side = new Side()) {
+            List<Job> got = sentWhileTheSideHoldsTheLock(side, () -> assertThat(side.one(SIDE_CLAIMS_ONE)).isEqualTo("1"),
+                    () -> node.claim("default", 1));
+            assertThat(got).as("a job beyond the limit").hasSize(1);
+        }
+        assertThat(runningJobs()).as("two running, the limit 1").isEqualTo("2");
+    }
+
+    /** The control of the take (see above). */
+    @Test
+    void aOneStatementTakeWouldCountFromASnapshotTakenBeforeTheLockWaitAndExceedTheLimit() throws Exception {
+        PostgresJobStore node = lockTestNode(slotted(2));
+        replaceByAOneStatementVariant(1);
+        try (Side side = new Side()) {
+            Slots got = sentWhileTheSideHoldsTheLock(side, () -> assertThat(side.one(SIDE_TAKES_TWO)).isEqualTo("2"),
+                    () -> node.takeSlots("default", 1));
+            assertThat(got.changed()).as("a slot beyond the limit").isEqualTo(1);
+        }
+        assertThat(slotsHeld()).as("three held, the limit 2").isEqualTo("3");
+    }
+
+    /** Replaces schema 6's function {@code index} (0: the claim, 1: the take) by its one-statement variant. */
+    private void replaceByAOneStatementVariant(int index) throws Exception {
+        String function = Schema.statements(SqlStatements.load("schema.sql").get("6")).get(index);
+        int lockAt = function.indexOf("    UPDATE shieldpool_queues\n");
+        int lockEnd = function.indexOf(";\n", lockAt);
+        String lock = function.substring(lockAt, lockEnd).strip();
+        String variant = function.substring(0, lockAt) + function.substring(lockEnd + 2);
+        String[][] edits = index == 0
+                ? new String[][] {{"SELECT concurrency, rate, tokens FROM shieldpool_queues WHERE queue = $2",
+                                   lock + " RETURNING concurrency, rate, tokens"}}
+                : new String[][] {{"WITH claimant AS (", "WITH locked AS (" + lock + " RETURNING queue, concurrency), claimant AS ("},
+                                  {"FROM shieldpool_queues q WHERE q.queue = $1 AND q.concurrency > 0", "FROM locked q WHERE q.concurrency > 0"}};
+        for (String[] edit : edits) {
+            assertThat(variant).contains(edit[0]);
+            variant = variant.replace(edit[0], edit[1]);
+        }
+        assertThat(variant).as("one statement").contains("BEGIN\n    RETURN QUERY");
+        cluster.psql(database, variant);
+    }
+
+    @Test
+    void aSchema5NodesLimitedClaimAndASchema6NodesTakeTurnsAtTheQueuesLock() throws Exception {
+        PostgresJobStore node = lockTestNode(claimLimited(1));
+        try (Side side = new Side(); Side other = new Side()) {
+            // a node of schema 5 holds the lock (its transaction: limits-lock, claim-limited); one of 6 waits
+            List<Job> got = sentWhileTheSideHoldsTheLock(side, () -> {
+                get(side.send(SCHEMA_5.get("limits-lock"), "default"));
+                assertThat(get(side.send(SCHEMA_5.get("claim-limited"), "side/1/x", "default", java.time.OffsetDateTime.now(), 1L,
+                        60_000L, 0, 1_000L)).size()).isEqualTo(1);
+            }, () -> node.claim("default", 1));
+            assertThat(got).as("schema 6 waiting on schema 5").isEmpty();
+
+            // the slot free again, and nobody in line: a node of 6 holds the lock, one of 5 waits
+            cluster.psql(database, "DELETE FROM shieldpool_jobs WHERE owner = 'side/1/x'; DELETE FROM shieldpool_waits");
+            int claimed = sentWhileTheSideHoldsTheLock(side, () -> assertThat(side.one(SIDE_CLAIMS_ONE)).isEqualTo("1"),
+                    () -> schema5Claim(other, "side2/1/x"));
+            assertThat(claimed).as("schema 5 waiting on schema 6").isZero();
+        }
+        assertThat(runningJobs()).isEqualTo("1");
+    }
+
+    @Test
+    void aSchema5NodesSlotTakeAndASchema6NodesTakeTurnsAtTheQueuesLock() throws Exception {
+        PostgresJobStore node = lockTestNode(slotted(2));
+        try (Side side = new Side(); Side other = new Side()) {
+            Slots got = sentWhileTheSideHoldsTheLock(side, () -> {
+                get(side.send(SCHEMA_5.get("limits-lock"), "default"));
+                assertThat(get(side.send(SCHEMA_5.get("slots-take"), "default", "side/1/x", 2, 1_000L)).iterator().next()
+                        .getInteger(0)).isEqualTo(2);
+            }, () -> node.takeSlots("default", 1));
+            assertThat(got.changed()).as("schema 6 waiting on schema 5").isZero();
+
+            cluster.psql(database, "UPDATE shieldpool_slots SET held = 0; DELETE FROM shieldpool_waits");
+            int granted = sentWhileTheSideHoldsTheLock(side, () -> assertThat(side.one(SIDE_TAKES_TWO)).isEqualTo("2"),
+                    () -> schema5Take(other, "side2/1/x", 1));
+            assertThat(granted).as("schema 5 waiting on schema 6").isZero();
+        }
+        assertThat(slotsHeld()).isEqualTo("2");
+    }
+
+    @Test
+    void eightClaimantsOnFourNodesNeverSpendMoreTokensThanTheBucketHeld() throws Exception {
+        long begun = System.nanoTime();
+        List<PostgresJobStore> nodes = nodesOn(settings().withLimits("default", 0, 40, 10), "t0", "t1", "t2", "t3");
+        List<io.shieldpool.jobs.NewJob> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            batch.add(job("{}"));
+        }
+        get(nodes.getFirst().enqueue(batch));
+        java.util.Set<Long> claimed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        var count = new java.util.concurrent.atomic.AtomicInteger();
+        long claimingBegun = System.nanoTime();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                PostgresJobStore node = nodes.get(t % nodes.size());
+                runs.add(pool.submit(() -> {
+                    while (System.nanoTime() - claimingBegun < 1_500_000_000L) {
+                        List<Job> got = get(node.claim("default", 4));
+                        count.addAndGet(got.size());
+                        got.forEach(j -> claimed.add(j.id()));
+                    }
+                }));
+            }
+            for (var run : runs) {
+                run.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        double seconds = (System.nanoTime() - begun) / 1e9;
+        System.out.printf("rate 40/s, burst 10, 8 claimants on 4 nodes: %d claims in %.2f s since the bucket was filled%n",
+                count.get(), seconds);
+        assertThat(claimed).as("no job claimed twice").hasSize(count.get());
+        assertThat(count.get()).as("at most burst + rate x elapsed").isLessThanOrEqualTo((int) Math.floor(10 + 40 * seconds))
+                .as("the bucket refilled while they claimed").isGreaterThan(10);
+        assertThat(cluster.psql(database, "SELECT tokens >= 0 FROM shieldpool_queues WHERE queue = 'default'"))
+                .as("never a token spent that was not there").isEqualTo("t");
+        assertThat(runningJobs()).isEqualTo(String.valueOf(count.get()));
+    }
+
+    @Test
+    void eightClaimantsOnFourNodesNeverRunMoreJobsAtOnceThanTheConcurrency() throws Exception {
+        int limit = 3;
+        List<PostgresJobStore> nodes = nodesOn(claimLimited(limit), "c0", "c1", "c2", "c3");
+        List<io.shieldpool.jobs.NewJob> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < 160; i++) {
+            batch.add(job("{}"));
+        }
+        get(nodes.getFirst().enqueue(batch));
+        var holding = new java.util.concurrent.atomic.AtomicInteger();
+        var most = new java.util.concurrent.atomic.AtomicInteger();
+        var mostInTheDatabase = new java.util.concurrent.atomic.AtomicInteger();
+        var done = new java.util.concurrent.atomic.AtomicInteger();
+        var stop = new java.util.concurrent.atomic.AtomicBoolean();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(9);
+        try (Side side = new Side()) {
+            var sampler = pool.submit(() -> {
+                while (!stop.get()) {
+                    mostInTheDatabase.accumulateAndGet(Integer.parseInt(side.one("SELECT count(*) FROM shieldpool_jobs"
+                            + " WHERE state = 'running'")), Math::max);
+                }
+            });
+            List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                PostgresJobStore node = nodes.get(t % nodes.size());
+                runs.add(pool.submit(() -> {
+                    while (done.get() < 160) {
+                        List<Job> got = get(node.claim("default", 2));
+                        // counted up after the claim's answer, down before the ack is sent: never more than the running rows
+                        most.accumulateAndGet(holding.addAndGet(got.size()), Math::max);
+                        for (Job j : got) {
+                            sleepQuietly(1);
+                            holding.decrementAndGet();
+                            assertThat(get(node.complete(j))).isTrue();
+                            done.incrementAndGet();
+                        }
+                        if (got.isEmpty()) {
+                            sleepQuietly(1);
+                        }
+                    }
+                }));
+            }
+            for (var run : runs) {
+                run.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            stop.set(true);
+            sampler.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            stop.set(true);
+            pool.shutdownNow();
+        }
+        System.out.printf("concurrency limit %d, 8 claimants on 4 nodes: at most %d held by the threads, %d running in the database%n",
+                limit, most.get(), mostInTheDatabase.get());
+        assertThat(most.get()).as("never more than the limit").isLessThanOrEqualTo(limit);
+        assertThat(mostInTheDatabase.get()).as("running rows sampled").isLessThanOrEqualTo(limit);
+        assertThat(Math.max(most.get(), mostInTheDatabase.get())).as("the limit was reached").isEqualTo(limit);
+        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs_done")).isEqualTo("160");
+    }
+
+    @Test
+    void eightTakersOnFourNodesNeverHoldMoreSlotsThanTheConcurrency() throws Exception {
+        int limit = 3;
+        List<PostgresJobStore> nodes = nodesOn(slotted(limit), "k0", "k1", "k2", "k3");
+        var held = new java.util.concurrent.atomic.AtomicInteger();
+        var most = new java.util.concurrent.atomic.AtomicInteger();
+        var mostInTheDatabase = new java.util.concurrent.atomic.AtomicInteger();
+        var stop = new java.util.concurrent.atomic.AtomicBoolean();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(9);
+        try (Side side = new Side()) {
+            var sampler = pool.submit(() -> {
+                while (!stop.get()) {
+                    mostInTheDatabase.accumulateAndGet(Integer.parseInt(side.one("SELECT coalesce(sum(held), 0)"
+                            + " FROM shieldpool_slots WHERE queue = 'default'")), Math::max);
+                }
+            });
+            List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                PostgresJobStore node = nodes.get(t % nodes.size());
+                java.util.Random random = new java.util.Random(t);
+                runs.add(pool.submit(() -> {
+                    for (int round = 0; round < 60; round++) {
+                        int wanted = 1 + random.nextInt(2);
+                        Slots got = take(node, wanted);
+                        assertThat(got.changed()).isBetween(0, wanted);
+                        most.accumulateAndGet(held.addAndGet(got.changed()), Math::max);
+                        sleepQuietly(random.nextInt(2));
+                        if (got.changed() > 0) {
+                            held.addAndGet(-got.changed());
+                            assertThat(give(node, got.changed()).changed()).isEqualTo(got.changed());
+                        }
+                    }
+                }));
+            }
+            for (var run : runs) {
+                run.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            stop.set(true);
+            sampler.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            stop.set(true);
+            pool.shutdownNow();
+        }
+        System.out.printf("slots, limit %d, 8 takers on 4 nodes: at most %d held by the threads, %d by the database%n",
+                limit, most.get(), mostInTheDatabase.get());
+        assertThat(most.get()).as("never more held than the limit").isLessThanOrEqualTo(limit);
+        assertThat(mostInTheDatabase.get()).as("sum(held) sampled").isLessThanOrEqualTo(limit);
+        assertThat(Math.max(most.get(), mostInTheDatabase.get())).as("the limit was reached").isEqualTo(limit);
+        assertThat(slotsHeld()).as("all given back").isEqualTo("0");
+    }
+
+    @Test
+    void aSchema5DatabaseIsMigratedToTheFunctionsOnceByTwoStoresOpeningAtOnceAndTheMigrationIsIdempotent() throws Exception {
+        get(store.close());
+        database = cluster.createDatabase();
+        SqlStatements schema = SqlStatements.load("schema.sql");
+        cluster.psql(database, "CREATE TABLE shieldpool_schema (version integer NOT NULL, migrated_at timestamptz NOT NULL DEFAULT now())");
+        for (int version = 1; version <= 5; version++) {
+            cluster.psql(database, schema.get(Integer.toString(version)));
+        }
+        cluster.psql(database, "INSERT INTO shieldpool_schema (version) VALUES (1), (2), (3), (4), (5)");
+        // what schema-5 daemons left: a limited queue, a live node running one of its two slots' jobs, ready jobs
+        cluster.psql(database, """
+                INSERT INTO shieldpool_queues (queue, concurrency, rate, burst, tokens) VALUES ('default', 2, 1000, 1000, 1000);
+                INSERT INTO shieldpool_nodes (id, host, pid, ttl, state) VALUES ('old/1/x', 'old', 1, interval '1 hour', 'running');
+                INSERT INTO shieldpool_jobs (queue, payload, state, attempt, max_attempts, run_at, created_at, owner, lease_until)
+                VALUES ('default', '{"n":1}', 'running', 1, 3, now(), now(), 'old/1/x', now() + interval '1 hour'),
+                       ('default', '{"n":2}', 'ready', 0, 3, timestamptz '2026-11-30 10:00:00+00', now(), NULL, NULL),
+                       ('default', '{"n":3}', 'ready', 0, 3, timestamptz '2026-11-30 10:00:00+00', now(), NULL, NULL)""");
+        String functions = "SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc WHERE proname LIKE 'shieldpool%'";
+        assertThat(cluster.psql(database, functions)).isEmpty();
+        var opening = new java.util.ArrayList<java.util.concurrent.CompletableFuture<PostgresJobStore>>();
+        for (int i = 0; i < 2; i++) {
+            int n = i;
+            opening.add(java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> PostgresJobStore.openForDaemon(claimLimited(2), new JobOwner("m" + n, 600 + n, "r"), clock)));
+        }
+        List<PostgresJobStore> opened = new java.util.ArrayList<>();
+        for (var f : opening) {
+            opened.add((PostgresJobStore) track(f.get()));
+        }
+        store = opened.getFirst();
+        String versions = "SELECT string_agg(version::text, ',' ORDER BY version) FROM shieldpool_schema";
+        assertThat(cluster.psql(database, versions)).as("each version recorded once").isEqualTo("1,2,3,4,5,6");
+        assertThat(cluster.psql(database, functions)).isEqualTo("shieldpool_claim_limited,shieldpool_take_slots");
+        List<Job> first = get(opened.get(0).claim("default", 2, 0));
+        assertThat(first).as("one slot left of two: the old node's running job holds the other").hasSize(1);
+        assertThat(get(opened.get(1).claim("default", 1, 0))).isEmpty();
+        assertThat(runningJobs()).isEqualTo("2");
+
+        // idempotent: block 6 run again (CREATE OR REPLACE) changes nothing
+        cluster.psql(database, "DELETE FROM shieldpool_schema WHERE version = 6");
+        assertThat(PostgresJobStore.migrate(settings())).as("the version found").isEqualTo(5);
+        assertThat(cluster.psql(database, versions)).isEqualTo("1,2,3,4,5,6");
+        assertThat(cluster.psql(database, functions)).isEqualTo("shieldpool_claim_limited,shieldpool_take_slots");
+        assertThat(get(opened.get(0).complete(first.getFirst()))).isTrue();
+        assertThat(get(opened.get(0).claim("default", 1, 0))).as("the functions replaced still claim").hasSize(1);
+        assertThat(PostgresJobStore.migrate(settings())).as("already current").isEqualTo(Schema.VERSION);
     }
 }
