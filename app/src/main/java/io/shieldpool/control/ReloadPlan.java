@@ -31,7 +31,7 @@ record ReloadPlan(ShieldpoolConfig applied, Set<String> changed, Set<String> nee
      * it under a running drain watcher (or a Kubernetes probe) would open a gap with no health answer.
      */
     static final Set<String> RESTART_ONLY_PREFIXES = Set.of("shieldpool.admin.", "shieldpool.jobs.sqlite.",
-            "shieldpool.jobs.postgresql.");
+            "shieldpool.jobs.postgresql.", "shieldpool.jobs.limits.");
 
     static boolean restartOnly(String key) {
         return RESTART_ONLY.contains(key) || RESTART_ONLY_PREFIXES.stream().anyMatch(key::startsWith);

@@ -51,6 +51,25 @@ class ReloadPlanTest {
         assertThat(plan.applied().work().settings(DemoSettings.class).orElseThrow().steps()).isEqualTo(5);
     }
 
+    /**
+     * why: the cluster-wide limits are read once, into the store's settings, which a reload keeps;
+     * a changed limit was reported applied while every node kept the old one.
+     */
+    @Test
+    void theClusterWideLimitsNeedARestartAndKeepTheirRunningValue() throws Exception {
+        EffectiveConfig running = load("shieldpool.jobs.store", "postgresql",
+                "shieldpool.jobs.postgresql.url", "postgresql://u@db/shieldpool", "shieldpool.jobs.limits.concurrency", "4");
+        EffectiveConfig loaded = load("shieldpool.jobs.store", "postgresql",
+                "shieldpool.jobs.postgresql.url", "postgresql://u@db/shieldpool", "shieldpool.jobs.limits.concurrency", "8",
+                "shieldpool.jobs.limits.rate", "50", "shieldpool.jobs.limits.burst", "10");
+        ReloadPlan plan = ReloadPlan.of(running, loaded);
+        assertThat(plan.needRestart()).containsExactly("shieldpool.jobs.limits.burst", "shieldpool.jobs.limits.concurrency",
+                "shieldpool.jobs.limits.rate");
+        assertThat(plan.appliedKeys()).isEmpty();
+        assertThat(plan.applied().jobs().postgresql().limitConcurrency()).isEqualTo(4);
+        assertThat(plan.applied().jobs().postgresql().limitRate()).isZero();
+    }
+
     @Test
     void anUnchangedFileChangesNothing() throws Exception {
         ReloadPlan plan = ReloadPlan.of(load(), load());

@@ -229,6 +229,48 @@ class PostgresOutageIT {
         }
     }
 
+    /**
+     * SIGTERM while the database is down, sections in flight: they run to their end, the drain
+     * ends within the grace, exit 0, the outage stays one WARN with no "reachable again" while the
+     * server is still down (a claim answered locally while unstarted jobs were given back was
+     * taken for the database being back), and no job is lost: the jobs whose acks could not land,
+     * and those claimed but not started, run at the next start.
+     */
+    @Test
+    void aStopDuringAnOutageDrainsWithoutClaimingTheDatabaseIsBackAndLosesNothing() throws Exception {
+        int jobs = 200;
+        String database = pg.databaseWithJobs(dir, jobs);
+        Path file = dir.resolve("sections.log");
+        String url = pg.cluster().uri(database);
+        Instant stopped;
+        try (DaemonProcess a = DaemonProcess.start(dir, String.join("\n",
+                "shieldpool.pool.size = 4", PostgresNodes.execRecordingWork(file, "a", "1"), PostgresNodes.store(url)))) {
+            a.awaitEvent("ready", Duration.ofSeconds(30));
+            a.awaitTrue(() -> PostgresNodes.startsBy(file, "a") >= 6, Duration.ofSeconds(60), "first sections");
+            stopped = Instant.now();
+            stopServer();
+            a.awaitEvent("jobs.store-unreachable", Duration.ofSeconds(15));
+            a.signal("TERM");
+            assertThat(a.awaitExit(Duration.ofSeconds(60))).as("drained during the outage: exit 0\n%s", a.transcript()).isZero();
+            Map<String, Integer> open = new HashMap<>();
+            for (String[] l : sections(file)) {
+                open.merge(l[1] + "/" + l[2], l[0].equals("S") ? 1 : -1, Integer::sum);
+            }
+            assertThat(open.values()).as("every section in flight at the stop ran to its end").allSatisfy(n -> assertThat(n).isZero());
+            assertThat(warnsAfter(a, "jobs.store-unreachable", stopped)).as("one WARN for the outage").isEqualTo(1);
+            assertThat(warnsAfter(a, "jobs.store-reachable", stopped)).as("never 'reachable again' while the server is down\n%s",
+                    a.transcript()).isZero();
+            assertThat(a.stderr()).as("no stack trace").noneMatch(l -> l.contains("\tat ") || l.contains("Exception"));
+        }
+        startServer();
+        try (DaemonProcess b = DaemonProcess.start(dir, String.join("\n",
+                "shieldpool.pool.size = 8", PostgresNodes.execRecordingWork(file, "b", "0.01"), PostgresNodes.store(url)))) {
+            b.awaitTrue(() -> count(database, "state = 'done'") == jobs, Duration.ofSeconds(60),
+                    "every job done after the restart (the unlanded acks' jobs recovered)");
+            terminate(b);
+        }
+    }
+
     @Test
     void aStopAskedForWhileWaitingForTheDatabaseEndsTheWait() throws Exception {
         String database = pg.cluster().createDatabase();

@@ -153,6 +153,12 @@ public final class PostgresJobStore implements JobStore {
      * running under a stopped node, to be rescued as cut attempts (seen in PostgresClusterIT).
      */
     private boolean releasingOwned;
+    /**
+     * Store context: set by a request that answers without asking the database (a claim while
+     * jobs are being given back), so that its success is not taken for the database being back:
+     * it was, at a drain during an outage ("reachable again" logged, the database still down).
+     */
+    private boolean answeredWithoutDatabase;
     /** Store context: releaseOwned waiting for the claims in flight to be answered. */
     private final List<Promise<Void>> claimsSettled = new ArrayList<>();
     /** Store context: answers not yet sent to their callers' contexts, one box per context ({@link #deliver}). */
@@ -595,16 +601,24 @@ public final class PostgresJobStore implements JobStore {
         pending.incrementAndGet();
         context.runOnContext(v -> {
             Future<T> result;
+            answeredWithoutDatabase = false;
             try {
                 result = work.get();
             } catch (RuntimeException e) {
                 result = Future.failedFuture(e);
             }
+            boolean fromTheDatabase = !answeredWithoutDatabase;
             result.onComplete(ar -> {
-                if (ar.succeeded()) {
-                    reachableAgain();
-                } else if (isConnectionLoss(ar.cause())) {
-                    unreachable(ar.cause());
+                // why the group's failure: a group of acks answers as a whole, which of them landed
+                // and which failed; all of them failing on a lost connection is no sign the database is back
+                Throwable lost = ar.failed() ? ar.cause()
+                        : ar.result() instanceof AckResults acked && acked.failure() != null ? acked.failure() : null;
+                if (lost == null) {
+                    if (fromTheDatabase) {
+                        reachableAgain();
+                    }
+                } else if (isConnectionLoss(lost)) {
+                    unreachable(lost);
                 }
                 deliver(caller, promise, ar);
                 if (pending.decrementAndGet() == 0 && closing) {
@@ -986,6 +1000,7 @@ public final class PostgresJobStore implements JobStore {
         boolean limited = limiting(queue).claimsLimited();
         return call(() -> {
             if (sweepingStrays || releasingOwned) {
+                answeredWithoutDatabase = true;
                 return Future.succeededFuture(List.<Job>of());
             }
             claimsInFlight++;
