@@ -535,21 +535,34 @@ class PostgresJobStoreTest extends JobStoreContract {
             batch.add(job("{}"));
         }
         get(nodes.getFirst().enqueue(batch));
-        java.util.concurrent.atomic.AtomicInteger holding = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
-        var pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+        int most = mostHeldByClaimants(nodes, 6, 120, 3, 2, Duration.ofSeconds(60));
+        System.out.printf("concurrency limit 5, 6 claimers on 3 nodes: at most %d held at once%n", most);
+        assertThat(most).as("never more than the limit").isLessThanOrEqualTo(5).as("slots used").isGreaterThanOrEqualTo(2);
+        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs_done")).isEqualTo("120");
+    }
+
+    /**
+     * {@code claimants} threads over {@code nodes} claim up to {@code perClaim} jobs at a time and
+     * ack each after {@code sectionMs}, until {@code jobs} are done. Returns the most jobs the
+     * threads held at once: counted up after a claim's answer and down before its ack is sent, so
+     * never more than the running rows (on a limited queue a claimed job is a slot until its ack).
+     */
+    private static int mostHeldByClaimants(List<PostgresJobStore> nodes, int claimants, int jobs, int perClaim, long sectionMs,
+                                           Duration within) throws Exception {
+        var holding = new java.util.concurrent.atomic.AtomicInteger();
+        var most = new java.util.concurrent.atomic.AtomicInteger();
+        var done = new java.util.concurrent.atomic.AtomicInteger();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(claimants);
         try {
             List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
-            for (int t = 0; t < 6; t++) {
-                PostgresJobStore node = nodes.get(t % 3);
+            for (int t = 0; t < claimants; t++) {
+                PostgresJobStore node = nodes.get(t % nodes.size());
                 runs.add(pool.submit(() -> {
-                    while (done.get() < 120) {
-                        List<Job> got = get(node.claim("default", 3));
-                        // a claim is a slot: held from its commit to its ack, so this count is at most the running rows
+                    while (done.get() < jobs) {
+                        List<Job> got = get(node.claim("default", perClaim));
                         most.accumulateAndGet(holding.addAndGet(got.size()), Math::max);
                         for (Job j : got) {
-                            sleepQuietly(2);
+                            sleepQuietly(sectionMs);
                             holding.decrementAndGet();
                             assertThat(get(node.complete(j))).isTrue();
                             done.incrementAndGet();
@@ -561,14 +574,12 @@ class PostgresJobStoreTest extends JobStoreContract {
                 }));
             }
             for (var run : runs) {
-                run.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                run.get(within.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             }
         } finally {
             pool.shutdownNow();
         }
-        System.out.printf("concurrency limit 5, 6 claimers on 3 nodes: at most %d held at once%n", most.get());
-        assertThat(most.get()).as("never more than the limit").isLessThanOrEqualTo(5).as("slots used").isGreaterThanOrEqualTo(2);
-        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs_done")).isEqualTo("120");
+        return most.get();
     }
 
     private static void sleepQuietly(long millis) {
@@ -1623,53 +1634,29 @@ class PostgresJobStoreTest extends JobStoreContract {
             batch.add(job("{}"));
         }
         get(nodes.getFirst().enqueue(batch));
-        var holding = new java.util.concurrent.atomic.AtomicInteger();
-        var most = new java.util.concurrent.atomic.AtomicInteger();
         var mostInTheDatabase = new java.util.concurrent.atomic.AtomicInteger();
-        var done = new java.util.concurrent.atomic.AtomicInteger();
         var stop = new java.util.concurrent.atomic.AtomicBoolean();
-        var pool = java.util.concurrent.Executors.newFixedThreadPool(9);
+        var sampling = java.util.concurrent.Executors.newSingleThreadExecutor();
+        int most;
         try (Side side = new Side()) {
-            var sampler = pool.submit(() -> {
+            var sampler = sampling.submit(() -> {
                 while (!stop.get()) {
                     mostInTheDatabase.accumulateAndGet(Integer.parseInt(side.one("SELECT count(*) FROM shieldpool_jobs"
                             + " WHERE state = 'running'")), Math::max);
                 }
             });
-            List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
-            for (int t = 0; t < 8; t++) {
-                PostgresJobStore node = nodes.get(t % nodes.size());
-                runs.add(pool.submit(() -> {
-                    while (done.get() < 160) {
-                        List<Job> got = get(node.claim("default", 2));
-                        // counted up after the claim's answer, down before the ack is sent: never more than the running rows
-                        most.accumulateAndGet(holding.addAndGet(got.size()), Math::max);
-                        for (Job j : got) {
-                            sleepQuietly(1);
-                            holding.decrementAndGet();
-                            assertThat(get(node.complete(j))).isTrue();
-                            done.incrementAndGet();
-                        }
-                        if (got.isEmpty()) {
-                            sleepQuietly(1);
-                        }
-                    }
-                }));
-            }
-            for (var run : runs) {
-                run.get(120, java.util.concurrent.TimeUnit.SECONDS);
-            }
+            most = mostHeldByClaimants(nodes, 8, 160, 2, 1, Duration.ofSeconds(120));
             stop.set(true);
             sampler.get(30, java.util.concurrent.TimeUnit.SECONDS);
         } finally {
             stop.set(true);
-            pool.shutdownNow();
+            sampling.shutdownNow();
         }
         System.out.printf("concurrency limit %d, 8 claimants on 4 nodes: at most %d held by the threads, %d running in the database%n",
-                limit, most.get(), mostInTheDatabase.get());
-        assertThat(most.get()).as("never more than the limit").isLessThanOrEqualTo(limit);
+                limit, most, mostInTheDatabase.get());
+        assertThat(most).as("never more than the limit").isLessThanOrEqualTo(limit);
         assertThat(mostInTheDatabase.get()).as("running rows sampled").isLessThanOrEqualTo(limit);
-        assertThat(Math.max(most.get(), mostInTheDatabase.get())).as("the limit was reached").isEqualTo(limit);
+        assertThat(Math.max(most, mostInTheDatabase.get())).as("the limit was reached").isEqualTo(limit);
         assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_jobs_done")).isEqualTo("160");
     }
 
