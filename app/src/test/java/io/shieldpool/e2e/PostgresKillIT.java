@@ -140,6 +140,9 @@ class PostgresKillIT {
                 Thread.sleep(250);
             }
             for (Incarnation node : nodes) {
+                // why: a node started by the chaos's last round may not be up yet; a SIGTERM before the
+                // JVM installs its handler ends it by the default action, exit 143 (nothing in flight)
+                node.process().awaitEvent("ready", Duration.ofSeconds(60));
                 node.process().signal("TERM");
             }
             for (Incarnation node : nodes) {
