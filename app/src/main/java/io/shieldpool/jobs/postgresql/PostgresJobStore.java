@@ -155,8 +155,8 @@ public final class PostgresJobStore implements JobStore {
     private boolean releasingOwned;
     /**
      * Store context: set by a request that answers without asking the database (a claim while
-     * jobs are being given back), so that its success is not taken for the database being back:
-     * it was, at a drain during an outage ("reachable again" logged, the database still down).
+     * jobs are being given back), so that its success is not taken for the database being back
+     * (at a drain during an outage, "reachable again" was logged with the database still down).
      */
     private boolean answeredWithoutDatabase;
     /** Store context: releaseOwned waiting for the claims in flight to be answered. */
