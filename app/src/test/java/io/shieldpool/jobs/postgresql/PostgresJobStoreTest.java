@@ -582,6 +582,21 @@ class PostgresJobStoreTest extends JobStoreContract {
         return most.get();
     }
 
+    /** {@code count} daemon stores opened on the database at once (owners m0, m1, ... with pids from {@code firstPid}). */
+    private List<PostgresJobStore> openedAtOnce(PostgresSettings settings, int count, int firstPid) throws Exception {
+        var opening = new java.util.ArrayList<java.util.concurrent.CompletableFuture<PostgresJobStore>>();
+        for (int i = 0; i < count; i++) {
+            int n = i;
+            opening.add(java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> PostgresJobStore.openForDaemon(settings, new JobOwner("m" + n, firstPid + n, "r"), clock)));
+        }
+        List<PostgresJobStore> opened = new java.util.ArrayList<>();
+        for (var f : opening) {
+            opened.add((PostgresJobStore) track(f.get()));
+        }
+        return opened;
+    }
+
     private static void sleepQuietly(long millis) {
         try {
             Thread.sleep(millis);
@@ -1324,16 +1339,7 @@ class PostgresJobStoreTest extends JobStoreContract {
                        ('default', '{"n":2}', 'ready', 0, 3, %1$s, now(), NULL, NULL),
                        ('default', '{"n":3}', 'ready', 0, 3, %1$s, now(), NULL, NULL)""".formatted(DUE_AT_START));
         PostgresSettings limited = claimLimited(2);
-        var opening = new java.util.ArrayList<java.util.concurrent.CompletableFuture<PostgresJobStore>>();
-        for (int i = 0; i < 3; i++) {
-            int n = i;
-            opening.add(java.util.concurrent.CompletableFuture.supplyAsync(
-                    () -> PostgresJobStore.openForDaemon(limited, new JobOwner("m" + n, 300 + n, "r"), clock)));
-        }
-        List<PostgresJobStore> opened = new java.util.ArrayList<>();
-        for (var f : opening) {
-            opened.add((PostgresJobStore) track(f.get()));
-        }
+        List<PostgresJobStore> opened = openedAtOnce(limited, 3, 300);
         store = opened.getFirst();
         assertThat(cluster.psql(database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM shieldpool_schema"))
                 .as("each version recorded once").isEqualTo(versionsUpTo(Schema.VERSION));
@@ -1368,16 +1374,7 @@ class PostgresJobStoreTest extends JobStoreContract {
                        ('default', '{"n":3}', 'ready', 0, 3, %1$s, now(), NULL, NULL);
                 INSERT INTO shieldpool_waits (queue, node, shard, wanted, since, looked_at)
                 VALUES ('default', 'old/1/x', 0, 1, now() - interval '1 minute', now() - interval '1 minute')""".formatted(DUE_AT_START));
-        var opening = new java.util.ArrayList<java.util.concurrent.CompletableFuture<PostgresJobStore>>();
-        for (int i = 0; i < 3; i++) {
-            int n = i;
-            opening.add(java.util.concurrent.CompletableFuture.supplyAsync(
-                    () -> PostgresJobStore.openForDaemon(slotted(2), new JobOwner("m" + n, 500 + n, "r"), clock)));
-        }
-        List<PostgresJobStore> opened = new java.util.ArrayList<>();
-        for (var f : opening) {
-            opened.add((PostgresJobStore) track(f.get()));
-        }
+        List<PostgresJobStore> opened = openedAtOnce(slotted(2), 3, 500);
         store = opened.getFirst();
         assertThat(cluster.psql(database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM shieldpool_schema"))
                 .as("each version recorded once").isEqualTo(versionsUpTo(Schema.VERSION));
@@ -1727,20 +1724,11 @@ class PostgresJobStoreTest extends JobStoreContract {
                 INSERT INTO shieldpool_nodes (id, host, pid, ttl, state) VALUES ('old/1/x', 'old', 1, interval '1 hour', 'running');
                 INSERT INTO shieldpool_jobs (queue, payload, state, attempt, max_attempts, run_at, created_at, owner, lease_until)
                 VALUES ('default', '{"n":1}', 'running', 1, 3, now(), now(), 'old/1/x', now() + interval '1 hour'),
-                       ('default', '{"n":2}', 'ready', 0, 3, timestamptz '2026-11-30 10:00:00+00', now(), NULL, NULL),
-                       ('default', '{"n":3}', 'ready', 0, 3, timestamptz '2026-11-30 10:00:00+00', now(), NULL, NULL)""");
+                       ('default', '{"n":2}', 'ready', 0, 3, %1$s, now(), NULL, NULL),
+                       ('default', '{"n":3}', 'ready', 0, 3, %1$s, now(), NULL, NULL)""".formatted(DUE_AT_START));
         String functions = "SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc WHERE proname LIKE 'shieldpool%'";
         assertThat(cluster.psql(database, functions)).isEmpty();
-        var opening = new java.util.ArrayList<java.util.concurrent.CompletableFuture<PostgresJobStore>>();
-        for (int i = 0; i < 2; i++) {
-            int n = i;
-            opening.add(java.util.concurrent.CompletableFuture.supplyAsync(
-                    () -> PostgresJobStore.openForDaemon(claimLimited(2), new JobOwner("m" + n, 600 + n, "r"), clock)));
-        }
-        List<PostgresJobStore> opened = new java.util.ArrayList<>();
-        for (var f : opening) {
-            opened.add((PostgresJobStore) track(f.get()));
-        }
+        List<PostgresJobStore> opened = openedAtOnce(claimLimited(2), 2, 600);
         store = opened.getFirst();
         String versions = "SELECT string_agg(version::text, ',' ORDER BY version) FROM shieldpool_schema";
         assertThat(cluster.psql(database, versions)).as("each version recorded once").isEqualTo("1,2,3,4,5,6");
