@@ -126,6 +126,16 @@ final class Validator {
             String shown = url.isEmpty() ? "\"\"" : scheme > 0 ? url.substring(0, scheme) + "://... (rest hidden)" : "(hidden)";
             read.problem(urlKey, shown, "a libpq URI such as postgresql://user@db.example:5432/jobs or"
                     + " postgresql://user@/jobs?host=/run/postgresql (required with jobs.store = postgresql)");
+        } else if (used) {
+            // why: a port out of range or not a number passed the scheme check and only failed when the
+            // store opened, where the CLI said 69 (unavailable) without the file and line for a typo.
+            try {
+                io.vertx.pgclient.PgConnectOptions.fromUri(url);
+            } catch (RuntimeException e) {
+                read.problem(urlKey, EffectiveConfig.withoutPassword(url), "a libpq URI such as postgresql://user@db.example:5432/jobs or"
+                        + " postgresql://user@/jobs?host=/run/postgresql (a port 1-65535; a / ? # @ or : in the user or password"
+                        + " percent-encoded, or the password in jobs.postgresql.password-file)");
+            }
         }
         String fileText = read.string(full("jobs.postgresql.password-file")).trim();
         Optional<Path> passwordFile = Optional.empty();

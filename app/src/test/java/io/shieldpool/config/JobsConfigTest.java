@@ -115,6 +115,15 @@ class JobsConfigTest {
                 """)).hasSize(3).noneMatch(p -> p.contains("hunter2")).anyMatch(p -> p.startsWith(
                         "shieldpool.jobs.postgresql.node-ttl: 6s (expected: a duration >= 2 x jobs.postgresql.heartbeat-interval (10s)"))
                 .anyMatch(p -> p.startsWith("shieldpool.jobs.postgresql.url: ")).anyMatch(p -> p.startsWith("shieldpool.jobs.limits.rate: -1"));
+        // a port out of range or not a number is a config mistake at its line (exit 78), not a store that does not answer
+        for (String port : new String[] {"99999", "abc"}) {
+            assertThat(text.problems("""
+                    shieldpool.jobs.store = postgresql
+                    shieldpool.jobs.postgresql.url = "postgresql://app:hunter2@db.example:%s/jobs"
+                    """.formatted(port))).singleElement().satisfies(p -> assertThat(p)
+                    .startsWith("shieldpool.jobs.postgresql.url: postgresql://app:***@db.example:" + port + "/jobs (expected: a libpq URI")
+                    .endsWith(" at " + file + ":2").doesNotContain("hunter2"));
+        }
         assertThat(text.problems("shieldpool.jobs { store = sqlite, sqlite.path = \"%s/a.db\", limits.concurrency = 4 }".formatted(dir)))
                 .containsExactly("shieldpool.jobs.limits.concurrency: 4 (expected: 0 (cluster-wide limits need jobs.store ="
                         + " postgresql; one daemon's pool.size already bounds its sections)) at " + file + ":1");
