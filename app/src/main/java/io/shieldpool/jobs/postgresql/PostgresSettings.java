@@ -127,7 +127,13 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
             try {
                 String text = Files.readString(file);
                 int end = text.indexOf('\n');
-                options.setPassword((end >= 0 ? text.substring(0, end) : text).strip());
+                String password = (end >= 0 ? text.substring(0, end) : text).strip();
+                if (password.isEmpty()) {
+                    // why: the client's own words ("The value for 'password' must not be empty") named neither key nor file.
+                    throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "shieldpool.jobs.postgresql.password-file: "
+                            + file + " (expected: a file whose first line is the password; its first line is empty)");
+                }
+                options.setPassword(password);
             } catch (IOException e) {
                 throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "shieldpool.jobs.postgresql.password-file: "
                         + file + " (expected: a readable file whose first line is the password; " + e.getClass().getSimpleName() + ")");
