@@ -31,8 +31,12 @@ final class Schema {
     static Future<Integer> migrate(Pool pool, String safeUrl) {
         SqlStatements schema = SqlStatements.load("schema.sql");
         return pool.withTransaction(c -> c.query("SELECT pg_advisory_xact_lock(" + MIGRATION_LOCK + ")").execute()
-                .compose(v -> c.query("CREATE TABLE IF NOT EXISTS shieldpool_schema (version integer NOT NULL,"
-                        + " migrated_at timestamptz NOT NULL DEFAULT now())").execute())
+                // why look first: CREATE TABLE IF NOT EXISTS still needs CREATE on the schema, so a role with
+                // only the tables' rights (a schema migrated by its owner) could not open a current store.
+                .compose(v -> c.query("SELECT to_regclass('shieldpool_schema') IS NOT NULL").execute())
+                .compose(rows -> rows.iterator().next().getBoolean(0) ? Future.<Void>succeededFuture()
+                        : c.query("CREATE TABLE IF NOT EXISTS shieldpool_schema (version integer NOT NULL,"
+                                + " migrated_at timestamptz NOT NULL DEFAULT now())").execute().<Void>mapEmpty())
                 .compose(v -> c.query("SELECT coalesce(max(version), 0) FROM shieldpool_schema").execute())
                 .compose(rows -> {
                     int found = rows.iterator().next().getInteger(0);

@@ -67,6 +67,23 @@ class PostgresJobStoreTest extends JobStoreContract {
     }
 
     @Test
+    void aRoleWithOnlyTheTablesRightsOpensASchemaItsOwnerMigrated() throws Exception {
+        get(store.close());
+        String role = "dml_" + database;
+        cluster.psql(database, "CREATE ROLE " + role + " LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC;"
+                + " GRANT USAGE ON SCHEMA public TO " + role + ";"
+                + " GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + role + ";"
+                + " GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO " + role);
+        PostgresSettings asRole = PostgresSettings.of(cluster.uri(database).replace("postgres@", role + "@"));
+        store = PostgresJobStore.openForDaemon(asRole, JobOwner.thisProcess(), clock);
+        get(store.enqueue(List.of(job("{}"))));
+        List<Job> claimed = get(store.claim("default", 10));
+        assertThat(claimed).hasSize(1);
+        assertThat(get(store.complete(claimed.getFirst()))).isTrue();
+        assertThat(cluster.psql(database, "SELECT count(*) FROM shieldpool_schema")).isEqualTo(Integer.toString(Schema.VERSION));
+    }
+
+    @Test
     void aNewerSchemaIsRefused() throws Exception {
         get(store.close());
         cluster.psql(database, "INSERT INTO shieldpool_schema (version) VALUES (99)");
