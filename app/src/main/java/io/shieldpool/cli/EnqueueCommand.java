@@ -33,7 +33,9 @@ import java.util.concurrent.Callable;
                 "Prints each job's id (\"ID exists\" when its unique key was taken), or a count with --quiet."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {" 0:enqueued (or already there, by unique key)", "64:bad command line or payload",
-                "69:the store could not be opened or written", "78:invalid configuration (or jobs.store = none)"})
+                "69:the store did not answer or could not be written",
+                "78:invalid configuration, jobs.store = none, or a store that refuses it (wrong password, no such",
+                "   database or role, a newer schema, missing rights)"})
 final class EnqueueCommand implements Callable<Integer> {
 
     /** Lines of stdin committed per transaction. */

@@ -31,7 +31,9 @@ import java.util.concurrent.Callable;
                 "ACTION: stats | list | show ID | retry ID | retry-dead | purge-done | purge-dead | nodes | migrate"},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {" 0:done", " 1:show/retry: no such job (or not retryable)", "64:bad command line",
-                "69:the store could not be opened", "78:invalid configuration (or jobs.store = none)"})
+                "69:the store did not answer (or another daemon holds it)",
+                "78:invalid configuration, jobs.store = none, or a store that refuses it (wrong password, no such",
+                "   database or role, a newer schema, missing rights)"})
 final class JobsCommand implements Callable<Integer> {
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "config file (default: $SHIELDPOOL_CONFIG)")
@@ -142,7 +144,7 @@ final class JobsCommand implements Callable<Integer> {
         try {
             before = PostgresJobStore.migrate(settings);
         } catch (io.shieldpool.jobs.JobStoreException e) {
-            throw new JobsTool.Failure(ExitCode.UNAVAILABLE.code, e.getMessage());
+            throw JobsTool.failure(e);
         }
         int now = PostgresJobStore.SCHEMA_VERSION;
         out.println(json ? new JsonObject().put("action", action).put("from", before).put("to", now).encode()

@@ -66,8 +66,18 @@ final class JobsTool {
                 default -> SqliteJobStore.openForTool(DurableJobs.sqliteSettings(jobs), Clock.systemUTC());
             };
         } catch (JobStoreException e) {
-            throw new Failure(ExitCode.UNAVAILABLE.code, e.getMessage());
+            throw failure(e);
         }
+    }
+
+    /**
+     * A store that refused to open, as the daemon would exit: 78 for what the configuration or the
+     * database's setup must change (wrong password, missing database or role, a newer schema, no
+     * rights), 69 for what a retry may mend (no answer, another daemon holds the file).
+     */
+    static Failure failure(JobStoreException e) {
+        return new Failure(e.kind() == JobStoreException.Kind.UNUSABLE ? ExitCode.CONFIG.code : ExitCode.UNAVAILABLE.code,
+                e.getMessage());
     }
 
     static <T> T await(Future<T> future) {

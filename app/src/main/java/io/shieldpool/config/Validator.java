@@ -58,7 +58,7 @@ final class Validator {
                         Set.of("text", "json"), "text").toUpperCase(Locale.ROOT)));
         var admin = v.admin();
         var systemd = new ShieldpoolConfig.Systemd(read.duration(ShieldpoolConfig.Systemd.STALL_AFTER));
-        var jobs = v.jobs();
+        var jobs = v.jobs(timeout);
         if (!read.problems().isEmpty()) {
             throw new InvalidConfigException(read.problems());
         }
@@ -74,7 +74,7 @@ final class Validator {
         return dir.resolve("jobs.db");
     }
 
-    private ShieldpoolConfig.Jobs jobs() {
+    private ShieldpoolConfig.Jobs jobs(Duration workTimeout) {
         var store = ShieldpoolConfig.JobStoreType.valueOf(read.oneOf(full("jobs.store"), Set.of("none", "sqlite", "postgresql"), "none")
                 .toUpperCase(Locale.ROOT));
         String pathText = read.string(full("jobs.sqlite.path")).trim();
@@ -109,14 +109,40 @@ final class Validator {
         Duration retention = read.duration(ShieldpoolConfig.Jobs.RETENTION_DONE);
         String q = queue;
         Path file = path;
-        ShieldpoolConfig.Postgresql postgresql = postgresql(store == ShieldpoolConfig.JobStoreType.POSTGRESQL);
+        ShieldpoolConfig.Postgresql postgresql = postgresql(store == ShieldpoolConfig.JobStoreType.POSTGRESQL, workTimeout);
         return read.build(() -> new ShieldpoolConfig.Jobs(store, file, fullSync, q, maxAttempts, backoff, maxBackoff,
                         jitter, poll, claimBatch, retention, postgresql),
                 () -> new ShieldpoolConfig.Jobs(store, file, fullSync, q, maxAttempts, backoff, backoff, jitter, poll,
                         claimBatch, retention, postgresql));
     }
 
-    private ShieldpoolConfig.Postgresql postgresql(boolean used) {
+    /**
+     * The URI query parameters the PostgreSQL client reads. why a list: it ignores any other
+     * silently, so a libpq parameter it does not know (connect_timeout, sslrootcert,
+     * target_session_attrs) or a typo would look set and do nothing.
+     */
+    static final List<String> URL_PARAMETERS = List.of("host", "hostaddr", "port", "user", "password", "dbname",
+            "sslmode", "application_name", "fallback_application_name", "search_path", "options");
+
+    /** The first query parameter of {@code url} the client would ignore, if any. */
+    static Optional<String> unusedUrlParameter(String url) {
+        int query = url.indexOf('?');
+        if (query < 0) {
+            return Optional.empty();
+        }
+        int fragment = url.indexOf('#', query);
+        String parameters = url.substring(query + 1, fragment < 0 ? url.length() : fragment);
+        for (String pair : parameters.split("&")) {
+            int equals = pair.indexOf('=');
+            String name = (equals < 0 ? pair : pair.substring(0, equals)).toLowerCase(Locale.ROOT);
+            if (!name.isEmpty() && !URL_PARAMETERS.contains(name)) {
+                return Optional.of(name);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private ShieldpoolConfig.Postgresql postgresql(boolean used, Duration workTimeout) {
         var defaults = ShieldpoolConfig.Postgresql.DEFAULTS;
         String urlKey = full("jobs.postgresql.url");
         String url = read.string(urlKey).trim();
@@ -131,6 +157,9 @@ final class Validator {
             // store opened, where the CLI said 69 (unavailable) without the file and line for a typo.
             try {
                 io.vertx.pgclient.PgConnectOptions.fromUri(url);
+                unusedUrlParameter(url).ifPresent(p -> read.problem(urlKey, EffectiveConfig.withoutPassword(url),
+                        "a libpq URI whose query parameters are among " + String.join(", ", URL_PARAMETERS)
+                                + " (" + p + " is not one the client uses)"));
             } catch (RuntimeException e) {
                 read.problem(urlKey, EffectiveConfig.withoutPassword(url), "a libpq URI such as postgresql://user@db.example:5432/jobs or"
                         + " postgresql://user@/jobs?host=/run/postgresql (a port 1-65535; a / ? # @ or : in the user or password"
@@ -142,7 +171,7 @@ final class Validator {
         if (!fileText.isEmpty()) {
             try {
                 passwordFile = Optional.of(Path.of(fileText));
-                if (used && !java.nio.file.Files.isReadable(passwordFile.get())) {
+                if (used && !(java.nio.file.Files.isRegularFile(passwordFile.get()) && java.nio.file.Files.isReadable(passwordFile.get()))) {
                     read.problem(full("jobs.postgresql.password-file"), "a readable file whose first line is the password, or \"\" for none");
                 }
             } catch (java.nio.file.InvalidPathException e) {
@@ -159,9 +188,25 @@ final class Validator {
             ttl = heartbeat.multipliedBy(2);
         }
         Duration lease = read.duration(Rule.durationAtLeast(full("jobs.postgresql.job-lease"), Duration.ofSeconds(1), defaults.jobLease()));
+        if (used && !workTimeout.isZero() && lease.compareTo(workTimeout) <= 0) {
+            // why an error: a section still running when its lease ends is made ready again and run
+            // by another node while the first still runs (its late ack is then rejected).
+            // placed where the operator wrote one of the two (job-lease's default is reference.conf's)
+            String where = read.whereIs(full("jobs.postgresql.job-lease"));
+            if (where == null || where.matches("(.*/)?reference\\.conf:\\d+")) {
+                where = read.whereIs(ShieldpoolConfig.Work.TIMEOUT.key());
+            }
+            read.problems().add(new ConfigProblem(full("jobs.postgresql.job-lease"), Durations.format(lease),
+                    "a duration longer than work.timeout (" + Durations.format(workTimeout)
+                            + "), or a section still running at its lease's end runs twice", where));
+        }
         int concurrency = read.integer(Rule.intAtLeast(full("jobs.limits.concurrency"), 0));
         double rate = read.number(new Rule<>(full("jobs.limits.rate"), "a number >= 0 (0: no limit)", v -> v >= 0 && Double.isFinite(v), 0.0));
         double burst = read.number(new Rule<>(full("jobs.limits.burst"), "a number >= 0 (0: no limit)", v -> v >= 0 && Double.isFinite(v), 0.0));
+        if (burst > 0 && rate == 0) {
+            read.problem(full("jobs.limits.burst"), "0 when jobs.limits.rate is 0 (burst is the size of the rate limit's"
+                    + " bucket: set jobs.limits.rate too, or remove burst)");
+        }
         if (!used && (concurrency > 0 || rate > 0)) {
             read.problem(full(concurrency > 0 ? "jobs.limits.concurrency" : "jobs.limits.rate"),
                     "0 (cluster-wide limits need jobs.store = postgresql; one daemon's pool.size already bounds its sections)");
@@ -263,13 +308,30 @@ final class Validator {
         for (String path : leafPaths(config)) {
             if (!known.contains(path) && open.stream().noneMatch(path::startsWith)) {
                 ConfigValue value = config.getValue(path);
-                String suggestion = closest(path, known)
-                        .map(k -> "a known key (did you mean " + k + "?)")
-                        .orElse("a known key (see reference.conf)");
-                read.problems().add(new ConfigProblem(path, ConfigReader.render(value), suggestion,
+                Optional<String> meant = closest(path, known);
+                String suggestion = meant.map(k -> "a known key (did you mean " + k + "?)").orElse("a known key (see reference.conf)");
+                read.problems().add(new ConfigProblem(path, unknownKeysValue(meant.orElse(path), path, value), suggestion,
                         ConfigReader.where(value.origin())));
             }
         }
+    }
+
+    /**
+     * An unknown key's value as its error line shows it. why not always the value: a mistyped
+     * secret (jobs.postgresql.password, or admin.tokn: the key it is nearest to is a secret) or a URL
+     * with a password in it (jobs.postgresql.uri) would be printed to a terminal or a journal; such
+     * values are hidden, a URL's password masked.
+     */
+    static String unknownKeysValue(String meant, String path, ConfigValue value) {
+        String rendered = ConfigReader.render(value);
+        if (rendered.equals("\"\"")) {
+            return rendered;
+        }
+        List<String> all = List.of(ConfigLoader.ROOT);
+        if (EffectiveConfig.isSecret(path, all) || EffectiveConfig.isSecret(meant, all)) {
+            return "(hidden)";
+        }
+        return rendered.contains("://") ? EffectiveConfig.withoutPassword(rendered) : rendered;
     }
 
     private static Set<String> leafPaths(Config config) {

@@ -91,7 +91,10 @@ public final class Daemon {
             if (startupWait.stopRequested()) {
                 return stoppedBeforeStart(startupWait);
             }
-            ExitCode code = e.kind() == JobStoreException.Kind.IN_USE ? ExitCode.UNAVAILABLE : ExitCode.CONFIG;
+            // why 69 for a store that stopped answering after the wait (between the migration and the node's
+            // row): systemd restarts a 69, not a 78, and a restart is what an outage needs.
+            ExitCode code = e.kind() == JobStoreException.Kind.IN_USE || e.kind() == JobStoreException.Kind.UNREACHABLE
+                    ? ExitCode.UNAVAILABLE : ExitCode.CONFIG;
             log.atError().addKeyValue("event", "jobs.failed").addKeyValue("error", e.getMessage())
                     .log("{}; not started (exit {})", e.getMessage(), code.code);
             return code;

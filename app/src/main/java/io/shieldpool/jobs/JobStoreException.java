@@ -12,6 +12,12 @@ public class JobStoreException extends RuntimeException {
         IN_USE,
         /** The store cannot be opened or used as configured (exit 78 at start). */
         UNUSABLE,
+        /**
+         * The store does not answer now (nothing listening, an unknown host, no answer in time, a
+         * server shutting down or out of connections): a retry may help. The daemon waits for it;
+         * the command-line tools exit 69.
+         */
+        UNREACHABLE,
         /** The store was closed, or a statement failed. */
         FAILED
     }

@@ -118,6 +118,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aMistypedSecretKeyIsReportedWithoutItsValue() throws Exception {
+        String file = dir.resolve("test.conf").toString();
+        // a password under a key the daemon does not know, or in a URL under one, must not reach a terminal or a journal
+        assertThat(problems("""
+                shieldpool.jobs.postgresql.password = "s3cretpw"
+                shieldpool.jobs.postgresql.uri = "postgresql://app:s3cretpw@db.example/jobs"
+                shieldpool.admin.tokn = "0123456789abcdefXYZ"
+                """)).containsExactly(
+                "shieldpool.admin.tokn: (hidden) (expected: a known key (did you mean shieldpool.admin.token?)) at " + file + ":3",
+                "shieldpool.jobs.postgresql.password: (hidden) (expected: a known key (did you mean"
+                        + " shieldpool.jobs.postgresql.password-file?)) at " + file + ":1",
+                "shieldpool.jobs.postgresql.uri: postgresql://app:***@db.example/jobs (expected: a known key (did you mean"
+                        + " shieldpool.jobs.postgresql.url?)) at " + file + ":2");
+    }
+
+    @Test
     void unknownWorkType() throws Exception {
         // A well-formed name may be a plug-in's (checked when plug-ins are loaded); this one cannot be.
         assertThat(problems("shieldpool.work.type = quantum_leap"))

@@ -130,6 +130,49 @@ class JobsConfigTest {
     }
 
     @Test
+    void aUrlParameterTheClientWouldIgnoreIsAMistakeAtItsLine() throws Exception {
+        String file = dir.resolve("jobs.conf").toString();
+        // libpq's own parameters the client does not read (sslrootcert, connect_timeout) would look set and do nothing
+        for (String parameter : List.of("bogus=1", "sslrootcert=/etc/ca.pem", "connect_timeout=5")) {
+            assertThat(text.problems("""
+                    shieldpool.jobs.store = postgresql
+                    shieldpool.jobs.postgresql.url = "postgresql://app:hunter2@/jobs?host=/run/postgresql&%s"
+                    """.formatted(parameter))).as(parameter).singleElement().satisfies(p -> assertThat(p)
+                    .startsWith("shieldpool.jobs.postgresql.url: postgresql://app:***@/jobs?host=/run/postgresql&" + parameter
+                            + " (expected: a libpq URI whose query parameters are among host, hostaddr, port,")
+                    .contains("(" + parameter.substring(0, parameter.indexOf('=')) + " is not one the client uses)")
+                    .endsWith(" at " + file + ":2").doesNotContain("hunter2"));
+        }
+        assertThat(text.load("""
+                shieldpool.jobs.store = postgresql
+                shieldpool.jobs.postgresql.url = "postgresql://db.example/jobs?USER=app&sslmode=require&application_name=n1&options=-c%20x%3D1"
+                """).jobs().postgresql().url()).contains("sslmode=require");
+    }
+
+    @Test
+    void aBurstWithoutARateAPasswordFileThatIsADirectoryAndALeaseWithinTheTimeoutAreMistakes() throws Exception {
+        String file = dir.resolve("jobs.conf").toString();
+        String pg = "shieldpool.jobs { store = postgresql, postgresql.url = \"postgresql://app@db.example/jobs\" }\n";
+        assertThat(text.problems(pg + "shieldpool.jobs.limits.burst = 5")).containsExactly("shieldpool.jobs.limits.burst: 5"
+                + " (expected: 0 when jobs.limits.rate is 0 (burst is the size of the rate limit's bucket: set jobs.limits.rate"
+                + " too, or remove burst)) at " + file + ":2");
+        assertThat(text.load(pg + "shieldpool.jobs.limits { rate = 20, burst = 5 }").jobs().postgresql().limitBurst()).isEqualTo(5.0);
+        assertThat(text.load(pg + "shieldpool.jobs.limits.rate = 20").jobs().postgresql().limitRate()).isEqualTo(20.0);
+
+        assertThat(text.problems(pg + "shieldpool.jobs.postgresql.password-file = \"" + dir + "\"")).containsExactly(
+                "shieldpool.jobs.postgresql.password-file: " + dir + " (expected: a readable file whose first line is the password,"
+                        + " or \"\" for none) at " + file + ":2");
+
+        // the lease's default (15m) against a longer timeout: placed at the timeout, the key the operator wrote
+        assertThat(text.problems(pg + "shieldpool.work.timeout = 20m")).containsExactly("shieldpool.jobs.postgresql.job-lease: 15m"
+                + " (expected: a duration longer than work.timeout (20m), or a section still running at its lease's end runs"
+                + " twice) at " + file + ":2");
+        assertThat(text.problems(pg + "shieldpool.work.timeout = 30s\nshieldpool.jobs.postgresql.job-lease = 30s"))
+                .singleElement().asString().startsWith("shieldpool.jobs.postgresql.job-lease: 30s").endsWith(" at " + file + ":3");
+        assertThat(text.load(pg + "shieldpool.work.timeout = 14m").jobs().postgresql().jobLease()).isEqualTo(Duration.ofMinutes(15));
+    }
+
+    @Test
     void aSqlitePathInAMissingDirectoryIsNamed() throws Exception {
         String file = dir.resolve("jobs.conf").toString();
         assertThat(text.problems("shieldpool.jobs { store = sqlite, sqlite.path = \"/nonexistent/dir/jobs.db\" }"))

@@ -264,8 +264,7 @@ public final class PostgresJobStore implements JobStore {
                 await(Schema.migrate(pool, settings.safeUrl()), settings);
                 break;
             } catch (JobStoreException e) {
-                boolean noAnswer = e.kind() == JobStoreException.Kind.UNUSABLE && !socketDenied(e.getCause(), settings)
-                        && (e.getCause() == null ? e.getMessage().endsWith(NO_ANSWER) : isConnectionLoss(e.getCause()));
+                boolean noAnswer = e.kind() == JobStoreException.Kind.UNREACHABLE;
                 if (!wait.enabled() || !noAnswer) {
                     throw e;
                 }
@@ -317,15 +316,32 @@ public final class PostgresJobStore implements JobStore {
                         + " (user " + System.getProperty("user.name") + " may not enter the socket directory or write"
                         + " the socket: check their owner and mode, or the user's groups); not retried", cause);
             }
+            if (isConnectionLoss(cause)) {
+                throw new JobStoreException(JobStoreException.Kind.UNREACHABLE, "cannot open the job store "
+                        + settings.safeUrl() + ": " + cause.getMessage(), cause);
+            }
             throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "cannot open the job store "
-                    + settings.safeUrl() + ": " + cause.getMessage(), cause);
+                    + settings.safeUrl() + ": " + cause.getMessage() + hint(cause), cause);
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "cannot open the job store "
+            throw new JobStoreException(JobStoreException.Kind.UNREACHABLE, "cannot open the job store "
                     + settings.safeUrl() + ":" + NO_ANSWER);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "interrupted");
         }
+    }
+
+    /** What to do about a refusal an operator meets when setting a store up; "" when there is nothing to add. */
+    private static String hint(Throwable cause) {
+        String state = cause instanceof io.vertx.pgclient.PgException pg && pg.getSqlState() != null ? pg.getSqlState() : "";
+        return switch (state) {
+            // why: the first start creates the schema; a role without CREATE on it can still run
+            // the daemon once the schema's owner has migrated it (the tables' rights are enough).
+            case "42501" -> "; grant this role CREATE on the schema, or run `shieldpool jobs migrate` as the schema's"
+                    + " owner and grant this role USAGE on the schema and SELECT, INSERT, UPDATE, DELETE on its tables"
+                    + " and sequences";
+            default -> "";
+        };
     }
 
     private void shutdown() {

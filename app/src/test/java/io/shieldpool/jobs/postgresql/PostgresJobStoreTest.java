@@ -99,7 +99,7 @@ class PostgresJobStoreTest extends JobStoreContract {
         String url = "postgresql://postgres:s3cret@/nodb?host=/nonexistent-dir";
         assertThatThrownBy(() -> PostgresJobStore.openForDaemon(PostgresSettings.of(url), JobOwner.thisProcess(), clock))
                 .isInstanceOfSatisfying(JobStoreException.class, e -> {
-                    assertThat(e.kind()).isEqualTo(JobStoreException.Kind.UNUSABLE);
+                    assertThat(e.kind()).as("a retry may help: not a configuration mistake").isEqualTo(JobStoreException.Kind.UNREACHABLE);
                     assertThat(e.getMessage()).contains("postgresql://postgres:***@/nodb").doesNotContain("s3cret")
                             .doesNotContain("\n");
                 });

@@ -1,0 +1,74 @@
+package io.shieldpool.e2e;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The command-line tools on a PostgreSQL store that refuses them exit as the daemon would: 78
+ * for what the configuration or the database's set-up must change (systemd does not restart a
+ * 78), 69 for a store that does not answer (a retry may help), each with one line naming what
+ * was wrong and never a stack trace. Real launcher, real throwaway server.
+ */
+class PostgresToolExitIT {
+
+    @RegisterExtension
+    static final PostgresNodes pg = new PostgresNodes();
+
+    @TempDir
+    Path dir;
+
+    private ToolRun tool(String storeLines, String... args) throws Exception {
+        Path config = Files.writeString(dir.resolve("tool-" + System.nanoTime() + ".conf"), storeLines + "\n");
+        return pg.tool(config, args);
+    }
+
+    private static void oneLine(ToolRun run, String... fragments) {
+        assertThat(run.out().strip().lines()).as(run.out()).singleElement().asString().startsWith("shieldpool: ")
+                .contains(fragments).doesNotContain("Exception", "\tat ");
+    }
+
+    @Test
+    void aDatabaseThatDoesNotExistIsAConfigurationMistake() throws Exception {
+        ToolRun stats = tool(PostgresNodes.store(pg.cluster().uri("no_such_db")), "jobs", "stats");
+        assertThat(stats.exitCode()).as(stats.out()).isEqualTo(78);
+        oneLine(stats, "no_such_db", "does not exist");
+        ToolRun enqueue = tool(PostgresNodes.store(pg.cluster().uri("no_such_db")), "enqueue", "{}");
+        assertThat(enqueue.exitCode()).as(enqueue.out()).isEqualTo(78);
+    }
+
+    @Test
+    void aServerThatDoesNotAnswerIsUnavailable() throws Exception {
+        Path empty = Files.createDirectory(dir.resolve("no-server"));
+        ToolRun stats = tool(PostgresNodes.store("postgresql://postgres@/jobs?host=" + empty), "jobs", "stats");
+        assertThat(stats.exitCode()).as(stats.out()).isEqualTo(69);
+        oneLine(stats, "cannot open the job store", empty.toString());
+        ToolRun migrate = tool(PostgresNodes.store("postgresql://postgres@/jobs?host=" + empty), "jobs", "migrate");
+        assertThat(migrate.exitCode()).as(migrate.out()).isEqualTo(69);
+    }
+
+    @Test
+    void aRoleThatMayNotCreateTheSchemaIsTold78AndWhatToGrant() throws Exception {
+        String database = pg.cluster().createDatabase();
+        String role = "nocreate_" + database;
+        pg.cluster().psql(database, "CREATE ROLE " + role + " LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+        String url = pg.cluster().uri(database).replace("postgres@", role + "@");
+        ToolRun migrate = tool(PostgresNodes.store(url), "jobs", "migrate");
+        assertThat(migrate.exitCode()).as(migrate.out()).isEqualTo(78);
+        oneLine(migrate, "permission denied for schema public", "grant this role CREATE on the schema, or run `shieldpool jobs migrate`");
+    }
+
+    @Test
+    void aSchemaNewerThanThisBuildIsRefusedWith78() throws Exception {
+        String database = pg.migratedDatabase(dir);
+        pg.cluster().psql(database, "INSERT INTO shieldpool_schema (version) VALUES (999)");
+        ToolRun stats = tool(pg.storeOf(database), "jobs", "stats");
+        assertThat(stats.exitCode()).as(stats.out()).isEqualTo(78);
+        oneLine(stats, "999", "newer than this shieldpool knows");
+    }
+}
