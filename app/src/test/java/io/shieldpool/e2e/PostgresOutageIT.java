@@ -105,6 +105,18 @@ class PostgresOutageIT {
         }
     }
 
+    /** Each of the {@code jobs} jobs began exactly once, by the sections file. */
+    private static void everyJobBeganOnce(Path file, int jobs, String why) {
+        Map<String, Integer> startsPerJob = new HashMap<>();
+        for (String[] l : sections(file)) {
+            if (l[0].equals("S")) {
+                startsPerJob.merge(l[1], 1, Integer::sum);
+            }
+        }
+        assertThat(startsPerJob).as("every job began").hasSize(jobs);
+        assertThat(startsPerJob.values()).as(why).allSatisfy(n -> assertThat(n).isOne());
+    }
+
     private static void terminate(DaemonProcess daemon) throws Exception {
         PostgresNodes.terminate(daemon, Duration.ofSeconds(40));
     }
@@ -184,15 +196,7 @@ class PostgresOutageIT {
             }
             assertThat(admin.get("/readyz").statusCode()).as("ready again").isEqualTo(200);
 
-            Map<String, Integer> startsPerJob = new HashMap<>();
-            for (String[] l : sections(file)) {
-                if (l[0].equals("S")) {
-                    startsPerJob.merge(l[1], 1, Integer::sum);
-                }
-            }
-            assertThat(startsPerJob).as("every job began").hasSize(jobs);
-            assertThat(startsPerJob.values()).as("no job ran twice: acks were retried until they landed")
-                    .allSatisfy(n -> assertThat(n).isOne());
+            everyJobBeganOnce(file, jobs, "no job ran twice: acks were retried until they landed");
             if (limit > 0) {
                 long most = SectionIntervals.read(List.of(file)).mostAtOnce(Long.MAX_VALUE);
                 assertThat(most).as("sections running at once, from their recorded clock readings").isLessThanOrEqualTo(limit);
@@ -249,15 +253,7 @@ class PostgresOutageIT {
             assertThat(count(database, "state <> 'done'")).as("nothing stuck running").isZero();
             assertThat(warnsAfter(daemon, "jobs.store-unreachable", begun)).as("one WARN for the spell").isEqualTo(1);
             assertThat(daemon.events("jobs.store-error")).as("no per-request store errors\n%s", daemon.transcript()).isEmpty();
-            Map<String, Integer> startsPerJob = new HashMap<>();
-            for (String[] l : sections(file)) {
-                if (l[0].equals("S")) {
-                    startsPerJob.merge(l[1], 1, Integer::sum);
-                }
-            }
-            assertThat(startsPerJob).as("every job began").hasSize(jobs);
-            assertThat(startsPerJob.values()).as("no job ran twice: the acks were retried until they landed")
-                    .allSatisfy(n -> assertThat(n).isOne());
+            everyJobBeganOnce(file, jobs, "no job ran twice: the acks were retried until they landed");
             terminate(daemon);
             assertThat(daemon.events("job.released")).as("nothing left to give back at the stop").isEmpty();
         }
