@@ -117,26 +117,22 @@ final class Validator {
     }
 
     /**
-     * The URI query parameters the PostgreSQL client reads. why a list: it ignores any other
-     * silently, so a libpq parameter it does not know (connect_timeout, sslrootcert,
-     * target_session_attrs) or a typo would look set and do nothing.
+     * What is wrong with the URL's TLS parameters, if anything: verify-ca and verify-full need the
+     * CAs to check the server's certificate against (libpq would look in ~/.postgresql/root.crt,
+     * which a daemon's user seldom has: named here instead), and an sslrootcert must be readable.
      */
-    static final List<String> URL_PARAMETERS = List.of("host", "hostaddr", "port", "user", "password", "dbname",
-            "sslmode", "application_name", "fallback_application_name", "search_path", "options");
-
-    /** The first query parameter of {@code url} the client would ignore, if any. */
-    static Optional<String> unusedUrlParameter(String url) {
-        int query = url.indexOf('?');
-        if (query < 0) {
-            return Optional.empty();
+    private static Optional<String> tlsProblem(String url) {
+        String mode = PostgresUrl.sslMode(url);
+        Optional<String> roots = PostgresUrl.sslRootCert(url);
+        String named = "sslrootcert=/path/to/ca.pem (the CA certificates, PEM, that signed the server's) or sslrootcert="
+                + PostgresUrl.SYSTEM_ROOTS + " (the JDK's trusted CAs)";
+        if ((mode.equals("verify-ca") || mode.equals("verify-full")) && roots.isEmpty()) {
+            return Optional.of("a libpq URI whose sslmode=" + mode + " comes with " + named);
         }
-        int fragment = url.indexOf('#', query);
-        String parameters = url.substring(query + 1, fragment < 0 ? url.length() : fragment);
-        for (String pair : parameters.split("&")) {
-            int equals = pair.indexOf('=');
-            String name = (equals < 0 ? pair : pair.substring(0, equals)).toLowerCase(Locale.ROOT);
-            if (!name.isEmpty() && !URL_PARAMETERS.contains(name)) {
-                return Optional.of(name);
+        if (roots.isPresent() && !roots.get().equals(PostgresUrl.SYSTEM_ROOTS)) {
+            Path file = Path.of(roots.get());
+            if (!java.nio.file.Files.isRegularFile(file) || !java.nio.file.Files.isReadable(file)) {
+                return Optional.of("a libpq URI whose sslrootcert is a readable file (" + file + " is not); " + named);
             }
         }
         return Optional.empty();
@@ -157,9 +153,10 @@ final class Validator {
             // store opened, where the CLI said 69 (unavailable) without the file and line for a typo.
             try {
                 io.vertx.pgclient.PgConnectOptions.fromUri(url);
-                unusedUrlParameter(url).ifPresent(p -> read.problem(urlKey, EffectiveConfig.withoutPassword(url),
-                        "a libpq URI whose query parameters are among " + String.join(", ", URL_PARAMETERS)
+                PostgresUrl.unknownParameter(url).ifPresent(p -> read.problem(urlKey, EffectiveConfig.withoutPassword(url),
+                        "a libpq URI whose query parameters are among " + String.join(", ", PostgresUrl.PARAMETERS)
                                 + " (" + p + " is not one the client uses)"));
+                tlsProblem(url).ifPresent(p -> read.problem(urlKey, EffectiveConfig.withoutPassword(url), p));
             } catch (RuntimeException e) {
                 read.problem(urlKey, EffectiveConfig.withoutPassword(url), "a libpq URI such as postgresql://user@db.example:5432/jobs or"
                         + " postgresql://user@/jobs?host=/run/postgresql (a port 1-65535; a / ? # @ or : in the user or password"

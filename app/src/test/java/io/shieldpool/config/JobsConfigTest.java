@@ -132,8 +132,8 @@ class JobsConfigTest {
     @Test
     void aUrlParameterTheClientWouldIgnoreIsAMistakeAtItsLine() throws Exception {
         String file = dir.resolve("jobs.conf").toString();
-        // libpq's own parameters the client does not read (sslrootcert, connect_timeout) would look set and do nothing
-        for (String parameter : List.of("bogus=1", "sslrootcert=/etc/ca.pem", "connect_timeout=5")) {
+        // libpq's own parameters the client does not read (sslcert, connect_timeout) would look set and do nothing
+        for (String parameter : List.of("bogus=1", "sslcert=/etc/client.pem", "connect_timeout=5")) {
             assertThat(text.problems("""
                     shieldpool.jobs.store = postgresql
                     shieldpool.jobs.postgresql.url = "postgresql://app:hunter2@/jobs?host=/run/postgresql&%s"
@@ -147,6 +147,25 @@ class JobsConfigTest {
                 shieldpool.jobs.store = postgresql
                 shieldpool.jobs.postgresql.url = "postgresql://db.example/jobs?USER=app&sslmode=require&application_name=n1&options=-c%20x%3D1"
                 """).jobs().postgresql().url()).contains("sslmode=require");
+    }
+
+    @Test
+    void verifyCaAndVerifyFullNeedTheCertificatesToCheckAgainstAndAnSslrootcertMustBeReadable() throws Exception {
+        String file = dir.resolve("jobs.conf").toString();
+        String pg = "shieldpool.jobs.store = postgresql\nshieldpool.jobs.postgresql.url = ";
+        for (String mode : List.of("verify-ca", "verify-full")) {
+            assertThat(text.problems(pg + "\"postgresql://app@db.example/jobs?sslmode=" + mode + "\"")).as(mode).singleElement()
+                    .asString().startsWith("shieldpool.jobs.postgresql.url: postgresql://app@db.example/jobs?sslmode=" + mode
+                            + " (expected: a libpq URI whose sslmode=" + mode + " comes with sslrootcert=/path/to/ca.pem")
+                    .endsWith(" at " + file + ":2");
+        }
+        assertThat(text.problems(pg + "\"postgresql://app@db.example/jobs?sslmode=require&sslrootcert=/nonexistent/ca.pem\""))
+                .singleElement().asString().contains("sslrootcert is a readable file (/nonexistent/ca.pem is not)");
+        java.nio.file.Path ca = java.nio.file.Files.writeString(dir.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+        assertThat(text.load(pg + "\"postgresql://app@db.example/jobs?sslmode=verify-full&sslrootcert=" + ca + "\"")
+                .jobs().postgresql().url()).endsWith("sslrootcert=" + ca);
+        assertThat(text.load(pg + "\"postgresql://app@db.example/jobs?sslmode=verify-full&sslrootcert=system\"")
+                .jobs().postgresql().url()).endsWith("sslrootcert=system");
     }
 
     @Test

@@ -325,7 +325,9 @@ public final class PostgresJobStore implements JobStore {
                         + " (user " + System.getProperty("user.name") + " may not enter the socket directory or write"
                         + " the socket: check their owner and mode, or the user's groups); not retried", cause);
             }
-            if (isConnectionLoss(cause)) {
+            // why a refused certificate apart, at the opening only: it fails every retry too (exit 78,
+            // not a wait); later, mid-run, a handshake cut by a restarting server is retried as a loss
+            if (!tlsRefused(cause) && isConnectionLoss(cause)) {
                 throw new JobStoreException(JobStoreException.Kind.UNREACHABLE, "cannot open the job store "
                         + settings.safeUrl() + ": " + cause.getMessage() + hint(cause), cause);
             }
@@ -340,8 +342,27 @@ public final class PostgresJobStore implements JobStore {
         }
     }
 
+    /**
+     * Whether {@code cause} is the TLS handshake failing: the server's certificate refused by the
+     * URL's sslmode checks. why the message too: the client reports it as a VertxException "SSL
+     * handshake failed" that keeps neither the JDK's exception nor its reason.
+     */
+    private static boolean tlsRefused(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLHandshakeException
+                    || t instanceof io.vertx.core.VertxException && "SSL handshake failed".equals(t.getMessage())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** What to do about a refusal an operator meets when setting a store up; "" when there is nothing to add. */
     private static String hint(Throwable cause) {
+        if (tlsRefused(cause)) {
+            return " (the server's certificate failed the URL's sslmode checks: check that sslrootcert holds the CA"
+                    + " that signed it and, with verify-full, that it names the URL's host)";
+        }
         String state = cause instanceof io.vertx.pgclient.PgException pg && pg.getSqlState() != null ? pg.getSqlState() : "";
         return switch (state) {
             // why: the first start creates the schema; a role without CREATE on it can still run

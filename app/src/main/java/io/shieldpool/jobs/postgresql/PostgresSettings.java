@@ -101,6 +101,48 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
                 l.any() ? Optional.of(l) : Optional.empty(), statementCache);
     }
 
+    /**
+     * The TLS the URL's sslmode asks for, as libpq does it: allow, prefer and require encrypt
+     * without checking the server's certificate unless sslrootcert names the CAs to check it
+     * against; verify-ca checks it; verify-full checks it and that it names the host. why here:
+     * the client reads sslmode but needs the certificate checks set up by its user; without them
+     * it failed every connection with a NullPointerException's text (sslmode=require) and ignored
+     * sslrootcert.
+     */
+    private void tls(PgConnectOptions options) {
+        io.vertx.pgclient.SslMode mode = options.getSslMode();
+        if (mode == io.vertx.pgclient.SslMode.DISABLE || options.isUsingDomainSocket()) {
+            return;
+        }
+        var ssl = new io.vertx.core.net.ClientSSLOptions();
+        Optional<String> roots = io.shieldpool.config.PostgresUrl.sslRootCert(url);
+        if (roots.isPresent()) {
+            ssl.setTrustOptions(roots.get().equals(io.shieldpool.config.PostgresUrl.SYSTEM_ROOTS) ? systemRoots()
+                    : new io.vertx.core.net.PemTrustOptions().addCertPath(roots.get()));
+        } else if (mode == io.vertx.pgclient.SslMode.VERIFY_CA || mode == io.vertx.pgclient.SslMode.VERIFY_FULL) {
+            // the validator names this at the config's line; here for a URL not validated (PostgresSettings.of(url))
+            throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "shieldpool.jobs.postgresql.url: " + safeUrl()
+                    + " (expected: sslmode=" + mode.value + " with sslrootcert=/path/to/ca.pem or sslrootcert=system)");
+        } else {
+            ssl.setTrustAll(true);
+        }
+        // "" checks no host name (the client's own default when it is unset); HTTPS: the certificate must name the host
+        ssl.setHostnameVerificationAlgorithm(mode == io.vertx.pgclient.SslMode.VERIFY_FULL ? "HTTPS" : "");
+        options.setSslOptions(ssl);
+    }
+
+    /** The JDK's default trusted CAs (its cacerts). */
+    private static io.vertx.core.net.TrustOptions systemRoots() {
+        try {
+            var factory = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            factory.init((java.security.KeyStore) null);
+            return io.vertx.core.net.TrustOptions.wrap(factory);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "shieldpool.jobs.postgresql.url: sslrootcert=system"
+                    + " (the JDK's trusted CAs could not be read: " + e.getMessage() + ")");
+        }
+    }
+
     /** The URL with any password in it replaced: what logs and error messages show. */
     public String safeUrl() {
         return io.shieldpool.config.EffectiveConfig.withoutPassword(url);
@@ -139,8 +181,13 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
                         + file + " (expected: a readable file whose first line is the password; " + e.getClass().getSimpleName() + ")");
             }
         }
+        tls(options);
         Map<String, String> properties = new java.util.HashMap<>(options.getProperties());
-        properties.putIfAbsent("application_name", "shieldpool");
+        if (!io.shieldpool.config.PostgresUrl.parameters(url).containsKey("application_name")) {
+            // why not putIfAbsent: the client's defaults hold application_name = vertx-pg-client, so
+            // pg_stat_activity showed that, not shieldpool, for every session of ours
+            properties.put("application_name", "shieldpool");
+        }
         properties.putIfAbsent("idle_in_transaction_session_timeout", "30000");
         // why: the client logs every server NOTICE at WARN ("relation ... already exists, skipping").
         properties.putIfAbsent("client_min_messages", "warning");

@@ -30,6 +30,10 @@ public final class PostgresCluster implements AutoCloseable {
     private final Path dir;
     private final Path data;
     private final boolean asNobody;
+    /** A TLS cluster's key and certificate directory ({@link #startWithTls}); null otherwise. */
+    private Path tlsKeys;
+    /** The server's port (its unix socket's name too). */
+    private int port = 5432;
 
     private PostgresCluster(Path dir, boolean asNobody) {
         this.dir = dir;
@@ -39,13 +43,62 @@ public final class PostgresCluster implements AutoCloseable {
 
     /** A new cluster, initialised and started; skips the calling test where PostgreSQL 15 is not installed. */
     public static PostgresCluster start() throws IOException, InterruptedException {
+        return start(List.of());
+    }
+
+    /**
+     * A cluster that also listens on 127.0.0.1:{@code port} with TLS on, its certificate a
+     * self-signed one (openssl) for {@code subjectAltName} (e.g. "DNS:localhost"), written to
+     * {@link #certificate()}: the CA file a client trusts it by.
+     */
+    public static PostgresCluster startWithTls(int port, String subjectAltName) throws IOException, InterruptedException {
+        Path keys = Files.createTempDirectory(Path.of("/tmp"), "shieldpool-pg-tls-");
+        Path key = keys.resolve("server.key");
+        Path cert = keys.resolve("server.crt");
+        Process openssl = new ProcessBuilder("openssl", "req", "-new", "-x509", "-days", "2", "-nodes", "-subj", "/CN=shieldpool-test",
+                "-addext", "subjectAltName=" + subjectAltName, "-keyout", key.toString(), "-out", cert.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(openssl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (openssl.waitFor() != 0) {
+            throw new IllegalStateException("openssl req: " + out);
+        }
+        PostgresCluster cluster = start(List.of("listen_addresses = '127.0.0.1'", "port = " + port, "ssl = on",
+                "ssl_cert_file = '" + cert + "'", "ssl_key_file = '" + key + "'"), keys);
+        return cluster;
+    }
+
+    /** The server's TCP port (TLS clusters) and its socket's number. */
+    public int port() {
+        return port;
+    }
+
+    /** The server's certificate, for a TLS cluster ({@link #startWithTls}). */
+    public Path certificate() {
+        return tlsKeys.resolve("server.crt");
+    }
+
+    private static PostgresCluster start(List<String> settings) throws IOException, InterruptedException {
+        return start(settings, null);
+    }
+
+    private static PostgresCluster start(List<String> settings, Path tlsKeys) throws IOException, InterruptedException {
         Assumptions.assumeTrue(Files.isExecutable(BIN.resolve("postgres")),
                 "PostgreSQL 15 is not installed (" + BIN + "/postgres missing; .ci/run installs the postgresql package): skipped");
         boolean root = "root".equals(System.getProperty("user.name"));
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "shieldpool-pg-");
         PostgresCluster cluster = new PostgresCluster(dir, root);
+        cluster.tlsKeys = tlsKeys;
+        cluster.port = settings.stream().filter(l -> l.startsWith("port = ")).map(l -> Integer.parseInt(l.substring(7)))
+                .findFirst().orElse(5432);
         if (root) {
             cluster.run(List.of("chown", "nobody", dir.toString()), false);
+            if (tlsKeys != null) {
+                cluster.run(List.of("chown", "-R", "nobody", tlsKeys.toString()), false);
+            }
+        }
+        if (tlsKeys != null) {
+            // the server refuses a key file others may read
+            cluster.run(List.of("chmod", "0600", tlsKeys.resolve("server.key").toString()), false);
         }
         cluster.run(List.of(BIN.resolve("initdb").toString(), "--no-sync", "-A", "trust", "-U", "postgres",
                 "-E", "UTF8", "--locale=C", "-D", cluster.data.toString()), true);
@@ -57,7 +110,7 @@ public final class PostgresCluster implements AutoCloseable {
                 "max_wal_size = 256MB",
                 "log_min_messages = warning",
                 "logging_collector = off",
-                "") , StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+                "") + String.join("\n", settings) + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
         cluster.start0();
         return cluster;
     }
@@ -69,7 +122,7 @@ public final class PostgresCluster implements AutoCloseable {
 
     /** A libpq-style URI of database {@code database} as user postgres over the unix socket. */
     public String uri(String database) {
-        return "postgresql://postgres@/" + database + "?host=" + dir;
+        return "postgresql://postgres@/" + database + "?host=" + dir + (port == 5432 ? "" : "&port=" + port);
     }
 
     /** A new, empty database; returns its name. */
@@ -91,7 +144,7 @@ public final class PostgresCluster implements AutoCloseable {
     /** Runs SQL with psql over the socket and returns its unaligned, tuples-only output. */
     public String psql(String database, String sql) throws IOException, InterruptedException {
         return run(List.of(BIN.resolve("psql").toString(), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", dir.toString(),
-                "-U", "postgres", "-d", database, "-c", sql), false);
+                "-p", Integer.toString(port), "-U", "postgres", "-d", database, "-c", sql), false);
     }
 
     void start0() throws IOException, InterruptedException {
@@ -139,10 +192,12 @@ public final class PostgresCluster implements AutoCloseable {
         } catch (IOException | InterruptedException | IllegalStateException e) {
             // best effort: a cluster a test killed may already be gone
         }
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temp directory
+        for (Path tree : tlsKeys == null ? List.of(dir) : List.of(dir, tlsKeys)) {
+            try (Stream<Path> files = Files.walk(tree)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException ignored) {
+                // a temp directory
+            }
         }
     }
 

@@ -1,0 +1,71 @@
+package io.shieldpool.config;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The query parameters of a {@code jobs.postgresql.url}, read the way the PostgreSQL client reads
+ * them (names in any case, values percent-decoded), for the checks the client does not make
+ * and the parameters it does not read itself ({@code sslrootcert}). Validation and the store
+ * read the URL through here, so both see the same parameters.
+ */
+public final class PostgresUrl {
+
+    /**
+     * The query parameters a URL may carry: those the client reads, and sslrootcert, which the
+     * store reads. why a list: the client ignores any other silently, so a libpq parameter it does
+     * not know (connect_timeout, sslcert, target_session_attrs) or a typo would look set and do nothing.
+     */
+    public static final List<String> PARAMETERS = List.of("host", "hostaddr", "port", "user", "password", "dbname",
+            "sslmode", "sslrootcert", "application_name", "fallback_application_name", "search_path", "options");
+
+    /** sslrootcert's word for the JDK's default trust store (as libpq 16's sslrootcert=system). */
+    public static final String SYSTEM_ROOTS = "system";
+
+    private PostgresUrl() {
+    }
+
+    /** The query parameters of {@code url}, names lower-cased, in their order; the last of a name wins. */
+    public static Map<String, String> parameters(String url) {
+        Map<String, String> parameters = new LinkedHashMap<>();
+        int query = url.indexOf('?');
+        if (query < 0) {
+            return parameters;
+        }
+        int fragment = url.indexOf('#', query);
+        for (String pair : url.substring(query + 1, fragment < 0 ? url.length() : fragment).split("&")) {
+            int equals = pair.indexOf('=');
+            String name = (equals < 0 ? pair : pair.substring(0, equals)).toLowerCase(Locale.ROOT);
+            if (!name.isEmpty()) {
+                String value = equals < 0 ? "" : pair.substring(equals + 1).trim();
+                try {
+                    value = URLDecoder.decode(value, StandardCharsets.UTF_8);
+                } catch (IllegalArgumentException badEscape) {
+                    // kept as written: the client's own parse reports it
+                }
+                parameters.put(name, value);
+            }
+        }
+        return parameters;
+    }
+
+    /** The first query parameter of {@code url} that is not one of {@link #PARAMETERS}, if any. */
+    static Optional<String> unknownParameter(String url) {
+        return parameters(url).keySet().stream().filter(name -> !PARAMETERS.contains(name)).findFirst();
+    }
+
+    /** The sslmode the URL asks for, lower-case; "disable" when it names none (the client's default). */
+    public static String sslMode(String url) {
+        return parameters(url).getOrDefault("sslmode", "disable").toLowerCase(Locale.ROOT);
+    }
+
+    /** The sslrootcert the URL names, if any: a PEM file of the CAs to trust, or {@link #SYSTEM_ROOTS}. */
+    public static Optional<String> sslRootCert(String url) {
+        return Optional.ofNullable(parameters(url).get("sslrootcert")).filter(v -> !v.isEmpty());
+    }
+}
