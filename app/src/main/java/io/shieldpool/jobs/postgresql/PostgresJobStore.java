@@ -342,14 +342,18 @@ public final class PostgresJobStore implements JobStore {
         }
     }
 
+    /** The client's words for a server that answers sslmode=require (or verify-*) without TLS. */
+    private static final String NO_TLS = "Postgres Server does not handle SSL connection";
+
     /**
-     * Whether {@code cause} is the TLS handshake failing: the server's certificate refused by the
-     * URL's sslmode checks. why the message too: the client reports it as a VertxException "SSL
-     * handshake failed" that keeps neither the JDK's exception nor its reason.
+     * Whether {@code cause} is TLS failing as the URL's sslmode set it up: the server's certificate
+     * refused by its checks, or a server without TLS where it is required. why the messages: the
+     * client reports the first as a VertxException "SSL handshake failed" that keeps neither the
+     * JDK's exception nor its reason, the second as a plain Exception.
      */
     private static boolean tlsRefused(Throwable cause) {
         for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof javax.net.ssl.SSLHandshakeException
+            if (t instanceof javax.net.ssl.SSLHandshakeException || NO_TLS.equals(t.getMessage())
                     || t instanceof io.vertx.core.VertxException && "SSL handshake failed".equals(t.getMessage())) {
                 return true;
             }
@@ -359,6 +363,10 @@ public final class PostgresJobStore implements JobStore {
 
     /** What to do about a refusal an operator meets when setting a store up; "" when there is nothing to add. */
     private static String hint(Throwable cause) {
+        if (tlsRefused(cause) && NO_TLS.equals(cause.getMessage())) {
+            return " (the URL's sslmode requires TLS and the server has none: turn ssl on in its postgresql.conf, or use"
+                    + " sslmode=prefer)";
+        }
         if (tlsRefused(cause)) {
             return " (the server's certificate failed the URL's sslmode checks: check that sslrootcert holds the CA"
                     + " that signed it and, with verify-full, that it names the URL's host)";

@@ -72,6 +72,11 @@ public final class PostgresCluster implements AutoCloseable {
         return port;
     }
 
+    /** A cluster that also listens on 127.0.0.1:{@code port}, without TLS. */
+    public static PostgresCluster startOnTcp(int port) throws IOException, InterruptedException {
+        return start(List.of("listen_addresses = '127.0.0.1'", "port = " + port));
+    }
+
     /** The server's certificate, for a TLS cluster ({@link #startWithTls}). */
     public Path certificate() {
         return tlsKeys.resolve("server.crt");

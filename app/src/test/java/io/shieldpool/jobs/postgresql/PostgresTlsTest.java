@@ -25,13 +25,15 @@ class PostgresTlsTest {
     private static PostgresCluster cluster;
     private static String database;
 
+    private static int freePort() throws Exception {
+        try (ServerSocket free = new ServerSocket(0)) {
+            return free.getLocalPort();
+        }
+    }
+
     @BeforeAll
     static void tlsServer() throws Exception {
-        int port;
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
-        cluster = PostgresCluster.startWithTls(port, "DNS:localhost");
+        cluster = PostgresCluster.startWithTls(freePort(), "DNS:localhost");
         database = cluster.createDatabase();
     }
 
@@ -89,6 +91,21 @@ class PostgresTlsTest {
                         assertThat(e.getMessage()).doesNotContain("\n").contains("cannot open the job store " + url,
                                 "the server's certificate failed the URL's sslmode checks");
                     });
+        }
+    }
+
+    @Test
+    void requireOnAServerWithoutTlsIsAMistakeNotAWait() throws Exception {
+        try (PostgresCluster plain = PostgresCluster.startOnTcp(freePort())) {
+            String url = "postgresql://postgres@127.0.0.1:" + plain.port() + "/postgres?sslmode=require";
+            assertThatThrownBy(() -> PostgresJobStore.openForTool(PostgresSettings.of(url), Clock.systemUTC()))
+                    .isInstanceOfSatisfying(JobStoreException.class, e -> {
+                        assertThat(e.kind()).isEqualTo(JobStoreException.Kind.UNUSABLE);
+                        assertThat(e.getMessage()).doesNotContain("\n").contains("the URL's sslmode requires TLS and the server has none");
+                    });
+            String prefer = url.replace("require", "prefer");
+            PostgresJobStore store = PostgresJobStore.openForTool(PostgresSettings.of(prefer), Clock.systemUTC());
+            store.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
     }
 
