@@ -75,6 +75,9 @@ final class EnqueueCommand implements Callable<Integer> {
         if (q.isBlank()) {
             throw new JobsTool.Failure(ExitCode.USAGE.code, "--queue: \"" + q + "\" (expected: a non-empty name)");
         }
+        if (wait.isNegative() || wait.compareTo(NewJob.MAX_DELAY) > 0) {
+            throw new JobsTool.Failure(ExitCode.USAGE.code, "--delay: " + delay + " (expected: a duration from 0 to 365d)");
+        }
         if (attempts < 1) {
             throw new JobsTool.Failure(ExitCode.USAGE.code, "--max-attempts: " + attempts + " (expected: an integer >= 1)");
         }

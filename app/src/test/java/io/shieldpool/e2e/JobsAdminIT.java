@@ -82,6 +82,18 @@ class JobsAdminIT {
             HttpResponse<String> bad = post(http, admin.port(), "{\"payload\": 1, \"max_attempts\": 0}");
             assertThat(bad.statusCode()).isEqualTo(400);
             assertThat(new JsonObject(bad.body()).getString("error")).isEqualTo("body.max_attempts: 0 (expected: an integer >= 1)");
+            HttpResponse<String> misspelt = post(http, admin.port(), "{\"payload\": 1, \"qeueu\": \"other\"}");
+            assertThat(misspelt.statusCode()).isEqualTo(400);
+            assertThat(new JsonObject(misspelt.body()).getString("error")).isEqualTo("body.qeueu: \"other\" (expected: one of "
+                    + "the fields payload, queue, key, max_attempts, delay_ms)");
+            // a run-at with no epoch milliseconds once ended the store thread: every later enqueue and claim failed
+            HttpResponse<String> farOff = post(http, admin.port(), "{\"payload\": 1, \"delay_ms\": 9223372036854775807}");
+            assertThat(farOff.statusCode()).as(farOff.body()).isEqualTo(400);
+            assertThat(new JsonObject(farOff.body()).getString("error"))
+                    .startsWith("body.delay_ms: 9223372036854775807 (expected: whole milliseconds from 0 to ");
+            ToolRun farOffCli = cli(cliConfig, null, "enqueue", "--delay", "100000000d", "1");
+            assertThat(farOffCli.exitCode()).as(farOffCli.out()).isEqualTo(64);
+            assertThat(farOffCli.out()).contains("--delay: 100000000d (expected: a duration from 0 to 365d)");
 
             // The CLI in another process, while the daemon runs: its commit wakes the daemon (the
             // poll interval is 30 s here, so a prompt pick-up can only come from the wake-up).

@@ -113,6 +113,17 @@ class SqliteJobStoreTest extends JobStoreContract {
     }
 
     @Test
+    void aRequestThatThrowsFailsAloneAndTheStoreGoesOn() {
+        // Instant.MAX has no epoch milliseconds: binding it throws ArithmeticException on the store thread
+        NewJob unbindable = new NewJob("default", "{}", 3, java.time.Instant.MAX, Optional.empty());
+
+        assertThatThrownBy(() -> get(store.enqueue(List.of(unbindable)))).hasMessageContaining("long overflow");
+
+        long id = get(store.enqueue(List.of(new NewJob("default", "{}", 3, START, Optional.empty())))).getFirst().id();
+        assertThat(get(store.claim("default", 5))).extracting(j -> j.id()).containsExactly(id);
+    }
+
+    @Test
     void aFileWithANewerSchemaIsRefused() throws Exception {
         get(store.close());
         try (var c = DriverManager.getConnection("jdbc:sqlite:" + file()); var s = c.createStatement()) {
