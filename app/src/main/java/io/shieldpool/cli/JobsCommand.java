@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintStream;
@@ -35,6 +36,10 @@ import java.util.concurrent.Callable;
                 "78:invalid configuration, jobs.store = none, or a store that refuses it (wrong password, no such",
                 "   database or role, a newer schema, missing rights)"})
 final class JobsCommand implements Callable<Integer> {
+
+    // why: `shieldpool --config FILE jobs ...` must read FILE, not silently the defaults or $SHIELDPOOL_CONFIG
+    @ParentCommand
+    Main parent;
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "config file (default: $SHIELDPOOL_CONFIG)")
     Path config;
@@ -84,7 +89,7 @@ final class JobsCommand implements Callable<Integer> {
         }
         Instant before = olderThan == null ? Instant.now().plusSeconds(1)
                 : Instant.now().minus(JobsTool.duration("--older-than", olderThan));
-        ShieldpoolConfig cfg = JobsTool.config(config);
+        ShieldpoolConfig cfg = JobsTool.config(config != null ? config : parent.configFile);
         if (action.equals("migrate") && cfg.jobs().store() == ShieldpoolConfig.JobStoreType.POSTGRESQL) {
             return migrate(System.out, cfg);
         }
