@@ -79,6 +79,9 @@ final class JobsCommand implements Callable<Integer> {
         if ((action.equals("show") || action.equals("retry")) && id == null) {
             throw new JobsTool.Failure(ExitCode.USAGE.code, "jobs " + action + ": missing ID (expected: a job id)");
         }
+        if (limit < 1) {
+            throw new JobsTool.Failure(ExitCode.USAGE.code, "--limit: " + limit + " (expected: an integer >= 1)");
+        }
         Optional<JobState> stateFilter = Optional.empty();
         if (state != null) {
             try {
@@ -98,7 +101,7 @@ final class JobsCommand implements Callable<Integer> {
         try {
             switch (action) {
                 case "stats" -> printStats(out, JobsTool.await(store.stats(List.of(cfg.jobs().queue()))));
-                case "list" -> printJobs(out, JobsTool.await(store.list(stateFilter, JobsTool.blankToEmpty(queue), Math.max(1, limit))));
+                case "list" -> printJobs(out, JobsTool.await(store.list(stateFilter, JobsTool.blankToEmpty(queue), limit)));
                 case "show" -> {
                     Optional<Job> job = JobsTool.await(store.find(id));
                     if (job.isEmpty()) {

@@ -188,6 +188,17 @@ class CommandLineIT {
             assertThat(String.join("\n", stats.stdout())).containsPattern("\"ready\"\\s*:\\s*1\\b");
         }
         assertThat(dir.resolve("other.db")).doesNotExist();
+        // a negative --older-than purged every dead job, a --limit below 1 listed one: both are usage errors now
+        for (String[] args : List.of(new String[] {"jobs", "purge-dead", "--older-than", "-1s"},
+                new String[] {"enqueue", "--delay", "-5s", "1"}, new String[] {"jobs", "list", "--limit", "0"})) {
+            List<String> command = new java.util.ArrayList<>(List.of("--config", file.toString()));
+            command.addAll(List.of(args));
+            try (DaemonProcess tool = run(Map.of(), command.toArray(String[]::new))) {
+                assertThat(tool.awaitExit(Duration.ofSeconds(20))).as(String.join(" ", args)).isEqualTo(64);
+                assertThat(tool.stderr()).singleElement().asString().contains(args[args.length - (args[0].equals("enqueue") ? 2 : 1)])
+                        .contains("(expected: a");
+            }
+        }
     }
 
     @Test
