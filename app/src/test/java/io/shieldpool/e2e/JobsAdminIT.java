@@ -200,6 +200,33 @@ class JobsAdminIT {
     }
 
     @Test
+    void aPayloadPostedOverHttpReachesTheSectionAsWrittenNumbersIncluded() throws Exception {
+        Path db = dir.resolve("jobs.db");
+        Path out = Files.createDirectories(dir.resolve("out"));
+        String exec = """
+                shieldpool.pool.size = 1
+                shieldpool.work.type = exec
+                shieldpool.work.exec.command = ["/bin/sh", "-c", "cat > %s/$SHIELDPOOL_JOB_ID.json"]
+                shieldpool.jobs.store = sqlite
+                shieldpool.jobs.sqlite.path = "%s"
+                shieldpool.log.level = debug
+                """.formatted(out, db);
+        // decoded and encoded again, this reached the command as {"amount":0.1,"pi":3.141592653589793,"big":"Infinity"}
+        String payload = "{\"amount\": 0.10000000000000000001, \"pi\": 3.14159265358979323846, \"big\": 1e400}";
+        try (DaemonProcess daemon = DaemonProcess.start(dir, exec);
+             AdminClient admin = AdminClient.of(daemon);
+             HttpClient http = HttpClient.newHttpClient()) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(30));
+            HttpResponse<String> posted = post(http, admin.port(), "{\"jobs\": [{\"payload\": " + payload + "}]}");
+            assertThat(posted.statusCode()).as(posted.body()).isEqualTo(201);
+            long id = new JsonObject(posted.body()).getJsonArray("jobs").getJsonObject(0).getLong("id");
+            daemon.awaitEvent("job.done", Duration.ofSeconds(30));
+            daemon.drainNow();
+            assertThat(Files.readString(out.resolve(id + ".json"))).isEqualTo(payload);
+        }
+    }
+
+    @Test
     void anHttpJobFillsTheUrlAndBodyFromItsPayload() throws Exception {
         Path db = dir.resolve("jobs.db");
         try (RecordingServer server = new RecordingServer()) {

@@ -119,10 +119,11 @@ public final class JobsEndpoints {
         } catch (DecodeException e) {
             throw new IllegalArgumentException("body: not JSON (expected: {\"payload\": ...} or {\"jobs\": [...]})");
         }
+        List<String> texts = PayloadTexts.of(body.getBytes());
         List<NewJob> parsed = new ArrayList<>();
         if (value instanceof JsonArray payloads) {
             for (Object payload : payloads) {
-                parsed.add(newJob(new JsonObject().put("payload", payload), "[" + parsed.size() + "]"));
+                parsed.add(newJob(new JsonObject().put("payload", payload), texts.get(parsed.size()), "[" + parsed.size() + "]"));
             }
         } else if (value instanceof JsonObject object && object.getValue("jobs") instanceof JsonArray many) {
             for (String field : object.fieldNames()) {
@@ -136,10 +137,10 @@ public final class JobsEndpoints {
                     throw new IllegalArgumentException("jobs[" + parsed.size() + "]: " + Json.encode(one)
                             + " (expected: an object such as {\"payload\": {...}})");
                 }
-                parsed.add(newJob(job, "jobs[" + parsed.size() + "]"));
+                parsed.add(newJob(job, texts.get(parsed.size()), "jobs[" + parsed.size() + "]"));
             }
         } else if (value instanceof JsonObject object) {
-            parsed.add(newJob(object, "body"));
+            parsed.add(newJob(object, texts.isEmpty() ? null : texts.getFirst(), "body"));
         } else {
             throw new IllegalArgumentException("body: " + Json.encode(value)
                     + " (expected: {\"payload\": ...}, {\"jobs\": [...]} or an array of payloads)");
@@ -150,7 +151,8 @@ public final class JobsEndpoints {
         return parsed;
     }
 
-    private NewJob newJob(JsonObject job, String where) {
+    /** @param payloadText the payload as the body wrote it (null when it has none) */
+    private NewJob newJob(JsonObject job, String payloadText, String where) {
         for (String field : job.fieldNames()) {
             // why: a misspelt field ("qeueu", "run_at") ignored would enqueue a job other than the one meant
             if (!JOB_FIELDS.contains(field)) {
@@ -181,7 +183,7 @@ public final class JobsEndpoints {
             delayMs = n.longValue();
         }
         try {
-            return new NewJob(queue, Json.encode(job.getValue("payload")), maxAttempts,
+            return new NewJob(queue, payloadText, maxAttempts,
                     Instant.now().plusMillis(delayMs), key);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where + "." + e.getMessage());
