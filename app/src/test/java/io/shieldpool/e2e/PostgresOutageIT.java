@@ -45,6 +45,24 @@ class PostgresOutageIT {
             pg.cluster().startAgain();
             serverDown = false;
         }
+        if (readOnly) {
+            writable();
+        }
+    }
+
+    private static boolean readOnly;
+
+    /** Every session of the cluster takes no writes from now (as a demoted primary or a standby would). */
+    private static void readOnly() throws Exception {
+        readOnly = true;
+        pg.cluster().psql("postgres", "ALTER SYSTEM SET default_transaction_read_only = on");
+        pg.cluster().psql("postgres", "SELECT pg_reload_conf()");
+    }
+
+    private static void writable() throws Exception {
+        pg.cluster().psql("postgres", "ALTER SYSTEM RESET default_transaction_read_only");
+        pg.cluster().psql("postgres", "SELECT pg_reload_conf()");
+        readOnly = false;
     }
 
     private static void stopServer() throws Exception {
@@ -85,6 +103,18 @@ class PostgresOutageIT {
         } catch (Exception e) {
             return List.of();
         }
+    }
+
+    /** Each of the {@code jobs} jobs began exactly once, by the sections file. */
+    private static void everyJobBeganOnce(Path file, int jobs, String why) {
+        Map<String, Integer> startsPerJob = new HashMap<>();
+        for (String[] l : sections(file)) {
+            if (l[0].equals("S")) {
+                startsPerJob.merge(l[1], 1, Integer::sum);
+            }
+        }
+        assertThat(startsPerJob).as("every job began").hasSize(jobs);
+        assertThat(startsPerJob.values()).as(why).allSatisfy(n -> assertThat(n).isOne());
     }
 
     private static void terminate(DaemonProcess daemon) throws Exception {
@@ -166,15 +196,7 @@ class PostgresOutageIT {
             }
             assertThat(admin.get("/readyz").statusCode()).as("ready again").isEqualTo(200);
 
-            Map<String, Integer> startsPerJob = new HashMap<>();
-            for (String[] l : sections(file)) {
-                if (l[0].equals("S")) {
-                    startsPerJob.merge(l[1], 1, Integer::sum);
-                }
-            }
-            assertThat(startsPerJob).as("every job began").hasSize(jobs);
-            assertThat(startsPerJob.values()).as("no job ran twice: acks were retried until they landed")
-                    .allSatisfy(n -> assertThat(n).isOne());
+            everyJobBeganOnce(file, jobs, "no job ran twice: acks were retried until they landed");
             if (limit > 0) {
                 long most = SectionIntervals.read(List.of(file)).mostAtOnce(Long.MAX_VALUE);
                 assertThat(most).as("sections running at once, from their recorded clock readings").isLessThanOrEqualTo(limit);
@@ -192,6 +214,72 @@ class PostgresOutageIT {
                 assertThat(pg.cluster().psql(database, "SELECT coalesce(sum(held), 0) FROM shieldpool_slots"))
                         .as("no slot left held after both nodes stopped").isEqualTo("0");
             }
+        }
+    }
+
+    /**
+     * The server takes no writes for a while (a failover: the primary demoted, the new one not yet
+     * promoted; modelled by default_transaction_read_only, the same SQLSTATE 25006 a standby
+     * answers): an outage like any other. why: the acks that failed on it were not retried, and
+     * their jobs, whose sections had ended, stayed running until the stop gave them back to run
+     * again; claims and heartbeats logged a WARN each second.
+     */
+    @Test
+    void aDatabaseThatTakesNoWritesForAWhileIsAnOutageItsAcksLandAfterIt() throws Exception {
+        int jobs = 400;
+        String database = pg.databaseWithJobs(dir, jobs);
+        Path file = dir.resolve("sections.log");
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config(pg.cluster().uri(database), "a", file, 4))) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(30));
+            daemon.awaitTrue(() -> PostgresNodes.startsBy(file, "a") >= 20, Duration.ofSeconds(60), "first sections");
+            AdminClient admin = AdminClient.of(daemon);
+            Instant begun = Instant.now();
+            readOnly();
+            daemon.awaitTrue(() -> {
+                try {
+                    return admin.get("/readyz").statusCode() == 503;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(15), "/readyz 503 while the database takes no writes");
+            JsonObject warn = daemon.awaitEvent("jobs.store-unreachable", Duration.ofSeconds(10));
+            assertThat(warn.getString("error")).contains("read-only transaction (25006)");
+            assertThat(warn.getString("message")).contains("the store needs the primary");
+            Thread.sleep(4_000);
+            writable();
+
+            daemon.awaitTrue(() -> count(database, "state = 'done'") == jobs, Duration.ofSeconds(120),
+                    "every job done after the read-only spell");
+            assertThat(count(database, "state <> 'done'")).as("nothing stuck running").isZero();
+            assertThat(warnsAfter(daemon, "jobs.store-unreachable", begun)).as("one WARN for the spell").isEqualTo(1);
+            assertThat(daemon.events("jobs.store-error")).as("no per-request store errors\n%s", daemon.transcript()).isEmpty();
+            everyJobBeganOnce(file, jobs, "no job ran twice: the acks were retried until they landed");
+            terminate(daemon);
+            assertThat(daemon.events("job.released")).as("nothing left to give back at the stop").isEmpty();
+        }
+    }
+
+    /**
+     * A daemon started on a database that takes no writes (a standby: the schema is there,
+     * replicated, and only the node's row is refused) waits for it, as for a server that does not
+     * answer, and starts once it does (a promotion). It exited 78, which systemd does not restart.
+     */
+    @Test
+    void aDaemonStartedOnADatabaseThatTakesNoWritesWaitsUntilItDoes() throws Exception {
+        String database = pg.databaseWithJobs(dir, 50);
+        Path file = dir.resolve("sections.log");
+        readOnly();
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config(pg.cluster().uri(database), "a", file, 4))) {
+            JsonObject waiting = daemon.awaitEvent("jobs.store-waiting", Duration.ofSeconds(30));
+            assertThat(waiting.getString("error")).contains("(25006)", "the store needs the primary");
+            Thread.sleep(1_500);
+            assertThat(daemon.isAlive()).as("still waiting, not exited\n%s", daemon.transcript()).isTrue();
+            assertThat(daemon.events("ready")).isEmpty();
+            writable();
+            daemon.awaitEvent("ready", Duration.ofSeconds(30));
+            daemon.awaitTrue(() -> count(database, "state = 'done'") == 50, Duration.ofSeconds(60), "every job done");
+            assertThat(daemon.events("jobs.store-waiting")).as("one WARN for the wait").hasSize(1);
+            terminate(daemon);
         }
     }
 

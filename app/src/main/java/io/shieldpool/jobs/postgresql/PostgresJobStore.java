@@ -89,6 +89,8 @@ public final class PostgresJobStore implements JobStore {
     /** The longest pause between two attempts to reach a server that does not answer at start. */
     static final Duration START_RETRY_MAX = Duration.ofSeconds(5);
     private static final String NO_ANSWER = " no answer within 30 s";
+    /** SQLSTATE read_only_sql_transaction: the server takes no writes (a standby, default_transaction_read_only). */
+    private static final String READ_ONLY = "25006";
     /** How often a node deletes the rows of nodes gone for more than a day (nodes-forget). */
     private static final Duration FORGET_NODES_EVERY = Duration.ofHours(1);
 
@@ -231,15 +233,19 @@ public final class PostgresJobStore implements JobStore {
                                          StoreWait wait) {
         PostgresJobStore store = new PostgresJobStore(settings, owner, clock, daemon);
         try {
-            store.firstContact(wait);
-            if (daemon) {
-                if (settings.limits().isPresent()) {
-                    PostgresSettings.QueueLimits l = settings.limits().get();
-                    await(store.pool.preparedQuery(SQL.get("limits-set")).execute(Tuple.of(l.queue(), l.concurrency(),
-                            l.rate(), l.burst())), settings);
+            store.firstContact(wait, () -> {
+                await(Schema.migrate(store.pool, settings.safeUrl()), settings);
+                if (daemon) {
+                    if (settings.limits().isPresent()) {
+                        PostgresSettings.QueueLimits l = settings.limits().get();
+                        await(store.pool.preparedQuery(SQL.get("limits-set")).execute(Tuple.of(l.queue(), l.concurrency(),
+                                l.rate(), l.burst())), settings);
+                    }
+                    await(store.pool.preparedQuery(SQL.get("node-register")).execute(Tuple.of(owner.id(), owner.host(),
+                            owner.pid(), settings.nodeTtl().toMillis())), settings);
                 }
-                await(store.pool.preparedQuery(SQL.get("node-register")).execute(Tuple.of(owner.id(), owner.host(),
-                        owner.pid(), settings.nodeTtl().toMillis())), settings);
+            });
+            if (daemon) {
                 store.context.runOnContext(v -> store.startBackground());
             }
             return store;
@@ -250,18 +256,21 @@ public final class PostgresJobStore implements JobStore {
     }
 
     /**
-     * Migrates the schema, the first statement of a start; while the server does not answer, and
-     * {@code wait} allows it, tries again with backoff. why the migration itself and not a probe
-     * before it: a server that goes away between a probe and the migration would otherwise turn a
-     * short outage into exit 78, which systemd does not restart.
+     * Runs {@code opening} (the schema's migration, then a daemon's limits and node row), the
+     * first statements of a start; while the server does not answer or takes no writes, and
+     * {@code wait} allows it, tries it all again with backoff. why the statements themselves and
+     * not a probe before them: a server that goes away between a probe and the migration would
+     * otherwise turn a short outage into exit 78, which systemd does not restart; and why the node
+     * row too: a standby has the schema (replicated) and refuses only the row, which a failover
+     * soon makes writable.
      */
-    private void firstContact(StoreWait wait) {
+    private void firstContact(StoreWait wait, Runnable opening) {
         long begun = System.nanoTime();
         long backoffMillis = 250;
         boolean waiting = false;
         while (true) {
             try {
-                await(Schema.migrate(pool, settings.safeUrl()), settings);
+                opening.run();
                 break;
             } catch (JobStoreException e) {
                 boolean noAnswer = e.kind() == JobStoreException.Kind.UNREACHABLE;
@@ -270,7 +279,7 @@ public final class PostgresJobStore implements JobStore {
                 }
                 if (!waiting) {
                     waiting = true;
-                    String error = e.getCause() == null ? NO_ANSWER.strip() : String.valueOf(e.getCause().getMessage());
+                    String error = e.getCause() == null ? NO_ANSWER.strip() : e.getCause().getMessage() + hint(e.getCause());
                     log.atWarn().addKeyValue("event", "jobs.store-waiting").addKeyValue("url", settings.safeUrl())
                             .addKeyValue("error", error)
                             .log("job store {} does not answer ({}); waiting for it (trying again every {} s at most),"
@@ -318,7 +327,7 @@ public final class PostgresJobStore implements JobStore {
             }
             if (isConnectionLoss(cause)) {
                 throw new JobStoreException(JobStoreException.Kind.UNREACHABLE, "cannot open the job store "
-                        + settings.safeUrl() + ": " + cause.getMessage(), cause);
+                        + settings.safeUrl() + ": " + cause.getMessage() + hint(cause), cause);
             }
             throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "cannot open the job store "
                     + settings.safeUrl() + ": " + cause.getMessage() + hint(cause), cause);
@@ -340,6 +349,8 @@ public final class PostgresJobStore implements JobStore {
             case "42501" -> "; grant this role CREATE on the schema, or run `shieldpool jobs migrate` as the schema's"
                     + " owner and grant this role USAGE on the schema and SELECT, INSERT, UPDATE, DELETE on its tables"
                     + " and sequences";
+            case READ_ONLY -> " (the server takes no writes: a hot standby, a failover not finished, or"
+                    + " default_transaction_read_only; the store needs the primary)";
             default -> "";
         };
     }
@@ -559,7 +570,7 @@ public final class PostgresJobStore implements JobStore {
             log.atWarn().addKeyValue("event", "jobs.store-unreachable").addKeyValue("url", settings.safeUrl())
                     .addKeyValue("error", String.valueOf(cause.getMessage()))
                     .log("job store {} unreachable: {}; sections in flight go on, their acks are retried, claiming resumes when it is back",
-                            settings.safeUrl(), cause.getMessage());
+                            settings.safeUrl(), cause.getMessage() + hint(cause));
         } else {
             log.debug("job store request failed on a lost connection: {}", cause.getMessage());
         }
@@ -737,9 +748,13 @@ public final class PostgresJobStore implements JobStore {
         if (cause instanceof io.vertx.pgclient.PgException pg) {
             // why: the server says it is going away or cannot serve now: 08 connection exception,
             // 57 operator intervention (57P01 admin shutdown at pg_ctl restart -m fast, 57P03
-            // cannot connect now while it starts), 53 insufficient resources (too many connections).
+            // cannot connect now while it starts), 53 insufficient resources (too many connections),
+            // 25006 read-only transaction: a primary demoted or not yet promoted at a failover, a hot
+            // standby, default_transaction_read_only turned on. why 25006 with them: the store is
+            // there but cannot take a write; an ack that failed on it was not retried and its job,
+            // whose section had ended, stayed running until the stop gave it back to run again.
             String state = pg.getSqlState() == null ? "" : pg.getSqlState();
-            return state.startsWith("08") || state.startsWith("57") || state.startsWith("53");
+            return state.startsWith("08") || state.startsWith("57") || state.startsWith("53") || state.equals(READ_ONLY);
         }
         return !(cause instanceof JobStoreException) && !(cause instanceof IllegalArgumentException);
     }

@@ -562,7 +562,8 @@ public final class DurableJobs {
             if (released > 0) {
                 counters.released.add(released);
                 log.atInfo().addKeyValue("event", "job.released").addKeyValue("count", released)
-                        .log("{} job(s) claimed but not started given back at the stop", released);
+                        .log("{} job(s) still held by this daemon given back at the stop (claimed but not started,"
+                                + " or a section ended whose ack could not land); ready again", released);
             }
         } catch (RuntimeException e) {
             log.atWarn().addKeyValue("event", "jobs.problem")
