@@ -94,6 +94,15 @@ public final class SqliteJobStore implements JobStore {
             if (lock != null) {
                 lock.close();
             }
+            int code = e.getErrorCode();
+            if (code == SQLiteErrorCode.SQLITE_BUSY.code || code == SQLiteErrorCode.SQLITE_LOCKED.code) {
+                // why IN_USE (exit 69): a lock held by another process (a sqlite3 shell's open
+                // transaction, a backup) is let go; as a config error (78) systemd's
+                // RestartPreventExitStatus= kept the daemon down for good.
+                throw new JobStoreException(JobStoreException.Kind.IN_USE, "the job store " + path
+                        + " is locked by another process (a write transaction held past the busy timeout of "
+                        + settings.busyTimeout().toMillis() + " ms: a sqlite3 shell, a backup?); try again once it is released", e);
+            }
             String why = AccessProblem.of(path).orElse(e.getErrorCode() == SQLiteErrorCode.SQLITE_READONLY.code
                     ? "it is read-only to this process (a read-only file system?)" : e.getMessage());
             throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "cannot open the job store " + path + ": " + why, e);

@@ -124,6 +124,22 @@ class SqliteJobStoreTest extends JobStoreContract {
     }
 
     @Test
+    void aFileAnotherProcessKeepsLockedIsInUseNotAConfigError() throws Exception {
+        get(store.close());
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + file()); var s = c.createStatement()) {
+            s.execute("BEGIN EXCLUSIVE");
+            SqliteSettings shortWait = new SqliteSettings(file(), SqliteSettings.Synchronous.FULL, Duration.ofMillis(20),
+                    Duration.ofMillis(100), Duration.ofMillis(200));
+            assertThatThrownBy(() -> SqliteJobStore.openForDaemon(shortWait, JobOwner.thisProcess(), clock))
+                    .isInstanceOfSatisfying(JobStoreException.class, e -> {
+                        assertThat(e.kind()).as("a retry mends it: exit 69, not 78").isEqualTo(JobStoreException.Kind.IN_USE);
+                        assertThat(e.getMessage()).contains(file() + " is locked by another process", "200 ms");
+                    });
+            s.execute("ROLLBACK");
+        }
+    }
+
+    @Test
     void aFileWithANewerSchemaIsRefused() throws Exception {
         get(store.close());
         try (var c = DriverManager.getConnection("jdbc:sqlite:" + file()); var s = c.createStatement()) {
