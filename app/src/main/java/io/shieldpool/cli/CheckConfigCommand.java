@@ -9,6 +9,7 @@ import io.shieldpool.kinds.WorkKinds;
 import io.shieldpool.logging.LogSetup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintStream;
@@ -37,10 +38,15 @@ final class CheckConfigCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "the HOCON file to check, as FILE")
     Path option;
 
+    // why: `shieldpool --config FILE check-config` must check FILE, not say that no file was given
+    @ParentCommand
+    Main parent;
+
     @Override
     public Integer call() {
         PrintStream out = System.out;
         Path file;
+        Path option = this.option != null ? this.option : parent.configFile;
         if (positional != null && option != null && !same(positional, option)) {
             System.err.println(LogSetup.errorPrefix() + "shieldpool: check-config: two files given, " + positional
                     + " and --config " + option + "; give one");
@@ -48,8 +54,7 @@ final class CheckConfigCommand implements Callable<Integer> {
         } else if (positional != null || option != null) {
             file = positional != null ? positional : option;
         } else {
-            Main main = new Main();
-            Optional<Path> fromEnv = main.configPath();
+            Optional<Path> fromEnv = parent.configPath();
             if (fromEnv.isEmpty()) {
                 System.err.println(LogSetup.errorPrefix() + "shieldpool: check-config: no file to check: give FILE or "
                         + "--config FILE, or set $SHIELDPOOL_CONFIG");

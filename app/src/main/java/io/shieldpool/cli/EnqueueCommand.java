@@ -7,6 +7,7 @@ import io.shieldpool.jobs.NewJob;
 import io.shieldpool.view.ExitCode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Parameters;
 
 import java.io.BufferedReader;
@@ -41,6 +42,10 @@ final class EnqueueCommand implements Callable<Integer> {
     /** Lines of stdin committed per transaction. */
     static final int BATCH = 1_000;
 
+    // why: `shieldpool --config FILE enqueue ...` must read FILE, not silently the defaults or $SHIELDPOOL_CONFIG
+    @ParentCommand
+    Main parent;
+
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "config file (default: $SHIELDPOOL_CONFIG)")
     Path config;
 
@@ -68,12 +73,15 @@ final class EnqueueCommand implements Callable<Integer> {
     }
 
     private int enqueue() {
-        ShieldpoolConfig config = JobsTool.config(this.config);
+        ShieldpoolConfig config = JobsTool.config(this.config != null ? this.config : parent.configFile);
         String q = queue == null ? config.jobs().queue() : queue;
         int attempts = maxAttempts == null ? config.jobs().maxAttempts() : maxAttempts;
         Duration wait = delay == null ? Duration.ZERO : JobsTool.duration("--delay", delay);
         if (q.isBlank()) {
             throw new JobsTool.Failure(ExitCode.USAGE.code, "--queue: \"" + q + "\" (expected: a non-empty name)");
+        }
+        if (wait.isNegative() || wait.compareTo(NewJob.MAX_DELAY) > 0) {
+            throw new JobsTool.Failure(ExitCode.USAGE.code, "--delay: " + delay + " (expected: a duration from 0 to 365d)");
         }
         if (attempts < 1) {
             throw new JobsTool.Failure(ExitCode.USAGE.code, "--max-attempts: " + attempts + " (expected: an integer >= 1)");

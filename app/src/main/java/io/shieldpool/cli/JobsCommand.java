@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintStream;
@@ -35,6 +36,10 @@ import java.util.concurrent.Callable;
                 "78:invalid configuration, jobs.store = none, or a store that refuses it (wrong password, no such",
                 "   database or role, a newer schema, missing rights)"})
 final class JobsCommand implements Callable<Integer> {
+
+    // why: `shieldpool --config FILE jobs ...` must read FILE, not silently the defaults or $SHIELDPOOL_CONFIG
+    @ParentCommand
+    Main parent;
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "config file (default: $SHIELDPOOL_CONFIG)")
     Path config;
@@ -74,6 +79,9 @@ final class JobsCommand implements Callable<Integer> {
         if ((action.equals("show") || action.equals("retry")) && id == null) {
             throw new JobsTool.Failure(ExitCode.USAGE.code, "jobs " + action + ": missing ID (expected: a job id)");
         }
+        if (limit < 1) {
+            throw new JobsTool.Failure(ExitCode.USAGE.code, "--limit: " + limit + " (expected: an integer >= 1)");
+        }
         Optional<JobState> stateFilter = Optional.empty();
         if (state != null) {
             try {
@@ -84,7 +92,7 @@ final class JobsCommand implements Callable<Integer> {
         }
         Instant before = olderThan == null ? Instant.now().plusSeconds(1)
                 : Instant.now().minus(JobsTool.duration("--older-than", olderThan));
-        ShieldpoolConfig cfg = JobsTool.config(config);
+        ShieldpoolConfig cfg = JobsTool.config(config != null ? config : parent.configFile);
         if (action.equals("migrate") && cfg.jobs().store() == ShieldpoolConfig.JobStoreType.POSTGRESQL) {
             return migrate(System.out, cfg);
         }
@@ -93,7 +101,7 @@ final class JobsCommand implements Callable<Integer> {
         try {
             switch (action) {
                 case "stats" -> printStats(out, JobsTool.await(store.stats(List.of(cfg.jobs().queue()))));
-                case "list" -> printJobs(out, JobsTool.await(store.list(stateFilter, JobsTool.blankToEmpty(queue), Math.max(1, limit))));
+                case "list" -> printJobs(out, JobsTool.await(store.list(stateFilter, JobsTool.blankToEmpty(queue), limit)));
                 case "show" -> {
                     Optional<Job> job = JobsTool.await(store.find(id));
                     if (job.isEmpty()) {

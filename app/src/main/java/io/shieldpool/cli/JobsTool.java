@@ -100,11 +100,17 @@ final class JobsTool {
 
     /** A duration as the config writes them (250ms, 30s, 2m). */
     static Duration duration(String option, String text) {
+        Duration duration;
         try {
-            return com.typesafe.config.ConfigFactory.parseString("d = \"" + text.replace("\"", "") + "\"").getDuration("d");
+            duration = com.typesafe.config.ConfigFactory.parseString("d = \"" + text.replace("\"", "") + "\"").getDuration("d");
         } catch (RuntimeException e) {
             throw new Failure(ExitCode.USAGE.code, option + ": " + text + " (expected: a duration such as 250ms, 30s or 2m)");
         }
+        // why: purge-dead --older-than -1s purged every dead job, enqueue --delay -5s ran at once
+        if (duration.isNegative()) {
+            throw new Failure(ExitCode.USAGE.code, option + ": " + text + " (expected: a duration >= 0, such as 250ms, 30s or 2m)");
+        }
+        return duration;
     }
 
     static Optional<String> blankToEmpty(String text) {

@@ -60,6 +60,12 @@ final class ReloadCommand implements Callable<Integer> {
             err.println(LogSetup.errorPrefix() + "shieldpool reload: --timeout " + timeout + ": " + e.getMessage());
             return ExitCode.USAGE.code;
         }
+        // why: a limit of 0 or less sent the SIGHUP and gave up at once, "no outcome" (exit 75)
+        if (!limit.isPositive()) {
+            err.println(LogSetup.errorPrefix() + "shieldpool reload: --timeout " + timeout
+                    + " (expected: a duration > 0, such as 30s or 2m)");
+            return ExitCode.USAGE.code;
+        }
         List<Path> dirs = runtimeDir != null ? List.of(runtimeDir) : RuntimeDir.forClient(System.getenv());
         long deadline = System.nanoTime() + limit.toNanos();
         Optional<Path> file = pid != null ? awaitFileOf(pid, dirs, deadline) : theOneDaemon(dirs, err);

@@ -42,7 +42,8 @@ public record EffectiveConfig(ShieldpoolConfig config, Map<String, Entry> entrie
                 String rendered = ConfigReader.render(e.getValue());
                 // An unset secret shows as unset; a set one never shows at all.
                 String value = isSecret(key, operatorNamed) && !rendered.equals("\"\"") ? MASK
-                        : key.equals(ConfigLoader.ROOT + ".jobs.postgresql.url") ? withoutPassword(rendered) : rendered;
+                        : key.equals(ConfigLoader.ROOT + ".jobs.postgresql.url") ? withoutPassword(rendered)
+                        : key.equals(ConfigLoader.ROOT + ".work.http.url") ? withoutCredentials(rendered) : rendered;
                 String origin = ConfigReader.where(e.getValue().origin());
                 entries.put(key, new Entry(value, origin == null ? "" : origin.replaceFirst("^merge of ", "")));
             }
@@ -77,6 +78,16 @@ public record EffectiveConfig(ShieldpoolConfig config, Map<String, Entry> entrie
             }
         }
         return masked.replaceAll("(?i)([?&]password=)[^&\"]*", "$1***");
+    }
+
+    /**
+     * An http(s) URL as logs and output show it: a password in it masked as by
+     * {@link #withoutPassword}, and the value of each query parameter named like a credential
+     * ({@code ?api_key=}, {@code access_token=}, {@code sig=}...), as header values are by their names.
+     */
+    public static String withoutCredentials(String url) {
+        return withoutPassword(url).replaceAll(
+                "(?i)([?&][^=&#\"]*(?:token|key|secret|pass|auth|sig|credential)[^=&#\"]*=)[^&#\"]*", "$1***");
     }
 
     /** Keys whose values never appear in logs or output. */

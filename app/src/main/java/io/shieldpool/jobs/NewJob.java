@@ -3,6 +3,7 @@ package io.shieldpool.jobs;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
@@ -17,6 +18,12 @@ import java.util.Optional;
  * @param uniqueKey   when present, enqueueing a key that a kept job already has is a no-op that names that job
  */
 public record NewJob(String queue, String payload, int maxAttempts, Instant runAt, Optional<String> uniqueKey) {
+
+    /**
+     * The longest delay an enqueue accepts, as for every duration of the config. why: longer is a
+     * typo, and a run-at past ~292 million years has no epoch milliseconds for the store to bind.
+     */
+    public static final Duration MAX_DELAY = Duration.ofDays(365);
 
     public NewJob {
         Objects.requireNonNull(queue);

@@ -251,4 +251,27 @@ class WorkConfigTest {
                 .containsEntry("shieldpool.work.exec.environment.API_KEY", EffectiveConfig.MASK)
                 .containsEntry("shieldpool.work.exec.environment.REGION", "eu");
     }
+
+    @Test
+    void credentialsInTheHttpUrlAreMaskedInTheConfigInErrorsAndInTheSettingsShownInLogs() throws Exception {
+        String url = "https://sync:pw-in-url@api.example.com/v1?api_key=k-in-url&page=2&access_token=t-in-url";
+        String shown = "https://sync:***@api.example.com/v1?api_key=***&page=2&access_token=***";
+        EffectiveConfig effective = plain.loadEffective(Optional.of(file(
+                "shieldpool.work.type = http\nshieldpool.work.http.url = \"" + url + "\"\n")));
+        assertThat(effective.values()).containsEntry("shieldpool.work.http.url", shown);
+        HttpSettings http = (HttpSettings) effective.config().work().settings();
+        assertThat(http.shownUrl()).isEqualTo(shown);
+        assertThat(http.toString()).contains(shown).doesNotContain("-in-url");
+        assertThat(problems("shieldpool.work.type = http\nshieldpool.work.http.url = \"https://u:pw-in-url@exa mple/\"\n"))
+                .singleElement().asString().startsWith("shieldpool.work.http.url: https://u:***@exa mple/ (expected:")
+                .doesNotContain("pw-in-url");
+    }
+
+    @Test
+    void anHttpUrlWithAPortOutOfRangeIsAConfigError() throws Exception {
+        // the client refused it at each request instead, with "port p must be in range 0 <= p <= 65535"
+        assertThat(problems("shieldpool.work.type = http\nshieldpool.work.http.url = \"http://127.0.0.1:99999/\"\n"))
+                .containsExactly("shieldpool.work.http.url: http://127.0.0.1:99999/ (expected: a URL whose port is from 1 "
+                        + "to 65535) at " + dir.resolve("work.conf") + ":2");
+    }
 }

@@ -112,6 +112,47 @@ class DrainTest {
     }
 
     @Test
+    void aStopGateThatFailsToCloseStillEndsTheDrainAsACut() throws Exception {
+        // before: closeGates' failure was dropped, the drain waited for its announcement forever
+        // (state cutting once the grace passed), and only a SIGKILL ended the daemon
+        AtomicInteger abandonAsked = new AtomicInteger();
+        Drain.Stoppable failingGates = new Drain.Stoppable() {
+            @Override
+            public io.vertx.core.Future<Long> closeGates() {
+                return io.vertx.core.Future.failedFuture(new NoClassDefFoundError("io/shieldpool/pool/Gone"));
+            }
+
+            @Override
+            public io.vertx.core.Future<Integer> abandonInFlight() {
+                abandonAsked.incrementAndGet();
+                return io.vertx.core.Future.succeededFuture(2);
+            }
+
+            @Override
+            public io.vertx.core.Future<io.shieldpool.view.ShardSnapshot> totals() {
+                return io.vertx.core.Future.succeededFuture(io.shieldpool.view.ShardSnapshot.EMPTY);
+            }
+        };
+        Drain drain = new Drain(new Lifecycle(), clock, vertx, new PoolListener() {
+            @Override
+            public void drainBegan(String signal, long inFlight, Duration grace) {
+                announced.countDown();
+            }
+        }, afterCuts::incrementAndGet, (worker, cause) -> false);
+        vertx.getOrCreateContext().runOnContext(v -> {
+            drain.poolDeployed(failingGates);
+            drain.begin("SIGTERM", Duration.ofSeconds(30));
+        });
+
+        ShutdownReport report = drain.finished().await(5, TimeUnit.SECONDS);
+        assertThat(announced.getCount()).isZero();
+        assertThat(report.exitCode()).isEqualTo(ExitCode.DRAIN_CUT);
+        assertThat(report.reason()).startsWith("closing the stop gates failed: java.lang.NoClassDefFoundError");
+        assertThat(abandonAsked.get()).isEqualTo(1);
+        assertThat(afterCuts.get()).isEqualTo(1);
+    }
+
+    @Test
     void theCutRunsExactlyOnceHoweverManyTimesItIsAskedFor() throws Exception {
         Supervisor supervisor = start("10s");
         signal("INT");

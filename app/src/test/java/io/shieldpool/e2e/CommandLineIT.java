@@ -166,6 +166,39 @@ class CommandLineIT {
             assertThat(check.awaitExit(Duration.ofSeconds(20))).isEqualTo(64);
             assertThat(check.stderr()).hasSize(1).first().asString().contains("FILE", "--config FILE", "SHIELDPOOL_CONFIG");
         }
+        // --config before the command, as the daemon takes it, is the file checked (it was ignored)
+        try (DaemonProcess check = run(Map.of("SHIELDPOOL_CONFIG", bad.toString()), "--config", file.toString(), "check-config")) {
+            assertThat(check.awaitExit(Duration.ofSeconds(20))).isZero();
+            assertThat(check.stdout().getLast()).isEqualTo(file + ": OK");
+        }
+    }
+
+    @Test
+    void theJobCommandsReadTheConfigGivenBeforeTheCommand() throws Exception {
+        Path file = dir.resolve("jobs.conf");
+        Files.writeString(file, "shieldpool.jobs.store = sqlite\nshieldpool.jobs.sqlite.path = \"" + dir.resolve("jobs.db") + "\"\n");
+        Path other = dir.resolve("other.conf");
+        Files.writeString(other, "shieldpool.jobs.store = sqlite\nshieldpool.jobs.sqlite.path = \"" + dir.resolve("other.db") + "\"\n");
+        // $SHIELDPOOL_CONFIG names another store: an ignored --config would enqueue into it, or purge it
+        try (DaemonProcess enqueue = run(Map.of("SHIELDPOOL_CONFIG", other.toString()), "--config", file.toString(), "enqueue", "1")) {
+            assertThat(enqueue.awaitExit(Duration.ofSeconds(20))).as(enqueue.stderr().toString()).isZero();
+        }
+        try (DaemonProcess stats = run(Map.of("SHIELDPOOL_CONFIG", other.toString()), "-c", file.toString(), "jobs", "stats", "--json")) {
+            assertThat(stats.awaitExit(Duration.ofSeconds(20))).as(stats.stderr().toString()).isZero();
+            assertThat(String.join("\n", stats.stdout())).containsPattern("\"ready\"\\s*:\\s*1\\b");
+        }
+        assertThat(dir.resolve("other.db")).doesNotExist();
+        // a negative --older-than purged every dead job, a --limit below 1 listed one: both are usage errors now
+        for (String[] args : List.of(new String[] {"jobs", "purge-dead", "--older-than", "-1s"},
+                new String[] {"enqueue", "--delay", "-5s", "1"}, new String[] {"jobs", "list", "--limit", "0"})) {
+            List<String> command = new java.util.ArrayList<>(List.of("--config", file.toString()));
+            command.addAll(List.of(args));
+            try (DaemonProcess tool = run(Map.of(), command.toArray(String[]::new))) {
+                assertThat(tool.awaitExit(Duration.ofSeconds(20))).as(String.join(" ", args)).isEqualTo(64);
+                assertThat(tool.stderr()).singleElement().asString().contains(args[args.length - (args[0].equals("enqueue") ? 2 : 1)])
+                        .contains("(expected: a");
+            }
+        }
     }
 
     @Test

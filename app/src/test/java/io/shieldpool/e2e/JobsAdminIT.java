@@ -82,6 +82,18 @@ class JobsAdminIT {
             HttpResponse<String> bad = post(http, admin.port(), "{\"payload\": 1, \"max_attempts\": 0}");
             assertThat(bad.statusCode()).isEqualTo(400);
             assertThat(new JsonObject(bad.body()).getString("error")).isEqualTo("body.max_attempts: 0 (expected: an integer >= 1)");
+            HttpResponse<String> misspelt = post(http, admin.port(), "{\"payload\": 1, \"qeueu\": \"other\"}");
+            assertThat(misspelt.statusCode()).isEqualTo(400);
+            assertThat(new JsonObject(misspelt.body()).getString("error")).isEqualTo("body.qeueu: \"other\" (expected: one of "
+                    + "the fields payload, queue, key, max_attempts, delay_ms)");
+            // a run-at with no epoch milliseconds once ended the store thread: every later enqueue and claim failed
+            HttpResponse<String> farOff = post(http, admin.port(), "{\"payload\": 1, \"delay_ms\": 9223372036854775807}");
+            assertThat(farOff.statusCode()).as(farOff.body()).isEqualTo(400);
+            assertThat(new JsonObject(farOff.body()).getString("error"))
+                    .startsWith("body.delay_ms: 9223372036854775807 (expected: whole milliseconds from 0 to ");
+            ToolRun farOffCli = cli(cliConfig, null, "enqueue", "--delay", "100000000d", "1");
+            assertThat(farOffCli.exitCode()).as(farOffCli.out()).isEqualTo(64);
+            assertThat(farOffCli.out()).contains("--delay: 100000000d (expected: a duration from 0 to 365d)");
 
             // The CLI in another process, while the daemon runs: its commit wakes the daemon (the
             // poll interval is 30 s here, so a prompt pick-up can only come from the wake-up).
@@ -185,6 +197,33 @@ class JobsAdminIT {
         assertThat(received.getString("file")).isEqualTo("a.csv");
         assertThat(received.getString("big")).isEqualTo(big);
         assertThat(Files.readString(out.resolve(id + ".env")).strip()).isEqualTo("1 imports");
+    }
+
+    @Test
+    void aPayloadPostedOverHttpReachesTheSectionAsWrittenNumbersIncluded() throws Exception {
+        Path db = dir.resolve("jobs.db");
+        Path out = Files.createDirectories(dir.resolve("out"));
+        String exec = """
+                shieldpool.pool.size = 1
+                shieldpool.work.type = exec
+                shieldpool.work.exec.command = ["/bin/sh", "-c", "cat > %s/$SHIELDPOOL_JOB_ID.json"]
+                shieldpool.jobs.store = sqlite
+                shieldpool.jobs.sqlite.path = "%s"
+                shieldpool.log.level = debug
+                """.formatted(out, db);
+        // decoded and encoded again, this reached the command as {"amount":0.1,"pi":3.141592653589793,"big":"Infinity"}
+        String payload = "{\"amount\": 0.10000000000000000001, \"pi\": 3.14159265358979323846, \"big\": 1e400}";
+        try (DaemonProcess daemon = DaemonProcess.start(dir, exec);
+             AdminClient admin = AdminClient.of(daemon);
+             HttpClient http = HttpClient.newHttpClient()) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(30));
+            HttpResponse<String> posted = post(http, admin.port(), "{\"jobs\": [{\"payload\": " + payload + "}]}");
+            assertThat(posted.statusCode()).as(posted.body()).isEqualTo(201);
+            long id = new JsonObject(posted.body()).getJsonArray("jobs").getJsonObject(0).getLong("id");
+            daemon.awaitEvent("job.done", Duration.ofSeconds(30));
+            daemon.drainNow();
+            assertThat(Files.readString(out.resolve(id + ".json"))).isEqualTo(payload);
+        }
     }
 
     @Test

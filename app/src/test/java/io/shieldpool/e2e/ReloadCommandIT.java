@@ -120,6 +120,10 @@ class ReloadCommandIT {
             ToolRun badTimeout = reload("--timeout", "soon");
             assertThat(badTimeout.exitCode()).as(badTimeout.out()).isEqualTo(64);
             assertThat(badTimeout.out()).contains("--timeout soon");
+            ToolRun negativeTimeout = reload("--pid", String.valueOf(daemon.pid()), "--timeout", "-1s");
+            assertThat(negativeTimeout.exitCode()).as(negativeTimeout.out()).isEqualTo(64);
+            assertThat(negativeTimeout.out()).contains("--timeout -1s (expected: a duration > 0");
+            assertThat(daemon.events("reload.begin")).as("no SIGHUP sent for a bad --timeout").hasSize(1);
             daemon.drainNow();
         }
         ToolRun gone = reload("--pid", "999999999");

@@ -46,6 +46,8 @@ public final class JobsEndpoints {
 
     /** Most jobs one POST may carry: one transaction must stay short. */
     static final int MAX_JOBS_PER_REQUEST = 10_000;
+    /** The fields of one job in a POST /jobs body. */
+    static final List<String> JOB_FIELDS = List.of("payload", "queue", "key", "max_attempts", "delay_ms");
     /** Largest POST body accepted. */
     static final long MAX_BODY_BYTES = 16L << 20;
 
@@ -117,21 +119,28 @@ public final class JobsEndpoints {
         } catch (DecodeException e) {
             throw new IllegalArgumentException("body: not JSON (expected: {\"payload\": ...} or {\"jobs\": [...]})");
         }
+        List<String> texts = PayloadTexts.of(body.getBytes());
         List<NewJob> parsed = new ArrayList<>();
         if (value instanceof JsonArray payloads) {
             for (Object payload : payloads) {
-                parsed.add(newJob(new JsonObject().put("payload", payload), "[" + parsed.size() + "]"));
+                parsed.add(newJob(new JsonObject().put("payload", payload), texts.get(parsed.size()), "[" + parsed.size() + "]"));
             }
         } else if (value instanceof JsonObject object && object.getValue("jobs") instanceof JsonArray many) {
+            for (String field : object.fieldNames()) {
+                if (!field.equals("jobs")) {
+                    throw new IllegalArgumentException("body." + field + ": " + Json.encode(object.getValue(field))
+                            + " (expected: only \"jobs\" beside a list of jobs; each job's fields go in it)");
+                }
+            }
             for (Object one : many) {
                 if (!(one instanceof JsonObject job)) {
                     throw new IllegalArgumentException("jobs[" + parsed.size() + "]: " + Json.encode(one)
                             + " (expected: an object such as {\"payload\": {...}})");
                 }
-                parsed.add(newJob(job, "jobs[" + parsed.size() + "]"));
+                parsed.add(newJob(job, texts.get(parsed.size()), "jobs[" + parsed.size() + "]"));
             }
         } else if (value instanceof JsonObject object) {
-            parsed.add(newJob(object, "body"));
+            parsed.add(newJob(object, texts.isEmpty() ? null : texts.getFirst(), "body"));
         } else {
             throw new IllegalArgumentException("body: " + Json.encode(value)
                     + " (expected: {\"payload\": ...}, {\"jobs\": [...]} or an array of payloads)");
@@ -142,7 +151,15 @@ public final class JobsEndpoints {
         return parsed;
     }
 
-    private NewJob newJob(JsonObject job, String where) {
+    /** @param payloadText the payload as the body wrote it (null when it has none) */
+    private NewJob newJob(JsonObject job, String payloadText, String where) {
+        for (String field : job.fieldNames()) {
+            // why: a misspelt field ("qeueu", "run_at") ignored would enqueue a job other than the one meant
+            if (!JOB_FIELDS.contains(field)) {
+                throw new IllegalArgumentException(where + "." + field + ": " + Json.encode(job.getValue(field))
+                        + " (expected: one of the fields " + String.join(", ", JOB_FIELDS) + ")");
+            }
+        }
         if (!job.containsKey("payload")) {
             throw new IllegalArgumentException(where + ".payload: (missing) (expected: the job's payload, any JSON value)");
         }
@@ -151,21 +168,22 @@ public final class JobsEndpoints {
         int maxAttempts = jobs.maxAttempts();
         if (job.containsKey("max_attempts")) {
             if (!(job.getValue("max_attempts") instanceof Number n) || n.intValue() < 1 || n.doubleValue() != n.intValue()) {
-                throw new IllegalArgumentException(where + ".max_attempts: " + job.getValue("max_attempts")
+                throw new IllegalArgumentException(where + ".max_attempts: " + Json.encode(job.getValue("max_attempts"))
                         + " (expected: an integer >= 1)");
             }
             maxAttempts = n.intValue();
         }
         long delayMs = 0;
         if (job.containsKey("delay_ms")) {
-            if (!(job.getValue("delay_ms") instanceof Number n) || n.longValue() < 0) {
-                throw new IllegalArgumentException(where + ".delay_ms: " + job.getValue("delay_ms")
-                        + " (expected: milliseconds >= 0)");
+            if (!(job.getValue("delay_ms") instanceof Number n) || n.longValue() < 0
+                    || n.longValue() > NewJob.MAX_DELAY.toMillis() || n.doubleValue() != n.longValue()) {
+                throw new IllegalArgumentException(where + ".delay_ms: " + Json.encode(job.getValue("delay_ms"))
+                        + " (expected: whole milliseconds from 0 to " + NewJob.MAX_DELAY.toMillis() + ", 365 days)");
             }
             delayMs = n.longValue();
         }
         try {
-            return new NewJob(queue, Json.encode(job.getValue("payload")), maxAttempts,
+            return new NewJob(queue, payloadText, maxAttempts,
                     Instant.now().plusMillis(delayMs), key);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where + "." + e.getMessage());

@@ -42,7 +42,7 @@ final class InstanceLock implements AutoCloseable {
             channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (IOException e) {
             throw new JobStoreException(JobStoreException.Kind.UNUSABLE,
-                    "cannot create the job store's lock file " + file + ": " + e.getMessage(), e);
+                    "cannot create the job store's lock file " + file + ": " + AccessProblem.of(database).orElse(e.toString()), e);
         }
         FileLock lock;
         try {

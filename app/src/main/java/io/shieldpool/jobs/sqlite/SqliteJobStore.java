@@ -15,6 +15,7 @@ import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteErrorCode;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,6 +83,9 @@ public final class SqliteJobStore implements JobStore {
         try {
             this.connection = connect(settings);
             migrate(connection, path);
+            if (daemon) {
+                requireWritable(connection);
+            }
             this.dataVersionQuery = connection.prepareStatement("PRAGMA data_version");
             this.dataVersion = readDataVersion();
             this.thread = new StoreThread("shieldpool-jobs-sqlite", connection, this::checkForOtherWriters,
@@ -90,8 +94,18 @@ public final class SqliteJobStore implements JobStore {
             if (lock != null) {
                 lock.close();
             }
-            throw new JobStoreException(JobStoreException.Kind.UNUSABLE,
-                    "cannot open the job store " + path + ": " + e.getMessage(), e);
+            int code = e.getErrorCode();
+            if (code == SQLiteErrorCode.SQLITE_BUSY.code || code == SQLiteErrorCode.SQLITE_LOCKED.code) {
+                // why IN_USE (exit 69): a lock held by another process (a sqlite3 shell's open
+                // transaction, a backup) is let go; as a config error (78) systemd's
+                // RestartPreventExitStatus= kept the daemon down for good.
+                throw new JobStoreException(JobStoreException.Kind.IN_USE, "the job store " + path
+                        + " is locked by another process (a write transaction held past the busy timeout of "
+                        + settings.busyTimeout().toMillis() + " ms: a sqlite3 shell, a backup?); try again once it is released", e);
+            }
+            String why = AccessProblem.of(path).orElse(e.getErrorCode() == SQLiteErrorCode.SQLITE_READONLY.code
+                    ? "it is read-only to this process (a read-only file system?)" : e.getMessage());
+            throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "cannot open the job store " + path + ": " + why, e);
         } catch (RuntimeException e) {
             if (lock != null) {
                 lock.close();
@@ -165,6 +179,23 @@ public final class SqliteJobStore implements JobStore {
             } catch (SQLException | RuntimeException e) {
                 s.execute("ROLLBACK");
                 throw e;
+            }
+        }
+    }
+
+    /**
+     * Fails with SQLITE_READONLY when this process may not write the store. why: SQLite opens a
+     * file it may not write read-only, without a word, and reads still work: a daemon on it said
+     * ready, then failed every claim ("statement is not executing"). A write rolled back (the
+     * header's user_version set to itself) finds it out at the start.
+     */
+    private static void requireWritable(Connection connection) throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            s.execute("BEGIN IMMEDIATE");
+            try {
+                s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
+            } finally {
+                s.execute("ROLLBACK");
             }
         }
     }

@@ -280,7 +280,14 @@ final class StoreThread {
     }
 
     private <T> void runOne(Request<T> request) throws SQLException {
-        request.result = request.run(connection);
+        try {
+            request.result = request.run(connection);
+        } catch (RuntimeException e) {
+            // why: a request that throws (a bug, an argument no statement can bind) must fail
+            // alone, as a failed statement does; escaping, it ended this thread, and with it every
+            // later claim and enqueue of a daemon that still said it was ready.
+            throw new SQLException(e.toString(), e);
+        }
     }
 
     private void rollbackQuietly() {

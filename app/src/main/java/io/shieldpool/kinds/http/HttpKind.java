@@ -67,12 +67,17 @@ public final class HttpKind implements WorkKind {
             URI uri = new URI(text.replace("{", "%7B").replace("}", "%7D"));
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if ((scheme.equals("http") || scheme.equals("https")) && uri.getHost() != null) {
+                if (uri.getPort() > 65535) {
+                    // why here: the client refused it at each request, in words naming no URL
+                    reader.problem(key, EffectiveConfig.withoutCredentials(text), "a URL whose port is from 1 to 65535");
+                    return Optional.empty();
+                }
                 return Optional.of(uri);
             }
         } catch (URISyntaxException ignored) {
             // reported below
         }
-        reader.problem(key, expected);
+        reader.problem(key, EffectiveConfig.withoutCredentials(text), expected);
         return Optional.empty();
     }
 

@@ -1,5 +1,6 @@
 package io.shieldpool.kinds.http;
 
+import io.shieldpool.config.EffectiveConfig;
 import io.shieldpool.config.KindSettings;
 import io.shieldpool.config.Rule;
 
@@ -44,9 +45,14 @@ public record HttpSettings(String method, Optional<URI> url, Map<String, String>
     @Override
     public String toString() {
         // why: headers often carry credentials; a record's toString would print them.
-        return "HttpSettings[method=" + method + ", url=" + url.map(Object::toString).orElse("") + ", headers="
+        return "HttpSettings[method=" + method + ", url=" + shownUrl() + ", headers="
                 + headers.keySet() + ", timeout=" + timeout + ", successStatuses=" + successStatuses
                 + ", maxRate=" + maxRate + "]";
+    }
+
+    /** The URL as logs show it: a password, and query parameters named like credentials, masked. */
+    public String shownUrl() {
+        return url.map(u -> EffectiveConfig.withoutCredentials(u.toString())).orElse("");
     }
 
     /**

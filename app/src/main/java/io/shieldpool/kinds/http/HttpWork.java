@@ -299,7 +299,7 @@ final class HttpWork implements Work {
             counts.retried.increment();
             log.atDebug().addKeyValue("event", "http.retry").addKeyValue("worker", section.workerId())
                     .addKeyValue("section", section.sectionId()).addKeyValue("error", describe(first))
-                    .log("{} {}: {} ({}); {}", settings.method(), settings.url().orElseThrow(), why.what(),
+                    .log("{} {}: {} ({}); {}", settings.method(), settings.shownUrl(), why.what(),
                             describe(first), why.done());
             HttpConnectOptions connect = new HttpConnectOptions().setHost(options.getHost()).setPort(options.getPort())
                     .setSsl(options.isSsl()).setConnectTimeout(settings.timeout().toMillis());
@@ -345,12 +345,12 @@ final class HttpWork implements Work {
                 freshConnection = null;
             }
             if (ar.failed()) {
-                failed(new HttpFailure(settings.method() + " " + settings.url().orElseThrow() + ": "
+                failed(new HttpFailure(settings.method() + " " + settings.shownUrl() + ": "
                         + describe(ar.cause())));
             } else if (settings.successStatuses().contains(ar.result())) {
                 completed();
             } else {
-                failed(new HttpFailure(settings.method() + " " + settings.url().orElseThrow()
+                failed(new HttpFailure(settings.method() + " " + settings.shownUrl()
                         + " answered " + ar.result() + " (success-statuses: " + settings.successStatuses() + ")"));
             }
         }
@@ -359,7 +359,7 @@ final class HttpWork implements Work {
         protected void onTimeout(String reason) {
             over = true;
             // why: ended first; resetting fails the request's future at once, which would count it as failed.
-            timedOut(reason + " (" + settings.method() + " " + settings.url().orElseThrow() + ")");
+            timedOut(reason + " (" + settings.method() + " " + settings.shownUrl() + ")");
             cancelSendTimer();
             if (turn != null && turn.cancel()) {
                 // It left the line before its turn: nothing more will happen to this section.

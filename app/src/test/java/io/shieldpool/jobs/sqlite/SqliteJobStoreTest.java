@@ -113,6 +113,33 @@ class SqliteJobStoreTest extends JobStoreContract {
     }
 
     @Test
+    void aRequestThatThrowsFailsAloneAndTheStoreGoesOn() {
+        // Instant.MAX has no epoch milliseconds: binding it throws ArithmeticException on the store thread
+        NewJob unbindable = new NewJob("default", "{}", 3, java.time.Instant.MAX, Optional.empty());
+
+        assertThatThrownBy(() -> get(store.enqueue(List.of(unbindable)))).hasMessageContaining("long overflow");
+
+        long id = get(store.enqueue(List.of(new NewJob("default", "{}", 3, START, Optional.empty())))).getFirst().id();
+        assertThat(get(store.claim("default", 5))).extracting(j -> j.id()).containsExactly(id);
+    }
+
+    @Test
+    void aFileAnotherProcessKeepsLockedIsInUseNotAConfigError() throws Exception {
+        get(store.close());
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + file()); var s = c.createStatement()) {
+            s.execute("BEGIN EXCLUSIVE");
+            SqliteSettings shortWait = new SqliteSettings(file(), SqliteSettings.Synchronous.FULL, Duration.ofMillis(20),
+                    Duration.ofMillis(100), Duration.ofMillis(200));
+            assertThatThrownBy(() -> SqliteJobStore.openForDaemon(shortWait, JobOwner.thisProcess(), clock))
+                    .isInstanceOfSatisfying(JobStoreException.class, e -> {
+                        assertThat(e.kind()).as("a retry mends it: exit 69, not 78").isEqualTo(JobStoreException.Kind.IN_USE);
+                        assertThat(e.getMessage()).contains(file() + " is locked by another process", "200 ms");
+                    });
+            s.execute("ROLLBACK");
+        }
+    }
+
+    @Test
     void aFileWithANewerSchemaIsRefused() throws Exception {
         get(store.close());
         try (var c = DriverManager.getConnection("jdbc:sqlite:" + file()); var s = c.createStatement()) {
