@@ -17,12 +17,13 @@ import java.util.Optional;
 public final class PostgresUrl {
 
     /**
-     * The query parameters a URL may carry: those the client reads, and sslrootcert, which the
-     * store reads. why a list: the client ignores any other silently, so a libpq parameter it does
+     * The query parameters a URL may carry: those the client reads, and sslrootcert, sslcert and
+     * sslkey, which the store reads. why a list: the client ignores any other silently, so a libpq parameter it does
      * not know (connect_timeout, sslcert, target_session_attrs) or a typo would look set and do nothing.
      */
     public static final List<String> PARAMETERS = List.of("host", "hostaddr", "port", "user", "password", "dbname",
-            "sslmode", "sslrootcert", "application_name", "fallback_application_name", "search_path", "options");
+            "sslmode", "sslrootcert", "sslcert", "sslkey", "application_name", "fallback_application_name", "search_path",
+            "options");
 
     /** sslrootcert's word for the JDK's default trust store (as libpq 16's sslrootcert=system). */
     public static final String SYSTEM_ROOTS = "system";
@@ -62,6 +63,16 @@ public final class PostgresUrl {
     /** The sslmode the URL asks for, lower-case; "disable" when it names none (the client's default). */
     public static String sslMode(String url) {
         return parameters(url).getOrDefault("sslmode", "disable").toLowerCase(Locale.ROOT);
+    }
+
+    /** The client certificate (sslcert, a PEM file) and its key (sslkey, PEM, unencrypted) the URL names, if any. */
+    public static Optional<String> sslCert(String url) {
+        return Optional.ofNullable(parameters(url).get("sslcert")).filter(v -> !v.isEmpty());
+    }
+
+    /** @see #sslCert */
+    public static Optional<String> sslKey(String url) {
+        return Optional.ofNullable(parameters(url).get("sslkey")).filter(v -> !v.isEmpty());
     }
 
     /** The sslrootcert the URL names, if any: a PEM file of the CAs to trust, or {@link #SYSTEM_ROOTS}. */

@@ -129,13 +129,32 @@ final class Validator {
         if ((mode.equals("verify-ca") || mode.equals("verify-full")) && roots.isEmpty()) {
             return Optional.of("a libpq URI whose sslmode=" + mode + " comes with " + named);
         }
-        if (roots.isPresent() && !roots.get().equals(PostgresUrl.SYSTEM_ROOTS)) {
-            Path file = Path.of(roots.get());
-            if (!java.nio.file.Files.isRegularFile(file) || !java.nio.file.Files.isReadable(file)) {
-                return Optional.of("a libpq URI whose sslrootcert is a readable file (" + file + " is not); " + named);
+        if (roots.isPresent() && !roots.get().equals(PostgresUrl.SYSTEM_ROOTS) && !readableFile(roots.get())) {
+            return Optional.of("a libpq URI whose sslrootcert is a readable file (" + roots.get() + " is not); " + named);
+        }
+        Optional<String> cert = PostgresUrl.sslCert(url);
+        Optional<String> key = PostgresUrl.sslKey(url);
+        if (cert.isPresent() != key.isPresent()) {
+            return Optional.of("a libpq URI with both sslcert and sslkey (the client certificate and its key, PEM) or neither");
+        }
+        if (cert.isPresent() && mode.equals("disable")) {
+            return Optional.of("a libpq URI whose sslcert comes with an sslmode that uses TLS (require, verify-ca or verify-full)");
+        }
+        for (String file : cert.isPresent() ? List.of(cert.get(), key.get()) : List.<String>of()) {
+            if (!readableFile(file)) {
+                return Optional.of("a libpq URI whose sslcert and sslkey are readable files (" + file + " is not)");
             }
         }
         return Optional.empty();
+    }
+
+    private static boolean readableFile(String name) {
+        try {
+            Path file = Path.of(name);
+            return java.nio.file.Files.isRegularFile(file) && java.nio.file.Files.isReadable(file);
+        } catch (java.nio.file.InvalidPathException e) {
+            return false;
+        }
     }
 
     private ShieldpoolConfig.Postgresql postgresql(boolean used, Duration workTimeout) {

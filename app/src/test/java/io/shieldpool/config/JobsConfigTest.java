@@ -132,8 +132,8 @@ class JobsConfigTest {
     @Test
     void aUrlParameterTheClientWouldIgnoreIsAMistakeAtItsLine() throws Exception {
         String file = dir.resolve("jobs.conf").toString();
-        // libpq's own parameters the client does not read (sslcert, connect_timeout) would look set and do nothing
-        for (String parameter : List.of("bogus=1", "sslcert=/etc/client.pem", "connect_timeout=5")) {
+        // libpq's own parameters the client does not read (sslcrl, connect_timeout) would look set and do nothing
+        for (String parameter : List.of("bogus=1", "sslcrl=/etc/crl.pem", "connect_timeout=5")) {
             assertThat(text.problems("""
                     shieldpool.jobs.store = postgresql
                     shieldpool.jobs.postgresql.url = "postgresql://app:hunter2@/jobs?host=/run/postgresql&%s"
@@ -166,6 +166,15 @@ class JobsConfigTest {
                 .jobs().postgresql().url()).endsWith("sslrootcert=" + ca);
         assertThat(text.load(pg + "\"postgresql://app@db.example/jobs?sslmode=verify-full&sslrootcert=system\"")
                 .jobs().postgresql().url()).endsWith("sslrootcert=system");
+        // a client certificate: both files, readable, and an sslmode that uses TLS
+        assertThat(text.problems(pg + "\"postgresql://app@db.example/jobs?sslmode=require&sslcert=" + ca + "\""))
+                .singleElement().asString().contains("with both sslcert and sslkey");
+        assertThat(text.problems(pg + "\"postgresql://app@db.example/jobs?sslcert=" + ca + "&sslkey=" + ca + "\""))
+                .singleElement().asString().contains("sslcert comes with an sslmode that uses TLS");
+        assertThat(text.problems(pg + "\"postgresql://app@db.example/jobs?sslmode=require&sslcert=" + ca + "&sslkey=/nonexistent/k\""))
+                .singleElement().asString().contains("sslcert and sslkey are readable files (/nonexistent/k is not)");
+        assertThat(text.load(pg + "\"postgresql://app@db.example/jobs?sslmode=require&sslcert=" + ca + "&sslkey=" + ca + "\"")
+                .jobs().postgresql().url()).contains("sslkey=");
     }
 
     @Test

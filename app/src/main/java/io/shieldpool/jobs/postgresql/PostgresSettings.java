@@ -126,6 +126,12 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
         } else {
             ssl.setTrustAll(true);
         }
+        Optional<String> cert = io.shieldpool.config.PostgresUrl.sslCert(url);
+        Optional<String> key = io.shieldpool.config.PostgresUrl.sslKey(url);
+        if (cert.isPresent() && key.isPresent()) {
+            // a client certificate, for a server whose pg_hba.conf says cert (or clientcert=verify-*)
+            ssl.setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions().setCertPath(cert.get()).setKeyPath(key.get()));
+        }
         // "" checks no host name (the client's own default when it is unset); HTTPS: the certificate must name the host
         ssl.setHostnameVerificationAlgorithm(mode == io.vertx.pgclient.SslMode.VERIFY_FULL ? "HTTPS" : "");
         options.setSslOptions(ssl);

@@ -55,16 +55,54 @@ public final class PostgresCluster implements AutoCloseable {
         Path keys = Files.createTempDirectory(Path.of("/tmp"), "shieldpool-pg-tls-");
         Path key = keys.resolve("server.key");
         Path cert = keys.resolve("server.crt");
-        Process openssl = new ProcessBuilder("openssl", "req", "-new", "-x509", "-days", "2", "-nodes", "-subj", "/CN=shieldpool-test",
-                "-addext", "subjectAltName=" + subjectAltName, "-keyout", key.toString(), "-out", cert.toString())
-                .redirectErrorStream(true).start();
+        openssl("req", "-new", "-x509", "-days", "2", "-nodes", "-subj", "/CN=shieldpool-test",
+                "-addext", "subjectAltName=" + subjectAltName, "-keyout", key.toString(), "-out", cert.toString());
+        return start(List.of("listen_addresses = '127.0.0.1'", "port = " + port, "ssl = on",
+                "ssl_cert_file = '" + cert + "'", "ssl_key_file = '" + key + "'"), keys, List.of());
+    }
+
+    /**
+     * A cluster on 127.0.0.1:{@code port} that admits TCP clients only by a client certificate
+     * (pg_hba.conf: hostssl ... cert) signed by its own CA, {@link #certificate()}; the server's
+     * certificate, signed by the same CA, names localhost. {@link #clientCertificate()} and
+     * {@link #clientKey()} are a certificate for the user postgres and its key.
+     */
+    public static PostgresCluster startWithClientCertificates(int port) throws IOException, InterruptedException {
+        Path keys = Files.createTempDirectory(Path.of("/tmp"), "shieldpool-pg-tls-");
+        String ca = keys.resolve("server.crt").toString();
+        String caKey = keys.resolve("ca.key").toString();
+        openssl("req", "-new", "-x509", "-days", "2", "-nodes", "-subj", "/CN=shieldpool-test-ca", "-keyout", caKey, "-out", ca);
+        for (String[] who : new String[][] {{"host", "/CN=localhost", "subjectAltName=DNS:localhost"}, {"client", "/CN=postgres", ""}}) {
+            String key = keys.resolve(who[0] + ".key").toString();
+            String csr = keys.resolve(who[0] + ".csr").toString();
+            openssl("req", "-new", "-nodes", "-subj", who[1], "-keyout", key, "-out", csr);
+            Path ext = Files.writeString(keys.resolve(who[0] + ".ext"), who[2].isEmpty() ? "" : who[2] + "\n");
+            openssl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-days", "2",
+                    "-extfile", ext.toString(), "-out", keys.resolve(who[0] + ".crt").toString());
+        }
+        return start(List.of("listen_addresses = '127.0.0.1'", "port = " + port, "ssl = on", "ssl_ca_file = '" + ca + "'",
+                "ssl_cert_file = '" + keys.resolve("host.crt") + "'", "ssl_key_file = '" + keys.resolve("host.key") + "'"),
+                keys, List.of("hostssl all all 127.0.0.1/32 cert", "host all all 127.0.0.1/32 reject"));
+    }
+
+    /** A client certificate for the user postgres ({@link #startWithClientCertificates}). */
+    public Path clientCertificate() {
+        return tlsKeys.resolve("client.crt");
+    }
+
+    /** {@link #clientCertificate()}'s key. */
+    public Path clientKey() {
+        return tlsKeys.resolve("client.key");
+    }
+
+    private static void openssl(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("openssl"));
+        command.addAll(List.of(args));
+        Process openssl = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(openssl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (openssl.waitFor() != 0) {
-            throw new IllegalStateException("openssl req: " + out);
+            throw new IllegalStateException(String.join(" ", command) + ": " + out);
         }
-        PostgresCluster cluster = start(List.of("listen_addresses = '127.0.0.1'", "port = " + port, "ssl = on",
-                "ssl_cert_file = '" + cert + "'", "ssl_key_file = '" + key + "'"), keys);
-        return cluster;
     }
 
     /** The server's TCP port (TLS clusters) and its socket's number. */
@@ -83,10 +121,11 @@ public final class PostgresCluster implements AutoCloseable {
     }
 
     private static PostgresCluster start(List<String> settings) throws IOException, InterruptedException {
-        return start(settings, null);
+        return start(settings, null, List.of());
     }
 
-    private static PostgresCluster start(List<String> settings, Path tlsKeys) throws IOException, InterruptedException {
+    /** {@code hba}: lines put first in pg_hba.conf (the first matching line decides). */
+    private static PostgresCluster start(List<String> settings, Path tlsKeys, List<String> hba) throws IOException, InterruptedException {
         Assumptions.assumeTrue(Files.isExecutable(BIN.resolve("postgres")),
                 "PostgreSQL 15 is not installed (" + BIN + "/postgres missing; .ci/run installs the postgresql package): skipped");
         boolean root = "root".equals(System.getProperty("user.name"));
@@ -103,7 +142,11 @@ public final class PostgresCluster implements AutoCloseable {
         }
         if (tlsKeys != null) {
             // the server refuses a key file others may read
-            cluster.run(List.of("chmod", "0600", tlsKeys.resolve("server.key").toString()), false);
+            try (Stream<Path> keyFiles = Files.list(tlsKeys)) {
+                for (Path keyFile : keyFiles.filter(f -> f.toString().endsWith(".key")).toList()) {
+                    cluster.run(List.of("chmod", "0600", keyFile.toString()), false);
+                }
+            }
         }
         cluster.run(List.of(BIN.resolve("initdb").toString(), "--no-sync", "-A", "trust", "-U", "postgres",
                 "-E", "UTF8", "--locale=C", "-D", cluster.data.toString()), true);
@@ -116,6 +159,10 @@ public final class PostgresCluster implements AutoCloseable {
                 "log_min_messages = warning",
                 "logging_collector = off",
                 "") + String.join("\n", settings) + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+        if (!hba.isEmpty()) {
+            Path file = cluster.data.resolve("pg_hba.conf");
+            Files.writeString(file, String.join("\n", hba) + "\n" + Files.readString(file));
+        }
         cluster.start0();
         return cluster;
     }

@@ -16,7 +16,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * The URL's sslmode against a real server with TLS on (a self-signed certificate naming
  * localhost only), as libpq's users expect it: require encrypts without checking the certificate,
- * verify-ca checks it against sslrootcert, verify-full also checks it names the URL's host. why:
+ * verify-ca checks it against sslrootcert, verify-full also checks it names the URL's host;
+ * sslcert and sslkey present a client certificate. why:
  * sslmode=require failed every connection with a NullPointerException's text and sslrootcert was
  * ignored; a certificate that fails the checks is a mistake (UNUSABLE, exit 78), not a wait.
  */
@@ -106,6 +107,20 @@ class PostgresTlsTest {
             String prefer = url.replace("require", "prefer");
             PostgresJobStore store = PostgresJobStore.openForTool(PostgresSettings.of(prefer), Clock.systemUTC());
             store.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aServerThatAdmitsByClientCertificateAdmitsTheOneSslcertAndSslkeyName() throws Exception {
+        try (PostgresCluster mutual = PostgresCluster.startWithClientCertificates(freePort())) {
+            String base = "postgresql://postgres@localhost:" + mutual.port() + "/postgres?sslmode=verify-full&sslrootcert="
+                    + mutual.certificate();
+            String withCert = base + "&sslcert=" + mutual.clientCertificate() + "&sslkey=" + mutual.clientKey();
+            PostgresJobStore store = PostgresJobStore.openForTool(PostgresSettings.of(withCert), Clock.systemUTC());
+            store.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> PostgresJobStore.openForTool(PostgresSettings.of(base), Clock.systemUTC()))
+                    .as("without a client certificate the server refuses").isInstanceOfSatisfying(JobStoreException.class,
+                            e -> assertThat(e.kind()).isEqualTo(JobStoreException.Kind.UNUSABLE));
         }
     }
 
