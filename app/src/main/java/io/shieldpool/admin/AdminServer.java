@@ -221,6 +221,11 @@ public final class AdminServer extends VerticleBase implements PoolListener {
             send(request, 503, json(body.put("ready", false).put("reason", "the job store is unreachable: no job is claimed until it is back")));
             return;
         }
+        if (state == LifecycleState.RUNNING && jobs != null && jobs.storeLost().isPresent()) {
+            // why: it takes no enqueue and will not come back by itself; an operator must act.
+            send(request, 503, json(body.put("ready", false).put("reason", "the job store is lost: " + jobs.storeLost().get())));
+            return;
+        }
         switch (state) {
             case RUNNING -> send(request, 200, json(body));
             case STARTING -> send(request, 503, json(body.put("reason", "starting: the pool is not running yet")));

@@ -218,6 +218,16 @@ public interface JobStore {
     }
 
     /**
+     * Why this store takes no more jobs though it still answers, if so: an embedded store whose
+     * file was removed or replaced while the daemon ran. Its open file still serves what it holds
+     * (claims, acks), but anything written to it is gone at the stop, so {@link #enqueue} fails
+     * and /readyz answers 503 with this one-line reason. Once lost, lost until a restart.
+     */
+    default Optional<String> lost() {
+        return Optional.empty();
+    }
+
+    /**
      * This daemon began to drain (its first stop signal): no new section starts, the ones in
      * flight run on. A shared store says so to the other nodes at once (the node's row reads
      * draining) and keeps heartbeating until {@link #close}: a stopping node is not dead, so its

@@ -201,6 +201,11 @@ public final class JobsEndpoints {
         return Optional.of(text);
     }
 
+    /** Why the job store takes no more jobs though it answers (an embedded store's file removed), if so. */
+    public Optional<String> storeLost() {
+        return jobs.store().lost();
+    }
+
     /** Whether the job store answers (false during a shared store's outage). */
     public boolean storeReachable() {
         return jobs.store().reachable();

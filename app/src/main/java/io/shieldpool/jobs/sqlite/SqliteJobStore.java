@@ -54,6 +54,8 @@ public final class SqliteJobStore implements JobStore {
     static final int SCHEMA_VERSION = 1;
     /** Rows one purge transaction deletes at most, so a big purge never holds the lock for long. */
     private static final int PURGE_CHUNK = 5_000;
+    /** How often a daemon's store looks whether its path still names the file it opened (one stat). */
+    static final long FILE_CHECK_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
 
     private static final Map<String, String> SQL = SqlFile.load(SqliteJobStore.class, "statements.sql");
 
@@ -68,6 +70,11 @@ public final class SqliteJobStore implements JobStore {
     /** PRAGMA data_version, prepared once: the idle check runs it many times a second. */
     private final PreparedStatement dataVersionQuery;
     private long dataVersion;
+    /** The file the daemon opened; empty for a tool (it lives for one command) or without inodes. */
+    private final Optional<FileIdentity> identity;
+    private long lastFileCheckNanos = System.nanoTime();
+    /** Why the store is lost (its file removed or replaced), once found; never reset. */
+    private volatile String lost;
 
     private SqliteJobStore(SqliteSettings settings, JobOwner owner, Clock clock, boolean daemon) {
         this.settings = settings;
@@ -82,13 +89,14 @@ public final class SqliteJobStore implements JobStore {
         this.lock = daemon ? InstanceLock.acquire(path) : null;
         try {
             this.connection = connect(settings);
+            this.identity = daemon ? FileIdentity.of(path) : Optional.empty();
             migrate(connection, path);
             if (daemon) {
                 requireWritable(connection);
             }
             this.dataVersionQuery = connection.prepareStatement("PRAGMA data_version");
             this.dataVersion = readDataVersion();
-            this.thread = new StoreThread("shieldpool-jobs-sqlite", connection, this::checkForOtherWriters,
+            this.thread = new StoreThread("shieldpool-jobs-sqlite", connection, this::idleCheck,
                     settings.wakeCheck().toNanos(), settings.idleWakeCheck().toNanos());
         } catch (SQLException e) {
             if (lock != null) {
@@ -214,6 +222,35 @@ public final class SqliteJobStore implements JobStore {
         return statement;
     }
 
+    /** Store thread, idle: the file's identity (once a second), then other writers. */
+    private boolean idleCheck() {
+        if (identity.isPresent() && lost == null && System.nanoTime() - lastFileCheckNanos >= FILE_CHECK_NANOS) {
+            lastFileCheckNanos = System.nanoTime();
+            identity.get().change().ifPresent(this::fileGone);
+        }
+        return checkForOtherWriters();
+    }
+
+    /**
+     * The path no longer names the open file. why go on claiming from it: the jobs in it were
+     * acknowledged as durable, and this daemon is now the only one that can still run them (a
+     * restart opens the path anew); refusing enqueues stops the loss from growing.
+     */
+    private void fileGone(String what) {
+        Path path = settings.path();
+        lost = "its file " + path + " " + what + " while the daemon ran; enqueues are refused until a restart opens the path again";
+        log.atError().addKeyValue("event", "jobs.store-file-gone").addKeyValue("path", path.toString())
+                .addKeyValue("change", what)
+                .log("job store {} {} while the daemon ran: the open file serves the jobs it holds (claims and acks go on),"
+                        + " but nothing written to it outlives the stop; enqueues are refused and /readyz is 503;"
+                        + " once GET /jobs/stats shows nothing ready or running, put the path back and restart", path, what);
+    }
+
+    @Override
+    public Optional<String> lost() {
+        return Optional.ofNullable(lost);
+    }
+
     /**
      * Store thread, idle: fires the listeners when another connection committed since the last look.
      *
@@ -329,6 +366,10 @@ public final class SqliteJobStore implements JobStore {
 
     @Override
     public Future<List<Enqueued>> enqueue(List<NewJob> jobs) {
+        String gone = lost;
+        if (gone != null) {
+            return Future.failedFuture(new JobStoreException(JobStoreException.Kind.UNUSABLE, gone));
+        }
         List<NewJob> copy = List.copyOf(jobs);
         return writeThenWake(() -> {
             long now = now();

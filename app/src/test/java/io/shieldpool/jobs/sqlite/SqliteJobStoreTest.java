@@ -167,4 +167,46 @@ class SqliteJobStoreTest extends JobStoreContract {
             assertThat(rs.getString(1)).isEqualToIgnoringCase("wal");
         }
     }
+
+    @Test
+    void aStoreWhoseDirectoryIsRemovedSaysItIsLostRefusesEnqueuesAndStillRunsWhatItHolds() throws Exception {
+        Path sub = java.nio.file.Files.createDirectory(dir.resolve("removed"));
+        JobStore daemon = track(SqliteJobStore.openForDaemon(SqliteSettings.of(sub.resolve("jobs.db")), JobOwner.thisProcess(), clock));
+        long held = get(daemon.enqueue(List.of(job("{}")))).getFirst().id();
+        assertThat(daemon.lost()).isEmpty();
+
+        try (var files = java.nio.file.Files.list(sub)) {
+            for (Path f : files.toList()) {
+                java.nio.file.Files.delete(f);
+            }
+        }
+        java.nio.file.Files.delete(sub);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> daemon.lost().isPresent());
+        assertThat(daemon.lost().get()).contains(sub.resolve("jobs.db") + " was removed").doesNotContain("\n");
+        assertThatThrownBy(() -> get(daemon.enqueue(List.of(job("{}")))))
+                .isInstanceOfSatisfying(JobStoreException.class, e -> assertThat(e.getMessage()).isEqualTo(daemon.lost().get()));
+        io.shieldpool.jobs.Job claimed = only(get(daemon.claim("default", 5)));
+        assertThat(claimed.id()).as("the open file still serves the job it holds").isEqualTo(held);
+        assertThat(get(daemon.complete(claimed))).isTrue();
+    }
+
+    @Test
+    void aStoreWhoseFileIsReplacedByAnotherSaysSo() throws Exception {
+        Path other = dir.resolve("other.db");
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + other); var s = c.createStatement()) {
+            s.execute("CREATE TABLE t (x)");
+        }
+        java.nio.file.Files.move(other, file(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> store.lost().isPresent());
+        assertThat(store.lost().get()).contains(file() + " was replaced by another file");
+    }
+
+    @Test
+    void aToolOpenedStoreNeverWatchesItsFile() throws Exception {
+        JobStore tool = track(SqliteJobStore.openForTool(SqliteSettings.of(file()), clock));
+        java.nio.file.Files.delete(file());
+        await().during(Duration.ofMillis(1_500)).atMost(Duration.ofSeconds(3)).until(() -> tool.lost().isEmpty());
+    }
 }
