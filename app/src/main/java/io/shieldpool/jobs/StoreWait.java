@@ -3,7 +3,9 @@ package io.shieldpool.jobs;
 /**
  * How a daemon waits at start for a shared store whose server does not answer yet (the database is
  * down, starting, or its host not up). The store retries with backoff while the server does not
- * answer; a server that answers and refuses (wrong password, no such database) fails at once.
+ * answer; a server that answers and refuses (wrong password, no such database) fails at once. An
+ * embedded store (SQLite) whose file another process keeps locked waits its busy timeout, and a
+ * stop request ends that wait too.
  */
 public interface StoreWait {
 

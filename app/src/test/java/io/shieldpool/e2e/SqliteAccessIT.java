@@ -54,6 +54,34 @@ class SqliteAccessIT {
                 .contains("is not readable and writable by user " + user);
     }
 
+    @Test
+    void aSigtermWhileAnotherProcessHoldsTheFilesLockEndsTheStartAtOnceWithExit0() throws Exception {
+        Path db = dir.resolve("jobs.db");
+        // a sqlite3 shell's open transaction, as the operator's: BEGIN EXCLUSIVE, then nothing
+        try (var holder = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db); var s = holder.createStatement()) {
+            s.execute("BEGIN EXCLUSIVE");
+            try (DaemonProcess daemon = DaemonProcess.start(dir, """
+                    shieldpool.jobs.store = sqlite
+                    shieldpool.jobs.sqlite.path = "%s"
+                    """.formatted(db))) {
+                daemon.awaitEvent("config", java.time.Duration.ofSeconds(30));
+                Thread.sleep(500);
+                daemon.signal("TERM");
+                long signalled = System.nanoTime();
+
+                int exit = daemon.awaitExit(java.time.Duration.ofSeconds(20));
+
+                assertThat(exit).as(daemon.transcript()).isZero();
+                assertThat(java.time.Duration.ofNanos(System.nanoTime() - signalled))
+                        .as("not the 10 s busy timeout").isLessThan(java.time.Duration.ofSeconds(3));
+                assertThat(daemon.events("start.stopped")).singleElement()
+                        .satisfies(e -> assertThat(e.getString("signal")).isEqualTo("SIGTERM"));
+                assertThat(daemon.events("jobs.failed")).isEmpty();
+            }
+            s.execute("ROLLBACK");
+        }
+    }
+
     private ToolRun run(boolean asDaemonUser, String... args) throws Exception {
         List<String> command = new ArrayList<>();
         if (asDaemonUser && ROOT) {

@@ -118,13 +118,14 @@ public final class DurableJobs {
 
     /**
      * Like {@link #open(Supplier, Clock)}; a shared store (PostgreSQL) whose server does not answer
-     * yet is waited for as {@code wait} says.
+     * yet is waited for as {@code wait} says, and a SQLite file another process keeps locked is
+     * waited for (its busy timeout) until {@code wait} reports a stop.
      */
     public static DurableJobs open(Supplier<ShieldpoolConfig> config, Clock clock, StoreWait wait) {
         ShieldpoolConfig.Jobs settings = config.get().jobs();
         long opening = System.nanoTime();
         JobStore store = switch (settings.store()) {
-            case SQLITE -> SqliteJobStore.openForDaemon(sqliteSettings(settings), JobOwner.thisProcess(), clock);
+            case SQLITE -> SqliteJobStore.openForDaemon(sqliteSettings(settings), JobOwner.thisProcess(), clock, wait);
             case POSTGRESQL -> PostgresJobStore.openForDaemon(PostgresSettings.of(settings),
                     JobOwner.thisProcess(), clock, wait);
             case NONE -> throw new IllegalStateException("jobs.store = none has no store to open");

@@ -11,6 +11,7 @@ import io.shieldpool.jobs.JobStoreException;
 import io.shieldpool.jobs.NewJob;
 import io.shieldpool.jobs.QueueStats;
 import io.shieldpool.jobs.RecoveredJob;
+import io.shieldpool.jobs.StoreWait;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,7 +77,7 @@ public final class SqliteJobStore implements JobStore {
     /** Why the store is lost (its file removed or replaced), once found; never reset. */
     private volatile String lost;
 
-    private SqliteJobStore(SqliteSettings settings, JobOwner owner, Clock clock, boolean daemon) {
+    private SqliteJobStore(SqliteSettings settings, JobOwner owner, Clock clock, boolean daemon, StoreWait wait) {
         this.settings = settings;
         this.owner = owner;
         this.clock = clock;
@@ -88,12 +89,13 @@ public final class SqliteJobStore implements JobStore {
         }
         this.lock = daemon ? InstanceLock.acquire(path) : null;
         try {
-            this.connection = connect(settings);
+            this.connection = connect(settings, wait);
             this.identity = daemon ? FileIdentity.of(path) : Optional.empty();
             migrate(connection, path);
             if (daemon) {
                 requireWritable(connection);
             }
+            StartBusyWait.remove(connection, wait, settings.busyTimeout());
             this.dataVersionQuery = connection.prepareStatement("PRAGMA data_version");
             this.dataVersion = readDataVersion();
             this.thread = new StoreThread("shieldpool-jobs-sqlite", connection, this::idleCheck,
@@ -130,31 +132,48 @@ public final class SqliteJobStore implements JobStore {
      * @throws JobStoreException IN_USE when another daemon holds the file, UNUSABLE when it cannot be opened
      */
     public static SqliteJobStore openForDaemon(SqliteSettings settings, JobOwner owner, Clock clock) {
-        return new SqliteJobStore(settings, owner, clock, true);
+        return openForDaemon(settings, owner, clock, StoreWait.NEVER);
+    }
+
+    /**
+     * {@link #openForDaemon(SqliteSettings, JobOwner, Clock)}, and while another process holds the
+     * file's lock (within the busy timeout) a stop request that {@code wait} reports ends the wait
+     * at once: the open then fails as it would at the timeout, and the caller sees the stop.
+     */
+    public static SqliteJobStore openForDaemon(SqliteSettings settings, JobOwner owner, Clock clock, StoreWait wait) {
+        return new SqliteJobStore(settings, owner, clock, true, wait);
     }
 
     /** Opens the store for a command-line tool: no lock, never claims. Blocking. */
     public static SqliteJobStore openForTool(SqliteSettings settings, Clock clock) {
-        return new SqliteJobStore(settings, JobOwner.thisProcess(), clock, false);
+        return new SqliteJobStore(settings, JobOwner.thisProcess(), clock, false, StoreWait.NEVER);
     }
 
-    private static Connection connect(SqliteSettings settings) throws SQLException {
+    private static Connection connect(SqliteSettings settings, StoreWait wait) throws SQLException {
         SQLiteConfig config = new SQLiteConfig();
-        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-        config.setSynchronous(settings.synchronous() == SqliteSettings.Synchronous.FULL
-                ? SQLiteConfig.SynchronousMode.FULL : SQLiteConfig.SynchronousMode.NORMAL);
         config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, settings.busyTimeout().toMillis()));
         config.enforceForeignKeys(false);
         Connection connection = DriverManager.getConnection("jdbc:sqlite:" + settings.path(), config.toProperties());
         // why: explicit BEGIN IMMEDIATE / COMMIT statements; the driver's own transaction mode
         // would hold a transaction open between commits (and with it, other processes' writes).
         connection.setAutoCommit(true);
-        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("PRAGMA journal_mode")) {
-            String mode = rs.next() ? rs.getString(1) : "?";
-            if (!mode.equalsIgnoreCase("wal")) {
-                connection.close();
-                throw new SQLException("journal_mode is " + mode + ", WAL could not be set (a read-only file or directory?)");
+        try {
+            // why journal_mode and synchronous here, not in the config: the driver would set them while
+            // connecting, before the start-up busy wait is installed, and both read the schema, which
+            // takes a lock another process may hold.
+            StartBusyWait.install(connection, wait, settings.path().toString(), settings.busyTimeout());
+            try (Statement s = connection.createStatement()) {
+                try (ResultSet rs = s.executeQuery("PRAGMA journal_mode = WAL")) {
+                    String mode = rs.next() ? rs.getString(1) : "?";
+                    if (!mode.equalsIgnoreCase("wal")) {
+                        throw new SQLException("journal_mode is " + mode + ", WAL could not be set (a read-only file or directory?)");
+                    }
+                }
+                s.execute("PRAGMA synchronous = " + settings.synchronous().name());
             }
+        } catch (SQLException | RuntimeException e) {
+            connection.close();
+            throw e;
         }
         return connection;
     }

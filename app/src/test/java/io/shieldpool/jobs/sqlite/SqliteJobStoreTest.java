@@ -140,6 +140,37 @@ class SqliteJobStoreTest extends JobStoreContract {
     }
 
     @Test
+    void aStopRequestEndsTheWaitForALockedFileAtOnceNotAtTheBusyTimeout() throws Exception {
+        get(store.close());
+        java.util.concurrent.atomic.AtomicReference<String> told = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicLong stopAt = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+        io.shieldpool.jobs.StoreWait wait = new io.shieldpool.jobs.StoreWait() {
+            @Override
+            public void waiting(String url, String error) {
+                told.set(url + ": " + error);
+                stopAt.set(System.nanoTime() + Duration.ofMillis(300).toNanos());
+            }
+
+            @Override
+            public boolean stopRequested() {
+                return System.nanoTime() >= stopAt.get();
+            }
+        };
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + file()); var s = c.createStatement()) {
+            s.execute("BEGIN EXCLUSIVE");
+            long begun = System.nanoTime();
+            assertThatThrownBy(() -> SqliteJobStore.openForDaemon(SqliteSettings.of(file()), JobOwner.thisProcess(), clock, wait))
+                    .isInstanceOf(JobStoreException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - begun)).as("not the 10 s busy timeout").isLessThan(Duration.ofSeconds(3));
+            assertThat(told.get()).isEqualTo(file() + ": locked by another process");
+            s.execute("ROLLBACK");
+        }
+        // once the lock is gone the same wait opens the store: it is asked only while the file is locked
+        JobStore reopened = track(SqliteJobStore.openForDaemon(SqliteSettings.of(file()), JobOwner.thisProcess(), clock, wait));
+        assertThat(get(reopened.enqueue(List.of(job("{}"))))).hasSize(1);
+    }
+
+    @Test
     void aFileWithANewerSchemaIsRefused() throws Exception {
         get(store.close());
         try (var c = DriverManager.getConnection("jdbc:sqlite:" + file()); var s = c.createStatement()) {
