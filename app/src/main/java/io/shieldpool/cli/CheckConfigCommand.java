@@ -68,7 +68,7 @@ final class CheckConfigCommand implements Callable<Integer> {
             effective = ConfigLoader.forThisProcess(kinds).loadEffective(Optional.of(file));
             kinds.preflight(effective);
         } catch (InvalidConfigException e) {
-            Main.printProblems(e.problems());
+            Main.printToolProblems(e.problems());
             return ExitCode.CONFIG.code;
         }
         out.println("# effective configuration of " + file + " (value  # origin); secrets masked");

@@ -48,7 +48,7 @@ final class JobsTool {
         try {
             return ConfigLoader.forThisProcess(io.shieldpool.kinds.WorkKinds.discover()).load(main.configPath());
         } catch (InvalidConfigException e) {
-            Main.printProblems(e.problems());
+            Main.printToolProblems(e.problems());
             throw new Failure(ExitCode.CONFIG.code, null);
         }
     }

@@ -84,6 +84,14 @@ public final class Main implements Callable<Integer> {
             exitCodes.put(String.format("%2d", exitCode.code), exitCode.summary);
         }
         commandLine.getCommandSpec().usageMessage().exitCodeList(exitCodes);
+        // why: Path.of("") is the current directory's empty name, and `--config ''` (a variable
+        // left unset) went on to "config error: : cannot read"; it is a mistake on the command line.
+        commandLine.registerConverter(Path.class, value -> {
+            if (value.isEmpty()) {
+                throw new CommandLine.TypeConversionException("'' (expected: a file name)");
+            }
+            return Path.of(value);
+        });
         commandLine.setParameterExceptionHandler((e, a) -> {
             String prefix = LogSetup.errorPrefix();
             commandLine.getErr().println(prefix + "shieldpool: " + e.getMessage());
@@ -185,12 +193,22 @@ public final class Main implements Callable<Integer> {
         return fromEnv == null || fromEnv.isBlank() ? Optional.empty() : Optional.of(Path.of(fromEnv));
     }
 
+    /** The daemon's config problems, one line each, then that it did not start. */
     static void printProblems(List<ConfigProblem> problems) {
+        printProblems(problems, "; not started");
+    }
+
+    /** A command-line tool's (status, enqueue, jobs, check-config): no "not started", nothing was to start. */
+    static void printToolProblems(List<ConfigProblem> problems) {
+        printProblems(problems, "");
+    }
+
+    private static void printProblems(List<ConfigProblem> problems, String outcome) {
         String prefix = LogSetup.errorPrefix();
         for (ConfigProblem problem : problems) {
             System.err.println(prefix + "shieldpool: config error: " + problem);
         }
-        System.err.println(prefix + "shieldpool: " + problems.size() + " configuration problem(s); not started (exit "
+        System.err.println(prefix + "shieldpool: " + problems.size() + " configuration problem(s)" + outcome + " (exit "
                 + ExitCode.CONFIG.code + ")");
     }
 

@@ -177,7 +177,7 @@ final class StatusCommand implements Callable<Integer> {
             Optional<Path> file = configFile != null ? Optional.of(configFile) : parent.configPath();
             config = ConfigLoader.forThisProcess(io.shieldpool.kinds.WorkKinds.discover()).load(file);
         } catch (InvalidConfigException e) {
-            Main.printProblems(e.problems());
+            Main.printToolProblems(e.problems());
             return Answer.failed(ExitCode.CONFIG.code, "config", null, e.problems().size()
                     + " configuration problem(s): " + e.problems().getFirst());
         }
