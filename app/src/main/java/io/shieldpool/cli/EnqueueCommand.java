@@ -73,6 +73,10 @@ final class EnqueueCommand implements Callable<Integer> {
     }
 
     private int enqueue() {
+        if (key != null && key.isBlank()) {
+            // why: POST /jobs refuses an empty key (400); here it meant "no key" without a word
+            throw new JobsTool.Failure(ExitCode.USAGE.code, "--key: \"" + key + "\" (expected: a non-empty key, or no --key)");
+        }
         ShieldpoolConfig config = JobsTool.config(this.config != null ? this.config : parent.configFile);
         String q = queue == null ? config.jobs().queue() : queue;
         int attempts = maxAttempts == null ? config.jobs().maxAttempts() : maxAttempts;
@@ -170,8 +174,38 @@ final class EnqueueCommand implements Callable<Integer> {
         try {
             io.vertx.core.json.Json.decodeValue(payload);
         } catch (RuntimeException e) {
-            String shown = payload.length() <= 60 ? payload : payload.substring(0, 57) + "...";
-            throw new JobsTool.Failure(ExitCode.USAGE.code, where + ": " + shown + " (expected: a JSON value, such as {\"id\": 42})");
+            throw new JobsTool.Failure(ExitCode.USAGE.code, where + ": " + shown(payload)
+                    + " (expected: a JSON value, such as {\"id\": 42})");
         }
+    }
+
+    /** Most characters of a bad payload an error line shows. */
+    static final int SHOWN_MAX = 80;
+
+    /**
+     * {@code text} fit for one error line on a terminal: control, format (bidi overrides),
+     * unassigned and replacement characters (what undecodable bytes became) as {@code \\uXXXX},
+     * cut to {@link #SHOWN_MAX} characters. why: binary on stdin was echoed raw, escape sequences
+     * and all, into the operator's terminal and the journal.
+     */
+    static String shown(String text) {
+        StringBuilder b = new StringBuilder();
+        int i = 0;
+        while (i < text.length() && b.length() <= SHOWN_MAX) {
+            int cp = text.codePointAt(i);
+            i += Character.charCount(cp);
+            int type = Character.getType(cp);
+            if (Character.isISOControl(cp) || type == Character.FORMAT || type == Character.UNASSIGNED
+                    || type == Character.SURROGATE || type == Character.PRIVATE_USE || cp == 0xFFFD) {
+                b.append(cp > 0xFFFF ? String.format("\\U%08x", cp) : String.format("\\u%04x", cp));
+            } else {
+                b.appendCodePoint(cp);
+            }
+        }
+        if (b.length() > SHOWN_MAX || i < text.length()) {
+            b.setLength(Math.min(b.length(), SHOWN_MAX - 3));
+            b.append("...");
+        }
+        return b.toString();
     }
 }
