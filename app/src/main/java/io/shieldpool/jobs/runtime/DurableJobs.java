@@ -368,7 +368,7 @@ public final class DurableJobs {
     }
 
     void claimFailed(int shard, Throwable cause) {
-        storeError("claim", cause);
+        storeError("claim", cause, 1, NOTHING_CLAIMED);
     }
 
     Future<Boolean> complete(Job job) {
@@ -490,8 +490,20 @@ public final class DurableJobs {
         storeError(what, cause, 1);
     }
 
-    /** {@code requests} store requests (one per job, as if each had been asked alone) failed. */
     private void storeError(String what, Throwable cause, int requests) {
+        storeError(what, cause, requests, STAYS_RUNNING);
+    }
+
+    /** What a failed claim leaves: nothing moved. */
+    static final String NOTHING_CLAIMED = "nothing was claimed; claims are tried again";
+    /** What a failed ack, failure or release leaves: the job as it was, running under this daemon. */
+    static final String STAYS_RUNNING = "the job stays running and is recovered at the next start";
+
+    /**
+     * {@code requests} store requests (one per job, as if each had been asked alone) failed;
+     * {@code leaves} says what that left, for the kind of request it was.
+     */
+    private void storeError(String what, Throwable cause, int requests, String leaves) {
         counters.storeErrors.add(requests);
         if (!store.reachable()) {
             // why: a shared store in an outage has said so once (jobs.store-unreachable); one line per outage, not per request.
@@ -502,8 +514,7 @@ public final class DurableJobs {
         if (now - lastStoreWarnNanos > TimeUnit.SECONDS.toNanos(1)) {
             lastStoreWarnNanos = now;
             log.atWarn().addKeyValue("event", "jobs.store-error").addKeyValue("error", String.valueOf(cause.getMessage()))
-                    .log("job store: {} failed: {} (the job stays running and is recovered at the next start)",
-                            what, cause.getMessage());
+                    .log("job store: {} failed: {} ({})", what, cause.getMessage(), leaves);
         }
     }
 

@@ -218,4 +218,20 @@ class JobFeedTest {
         reload("1s", "5s");
         await().atMost(Duration.ofSeconds(10)).until(() -> timers.pending().equals(List.of(Duration.ofSeconds(1))));
     }
+
+    @Test
+    void aFailedClaimSaysNothingWasClaimedNotThatAJobStaysRunning() throws Exception {
+        open("1s", "24h");
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(DurableJobs.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        logger.addAppender(lines);
+        try {
+            jobs.claimFailed(0, new RuntimeException("disk I/O error"));
+        } finally {
+            logger.detachAppender(lines);
+        }
+        assertThat(lines.list).singleElement().satisfies(line -> assertThat(line.getFormattedMessage())
+                .isEqualTo("job store: claim failed: disk I/O error (nothing was claimed; claims are tried again)"));
+    }
 }
