@@ -117,6 +117,10 @@ public final class JobsEndpoints {
         try {
             value = Json.decodeValue(body);
         } catch (DecodeException e) {
+            if (nestedTooDeeply(e)) {
+                throw new IllegalArgumentException("body: nested too deeply (expected: at most "
+                        + com.fasterxml.jackson.core.StreamReadConstraints.DEFAULT_MAX_DEPTH + " levels of arrays and objects)");
+            }
             throw new IllegalArgumentException("body: not JSON (expected: {\"payload\": ...} or {\"jobs\": [...]})");
         }
         List<String> texts = PayloadTexts.of(body.getBytes());
@@ -149,6 +153,17 @@ public final class JobsEndpoints {
             throw new IllegalArgumentException("jobs: " + parsed.size() + " (expected: 1 to " + MAX_JOBS_PER_REQUEST + " per request)");
         }
         return parsed;
+    }
+
+    /** Whether the parser gave up on the body's depth (Jackson's limit), not on its syntax. */
+    private static boolean nestedTooDeeply(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof com.fasterxml.jackson.core.exc.StreamConstraintsException
+                    || String.valueOf(t.getMessage()).contains("nesting depth")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** @param payloadText the payload as the body wrote it (null when it has none) */
