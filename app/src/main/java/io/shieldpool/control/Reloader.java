@@ -145,7 +145,7 @@ final class Reloader {
         if (applied.log().level() != current().log().level()) {
             LogSetup.setLevel(applied.log().level());
         }
-        effective = new EffectiveConfig(applied, loaded.entries());
+        effective = ReloadPlan.running(plan, effective, loaded);
         configVersion++;
         for (String key : plan.needRestart()) {
             log.atWarn().addKeyValue("event", "reload.restart-needed").addKeyValue("key", key)
