@@ -71,7 +71,7 @@ class LayeringTest {
                 .whereLayer("Api").mayOnlyBeAccessedByLayers("Kinds")
                 .whereLayer("View").mayOnlyBeAccessedByLayers("Pool", "Control", "Report", "Runtime", "Daemon", "Cli")
                 .whereLayer("Signals").mayOnlyBeAccessedByLayers("Control", "Daemon", "Cli")
-                .whereLayer("Logging").mayOnlyBeAccessedByLayers("Control", "Report", "Daemon", "Cli"));
+                .whereLayer("Logging").mayOnlyBeAccessedByLayers("Kinds", "Control", "Report", "Daemon", "Cli"));
     }
 
     @Test

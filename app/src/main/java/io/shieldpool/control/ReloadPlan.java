@@ -54,6 +54,24 @@ record ReloadPlan(ShieldpoolConfig applied, Set<String> changed, Set<String> nee
         return new ReloadPlan(applied, changed, needRestart, workChanged, backoffChanged);
     }
 
+    /**
+     * What runs after this plan: the applied config, with the file's entries except the
+     * restart-only keys, which keep the running ones. why: with the file's entries, a restart-only
+     * key reverted in the file to the running value (admin.port 18713 back to 18712, never
+     * applied) was logged at the next reload as changed, "restart to apply it", with nothing to
+     * apply.
+     */
+    static EffectiveConfig running(ReloadPlan plan, EffectiveConfig running, EffectiveConfig loaded) {
+        java.util.Map<String, EffectiveConfig.Entry> entries = new java.util.TreeMap<>(loaded.entries());
+        entries.keySet().removeIf(ReloadPlan::restartOnly);
+        running.entries().forEach((key, entry) -> {
+            if (restartOnly(key)) {
+                entries.put(key, entry);
+            }
+        });
+        return new EffectiveConfig(plan.applied(), entries);
+    }
+
     /** Changed keys that were applied. */
     Set<String> appliedKeys() {
         Set<String> keys = new TreeSet<>(changed);

@@ -145,7 +145,7 @@ final class Reloader {
         if (applied.log().level() != current().log().level()) {
             LogSetup.setLevel(applied.log().level());
         }
-        effective = new EffectiveConfig(applied, loaded.entries());
+        effective = ReloadPlan.running(plan, effective, loaded);
         configVersion++;
         for (String key : plan.needRestart()) {
             log.atWarn().addKeyValue("event", "reload.restart-needed").addKeyValue("key", key)
@@ -158,6 +158,10 @@ final class Reloader {
                 .addKeyValue("pool_size_before", sizeBefore).addKeyValue("pool_size_after", resizer.desiredSize())
                 .addKeyValue("config_version", configVersion)
                 .log("reload applied (config version {}): {}", configVersion, keys.isEmpty() ? "nothing changed" : keys);
-        listeners.reloadEnded(true, keys.isEmpty() ? "no change" : "changed: " + keys);
+        // why the restart-only keys too: `shieldpool reload` (systemctl reload) prints this, and an
+        // edited admin.port said "no change", exit 0, with the port still the old one.
+        String restart = plan.needRestart().isEmpty() ? ""
+                : "; not applied until a restart: " + String.join(", ", plan.needRestart());
+        listeners.reloadEnded(true, (keys.isEmpty() ? "no change" : "changed: " + keys) + restart);
     }
 }

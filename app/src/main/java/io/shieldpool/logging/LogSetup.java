@@ -9,6 +9,9 @@ import ch.qos.logback.core.encoder.Encoder;
 import io.shieldpool.config.ShieldpoolConfig;
 import org.slf4j.LoggerFactory;
 
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArraySet;
+
 /**
  * Configures logback in code, from the validated config: no XML to parse at start-up, and one
  * place that decides the format and levels. Our loggers take {@code log.level}; Netty and Vert.x
@@ -39,11 +42,35 @@ public final class LogSetup {
         return JournalStream.isStderr(System.getenv()) ? TextLineEncoder.priority(Level.ERROR_INT) : "";
     }
 
-    /** Changes the level of shieldpool's own loggers, live. */
+    /**
+     * Loggers outside {@code io.shieldpool} that take {@code log.level} like shieldpool's own: the
+     * section loggers of plug-ins, named after the plug-in's class (say {@code com.acme.SyncPlugin}).
+     * why: the root logger stays at WARN for libraries, and a plug-in's INFO lines under it were
+     * dropped, unless its package happened to start with {@code io.shieldpool}.
+     */
+    private static final Set<String> FOLLOWERS = new CopyOnWriteArraySet<>();
+
+    /**
+     * Makes the named logger take shieldpool's level ({@code log.level}, live on a reload) rather
+     * than the libraries' WARN.
+     */
+    public static void followOwnLevel(String loggerName) {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        if (loggerName.equals("io.shieldpool") || loggerName.startsWith("io.shieldpool.")) {
+            return;
+        }
+        FOLLOWERS.add(loggerName);
+        context.getLogger(loggerName).setLevel(context.getLogger("io.shieldpool").getEffectiveLevel());
+    }
+
+    /** Changes the level of shieldpool's own loggers (and of plug-ins' section loggers), live. */
     public static void setLevel(ShieldpoolConfig.LogLevel level) {
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
         Level logbackLevel = Level.toLevel(level.name());
         context.getLogger("io.shieldpool").setLevel(logbackLevel);
+        for (String follower : FOLLOWERS) {
+            context.getLogger(follower).setLevel(logbackLevel);
+        }
         Level thirdParty = logbackLevel.isGreaterOrEqual(Level.WARN) ? logbackLevel : Level.WARN;
         context.getLogger("io.netty").setLevel(thirdParty);
         context.getLogger("io.vertx").setLevel(thirdParty);

@@ -348,7 +348,7 @@ final class Worker implements ActiveSection {
         log.atError().addKeyValue("event", "section.abandoned").addKeyValue("worker", id)
                 .addKeyValue("section", sectionId).addKeyValue("step", stepsDone)
                 .addKeyValue("elapsed_ms", elapsedMs)
-                .log("worker {} section {}: abandoned at the grace cap after step {} ({} ms into the section)",
+                .log("worker {} section {}: abandoned when the drain was cut, after step {} ({} ms into the section)",
                         id, sectionId, stepsDone, elapsedMs);
         return true;
     }

@@ -42,6 +42,24 @@ class ReloadPlanTest {
         assertThat(plan.backoffChanged()).isFalse();
     }
 
+    /** A restart-only key put back to its running value is not "changed" at the next reload. */
+    @Test
+    void aRestartOnlyKeyRevertedInTheFileIsNotReportedAgain() throws Exception {
+        EffectiveConfig first = load("shieldpool.admin.port", "18712");
+        EffectiveConfig edited = load("shieldpool.admin.port", "18713", "shieldpool.pool.size", "4");
+        ReloadPlan plan = ReloadPlan.of(first, edited);
+        assertThat(plan.needRestart()).containsExactly("shieldpool.admin.port");
+        EffectiveConfig running = ReloadPlan.running(plan, first, edited);
+        assertThat(running.entries().get("shieldpool.admin.port").value()).isEqualTo("18712");
+        assertThat(running.entries().get("shieldpool.pool.size").value()).isEqualTo("4");
+
+        ReloadPlan reverted = ReloadPlan.of(running, load("shieldpool.admin.port", "18712", "shieldpool.pool.size", "4"));
+        assertThat(reverted.needRestart()).isEmpty();
+        assertThat(reverted.changed()).isEmpty();
+        ReloadPlan still = ReloadPlan.of(running, edited);
+        assertThat(still.needRestart()).as("still different from the running value").containsExactly("shieldpool.admin.port");
+    }
+
     @Test
     void workAndBackoffChangesAreFlagged() throws Exception {
         ReloadPlan plan = ReloadPlan.of(load(), load("shieldpool.work.demo.steps", "5",

@@ -99,6 +99,11 @@ class ReloadCommandIT {
             assertThat(done.out()).contains("applied (config version 2)", "shieldpool.pool.size");
             daemon.awaitEvent("reload.complete", Duration.ofSeconds(5));
             assertThat(Files.readString(state)).contains("config-version=2", "last-reload=applied");
+            // A restart-only key is named too: "no change" alone hid that the edit is not in force.
+            rewrite("shieldpool.pool.size = 4\nshieldpool.pool.event-loops = 1\n");
+            ToolRun restartOnly = reload();
+            assertThat(restartOnly.exitCode()).as(restartOnly.out()).isZero();
+            assertThat(restartOnly.out()).contains("applied (config version 3): no change; not applied until a restart: shieldpool.pool.event-loops");
             daemon.drainNow();
             assertThat(state).as("the state file after the exit").doesNotExist();
         }

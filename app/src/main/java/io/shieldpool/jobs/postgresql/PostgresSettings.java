@@ -1,15 +1,25 @@
 package io.shieldpool.jobs.postgresql;
 
+import io.shieldpool.config.PostgresUrl;
 import io.shieldpool.jobs.JobStoreException;
+import io.vertx.core.net.ClientSSLOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.TrustOptions;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.SslMode;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * How the PostgreSQL store connects and how long its leases are.
@@ -110,40 +120,40 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
      * sslrootcert.
      */
     private void tls(PgConnectOptions options) {
-        io.vertx.pgclient.SslMode mode = options.getSslMode();
-        if (mode == io.vertx.pgclient.SslMode.DISABLE || options.isUsingDomainSocket()) {
+        SslMode mode = options.getSslMode();
+        if (mode == SslMode.DISABLE || options.isUsingDomainSocket()) {
             return;
         }
-        var ssl = new io.vertx.core.net.ClientSSLOptions();
-        Optional<String> roots = io.shieldpool.config.PostgresUrl.sslRootCert(url);
+        var ssl = new ClientSSLOptions();
+        Optional<String> roots = PostgresUrl.sslRootCert(url);
         if (roots.isPresent()) {
-            ssl.setTrustOptions(roots.get().equals(io.shieldpool.config.PostgresUrl.SYSTEM_ROOTS) ? systemRoots()
-                    : new io.vertx.core.net.PemTrustOptions().addCertPath(roots.get()));
-        } else if (mode == io.vertx.pgclient.SslMode.VERIFY_CA || mode == io.vertx.pgclient.SslMode.VERIFY_FULL) {
+            ssl.setTrustOptions(roots.get().equals(PostgresUrl.SYSTEM_ROOTS) ? systemRoots()
+                    : new PemTrustOptions().addCertPath(roots.get()));
+        } else if (mode == SslMode.VERIFY_CA || mode == SslMode.VERIFY_FULL) {
             // the validator names this at the config's line; here for a URL not validated (PostgresSettings.of(url))
             throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "shieldpool.jobs.postgresql.url: " + safeUrl()
                     + " (expected: sslmode=" + mode.value + " with sslrootcert=/path/to/ca.pem or sslrootcert=system)");
         } else {
             ssl.setTrustAll(true);
         }
-        Optional<String> cert = io.shieldpool.config.PostgresUrl.sslCert(url);
-        Optional<String> key = io.shieldpool.config.PostgresUrl.sslKey(url);
+        Optional<String> cert = PostgresUrl.sslCert(url);
+        Optional<String> key = PostgresUrl.sslKey(url);
         if (cert.isPresent() && key.isPresent()) {
             // a client certificate, for a server whose pg_hba.conf says cert (or clientcert=verify-*)
-            ssl.setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions().setCertPath(cert.get()).setKeyPath(key.get()));
+            ssl.setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert.get()).setKeyPath(key.get()));
         }
         // "" checks no host name (the client's own default when it is unset); HTTPS: the certificate must name the host
-        ssl.setHostnameVerificationAlgorithm(mode == io.vertx.pgclient.SslMode.VERIFY_FULL ? "HTTPS" : "");
+        ssl.setHostnameVerificationAlgorithm(mode == SslMode.VERIFY_FULL ? "HTTPS" : "");
         options.setSslOptions(ssl);
     }
 
     /** The JDK's default trusted CAs (its cacerts). */
-    private static io.vertx.core.net.TrustOptions systemRoots() {
+    private static TrustOptions systemRoots() {
         try {
-            var factory = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
-            factory.init((java.security.KeyStore) null);
-            return io.vertx.core.net.TrustOptions.wrap(factory);
-        } catch (java.security.GeneralSecurityException e) {
+            var factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            factory.init((KeyStore) null);
+            return TrustOptions.wrap(factory);
+        } catch (GeneralSecurityException e) {
             throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "shieldpool.jobs.postgresql.url: sslrootcert=system"
                     + " (the JDK's trusted CAs could not be read: " + e.getMessage() + ")");
         }
@@ -189,7 +199,7 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
         }
         tls(options);
         Map<String, String> properties = new java.util.HashMap<>(options.getProperties());
-        if (!io.shieldpool.config.PostgresUrl.parameters(url).containsKey("application_name")) {
+        if (!PostgresUrl.parameters(url).containsKey("application_name")) {
             // why not putIfAbsent: the client's defaults hold application_name = vertx-pg-client, so
             // pg_stat_activity showed that, not shieldpool, for every session of ours
             properties.put("application_name", "shieldpool");

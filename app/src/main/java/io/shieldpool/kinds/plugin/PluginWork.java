@@ -10,6 +10,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
+import io.shieldpool.logging.LogSetup;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
@@ -41,6 +42,9 @@ final class PluginWork implements Work {
         this.timeout = timeout;
         this.vertx = vertx;
         this.lanes = lanes;
+        // A plug-in's package is its own (com.acme...): without this its section lines below WARN
+        // were dropped, the root logger being at WARN for libraries.
+        LogSetup.followOwnLevel(plugin.getClass().getName());
         this.pluginLog = LoggerFactory.getLogger(plugin.getClass());
     }
 
