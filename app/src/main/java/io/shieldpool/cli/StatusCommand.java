@@ -277,6 +277,9 @@ final class StatusCommand implements Callable<Integer> {
         } else if (jobs != null) {
             out.printf("jobs       store not answering: %s%n", jobs.getString("error"));
         }
+        if (jobs != null && jobs.getString("store_lost") != null) {
+            out.printf("jobs       STORE LOST: %s%n", jobs.getString("store_lost"));
+        }
         if (jobs != null && jobs.getJsonObject("cluster") != null) {
             ClusterLines.print(jobs.getJsonObject("cluster"), out);
         }

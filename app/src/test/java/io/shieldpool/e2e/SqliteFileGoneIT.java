@@ -65,6 +65,17 @@ class SqliteFileGoneIT {
                     .isEqualTo("the job store is lost: its file " + db + " was removed while the daemon ran;"
                             + " enqueues are refused until a restart opens the path again");
 
+            String lost = "its file " + db + " was removed while the daemon ran; enqueues are refused until a restart"
+                    + " opens the path again";
+            assertThat(new JsonObject(admin.get("/status").body()).getJsonObject("jobs").getString("store_lost"))
+                    .as("/status says so too").isEqualTo(lost);
+            Path statusConfig = Files.writeString(dir.resolve("status.conf"), "shieldpool.admin.port = " + admin.port() + "\n");
+            ProcessBuilder statusCommand = new ProcessBuilder(DaemonProcess.LAUNCHER.toString(), "status", "--workers", "0",
+                    "--config", statusConfig.toString());
+            statusCommand.environment().put("JAVA_HOME", System.getProperty("java.home"));
+            ToolRun status = ToolRun.of(statusCommand);
+            assertThat(status.out()).as("shieldpool status says so").contains("jobs       STORE LOST: " + lost);
+
             HttpResponse<String> refused = post(http, admin.port(), "[4]");
             assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
             assertThat(new JsonObject(refused.body()).getString("error"))

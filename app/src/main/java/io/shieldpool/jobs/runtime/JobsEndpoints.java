@@ -246,7 +246,8 @@ public final class JobsEndpoints {
                     .put("store_errors", c.storeErrors.sum()).put("buffered", jobs.buffered())
                     .put("claim_latency_ms", mean(c.claimNanos, c.claims)).put("ack_latency_ms", mean(c.ackNanos, c.acks));
             return new JsonObject().put("store", jobs.storeName()).put("queue", jobs.queue()).put("queues", queues)
-                    .put("this_daemon", counters).put("store_reachable", jobs.store().reachable());
+                    .put("this_daemon", counters).put("store_reachable", jobs.store().reachable())
+                    .put("store_lost", storeLost().orElse(null));
         }).compose(body -> jobs.store() instanceof io.shieldpool.jobs.postgresql.PostgresJobStore shared
                 ? cluster(shared).map(view -> body.put("cluster", view)).otherwise(body) : Future.succeededFuture(body));
     }
