@@ -329,12 +329,13 @@ public record ShieldpoolConfig(Optional<Path> source, Pool pool, Work work, Back
      * @param limitRate         jobs.limits.rate: most section starts per second across the cluster, 0 none
      * @param limitBurst        jobs.limits.burst: starts allowed at once after a quiet spell
      * @param statementCache    jobs.postgresql.statement-cache: each connection keeps its statements prepared
+     * @param behindPgbouncer   jobs.postgresql.behind-pgbouncer: the URL names PgBouncer in transaction mode
      */
     public record Postgresql(String url, Optional<Path> passwordFile, int poolSize, Duration heartbeatInterval,
                              Duration nodeTtl, Duration jobLease, int limitConcurrency, double limitRate, double limitBurst,
-                             boolean statementCache) {
+                             boolean statementCache, boolean behindPgbouncer) {
         public static final Postgresql DEFAULTS = new Postgresql("", Optional.empty(), 4, Duration.ofSeconds(2),
-                Duration.ofSeconds(10), Duration.ofMinutes(15), 0, 0, 0, false);
+                Duration.ofSeconds(10), Duration.ofMinutes(15), 0, 0, 0, false, false);
 
         public Postgresql {
             Objects.requireNonNull(url);

@@ -228,8 +228,13 @@ final class Validator {
                     "0 (cluster-wide limits need jobs.store = postgresql; one daemon's pool.size already bounds its sections)");
         }
         boolean statementCache = read.bool(full("jobs.postgresql.statement-cache"));
+        boolean behindPgbouncer = read.bool(full("jobs.postgresql.behind-pgbouncer"));
+        if (behindPgbouncer && statementCache) {
+            read.problem(full("jobs.postgresql.statement-cache"), "false with jobs.postgresql.behind-pgbouncer = true (the"
+                    + " client sends a statement's parse and execute together through PgBouncer, and keeps none prepared)");
+        }
         return new ShieldpoolConfig.Postgresql(url, passwordFile, poolSize, heartbeat, ttl, lease, concurrency, rate, burst,
-                statementCache);
+                statementCache, behindPgbouncer);
     }
 
     private String workType() {

@@ -327,7 +327,7 @@ public final class PostgresJobStore implements JobStore {
             }
             // why a refused certificate apart, at the opening only: it fails every retry too (exit 78,
             // not a wait); later, mid-run, a handshake cut by a restarting server is retried as a loss
-            if (!tlsRefused(cause) && isConnectionLoss(cause)) {
+            if (!tlsRefused(cause) && !refusedStartupParameter(cause) && isConnectionLoss(cause)) {
                 throw new JobStoreException(JobStoreException.Kind.UNREACHABLE, "cannot open the job store "
                         + settings.safeUrl() + ": " + cause.getMessage() + hint(cause), cause);
             }
@@ -361,8 +361,20 @@ public final class PostgresJobStore implements JobStore {
         return false;
     }
 
+    /**
+     * Whether a pooler refused the connection's startup parameters ("unsupported startup
+     * parameter", 08P01: PgBouncer): a setting to change, not an outage to wait out.
+     */
+    private static boolean refusedStartupParameter(Throwable cause) {
+        return cause instanceof io.vertx.pgclient.PgException pg && "08P01".equals(pg.getSqlState())
+                && String.valueOf(pg.getErrorMessage()).startsWith("unsupported startup parameter");
+    }
+
     /** What to do about a refusal an operator meets when setting a store up; "" when there is nothing to add. */
     private static String hint(Throwable cause) {
+        if (refusedStartupParameter(cause)) {
+            return " (PgBouncer refuses it: set jobs.postgresql.behind-pgbouncer = true when the URL names PgBouncer)";
+        }
         if (tlsRefused(cause) && NO_TLS.equals(cause.getMessage())) {
             return " (the URL's sslmode requires TLS and the server has none: turn ssl on in its postgresql.conf, or use"
                     + " sslmode=prefer)";
@@ -402,6 +414,12 @@ public final class PostgresJobStore implements JobStore {
     /** Store context: the heartbeat/rescue timer and the LISTEN subscriber. */
     private void startBackground() {
         heartbeatTimer = vertx.setPeriodic(settings.heartbeatInterval().toMillis(), id -> beat());
+        if (settings.behindPgbouncer()) {
+            // why no LISTEN: in transaction mode PgBouncer hands the LISTEN's server connection to other
+            // clients after it, so notifications reach no one; claims wake by poll-interval instead.
+            fireListeners();
+            return;
+        }
         subscriber = PgSubscriber.subscriber(vertx, connectOptions)
                 // why: without a policy the subscriber never reconnects after the server restarts.
                 .reconnectPolicy(retries -> Math.min(5_000L, 250L * (retries + 1)));

@@ -34,9 +34,11 @@ import javax.net.ssl.TrustManagerFactory;
  * @param jobLease          a running attempt older than this is rescued even if its node is alive (a hung section)
  * @param limits            cluster-wide limits of the queue this node claims from, if any
  * @param statementCache    each connection keeps the statements prepared (jobs.postgresql.statement-cache)
+ * @param behindPgbouncer   the URL names PgBouncer in transaction mode, not the server (jobs.postgresql.behind-pgbouncer)
  */
 public record PostgresSettings(String url, Optional<Path> passwordFile, int poolSize, Duration heartbeatInterval,
-                               Duration nodeTtl, Duration jobLease, Optional<QueueLimits> limits, boolean statementCache) {
+                               Duration nodeTtl, Duration jobLease, Optional<QueueLimits> limits, boolean statementCache,
+                               boolean behindPgbouncer) {
 
     /**
      * Limits that hold across all nodes for one queue.
@@ -76,39 +78,45 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
     /** Defaults: a 4-connection pool, a heartbeat every 2 s, dead after 10 s, a 15 min lease per attempt, no statement cache. */
     public static PostgresSettings of(String url) {
         return new PostgresSettings(url, Optional.empty(), 4, Duration.ofSeconds(2), Duration.ofSeconds(10),
-                Duration.ofMinutes(15), Optional.empty(), false);
+                Duration.ofMinutes(15), Optional.empty(), false, false);
     }
 
     /** The settings the config names (the limits are those of the daemon's queue, jobs.queue). */
     public static PostgresSettings of(io.shieldpool.config.ShieldpoolConfig.Jobs jobs) {
         var config = jobs.postgresql();
         return new PostgresSettings(config.url(), config.passwordFile(), config.poolSize(), config.heartbeatInterval(),
-                config.nodeTtl(), config.jobLease(), Optional.empty(), config.statementCache())
+                config.nodeTtl(), config.jobLease(), Optional.empty(), config.statementCache(), config.behindPgbouncer())
                 .withLimits(jobs.queue(), config.limitConcurrency(), config.limitRate(), config.limitBurst());
+    }
+
+    /** Through PgBouncer in transaction mode, or to the server itself (see {@link #behindPgbouncer}). */
+    public PostgresSettings behindPgbouncer(boolean pgbouncer) {
+        return new PostgresSettings(url, passwordFile, poolSize, heartbeatInterval, nodeTtl, jobLease, limits, statementCache,
+                pgbouncer);
     }
 
     /** With or without the statement cache (see {@link #statementCache}). */
     public PostgresSettings withStatementCache(boolean cache) {
-        return new PostgresSettings(url, passwordFile, poolSize, heartbeatInterval, nodeTtl, jobLease, limits, cache);
+        return new PostgresSettings(url, passwordFile, poolSize, heartbeatInterval, nodeTtl, jobLease, limits, cache, behindPgbouncer);
     }
 
     public PostgresSettings withPasswordFile(Path file) {
-        return new PostgresSettings(url, Optional.of(file), poolSize, heartbeatInterval, nodeTtl, jobLease, limits, statementCache);
+        return new PostgresSettings(url, Optional.of(file), poolSize, heartbeatInterval, nodeTtl, jobLease, limits, statementCache, behindPgbouncer);
     }
 
     public PostgresSettings withLeases(Duration heartbeat, Duration ttl, Duration lease) {
-        return new PostgresSettings(url, passwordFile, poolSize, heartbeat, ttl, lease, limits, statementCache);
+        return new PostgresSettings(url, passwordFile, poolSize, heartbeat, ttl, lease, limits, statementCache, behindPgbouncer);
     }
 
     public PostgresSettings withPoolSize(int size) {
-        return new PostgresSettings(url, passwordFile, size, heartbeatInterval, nodeTtl, jobLease, limits, statementCache);
+        return new PostgresSettings(url, passwordFile, size, heartbeatInterval, nodeTtl, jobLease, limits, statementCache, behindPgbouncer);
     }
 
     /** With cluster-wide limits for {@code queue} (none when both are 0). */
     public PostgresSettings withLimits(String queue, int concurrency, double rate, double burst) {
         QueueLimits l = new QueueLimits(queue, concurrency, rate, burst);
         return new PostgresSettings(url, passwordFile, poolSize, heartbeatInterval, nodeTtl, jobLease,
-                l.any() ? Optional.of(l) : Optional.empty(), statementCache);
+                l.any() ? Optional.of(l) : Optional.empty(), statementCache, behindPgbouncer);
     }
 
     /**
@@ -204,10 +212,23 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
             // pg_stat_activity showed that, not shieldpool, for every session of ours
             properties.put("application_name", "shieldpool");
         }
-        properties.putIfAbsent("idle_in_transaction_session_timeout", "30000");
-        // why: the client logs every server NOTICE at WARN ("relation ... already exists, skipping").
-        properties.putIfAbsent("client_min_messages", "warning");
+        if (behindPgbouncer) {
+            // why: PgBouncer refuses a connection whose startup packet carries a parameter it does not
+            // track ("unsupported startup parameter: extra_float_digits", 08P01) unless its
+            // ignore_startup_parameters lists it, and then drops it; the timeout goes on the role instead
+            // (ALTER ROLE ... SET idle_in_transaction_session_timeout). extra_float_digits: the server's
+            // default (1, shortest exact output since PostgreSQL 12) is what the client needs.
+            properties.remove("extra_float_digits");
+        } else {
+            properties.putIfAbsent("idle_in_transaction_session_timeout", "30000");
+            // why: the client logs every server NOTICE at WARN ("relation ... already exists, skipping").
+            properties.putIfAbsent("client_min_messages", "warning");
+        }
         options.setProperties(properties);
+        // why: in transaction mode PgBouncer may give each Sync's worth of a statement to another server
+        // connection; the client's usual parse (then Sync) and bind failed on the second with "unnamed
+        // prepared statement does not exist" (26000). Layer 7 mode sends them under one Sync.
+        options.setUseLayer7Proxy(behindPgbouncer);
         options.setReconnectAttempts(0);
         // why optional, off by default: without it each statement is prepared again at every
         // execution (parsed and planned by the server each time); with it, named prepared
