@@ -187,7 +187,7 @@ final class Validator {
         if (!fileText.isEmpty()) {
             try {
                 passwordFile = Optional.of(Path.of(fileText));
-                if (used && !(java.nio.file.Files.isRegularFile(passwordFile.get()) && java.nio.file.Files.isReadable(passwordFile.get()))) {
+                if (used && !readableFile(fileText)) {
                     read.problem(full("jobs.postgresql.password-file"), "a readable file whose first line is the password, or \"\" for none");
                 }
             } catch (java.nio.file.InvalidPathException e) {

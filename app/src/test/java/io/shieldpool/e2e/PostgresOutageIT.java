@@ -105,6 +105,17 @@ class PostgresOutageIT {
         }
     }
 
+    /** Waits (15 s at most) until {@code daemon}'s /readyz answers 503. */
+    private static void awaitNotReady(DaemonProcess daemon, AdminClient admin, String why) throws InterruptedException {
+        daemon.awaitTrue(() -> {
+            try {
+                return admin.get("/readyz").statusCode() == 503;
+            } catch (Exception e) {
+                return false;
+            }
+        }, Duration.ofSeconds(15), why);
+    }
+
     /** Each of the {@code jobs} jobs began exactly once, by the sections file. */
     private static void everyJobBeganOnce(Path file, int jobs, String why) {
         Map<String, Integer> startsPerJob = new HashMap<>();
@@ -158,13 +169,7 @@ class PostgresOutageIT {
             stopServer();
             long startsAtTheStop = sections(file).stream().filter(l -> l[0].equals("S")).count();
             assertThat(startsAtTheStop).as("work left for after the outage").isLessThan(jobs);
-            a.awaitTrue(() -> {
-                try {
-                    return admin.get("/readyz").statusCode() == 503;
-                } catch (Exception e) {
-                    return false;
-                }
-            }, Duration.ofSeconds(15), "/readyz 503 while the database is down");
+            awaitNotReady(a, admin, "/readyz 503 while the database is down");
             assertThat(admin.get("/readyz").body()).contains("job store is unreachable");
             Thread.sleep(OUTAGE.toMillis() - Duration.between(stopped, Instant.now()).toMillis());
             assertThat(admin.get("/readyz").statusCode()).as("still not ready at the end of the outage").isEqualTo(503);
@@ -235,13 +240,7 @@ class PostgresOutageIT {
             AdminClient admin = AdminClient.of(daemon);
             Instant begun = Instant.now();
             readOnly();
-            daemon.awaitTrue(() -> {
-                try {
-                    return admin.get("/readyz").statusCode() == 503;
-                } catch (Exception e) {
-                    return false;
-                }
-            }, Duration.ofSeconds(15), "/readyz 503 while the database takes no writes");
+            awaitNotReady(daemon, admin, "/readyz 503 while the database takes no writes");
             JsonObject warn = daemon.awaitEvent("jobs.store-unreachable", Duration.ofSeconds(10));
             assertThat(warn.getString("error")).contains("read-only transaction (25006)");
             assertThat(warn.getString("message")).contains("the store needs the primary");
