@@ -37,8 +37,8 @@ public final class BenchMain {
     private final List<Row> rows = new ArrayList<>();
     private final PrintStream out = System.out;
 
-    /** Scenarios run only when named (diagnostics, not figures of the issue): P1R, rounds of 1 and 4 nodes in the same processes. */
-    private static final List<String> EXPLICIT_ONLY = List.of("P1R");
+    /** Scenarios run only when named (diagnostics, not figures of the issue): P1R, rounds of 1 and 4 nodes in the same processes; P1T, cold pairs with graphile-worker. */
+    private static final List<String> EXPLICIT_ONLY = List.of("P1R", "P1T");
 
     /** Scenario names to run ("B8", "B9"...); empty runs them all but {@link #EXPLICIT_ONLY}. */
     private final List<String> only;
@@ -77,7 +77,7 @@ public final class BenchMain {
                 new Scenario("B7", this::b7Resize), new Scenario("B8", this::b8StatusPolling),
                 new Scenario("B9", peers::b9HttpKind), new Scenario("B10", peers::b10ExecKind),
                 new Scenario("C1", this::c1ClusterLimit),
-                new Scenario("P1", pg::p1Throughput), new Scenario("P1R", pg::p1Rounds), new Scenario("P2", pg::p2KillTest));
+                new Scenario("P1", pg::p1Throughput), new Scenario("P1R", pg::p1Rounds), new Scenario("P1T", pg::p1ColdPairs), new Scenario("P2", pg::p2KillTest));
         try (pg) {
             for (Scenario scenario : all) {
                 if (only.isEmpty() ? !EXPLICIT_ONLY.contains(scenario.name()) : only.contains(scenario.name())) {

@@ -29,11 +29,16 @@ final class BenchProcess {
     private final Map<String, Integer> eventCounts = new ConcurrentHashMap<>();
     private final Thread reader;
     private volatile long exitNanos;
+    /** Diagnostics: JVM flags for the daemons started next, as SHIELDPOOL_JAVA_OPTS ({@code -Dbench.java-opts}; P1T sets its own); null for none. */
+    static volatile String javaOpts = System.getProperty("bench.java-opts");
 
     BenchProcess(List<String> command) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(io.shieldpool.e2e.DefaultSignals.command(command)).redirectError(ProcessBuilder.Redirect.DISCARD);
         builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
         builder.environment().remove("SHIELDPOOL_JAVA_OPTS");
+        if (javaOpts != null && !javaOpts.isBlank()) {
+            builder.environment().put("SHIELDPOOL_JAVA_OPTS", javaOpts);
+        }
         spawnNanos = System.nanoTime();
         process = builder.start();
         reader = Thread.ofPlatform().daemon().start(this::read);

@@ -144,6 +144,47 @@ final class PgBench implements AutoCloseable {
         }
     }
 
+    /**
+     * Diagnostics (scenario P1T, run only when named): the cold first round of one node with the
+     * throughput settings ({@code -Dpg.bench.p1t.settings=defaults} for the defaults) for each JVM
+     * flag set in {@code -Dpg.bench.p1t.opts} (separated by {@code ;}, an empty one: the launcher's
+     * own), alternated with graphile-worker's throughput settings, {@code -Dpg.bench.reps} times (5);
+     * {@code -Dpg.bench.p1t.nodes} nodes (1), and with {@code -Dpg.bench.p1t.rounds} (1) also the
+     * last round's rate in the same processes.
+     */
+    void p1ColdPairs() throws Exception {
+        if (!started()) {
+            return;
+        }
+        int reps = Integer.getInteger("pg.bench.reps", 5);
+        String settings = "defaults".equals(System.getProperty("pg.bench.p1t.settings")) ? "" : THROUGHPUT_SETTINGS;
+        int nodes = Integer.getInteger("pg.bench.p1t.nodes", 1);
+        int rounds = Integer.getInteger("pg.bench.p1t.rounds", 1);
+        List<String> variants = List.of(System.getProperty("pg.bench.p1t.opts", "").split(";", -1));
+        Peers peers = Peers.find(sources);
+        Map<String, List<Double>> rates = new java.util.LinkedHashMap<>();
+        for (int rep = 0; rep < reps; rep++) {
+            for (String opts : variants) {
+                String before = BenchProcess.javaOpts;
+                BenchProcess.javaOpts = opts;
+                try {
+                    List<Double> byRound = daemonRounds(nodes, settings, null, rounds);
+                    add(rates, "ours [" + opts + "]", byRound.getFirst());
+                    if (rounds > 1) {
+                        add(rates, "ours [" + opts + "] round " + rounds, byRound.getLast());
+                    }
+                } finally {
+                    BenchProcess.javaOpts = before;
+                }
+            }
+            if (peers != null) {
+                add(rates, "graphile-worker throughput", peerRounds(peers, Peer.GRAPHILE, "throughput", 1, 1).getFirst());
+            }
+        }
+        rates.forEach((name, values) -> System.out.printf(Locale.ROOT, "bench: P1T %s: median %,.0f jobs/s of %s%n", name,
+                median(rates, name), values.stream().map(r -> String.format(Locale.ROOT, "%,.0f", r)).toList()));
+    }
+
     void p1Throughput() throws Exception {
         if (!started()) {
             return;

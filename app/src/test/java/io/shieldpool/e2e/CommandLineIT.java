@@ -298,6 +298,24 @@ class CommandLineIT {
                 .contains("-XX:AOTCache=" + aot);
     }
 
+    @Test
+    void launcherCompilesWithC1OnlyForAConfigNamingThePostgresqlStoreUnlessTold() throws Exception {
+        Path jar = aMinuteOldCopyOfTheJar();
+        Path postgresql = Files.writeString(dir.resolve("pg.conf"),
+                "shieldpool.jobs {\n  store = postgresql\n  postgresql.url = \"postgresql://u@/db\"\n}\n");
+        Path sqlite = Files.writeString(dir.resolve("sqlite.conf"), "shieldpool.jobs.store = sqlite\n");
+
+        assertThat(jvmFlags(jar, Map.of(), "--config", postgresql.toString())).as("PostgreSQL store")
+                .contains("-XX:TieredStopAtLevel=1", "-XX:CompileThresholdScaling=0.300000");
+        assertThat(jvmFlags(jar, Map.of("CONFIG_FORCE_shieldpool_jobs_store", "postgresql"), "-c", sqlite.toString()))
+                .as("an environment override").contains("-XX:TieredStopAtLevel=1");
+        assertThat(jvmFlags(jar, Map.of(), "-c", sqlite.toString())).as("another store").noneMatch(f -> f.startsWith("-XX:TieredStopAtLevel"));
+        assertThat(jvmFlags(jar, Map.of())).as("no config").noneMatch(f -> f.startsWith("-XX:TieredStopAtLevel"));
+        assertThat(jvmFlags(jar, Map.of("SHIELDPOOL_JAVA_OPTS", "-XX:+PrintCommandLineFlags -XX:TieredStopAtLevel=4"),
+                "--config", postgresql.toString())).as("SHIELDPOOL_JAVA_OPTS wins").contains("-XX:TieredStopAtLevel=4")
+                .doesNotContain("-XX:TieredStopAtLevel=1");
+    }
+
     /** The packaged jar copied to lib/ and dated a minute back, so that a cache written now is fresher than it. */
     private Path aMinuteOldCopyOfTheJar() throws IOException {
         Path jar = Files.createDirectories(dir.resolve("lib")).resolve("shieldpool.jar");
@@ -308,9 +326,14 @@ class CommandLineIT {
 
     /** The launcher's -XX:AOTCache flag for this jar, environment and arguments before --version, as the JVM reports it. */
     private Optional<String> aotFlag(Path jar, Map<String, String> env, String... args) throws Exception {
+        return jvmFlags(jar, env, args).stream().filter(f -> f.startsWith("-XX:AOTCache=")).findFirst();
+    }
+
+    /** The JVM flags the launcher set for this jar, environment and arguments before --version, as the JVM reports them. */
+    private List<String> jvmFlags(Path jar, Map<String, String> env, String... args) throws Exception {
         Map<String, String> all = new HashMap<>(env);
         all.put("SHIELDPOOL_JAR", jar.toString());
-        all.put("SHIELDPOOL_JAVA_OPTS", "-XX:+PrintCommandLineFlags");
+        all.putIfAbsent("SHIELDPOOL_JAVA_OPTS", "-XX:+PrintCommandLineFlags");
         all.putIfAbsent("SHIELDPOOL_AOT_CACHE", "");
         List<String> command = new java.util.ArrayList<>(List.of(args));
         command.add("--version");
@@ -321,7 +344,7 @@ class CommandLineIT {
             assertThat(version.stdout()).as("stdout").noneMatch(l -> l.contains("-XX:") || l.startsWith("["));
             String flags = version.stderr().stream().filter(l -> l.contains("-XX:+PrintCommandLineFlags"))
                     .findFirst().orElseThrow(() -> new AssertionError("no flags line in " + version.stderr()));
-            return Arrays.stream(flags.split(" ")).filter(f -> f.startsWith("-XX:AOTCache=")).findFirst();
+            return Arrays.asList(flags.split(" "));
         }
     }
 
