@@ -128,7 +128,9 @@ public final class Daemon {
             supervisor.beforeReport(j::close);
         });
         // Nothing without NOTIFY_SOCKET; a listener from the first piece of news, so READY=1 cannot be missed.
-        Optional<SystemdNotifier> systemd = SystemdNotifier.attach(System.getenv(), vertx, supervisor.view());
+        Optional<SystemdNotifier> systemd = SystemdNotifier.attach(System.getenv(), vertx, supervisor.view(),
+                () -> jobs.flatMap(j -> j.store().lost().map(why -> "JOB STORE LOST: " + why)
+                        .or(() -> j.store().reachable() ? Optional.empty() : Optional.of("job store not answering"))));
         // What `shieldpool reload` reads to learn whether the reload it asked for was applied.
         StateFileWriter stateFile = StateFileWriter.open(System.getenv());
         ExitCode exitCode;

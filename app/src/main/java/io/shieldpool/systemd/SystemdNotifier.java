@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 
 /**
  * Tells systemd what the pool is doing, through {@code $NOTIFY_SOCKET} ({@code sd_notify}):
@@ -46,6 +47,8 @@ public final class SystemdNotifier implements PoolListener, AutoCloseable {
     private final NotifySocket socket;
     private final Vertx vertx;
     private final PoolView pool;
+    /** What is wrong with the job store now (lost, not answering), put in front of the STATUS line; empty when nothing is. */
+    private final Supplier<Optional<String>> storeTrouble;
     private final Optional<Watchdog> watchdog;
     private final long statusTimer;
     private volatile long drainTimer = -1;
@@ -54,10 +57,12 @@ public final class SystemdNotifier implements PoolListener, AutoCloseable {
     private volatile boolean lastReloadFailed;
     private volatile String lastStatus = "";
 
-    private SystemdNotifier(NotifySocket socket, Vertx vertx, PoolView pool, Optional<Duration> watchdogInterval) {
+    private SystemdNotifier(NotifySocket socket, Vertx vertx, PoolView pool, Supplier<Optional<String>> storeTrouble,
+                            Optional<Duration> watchdogInterval) {
         this.socket = socket;
         this.vertx = vertx;
         this.pool = pool;
+        this.storeTrouble = storeTrouble;
         this.watchdog = watchdogInterval.map(interval -> new Watchdog(socket, new PoolHealth(pool), interval));
         this.statusTimer = vertx.setPeriodic(STATUS_EVERY.toMillis(), id -> refreshStatus());
     }
@@ -66,10 +71,14 @@ public final class SystemdNotifier implements PoolListener, AutoCloseable {
      * Connects the pool to systemd when {@code env} has {@code NOTIFY_SOCKET}; pass the notifier
      * among the supervisor's listeners. Starts the watchdog when {@code WATCHDOG_USEC} asks.
      *
-     * @param env the process environment ({@code System.getenv()})
+     * @param env          the process environment ({@code System.getenv()})
+     * @param storeTrouble what is wrong with the job store now, if anything ("job store lost: ...",
+     *                     "job store not answering"): shown in front of the pool's STATUS line, as
+     *                     /readyz reports it; {@code Optional::empty} without a job store
      * @return the notifier, to be one of the supervisor's listeners; empty when systemd is not listening
      */
-    public static Optional<SystemdNotifier> attach(Map<String, String> env, Vertx vertx, PoolView pool) {
+    public static Optional<SystemdNotifier> attach(Map<String, String> env, Vertx vertx, PoolView pool,
+                                                   Supplier<Optional<String>> storeTrouble) {
         String address = env.get("NOTIFY_SOCKET");
         // why: checked before NotifySocket is touched: its class links the FFM downcalls, which
         // loads ~300 JDK classes (several MB resident) that a daemon outside systemd never uses.
@@ -81,7 +90,7 @@ public final class SystemdNotifier implements PoolListener, AutoCloseable {
             return Optional.empty();
         }
         long pid = ProcessHandle.current().pid();
-        SystemdNotifier notifier = new SystemdNotifier(socket.get(), vertx, pool, Watchdog.requested(env, pid));
+        SystemdNotifier notifier = new SystemdNotifier(socket.get(), vertx, pool, storeTrouble, Watchdog.requested(env, pid));
         log.atInfo().addKeyValue("event", "systemd.notify").addKeyValue("socket", socket.get().address())
                 .log("reporting to systemd through NOTIFY_SOCKET {}", socket.get().address());
         notifier.watchdog.ifPresent(Watchdog::start);
@@ -177,6 +186,12 @@ public final class SystemdNotifier implements PoolListener, AutoCloseable {
             String line = StatusLine.of(status);
             if (lastReloadFailed && !draining) {
                 line = StatusLine.afterFailedReload(line);
+            }
+            // why: systemctl status showed "4/4 workers, 0 busy" while /readyz said 503 (a removed
+            // SQLite file, a database that does not answer): the operator's first look missed it.
+            Optional<String> trouble = storeTrouble.get();
+            if (trouble.isPresent()) {
+                line = trouble.get() + "; " + line;
             }
             if (!line.equals(lastStatus)) {
                 lastStatus = line;

@@ -234,7 +234,9 @@ class PostgresOutageIT {
         int jobs = 400;
         String database = pg.databaseWithJobs(dir, jobs);
         Path file = dir.resolve("sections.log");
-        try (DaemonProcess daemon = DaemonProcess.start(dir, config(pg.cluster().uri(database), "a", file, 4))) {
+        try (NotifyReceiver systemd = NotifyReceiver.atPath(dir.resolve("notify.sock"));
+             DaemonProcess daemon = DaemonProcess.start(dir, config(pg.cluster().uri(database), "a", file, 4),
+                     Map.of("NOTIFY_SOCKET", systemd.address()))) {
             daemon.awaitEvent("ready", Duration.ofSeconds(30));
             daemon.awaitTrue(() -> PostgresNodes.startsBy(file, "a") >= 20, Duration.ofSeconds(60), "first sections");
             AdminClient admin = AdminClient.of(daemon);
@@ -244,8 +246,13 @@ class PostgresOutageIT {
             JsonObject warn = daemon.awaitEvent("jobs.store-unreachable", Duration.ofSeconds(10));
             assertThat(warn.getString("error")).contains("read-only transaction (25006)");
             assertThat(warn.getString("message")).contains("the store needs the primary");
+            // systemctl status says it too (it showed only "4/4 workers, ..." while /readyz said 503)
+            int trouble = systemd.await(0, m -> m.has("STATUS") && m.value("STATUS").startsWith("job store not answering; 4/4 workers"),
+                    Duration.ofSeconds(10), "STATUS naming the store's outage");
             Thread.sleep(4_000);
             writable();
+            systemd.await(trouble + 1, m -> m.has("STATUS") && m.value("STATUS").startsWith("4/4 workers"),
+                    Duration.ofSeconds(20), "STATUS without it once the store answers again");
 
             daemon.awaitTrue(() -> count(database, "state = 'done'") == jobs, Duration.ofSeconds(120),
                     "every job done after the read-only spell");

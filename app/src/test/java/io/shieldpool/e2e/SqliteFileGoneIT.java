@@ -1,5 +1,6 @@
 package io.shieldpool.e2e;
 
+import io.shieldpool.systemd.NotifyReceiver;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,7 +42,8 @@ class SqliteFileGoneIT {
                 shieldpool.jobs.sqlite.path = "%s"
                 shieldpool.log.level = debug
                 """.formatted(db);
-        try (DaemonProcess daemon = DaemonProcess.start(dir, config);
+        try (NotifyReceiver systemd = NotifyReceiver.atPath(dir.resolve("notify.sock"));
+             DaemonProcess daemon = DaemonProcess.start(dir, config, Map.of("NOTIFY_SOCKET", systemd.address()));
              AdminClient admin = AdminClient.of(daemon);
              HttpClient http = HttpClient.newHttpClient()) {
             daemon.awaitEvent("ready", Duration.ofSeconds(30));
@@ -69,6 +72,8 @@ class SqliteFileGoneIT {
                     + " opens the path again";
             assertThat(new JsonObject(admin.get("/status").body()).getJsonObject("jobs").getString("store_lost"))
                     .as("/status says so too").isEqualTo(lost);
+            systemd.await(0, m -> m.has("STATUS") && m.value("STATUS").startsWith("JOB STORE LOST: " + lost + "; 1/1 workers"),
+                    Duration.ofSeconds(10), "systemd's STATUS says so too");
             Path statusConfig = Files.writeString(dir.resolve("status.conf"), "shieldpool.admin.port = " + admin.port() + "\n");
             ProcessBuilder statusCommand = new ProcessBuilder(DaemonProcess.LAUNCHER.toString(), "status", "--workers", "0",
                     "--config", statusConfig.toString());
