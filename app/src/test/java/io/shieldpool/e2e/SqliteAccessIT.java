@@ -65,6 +65,10 @@ class SqliteAccessIT {
                     shieldpool.jobs.sqlite.path = "%s"
                     """.formatted(db))) {
                 daemon.awaitEvent("config", java.time.Duration.ofSeconds(30));
+                var waiting = daemon.awaitEvent("jobs.store-waiting", java.time.Duration.ofSeconds(5));
+                assertThat(waiting.getString("level")).isEqualTo("WARN");
+                assertThat(waiting.getString("path")).isEqualTo(db.toString());
+                assertThat(waiting.getString("message")).contains(db + " is locked by another process", "waiting up to 10000 ms");
                 Thread.sleep(500);
                 daemon.signal("TERM");
                 long signalled = System.nanoTime();

@@ -1,6 +1,8 @@
 package io.shieldpool.jobs.sqlite;
 
 import io.shieldpool.jobs.StoreWait;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.sqlite.BusyHandler;
 
 import java.sql.Connection;
@@ -17,6 +19,8 @@ import java.util.concurrent.TimeUnit;
  * shell held the file went on waiting its 10 s and exited 69 instead of 0 with nothing started.
  */
 final class StartBusyWait extends BusyHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(StartBusyWait.class);
 
     /** How long one sleep of the wait lasts: the most a stop request waits to be seen. */
     static final Duration STEP = Duration.ofMillis(20);
@@ -58,6 +62,12 @@ final class StartBusyWait extends BusyHandler {
             episodeBegan = now;
             if (!told) {
                 told = true;
+                // why: the daemon sat silent up to the busy timeout, then exited 69; the journal
+                // now says at once what it waits for, as for a PostgreSQL server that does not answer.
+                log.atWarn().addKeyValue("event", "jobs.store-waiting").addKeyValue("path", path)
+                        .addKeyValue("error", "locked by another process")
+                        .log("job store {} is locked by another process (an open write transaction: a sqlite3 shell, a backup?);"
+                                + " waiting up to {} ms for it, not ready until then", path, timeoutNanos / 1_000_000);
                 // why: from here on a SIGTERM is taken as the end of the wait, not queued for a pool yet to start
                 wait.waiting(path, "locked by another process");
             }
