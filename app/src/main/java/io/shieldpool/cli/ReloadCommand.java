@@ -129,8 +129,14 @@ final class ReloadCommand implements Callable<Integer> {
         }
     }
 
-    /** The state file of {@code pid}, waiting for it while the daemon starts (it appears within ms). */
+    /**
+     * The state file of {@code pid}, waiting for it while the daemon starts (it appears within ms).
+     * A process that is not a JVM (the launcher execs java) will never write one: said at once. why:
+     * a wrong --pid (1, a shell's) waited the whole --timeout, 30 s by default, before saying so.
+     */
     private static Optional<Path> awaitFileOf(long pid, List<Path> dirs, long deadline) throws InterruptedException {
+        Optional<String> command = ProcessHandle.of(pid).flatMap(p -> p.info().command());
+        boolean notAJvm = command.isPresent() && !Path.of(command.get()).getFileName().toString().startsWith("java");
         while (true) {
             for (Path dir : dirs) {
                 Path file = StateFile.path(dir, pid);
@@ -143,6 +149,11 @@ final class ReloadCommand implements Callable<Integer> {
                 }
             }
             boolean alive = ProcessSignal.alive(pid);
+            if (alive && notAJvm) {
+                System.err.println(LogSetup.errorPrefix() + "shieldpool reload: pid " + pid + " is " + command.get()
+                        + ", not a shieldpool daemon (a java process), and wrote no state file in " + dirs);
+                return Optional.empty();
+            }
             if (!alive || System.nanoTime() >= deadline) {
                 System.err.println(LogSetup.errorPrefix() + "shieldpool reload: " + (alive
                         ? "pid " + pid + " wrote no state file in " + dirs + " (not a shieldpool daemon, or it uses "

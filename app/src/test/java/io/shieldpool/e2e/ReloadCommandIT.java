@@ -134,4 +134,20 @@ class ReloadCommandIT {
         ToolRun gone = reload("--pid", "999999999");
         assertThat(gone.exitCode()).as(gone.out()).isEqualTo(69);
     }
+
+    @Test
+    void aPidThatIsNoDaemonFailsAtOnceNotAfterTheTimeout() throws Exception {
+        runtime = Files.createDirectories(dir.resolve("run"));
+        Process sleeper = new ProcessBuilder("sleep", "120").start();
+        try {
+            long began = System.nanoTime();
+            ToolRun notOurs = reload("--pid", String.valueOf(sleeper.pid()), "--timeout", "30s");
+            assertThat(notOurs.exitCode()).as(notOurs.out()).isEqualTo(69);
+            assertThat(notOurs.out()).contains("pid " + sleeper.pid() + " is ", "sleep", "not a shieldpool daemon");
+            assertThat(Duration.ofNanos(System.nanoTime() - began)).as("not the whole --timeout").isLessThan(Duration.ofSeconds(20));
+            assertThat(sleeper.isAlive()).as("no signal sent").isTrue();
+        } finally {
+            sleeper.destroyForcibly().waitFor();
+        }
+    }
 }
