@@ -32,7 +32,7 @@ import java.util.concurrent.Callable;
  * {@code shieldpool status}: asks a running daemon's admin server for {@code /status} (address and
  * token from the same configuration the daemon reads) and prints it as a compact table. The exit
  * code says whether the pool is running, so scripts can test it. {@code --json} prints the document
- * as it came, or a JSON error object when there is none; {@code --watch} asks again every few
+ * (indented, the daemon's fields unchanged), or a JSON error object when there is none; {@code --watch} asks again every few
  * seconds and redraws the screen, as watch(1) does, until interrupted.
  */
 @Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false, versionProvider = Main.Version.class,
@@ -74,7 +74,7 @@ final class StatusCommand implements Callable<Integer> {
             description = "list at most N workers (default: ${DEFAULT-VALUE}; 0 for none)")
     int workers;
 
-    @Option(names = "--json", description = "print the daemon's /status document as it came "
+    @Option(names = "--json", description = "print the daemon's /status document, indented, its fields unchanged "
             + "(with --watch: one compact document per line); a JSON error object when no status came")
     boolean json;
 
