@@ -130,13 +130,13 @@ final class ReloadCommand implements Callable<Integer> {
     }
 
     /**
-     * The state file of {@code pid}, waiting for it while the daemon starts (it appears within ms).
-     * A process that is not a JVM (the launcher execs java) will never write one: said at once. why:
-     * a wrong --pid (1, a shell's) waited the whole --timeout, 30 s by default, before saying so.
+     * The state file of {@code pid}, waiting for it while the daemon starts (it appears within ms of
+     * its config being read). A pid that is no shieldpool daemon will never give one: said at once
+     * ({@link ProcessIdentity}). why: a wrong --pid (1, a shell's, another JVM's) waited the whole
+     * --timeout, 30 s by default, before saying so.
      */
-    private static Optional<Path> awaitFileOf(long pid, List<Path> dirs, long deadline) throws InterruptedException {
-        Optional<String> command = ProcessHandle.of(pid).flatMap(p -> p.info().command());
-        boolean notAJvm = command.isPresent() && !Path.of(command.get()).getFileName().toString().startsWith("java");
+    private Optional<Path> awaitFileOf(long pid, List<Path> dirs, long deadline) throws InterruptedException {
+        ProcessIdentity identities = new ProcessIdentity();
         while (true) {
             for (Path dir : dirs) {
                 Path file = StateFile.path(dir, pid);
@@ -148,20 +148,31 @@ final class ReloadCommand implements Callable<Integer> {
                     // unreadable: try the next place
                 }
             }
-            boolean alive = ProcessSignal.alive(pid);
-            if (alive && notAJvm) {
-                System.err.println(LogSetup.errorPrefix() + "shieldpool reload: pid " + pid + " is " + command.get()
-                        + ", not a shieldpool daemon (a java process), and wrote no state file in " + dirs);
-                return Optional.empty();
+            if (!ProcessSignal.alive(pid)) {
+                return failed("no process with pid " + pid);
             }
-            if (!alive || System.nanoTime() >= deadline) {
-                System.err.println(LogSetup.errorPrefix() + "shieldpool reload: " + (alive
-                        ? "pid " + pid + " wrote no state file in " + dirs + " (not a shieldpool daemon, or it uses "
-                        + "another directory: --runtime-dir)" : "no process with pid " + pid));
-                return Optional.empty();
+            ProcessIdentity.Identity identity = identities.of(pid);
+            String owner = ProcessHandle.of(pid).flatMap(p -> p.info().user()).map(user -> " (user " + user + ")").orElse("");
+            // UNKNOWN, when /proc hides it (the unit's sandbox), is waited for as a daemon is
+            if (identity.kind() == ProcessIdentity.Kind.OTHER) {
+                return failed("pid " + pid + " is '" + identity.command() + "'" + owner + ", not a shieldpool daemon ("
+                        + identity.why() + "); no " + StateFile.path(Path.of(""), pid) + " in " + dirs + " either");
+            }
+            if (System.nanoTime() >= deadline) {
+                return failed(identity.kind() == ProcessIdentity.Kind.DAEMON
+                        ? "pid " + pid + " is a shieldpool daemon ('" + identity.command() + "')" + owner + ", but wrote no state file in "
+                        + dirs + " within " + timeout + ": it keeps it in another directory (pass it with --runtime-dir), "
+                        + "or is stuck starting (see its log)"
+                        : "pid " + pid + " wrote no state file in " + dirs + " within " + timeout
+                        + " (not a shieldpool daemon, or it uses another directory: --runtime-dir)");
             }
             Thread.sleep(POLL);
         }
+    }
+
+    private static Optional<Path> failed(String why) {
+        System.err.println(LogSetup.errorPrefix() + "shieldpool reload: " + why);
+        return Optional.empty();
     }
 
     private static Optional<Path> theOneDaemon(List<Path> dirs, PrintStream err) {

@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -12,6 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -68,6 +72,94 @@ class ReloadCommandIT {
         builder.environment().put("SHIELDPOOL_RUNTIME_DIR", runtime.toString());
         builder.environment().remove("JOURNAL_STREAM");
         return ToolRun.of(builder);
+    }
+
+    private CompletableFuture<ToolRun> reloadInTheBackground(String... args) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return reload(args);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    /** A JVM of the test's own, started as a child: java, but not shieldpool. */
+    public static final class Idle {
+        public static void main(String[] args) throws InterruptedException {
+            Thread.sleep(120_000);
+        }
+    }
+
+    /** The command line of {@code pid} as the kernel shows it (empty once it is gone). */
+    private static List<String> commandLine(long pid) {
+        try {
+            String text = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")), StandardCharsets.UTF_8);
+            return text.isEmpty() ? List.of() : List.of(text.split("\0"));
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    private static boolean isJava(List<String> argv) {
+        return !argv.isEmpty() && Path.of(argv.getFirst()).getFileName().toString().equals("java");
+    }
+
+    /**
+     * Stops {@code pid} (SIGSTOP) as soon as its command line matches {@code phase}, by a shell's
+     * builtin kill that waits, started, for the pid: no process start between seeing and stopping.
+     * Returns the command line it was stopped with.
+     */
+    private static List<String> stopWhen(long pid, Predicate<List<String>> phase, Process shell) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!phase.test(commandLine(pid))) {
+            assertThat(System.nanoTime()).as("pid " + pid + " never matched; now " + commandLine(pid)).isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        shell.outputWriter().write(pid + "\n");
+        shell.outputWriter().flush();
+        assertThat(shell.inputReader().readLine()).isEqualTo("stopped");
+        return commandLine(pid);
+    }
+
+    private static Process stopper() throws IOException {
+        Process shell = new ProcessBuilder("bash", "-c", "echo ready; read -r pid && kill -STOP \"$pid\" && echo stopped").start();
+        assertThat(shell.inputReader().readLine()).isEqualTo("ready");
+        return shell;
+    }
+
+    /**
+     * A daemon stopped (SIGSTOP) in {@code phase} of its start, before its state file exists: the
+     * command waits for it rather than turning it away, and reloads it once it runs on (SIGCONT).
+     */
+    private void waitsForADaemonStoppedWhile(Predicate<List<String>> phase, String what) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            Process shell = stopper();
+            try (DaemonProcess daemon = start()) {
+                List<String> stoppedAs = stopWhen(daemon.pid(), phase, shell);
+                Path state = runtime.resolve("shieldpool-" + daemon.pid() + ".state");
+                if (!phase.test(stoppedAs) || Files.exists(state)) {
+                    // it ran past the phase between the look and the stop: try again
+                    assertThat(attempt).as("stopped " + what + " in 3 tries; last " + stoppedAs).isLessThan(3);
+                    continue;
+                }
+                CompletableFuture<ToolRun> reload = reloadInTheBackground("--pid", String.valueOf(daemon.pid()), "--timeout", "60s");
+                try {
+                    Thread.sleep(2000);
+                    assertThat(reload).as("reload of a daemon stopped " + what + " (" + stoppedAs + ")").isNotDone();
+                } finally {
+                    daemon.signal("CONT");
+                }
+                ToolRun done = reload.get(60, TimeUnit.SECONDS);
+                assertThat(done.exitCode()).as(done.out()).isZero();
+                assertThat(done.out()).contains("applied (config version 2)");
+                daemon.awaitEvent("ready", Duration.ofSeconds(20));
+                daemon.drainNow();
+                return;
+            } finally {
+                shell.destroyForcibly().waitFor();
+            }
+        }
     }
 
     @Test
@@ -148,6 +240,57 @@ class ReloadCommandIT {
             assertThat(sleeper.isAlive()).as("no signal sent").isTrue();
         } finally {
             sleeper.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void aDaemonInItsJvmBeforeItsStateFileIsWaitedFor() throws Exception {
+        waitsForADaemonStoppedWhile(ReloadCommandIT::isJava, "in its JVM");
+    }
+
+    @Test
+    void aDaemonStillInItsLauncherIsWaitedFor() throws Exception {
+        // why: the launcher (env, then bash) is the daemon's pid until it execs java; turned away as "not a JVM" before
+        waitsForADaemonStoppedWhile(argv -> !argv.isEmpty() && !isJava(argv), "in its launcher");
+    }
+
+    @Test
+    void aJvmThatIsNoDaemonFailsAtOnceNamingItsCommand() throws Exception {
+        runtime = Files.createDirectories(dir.resolve("run"));
+        Path classes = Path.of(Idle.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process jvm = new ProcessBuilder(java, "-Xmx32m", "-cp", classes.toString(), Idle.class.getName()).start();
+        try {
+            long began = System.nanoTime();
+            ToolRun notOurs = reload("--pid", String.valueOf(jvm.pid()), "--timeout", "30s");
+            assertThat(notOurs.exitCode()).as(notOurs.out()).isEqualTo(69);
+            assertThat(notOurs.out()).contains("pid " + jvm.pid() + " is '" + java + " [flags] " + Idle.class.getName() + "'",
+                    "not a shieldpool daemon (a java process whose main class is " + Idle.class.getName() + ")",
+                    "no shieldpool-" + jvm.pid() + ".state in [" + runtime + "]");
+            assertThat(notOurs.out().strip()).as("one line").doesNotContain("\n");
+            assertThat(Duration.ofNanos(System.nanoTime() - began)).as("not the whole --timeout").isLessThan(Duration.ofSeconds(20));
+            assertThat(jvm.isAlive()).as("no signal sent").isTrue();
+        } finally {
+            jvm.destroyForcibly().waitFor();
+        }
+        // A shieldpool command line tool's JVM (stopped, so it stays): the jar is shieldpool's, the run is not the daemon.
+        Files.writeString(dir.resolve("check.conf"), BASE);
+        Process shell = stopper();
+        ProcessBuilder checking = new ProcessBuilder(DefaultSignals.command(List.of(DaemonProcess.LAUNCHER.toString(),
+                "check-config", dir.resolve("check.conf").toString())));
+        checking.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        Process tool = checking.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            stopWhen(tool.pid(), ReloadCommandIT::isJava, shell);
+            long began = System.nanoTime();
+            ToolRun cli = reload("--pid", String.valueOf(tool.pid()), "--timeout", "30s");
+            assertThat(cli.exitCode()).as(cli.out()).isEqualTo(69);
+            assertThat(cli.out()).contains("pid " + tool.pid() + " is '", "shieldpool.jar check-config " + dir.resolve("check.conf"),
+                    "not a shieldpool daemon (the shieldpool command 'check-config', not the daemon)");
+            assertThat(Duration.ofNanos(System.nanoTime() - began)).as("not the whole --timeout").isLessThan(Duration.ofSeconds(20));
+        } finally {
+            tool.destroyForcibly().waitFor();
+            shell.destroyForcibly().waitFor();
         }
     }
 }
