@@ -1,10 +1,13 @@
 package io.shieldpool.cli;
 
+import io.shieldpool.runtime.RuntimeDir;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,9 +46,11 @@ final class ProcessIdentity {
      * @param kind     what it is
      * @param command  its command line, shortened for one line (JVM flags left out)
      * @param why      for OTHER, what it is instead, in words
+     * @param stateDir for a DAEMON whose environment could be read, the directory it writes its
+     *                 state file in
      */
-    record Identity(Kind kind, String command, String why) {
-        static final Identity UNKNOWN = new Identity(Kind.UNKNOWN, "", "");
+    record Identity(Kind kind, String command, String why, Optional<Path> stateDir) {
+        static final Identity UNKNOWN = new Identity(Kind.UNKNOWN, "", "", Optional.empty());
     }
 
     /** java's options that take their value as the next word. */
@@ -71,7 +76,12 @@ final class ProcessIdentity {
             return Identity.UNKNOWN; // a zombie, or a kernel thread
         }
         Optional<Path> cwd = readLink(proc.resolve("cwd"));
-        return judge(argv, jar -> jar.isAbsolute() ? mainClassOf(jar) : cwd.flatMap(dir -> mainClassOf(dir.resolve(jar))));
+        Identity identity = judge(argv, jar -> jar.isAbsolute() ? mainClassOf(jar)
+                : cwd.flatMap(dir -> mainClassOf(dir.resolve(jar))));
+        if (identity.kind() != Kind.DAEMON || !isJava(argv.getFirst())) {
+            return identity;
+        }
+        return new Identity(identity.kind(), identity.command(), identity.why(), stateDirOf(pid, proc, argv, cwd));
     }
 
     /**
@@ -99,7 +109,8 @@ final class ProcessIdentity {
                     return Identity.UNKNOWN;
                 }
                 if (main.get().isEmpty()) {
-                    return new Identity(Kind.OTHER, command, "a java process running " + jar + ", which names no main class");
+                    return new Identity(Kind.OTHER, command, "a java process running " + jar + ", which names no main class",
+                            Optional.empty());
                 }
                 return judgeMain(main.get(), "a java process running " + jar + " (main class " + main.get() + ")",
                         command, args);
@@ -125,12 +136,13 @@ final class ProcessIdentity {
                         shorten(program, flagsLeftOut, word, args), args);
             }
         }
-        return new Identity(Kind.OTHER, shorten(program, flagsLeftOut, "", List.of()), "a java process with no program");
+        return new Identity(Kind.OTHER, shorten(program, flagsLeftOut, "", List.of()), "a java process with no program",
+                Optional.empty());
     }
 
     private static Identity judgeMain(String main, String other, String command, List<String> args) {
         if (!main.equals(MAIN_CLASS)) {
-            return new Identity(Kind.OTHER, command, other);
+            return new Identity(Kind.OTHER, command, other, Optional.empty());
         }
         return judgeShieldpoolArgs(command, args);
     }
@@ -145,7 +157,7 @@ final class ProcessIdentity {
                 }
             }
         }
-        return new Identity(Kind.OTHER, command, "its program is " + fileName(argv.getFirst()) + ", not java");
+        return new Identity(Kind.OTHER, command, "its program is " + fileName(argv.getFirst()) + ", not java", Optional.empty());
     }
 
     /** shieldpool's own arguments: the daemon takes options only ({@code -c FILE}); a command is a word. */
@@ -155,10 +167,53 @@ final class ProcessIdentity {
             if (arg.equals("-c") || arg.equals("--config")) {
                 i++;
             } else if (!arg.startsWith("-")) {
-                return new Identity(Kind.OTHER, command, "the shieldpool command '" + arg + "', not the daemon");
+                return new Identity(Kind.OTHER, command, "the shieldpool command '" + arg + "', not the daemon",
+                        Optional.empty());
             }
         }
-        return new Identity(Kind.DAEMON, command, "");
+        return new Identity(Kind.DAEMON, command, "", Optional.empty());
+    }
+
+    /**
+     * Where this daemon writes its state file, as it works it out itself ({@link RuntimeDir}): from
+     * its environment, its java.io.tmpdir and its user. Empty when its environment cannot be read
+     * (another user's process, unless we are root).
+     */
+    private static Optional<Path> stateDirOf(long pid, Path proc, List<String> argv, Optional<Path> cwd) {
+        Map<String, String> env = new HashMap<>();
+        try {
+            for (String entry : words(Files.readAllBytes(proc.resolve("environ")))) {
+                int eq = entry.indexOf('=');
+                if (eq > 0) {
+                    env.put(entry.substring(0, eq), entry.substring(eq + 1));
+                }
+            }
+        } catch (IOException | SecurityException e) {
+            return Optional.empty();
+        }
+        Optional<String> user = ProcessHandle.of(pid).flatMap(p -> p.info().user());
+        if (user.isEmpty()) {
+            return Optional.empty();
+        }
+        // why this order: java reads JAVA_TOOL_OPTIONS, then JDK_JAVA_OPTIONS, then its command line; the last -D wins.
+        List<String> options = new ArrayList<>();
+        options.addAll(Arrays.asList(env.getOrDefault("JAVA_TOOL_OPTIONS", "").split("\\s+")));
+        options.addAll(Arrays.asList(env.getOrDefault("JDK_JAVA_OPTIONS", "").split("\\s+")));
+        options.addAll(argv);
+        String tmpdir = "/tmp"; // the JDK's default on Linux
+        for (String option : options) {
+            if (option.startsWith("-Djava.io.tmpdir=")) {
+                tmpdir = option.substring("-Djava.io.tmpdir=".length());
+            }
+        }
+        Path dir = RuntimeDir.forDaemon(env, Path.of(tmpdir), user.get());
+        if (!dir.isAbsolute()) {
+            if (cwd.isEmpty()) {
+                return Optional.empty();
+            }
+            dir = cwd.get().resolve(dir);
+        }
+        return Optional.of(dir.normalize());
     }
 
     private Optional<String> mainClassOf(Path jar) {

@@ -131,9 +131,9 @@ final class ReloadCommand implements Callable<Integer> {
 
     /**
      * The state file of {@code pid}, waiting for it while the daemon starts (it appears within ms of
-     * its config being read). A pid that is no shieldpool daemon will never give one: said at once
-     * ({@link ProcessIdentity}). why: a wrong --pid (1, a shell's, another JVM's) waited the whole
-     * --timeout, 30 s by default, before saying so.
+     * its config being read). A pid that is no shieldpool daemon, or one that writes its file where
+     * this does not look, will never give one: said at once ({@link ProcessIdentity}). why: a wrong
+     * --pid (1, a shell's, another JVM's) waited the whole --timeout, 30 s by default, before saying so.
      */
     private Optional<Path> awaitFileOf(long pid, List<Path> dirs, long deadline) throws InterruptedException {
         ProcessIdentity identities = new ProcessIdentity();
@@ -148,15 +148,33 @@ final class ReloadCommand implements Callable<Integer> {
                     // unreadable: try the next place
                 }
             }
-            if (!ProcessSignal.alive(pid)) {
+            Optional<String> unsignalled = ProcessSignal.send(pid, 0);
+            if (unsignalled.filter(ProcessSignal.NO_SUCH_PROCESS::equals).isPresent()) {
                 return failed("no process with pid " + pid);
             }
             ProcessIdentity.Identity identity = identities.of(pid);
             String owner = ProcessHandle.of(pid).flatMap(p -> p.info().user()).map(user -> " (user " + user + ")").orElse("");
-            // UNKNOWN, when /proc hides it (the unit's sandbox), is waited for as a daemon is
-            if (identity.kind() == ProcessIdentity.Kind.OTHER) {
-                return failed("pid " + pid + " is '" + identity.command() + "'" + owner + ", not a shieldpool daemon ("
-                        + identity.why() + "); no " + StateFile.path(Path.of(""), pid) + " in " + dirs + " either");
+            switch (identity.kind()) {
+                case OTHER -> {
+                    return failed("pid " + pid + " is '" + identity.command() + "'" + owner + ", not a shieldpool daemon ("
+                            + identity.why() + "); no " + StateFile.path(Path.of(""), pid) + " in " + dirs + " either");
+                }
+                case DAEMON -> {
+                    Optional<Path> elsewhere = identity.stateDir().filter(dir -> !among(dirs, dir));
+                    if (elsewhere.isPresent()) {
+                        return failed("pid " + pid + " is a shieldpool daemon ('" + identity.command() + "')" + owner
+                                + " that keeps its state file in " + elsewhere.get() + ", not in " + dirs
+                                + ": pass --runtime-dir " + elsewhere.get());
+                    }
+                }
+                case UNKNOWN -> {
+                    // /proc hides it (the unit's sandbox): wait, as for a daemon
+                }
+            }
+            if (unsignalled.isPresent()) {
+                // why at once: no state file could help, the SIGHUP itself would be refused
+                return failed("cannot signal pid " + pid + owner + ": " + unsignalled.get() + "; looked for its "
+                        + StateFile.path(Path.of(""), pid) + " in " + dirs);
             }
             if (System.nanoTime() >= deadline) {
                 return failed(identity.kind() == ProcessIdentity.Kind.DAEMON
@@ -173,6 +191,20 @@ final class ReloadCommand implements Callable<Integer> {
     private static Optional<Path> failed(String why) {
         System.err.println(LogSetup.errorPrefix() + "shieldpool reload: " + why);
         return Optional.empty();
+    }
+
+    /** Whether {@code dir} is one of {@code dirs}, however either is spelled (symbolic links, "..", relative). */
+    private static boolean among(List<Path> dirs, Path dir) {
+        Path wanted = canonical(dir);
+        return dirs.stream().map(ReloadCommand::canonical).anyMatch(wanted::equals);
+    }
+
+    private static Path canonical(Path dir) {
+        try {
+            return dir.toRealPath();
+        } catch (IOException e) {
+            return dir.toAbsolutePath().normalize();
+        }
     }
 
     private static Optional<Path> theOneDaemon(List<Path> dirs, PrintStream err) {

@@ -1,5 +1,6 @@
 package io.shieldpool.e2e;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,7 +66,13 @@ class ReloadCommandIT {
     }
 
     private ToolRun reload(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(DaemonProcess.LAUNCHER.toString(), "reload"));
+        return reloadAs(List.of(), args);
+    }
+
+    /** The command run through {@code prefix} (such as setpriv, to run it as another user). */
+    private ToolRun reloadAs(List<String> prefix, String... args) throws Exception {
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of(DaemonProcess.LAUNCHER.toString(), "reload"));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
@@ -291,6 +298,42 @@ class ReloadCommandIT {
         } finally {
             tool.destroyForcibly().waitFor();
             shell.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void aDaemonKeepingItsStateFileElsewhereIsNamedWithItsDirectoryAtOnce() throws Exception {
+        try (DaemonProcess daemon = start()) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            Path theirs = runtime;
+            runtime = Files.createDirectories(dir.resolve("elsewhere"));
+            long began = System.nanoTime();
+            ToolRun elsewhere = reload("--pid", String.valueOf(daemon.pid()), "--timeout", "30s");
+            assertThat(elsewhere.exitCode()).as(elsewhere.out()).isEqualTo(69);
+            assertThat(elsewhere.out()).contains("pid " + daemon.pid() + " is a shieldpool daemon ('",
+                    "keeps its state file in " + theirs + ", not in [" + runtime + "]: pass --runtime-dir " + theirs);
+            assertThat(Duration.ofNanos(System.nanoTime() - began)).as("not the whole --timeout").isLessThan(Duration.ofSeconds(20));
+            // The hint works.
+            ToolRun there = reload("--pid", String.valueOf(daemon.pid()), "--runtime-dir", theirs.toString());
+            assertThat(there.exitCode()).as(there.out()).isZero();
+            assertThat(daemon.events("reload.begin")).as("one SIGHUP: the hinted run's").hasSize(1);
+            daemon.drainNow();
+        }
+    }
+
+    @Test
+    void aDaemonOfAnotherUserIsSaidToBeOutOfReachAtOnce() throws Exception {
+        Assumptions.assumeTrue(System.getProperty("user.name").equals("root"), "needs root, to run the command as nobody");
+        try (DaemonProcess daemon = start()) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            long began = System.nanoTime();
+            ToolRun nobody = reloadAs(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"),
+                    "--pid", String.valueOf(daemon.pid()), "--timeout", "30s");
+            assertThat(nobody.exitCode()).as(nobody.out()).isEqualTo(69);
+            assertThat(nobody.out()).contains("cannot signal pid " + daemon.pid() + " (user root): not permitted",
+                    "looked for its shieldpool-" + daemon.pid() + ".state in [" + runtime + "]");
+            assertThat(Duration.ofNanos(System.nanoTime() - began)).as("not the whole --timeout").isLessThan(Duration.ofSeconds(20));
+            daemon.drainNow();
         }
     }
 }
