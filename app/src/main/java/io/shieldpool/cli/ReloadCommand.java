@@ -15,8 +15,10 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -209,22 +211,23 @@ final class ReloadCommand implements Callable<Integer> {
 
     private static Optional<Path> theOneDaemon(List<Path> dirs, PrintStream err) {
         List<StateFile> found = new ArrayList<>();
-        Path where = null;
+        Set<Path> where = new LinkedHashSet<>();
         for (Path dir : dirs) {
             List<StateFile> here = StateFile.live(dir, ProcessSignal::alive);
-            if (!here.isEmpty() && found.isEmpty()) {
-                where = dir;
+            if (!here.isEmpty()) {
+                where.add(dir);
             }
             found.addAll(here);
         }
         if (found.size() == 1) {
-            return Optional.of(StateFile.path(where, found.getFirst().pid()));
+            return Optional.of(StateFile.path(where.iterator().next(), found.getFirst().pid()));
         }
         if (found.isEmpty()) {
             err.println(LogSetup.errorPrefix() + "shieldpool reload: no running shieldpool daemon found (looked in " + dirs + ")");
         } else {
             err.println(LogSetup.errorPrefix() + "shieldpool reload: " + found.size() + " daemons run (pids "
-                    + found.stream().map(s -> String.valueOf(s.pid())).toList() + "): choose one with --pid");
+                    + found.stream().map(StateFile::pid).sorted().toList() + ", their state files in " + where
+                    + "): choose one with --pid PID");
         }
         return Optional.empty();
     }

@@ -336,4 +336,28 @@ class ReloadCommandIT {
             daemon.drainNow();
         }
     }
+
+    @Test
+    void withoutPidTwoDaemonsAreNamedAndNeitherIsSignalled() throws Exception {
+        try (DaemonProcess first = start(); DaemonProcess second = start()) {
+            for (DaemonProcess daemon : List.of(first, second)) {
+                daemon.awaitEvent("ready", Duration.ofSeconds(20));
+                Path state = runtime.resolve("shieldpool-" + daemon.pid() + ".state");
+                daemon.awaitTrue(() -> read(state).contains("state=running"), Duration.ofSeconds(5), "state=running");
+            }
+            ToolRun both = reload();
+            assertThat(both.exitCode()).as(both.out()).isEqualTo(69);
+            long low = Math.min(first.pid(), second.pid());
+            long high = Math.max(first.pid(), second.pid());
+            assertThat(both.out()).contains("2 daemons run (pids [" + low + ", " + high + "], their state files in [" + runtime
+                    + "]): choose one with --pid PID");
+            assertThat(first.events("reload.begin")).as("no SIGHUP").isEmpty();
+            assertThat(second.events("reload.begin")).as("no SIGHUP").isEmpty();
+            ToolRun chosen = reload("--pid", String.valueOf(second.pid()));
+            assertThat(chosen.exitCode()).as(chosen.out()).isZero();
+            assertThat(first.events("reload.begin")).as("only the chosen one reloads").isEmpty();
+            first.drainNow();
+            second.drainNow();
+        }
+    }
 }
