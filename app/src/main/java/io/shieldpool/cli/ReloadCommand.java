@@ -36,6 +36,8 @@ final class ReloadCommand implements Callable<Integer> {
 
     /** How often the state file is looked at while waiting: a reload takes tens of ms. */
     private static final Duration POLL = Duration.ofMillis(20);
+    /** How long what /proc says of a pid must stay the same before the wait ends on it (see {@link Settling}). */
+    private static final Duration SETTLE = Duration.ofMillis(100);
 
     @Option(names = "--pid", paramLabel = "PID",
             description = "the daemon's process id (the unit passes $MAINPID); default: the one daemon found")
@@ -139,6 +141,7 @@ final class ReloadCommand implements Callable<Integer> {
      */
     private Optional<Path> awaitFileOf(long pid, List<Path> dirs, long deadline) throws InterruptedException {
         ProcessIdentity identities = new ProcessIdentity();
+        Settling<ProcessIdentity.Identity> seen = new Settling<>(SETTLE);
         while (true) {
             for (Path dir : dirs) {
                 Path file = StateFile.path(dir, pid);
@@ -155,15 +158,18 @@ final class ReloadCommand implements Callable<Integer> {
                 return failed("no process with pid " + pid);
             }
             ProcessIdentity.Identity identity = identities.of(pid);
+            boolean settled = seen.settled(identity, System.nanoTime());
             String owner = ProcessHandle.of(pid).flatMap(p -> p.info().user()).map(user -> " (user " + user + ")").orElse("");
             switch (identity.kind()) {
                 case OTHER -> {
-                    return failed("pid " + pid + " is '" + identity.command() + "'" + owner + ", not a shieldpool daemon ("
-                            + identity.why() + "); no " + StateFile.path(Path.of(""), pid) + " in " + dirs + " either");
+                    if (settled) {
+                        return failed("pid " + pid + " is '" + identity.command() + "'" + owner + ", not a shieldpool daemon ("
+                                + identity.why() + "); no " + StateFile.path(Path.of(""), pid) + " in " + dirs + " either");
+                    }
                 }
                 case DAEMON -> {
                     Optional<Path> elsewhere = identity.stateDir().filter(dir -> !among(dirs, dir));
-                    if (elsewhere.isPresent()) {
+                    if (elsewhere.isPresent() && settled) {
                         return failed("pid " + pid + " is a shieldpool daemon ('" + identity.command() + "')" + owner
                                 + " that keeps its state file in " + elsewhere.get() + ", not in " + dirs
                                 + ": pass --runtime-dir " + elsewhere.get());
@@ -173,7 +179,7 @@ final class ReloadCommand implements Callable<Integer> {
                     // /proc hides it (the unit's sandbox): wait, as for a daemon
                 }
             }
-            if (unsignalled.isPresent()) {
+            if (unsignalled.isPresent() && settled) {
                 // why at once: no state file could help, the SIGHUP itself would be refused
                 return failed("cannot signal pid " + pid + owner + ": " + unsignalled.get() + "; looked for its "
                         + StateFile.path(Path.of(""), pid) + " in " + dirs);
