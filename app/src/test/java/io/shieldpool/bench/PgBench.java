@@ -57,6 +57,8 @@ final class PgBench implements AutoCloseable {
     private static final long POLL_MS = 10;
     private static final int PEER_CONCURRENCY = 24;
     private static final int DAEMON_WORKERS = 64;
+    /** P1's longer cold run: this many times {@code pg.bench.jobs}. */
+    private static final int LONG_RUN_FACTOR = 5;
     private static final int KILL_CONCURRENCY = 8;
     private static final long KILL_STEP_MS = 20;
 
@@ -211,6 +213,10 @@ final class PgBench implements AutoCloseable {
             add(rates, "ours1-throughput", tunedRounds.getFirst());
             add(rates, "ours1-throughput-warm", tunedRounds.getLast());
             add(rates, "ours4-throughput", daemonThroughput(4, THROUGHPUT_SETTINGS));
+            // why 5x the jobs, cold: how far the 4 JVMs' warm-up (each compiles the same code) reaches
+            // into a longer first run; session 14: 1.01x at 100,000 jobs where 20,000 gave 0.6-0.7x
+            add(rates, "ours1-long", daemonRounds(1, "", null, 1, LONG_RUN_FACTOR * jobs).getFirst());
+            add(rates, "ours4-long", daemonRounds(4, "", null, 1, LONG_RUN_FACTOR * jobs).getFirst());
             if (caps != null) {
                 add(rates, "ours1-capped", daemonThroughput(1, "", caps));
                 add(rates, "ours4-capped", daemonThroughput(4, "", caps));
@@ -241,6 +247,9 @@ final class PgBench implements AutoCloseable {
         double warm4 = median(rates, "ours4-warm");
         rows.add("P1 daemon, 4 nodes vs 1 node, round " + warmRounds + " in the same processes (JIT warm)", "jobs/s", warm4, warm1,
                 ">= 1 node", warm4 >= warm1);
+        rows.add("P1 daemon, 4 nodes vs 1 node, " + String.format(Locale.ROOT, "%,d", LONG_RUN_FACTOR * jobs)
+                        + " jobs from cold JVMs (the warm-up spread over " + LONG_RUN_FACTOR + "x the jobs)", "jobs/s",
+                median(rates, "ours4-long"), median(rates, "ours1-long"), "", null);
         double tuned1 = median(rates, "ours1-throughput");
         double tuned4 = median(rates, "ours4-throughput");
         rows.add("P1 daemon, throughput settings (" + THROUGHPUT_SETTINGS.replace("\n", ", ") + "), 1 node, vs the best raw loop", "jobs/s",
@@ -389,6 +398,11 @@ final class PgBench implements AutoCloseable {
      * as a daemon's are for all but its first seconds. Returns each round's jobs/s.
      */
     List<Double> daemonRounds(int nodes, String settings, CpuCaps caps, int rounds) throws Exception {
+        return daemonRounds(nodes, settings, caps, rounds, this.jobs);
+    }
+
+    /** {@link #daemonRounds(int, String, CpuCaps, int)} with {@code jobs} no-op jobs a round instead of {@code pg.bench.jobs}. */
+    List<Double> daemonRounds(int nodes, String settings, CpuCaps caps, int rounds, int jobs) throws Exception {
         String database = cluster.createDatabase();
         Path conf = dir.resolve("p1-" + database + ".conf");
         Files.writeString(conf, daemonConfig(database, 0, 0) + settings + "\n");
