@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import io.shieldpool.view.ExitCode;
 import io.shieldpool.logging.LogSetup;
+import io.shieldpool.runtime.DaemonCheck;
 import io.shieldpool.runtime.RuntimeDir;
 import io.shieldpool.runtime.StateFile;
 import picocli.CommandLine.Command;
@@ -142,12 +143,23 @@ final class ReloadCommand implements Callable<Integer> {
     private Optional<Path> awaitFileOf(long pid, List<Path> dirs, long deadline) throws InterruptedException {
         ProcessIdentity identities = new ProcessIdentity();
         Settling<ProcessIdentity.Identity> seen = new Settling<>(SETTLE);
+        DaemonCheck check = check(identities);
         while (true) {
+            Optional<Path> staleFile = Optional.empty();
+            Optional<StateFile> stale = Optional.empty();
             for (Path dir : dirs) {
                 Path file = StateFile.path(dir, pid);
                 try {
-                    if (StateFile.read(file).isPresent()) {
-                        return Optional.of(file);
+                    Optional<StateFile> state = StateFile.read(file);
+                    if (state.isPresent()) {
+                        DaemonCheck.Verdict verdict = check.of(state.get());
+                        if (verdict == DaemonCheck.Verdict.LIVE) {
+                            return Optional.of(file);
+                        }
+                        if (verdict == DaemonCheck.Verdict.STALE) {
+                            staleFile = Optional.of(file);
+                            stale = state;
+                        }
                     }
                 } catch (IOException e) {
                     // unreadable: try the next place
@@ -160,6 +172,12 @@ final class ReloadCommand implements Callable<Integer> {
             ProcessIdentity.Identity identity = identities.of(pid);
             boolean settled = seen.settled(identity, System.nanoTime());
             String owner = ProcessHandle.of(pid).flatMap(p -> p.info().user()).map(user -> " (user " + user + ")").orElse("");
+            // why not while a daemon: a new daemon under the reused pid is starting, and replaces the file with its own
+            if (stale.isPresent() && identity.kind() != ProcessIdentity.Kind.DAEMON && settled) {
+                StateFile.removeIfUnchanged(staleFile.get(), stale.get());
+                return failed("the state file of pid " + pid + ", " + staleFile.get() + ", is stale: the daemon that wrote it "
+                        + "is gone, and the process now there is '" + commandOf(pid, identity) + "'" + owner + "; no signal sent");
+            }
             switch (identity.kind()) {
                 case OTHER -> {
                     if (settled) {
@@ -196,6 +214,22 @@ final class ReloadCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * The CLI's rule for a state file: its pid runs with the start time the daemon wrote, or, in a
+     * file of an older daemon that wrote none, /proc/PID/cmdline does not show something else.
+     * why kill(pid, 0) for "runs": inside the unit's sandbox /proc hides the daemon (see {@link ProcessSignal#alive}).
+     */
+    private static DaemonCheck check(ProcessIdentity identities) {
+        return new DaemonCheck(ProcessSignal::alive, pid -> identities.of(pid).kind() == ProcessIdentity.Kind.OTHER);
+    }
+
+    private static String commandOf(long pid, ProcessIdentity.Identity identity) {
+        if (!identity.command().isEmpty()) {
+            return identity.command();
+        }
+        return ProcessHandle.of(pid).flatMap(p -> p.info().commandLine().or(() -> p.info().command())).orElse("unknown");
+    }
+
     private static Optional<Path> failed(String why) {
         System.err.println(LogSetup.errorPrefix() + "shieldpool reload: " + why);
         return Optional.empty();
@@ -218,8 +252,10 @@ final class ReloadCommand implements Callable<Integer> {
     private static Optional<Path> theOneDaemon(List<Path> dirs, PrintStream err) {
         List<StateFile> found = new ArrayList<>();
         Set<Path> where = new LinkedHashSet<>();
+        DaemonCheck check = check(new ProcessIdentity());
+        List<Long> stale = new ArrayList<>();
         for (Path dir : dirs) {
-            List<StateFile> here = StateFile.live(dir, ProcessSignal::alive);
+            List<StateFile> here = StateFile.live(dir, check, file -> stale.add(file.pid()));
             if (!here.isEmpty()) {
                 where.add(dir);
             }
@@ -229,7 +265,9 @@ final class ReloadCommand implements Callable<Integer> {
             return Optional.of(StateFile.path(where.iterator().next(), found.getFirst().pid()));
         }
         if (found.isEmpty()) {
-            err.println(LogSetup.errorPrefix() + "shieldpool reload: no running shieldpool daemon found (looked in " + dirs + ")");
+            err.println(LogSetup.errorPrefix() + "shieldpool reload: no running shieldpool daemon found (looked in " + dirs + ")"
+                    + (stale.isEmpty() ? "" : "; ignored the stale state file(s) of pid(s) " + stale.stream().sorted().toList()
+                    + ": their daemons are gone and other processes have the pids now"));
         } else {
             err.println(LogSetup.errorPrefix() + "shieldpool reload: " + found.size() + " daemons run (pids "
                     + found.stream().map(StateFile::pid).sorted().toList() + ", their state files in " + where

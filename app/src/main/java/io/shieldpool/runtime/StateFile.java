@@ -10,8 +10,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Properties;
-import java.util.function.LongPredicate;
+import java.util.function.Consumer;
 
 /**
  * What a running daemon says about itself in {@code shieldpool-PID.state}, in its runtime directory
@@ -21,6 +22,8 @@ import java.util.function.LongPredicate;
  * reader sees one version or the next, never a torn one.
  *
  * @param pid             the daemon's process id
+ * @param startTime       when it started, in clock ticks since boot ({@link ProcessStart}); empty in a
+ *                        file of an older daemon, or of one that could not read /proc/self/stat
  * @param state           starting, running, draining or stopped
  * @param configVersion   1 at start, +1 per applied reload
  * @param reloadsBegan    reloads begun since start
@@ -28,7 +31,7 @@ import java.util.function.LongPredicate;
  * @param lastReload      how the last ended reload ended: none, applied, rejected or discarded
  * @param lastReloadSummary one line: the changed keys, or the problems
  */
-public record StateFile(long pid, String state, long configVersion, long reloadsBegan, long reloadsEnded,
+public record StateFile(long pid, OptionalLong startTime, String state, long configVersion, long reloadsBegan, long reloadsEnded,
                         String lastReload, String lastReloadSummary) {
 
     static final String PREFIX = "shieldpool-";
@@ -39,15 +42,11 @@ public record StateFile(long pid, String state, long configVersion, long reloads
         return dir.resolve(PREFIX + pid + SUFFIX);
     }
 
-    /** True when the process this file describes still runs. */
-    public boolean alive() {
-        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-    }
-
     /** The file's text: Java properties, one key per line. */
     String format() {
         return "# shieldpool daemon state, replaced whole at each change; read by `shieldpool reload`\n"
                 + "pid=" + pid + "\n"
+                + (startTime.isPresent() ? "start-time=" + startTime.getAsLong() + "\n" : "")
                 + "state=" + state + "\n"
                 + "config-version=" + configVersion + "\n"
                 + "reloads-began=" + reloadsBegan + "\n"
@@ -62,7 +61,10 @@ public record StateFile(long pid, String state, long configVersion, long reloads
             p.load(reader);
         }
         try {
-            return new StateFile(Long.parseLong(p.getProperty("pid")), p.getProperty("state", "unknown"),
+            String started = p.getProperty("start-time");
+            return new StateFile(Long.parseLong(p.getProperty("pid")),
+                    started == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(started)),
+                    p.getProperty("state", "unknown"),
                     Long.parseLong(p.getProperty("config-version", "0")),
                     Long.parseLong(p.getProperty("reloads-began", "0")),
                     Long.parseLong(p.getProperty("reloads-ended", "0")),
@@ -81,23 +83,54 @@ public record StateFile(long pid, String state, long configVersion, long reloads
         }
     }
 
-    /** The state files in {@code dir} whose daemon still runs, as {@code alive} judges a pid. */
-    public static List<StateFile> live(Path dir, LongPredicate alive) {
+    /**
+     * The state files in {@code dir} whose daemon still runs, as {@code check} judges; a stale one is
+     * given to {@code stale} and removed, when this user may.
+     */
+    public static List<StateFile> live(Path dir, DaemonCheck check, Consumer<StateFile> stale) {
         List<StateFile> found = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             return found;
         }
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, PREFIX + "*" + SUFFIX)) {
             for (Path file : files) {
+                Optional<StateFile> read;
                 try {
-                    read(file).filter(state -> alive.test(state.pid())).ifPresent(found::add);
+                    read = read(file);
                 } catch (IOException e) {
-                    // unreadable or foreign: not a daemon we can talk to
+                    continue; // unreadable or foreign: not a daemon we can talk to
+                }
+                if (read.isEmpty()) {
+                    continue;
+                }
+                switch (check.of(read.get())) {
+                    case LIVE -> found.add(read.get());
+                    case STALE -> {
+                        stale.accept(read.get());
+                        removeIfUnchanged(file, read.get());
+                    }
+                    case GONE -> {
+                        // the daemon removes those at its next start; a reader leaves them, as before
+                    }
                 }
             }
         } catch (IOException e) {
             // an unreadable directory holds nothing we can use
         }
         return found;
+    }
+
+    /**
+     * Removes {@code file} if it still says what {@code judged} said, when this user may. why the
+     * re-read: a new daemon under the same pid replaces the stale file with its own, which must stay.
+     */
+    public static void removeIfUnchanged(Path file, StateFile judged) {
+        try {
+            if (read(file).equals(Optional.of(judged))) {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            // not ours to remove (another user's directory), or gone already: it is ignored all the same
+        }
     }
 }

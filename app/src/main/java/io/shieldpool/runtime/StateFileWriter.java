@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -19,9 +20,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Keeps this daemon's {@link StateFile} current: written when it starts, is ready, begins and ends
- * a reload, drains and stops; deleted when it exits. Files of dead daemons found at start are
- * removed. Writing is never fatal: a directory that cannot be used costs only {@code shieldpool
- * reload}, and says so once in the log.
+ * a reload, drains and stops; deleted when it exits. Files of dead daemons found at start (their pid
+ * gone, or another process's now: {@link DaemonCheck}) are removed. Writing is never fatal: a
+ * directory that cannot be used costs only {@code shieldpool reload}, and says so once in the log.
  *
  * <p>Callbacks come on the supervisor's event loop; the file is written by one thread of its own,
  * in the order the news came, so the loop never waits for the file system.
@@ -33,6 +34,7 @@ public final class StateFileWriter implements PoolListener, AutoCloseable {
     private final Path dir;
     private final Path file;
     private final long pid = ProcessHandle.current().pid();
+    private final OptionalLong startTime = ProcessStart.of(pid);
     private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
         Thread thread = new Thread(r, "shieldpool-state-file");
         thread.setDaemon(true);
@@ -83,6 +85,7 @@ public final class StateFileWriter implements PoolListener, AutoCloseable {
     }
 
     private void removeStaleFiles() throws IOException {
+        DaemonCheck check = DaemonCheck.inDaemon();
         try (var files = Files.newDirectoryStream(dir, StateFile.PREFIX + "*" + StateFile.SUFFIX)) {
             for (Path stale : files) {
                 Optional<StateFile> other;
@@ -91,7 +94,8 @@ public final class StateFileWriter implements PoolListener, AutoCloseable {
                 } catch (IOException e) {
                     continue; // not ours to judge
                 }
-                if (other.isPresent() && !other.get().alive()) {
+                // why the start time too: a file left by a daemon whose pid another process now has is as dead
+                if (other.isPresent() && check.of(other.get()) != DaemonCheck.Verdict.LIVE) {
                     Files.deleteIfExists(stale);
                 }
             }
@@ -152,7 +156,7 @@ public final class StateFileWriter implements PoolListener, AutoCloseable {
     }
 
     private void publish() {
-        StateFile snapshot = new StateFile(pid, state, configVersion, reloadsBegan, reloadsEnded,
+        StateFile snapshot = new StateFile(pid, startTime, state, configVersion, reloadsBegan, reloadsEnded,
                 lastReload, lastReloadSummary);
         try {
             writer.execute(() -> write(snapshot));

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * {@code shieldpool reload} without systemd: the real daemon as a child process, its state file in
@@ -359,6 +360,58 @@ class ReloadCommandIT {
             assertThat(first.events("reload.begin")).as("only the chosen one reloads").isEmpty();
             first.drainNow();
             second.drainNow();
+        }
+    }
+
+    /**
+     * A daemon SIGKILLed leaves its state file; once its pid is another process's (here a sleep of
+     * the test's, which SIGHUP would end), the file is stale: neither reload nor reload --pid signals
+     * that process, each says why in one line, and the file goes. The file is the real daemon's own,
+     * moved to the sleep's pid; then once more without its start time, as an older daemon wrote it.
+     */
+    @Test
+    void aStateFileLeftByAKilledDaemonWhosePidAnotherProcessHasNowSendsNoSignal() throws Exception {
+        String written;
+        try (DaemonProcess daemon = start()) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(20));
+            Path state = runtime.resolve("shieldpool-" + daemon.pid() + ".state");
+            daemon.awaitTrue(() -> read(state).contains("state=running"), Duration.ofSeconds(5), "state=running");
+            daemon.signal("KILL");
+            daemon.awaitExit(Duration.ofSeconds(20));
+            written = Files.readString(state);
+            Files.delete(state);
+        }
+        assertThat(written).as("the daemon records its start time").containsPattern("(?m)^start-time=\\d+$");
+        Process sleeper = new ProcessBuilder("sleep", "60").start();
+        try {
+            String pid = String.valueOf(sleeper.pid());
+            Path stale = runtime.resolve("shieldpool-" + pid + ".state");
+            String moved = written.replaceFirst("(?m)^pid=\\d+$", "pid=" + pid);
+            String older = moved.replaceFirst("(?m)^start-time=\\d+\n", "");
+            for (Map.Entry<String, String> file : List.of(Map.entry("with its start time", moved),
+                    Map.entry("without a start time (an older daemon's)", older))) {
+                String which = file.getKey();
+                String text = file.getValue();
+                Files.writeString(stale, text);
+                ToolRun any = reload("--timeout", "10s");
+                assertThat(any.exitCode()).as(which + ": " + any.out()).isEqualTo(69);
+                assertThat(any.out()).as(which).contains("no running shieldpool daemon found (looked in [" + runtime + "])",
+                        "ignored the stale state file(s) of pid(s) [" + pid + "]");
+                assertThat(any.out().strip()).as("one line").doesNotContain("\n");
+                assertThat(stale).as(which + ": the stale file is removed").doesNotExist();
+                await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(1)).until(sleeper::isAlive);
+
+                Files.writeString(stale, text);
+                ToolRun chosen = reload("--pid", pid, "--timeout", "10s");
+                assertThat(chosen.exitCode()).as(which + ": " + chosen.out()).isEqualTo(69);
+                assertThat(chosen.out()).as(which).contains("the state file of pid " + pid + ", " + stale + ", is stale: "
+                        + "the daemon that wrote it is gone, and the process now there is 'sleep 60'", "no signal sent");
+                assertThat(chosen.out().strip()).as("one line").doesNotContain("\n");
+                assertThat(stale).as(which + ": the stale file is removed").doesNotExist();
+                await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(1)).until(sleeper::isAlive);
+            }
+        } finally {
+            sleeper.destroyForcibly().waitFor();
         }
     }
 }

@@ -7,7 +7,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -19,7 +22,7 @@ class StateFileTest {
 
     @Test
     void roundTripsEveryFieldEvenASummaryOnSeveralLines() throws IOException {
-        StateFile state = new StateFile(4242, "running", 3, 5, 4, "rejected",
+        StateFile state = new StateFile(4242, OptionalLong.of(123_456), "running", 3, 5, 4, "rejected",
                 "2 problem(s): shieldpool.pool.size: -1 (expected: an integer >= 0)\nand a backslash \\ too");
         Path file = StateFile.path(dir, 4242);
         Files.writeString(file, state.format());
@@ -38,9 +41,38 @@ class StateFileTest {
     @Test
     void liveListsOnlyDaemonsThatRun() throws IOException {
         long me = ProcessHandle.current().pid();
-        Files.writeString(StateFile.path(dir, me), new StateFile(me, "running", 1, 0, 0, "none", "").format());
-        Files.writeString(StateFile.path(dir, 999_999_999L), new StateFile(999_999_999L, "running", 1, 0, 0, "none", "").format());
-        assertThat(StateFile.live(dir, pid -> ProcessHandle.of(pid).isPresent())).extracting(StateFile::pid).containsExactly(me);
+        Files.writeString(StateFile.path(dir, me), new StateFile(me, ProcessStart.of(me), "running", 1, 0, 0, "none", "").format());
+        Files.writeString(StateFile.path(dir, 999_999_999L), new StateFile(999_999_999L, OptionalLong.of(1), "running", 1, 0, 0, "none", "").format());
+        assertThat(StateFile.live(dir, DaemonCheck.inDaemon(), stale -> { })).extracting(StateFile::pid).containsExactly(me);
+    }
+
+    @Test
+    void aFileOfAnOlderDaemonWithoutAStartTimeStillReads() throws IOException {
+        Path file = Files.writeString(StateFile.path(dir, 4242), """
+                pid=4242
+                state=running
+                config-version=2
+                reloads-began=1
+                reloads-ended=1
+                last-reload=applied
+                last-reload-summary=shieldpool.pool.size
+                """);
+        assertThat(StateFile.read(file)).contains(
+                new StateFile(4242, OptionalLong.empty(), "running", 2, 1, 1, "applied", "shieldpool.pool.size"));
+        assertThat(new StateFile(4242, OptionalLong.empty(), "running", 2, 1, 1, "applied", "").format())
+                .doesNotContain("start-time");
+    }
+
+    @Test
+    void liveSetsAsideAndRemovesTheFileOfADaemonWhosePidAnotherProcessHasNow() throws IOException {
+        long me = ProcessHandle.current().pid();
+        long started = ProcessStart.of(me).orElseThrow();
+        Path stale = Files.writeString(StateFile.path(dir, me),
+                new StateFile(me, OptionalLong.of(started - 1), "running", 1, 0, 0, "none", "").format());
+        List<StateFile> setAside = new ArrayList<>();
+        assertThat(StateFile.live(dir, DaemonCheck.inDaemon(), setAside::add)).isEmpty();
+        assertThat(setAside).extracting(StateFile::pid).containsExactly(me);
+        assertThat(stale).doesNotExist();
     }
 
     @Test
