@@ -10,10 +10,10 @@ import java.util.function.LongPredicate;
  * its pid is reused, a check of the pid alone would have {@code shieldpool reload} send SIGHUP to an
  * unrelated process, which SIGHUP terminates by default.
  *
- * <p>The rule: the pid must run, and its start time must be the one the daemon wrote ({@link
- * ProcessStart}). A file of an older daemon, written without one, is stale when the process now under
- * the pid is certainly no shieldpool daemon (the CLI asks /proc/PID/cmdline). Where /proc hides the
- * pid (inside the unit's sandbox, ProtectProc=invisible), nothing more can be told and the file counts
+ * <p>The rule: the pid must run, its start time must be the one the daemon wrote ({@link
+ * ProcessStart}; a file of an older daemon has none), and the process under it must not be certainly
+ * no shieldpool daemon (the CLI asks /proc/PID/cmdline). Where /proc hides the pid (inside the unit's
+ * sandbox, ProtectProc=invisible), nothing more can be told and the file counts
  * as live, as before: there the unit's ExecReload= passes the daemon's pid as systemd knows it
  * ({@code --pid $MAINPID}), so only the file of the very process to be signalled is read.
  */
@@ -35,8 +35,7 @@ public final class DaemonCheck {
 
     /**
      * @param exists   whether a process has the pid
-     * @param noDaemon whether the process under the pid is certainly no shieldpool daemon; asked only of
-     *                 a file that records no start time
+     * @param noDaemon whether the process under the pid is certainly no shieldpool daemon
      */
     public DaemonCheck(LongPredicate exists, LongPredicate noDaemon) {
         this(exists, ProcessStart::of, noDaemon);
@@ -60,10 +59,13 @@ public final class DaemonCheck {
         }
         if (file.startTime().isPresent()) {
             OptionalLong now = startTimes.apply(file.pid());
-            // why no command-line check once the start times match: pid and start time name one
-            // process, and a daemon run by a launcher the check does not know would be turned away
-            return now.isPresent() && now.getAsLong() != file.startTime().getAsLong() ? Verdict.STALE : Verdict.LIVE;
+            if (now.isPresent() && now.getAsLong() != file.startTime().getAsLong()) {
+                return Verdict.STALE;
+            }
         }
+        // why asked even when the start times match: a second guard, against a file that names a
+        // process it was not written by (copied, edited); a daemon is never judged "no daemon" once
+        // it writes its file (it does so from its JVM, past the launcher's execs)
         return noDaemon.test(file.pid()) ? Verdict.STALE : Verdict.LIVE;
     }
 }

@@ -367,7 +367,8 @@ class ReloadCommandIT {
      * A daemon SIGKILLed leaves its state file; once its pid is another process's (here a sleep of
      * the test's, which SIGHUP would end), the file is stale: neither reload nor reload --pid signals
      * that process, each says why in one line, and the file goes. The file is the real daemon's own,
-     * moved to the sleep's pid; then once more without its start time, as an older daemon wrote it.
+     * moved to the sleep's pid; then once more without its start time, as an older daemon wrote it;
+     * then with the sleep's own start time, which only the second guard (its command line) sees through.
      */
     @Test
     void aStateFileLeftByAKilledDaemonWhosePidAnotherProcessHasNowSendsNoSignal() throws Exception {
@@ -388,8 +389,12 @@ class ReloadCommandIT {
             Path stale = runtime.resolve("shieldpool-" + pid + ".state");
             String moved = written.replaceFirst("(?m)^pid=\\d+$", "pid=" + pid);
             String older = moved.replaceFirst("(?m)^start-time=\\d+\n", "");
+            String stat = Files.readString(Path.of("/proc", pid, "stat"));
+            String sleepersOwn = moved.replaceFirst("(?m)^start-time=\\d+$",
+                    "start-time=" + stat.substring(stat.lastIndexOf(')') + 2).split(" ")[22 - 3]);
             for (Map.Entry<String, String> file : List.of(Map.entry("with its start time", moved),
-                    Map.entry("without a start time (an older daemon's)", older))) {
+                    Map.entry("without a start time (an older daemon's)", older),
+                    Map.entry("with the sleep's own start time (a file edited by hand)", sleepersOwn))) {
                 String which = file.getKey();
                 String text = file.getValue();
                 Files.writeString(stale, text);

@@ -25,8 +25,8 @@ class DaemonCheckTest {
     void theDaemonThatWroteTheFileIsTheOneWithItsPidAndItsStartTime() {
         assertThat(CHECK.of(file(10, OptionalLong.of(500)))).isEqualTo(Verdict.LIVE);
         assertThat(CHECK.of(file(10, OptionalLong.of(499)))).as("pid reused by a later process").isEqualTo(Verdict.STALE);
-        assertThat(CHECK.of(file(12, OptionalLong.of(900)))).as("same start time: the same process, whatever its command line")
-                .isEqualTo(Verdict.LIVE);
+        assertThat(CHECK.of(file(12, OptionalLong.of(900)))).as("same start time, but its command line is no daemon's")
+                .isEqualTo(Verdict.STALE);
         assertThat(CHECK.of(file(13, OptionalLong.of(500)))).isEqualTo(Verdict.GONE);
         assertThat(CHECK.of(file(13, OptionalLong.empty()))).isEqualTo(Verdict.GONE);
     }
@@ -37,7 +37,7 @@ class DaemonCheckTest {
     }
 
     @Test
-    void aFileOfAnOlderDaemonWithoutAStartTimeIsStaleOnlyWhenThePidIsCertainlyNoDaemon() {
+    void aFileOfAnOlderDaemonWithoutAStartTimeIsStaleWhenThePidIsCertainlyNoDaemon() {
         assertThat(CHECK.of(file(10, OptionalLong.empty()))).isEqualTo(Verdict.LIVE);
         assertThat(CHECK.of(file(11, OptionalLong.empty()))).isEqualTo(Verdict.LIVE);
         assertThat(CHECK.of(file(12, OptionalLong.empty()))).isEqualTo(Verdict.STALE);
