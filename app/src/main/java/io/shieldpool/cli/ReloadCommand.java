@@ -83,7 +83,11 @@ final class ReloadCommand implements Callable<Integer> {
                     + ": a reload would change nothing now");
             return ExitCode.UNAVAILABLE.code;
         }
-        Optional<String> refused = ProcessSignal.send(before.pid(), ProcessSignal.SIGHUP);
+        DaemonCheck check = check(new ProcessIdentity());
+        Optional<String> refused = ProcessSignal.sendIf(before.pid(), ProcessSignal.SIGHUP,
+                () -> check.of(before) == DaemonCheck.Verdict.LIVE,
+                "it is no longer the daemon that wrote " + file.get() + " (that one exited, and the pid is another process's); "
+                        + "no signal sent");
         if (refused.isPresent()) {
             err.println(LogSetup.errorPrefix() + "shieldpool reload: cannot signal pid " + before.pid() + ": " + refused.get());
             return ExitCode.UNAVAILABLE.code;
