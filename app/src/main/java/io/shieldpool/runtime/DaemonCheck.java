@@ -13,9 +13,9 @@ import java.util.function.LongPredicate;
  * <p>The rule: the pid must run, its start time must be the one the daemon wrote ({@link
  * ProcessStart}; a file of an older daemon has none), and the process under it must not be certainly
  * no shieldpool daemon (the CLI asks /proc/PID/cmdline). Where /proc hides the pid (inside the unit's
- * sandbox, ProtectProc=invisible), nothing more can be told and the file counts
- * as live, as before: there the unit's ExecReload= passes the daemon's pid as systemd knows it
- * ({@code --pid $MAINPID}), so only the file of the very process to be signalled is read.
+ * sandbox, ProtectProc=invisible), nothing more can be told and the file counts as live, as before:
+ * there the unit's ExecReload= passes the daemon's pid as systemd knows it ({@code --pid $MAINPID}),
+ * so only the file of the very process to be signalled is read.
  */
 public final class DaemonCheck {
 

@@ -31,8 +31,8 @@ import java.util.function.Consumer;
  * @param lastReload      how the last ended reload ended: none, applied, rejected or discarded
  * @param lastReloadSummary one line: the changed keys, or the problems
  */
-public record StateFile(long pid, OptionalLong startTime, String state, long configVersion, long reloadsBegan, long reloadsEnded,
-                        String lastReload, String lastReloadSummary) {
+public record StateFile(long pid, OptionalLong startTime, String state, long configVersion, long reloadsBegan,
+                        long reloadsEnded, String lastReload, String lastReloadSummary) {
 
     static final String PREFIX = "shieldpool-";
     static final String SUFFIX = ".state";
