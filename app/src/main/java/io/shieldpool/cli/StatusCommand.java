@@ -239,7 +239,7 @@ final class StatusCommand implements Callable<Integer> {
      */
     private static String storeWaitHint(ShieldpoolConfig config) {
         return config.jobs().store() == ShieldpoolConfig.JobStoreType.NONE ? ""
-                : ", or it is still waiting for its job store at start (its jobs.store-waiting line says so; it listens once the store is open)";
+                : ", or it still waits for its job store at start (a jobs.store-waiting line in its log)";
     }
 
     /** The fields {@link #print} relies on, with their types. */

@@ -382,8 +382,7 @@ class PostgresOutageIT {
                     statusConfig.toString()), Map.of())) {
                 assertThat(status.awaitExit(Duration.ofSeconds(30))).as(status.transcript()).isEqualTo(3);
                 assertThat(status.stderr()).as(status.transcript()).anyMatch(l -> l.startsWith("shieldpool: no daemon answers at")
-                        && l.endsWith("or it is still waiting for its job store at start (its jobs.store-waiting line says so;"
-                        + " it listens once the store is open)"));
+                        && l.endsWith(", or it still waits for its job store at start (a jobs.store-waiting line in its log)"));
             }
             daemon.signal("TERM");
             assertThat(daemon.awaitExit(Duration.ofSeconds(5))).as("SIGTERM while waiting: exit 0\n%s", daemon.transcript())
