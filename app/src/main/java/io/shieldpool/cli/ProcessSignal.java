@@ -21,7 +21,7 @@ final class ProcessSignal {
     static final int SIGHUP = 1;
     private static final int EPERM = 1;
     private static final int ESRCH = 3;
-    private static final String NO_SUCH_PROCESS = "no such process";
+    static final String NO_SUCH_PROCESS = "no such process";
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CAPTURED = Linker.Option.captureStateLayout();

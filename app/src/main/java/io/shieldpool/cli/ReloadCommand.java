@@ -15,8 +15,10 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -34,6 +36,8 @@ final class ReloadCommand implements Callable<Integer> {
 
     /** How often the state file is looked at while waiting: a reload takes tens of ms. */
     private static final Duration POLL = Duration.ofMillis(20);
+    /** How long what /proc says of a pid must stay the same before the wait ends on it (see {@link Settling}). */
+    private static final Duration SETTLE = Duration.ofMillis(100);
 
     @Option(names = "--pid", paramLabel = "PID",
             description = "the daemon's process id (the unit passes $MAINPID); default: the one daemon found")
@@ -130,13 +134,14 @@ final class ReloadCommand implements Callable<Integer> {
     }
 
     /**
-     * The state file of {@code pid}, waiting for it while the daemon starts (it appears within ms).
-     * A process that is not a JVM (the launcher execs java) will never write one: said at once. why:
-     * a wrong --pid (1, a shell's) waited the whole --timeout, 30 s by default, before saying so.
+     * The state file of {@code pid}, waiting for it while the daemon starts (it appears within ms of
+     * its config being read). A pid that is no shieldpool daemon, or one that writes its file where
+     * this does not look, will never give one: said at once ({@link ProcessIdentity}). why: a wrong
+     * --pid (1, a shell's, another JVM's) waited the whole --timeout, 30 s by default, before saying so.
      */
-    private static Optional<Path> awaitFileOf(long pid, List<Path> dirs, long deadline) throws InterruptedException {
-        Optional<String> command = ProcessHandle.of(pid).flatMap(p -> p.info().command());
-        boolean notAJvm = command.isPresent() && !Path.of(command.get()).getFileName().toString().startsWith("java");
+    private Optional<Path> awaitFileOf(long pid, List<Path> dirs, long deadline) throws InterruptedException {
+        ProcessIdentity identities = new ProcessIdentity();
+        Settling<ProcessIdentity.Identity> seen = new Settling<>(SETTLE);
         while (true) {
             for (Path dir : dirs) {
                 Path file = StateFile.path(dir, pid);
@@ -148,40 +153,87 @@ final class ReloadCommand implements Callable<Integer> {
                     // unreadable: try the next place
                 }
             }
-            boolean alive = ProcessSignal.alive(pid);
-            if (alive && notAJvm) {
-                System.err.println(LogSetup.errorPrefix() + "shieldpool reload: pid " + pid + " is " + command.get()
-                        + ", not a shieldpool daemon (a java process), and wrote no state file in " + dirs);
-                return Optional.empty();
+            Optional<String> unsignalled = ProcessSignal.send(pid, 0);
+            if (unsignalled.filter(ProcessSignal.NO_SUCH_PROCESS::equals).isPresent()) {
+                return failed("no process with pid " + pid);
             }
-            if (!alive || System.nanoTime() >= deadline) {
-                System.err.println(LogSetup.errorPrefix() + "shieldpool reload: " + (alive
-                        ? "pid " + pid + " wrote no state file in " + dirs + " (not a shieldpool daemon, or it uses "
-                        + "another directory: --runtime-dir)" : "no process with pid " + pid));
-                return Optional.empty();
+            ProcessIdentity.Identity identity = identities.of(pid);
+            boolean settled = seen.settled(identity, System.nanoTime());
+            String owner = ProcessHandle.of(pid).flatMap(p -> p.info().user()).map(user -> " (user " + user + ")").orElse("");
+            switch (identity.kind()) {
+                case OTHER -> {
+                    if (settled) {
+                        return failed("pid " + pid + " is '" + identity.command() + "'" + owner + ", not a shieldpool daemon ("
+                                + identity.why() + "); no " + StateFile.path(Path.of(""), pid) + " in " + dirs + " either");
+                    }
+                }
+                case DAEMON -> {
+                    Optional<Path> elsewhere = identity.stateDir().filter(dir -> !among(dirs, dir));
+                    if (elsewhere.isPresent() && settled) {
+                        return failed("pid " + pid + " is a shieldpool daemon ('" + identity.command() + "')" + owner
+                                + " that keeps its state file in " + elsewhere.get() + ", not in " + dirs
+                                + ": pass --runtime-dir " + elsewhere.get());
+                    }
+                }
+                case UNKNOWN -> {
+                    // /proc hides it (the unit's sandbox): wait, as for a daemon
+                }
+            }
+            if (unsignalled.isPresent() && settled) {
+                // why at once: no state file could help, the SIGHUP itself would be refused
+                return failed("cannot signal pid " + pid + owner + ": " + unsignalled.get() + "; looked for its "
+                        + StateFile.path(Path.of(""), pid) + " in " + dirs);
+            }
+            if (System.nanoTime() >= deadline) {
+                return failed(identity.kind() == ProcessIdentity.Kind.DAEMON
+                        ? "pid " + pid + " is a shieldpool daemon ('" + identity.command() + "')" + owner + ", but wrote no state file in "
+                        + dirs + " within " + timeout + ": it keeps it in another directory (pass it with --runtime-dir), "
+                        + "or is stuck starting (see its log)"
+                        : "pid " + pid + " wrote no state file in " + dirs + " within " + timeout
+                        + " (not a shieldpool daemon, or it uses another directory: --runtime-dir)");
             }
             Thread.sleep(POLL);
         }
     }
 
+    private static Optional<Path> failed(String why) {
+        System.err.println(LogSetup.errorPrefix() + "shieldpool reload: " + why);
+        return Optional.empty();
+    }
+
+    /** Whether {@code dir} is one of {@code dirs}, however either is spelled (symbolic links, "..", relative). */
+    private static boolean among(List<Path> dirs, Path dir) {
+        Path wanted = canonical(dir);
+        return dirs.stream().map(ReloadCommand::canonical).anyMatch(wanted::equals);
+    }
+
+    private static Path canonical(Path dir) {
+        try {
+            return dir.toRealPath();
+        } catch (IOException e) {
+            return dir.toAbsolutePath().normalize();
+        }
+    }
+
     private static Optional<Path> theOneDaemon(List<Path> dirs, PrintStream err) {
         List<StateFile> found = new ArrayList<>();
-        Path where = null;
+        Set<Path> where = new LinkedHashSet<>();
         for (Path dir : dirs) {
             List<StateFile> here = StateFile.live(dir, ProcessSignal::alive);
-            if (!here.isEmpty() && found.isEmpty()) {
-                where = dir;
+            if (!here.isEmpty()) {
+                where.add(dir);
             }
             found.addAll(here);
         }
         if (found.size() == 1) {
-            return Optional.of(StateFile.path(where, found.getFirst().pid()));
+            return Optional.of(StateFile.path(where.iterator().next(), found.getFirst().pid()));
         }
         if (found.isEmpty()) {
             err.println(LogSetup.errorPrefix() + "shieldpool reload: no running shieldpool daemon found (looked in " + dirs + ")");
         } else {
             err.println(LogSetup.errorPrefix() + "shieldpool reload: " + found.size() + " daemons run (pids "
-                    + found.stream().map(s -> String.valueOf(s.pid())).toList() + "): choose one with --pid");
+                    + found.stream().map(StateFile::pid).sorted().toList() + ", their state files in " + where
+                    + "): choose one with --pid PID");
         }
         return Optional.empty();
     }

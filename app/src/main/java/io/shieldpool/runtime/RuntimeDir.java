@@ -29,7 +29,15 @@ public final class RuntimeDir {
 
     /** The directory this process would write its state file in. */
     public static Path forDaemon(Map<String, String> env) {
-        return candidates(env, false).getFirst();
+        return forDaemon(env, Path.of(System.getProperty("java.io.tmpdir")), System.getProperty("user.name"));
+    }
+
+    /**
+     * The directory a daemon with this environment, {@code java.io.tmpdir} and user writes its state
+     * file in: {@code shieldpool reload --pid} works it out for a daemon it finds nothing of.
+     */
+    public static Path forDaemon(Map<String, String> env, Path tmpdir, String user) {
+        return candidates(env, false, tmpdir, user).getFirst();
     }
 
     /**
@@ -43,10 +51,12 @@ public final class RuntimeDir {
         List<Path> named = new ArrayList<>();
         set(env, "RUNTIME_DIRECTORY").ifPresent(v -> named.add(Path.of(v.split(":")[0])));
         set(env, "SHIELDPOOL_RUNTIME_DIR").ifPresent(v -> named.add(Path.of(v)));
-        return named.isEmpty() ? candidates(env, true) : List.copyOf(new LinkedHashSet<>(named));
+        return named.isEmpty()
+                ? candidates(env, true, Path.of(System.getProperty("java.io.tmpdir")), System.getProperty("user.name"))
+                : List.copyOf(new LinkedHashSet<>(named));
     }
 
-    private static List<Path> candidates(Map<String, String> env, boolean client) {
+    private static List<Path> candidates(Map<String, String> env, boolean client, Path tmpdir, String user) {
         LinkedHashSet<Path> dirs = new LinkedHashSet<>();
         // why: RUNTIME_DIRECTORY lists every RuntimeDirectory= of the unit, separated by ':'; ours is the first.
         set(env, "RUNTIME_DIRECTORY").ifPresent(v -> dirs.add(Path.of(v.split(":")[0])));
@@ -55,7 +65,7 @@ public final class RuntimeDir {
             dirs.add(PACKAGED);
         }
         set(env, "XDG_RUNTIME_DIR").ifPresent(v -> dirs.add(Path.of(v, "shieldpool")));
-        dirs.add(Path.of(System.getProperty("java.io.tmpdir"), "shieldpool-" + System.getProperty("user.name")));
+        dirs.add(tmpdir.resolve("shieldpool-" + user));
         return new ArrayList<>(dirs);
     }
 

@@ -266,6 +266,80 @@ class PostgresOutageIT {
     }
 
     /**
+     * An operator sets one database read-only for new sessions ({@code ALTER DATABASE ... SET
+     * default_transaction_read_only = on}) and the daemon's backends are cut, so every connection it
+     * opens again takes no writes (25006); then the operator resets it. why: a session keeps the
+     * database's defaults it was opened with, so the pooled connections stayed read-only after the
+     * RESET and the daemon never recovered until a restart (no job done, /readyz 503 for good).
+     */
+    @Test
+    void aDatabaseSetReadOnlyForNewSessionsThenResetRecoversWithoutARestart() throws Exception {
+        int jobs = 400;
+        String database = pg.databaseWithJobs(dir, jobs);
+        Path file = dir.resolve("sections.log");
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config(pg.cluster().uri(database), "a", file, 4))) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(30));
+            daemon.awaitTrue(() -> PostgresNodes.startsBy(file, "a") >= 20, Duration.ofSeconds(60), "first sections");
+            AdminClient admin = AdminClient.of(daemon);
+            Instant begun = Instant.now();
+            pg.cluster().psql("postgres", "ALTER DATABASE " + database + " SET default_transaction_read_only = on");
+            pg.cluster().psql("postgres", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '"
+                    + database + "'");
+            awaitNotReady(daemon, admin, "/readyz 503 while the database takes no writes");
+            JsonObject warn = daemon.awaitEvent("jobs.store-unreachable", Duration.ofSeconds(10));
+            assertThat(warn.getString("error")).contains("(25006)");
+            long doneInTheSpell = count(database, "state = 'done'");
+            Thread.sleep(3_000);
+            assertThat(count(database, "state = 'done'")).as("nothing acked while read-only").isEqualTo(doneInTheSpell);
+            assertThat(doneInTheSpell).as("work left for after the reset").isLessThan(jobs);
+            Instant reset = Instant.now();
+            pg.cluster().psql("postgres", "ALTER DATABASE " + database + " RESET default_transaction_read_only");
+
+            daemon.awaitTrue(() -> count(database, "state = 'done'") == jobs, Duration.ofSeconds(60),
+                    "every job done after the reset, without a restart");
+            assertThat(count(database, "state <> 'done'")).as("nothing stuck running").isZero();
+            daemon.awaitTrue(() -> {
+                try {
+                    return admin.get("/readyz").statusCode() == 200;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(10), "/readyz 200 again");
+            assertThat(warnsAfter(daemon, "jobs.store-unreachable", begun)).as("one WARN for the spell").isEqualTo(1);
+            assertThat(warnsAfter(daemon, "jobs.store-reachable", reset)).as("one INFO when it takes writes again").isEqualTo(1);
+            assertThat(daemon.events("jobs.store-error")).as("no per-request store errors\n%s", daemon.transcript()).isEmpty();
+            assertThat(daemon.stderr()).as("no stack trace").noneMatch(l -> l.contains("\tat ") || l.contains("Exception"));
+            everyJobBeganOnce(file, jobs, "no job ran twice: the acks were retried until they landed");
+            System.out.printf("ALTER DATABASE read-only, backends cut, then RESET: %d of %d jobs done before the reset,"
+                    + " all done; reachable again %d ms after the RESET%n", doneInTheSpell, jobs,
+                    Duration.between(reset, DaemonProcess.timestamp(daemon.events("jobs.store-reachable").getLast())).toMillis());
+            terminate(daemon);
+        }
+    }
+
+    /**
+     * A daemon started while its database is read-only for new sessions (ALTER DATABASE) waits, and
+     * starts once the operator resets it. why: the connection its first statements were refused on
+     * was pooled and tried again, read-only for good: the wait never ended.
+     */
+    @Test
+    void aDaemonStartedOnADatabaseSetReadOnlyStartsOnceItIsReset() throws Exception {
+        String database = pg.databaseWithJobs(dir, 50);
+        Path file = dir.resolve("sections.log");
+        pg.cluster().psql("postgres", "ALTER DATABASE " + database + " SET default_transaction_read_only = on");
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config(pg.cluster().uri(database), "a", file, 4))) {
+            JsonObject waiting = daemon.awaitEvent("jobs.store-waiting", Duration.ofSeconds(30));
+            assertThat(waiting.getString("error")).contains("(25006)");
+            Thread.sleep(1_500);
+            pg.cluster().psql("postgres", "ALTER DATABASE " + database + " RESET default_transaction_read_only");
+            daemon.awaitEvent("ready", Duration.ofSeconds(30));
+            daemon.awaitTrue(() -> count(database, "state = 'done'") == 50, Duration.ofSeconds(60), "every job done");
+            assertThat(daemon.events("jobs.store-waiting")).as("one WARN for the wait").hasSize(1);
+            terminate(daemon);
+        }
+    }
+
+    /**
      * A daemon started on a database that takes no writes (a standby: the schema is there,
      * replicated, and only the node's row is refused) waits for it, as for a server that does not
      * answer, and starts once it does (a promotion). It exited 78, which systemd does not restart.

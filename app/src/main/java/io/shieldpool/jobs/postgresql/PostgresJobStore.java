@@ -91,6 +91,8 @@ public final class PostgresJobStore implements JobStore {
     private static final String NO_ANSWER = " no answer within 30 s";
     /** SQLSTATE read_only_sql_transaction: the server takes no writes (a standby, default_transaction_read_only). */
     private static final String READ_ONLY = "25006";
+    /** The pool is replaced at most this often while the server refuses writes ({@link #renewConnections}). */
+    private static final Duration RENEW_CONNECTIONS_EVERY = Duration.ofSeconds(1);
     /** How often a node deletes the rows of nodes gone for more than a day (nodes-forget). */
     private static final Duration FORGET_NODES_EVERY = Duration.ofHours(1);
 
@@ -100,7 +102,13 @@ public final class PostgresJobStore implements JobStore {
     private final boolean daemon;
     private final Vertx vertx;
     private final Context context;
-    private final Pool pool;
+    /**
+     * The connections; replaced whole when one of them was refused a write ({@link #renewConnections}).
+     * Read afresh by every request; written on the store context, or by the opening before any request.
+     */
+    private volatile Pool pool;
+    /** When {@link #renewConnections} last replaced the pool (System.nanoTime). */
+    private volatile long connectionsRenewedNanos = System.nanoTime() - RENEW_CONNECTIONS_EVERY.toNanos();
     private final PgConnectOptions connectOptions;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final List<Runnable> slotListeners = new CopyOnWriteArrayList<>();
@@ -185,9 +193,38 @@ public final class PostgresJobStore implements JobStore {
                 .setInternalBlockingPoolSize(1));
         this.context = vertx.getOrCreateContext();
         this.lastConnectionLossNanos = System.nanoTime() - settings.nodeTtl().toNanos();
-        this.pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(settings.poolSize())
+        this.pool = newPool();
+    }
+
+    private Pool newPool() {
+        return PgBuilder.pool().with(new PoolOptions().setMaxSize(settings.poolSize())
                         .setConnectionTimeout(10).setConnectionTimeoutUnit(TimeUnit.SECONDS))
                 .connectingTo(connectOptions).using(vertx).build();
+    }
+
+    /**
+     * A statement was refused with 25006 (read-only): the pool is replaced by a new one, whose
+     * connections take the server's defaults as they are now; the old one is closed (its
+     * connections end after the commands already sent to them). why: a session keeps the
+     * per-database and per-role defaults it was opened with, so after {@code ALTER DATABASE ...
+     * SET default_transaction_read_only = on} (connections opened again meanwhile) and its RESET,
+     * the pooled connections stayed read-only and the daemon never recovered before a restart.
+     * why not {@code BEGIN READ WRITE}: that would override an operator's read-only setting.
+     * At most every {@link #RENEW_CONNECTIONS_EVERY}: while the server still refuses writes, the
+     * new connections are refused too, and each renewal is a few new sessions. Store context, or
+     * the opening's thread while no request runs.
+     */
+    private void renewConnections(Throwable cause) {
+        long now = System.nanoTime();
+        if (closing || !(cause instanceof io.vertx.pgclient.PgException pg && READ_ONLY.equals(pg.getSqlState()))
+                || now - connectionsRenewedNanos < RENEW_CONNECTIONS_EVERY.toNanos()) {
+            return;
+        }
+        connectionsRenewedNanos = now;
+        Pool refused = pool;
+        pool = newPool();
+        refused.close().onFailure(e -> log.debug("closing the connections refused a write: {}", e.toString()));
+        log.debug("job store {}: a write was refused (25006); connections opened again", settings.safeUrl());
     }
 
     /**
@@ -277,6 +314,7 @@ public final class PostgresJobStore implements JobStore {
                 if (!wait.enabled() || !noAnswer) {
                     throw e;
                 }
+                renewConnections(e.getCause());
                 if (!waiting) {
                     waiting = true;
                     String error = e.getCause() == null ? NO_ANSWER.strip() : e.getCause().getMessage() + hint(e.getCause());
@@ -625,6 +663,7 @@ public final class PostgresJobStore implements JobStore {
     private void unreachable(Throwable cause) {
         long now = System.nanoTime();
         lastConnectionLossNanos = now;
+        renewConnections(cause);
         if (failingSinceNanos == 0) {
             failingSinceNanos = now;
         }
