@@ -408,7 +408,6 @@ public final class PostgresJobStore implements JobStore {
                 && String.valueOf(pg.getErrorMessage()).startsWith("unsupported startup parameter");
     }
 
-    /** What to do about a refusal an operator meets when setting a store up; "" when there is nothing to add. */
     /**
      * why: "Connection refused: localhost/127.0.0.1:5432" or "No such file or directory:
      * /tmp/pg/.s.PGSQL.5432" is all the client says when no server listens there, where libpq asks
@@ -426,6 +425,7 @@ public final class PostgresJobStore implements JobStore {
         return "";
     }
 
+    /** What to do about a refusal an operator meets when setting a store up; "" when there is nothing to add. */
     private static String hint(Throwable cause) {
         if (refusedStartupParameter(cause)) {
             return " (PgBouncer refuses it: set jobs.postgresql.behind-pgbouncer = true when the URL names PgBouncer)";
