@@ -200,7 +200,7 @@ final class StatusCommand implements Callable<Integer> {
             response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException | HttpConnectTimeoutException e) {
             return Answer.failed(UNREACHABLE, "unreachable", url, "no daemon answers at " + url + " (" + reason(e)
-                    + "): it is not running, or listens elsewhere (shieldpool.admin.host/port)");
+                    + "): it is not running, or listens elsewhere (shieldpool.admin.host/port)" + storeWaitHint(config));
         } catch (HttpTimeoutException e) {
             return Answer.failed(UNREACHABLE, "timeout", url,
                     "the daemon at " + url + " did not answer within " + TIMEOUT.toSeconds() + " s");
@@ -230,6 +230,16 @@ final class StatusCommand implements Callable<Integer> {
                     + "is another service on that port?");
         }
         return new Answer("running".equals(status.getString("state")) ? RUNNING : NOT_RUNNING, status, null, null, url);
+    }
+
+    /**
+     * why: a daemon waiting at start for a PostgreSQL server that does not answer (or a SQLite file
+     * another process keeps locked) runs but does not listen yet, so "it is not running" alone sent
+     * the operator looking for a process that was there, waiting.
+     */
+    private static String storeWaitHint(ShieldpoolConfig config) {
+        return config.jobs().store() == ShieldpoolConfig.JobStoreType.NONE ? ""
+                : ", or it still waits for its job store at start (a jobs.store-waiting line in its log)";
     }
 
     /** The fields {@link #print} relies on, with their types. */

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValue;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -148,6 +149,30 @@ final class Validator {
         return Optional.empty();
     }
 
+    /**
+     * What is wrong with a file {@link #readableFile} refused. why: "expected: a readable file" alone
+     * left the operator to guess between a typo in the path, a directory and the daemon's user
+     * lacking the right to read it (a file made 0600 by root for a daemon run as shieldpool).
+     */
+    private static String whyUnreadable(Path file) {
+        if (!java.nio.file.Files.exists(file)) {
+            return "there is no such file";
+        }
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            return java.nio.file.Files.isDirectory(file) ? "it is a directory" : "it is not a regular file";
+        }
+        String owner = "";
+        try {
+            java.nio.file.attribute.PosixFileAttributes attributes =
+                    java.nio.file.Files.readAttributes(file, java.nio.file.attribute.PosixFileAttributes.class);
+            owner = "owned by " + attributes.owner().getName() + ", mode "
+                    + java.nio.file.attribute.PosixFilePermissions.toString(attributes.permissions()) + "; ";
+        } catch (IOException | UnsupportedOperationException e) {
+            // the owner and mode only help; the user and the refusal are what matters
+        }
+        return "permission denied (" + owner + "this process runs as " + System.getProperty("user.name") + ")";
+    }
+
     private static boolean readableFile(String name) {
         try {
             Path file = Path.of(name);
@@ -188,7 +213,8 @@ final class Validator {
             try {
                 passwordFile = Optional.of(Path.of(fileText));
                 if (used && !readableFile(fileText)) {
-                    read.problem(full("jobs.postgresql.password-file"), "a readable file whose first line is the password, or \"\" for none");
+                    read.problem(full("jobs.postgresql.password-file"), "a readable file whose first line is the password, or \"\" for none; "
+                            + whyUnreadable(Path.of(fileText)));
                 }
             } catch (java.nio.file.InvalidPathException e) {
                 read.problem(full("jobs.postgresql.password-file"), "a file path, or \"\" for none");

@@ -189,7 +189,12 @@ class JobsConfigTest {
 
         assertThat(text.problems(pg + "shieldpool.jobs.postgresql.password-file = \"" + dir + "\"")).containsExactly(
                 "shieldpool.jobs.postgresql.password-file: " + dir + " (expected: a readable file whose first line is the password,"
-                        + " or \"\" for none) at " + file + ":2");
+                        + " or \"\" for none; it is a directory) at " + file + ":2");
+        // a typo in the path says so, rather than leaving "readable" to be guessed at
+        Path missing = dir.resolve("pasword");
+        assertThat(text.problems(pg + "shieldpool.jobs.postgresql.password-file = \"" + missing + "\"")).containsExactly(
+                "shieldpool.jobs.postgresql.password-file: " + missing + " (expected: a readable file whose first line is the"
+                        + " password, or \"\" for none; there is no such file) at " + file + ":2");
 
         // the lease's default (15m) against a longer timeout: placed at the timeout, the key the operator wrote
         assertThat(text.problems(pg + "shieldpool.work.timeout = 20m")).containsExactly("shieldpool.jobs.postgresql.job-lease: 15m"

@@ -443,8 +443,21 @@ class PostgresOutageIT {
     void aStopAskedForWhileWaitingForTheDatabaseEndsTheWait() throws Exception {
         String database = pg.cluster().createDatabase();
         stopServer();
-        try (DaemonProcess daemon = DaemonProcess.start(dir, config(pg.cluster().uri(database), "a", dir.resolve("s.log"), 2))) {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        String config = config(pg.cluster().uri(database), "a", dir.resolve("s.log"), 2) + "\nshieldpool.admin.port = " + port;
+        try (DaemonProcess daemon = DaemonProcess.start(dir, config)) {
             daemon.awaitEvent("jobs.store-waiting", Duration.ofSeconds(30));
+            // the waiting daemon does not listen yet: shieldpool status must not say only "it is not running"
+            Path statusConfig = Files.writeString(dir.resolve("status.conf"), config);
+            try (DaemonProcess status = DaemonProcess.launch(List.of(DaemonProcess.LAUNCHER.toString(), "status", "--config",
+                    statusConfig.toString()), Map.of())) {
+                assertThat(status.awaitExit(Duration.ofSeconds(30))).as(status.transcript()).isEqualTo(3);
+                assertThat(status.stderr()).as(status.transcript()).anyMatch(l -> l.startsWith("shieldpool: no daemon answers at")
+                        && l.endsWith(", or it still waits for its job store at start (a jobs.store-waiting line in its log)"));
+            }
             daemon.signal("TERM");
             assertThat(daemon.awaitExit(Duration.ofSeconds(5))).as("SIGTERM while waiting: exit 0\n%s", daemon.transcript())
                     .isZero();

@@ -47,7 +47,7 @@ class PostgresToolExitIT {
         Path empty = Files.createDirectory(dir.resolve("no-server"));
         ToolRun stats = tool(PostgresNodes.store("postgresql://postgres@/jobs?host=" + empty), "jobs", "stats");
         assertThat(stats.exitCode()).as(stats.out()).isEqualTo(69);
-        oneLine(stats, "cannot open the job store", empty.toString());
+        oneLine(stats, "cannot open the job store", empty.toString(), "nothing listens there: is the server running");
         ToolRun migrate = tool(PostgresNodes.store("postgresql://postgres@/jobs?host=" + empty), "jobs", "migrate");
         assertThat(migrate.exitCode()).as(migrate.out()).isEqualTo(69);
     }

@@ -77,7 +77,8 @@ class StatusPageIT {
             double graceBefore = seconds(browser.evaluate("document.getElementById('drain-grace').textContent"));
             Thread.sleep(400);
             double graceAfter = seconds(browser.evaluate("document.getElementById('drain-grace').textContent"));
-            assertThat(graceBefore).isLessThan(30).isGreaterThan(20);
+            // why at most 30: a first look within 50 ms of the drain's start shows 29.95 s rounded to "30.0"
+            assertThat(graceBefore).isLessThanOrEqualTo(30).isGreaterThan(20);
             assertThat(graceAfter).isLessThan(graceBefore);
             assertThat((String) browser.evaluate("document.getElementById('drain-title').textContent"))
                     .startsWith("Draining after SIGTERM");

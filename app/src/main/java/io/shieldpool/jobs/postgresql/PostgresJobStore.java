@@ -367,7 +367,7 @@ public final class PostgresJobStore implements JobStore {
             // not a wait); later, mid-run, a handshake cut by a restarting server is retried as a loss
             if (!tlsRefused(cause) && !refusedStartupParameter(cause) && isConnectionLoss(cause)) {
                 throw new JobStoreException(JobStoreException.Kind.UNREACHABLE, "cannot open the job store "
-                        + settings.safeUrl() + ": " + cause.getMessage() + hint(cause), cause);
+                        + settings.safeUrl() + ": " + cause.getMessage() + hint(cause) + nothingListens(cause), cause);
             }
             throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "cannot open the job store "
                     + settings.safeUrl() + ": " + cause.getMessage() + hint(cause), cause);
@@ -406,6 +406,23 @@ public final class PostgresJobStore implements JobStore {
     private static boolean refusedStartupParameter(Throwable cause) {
         return cause instanceof io.vertx.pgclient.PgException pg && "08P01".equals(pg.getSqlState())
                 && String.valueOf(pg.getErrorMessage()).startsWith("unsupported startup parameter");
+    }
+
+    /**
+     * why: "Connection refused: localhost/127.0.0.1:5432" or "No such file or directory:
+     * /tmp/pg/.s.PGSQL.5432" is all the client says when no server listens there, where libpq asks
+     * "Is the server running ...?": the tools' exit-69 line said what failed, not what to check.
+     */
+    private static String nothingListens(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            // a refused connect, or a unix socket path with nothing there (Netty's ENOENT, a SocketException)
+            if (t instanceof java.net.ConnectException || t instanceof java.net.SocketException
+                    && String.valueOf(t.getMessage()).startsWith("No such file or directory")) {
+                return " (nothing listens there: is the server running, and does the URL name its host and port, or its"
+                        + " unix_socket_directories with host=?)";
+            }
+        }
+        return "";
     }
 
     /** What to do about a refusal an operator meets when setting a store up; "" when there is nothing to add. */
