@@ -214,7 +214,7 @@ final class PgBench implements AutoCloseable {
             add(rates, "ours1-throughput-warm", tunedRounds.getLast());
             add(rates, "ours4-throughput", daemonThroughput(4, THROUGHPUT_SETTINGS));
             // why 5x the jobs, cold: how far the 4 JVMs' warm-up (each compiles the same code) reaches
-            // into a longer first run; session 14: 1.01x at 100,000 jobs where 20,000 gave 0.6-0.7x
+            // into a longer first run (session 14: a fixed ~0.5 s behind one node, so 0.58x over 20,000 jobs, 0.78x over 100,000)
             add(rates, "ours1-long", daemonRounds(1, "", null, 1, LONG_RUN_FACTOR * jobs).getFirst());
             add(rates, "ours4-long", daemonRounds(4, "", null, 1, LONG_RUN_FACTOR * jobs).getFirst());
             if (caps != null) {
