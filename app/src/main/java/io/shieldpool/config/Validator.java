@@ -156,7 +156,10 @@ final class Validator {
      */
     private static String whyUnreadable(Path file) {
         if (!java.nio.file.Files.exists(file)) {
-            return "there is no such file";
+            // why the second look: Files.exists is false too for a file in a directory this user may
+            // not enter (a password file in a root-only directory), which is no typo in the path
+            return deniedOnTheWay(file) ? "permission denied: a directory on its path may not be entered (this process"
+                    + " runs as " + System.getProperty("user.name") + ")" : "there is no such file";
         }
         if (!java.nio.file.Files.isRegularFile(file)) {
             return java.nio.file.Files.isDirectory(file) ? "it is a directory" : "it is not a regular file";
@@ -171,6 +174,18 @@ final class Validator {
             // the owner and mode only help; the user and the refusal are what matters
         }
         return "permission denied (" + owner + "this process runs as " + System.getProperty("user.name") + ")";
+    }
+
+    /** Whether looking {@code file} up was refused (EACCES), rather than finding nothing there. */
+    private static boolean deniedOnTheWay(Path file) {
+        try {
+            java.nio.file.Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+            return false;
+        } catch (java.nio.file.AccessDeniedException e) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static boolean readableFile(String name) {

@@ -1,6 +1,7 @@
 package io.shieldpool.e2e;
 
 import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -121,6 +122,32 @@ class BadConfigIT {
             assertThat(check.awaitExit(Duration.ofSeconds(30))).isEqualTo(78);
             assertThat(check.stderr()).anyMatch(l -> l.contains("CONFIG_FORCE_shieldpool_work_exec_command='[\"/bin/echo\",\"x\"]'"));
         }
+    }
+
+    /**
+     * A password file in a directory the user may not enter (root's 0700 directory, check-config run as
+     * nobody): Files.exists is false there as for a missing file, and the line said "there is no such
+     * file", sending the operator to look for a typo in a path that is right.
+     */
+    @Test
+    void aPasswordFileInADirectoryTheUserMayNotEnterIsNotCalledMissing() throws Exception {
+        Assumptions.assumeTrue(System.getProperty("user.name").equals("root"), "needs root, to run the command as nobody");
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path closed = Files.createDirectory(dir.resolve("closed"),
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        Path secret = Files.writeString(closed.resolve("pgpass"), "secret\n");
+        Path file = write("closed.conf", "shieldpool.jobs { store = postgresql, postgresql.url = \"postgresql://app@db.example/jobs\" }\n"
+                + "shieldpool.jobs.postgresql.password-file = \"" + secret + "\"\n");
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        ProcessBuilder builder = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                DaemonProcess.LAUNCHER.toString(), "check-config", file.toString());
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        builder.environment().remove("JOURNAL_STREAM");
+        ToolRun check = ToolRun.of(builder);
+        assertThat(check.exitCode()).as(check.out()).isEqualTo(78);
+        assertThat(check.out()).contains("shieldpool.jobs.postgresql.password-file: " + secret + " (expected: a readable file",
+                "permission denied: a directory on its path may not be entered (this process runs as nobody)) at " + file + ":2")
+                .doesNotContain("there is no such file");
     }
 
     /** Replaces {@code file} with {@code content} atomically, as editors do, and sends SIGHUP. */
