@@ -77,7 +77,15 @@ final class ReloadCommand implements Callable<Integer> {
         if (file.isEmpty()) {
             return ExitCode.UNAVAILABLE.code;
         }
-        StateFile before = StateFile.read(file.get()).orElseThrow();
+        Optional<StateFile> found = StateFile.read(file.get());
+        if (found.isEmpty()) {
+            // why: the daemon can exit (and remove its file) between finding the file and reading it;
+            // orElseThrow() printed "internal error" with a stack trace for it
+            err.println(LogSetup.errorPrefix() + "shieldpool reload: the daemon's state file " + file.get()
+                    + " went away as it was read: the daemon exited");
+            return ExitCode.UNAVAILABLE.code;
+        }
+        StateFile before = found.get();
         if (!before.state().equals("running") && !before.state().equals("starting")) {
             err.println(LogSetup.errorPrefix() + "shieldpool reload: the daemon (pid " + before.pid() + ") is " + before.state()
                     + ": a reload would change nothing now");
