@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.io.Reader;
 import java.io.StringReader;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -122,15 +124,42 @@ public record StateFile(long pid, OptionalLong startTime, String state, long con
 
     /**
      * Removes {@code file} if it still says what {@code judged} said, when this user may. why the
-     * re-read: a new daemon under the same pid replaces the stale file with its own, which must stay.
+     * move aside first: a new daemon under the same pid (a restarted container's daemon gets the same
+     * small pid) replaces the stale file with its own, which must stay; a re-read then a delete would
+     * remove that file if the daemon wrote it between the two. Moved aside, the file read is the file
+     * removed; one the daemon wrote just before the move goes back (link(2): never over a newer one).
      */
     public static void removeIfUnchanged(Path file, StateFile judged) {
+        removeIfUnchanged(file, judged, () -> { });
+    }
+
+    /** {@link #removeIfUnchanged(Path, StateFile)}; {@code meanwhile} runs once the file is set aside (tests). */
+    static void removeIfUnchanged(Path file, StateFile judged, Runnable meanwhile) {
+        // why a dot: the name never matches PREFIX*SUFFIX, so no reader takes it for a daemon's file
+        Path aside = file.resolveSibling("." + file.getFileName() + ".stale-" + ProcessHandle.current().pid());
         try {
-            if (read(file).equals(Optional.of(judged))) {
-                Files.deleteIfExists(file);
-            }
+            Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            // not ours to remove (another user's directory), or gone already: it is ignored all the same
+            return; // gone already, or not ours to move (another user's directory): ignored all the same
+        }
+        meanwhile.run();
+        boolean unchanged;
+        try {
+            unchanged = read(aside).equals(Optional.of(judged));
+        } catch (IOException e) {
+            unchanged = false;
+        }
+        try {
+            if (!unchanged) {
+                try {
+                    Files.createLink(file, aside);
+                } catch (FileAlreadyExistsException newer) {
+                    // the daemon wrote its file again meanwhile: that one is current
+                }
+            }
+            Files.deleteIfExists(aside);
+        } catch (IOException e) {
+            // the directory went away or changed hands: nothing more to do
         }
     }
 }

@@ -76,6 +76,37 @@ class StateFileTest {
     }
 
     @Test
+    void aFileANewDaemonWritesWhileAStaleOneIsRemovedStays() throws IOException {
+        Path file = StateFile.path(dir, 4242);
+        StateFile stale = new StateFile(4242, OptionalLong.of(1), "running", 1, 0, 0, "none", "");
+        StateFile fresh = new StateFile(4242, OptionalLong.of(2), "starting", 1, 0, 0, "none", "");
+        Files.writeString(file, stale.format());
+        // the new daemon (same pid) writes its file as StateFileWriter does, while the stale one is removed
+        StateFile.removeIfUnchanged(file, stale, () -> writeAsTheDaemonDoes(file, fresh));
+        assertThat(StateFile.read(file)).contains(fresh);
+        assertThat(dir.toFile().list()).containsExactly(file.getFileName().toString());
+
+        // written before the removal began (after the judgement): put back, nothing left aside
+        StateFile later = new StateFile(4242, OptionalLong.of(2), "running", 1, 0, 0, "none", "");
+        writeAsTheDaemonDoes(file, later);
+        StateFile.removeIfUnchanged(file, fresh);
+        assertThat(StateFile.read(file)).contains(later);
+        assertThat(dir.toFile().list()).containsExactly(file.getFileName().toString());
+
+        StateFile.removeIfUnchanged(file, later);
+        assertThat(dir.toFile().list()).isEmpty();
+    }
+
+    private static void writeAsTheDaemonDoes(Path file, StateFile state) {
+        try {
+            Path partial = Files.writeString(file.resolveSibling("." + file.getFileName() + ".partial"), state.format());
+            Files.move(partial, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void theDaemonsDirectoryFollowsSystemdThenTheOperatorThenTheSession() {
         assertThat(RuntimeDir.forDaemon(Map.of("RUNTIME_DIRECTORY", "/run/shieldpool:/run/other",
                 "SHIELDPOOL_RUNTIME_DIR", "/srv/run"))).isEqualTo(Path.of("/run/shieldpool"));
