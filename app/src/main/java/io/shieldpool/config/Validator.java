@@ -164,16 +164,7 @@ final class Validator {
         if (!java.nio.file.Files.isRegularFile(file)) {
             return java.nio.file.Files.isDirectory(file) ? "it is a directory" : "it is not a regular file";
         }
-        String owner = "";
-        try {
-            java.nio.file.attribute.PosixFileAttributes attributes =
-                    java.nio.file.Files.readAttributes(file, java.nio.file.attribute.PosixFileAttributes.class);
-            owner = "owned by " + attributes.owner().getName() + ", mode "
-                    + java.nio.file.attribute.PosixFilePermissions.toString(attributes.permissions()) + "; ";
-        } catch (IOException | UnsupportedOperationException e) {
-            // the owner and mode only help; the user and the refusal are what matters
-        }
-        return "permission denied (" + owner + "this process runs as " + System.getProperty("user.name") + ")";
+        return "permission denied (" + FileAccess.ownerAndMode(file) + "; this process runs as " + System.getProperty("user.name") + ")";
     }
 
     /** Whether looking {@code file} up was refused (EACCES), rather than finding nothing there. */

@@ -96,7 +96,7 @@ public final class StateFileWriter implements PoolListener, AutoCloseable {
                 }
                 // why the start time too: a file left by a daemon whose pid another process now has is as dead
                 if (other.isPresent() && check.of(other.get()) != DaemonCheck.Verdict.LIVE) {
-                    Files.deleteIfExists(stale);
+                    StateFile.removeIfUnchanged(stale, other.get());
                 }
             }
         }

@@ -1,9 +1,9 @@
 package io.shieldpool.jobs.sqlite;
 
-import java.io.IOException;
+import io.shieldpool.config.FileAccess;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Optional;
 
@@ -33,13 +33,13 @@ final class AccessProblem {
             if (!Files.exists(file)) {
                 allExist = false;
             } else if (!Files.isReadable(file) || !Files.isWritable(file)) {
-                return Optional.of(file + " (" + ownerAndMode(file) + ") is not readable and writable by user " + user
+                return Optional.of(file + " (" + FileAccess.ownerAndMode(file) + ") is not readable and writable by user " + user
                         + "; give " + user + " read and write access to it, or set " + OTHER_FILE);
             }
         }
         Path dir = database.toAbsolutePath().getParent();
         if (!allExist && dir != null && !Files.isWritable(dir)) {
-            return Optional.of("the directory " + dir + " (" + ownerAndMode(dir) + ") is not writable by user " + user
+            return Optional.of("the directory " + dir + " (" + FileAccess.ownerAndMode(dir) + ") is not writable by user " + user
                     + " (the store creates its -wal, -shm and .lock files there); give " + user
                     + " write access to it, or set " + OTHER_FILE);
         }
@@ -48,14 +48,5 @@ final class AccessProblem {
 
     private static Path sibling(Path database, String suffix) {
         return database.resolveSibling(database.getFileName() + suffix);
-    }
-
-    private static String ownerAndMode(Path file) {
-        try {
-            return "owner " + Files.getOwner(file).getName() + ", mode "
-                    + PosixFilePermissions.toString(Files.getPosixFilePermissions(file));
-        } catch (IOException | UnsupportedOperationException e) {
-            return "owner and mode unknown";
-        }
     }
 }
