@@ -53,7 +53,7 @@ public record EffectiveConfig(ShieldpoolConfig config, Map<String, Entry> entrie
 
     /**
      * A libpq URI with the password it may carry replaced by {@code ***} (user:PASSWORD@host, or a
-     * password= parameter): the rest (host, database) is what an operator needs to see. why not
+     * password= parameter), and the passphrase of its client key (sslpassword=): the rest (host, database) is what an operator needs to see. why not
      * a pattern stopping at {@code /} or {@code ?}: a password typed unencoded may hold them (the
      * URI then fails to parse, and the error line showed it whole); the password runs to the last
      * {@code @} before the query, or to the last {@code @} at all when none is before it (a
@@ -77,7 +77,7 @@ public record EffectiveConfig(ShieldpoolConfig config, Map<String, Entry> entrie
                 }
             }
         }
-        return masked.replaceAll("(?i)([?&]password=)[^&\"]*", "$1***");
+        return masked.replaceAll("(?i)([?&](?:ssl)?password=)[^&\"]*", "$1***");
     }
 
     /**

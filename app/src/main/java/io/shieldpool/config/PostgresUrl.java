@@ -17,13 +17,14 @@ import java.util.Optional;
 public final class PostgresUrl {
 
     /**
-     * The query parameters a URL may carry: those the client reads, and sslrootcert, sslcert and
-     * sslkey, which the store reads. why a list: the client ignores any other silently, so a libpq parameter it does
-     * not know (connect_timeout, sslcert, target_session_attrs) or a typo would look set and do nothing.
+     * The query parameters a URL may carry: those the client reads, and sslrootcert, sslcert,
+     * sslkey, sslpassword and sslcrl, which the store reads. why a list: the client ignores any other silently, so a
+     * libpq parameter it does not know (connect_timeout, sslcrldir, target_session_attrs) or a typo would look set and
+     * do nothing.
      */
     public static final List<String> PARAMETERS = List.of("host", "hostaddr", "port", "user", "password", "dbname",
-            "sslmode", "sslrootcert", "sslcert", "sslkey", "application_name", "fallback_application_name", "search_path",
-            "options");
+            "sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword", "sslcrl", "application_name",
+            "fallback_application_name", "search_path", "options");
 
     /** sslrootcert's word for the JDK's default trust store (as libpq 16's sslrootcert=system). */
     public static final String SYSTEM_ROOTS = "system";
@@ -65,7 +66,7 @@ public final class PostgresUrl {
         return parameters(url).getOrDefault("sslmode", "disable").toLowerCase(Locale.ROOT);
     }
 
-    /** The client certificate (sslcert, a PEM file) and its key (sslkey, PEM, unencrypted) the URL names, if any. */
+    /** The client certificate (sslcert, a PEM file) and its key (sslkey, PEM, encrypted or not) the URL names, if any. */
     public static Optional<String> sslCert(String url) {
         return Optional.ofNullable(parameters(url).get("sslcert")).filter(v -> !v.isEmpty());
     }
@@ -78,5 +79,15 @@ public final class PostgresUrl {
     /** The sslrootcert the URL names, if any: a PEM file of the CAs to trust, or {@link #SYSTEM_ROOTS}. */
     public static Optional<String> sslRootCert(String url) {
         return Optional.ofNullable(parameters(url).get("sslrootcert")).filter(v -> !v.isEmpty());
+    }
+
+    /** The passphrase of an encrypted sslkey (sslpassword), if the URL gives one; "" is none, as in libpq. */
+    public static Optional<String> sslPassword(String url) {
+        return Optional.ofNullable(parameters(url).get("sslpassword")).filter(v -> !v.isEmpty());
+    }
+
+    /** The certificate revocation list (sslcrl, a PEM or DER file) the server's certificate is checked against, if any. */
+    public static Optional<String> sslCrl(String url) {
+        return Optional.ofNullable(parameters(url).get("sslcrl")).filter(v -> !v.isEmpty());
     }
 }

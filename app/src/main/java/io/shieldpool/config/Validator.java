@@ -120,7 +120,8 @@ final class Validator {
     /**
      * What is wrong with the URL's TLS parameters, if anything: verify-ca and verify-full need the
      * CAs to check the server's certificate against (libpq would look in ~/.postgresql/root.crt,
-     * which a daemon's user seldom has: named here instead), and an sslrootcert must be readable.
+     * which a daemon's user seldom has: named here instead), and an sslrootcert must be readable;
+     * sslpassword needs the sslkey it decrypts, sslcrl a readable file and a certificate check to apply to.
      */
     private static Optional<String> tlsProblem(String url) {
         String mode = PostgresUrl.sslMode(url);
@@ -145,6 +146,20 @@ final class Validator {
             if (!readableFile(file)) {
                 return Optional.of("a libpq URI whose sslcert and sslkey are readable files (" + file + " is not)");
             }
+        }
+        if (PostgresUrl.sslPassword(url).isPresent() && key.isEmpty()) {
+            return Optional.of("a libpq URI whose sslpassword comes with the sslkey it decrypts (and its sslcert)");
+        }
+        Optional<String> crl = PostgresUrl.sslCrl(url);
+        if (crl.isPresent() && (roots.isEmpty() || mode.equals("disable"))) {
+            // why not ignored, as libpq does: a revocation list that is never read would look like a check made
+            return Optional.of("a libpq URI whose sslcrl comes with sslrootcert and an sslmode that uses TLS (the revocation"
+                    + " list is checked only where the server's certificate is: verify-ca, verify-full, or require with"
+                    + " sslrootcert)");
+        }
+        if (crl.isPresent() && !readableFile(crl.get())) {
+            return Optional.of("a libpq URI whose sslcrl is a readable file (" + crl.get() + " is not; a certificate"
+                    + " revocation list, PEM or DER)");
         }
         return Optional.empty();
     }
@@ -205,7 +220,8 @@ final class Validator {
                 io.vertx.pgclient.PgConnectOptions.fromUri(url);
                 PostgresUrl.unknownParameter(url).ifPresent(p -> read.problem(urlKey, EffectiveConfig.withoutPassword(url),
                         "a libpq URI whose query parameters are among " + String.join(", ", PostgresUrl.PARAMETERS)
-                                + " (" + p + " is not one the client uses)"));
+                                + " (" + p + (p.equals("sslcrldir") ? " is not supported: put the revocation lists in one PEM"
+                                + " file and name it with sslcrl)" : " is not one the client uses)")));
                 tlsProblem(url).ifPresent(p -> read.problem(urlKey, EffectiveConfig.withoutPassword(url), p));
             } catch (RuntimeException e) {
                 read.problem(urlKey, EffectiveConfig.withoutPassword(url), "a libpq URI such as postgresql://user@db.example:5432/jobs or"

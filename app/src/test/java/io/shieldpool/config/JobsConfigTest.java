@@ -97,6 +97,9 @@ class JobsConfigTest {
         assertThat(jobs.postgresql().limitRate()).isEqualTo(50.0);
         assertThat(EffectiveConfig.withoutPassword("postgresql://app:s3cret@db.example/jobs?password=x&sslmode=require"))
                 .isEqualTo("postgresql://app:***@db.example/jobs?password=***&sslmode=require");
+        // the client key's passphrase as the password, in any case
+        assertThat(EffectiveConfig.withoutPassword("postgresql://app@db.example/jobs?sslkey=/k.pem&SSLPASSWORD=k%26y&sslmode=require"))
+                .isEqualTo("postgresql://app@db.example/jobs?sslkey=/k.pem&SSLPASSWORD=***&sslmode=require");
         // a password typed unencoded: the URI does not parse, and its error line shows the URL
         assertThat(EffectiveConfig.withoutPassword("postgresql://app:Zq9/s?e@c@db.example:5432/jobs?sslmode=require"))
                 .isEqualTo("postgresql://app:***@db.example:5432/jobs?sslmode=require");
@@ -132,8 +135,8 @@ class JobsConfigTest {
     @Test
     void aUrlParameterTheClientWouldIgnoreIsAMistakeAtItsLine() throws Exception {
         String file = dir.resolve("jobs.conf").toString();
-        // libpq's own parameters the client does not read (sslcrl, connect_timeout) would look set and do nothing
-        for (String parameter : List.of("bogus=1", "sslcrl=/etc/crl.pem", "connect_timeout=5")) {
+        // libpq's own parameters the client does not read (target_session_attrs, connect_timeout) would look set and do nothing
+        for (String parameter : List.of("bogus=1", "target_session_attrs=any", "connect_timeout=5")) {
             assertThat(text.problems("""
                     shieldpool.jobs.store = postgresql
                     shieldpool.jobs.postgresql.url = "postgresql://app:hunter2@/jobs?host=/run/postgresql&%s"
@@ -143,6 +146,12 @@ class JobsConfigTest {
                     .contains("(" + parameter.substring(0, parameter.indexOf('=')) + " is not one the client uses)")
                     .endsWith(" at " + file + ":2").doesNotContain("hunter2"));
         }
+        // libpq's sslcrldir (a directory of hashed names, openssl rehash) is not read: one file holds any number of lists
+        assertThat(text.problems("""
+                shieldpool.jobs.store = postgresql
+                shieldpool.jobs.postgresql.url = "postgresql://app@db.example/jobs?sslmode=verify-ca&sslrootcert=system&sslcrldir=/etc/crl"
+                """)).singleElement().asString().endsWith("(sslcrldir is not supported: put the revocation lists in one PEM"
+                        + " file and name it with sslcrl)) at " + file + ":2");
         assertThat(text.load("""
                 shieldpool.jobs.store = postgresql
                 shieldpool.jobs.postgresql.url = "postgresql://db.example/jobs?USER=app&sslmode=require&application_name=n1&options=-c%20x%3D1"
@@ -175,6 +184,38 @@ class JobsConfigTest {
                 .singleElement().asString().contains("sslcert and sslkey are readable files (/nonexistent/k is not)");
         assertThat(text.load(pg + "\"postgresql://app@db.example/jobs?sslmode=require&sslcert=" + ca + "&sslkey=" + ca + "\"")
                 .jobs().postgresql().url()).contains("sslkey=");
+    }
+
+    @Test
+    void sslcrlIsAReadableFileWithACheckedCertificateAndSslpasswordComesWithTheKeyItDecrypts() throws Exception {
+        String file = dir.resolve("jobs.conf").toString();
+        String pg = "shieldpool.jobs.store = postgresql\nshieldpool.jobs.postgresql.url = ";
+        java.nio.file.Path pem = java.nio.file.Files.writeString(dir.resolve("some.pem"), "-----BEGIN X509 CRL-----\n");
+        String checked = "postgresql://app@db.example/jobs?sslmode=verify-full&sslrootcert=" + pem;
+        assertThat(text.load(pg + "\"" + checked + "&sslcrl=" + pem + "\"").jobs().postgresql().url()).endsWith("sslcrl=" + pem);
+        assertThat(text.load(pg + "\"" + checked.replace("verify-full", "require") + "&sslcrl=" + pem + "\"").jobs().postgresql().url())
+                .endsWith("sslcrl=" + pem);
+        assertThat(text.problems(pg + "\"" + checked + "&sslcrl=/nonexistent/crl.pem\"")).singleElement().asString()
+                .isEqualTo("shieldpool.jobs.postgresql.url: " + checked + "&sslcrl=/nonexistent/crl.pem (expected: a libpq URI"
+                        + " whose sslcrl is a readable file (/nonexistent/crl.pem is not; a certificate revocation list, PEM"
+                        + " or DER)) at " + file + ":2");
+        // a list never read would look like a check made: require without sslrootcert checks no certificate
+        for (String unchecked : List.of("sslmode=require", "sslmode=disable&sslrootcert=" + pem)) {
+            assertThat(text.problems(pg + "\"postgresql://app@db.example/jobs?" + unchecked + "&sslcrl=" + pem + "\""))
+                    .as(unchecked).singleElement().asString().contains("(expected: a libpq URI whose sslcrl comes with"
+                            + " sslrootcert and an sslmode that uses TLS (the revocation list is checked only where the"
+                            + " server's certificate is: verify-ca, verify-full, or require with sslrootcert)) at " + file + ":2");
+        }
+
+        String withKey = checked + "&sslcert=" + pem + "&sslkey=" + pem;
+        assertThat(text.load(pg + "\"" + withKey + "&sslpassword=hunter2\"").jobs().postgresql().url()).endsWith("sslpassword=hunter2");
+        assertThat(text.problems(pg + "\"" + checked + "&sslpassword=hunter2\"")).singleElement().asString()
+                .isEqualTo("shieldpool.jobs.postgresql.url: " + checked + "&sslpassword=*** (expected: a libpq URI whose"
+                        + " sslpassword comes with the sslkey it decrypts (and its sslcert)) at " + file + ":2")
+                .doesNotContain("hunter2");
+        // any other mistake in the URL's line hides the passphrase too
+        assertThat(text.problems(pg + "\"" + withKey + "&sslpassword=hunter2&bogus=1\"")).singleElement().asString()
+                .contains("&sslpassword=***&bogus=1 (expected:").doesNotContain("hunter2");
     }
 
     @Test

@@ -110,6 +110,8 @@ public final class PostgresJobStore implements JobStore {
     /** When {@link #renewConnections} last replaced the pool (System.nanoTime). */
     private volatile long connectionsRenewedNanos = System.nanoTime() - RENEW_CONNECTIONS_EVERY.toNanos();
     private final PgConnectOptions connectOptions;
+    /** The URL's sslcrl check, which knows why it refused a server's certificate (the client does not say). */
+    private final Optional<ServerCertificateCheck> certificateCheck;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final List<Runnable> slotListeners = new CopyOnWriteArrayList<>();
     /** When this node's last heartbeat landed (System.nanoTime); see {@link #slotsSafe}. */
@@ -188,7 +190,8 @@ public final class PostgresJobStore implements JobStore {
         this.clock = clock;
         this.daemon = daemon;
         this.ownerId = Optional.of(owner.id());
-        this.connectOptions = settings.connectOptions();
+        this.certificateCheck = settings.certificateCheck();
+        this.connectOptions = settings.connectOptions(certificateCheck);
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1));
         this.context = vertx.getOrCreateContext();
@@ -260,7 +263,7 @@ public final class PostgresJobStore implements JobStore {
     public static int migrate(PostgresSettings settings) {
         PostgresJobStore store = new PostgresJobStore(settings, JobOwner.thisProcess(), Clock.systemUTC(), false);
         try {
-            return await(Schema.migrate(store.pool, settings.safeUrl()), settings);
+            return store.await(Schema.migrate(store.pool, settings.safeUrl()));
         } finally {
             store.shutdown();
         }
@@ -271,15 +274,15 @@ public final class PostgresJobStore implements JobStore {
         PostgresJobStore store = new PostgresJobStore(settings, owner, clock, daemon);
         try {
             store.firstContact(wait, () -> {
-                await(Schema.migrate(store.pool, settings.safeUrl()), settings);
+                store.await(Schema.migrate(store.pool, settings.safeUrl()));
                 if (daemon) {
                     if (settings.limits().isPresent()) {
                         PostgresSettings.QueueLimits l = settings.limits().get();
-                        await(store.pool.preparedQuery(SQL.get("limits-set")).execute(Tuple.of(l.queue(), l.concurrency(),
-                                l.rate(), l.burst())), settings);
+                        store.await(store.pool.preparedQuery(SQL.get("limits-set")).execute(Tuple.of(l.queue(), l.concurrency(),
+                                l.rate(), l.burst())));
                     }
-                    await(store.pool.preparedQuery(SQL.get("node-register")).execute(Tuple.of(owner.id(), owner.host(),
-                            owner.pid(), settings.nodeTtl().toMillis())), settings);
+                    store.await(store.pool.preparedQuery(SQL.get("node-register")).execute(Tuple.of(owner.id(), owner.host(),
+                            owner.pid(), settings.nodeTtl().toMillis())));
                 }
             });
             if (daemon) {
@@ -349,7 +352,7 @@ public final class PostgresJobStore implements JobStore {
         }
     }
 
-    private static <T> T await(Future<T> future, PostgresSettings settings) {
+    private <T> T await(Future<T> future) {
         try {
             return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException e) {
@@ -426,13 +429,17 @@ public final class PostgresJobStore implements JobStore {
     }
 
     /** What to do about a refusal an operator meets when setting a store up; "" when there is nothing to add. */
-    private static String hint(Throwable cause) {
+    private String hint(Throwable cause) {
         if (refusedStartupParameter(cause)) {
             return " (PgBouncer refuses it: set jobs.postgresql.behind-pgbouncer = true when the URL names PgBouncer)";
         }
         if (tlsRefused(cause) && NO_TLS.equals(cause.getMessage())) {
             return " (the URL's sslmode requires TLS and the server has none: turn ssl on in its postgresql.conf, or use"
                     + " sslmode=prefer)";
+        }
+        Optional<String> revoked = certificateCheck.flatMap(ServerCertificateCheck::refusal);
+        if (tlsRefused(cause) && revoked.isPresent()) {
+            return " (the server's certificate failed the URL's sslmode checks: " + revoked.get() + ")";
         }
         if (tlsRefused(cause)) {
             return " (the server's certificate failed the URL's sslmode checks: check that sslrootcert holds the CA"
@@ -1402,7 +1409,7 @@ public final class PostgresJobStore implements JobStore {
         await(call(() -> {
             acks.holdForTest();
             return Future.succeededFuture();
-        }), settings);
+        }));
     }
 
     /** Tests: writes the acks that queued up while held. */
@@ -1410,12 +1417,12 @@ public final class PostgresJobStore implements JobStore {
         await(call(() -> {
             acks.resumeForTest();
             return Future.succeededFuture();
-        }), settings);
+        }));
     }
 
     /** Tests and benchmarks: [ack statements written, the most acks one of them held]. */
     public long[] ackBatchesForTest() {
-        return await(call(() -> Future.succeededFuture(new long[] {acks.batchesWritten(), acks.largestBatch()})), settings);
+        return await(call(() -> Future.succeededFuture(new long[] {acks.batchesWritten(), acks.largestBatch()})));
     }
 
     /** Store context: a request about {@code claimed} answered; once it landed, the job is no longer held. */

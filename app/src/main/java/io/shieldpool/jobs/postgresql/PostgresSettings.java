@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -122,25 +123,30 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
     /**
      * The TLS the URL's sslmode asks for, as libpq does it: allow, prefer and require encrypt
      * without checking the server's certificate unless sslrootcert names the CAs to check it
-     * against; verify-ca checks it; verify-full checks it and that it names the host. why here:
+     * against; verify-ca checks it; verify-full checks it and that it names the host; sslcrl
+     * (with {@code check}) refuses a certificate its revocation lists revoke. why here:
      * the client reads sslmode but needs the certificate checks set up by its user; without them
      * it failed every connection with a NullPointerException's text (sslmode=require) and ignored
      * sslrootcert.
      */
-    private void tls(PgConnectOptions options) {
+    private void tls(PgConnectOptions options, Optional<ServerCertificateCheck> check) {
         SslMode mode = options.getSslMode();
         if (mode == SslMode.DISABLE || options.isUsingDomainSocket()) {
             return;
         }
         var ssl = new ClientSSLOptions();
         Optional<String> roots = PostgresUrl.sslRootCert(url);
-        if (roots.isPresent()) {
-            ssl.setTrustOptions(roots.get().equals(PostgresUrl.SYSTEM_ROOTS) ? systemRoots()
-                    : new PemTrustOptions().addCertPath(roots.get()));
-        } else if (mode == SslMode.VERIFY_CA || mode == SslMode.VERIFY_FULL) {
+        boolean system = roots.isPresent() && roots.get().equals(PostgresUrl.SYSTEM_ROOTS);
+        if (roots.isPresent() && check.isPresent()) {
+            ssl.setTrustOptions(check.get().trusting(system ? List.of(systemRoots().getAcceptedIssuers())
+                    : rootCertificates(roots.get())));
+        } else if (roots.isPresent()) {
+            ssl.setTrustOptions(system ? TrustOptions.wrap(systemRoots()) : new PemTrustOptions().addCertPath(roots.get()));
+        } else if (mode == SslMode.VERIFY_CA || mode == SslMode.VERIFY_FULL || check.isPresent()) {
             // the validator names this at the config's line; here for a URL not validated (PostgresSettings.of(url))
             throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "shieldpool.jobs.postgresql.url: " + safeUrl()
-                    + " (expected: sslmode=" + mode.value + " with sslrootcert=/path/to/ca.pem or sslrootcert=system)");
+                    + " (expected: sslmode=" + mode.value + (check.isPresent() ? " and sslcrl" : "")
+                    + " with sslrootcert=/path/to/ca.pem or sslrootcert=system)");
         } else {
             ssl.setTrustAll(true);
         }
@@ -148,19 +154,40 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
         Optional<String> key = PostgresUrl.sslKey(url);
         if (cert.isPresent() && key.isPresent()) {
             // a client certificate, for a server whose pg_hba.conf says cert (or clientcert=verify-*)
-            ssl.setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert.get()).setKeyPath(key.get()));
+            var keyCert = new PemKeyCertOptions().setCertPath(cert.get());
+            ClientKey.decrypted(key.get(), PostgresUrl.sslPassword(url))
+                    .ifPresentOrElse(keyCert::setKeyValue, () -> keyCert.setKeyPath(key.get()));
+            ssl.setKeyCertOptions(keyCert);
         }
         // "" checks no host name (the client's own default when it is unset); HTTPS: the certificate must name the host
         ssl.setHostnameVerificationAlgorithm(mode == SslMode.VERIFY_FULL ? "HTTPS" : "");
         options.setSslOptions(ssl);
     }
 
+    /** The certificate check the URL's sslcrl asks for, if it names one (see {@link #connectOptions(Optional)}). */
+    Optional<ServerCertificateCheck> certificateCheck() {
+        return PostgresUrl.sslCrl(url).map(ServerCertificateCheck::new);
+    }
+
+    /** The CA certificates of an sslrootcert file. */
+    private List<java.security.cert.X509Certificate> rootCertificates(String file) {
+        try (var in = Files.newInputStream(Path.of(file))) {
+            return java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in).stream()
+                    .map(java.security.cert.X509Certificate.class::cast).toList();
+        } catch (IOException | GeneralSecurityException e) {
+            throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "shieldpool.jobs.postgresql.url: sslrootcert " + file
+                    + " (expected: a readable PEM file of CA certificates; " + e.getClass().getSimpleName() + ")");
+        }
+    }
+
     /** The JDK's default trusted CAs (its cacerts). */
-    private static TrustOptions systemRoots() {
+    private static javax.net.ssl.X509TrustManager systemRoots() {
         try {
             var factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             factory.init((KeyStore) null);
-            return TrustOptions.wrap(factory);
+            return java.util.Arrays.stream(factory.getTrustManagers()).filter(javax.net.ssl.X509TrustManager.class::isInstance)
+                    .map(javax.net.ssl.X509TrustManager.class::cast).findFirst()
+                    .orElseThrow(() -> new java.security.KeyStoreException("no X.509 trust manager"));
         } catch (GeneralSecurityException e) {
             throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "shieldpool.jobs.postgresql.url: sslrootcert=system"
                     + " (the JDK's trusted CAs could not be read: " + e.getMessage() + ")");
@@ -180,6 +207,14 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
      * @throws JobStoreException UNUSABLE naming the key when the URL or the password file is wrong
      */
     PgConnectOptions connectOptions() {
+        return connectOptions(certificateCheck());
+    }
+
+    /**
+     * {@link #connectOptions()} with {@code check} ({@link #certificateCheck}) checking the server's
+     * certificate: the store keeps it to say why a handshake was refused.
+     */
+    PgConnectOptions connectOptions(Optional<ServerCertificateCheck> check) {
         PgConnectOptions options;
         try {
             options = PgConnectOptions.fromUri(url);
@@ -205,7 +240,7 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
                         + file + " (expected: a readable file whose first line is the password; " + e.getClass().getSimpleName() + ")");
             }
         }
-        tls(options);
+        tls(options, check);
         Map<String, String> properties = new java.util.HashMap<>(options.getProperties());
         if (!PostgresUrl.parameters(url).containsKey("application_name")) {
             // why not putIfAbsent: the client's defaults hold application_name = vertx-pg-client, so

@@ -95,6 +95,75 @@ public final class PostgresCluster implements AutoCloseable {
         return tlsKeys.resolve("client.key");
     }
 
+    /** How {@link #encryptedClientKey} encrypts: the forms openssl writes. */
+    public enum KeyEncryption {
+        /** {@code BEGIN ENCRYPTED PRIVATE KEY}: openssl pkcs8 -topk8 -v2 aes-256-cbc (PBES2, PBKDF2). */
+        PKCS8,
+        /** {@code BEGIN RSA PRIVATE KEY} with {@code Proc-Type: 4,ENCRYPTED}: openssl pkey -traditional -aes256. */
+        TRADITIONAL,
+        /** PKCS#8 with scrypt for PBKDF2 (openssl pkcs8 -topk8 -scrypt), which the JDK does not read. */
+        PKCS8_SCRYPT
+    }
+
+    /** {@link #clientKey()} encrypted with {@code passphrase} (the client's sslpassword), in a new file. */
+    public Path encryptedClientKey(String passphrase, KeyEncryption form) throws IOException, InterruptedException {
+        Path key = Files.createTempFile(tlsKeys, "client-" + form.name().toLowerCase(java.util.Locale.ROOT) + "-", ".key");
+        String in = clientKey().toString();
+        String out = "pass:" + passphrase;
+        switch (form) {
+            case PKCS8 -> openssl("pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", in, "-passout", out, "-out", key.toString());
+            case TRADITIONAL -> openssl("pkey", "-in", in, "-traditional", "-aes256", "-passout", out, "-out", key.toString());
+            case PKCS8_SCRYPT -> openssl("pkcs8", "-topk8", "-scrypt", "-in", in, "-passout", out, "-out", key.toString());
+        }
+        return key;
+    }
+
+    /**
+     * A certificate revocation list signed by the CA of a {@link #startWithClientCertificates}
+     * cluster (openssl ca -gencrl), valid for two days: revoking the server's certificate, or
+     * revoking none; PEM, or {@code der}.
+     */
+    public Path revocationList(boolean revokingTheServer, boolean der) throws IOException, InterruptedException {
+        Path ca = Files.createTempDirectory(tlsKeys, "crl-");
+        Files.writeString(ca.resolve("index.txt"), "");
+        Files.writeString(ca.resolve("crlnumber"), "01\n");
+        Path config = Files.writeString(ca.resolve("ca.cnf"), String.join("\n", "[ca]", "default_ca = test", "[test]",
+                "database = " + ca.resolve("index.txt"), "crlnumber = " + ca.resolve("crlnumber"), "default_md = sha256",
+                "default_crl_days = 2", ""));
+        List<String> signer = List.of("-config", config.toString(), "-keyfile", tlsKeys.resolve("ca.key").toString(),
+                "-cert", certificate().toString());
+        if (revokingTheServer) {
+            List<String> revoke = new ArrayList<>(List.of("ca", "-revoke", tlsKeys.resolve("host.crt").toString()));
+            revoke.addAll(signer);
+            openssl(revoke.toArray(String[]::new));
+        }
+        Path pem = ca.resolve("crl.pem");
+        List<String> crl = new ArrayList<>(List.of("ca", "-gencrl", "-out", pem.toString()));
+        crl.addAll(signer);
+        openssl(crl.toArray(String[]::new));
+        if (!der) {
+            return pem;
+        }
+        Path derFile = ca.resolve("crl.der");
+        openssl("crl", "-in", pem.toString(), "-outform", "DER", "-out", derFile.toString());
+        return derFile;
+    }
+
+    /** A revocation list (PEM, revoking nothing) signed by a CA of its own, not by this cluster's. */
+    public Path revocationListOfAnotherCa() throws IOException, InterruptedException {
+        Path ca = Files.createTempDirectory(tlsKeys, "other-ca-");
+        String caCert = ca.resolve("ca.crt").toString();
+        String caKey = ca.resolve("ca.key").toString();
+        openssl("req", "-new", "-x509", "-days", "2", "-nodes", "-subj", "/CN=shieldpool-test-other-ca", "-keyout", caKey,
+                "-out", caCert);
+        Files.writeString(ca.resolve("index.txt"), "");
+        Path config = Files.writeString(ca.resolve("ca.cnf"), String.join("\n", "[ca]", "default_ca = test", "[test]",
+                "database = " + ca.resolve("index.txt"), "default_md = sha256", "default_crl_days = 2", ""));
+        Path pem = ca.resolve("crl.pem");
+        openssl("ca", "-gencrl", "-config", config.toString(), "-keyfile", caKey, "-cert", caCert, "-out", pem.toString());
+        return pem;
+    }
+
     private static void openssl(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("openssl"));
         command.addAll(List.of(args));

@@ -1,0 +1,158 @@
+package io.shieldpool.jobs.postgresql;
+
+import io.shieldpool.jobs.JobStoreException;
+import io.shieldpool.jobs.postgresql.PostgresCluster.KeyEncryption;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The URL's sslcrl and sslpassword against a real server with TLS on that admits only by client
+ * certificate (pg_hba.conf: hostssl ... cert), its certificates signed by its own CA, as libpq
+ * reads them: a revocation list (PEM or DER, made by openssl ca) that revokes the server's
+ * certificate refuses the server with one line naming the list, one that does not lets it
+ * through; a client key encrypted as openssl writes it (PKCS#8 or traditional PEM) is decrypted
+ * with sslpassword, and a wrong one is one line naming the key, the passphrase never shown. why:
+ * both parameters were refused as ones the client does not read, and the client's PEM reader
+ * takes no encrypted key.
+ */
+class PostgresCrlAndKeyPassphraseTest {
+
+    private static final String PASSPHRASE = "Kp4-sslpw";
+
+    private static PostgresCluster cluster;
+
+    @BeforeAll
+    static void tlsServer() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        cluster = PostgresCluster.startWithClientCertificates(port);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static String url(String query) {
+        return "postgresql://postgres@localhost:" + cluster.port() + "/postgres?sslmode=verify-full&sslrootcert="
+                + cluster.certificate() + "&" + query;
+    }
+
+    private static String withClientKey(Path key) {
+        return "sslcert=" + cluster.clientCertificate() + "&sslkey=" + key;
+    }
+
+    /** Opens the store as the tools do, asks it a question and closes it: the server admitted it. */
+    private static void openAndAsk(String url) throws Exception {
+        PostgresJobStore store = PostgresJobStore.openForTool(PostgresSettings.of(url), Clock.systemUTC());
+        try {
+            store.stats(List.of("default")).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } finally {
+            store.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static JobStoreException refused(String url) {
+        try {
+            PostgresJobStore.openForTool(PostgresSettings.of(url), Clock.systemUTC()).close();
+        } catch (JobStoreException e) {
+            assertThat(e.kind()).as(e.getMessage()).isEqualTo(JobStoreException.Kind.UNUSABLE);
+            assertThat(e.getMessage()).doesNotContain("\n");
+            return e;
+        }
+        throw new AssertionError("the store opened: " + url);
+    }
+
+    @Test
+    void aRevocationListThatRevokesTheServersCertificateRefusesItNamingTheList() throws Exception {
+        for (boolean der : List.of(false, true)) {
+            Path crl = cluster.revocationList(true, der);
+            assertThat(refused(url(withClientKey(cluster.clientKey()) + "&sslcrl=" + crl)).getMessage()).as(der ? "DER" : "PEM")
+                    .contains("the server's certificate failed the URL's sslmode checks: sslcrl " + crl
+                            + " revokes the server's certificate (CN=localhost, serial ");
+        }
+    }
+
+    @Test
+    void aRevocationListThatDoesNotRevokeItLetsTheServerThrough() throws Exception {
+        for (boolean der : List.of(false, true)) {
+            openAndAsk(url(withClientKey(cluster.clientKey()) + "&sslcrl=" + cluster.revocationList(false, der)));
+        }
+    }
+
+    @Test
+    void aRevocationListNotSignedByTheServersCaIsNoListOfItsIssuerAndRefusesIt() throws Exception {
+        // as libpq (OpenSSL's CRL_CHECK_ALL): a certificate whose issuer has no valid list in the file is not taken
+        Path crl = cluster.revocationListOfAnotherCa();
+        assertThat(refused(url(withClientKey(cluster.clientKey()) + "&sslcrl=" + crl)).getMessage())
+                .contains("sslcrl " + crl + " holds no valid revocation list from the issuer of the server's certificate"
+                        + " (CN=localhost, serial ");
+    }
+
+    @Test
+    void aFileThatHoldsNoRevocationListIsNamed() throws Exception {
+        Path notACrl = cluster.clientCertificate();
+        assertThat(refused(url(withClientKey(cluster.clientKey()) + "&sslcrl=" + notACrl)).getMessage())
+                .startsWith("shieldpool.jobs.postgresql.url: sslcrl " + notACrl + " (expected: a readable certificate"
+                        + " revocation list, PEM or DER;");
+    }
+
+    @Test
+    void anEncryptedClientKeyIsDecryptedWithSslpasswordInEitherOfOpensslsForms() throws Exception {
+        for (KeyEncryption form : List.of(KeyEncryption.PKCS8, KeyEncryption.TRADITIONAL)) {
+            Path key = cluster.encryptedClientKey(PASSPHRASE, form);
+            assertThat(Files.readString(key)).contains(form == KeyEncryption.TRADITIONAL ? "Proc-Type: 4,ENCRYPTED"
+                    : "BEGIN ENCRYPTED PRIVATE KEY");
+            openAndAsk(url(withClientKey(key) + "&sslpassword=" + PASSPHRASE));
+        }
+    }
+
+    @Test
+    void aWrongSslpasswordIsOneLineNamingTheKeyAndNeverShowsThePassphrase() throws Exception {
+        for (KeyEncryption form : List.of(KeyEncryption.PKCS8, KeyEncryption.TRADITIONAL)) {
+            Path key = cluster.encryptedClientKey(PASSPHRASE, form);
+            String wrong = "not-" + PASSPHRASE;
+            JobStoreException e = refused(url(withClientKey(key) + "&sslpassword=" + wrong));
+            assertThat(e.getMessage()).as(form.name()).isEqualTo("shieldpool.jobs.postgresql.url:"
+                    + " sslkey " + key + " cannot be decrypted with the URL's sslpassword (wrong sslpassword?)");
+            assertThat(e.getMessage()).doesNotContain(wrong).doesNotContain(PASSPHRASE);
+            assertThat(e.getCause()).isNull();
+        }
+    }
+
+    @Test
+    void anEncryptedClientKeyWithoutSslpasswordIsNamed() throws Exception {
+        Path key = cluster.encryptedClientKey(PASSPHRASE, KeyEncryption.PKCS8);
+        assertThat(refused(url(withClientKey(key))).getMessage()).isEqualTo("shieldpool.jobs.postgresql.url: sslkey " + key
+                + " is encrypted (expected: its passphrase in the URL's sslpassword, or a key without one)");
+    }
+
+    @Test
+    void aKeyEncryptedInAWayTheJdkDoesNotReadSaysHowToConvertIt() throws Exception {
+        Path key = cluster.encryptedClientKey(PASSPHRASE, KeyEncryption.PKCS8_SCRYPT);
+        assertThat(refused(url(withClientKey(key) + "&sslpassword=" + PASSPHRASE)).getMessage())
+                .startsWith("shieldpool.jobs.postgresql.url: sslkey " + key + " is encrypted with a scheme this JVM does not read")
+                .contains("`openssl pkcs8 -topk8 -v2 aes-256-cbc -in " + key + " -out NEW.key`").doesNotContain(PASSPHRASE);
+    }
+
+    @Test
+    void theUrlAsLogsShowItMasksSslpassword() {
+        assertThat(PostgresSettings.of(url("sslpassword=" + PASSPHRASE + "&application_name=x")).safeUrl())
+                .endsWith("&sslpassword=***&application_name=x").doesNotContain(PASSPHRASE);
+    }
+}
