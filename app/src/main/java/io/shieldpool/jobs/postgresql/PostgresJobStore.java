@@ -360,9 +360,9 @@ public final class PostgresJobStore implements JobStore {
             if (cause instanceof JobStoreException j) {
                 throw j;
             }
-            if (socketDenied(cause, settings)) {
+            if (socketDenied(cause)) {
                 throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "cannot open the job store "
-                        + settings.safeUrl() + ": permission denied on its unix socket " + socketOf(settings)
+                        + settings.safeUrl() + ": permission denied on its unix socket " + socketOf()
                         + " (user " + System.getProperty("user.name") + " may not enter the socket directory or write"
                         + " the socket: check their owner and mode, or the user's groups); not retried", cause);
             }
@@ -840,16 +840,16 @@ public final class PostgresJobStore implements JobStore {
      * EADDRNOTAVAIL, neither of which a unix-socket connect returns); Netty wraps it with the path.
      * Over TCP a BindException may be EADDRNOTAVAIL (no local port left), which passes: not matched.
      */
-    private static boolean socketDenied(Throwable cause, PostgresSettings settings) {
+    private boolean socketDenied(Throwable cause) {
         boolean bind = false;
         for (Throwable t = cause; t != null && !bind; t = t.getCause()) {
             bind = t instanceof java.net.BindException;
         }
-        return bind && settings.connectOptions().isUsingDomainSocket();
+        return bind && connectOptions.isUsingDomainSocket();
     }
 
-    private static String socketOf(PostgresSettings settings) {
-        PgConnectOptions options = settings.connectOptions();
+    private String socketOf() {
+        PgConnectOptions options = connectOptions;
         return options.isUsingDomainSocket() ? options.getHost() + "/.s.PGSQL." + options.getPort() : options.getHost();
     }
 
