@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.GeneralSecurityException;
 import java.security.cert.CRL;
 import java.security.cert.CertPathBuilder;
@@ -23,9 +24,9 @@ import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
 import java.util.Collection;
 import java.util.EnumSet;
-import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import javax.net.ssl.CertPathTrustManagerParameters;
 import javax.net.ssl.SSLEngine;
@@ -38,10 +39,12 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * does: its chain built to the trusted CAs, and each certificate of it below them looked up in a
  * revocation list of its issuer from the file (PEM or DER, any number of lists), whose signature
  * and next update are checked; a certificate with no such list is refused too, and OCSP is never
- * asked. What it refused is kept for the error line ({@link #refusal}). why kept: the client
- * reports every refused handshake as "SSL handshake failed", without the JDK's reason.
- * why not the client's own SSLOptions.addCrlPath: it only compares serial numbers, trusting a list
- * not signed by the CA and one long out of date, where libpq refuses both.
+ * asked. The file is read again at a handshake after it changed, as libpq reads it at each
+ * connection, so a renewed list needs no restart. What it refused is kept for the error line
+ * ({@link #refusal}). why kept: the client reports every refused handshake as "SSL handshake
+ * failed", without the JDK's reason. why not the client's own SSLOptions.addCrlPath: it only
+ * compares serial numbers, trusting a list not signed by the CA and one long out of date, where
+ * libpq refuses both, and it reads the file once.
  */
 final class ServerCertificateCheck {
 
@@ -56,16 +59,41 @@ final class ServerCertificateCheck {
 
     /**
      * Trust in {@code anchors} (the certificates of sslrootcert, or the JDK's CAs), checked
-     * against the revocation lists of the file, read now (a new list takes effect at a restart).
+     * against the revocation lists of the file, read now and again when it changes.
      *
      * @throws JobStoreException UNUSABLE, naming the file, when it is unreadable or holds no revocation list
      */
     TrustOptions trusting(Collection<X509Certificate> anchors) {
-        Collection<? extends CRL> lists = revocationLists();
+        return TrustOptions.wrap(trustManager(anchors));
+    }
+
+    /** {@link #trusting}'s trust manager. */
+    X509ExtendedTrustManager trustManager(Collection<X509Certificate> anchors) {
+        Set<TrustAnchor> trusted = anchors.stream().map(ca -> new TrustAnchor(ca, null)).collect(Collectors.toSet());
+        return new Recording(trusted, load(trusted));
+    }
+
+    /** Why the last handshake refused the server's certificate by the revocation lists, if it did. */
+    Optional<String> refusal() {
+        return Optional.ofNullable(refusal);
+    }
+
+    /** The file's lists as they are now, in the JDK's PKIX check. */
+    private Loaded load(Set<TrustAnchor> anchors) {
+        Object version = version();
+        Collection<? extends CRL> lists;
+        try (InputStream in = Files.newInputStream(Path.of(crlFile))) {
+            lists = CertificateFactory.getInstance("X.509").generateCRLs(in);
+            if (lists.isEmpty()) {
+                throw new java.security.cert.CRLException("no revocation list in it");
+            }
+        } catch (IOException | GeneralSecurityException e) {
+            throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "shieldpool.jobs.postgresql.url: sslcrl " + crlFile
+                    + " (expected: a readable certificate revocation list, PEM or DER; " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+        }
         try {
-            Set<TrustAnchor> trusted = new HashSet<>();
-            anchors.forEach(ca -> trusted.add(new TrustAnchor(ca, null)));
-            PKIXBuilderParameters parameters = new PKIXBuilderParameters(trusted, new X509CertSelector());
+            PKIXBuilderParameters parameters = new PKIXBuilderParameters(anchors, new X509CertSelector());
             parameters.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(lists)));
             PKIXRevocationChecker revocation = (PKIXRevocationChecker) CertPathBuilder.getInstance("PKIX").getRevocationChecker();
             // the lists of the file only: no OCSP request, no fetch from a distribution point
@@ -76,7 +104,7 @@ final class ServerCertificateCheck {
             factory.init(new CertPathTrustManagerParameters(parameters));
             for (TrustManager manager : factory.getTrustManagers()) {
                 if (manager instanceof X509ExtendedTrustManager pkix) {
-                    return TrustOptions.wrap(new Recording(pkix));
+                    return new Loaded(version, pkix);
                 }
             }
             throw new IllegalStateException("the JDK's PKIX TrustManagerFactory has no X509ExtendedTrustManager");
@@ -86,39 +114,55 @@ final class ServerCertificateCheck {
         }
     }
 
-    /** Why the last handshake refused the server's certificate by the revocation lists, if it did. */
-    Optional<String> refusal() {
-        return Optional.ofNullable(refusal);
-    }
-
-    private Collection<? extends CRL> revocationLists() {
-        try (InputStream in = Files.newInputStream(Path.of(crlFile))) {
-            Collection<? extends CRL> lists = CertificateFactory.getInstance("X.509").generateCRLs(in);
-            if (lists.isEmpty()) {
-                throw new java.security.cert.CRLException("no revocation list in it");
-            }
-            return lists;
-        } catch (IOException | GeneralSecurityException e) {
-            throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "shieldpool.jobs.postgresql.url: sslcrl " + crlFile
-                    + " (expected: a readable certificate revocation list, PEM or DER; " + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+    /** What tells one content of the file from the next: its modification time, size and inode; null when unreadable. */
+    private Object version() {
+        try {
+            BasicFileAttributes file = Files.readAttributes(Path.of(crlFile), BasicFileAttributes.class);
+            return java.util.List.of(file.lastModifiedTime(), file.size(), String.valueOf(file.fileKey()));
+        } catch (IOException e) {
+            return null;
         }
     }
 
-    /** The JDK's PKIX check, remembering why it refused a server by the revocation lists. */
+    /** The lists of one version of the file, in a PKIX trust manager. */
+    private record Loaded(Object version, X509ExtendedTrustManager pkix) {
+    }
+
+    /** The JDK's PKIX check over the file's current lists, remembering why it refused a server by them. */
     private final class Recording extends X509ExtendedTrustManager {
 
-        private final X509ExtendedTrustManager pkix;
+        private final Set<TrustAnchor> anchors;
+        private volatile Loaded loaded;
 
-        Recording(X509ExtendedTrustManager pkix) {
-            this.pkix = pkix;
+        Recording(Set<TrustAnchor> anchors, Loaded loaded) {
+            this.anchors = anchors;
+            this.loaded = loaded;
+        }
+
+        /**
+         * The check over the file as it is now. why a stat at each handshake: it is cheap (one
+         * per new connection, a few per minute at most) next to the handshake itself, and is
+         * what lets a renewed list in before the old one's next update refuses every connection.
+         */
+        private X509ExtendedTrustManager current() throws CertificateException {
+            Loaded now = loaded;
+            if (!java.util.Objects.equals(now.version(), version())) {
+                try {
+                    now = load(anchors);
+                    loaded = now;
+                } catch (JobStoreException e) {
+                    refusal = e.getMessage().replaceFirst("^shieldpool\\.jobs\\.postgresql\\.url: ", "") + ", read again as it changed";
+                    throw new CertificateException(refusal);
+                }
+            }
+            return now.pkix();
         }
 
         @Override
         public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
             refusal = null;
             try {
-                pkix.checkServerTrusted(chain, authType, engine);
+                current().checkServerTrusted(chain, authType, engine);
             } catch (CertificateException e) {
                 remember(e, chain);
                 throw e;
@@ -129,7 +173,7 @@ final class ServerCertificateCheck {
         public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
             refusal = null;
             try {
-                pkix.checkServerTrusted(chain, authType, socket);
+                current().checkServerTrusted(chain, authType, socket);
             } catch (CertificateException e) {
                 remember(e, chain);
                 throw e;
@@ -140,7 +184,7 @@ final class ServerCertificateCheck {
         public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
             refusal = null;
             try {
-                pkix.checkServerTrusted(chain, authType);
+                current().checkServerTrusted(chain, authType);
             } catch (CertificateException e) {
                 remember(e, chain);
                 throw e;
@@ -169,22 +213,22 @@ final class ServerCertificateCheck {
 
         @Override
         public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-            pkix.checkClientTrusted(chain, authType, engine);
+            loaded.pkix().checkClientTrusted(chain, authType, engine);
         }
 
         @Override
         public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-            pkix.checkClientTrusted(chain, authType, socket);
+            loaded.pkix().checkClientTrusted(chain, authType, socket);
         }
 
         @Override
         public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            pkix.checkClientTrusted(chain, authType);
+            loaded.pkix().checkClientTrusted(chain, authType);
         }
 
         @Override
         public X509Certificate[] getAcceptedIssuers() {
-            return pkix.getAcceptedIssuers();
+            return loaded.pkix().getAcceptedIssuers();
         }
     }
 }

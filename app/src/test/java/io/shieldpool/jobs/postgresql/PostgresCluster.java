@@ -90,6 +90,11 @@ public final class PostgresCluster implements AutoCloseable {
         return tlsKeys.resolve("client.crt");
     }
 
+    /** The server's own certificate, signed by {@link #certificate()} ({@link #startWithClientCertificates}). */
+    public Path hostCertificate() {
+        return tlsKeys.resolve("host.crt");
+    }
+
     /** {@link #clientCertificate()}'s key. */
     public Path clientKey() {
         return tlsKeys.resolve("client.key");

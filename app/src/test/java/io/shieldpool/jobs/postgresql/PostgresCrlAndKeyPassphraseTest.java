@@ -9,9 +9,15 @@ import org.junit.jupiter.api.Test;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+
+import javax.net.ssl.X509ExtendedTrustManager;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -102,6 +108,35 @@ class PostgresCrlAndKeyPassphraseTest {
         assertThat(refused(url(withClientKey(cluster.clientKey()) + "&sslcrl=" + crl)).getMessage())
                 .contains("sslcrl " + crl + " holds no valid revocation list from the issuer of the server's certificate"
                         + " (CN=localhost, serial ");
+    }
+
+    /** The certificates of a PEM file. */
+    private static List<X509Certificate> certificates(Path pem) throws Exception {
+        try (var in = Files.newInputStream(pem)) {
+            return CertificateFactory.getInstance("X.509").generateCertificates(in).stream().map(X509Certificate.class::cast).toList();
+        }
+    }
+
+    @Test
+    void aRenewedRevocationListIsReadAtTheNextHandshakeWithoutARestart() throws Exception {
+        // as libpq, which reads sslcrl at each connection: a list replaced by cron applies to the next connections
+        Path crl = Files.copy(cluster.revocationList(false, false), cluster.hostCertificate().resolveSibling("renewed.crl"));
+        ServerCertificateCheck check = new ServerCertificateCheck(crl.toString());
+        X509ExtendedTrustManager trust = check.trustManager(certificates(cluster.certificate()));
+        X509Certificate[] server = certificates(cluster.hostCertificate()).toArray(X509Certificate[]::new);
+        trust.checkServerTrusted(server, "RSA");
+        assertThat(check.refusal()).isEmpty();
+
+        Path revoking = cluster.revocationList(true, false);
+        Files.copy(revoking, crl, StandardCopyOption.REPLACE_EXISTING);
+        assertThatThrownBy(() -> trust.checkServerTrusted(server, "RSA")).isInstanceOf(CertificateException.class);
+        assertThat(check.refusal()).hasValueSatisfying(why -> assertThat(why).startsWith("sslcrl " + crl
+                + " revokes the server's certificate (CN=localhost, serial "));
+
+        Files.writeString(crl, "not a list\n");
+        assertThatThrownBy(() -> trust.checkServerTrusted(server, "RSA")).isInstanceOf(CertificateException.class);
+        assertThat(check.refusal()).hasValueSatisfying(why -> assertThat(why).startsWith("sslcrl " + crl
+                + " (expected: a readable certificate revocation list, PEM or DER;").endsWith(", read again as it changed"));
     }
 
     @Test
