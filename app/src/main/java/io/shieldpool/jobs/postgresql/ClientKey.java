@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,6 +40,14 @@ final class ClientKey {
             "-----BEGIN ([A-Z ]+)-----\\R(.*?)-----END \\1-----", Pattern.DOTALL);
     private static final Pattern DEK_INFO = Pattern.compile("(?m)^DEK-Info: *([A-Za-z0-9-]+) *, *([0-9A-Fa-f]+) *$");
 
+    /** A traditional PEM's cipher (its DEK-Info name) as the JDK names it, with its key's length. */
+    private record Cbc(String algorithm, int keyBytes) {
+    }
+
+    /** The DEK-Info ciphers openssl writes (-aes128, -aes192, -aes256, -des3). */
+    private static final Map<String, Cbc> TRADITIONAL_CIPHERS = Map.of("AES-128-CBC", new Cbc("AES", 16),
+            "AES-192-CBC", new Cbc("AES", 24), "AES-256-CBC", new Cbc("AES", 32), "DES-EDE3-CBC", new Cbc("DESede", 24));
+
     private ClientKey() {
     }
 
@@ -52,12 +61,18 @@ final class ClientKey {
     static Optional<Buffer> decrypted(String file, Optional<String> passphrase) {
         String text;
         try {
-            text = Files.readString(Path.of(file), StandardCharsets.US_ASCII);
+            // why Latin-1: it decodes any byte, so a stray one is the PEM parse's to report, not the read's
+            text = Files.readString(Path.of(file), StandardCharsets.ISO_8859_1);
         } catch (IOException | java.nio.file.InvalidPathException e) {
             throw problem(file, "(expected: a readable PEM file; " + e.getClass().getSimpleName() + ")");
         }
+        // the file's first key: a certificate may come before it (OpenSSL's reader, and so libpq, skips it too)
         Matcher pem = PEM.matcher(text);
-        if (!pem.find()) {
+        boolean found = false;
+        while (!found && pem.find()) {
+            found = pem.group(1).endsWith("PRIVATE KEY");
+        }
+        if (!found) {
             return Optional.empty();
         }
         String type = pem.group(1);
@@ -84,8 +99,8 @@ final class ClientKey {
         try {
             info = new EncryptedPrivateKeyInfo(der);
         } catch (IOException e) {
-            // why unsupported: the JDK refuses here the schemes it lacks (scrypt, ARIA), as "parameter parsing error"
-            throw unsupported(file, "a scheme this JVM does not read (" + e.getMessage() + ")");
+            // why not "does not parse": the JDK refuses here the schemes it lacks (scrypt, ARIA), as a parameter parsing error
+            throw unreadable(file, "is encrypted in a way this JVM does not read (" + e.getMessage() + ")");
         }
         String scheme = info.getAlgName();
         Cipher cipher;
@@ -117,23 +132,19 @@ final class ClientKey {
         }
         String name = dek.group(1).toUpperCase(Locale.ROOT);
         byte[] iv = HexFormat.of().parseHex(dek.group(2));
-        int keyLength;
-        String algorithm;
-        switch (name) {
-            case "AES-128-CBC" -> { keyLength = 16; algorithm = "AES"; }
-            case "AES-192-CBC" -> { keyLength = 24; algorithm = "AES"; }
-            case "AES-256-CBC" -> { keyLength = 32; algorithm = "AES"; }
-            case "DES-EDE3-CBC" -> { keyLength = 24; algorithm = "DESede"; }
-            default -> throw unsupported(file, name);
+        Cbc cbc = TRADITIONAL_CIPHERS.get(name);
+        // why these two types only: the client's PEM reader takes PKCS#1 RSA and SEC1 EC keys, not DSA
+        if (cbc == null || iv.length < 8) {
+            throw unsupported(file, name);
         }
-        if (iv.length < 8 || !type.equals("RSA PRIVATE KEY") && !type.equals("EC PRIVATE KEY")) {
-            throw unsupported(file, type + " " + name);
+        if (!type.equals("RSA PRIVATE KEY") && !type.equals("EC PRIVATE KEY")) {
+            throw unsupported(file, name + " as a traditional " + type);
         }
         byte[] encrypted = base64(file, body.substring(body.indexOf("\n", dek.end()) + 1));
-        byte[] key = bytesToKey(passphrase.getBytes(StandardCharsets.UTF_8), Arrays.copyOf(iv, 8), keyLength);
+        byte[] key = bytesToKey(passphrase.getBytes(StandardCharsets.UTF_8), Arrays.copyOf(iv, 8), cbc.keyBytes());
         try {
-            Cipher cipher = Cipher.getInstance(algorithm + "/CBC/PKCS5Padding");
-            cipher.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, algorithm), new IvParameterSpec(iv));
+            Cipher cipher = Cipher.getInstance(cbc.algorithm() + "/CBC/PKCS5Padding");
+            cipher.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, cbc.algorithm()), new IvParameterSpec(iv));
             byte[] der = cipher.doFinal(encrypted);
             if (!isDerSequence(der)) {
                 throw wrongPassphrase(file);
@@ -207,9 +218,12 @@ final class ClientKey {
     }
 
     private static JobStoreException unsupported(String file, String scheme) {
-        return problem(file, "is encrypted with " + scheme + ", which this JVM cannot decrypt (expected: PKCS#8 with PBKDF2 as"
-                + " `openssl pkcs8 -topk8 -v2 aes-256-cbc -in " + file + " -out NEW.key` writes it, or traditional PEM"
-                + " with AES-*-CBC or DES-EDE3-CBC)");
+        return unreadable(file, "is encrypted with " + scheme + ", which this JVM cannot decrypt");
+    }
+
+    private static JobStoreException unreadable(String file, String what) {
+        return problem(file, what + " (expected: PKCS#8 with PBKDF2 as `openssl pkcs8 -topk8 -v2 aes-256-cbc -in " + file
+                + " -out NEW.key` writes it, or traditional PEM with AES-*-CBC or DES-EDE3-CBC)");
     }
 
     /** why the prefix: the daemon's and the tools' error line names the key, as the validator's do. */

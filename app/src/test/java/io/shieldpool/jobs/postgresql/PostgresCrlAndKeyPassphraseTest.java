@@ -181,7 +181,7 @@ class PostgresCrlAndKeyPassphraseTest {
     void aKeyEncryptedInAWayTheJdkDoesNotReadSaysHowToConvertIt() throws Exception {
         Path key = cluster.encryptedClientKey(PASSPHRASE, KeyEncryption.PKCS8_SCRYPT);
         assertThat(refused(url(withClientKey(key) + "&sslpassword=" + PASSPHRASE)).getMessage())
-                .startsWith("shieldpool.jobs.postgresql.url: sslkey " + key + " is encrypted with a scheme this JVM does not read")
+                .startsWith("shieldpool.jobs.postgresql.url: sslkey " + key + " is encrypted in a way this JVM does not read (")
                 .contains("`openssl pkcs8 -topk8 -v2 aes-256-cbc -in " + key + " -out NEW.key`").doesNotContain(PASSPHRASE);
     }
 
