@@ -49,7 +49,12 @@ import javax.net.ssl.X509ExtendedTrustManager;
 final class ServerCertificateCheck {
 
     private final String crlFile;
-    /** Why the last handshake's check refused the server's certificate; null when it did not. */
+    /**
+     * Why the last refused handshake was refused by the revocation lists; null when it was refused
+     * for another reason, or a handshake passed since. why not cleared when a check begins: the
+     * pool's connections shake hands at once, and one beginning must not wipe what another just
+     * found before the error line reads it.
+     */
     private volatile String refusal;
 
     /** A check by the revocation lists in {@code crlFile} (the URL's sslcrl), read by {@link #trusting}. */
@@ -160,9 +165,10 @@ final class ServerCertificateCheck {
 
         @Override
         public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-            refusal = null;
+            X509ExtendedTrustManager pkix = current();
             try {
-                current().checkServerTrusted(chain, authType, engine);
+                pkix.checkServerTrusted(chain, authType, engine);
+                refusal = null;
             } catch (CertificateException e) {
                 remember(e, chain);
                 throw e;
@@ -171,9 +177,10 @@ final class ServerCertificateCheck {
 
         @Override
         public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-            refusal = null;
+            X509ExtendedTrustManager pkix = current();
             try {
-                current().checkServerTrusted(chain, authType, socket);
+                pkix.checkServerTrusted(chain, authType, socket);
+                refusal = null;
             } catch (CertificateException e) {
                 remember(e, chain);
                 throw e;
@@ -182,16 +189,19 @@ final class ServerCertificateCheck {
 
         @Override
         public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            refusal = null;
+            X509ExtendedTrustManager pkix = current();
             try {
-                current().checkServerTrusted(chain, authType);
+                pkix.checkServerTrusted(chain, authType);
+                refusal = null;
             } catch (CertificateException e) {
                 remember(e, chain);
                 throw e;
             }
         }
 
+        /** Keeps why the lists refused {@code chain}; forgets an earlier refusal when they did not (another check did). */
         private void remember(CertificateException refused, X509Certificate[] chain) {
+            refusal = null;
             for (Throwable t = refused; t != null; t = t.getCause()) {
                 if (t instanceof CertPathValidatorException invalid) {
                     int index = invalid.getIndex();
