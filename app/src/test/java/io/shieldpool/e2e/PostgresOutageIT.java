@@ -260,8 +260,11 @@ class PostgresOutageIT {
             assertThat(warnsAfter(daemon, "jobs.store-unreachable", begun)).as("one WARN for the spell").isEqualTo(1);
             assertThat(daemon.events("jobs.store-error")).as("no per-request store errors\n%s", daemon.transcript()).isEmpty();
             everyJobBeganOnce(file, jobs, "no job ran twice: the acks were retried until they landed");
+            // why after the stop only: a spell past the node's ttl less one interval gives the
+            // claimed, unstarted jobs back during it (JobFeed: the others may count it dead)
+            Instant stopping = Instant.now();
             terminate(daemon);
-            assertThat(daemon.events("job.released")).as("nothing left to give back at the stop").isEmpty();
+            assertThat(warnsAfter(daemon, "job.released", stopping)).as("nothing left to give back at the stop").isZero();
         }
     }
 

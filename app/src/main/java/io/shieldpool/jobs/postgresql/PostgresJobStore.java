@@ -112,7 +112,7 @@ public final class PostgresJobStore implements JobStore {
     private final PgConnectOptions connectOptions;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final List<Runnable> slotListeners = new CopyOnWriteArrayList<>();
-    /** When this node's last heartbeat landed (System.nanoTime); see {@link #slotsSafe}. */
+    /** When this node's last heartbeat landed (System.nanoTime); see {@link #claimsSafe}. */
     private volatile long lastBeatNanos = System.nanoTime();
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicInteger held = new AtomicInteger();
@@ -1206,7 +1206,7 @@ public final class PostgresJobStore implements JobStore {
 
     /** why less one interval: the other nodes count this one dead at its ttl; stop starting sections before that. */
     @Override
-    public boolean slotsSafe() {
+    public boolean claimsSafe() {
         long age = System.nanoTime() - lastBeatNanos;
         return age < settings.nodeTtl().toNanos() - settings.heartbeatInterval().toNanos();
     }
