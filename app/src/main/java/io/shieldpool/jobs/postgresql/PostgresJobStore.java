@@ -91,8 +91,10 @@ public final class PostgresJobStore implements JobStore {
     private static final String NO_ANSWER = " no answer within 30 s";
     /** SQLSTATE read_only_sql_transaction: the server takes no writes (a standby, default_transaction_read_only). */
     private static final String READ_ONLY = "25006";
-    /** The pool is replaced at most this often while the server refuses writes ({@link #renewConnections}). */
-    private static final Duration RENEW_CONNECTIONS_EVERY = Duration.ofSeconds(1);
+    /** While the server refuses writes, the pool is replaced at once, then after pauses from this ({@link #renewConnections}) ... */
+    private static final Duration RENEW_CONNECTIONS_FIRST_PAUSE = Duration.ofSeconds(1);
+    /** ... doubling up to this: how late a node takes writes again after a read-only default is reset. */
+    private static final Duration RENEW_CONNECTIONS_LONGEST_PAUSE = Duration.ofSeconds(5);
     /** How often a node deletes the rows of nodes gone for more than a day (nodes-forget). */
     private static final Duration FORGET_NODES_EVERY = Duration.ofHours(1);
 
@@ -107,8 +109,9 @@ public final class PostgresJobStore implements JobStore {
      * Read afresh by every request; written on the store context, or by the opening before any request.
      */
     private volatile Pool pool;
-    /** When {@link #renewConnections} last replaced the pool (System.nanoTime). */
-    private volatile long connectionsRenewedNanos = System.nanoTime() - RENEW_CONNECTIONS_EVERY.toNanos();
+    /** When {@link #renewConnections} replaces the pool; the opening's thread, then the store context. */
+    private final ConnectionRenewals renewals = new ConnectionRenewals(RENEW_CONNECTIONS_FIRST_PAUSE,
+            RENEW_CONNECTIONS_LONGEST_PAUSE);
     private final PgConnectOptions connectOptions;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final List<Runnable> slotListeners = new CopyOnWriteArrayList<>();
@@ -212,17 +215,14 @@ public final class PostgresJobStore implements JobStore {
      * SET default_transaction_read_only = on} (connections opened again meanwhile) and its RESET,
      * the pooled connections stayed read-only and the daemon never recovered before a restart.
      * why not {@code BEGIN READ WRITE}: that would override an operator's read-only setting.
-     * At most every {@link #RENEW_CONNECTIONS_EVERY}: while the server still refuses writes, the
-     * new connections are refused too, and each renewal is a few new sessions. Store context, or
-     * the opening's thread while no request runs.
+     * Backing off ({@link ConnectionRenewals}): while the server still refuses writes, the new
+     * connections are refused too, and each renewal is a few new sessions. Store context, or the
+     * opening's thread while no request runs.
      */
     private void renewConnections(Throwable cause) {
-        long now = System.nanoTime();
-        if (closing || !(cause instanceof io.vertx.pgclient.PgException pg && READ_ONLY.equals(pg.getSqlState()))
-                || now - connectionsRenewedNanos < RENEW_CONNECTIONS_EVERY.toNanos()) {
+        if (closing || !isReadOnly(cause) || !renewals.due(System.nanoTime())) {
             return;
         }
-        connectionsRenewedNanos = now;
         Pool refused = pool;
         pool = newPool();
         refused.close().onFailure(e -> log.debug("closing the connections refused a write: {}", e.toString()));
@@ -310,6 +310,7 @@ public final class PostgresJobStore implements JobStore {
         while (true) {
             try {
                 opening.run();
+                renewals.writeLanded();
                 break;
             } catch (JobStoreException e) {
                 boolean noAnswer = e.kind() == JobStoreException.Kind.UNREACHABLE;
@@ -693,6 +694,7 @@ public final class PostgresJobStore implements JobStore {
      */
     private void reachableAgain() {
         failingSinceNanos = 0;
+        renewals.writeLanded();
         if (!reachable) {
             reachable = true;
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - unreachableSinceNanos);
