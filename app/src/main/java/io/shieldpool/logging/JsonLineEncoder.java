@@ -1,7 +1,6 @@
 package io.shieldpool.logging;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.encoder.EncoderBase;
 import org.slf4j.event.KeyValuePair;
 
 import java.nio.charset.StandardCharsets;
@@ -20,15 +19,13 @@ import java.util.Set;
  * journald takes the prefix off and files the line at that priority, so the journal's MESSAGE is
  * the bare JSON object and {@code journalctl -p warning} works for JSON logs too.
  */
-public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
+public final class JsonLineEncoder extends LineEncoder {
 
     /**
      * The {@code event} of a line that names none: a library's (Vert.x, Netty) or a plug-in's own
      * logger. shieldpool's own lines all name theirs, so every line has one to filter on.
      */
     public static final String LIBRARY_EVENT = "library.log";
-
-    private final boolean journald;
 
     /** Bare JSON lines, for a terminal, a file or a log shipper. */
     public JsonLineEncoder() {
@@ -37,24 +34,14 @@ public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
 
     /** @param journald prefix each line with its syslog priority */
     public JsonLineEncoder(boolean journald) {
-        this.journald = journald;
-    }
-
-    @Override
-    public byte[] headerBytes() {
-        return null;
-    }
-
-    @Override
-    public byte[] footerBytes() {
-        return null;
+        super(journald);
     }
 
     @Override
     public byte[] encode(ILoggingEvent event) {
         StringBuilder out = new StringBuilder(256);
         if (journald) {
-            out.append(TextLineEncoder.priority(event.getLevel().toInt()));
+            out.append(priority(event.getLevel().toInt()));
         }
         out.append("{\"timestamp\":\"");
         appendTimestamp(out, event.getInstant());

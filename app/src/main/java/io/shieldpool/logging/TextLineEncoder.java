@@ -1,8 +1,6 @@
 package io.shieldpool.logging;
 
-import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.encoder.EncoderBase;
 import org.slf4j.event.KeyValuePair;
 
 import java.nio.charset.StandardCharsets;
@@ -18,12 +16,10 @@ import java.time.format.DateTimeFormatter;
  * priority, so {@code journalctl -p warning} finds warnings and errors. Continuation lines of a
  * stack trace carry the same prefix.
  */
-public final class TextLineEncoder extends EncoderBase<ILoggingEvent> {
+public final class TextLineEncoder extends LineEncoder {
 
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
-
-    private final boolean journald;
 
     /** Timestamped lines, for a terminal or a file. */
     public TextLineEncoder() {
@@ -32,29 +28,7 @@ public final class TextLineEncoder extends EncoderBase<ILoggingEvent> {
 
     /** @param journald prefix syslog priorities and leave the timestamps to journald */
     public TextLineEncoder(boolean journald) {
-        this.journald = journald;
-    }
-
-    @Override
-    public byte[] headerBytes() {
-        return null;
-    }
-
-    @Override
-    public byte[] footerBytes() {
-        return null;
-    }
-
-    /** The syslog priority journald reads from a line's start: err, warning, info, debug. */
-    static String priority(int level) {
-        if (level >= Level.ERROR_INT) {
-            return "<3>";
-        } else if (level >= Level.WARN_INT) {
-            return "<4>";
-        } else if (level >= Level.INFO_INT) {
-            return "<6>";
-        }
-        return "<7>";
+        super(journald);
     }
 
     @Override
