@@ -210,8 +210,9 @@ public interface JobStore {
     void onJobsAvailable(Runnable listener);
 
     /**
-     * Whether the store's database answered the last requests (a shared store may lose its
-     * server for a while; /readyz reports that). An embedded store is always reachable.
+     * Whether the store's database answered the last requests and took their writes (a shared
+     * store may lose its server for a while, or find it read-only; /readyz reports that). An
+     * embedded store is always reachable.
      */
     default boolean reachable() {
         return true;
