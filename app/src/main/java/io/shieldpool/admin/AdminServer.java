@@ -218,7 +218,7 @@ public final class AdminServer extends VerticleBase implements PoolListener {
         if (state == LifecycleState.RUNNING && jobs != null && !jobs.storeReachable()) {
             // why: a node whose job store is unreachable claims nothing; a load balancer or an
             // orchestrator should see it as not ready (it recovers by itself, so not unhealthy).
-            send(request, 503, json(body.put("ready", false).put("reason", "the job store is unreachable: no job is claimed until it is back")));
+            send(request, 503, json(body.put("ready", false).put("reason", "the job store is unreachable or takes no writes: no job is claimed until it is back")));
             return;
         }
         if (state == LifecycleState.RUNNING && jobs != null && jobs.storeLost().isPresent()) {

@@ -118,12 +118,12 @@ public interface JobStore {
     }
 
     /**
-     * Whether this node's slots are still its own: false once its last heartbeat that landed is
-     * older than its ttl (less one heartbeat interval), when the other nodes may count it dead and
-     * free its slots. A node then starts no section of a limited queue until a heartbeat lands
-     * again (and it has looked at what it still holds).
+     * Whether what this node claimed is still its own: false once its last heartbeat that landed
+     * is older than its ttl (less one heartbeat interval), when the other nodes may count it dead,
+     * rescue its jobs and free its slots. A node then starts nothing it claimed (it gives its
+     * claimed, unstarted jobs back, fenced) and claims nothing until a heartbeat lands again.
      */
-    default boolean slotsSafe() {
+    default boolean claimsSafe() {
         return true;
     }
 
@@ -210,8 +210,9 @@ public interface JobStore {
     void onJobsAvailable(Runnable listener);
 
     /**
-     * Whether the store's database answered the last requests (a shared store may lose its
-     * server for a while; /readyz reports that). An embedded store is always reachable.
+     * Whether the store's database answered the last requests and took their writes (a shared
+     * store may lose its server for a while, or find it read-only; /readyz reports that). An
+     * embedded store is always reachable.
      */
     default boolean reachable() {
         return true;

@@ -91,8 +91,10 @@ public final class PostgresJobStore implements JobStore {
     private static final String NO_ANSWER = " no answer within 30 s";
     /** SQLSTATE read_only_sql_transaction: the server takes no writes (a standby, default_transaction_read_only). */
     private static final String READ_ONLY = "25006";
-    /** The pool is replaced at most this often while the server refuses writes ({@link #renewConnections}). */
-    private static final Duration RENEW_CONNECTIONS_EVERY = Duration.ofSeconds(1);
+    /** While the server refuses writes, the pool is replaced at once, then after pauses from this ({@link #renewConnections}) ... */
+    private static final Duration RENEW_CONNECTIONS_FIRST_PAUSE = Duration.ofSeconds(1);
+    /** ... doubling up to this: how late a node takes writes again after a read-only default is reset. */
+    private static final Duration RENEW_CONNECTIONS_LONGEST_PAUSE = Duration.ofSeconds(5);
     /** How often a node deletes the rows of nodes gone for more than a day (nodes-forget). */
     private static final Duration FORGET_NODES_EVERY = Duration.ofHours(1);
 
@@ -107,14 +109,15 @@ public final class PostgresJobStore implements JobStore {
      * Read afresh by every request; written on the store context, or by the opening before any request.
      */
     private volatile Pool pool;
-    /** When {@link #renewConnections} last replaced the pool (System.nanoTime). */
-    private volatile long connectionsRenewedNanos = System.nanoTime() - RENEW_CONNECTIONS_EVERY.toNanos();
+    /** When {@link #renewConnections} replaces the pool; the opening's thread, then the store context. */
+    private final ConnectionRenewals renewals = new ConnectionRenewals(RENEW_CONNECTIONS_FIRST_PAUSE,
+            RENEW_CONNECTIONS_LONGEST_PAUSE);
     private final PgConnectOptions connectOptions;
     /** The URL's sslcrl check, which knows why it refused a server's certificate (the client does not say). */
     private final Optional<ServerCertificateCheck> certificateCheck;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final List<Runnable> slotListeners = new CopyOnWriteArrayList<>();
-    /** When this node's last heartbeat landed (System.nanoTime); see {@link #slotsSafe}. */
+    /** When this node's last heartbeat landed (System.nanoTime); see {@link #claimsSafe}. */
     private volatile long lastBeatNanos = System.nanoTime();
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicInteger held = new AtomicInteger();
@@ -130,6 +133,8 @@ public final class PostgresJobStore implements JobStore {
     private final Map<String, Long> notifyLaterFirstIds = new LinkedHashMap<>();
     private volatile boolean reachable = true;
     private volatile long unreachableSinceNanos;
+    /** Store context: the outage was logged as the server taking no writes (25006), not as gone. */
+    private boolean outageReadOnly;
     /** Store context: when requests began failing on lost connections (0: the last one succeeded). */
     private volatile long failingSinceNanos;
     /** When a request last failed on a lost connection; the rescue waits a node ttl after it. */
@@ -213,17 +218,14 @@ public final class PostgresJobStore implements JobStore {
      * SET default_transaction_read_only = on} (connections opened again meanwhile) and its RESET,
      * the pooled connections stayed read-only and the daemon never recovered before a restart.
      * why not {@code BEGIN READ WRITE}: that would override an operator's read-only setting.
-     * At most every {@link #RENEW_CONNECTIONS_EVERY}: while the server still refuses writes, the
-     * new connections are refused too, and each renewal is a few new sessions. Store context, or
-     * the opening's thread while no request runs.
+     * Backing off ({@link ConnectionRenewals}): while the server still refuses writes, the new
+     * connections are refused too, and each renewal is a few new sessions. Store context, or the
+     * opening's thread while no request runs.
      */
     private void renewConnections(Throwable cause) {
-        long now = System.nanoTime();
-        if (closing || !(cause instanceof io.vertx.pgclient.PgException pg && READ_ONLY.equals(pg.getSqlState()))
-                || now - connectionsRenewedNanos < RENEW_CONNECTIONS_EVERY.toNanos()) {
+        if (closing || !isReadOnly(cause) || !renewals.due(System.nanoTime())) {
             return;
         }
-        connectionsRenewedNanos = now;
         Pool refused = pool;
         pool = newPool();
         refused.close().onFailure(e -> log.debug("closing the connections refused a write: {}", e.toString()));
@@ -311,6 +313,7 @@ public final class PostgresJobStore implements JobStore {
         while (true) {
             try {
                 opening.run();
+                renewals.writeLanded();
                 break;
             } catch (JobStoreException e) {
                 boolean noAnswer = e.kind() == JobStoreException.Kind.UNREACHABLE;
@@ -665,7 +668,8 @@ public final class PostgresJobStore implements JobStore {
      * Store context: a request failed on a lost connection. why not WARN at once: after a server
      * restart every pooled connection fails once on its next use even though the server is back;
      * that blip is DEBUG. An outage is a failure that persists for a second (or a failed
-     * heartbeat): one WARN for it, one INFO when it is over.
+     * heartbeat): one WARN for it, one INFO when it is over. A server that refuses writes (25006)
+     * answers reads all the same: its WARN says it takes no writes, not that it is gone.
      */
     private void unreachable(Throwable cause) {
         long now = System.nanoTime();
@@ -677,22 +681,33 @@ public final class PostgresJobStore implements JobStore {
         if (reachable && now - failingSinceNanos >= TimeUnit.SECONDS.toNanos(1)) {
             reachable = false;
             unreachableSinceNanos = failingSinceNanos;
+            outageReadOnly = isReadOnly(cause);
             log.atWarn().addKeyValue("event", "jobs.store-unreachable").addKeyValue("url", settings.safeUrl())
                     .addKeyValue("error", String.valueOf(cause.getMessage()))
-                    .log("job store {} unreachable: {}; sections in flight go on, their acks are retried, claiming resumes when it is back",
-                            settings.safeUrl(), cause.getMessage() + hint(cause));
+                    .log(outageReadOnly ? "job store {} answers but takes no writes: {}; sections in flight go on, their acks are retried,"
+                                    + " claiming resumes when it takes writes again"
+                                    : "job store {} unreachable: {}; sections in flight go on, their acks are retried, claiming resumes"
+                                    + " when it is back", settings.safeUrl(), cause.getMessage() + hint(cause));
         } else {
             log.debug("job store request failed on a lost connection: {}", cause.getMessage());
         }
     }
 
+    /**
+     * Store context: a request that writes succeeded. why only a write: a server that takes no
+     * writes (25006) answers reads, and a read's success (the status page's counts and cluster
+     * view) ended its outage at every look: INFO, /readyz 200, then the next refused write a WARN
+     * again, all through one read-only spell.
+     */
     private void reachableAgain() {
         failingSinceNanos = 0;
+        renewals.writeLanded();
         if (!reachable) {
             reachable = true;
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - unreachableSinceNanos);
             log.atInfo().addKeyValue("event", "jobs.store-reachable").addKeyValue("url", settings.safeUrl())
-                    .addKeyValue("outage_ms", ms).log("job store {} reachable again after {} ms", settings.safeUrl(), ms);
+                    .addKeyValue("outage_ms", ms).log(outageReadOnly ? "job store {} takes writes again after {} ms"
+                            : "job store {} reachable again after {} ms", settings.safeUrl(), ms);
             fireListeners();
         }
     }
@@ -727,9 +742,22 @@ public final class PostgresJobStore implements JobStore {
 
     /**
      * Runs {@code work} on the store context and completes the returned future on the caller's
-     * context. Counted, so close() can finish what was requested before it.
+     * context. Counted, so close() can finish what was requested before it. Its success ends an
+     * outage (it writes: see {@link #read}).
      */
     private <T> Future<T> call(Supplier<Future<T>> work) {
+        return call(work, true);
+    }
+
+    /**
+     * {@link #call} for a request that only reads: its success does not end an outage (see
+     * {@link #reachableAgain}), its failure on a lost connection counts as one.
+     */
+    private <T> Future<T> read(Supplier<Future<T>> work) {
+        return call(work, false);
+    }
+
+    private <T> Future<T> call(Supplier<Future<T>> work, boolean writes) {
         if (closing) {
             return Future.failedFuture(new JobStoreException(JobStoreException.Kind.FAILED, "the job store is closed"));
         }
@@ -744,14 +772,14 @@ public final class PostgresJobStore implements JobStore {
             } catch (RuntimeException e) {
                 result = Future.failedFuture(e);
             }
-            boolean fromTheDatabase = !answeredWithoutDatabase;
+            boolean wroteToTheDatabase = writes && !answeredWithoutDatabase;
             result.onComplete(ar -> {
                 // why the group's failure: a group of acks answers as a whole, which of them landed
                 // and which failed; all of them failing on a lost connection is no sign the database is back
                 Throwable lost = ar.failed() ? ar.cause()
                         : ar.result() instanceof AckResults acked && acked.failure() != null ? acked.failure() : null;
                 if (lost == null) {
-                    if (fromTheDatabase) {
+                    if (wroteToTheDatabase) {
                         reachableAgain();
                     }
                 } else if (isConnectionLoss(lost)) {
@@ -851,6 +879,11 @@ public final class PostgresJobStore implements JobStore {
     private String socketOf() {
         PgConnectOptions options = connectOptions;
         return options.isUsingDomainSocket() ? options.getHost() + "/.s.PGSQL." + options.getPort() : options.getHost();
+    }
+
+    /** The server refused a write: it takes none now (SQLSTATE 25006). */
+    private static boolean isReadOnly(Throwable cause) {
+        return cause instanceof io.vertx.pgclient.PgException pg && READ_ONLY.equals(pg.getSqlState());
     }
 
     /** A failure that says nothing about the statement: the connection broke or could not be made. */
@@ -1188,7 +1221,7 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public Future<Slots> lookAtSlots(String queue) {
-        return call(() -> pool.preparedQuery(SQL.get("slots-look")).execute(Tuple.of(queue, owner.id(),
+        return read(() -> pool.preparedQuery(SQL.get("slots-look")).execute(Tuple.of(queue, owner.id(),
                 WAIT_FRESH.toMillis())).map(rows -> slots(rows, 0)));
     }
 
@@ -1213,7 +1246,7 @@ public final class PostgresJobStore implements JobStore {
 
     /** why less one interval: the other nodes count this one dead at its ttl; stop starting sections before that. */
     @Override
-    public boolean slotsSafe() {
+    public boolean claimsSafe() {
         long age = System.nanoTime() - lastBeatNanos;
         return age < settings.nodeTtl().toNanos() - settings.heartbeatInterval().toNanos();
     }
@@ -1278,7 +1311,7 @@ public final class PostgresJobStore implements JobStore {
      * empty when the queue has none.
      */
     public Future<Optional<LimitsView>> limitsOf(String queue) {
-        return call(() -> pool.preparedQuery(SQL.get("limits-use")).execute(Tuple.of(queue)).map(rows -> {
+        return read(() -> pool.preparedQuery(SQL.get("limits-use")).execute(Tuple.of(queue)).map(rows -> {
             if (rows.size() == 0) {
                 return Optional.<LimitsView>empty();
             }
@@ -1562,7 +1595,7 @@ public final class PostgresJobStore implements JobStore {
     @Override
     public Future<List<QueueStats>> stats(List<String> alwaysShown) {
         List<String> shown = List.copyOf(alwaysShown);
-        return call(() -> {
+        return read(() -> {
             Instant now = clock.instant();
             return pool.preparedQuery(SQL.get("stats")).execute(Tuple.of(at(now))).map(rows -> {
                 QueueStats.Tally tally = new QueueStats.Tally(now, shown);
@@ -1577,7 +1610,7 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public Future<List<Job>> list(Optional<JobState> state, Optional<String> queue, int limit) {
-        return call(() -> pool.preparedQuery(SQL.get("list")).execute(Tuple.of(state.map(JobState::label).orElse(null),
+        return read(() -> pool.preparedQuery(SQL.get("list")).execute(Tuple.of(state.map(JobState::label).orElse(null),
                 queue.orElse(null), (long) limit)).map(rows -> {
             List<Job> jobs = new ArrayList<>();
             rows.forEach(row -> jobs.add(fullRow(row)));
@@ -1587,7 +1620,7 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public Future<Optional<Job>> find(long id) {
-        return call(() -> pool.preparedQuery(SQL.get("find")).execute(Tuple.of(id)).map(rows ->
+        return read(() -> pool.preparedQuery(SQL.get("find")).execute(Tuple.of(id)).map(rows ->
                 rows.size() == 0 ? Optional.<Job>empty() : Optional.of(fullRow(rows.iterator().next()))));
     }
 
@@ -1601,7 +1634,7 @@ public final class PostgresJobStore implements JobStore {
 
     /** The cluster view: every node's row ({@code shieldpool status}, the status page). */
     public Future<List<NodeView>> nodes() {
-        return call(() -> pool.preparedQuery(SQL.get("nodes")).execute().map(rows -> {
+        return read(() -> pool.preparedQuery(SQL.get("nodes")).execute().map(rows -> {
             List<NodeView> nodes = new ArrayList<>();
             for (Row row : rows) {
                 String state = row.getString(3);

@@ -292,6 +292,11 @@ public final class DurableJobs {
         return limited;
     }
 
+    /** Whether this node may start, and claim, jobs: its claims are still its own ({@link JobStore#claimsSafe}). */
+    boolean claimsSafe() {
+        return store.claimsSafe();
+    }
+
     /** The queue has a cluster-wide rate and concurrency: an ack frees a slot (a rate's tokens come back with time only). */
     boolean slotLimited() {
         return slotLimited;

@@ -63,6 +63,8 @@ public final class JobFeed {
     private long slotRetryMillis = -1;
     /** On a limited queue: how often, at most, a feed with idle workers looks for a free slot. */
     private static final Duration SLOT_LOOK = Duration.ofMillis(100);
+    /** While this node's claims are not safe ({@link DurableJobs#claimsSafe}): how often to look whether they are again. */
+    private static final Duration STALE_RECHECK = Duration.ofMillis(100);
 
     JobFeed(DurableJobs jobs, int shard) {
         this.jobs = jobs;
@@ -78,6 +80,15 @@ public final class JobFeed {
      */
     public Job take() {
         bind();
+        if (!buffer.isEmpty() && !jobs.claimsSafe()) {
+            // why: cut off from the store for about its ttl, this node may already count as dead
+            // elsewhere, its jobs rescued and running on another node: a buffered job started now
+            // could run on two nodes at once. Given back instead (fenced: a rescued one is left as
+            // the rescue made it); the workers wait for the next claim, made once a heartbeat lands.
+            giveBackBuffer();
+            awaitFreshClaims();
+            return null;
+        }
         if (permits != null && !buffer.isEmpty()) {
             if (!permits.tryAcquire()) {
                 return null;
@@ -341,6 +352,10 @@ public final class JobFeed {
         if (closed || claiming || starved || workers == 0) {
             return;
         }
+        if (!jobs.claimsSafe()) {
+            awaitFreshClaims();
+            return;
+        }
         int limit;
         if (jobs.limited()) {
             // why no lookahead: a claimed job holds a cluster-wide slot until its ack, so a job
@@ -463,6 +478,17 @@ public final class JobFeed {
     }
 
     /**
+     * Claims nothing until this node's claims are safe again ({@link DurableJobs#claimsSafe}),
+     * looking every {@link #STALE_RECHECK}. why not claim meanwhile: what it claimed could not be
+     * started, and claiming and giving back would loop while the database answers claims but the
+     * heartbeat does not land (its node row locked by another session, say).
+     */
+    private void awaitFreshClaims() {
+        starved = true;
+        schedulePoll(STALE_RECHECK);
+    }
+
+    /**
      * The poll interval may have changed (a reload): a pending poll due later than one interval
      * from now is brought forward, so a shorter interval holds from now on, not after the old one
      * ran out. This thread.
@@ -478,7 +504,14 @@ public final class JobFeed {
         if (closed || context == null) {
             return;
         }
-        Duration interval = nextPollWait();
+        schedulePoll(nextPollWait());
+    }
+
+    /** Sets the poll timer {@code interval} from now, unless one is pending that fires sooner. */
+    private void schedulePoll(Duration interval) {
+        if (closed || context == null) {
+            return;
+        }
         long due = jobs.timers().nanoTime() + interval.toNanos();
         if (cancelPoll != null) {
             if (pollDueNanos - due <= 0) {

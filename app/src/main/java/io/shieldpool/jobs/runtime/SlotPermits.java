@@ -27,7 +27,7 @@ import java.util.Map;
  * <li>while other nodes wait, a node keeps at most its {@linkplain Slots#fairShare fair share}:
  *     what it holds beyond that is given back as its sections end.</li>
  * </ul>
- * A node whose heartbeat has not landed for about its ttl ({@link JobStore#slotsSafe}) starts
+ * A node whose heartbeat has not landed for about its ttl ({@link JobStore#claimsSafe}) starts
  * nothing: the others may count it dead and free its slots. Its waiting workers are then not
  * woken (they would find no permit and wait again: a busy loop on the event loops, which delays
  * the heartbeat further); they are woken once it lands ({@link #STALE_RECHECK}). What the node
@@ -101,7 +101,7 @@ final class SlotPermits {
     synchronized boolean tryAcquire() {
         // why held, not the fair share: a slot granted is used; what this node holds beyond its
         // share goes back as its sections end (settle), never by leaving a slot idle meanwhile
-        if (closed || draining || !store.slotsSafe() || inUse >= held) {
+        if (closed || draining || !store.claimsSafe() || inUse >= held) {
             return false;
         }
         inUse++;
@@ -227,7 +227,7 @@ final class SlotPermits {
         if (closed || draining) {
             return NOTHING;
         }
-        if (store.slotsSafe()) {
+        if (store.claimsSafe()) {
             return wakeFeeds;
         }
         Ticker time = timers;

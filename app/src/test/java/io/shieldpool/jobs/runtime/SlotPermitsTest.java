@@ -231,7 +231,7 @@ class SlotPermitsTest {
                     case "takeSlots" -> answer(takes, (Integer) args[1], takeAnswers);
                     case "giveSlots" -> answer(gives, (Integer) args[1], giveAnswers);
                     case "lookAtSlots" -> answer(null, 0, lookAnswers);
-                    case "slotsSafe" -> safe;
+                    case "claimsSafe" -> safe;
                     default -> throw new UnsupportedOperationException(method.getName());
                 });
 

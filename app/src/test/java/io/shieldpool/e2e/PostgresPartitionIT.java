@@ -1,0 +1,148 @@
+package io.shieldpool.e2e;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The database behind a network partition rather than down: its packets go unanswered (no
+ * refusal, no reset), which is how an outage looks from a node whose network, or the database's
+ * host, has gone quiet. A {@link FreezingProxy} between a real daemon and a real PostgreSQL 15
+ * holds every byte for a while, then lets it all through.
+ */
+@Timeout(240)
+class PostgresPartitionIT {
+
+    @RegisterExtension
+    static final PostgresNodes pg = new PostgresNodes();
+
+    private static final Duration PARTITION = Duration.ofSeconds(25);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aPartitionIsAnOutageSeenWithinSecondsAndNothingIsLostAfterIt() throws Exception {
+        int jobs = 400;
+        String database = pg.databaseWithJobs(dir, jobs);
+        Path file = dir.resolve("sections.log");
+        Path socket = pg.cluster().socketDirectory().resolve(".s.PGSQL." + pg.cluster().port());
+        try (FreezingProxy proxy = FreezingProxy.to(socket);
+             DaemonProcess daemon = DaemonProcess.start(dir, String.join("\n",
+                     "shieldpool.pool.size = 4",
+                     PostgresNodes.execRecordingWork(file, "a", "0.05"),
+                     PostgresNodes.store("postgresql://postgres@127.0.0.1:" + proxy.port() + "/" + database),
+                     "shieldpool.jobs.poll-interval = 250ms"))) {
+            daemon.awaitEvent("ready", Duration.ofSeconds(30));
+            daemon.awaitTrue(() -> PostgresNodes.startsBy(file, "a") >= 20, Duration.ofSeconds(60), "first sections");
+            AdminClient admin = AdminClient.of(daemon);
+            Instant frozen = Instant.now();
+            proxy.freeze();
+            JsonObject warn = daemon.awaitEvent("jobs.store-unreachable", Duration.ofSeconds(30));
+            long seenAfter = Duration.between(frozen, DaemonProcess.timestamp(warn)).toMillis();
+            // why 20 s: nothing fails in a partition; the store sees it when a request has waited the
+            // pool's 10 s for a connection (every one of them hangs on an unanswered request)
+            assertThat(seenAfter).as("the partition seen as an outage within 20 s").isLessThan(20_000);
+            daemon.awaitTrue(() -> {
+                try {
+                    return admin.get("/readyz").statusCode() == 503;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(30), "/readyz 503 during the partition");
+            long notReadyAfter = Duration.between(frozen, Instant.now()).toMillis();
+            Thread.sleep(Math.max(0, PARTITION.toMillis() - notReadyAfter));
+            proxy.thaw();
+            Instant thawed = Instant.now();
+            JsonObject back = daemon.awaitEvent("jobs.store-reachable", Duration.ofSeconds(30));
+            long backAfter = Duration.between(thawed, DaemonProcess.timestamp(back)).toMillis();
+            System.err.printf("PostgresPartitionIT: %d s partition: WARN after %d ms, /readyz 503 after %d ms, INFO %d ms after it healed%n",
+                    PARTITION.toSeconds(), seenAfter, notReadyAfter, backAfter);
+            daemon.awaitTrue(() -> {
+                try {
+                    return admin.get("/readyz").statusCode() == 200;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(15), "/readyz 200 once it healed");
+            daemon.awaitTrue(() -> pg.allDone(database, jobs), Duration.ofSeconds(120), "every job done after the partition");
+            assertThat(pg.count(database, "state <> 'done'")).as("nothing stuck running").isZero();
+            assertThat(daemon.events("jobs.store-unreachable")).as("one WARN for the partition\n%s", daemon.transcript()).hasSize(1);
+            assertThat(daemon.events("jobs.store-error")).as("no per-request store errors").isEmpty();
+            assertThat(SectionIntervals.read(List.of(file)).all().stream().map(SectionIntervals.Interval::job).distinct().count())
+                    .as("every job began once: what the partition held was delivered, not run again").isEqualTo(jobs);
+            assertThat(SectionIntervals.read(List.of(file)).all()).hasSize(jobs);
+            PostgresNodes.terminate(daemon, Duration.ofSeconds(40));
+        }
+    }
+
+    /**
+     * Two nodes; one of them (a, behind the proxy) is cut off while it holds claimed jobs it has
+     * not started yet. Past its ttl the other rescues them and runs them; a must not start them
+     * meanwhile, or a job would run on both nodes at once: from its ttl less one heartbeat interval
+     * after its last heartbeat landed, it starts nothing it claimed, gives its buffer back, and
+     * claims again only once its heartbeat lands after the partition.
+     */
+    @Test
+    void aNodeCutOffPastItsTtlStartsNothingItHadClaimedWhileAnotherRescuesIt() throws Exception {
+        int jobs = 40;
+        String database = pg.databaseWithJobs(dir, jobs);
+        Path file = dir.resolve("sections.log");
+        Path socket = pg.cluster().socketDirectory().resolve(".s.PGSQL." + pg.cluster().port());
+        String timing = String.join("\n",
+                "shieldpool.jobs.postgresql.heartbeat-interval = 1s",
+                "shieldpool.jobs.postgresql.node-ttl = 4s",
+                "shieldpool.jobs.poll-interval = 250ms");
+        try (FreezingProxy proxy = FreezingProxy.to(socket);
+             DaemonProcess a = DaemonProcess.start(dir, String.join("\n", timing,
+                     // why one worker, one shard, 3 s sections: its buffer (8 jobs a worker at most,
+                     // topped up at a quarter) then holds 2-8 claimed jobs, 6 s or more of work: more
+                     // than the partition leaves it before its ttl
+                     "shieldpool.pool.size = 1",
+                     "shieldpool.pool.event-loops = 1",
+                     "shieldpool.jobs.claim-batch = 8",
+                     PostgresNodes.execRecordingWork(file, "a", "3"),
+                     PostgresNodes.store("postgresql://postgres@127.0.0.1:" + proxy.port() + "/" + database)))) {
+            a.awaitEvent("ready", Duration.ofSeconds(30));
+            a.awaitTrue(() -> PostgresNodes.startsBy(file, "a") >= 1, Duration.ofSeconds(60), "a's first section");
+            try (DaemonProcess b = DaemonProcess.start(dir, String.join("\n", timing, "shieldpool.pool.size = 4",
+                    PostgresNodes.execRecordingWork(file, "b", "3"), pg.storeOf(database)))) {
+                b.awaitEvent("ready", Duration.ofSeconds(30));
+                Instant frozen = Instant.now();
+                proxy.freeze();
+                b.awaitEvent("job.recovered", Duration.ofSeconds(20));
+                Thread.sleep(Math.max(0, 12_000 - Duration.between(frozen, Instant.now()).toMillis()));
+                Instant thawed = Instant.now();
+                proxy.thaw();
+                b.awaitTrue(() -> pg.allDone(database, jobs), Duration.ofSeconds(150), "every job done");
+                assertThat(pg.count(database, "state <> 'done'")).as("nothing stuck running").isZero();
+
+                // why 4 s: a stops starting at its ttl (4 s) less one interval (1 s) after its last
+                // heartbeat landed, which is before the freeze; one second more for a section handed
+                // out just before then to write its start line
+                long unsafeFrom = frozen.plusSeconds(4).toEpochMilli() * 1_000_000L;
+                long until = thawed.toEpochMilli() * 1_000_000L;
+                List<SectionIntervals.Interval> late = SectionIntervals.read(List.of(file)).all().stream()
+                        .filter(i -> i.node().equals("a") && i.start() > unsafeFrom && i.start() < until).toList();
+                assertThat(late).as("sections a started while cut off past its ttl (the others had rescued its jobs)\n%s",
+                        a.transcript()).isEmpty();
+                Map<Long, List<SectionIntervals.Interval>> byJob = SectionIntervals.read(List.of(file)).all().stream()
+                        .collect(Collectors.groupingBy(SectionIntervals.Interval::job));
+                assertThat(byJob).as("every job began").hasSize(jobs);
+                PostgresNodes.terminate(b, Duration.ofSeconds(40));
+            }
+            PostgresNodes.terminate(a, Duration.ofSeconds(40));
+        }
+    }
+}
