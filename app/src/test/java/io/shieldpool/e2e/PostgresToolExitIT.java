@@ -52,6 +52,28 @@ class PostgresToolExitIT {
         assertThat(migrate.exitCode()).as(migrate.out()).isEqualTo(69);
     }
 
+    /**
+     * No route to the host (ENETUNREACH: here a network namespace whose loopback is down, as in a
+     * container started without a network): the line says so, not "nothing listens there". Needs
+     * root and unshare(1); skipped, visibly, without them.
+     */
+    @Test
+    void aHostWithNoRouteToItIsUnavailableAndSaysSo() throws Exception {
+        boolean canUnshare = ToolRun.of(new ProcessBuilder("unshare", "-n", "true")).exitCode() == 0;
+        if (!canUnshare) {
+            System.err.println("SKIPPED aHostWithNoRouteToItIsUnavailableAndSaysSo: cannot make a network namespace (needs root, unshare)");
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(canUnshare, "unshare -n needs root");
+        Path config = Files.writeString(dir.resolve("no-route.conf"), PostgresNodes.store("postgresql://postgres@127.0.0.1:5432/jobs") + "\n");
+        ProcessBuilder builder = new ProcessBuilder("unshare", "-n", DaemonProcess.LAUNCHER.toString(), "jobs", "stats",
+                "--config", config.toString());
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        builder.environment().remove("SHIELDPOOL_CONFIG");
+        ToolRun stats = ToolRun.of(builder);
+        assertThat(stats.exitCode()).as(stats.out()).isEqualTo(69);
+        oneLine(stats, "cannot open the job store", "Network is unreachable", "no route to that host from here");
+    }
+
     @Test
     void aRoleThatMayNotCreateTheSchemaIsTold78AndWhatToGrant() throws Exception {
         String database = pg.cluster().createDatabase();

@@ -283,8 +283,12 @@ public final class PostgresJobStore implements JobStore {
                         store.await(store.pool.preparedQuery(SQL.get("limits-set")).execute(Tuple.of(l.queue(), l.concurrency(),
                                 l.rate(), l.burst())));
                     }
+                    long sent = System.nanoTime();
                     store.await(store.pool.preparedQuery(SQL.get("node-register")).execute(Tuple.of(owner.id(), owner.host(),
                             owner.pid(), settings.nodeTtl().toMillis())));
+                    // why: the row's heartbeat is now; counted from the store's creation instead, a start
+                    // that waited for the server claimed nothing until the first heartbeat landed (claimsSafe)
+                    store.lastBeatNanos = sent;
                 }
             });
             if (daemon) {
@@ -373,7 +377,7 @@ public final class PostgresJobStore implements JobStore {
             // not a wait); later, mid-run, a handshake cut by a restarting server is retried as a loss
             if (!tlsRefused(cause) && !refusedStartupParameter(cause) && isConnectionLoss(cause)) {
                 throw new JobStoreException(JobStoreException.Kind.UNREACHABLE, "cannot open the job store "
-                        + settings.safeUrl() + ": " + cause.getMessage() + hint(cause) + nothingListens(cause), cause);
+                        + settings.safeUrl() + ": " + cause.getMessage() + hint(cause) + unreachableHint(cause), cause);
             }
             throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "cannot open the job store "
                     + settings.safeUrl() + ": " + cause.getMessage() + hint(cause), cause);
@@ -415,15 +419,25 @@ public final class PostgresJobStore implements JobStore {
     }
 
     /**
-     * why: "Connection refused: localhost/127.0.0.1:5432" or "No such file or directory:
+     * What to check when the server could not be reached. why: "Connection refused: localhost/127.0.0.1:5432" or "No such file or directory:
      * /tmp/pg/.s.PGSQL.5432" is all the client says when no server listens there, where libpq asks
      * "Is the server running ...?": the tools' exit-69 line said what failed, not what to check.
      */
-    private static String nothingListens(Throwable cause) {
+    private static String unreachableHint(Throwable cause) {
         for (Throwable t = cause; t != null; t = t.getCause()) {
+            String message = String.valueOf(t.getMessage());
+            // why before ConnectException: Netty's connect timeout is one, and the host did not refuse, it did not answer
+            if (t instanceof io.netty.channel.ConnectTimeoutException) {
+                return " (the host did not answer: is it up, and does a firewall let its port through?)";
+            }
+            // EHOSTUNREACH, or ENETUNREACH (no route: a network down, a container without one)
+            if (t instanceof java.net.NoRouteToHostException
+                    || t instanceof java.net.SocketException && message.startsWith("Network is unreachable")) {
+                return " (no route to that host from here: is its name or address right, and is this machine's network up?)";
+            }
             // a refused connect, or a unix socket path with nothing there (Netty's ENOENT, a SocketException)
-            if (t instanceof java.net.ConnectException || t instanceof java.net.SocketException
-                    && String.valueOf(t.getMessage()).startsWith("No such file or directory")) {
+            if (t instanceof java.net.ConnectException
+                    || t instanceof java.net.SocketException && message.startsWith("No such file or directory")) {
                 return " (nothing listens there: is the server running, and does the URL name its host and port, or its"
                         + " unix_socket_directories with host=?)";
             }
