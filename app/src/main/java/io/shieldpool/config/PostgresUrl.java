@@ -18,12 +18,12 @@ public final class PostgresUrl {
 
     /**
      * The query parameters a URL may carry: those the client reads, and sslrootcert, sslcert,
-     * sslkey, sslpassword and sslcrl, which the store reads. why a list: the client ignores any other silently, so a
-     * libpq parameter it does not know (connect_timeout, sslcrldir, target_session_attrs) or a typo would look set and
+     * sslkey, sslpassword, sslcrl and connect_timeout, which the store reads. why a list: the client ignores any other
+     * silently, so a libpq parameter it does not know (sslcrldir, target_session_attrs) or a typo would look set and
      * do nothing.
      */
     public static final List<String> PARAMETERS = List.of("host", "hostaddr", "port", "user", "password", "dbname",
-            "sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword", "sslcrl", "application_name",
+            "sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword", "sslcrl", "connect_timeout", "application_name",
             "fallback_application_name", "search_path", "options");
 
     /** sslrootcert's word for the JDK's default trust store (as libpq 16's sslrootcert=system). */
@@ -89,5 +89,20 @@ public final class PostgresUrl {
     /** The certificate revocation list (sslcrl, a PEM or DER file) the server's certificate is checked against, if any. */
     public static Optional<String> sslCrl(String url) {
         return Optional.ofNullable(parameters(url).get("sslcrl")).filter(v -> !v.isEmpty());
+    }
+
+    /**
+     * How long a connection may take to open (connect_timeout, whole seconds, as libpq reads it:
+     * 0 or less is no limit, 1 is 2, the least libpq allows); empty when the URL gives none.
+     *
+     * @throws NumberFormatException when it is not a whole number
+     */
+    public static Optional<java.time.Duration> connectTimeout(String url) {
+        String value = parameters(url).get("connect_timeout");
+        if (value == null || value.isEmpty()) {
+            return Optional.empty();
+        }
+        long seconds = Long.parseLong(value);
+        return Optional.of(seconds <= 0 ? java.time.Duration.ZERO : java.time.Duration.ofSeconds(Math.max(2, seconds)));
     }
 }

@@ -223,6 +223,12 @@ final class Validator {
                                 + " (" + p + (p.equals("sslcrldir") ? " is not supported: put the revocation lists in one PEM"
                                 + " file and name it with sslcrl)" : " is not one the client uses)")));
                 tlsProblem(url).ifPresent(p -> read.problem(urlKey, EffectiveConfig.withoutPassword(url), p));
+                try {
+                    PostgresUrl.connectTimeout(url);
+                } catch (NumberFormatException notWhole) {
+                    read.problem(urlKey, EffectiveConfig.withoutPassword(url), "a libpq URI whose connect_timeout is whole"
+                            + " seconds (connect_timeout=10; 0: no limit)");
+                }
             } catch (RuntimeException e) {
                 read.problem(urlKey, EffectiveConfig.withoutPassword(url), "a libpq URI such as postgresql://user@db.example:5432/jobs or"
                         + " postgresql://user@/jobs?host=/run/postgresql (a port 1-65535; a / ? # @ or : in the user or password"

@@ -135,8 +135,8 @@ class JobsConfigTest {
     @Test
     void aUrlParameterTheClientWouldIgnoreIsAMistakeAtItsLine() throws Exception {
         String file = dir.resolve("jobs.conf").toString();
-        // libpq's own parameters the client does not read (target_session_attrs, connect_timeout) would look set and do nothing
-        for (String parameter : List.of("bogus=1", "target_session_attrs=any", "connect_timeout=5")) {
+        // libpq's own parameters the client does not read (target_session_attrs) would look set and do nothing
+        for (String parameter : List.of("bogus=1", "target_session_attrs=any", "keepalives=1")) {
             assertThat(text.problems("""
                     shieldpool.jobs.store = postgresql
                     shieldpool.jobs.postgresql.url = "postgresql://app:hunter2@/jobs?host=/run/postgresql&%s"
@@ -146,6 +146,15 @@ class JobsConfigTest {
                     .contains("(" + parameter.substring(0, parameter.indexOf('=')) + " is not one the client uses)")
                     .endsWith(" at " + file + ":2").doesNotContain("hunter2"));
         }
+        // connect_timeout is read (whole seconds, as libpq); "5s" is not whole seconds
+        assertThat(text.problems("""
+                shieldpool.jobs.store = postgresql
+                shieldpool.jobs.postgresql.url = "postgresql://app@/jobs?host=/run/postgresql&connect_timeout=5"
+                """)).isEmpty();
+        assertThat(text.problems("""
+                shieldpool.jobs.store = postgresql
+                shieldpool.jobs.postgresql.url = "postgresql://app@/jobs?host=/run/postgresql&connect_timeout=5s"
+                """)).singleElement().asString().contains("connect_timeout is whole seconds").endsWith(" at " + file + ":2");
         // libpq's sslcrldir (a directory of hashed names, openssl rehash) is not read: one file holds any number of lists
         assertThat(text.problems("""
                 shieldpool.jobs.store = postgresql

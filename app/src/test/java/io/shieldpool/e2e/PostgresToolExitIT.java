@@ -74,6 +74,48 @@ class PostgresToolExitIT {
         oneLine(stats, "cannot open the job store", "Network is unreachable", "no route to that host from here");
     }
 
+    /**
+     * The URL's connect_timeout (libpq's, whole seconds) bounds a connect the host never answers:
+     * a listener here whose accept queue is full, so the kernel drops further SYNs as a firewall
+     * would. Without it the client waits 60 s; with connect_timeout=2 the tool gives up in about 2 s.
+     */
+    @Test
+    void aHostThatDoesNotAnswerIsGivenUpOnAfterTheUrlsConnectTimeout() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            java.util.List<java.net.Socket> queued = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 16; i++) {
+                    java.net.Socket client = new java.net.Socket();
+                    queued.add(client);
+                    try {
+                        client.connect(silent.getLocalSocketAddress(), 300);
+                    } catch (java.net.SocketTimeoutException full) {
+                        break; // the accept queue is full: SYNs are dropped from now on
+                    }
+                }
+                String url = "postgresql://postgres@127.0.0.1:" + silent.getLocalPort() + "/jobs?connect_timeout=2";
+                long begun = System.nanoTime();
+                ToolRun stats = tool(PostgresNodes.store(url), "jobs", "stats");
+                long tookMs = (System.nanoTime() - begun) / 1_000_000;
+                assertThat(stats.exitCode()).as(stats.out()).isEqualTo(69);
+                oneLine(stats, "cannot open the job store", "the host did not answer");
+                // why 15 s: the tool's JVM start and its own wait of 30 s around the open; the client's default is 60 s
+                assertThat(tookMs).as("given up after the URL's connect_timeout, not the client's 60 s").isLessThan(15_000);
+            } finally {
+                for (java.net.Socket client : queued) {
+                    client.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aConnectTimeoutThatIsNotWholeSecondsIsAConfigurationMistake() throws Exception {
+        ToolRun stats = tool(PostgresNodes.store(pg.cluster().uri("postgres") + "&connect_timeout=10s"), "jobs", "stats");
+        assertThat(stats.exitCode()).as(stats.out()).isEqualTo(78);
+        oneLine(stats, "connect_timeout", "whole seconds");
+    }
+
     @Test
     void aRoleThatMayNotCreateTheSchemaIsTold78AndWhatToGrant() throws Exception {
         String database = pg.cluster().createDatabase();

@@ -205,9 +205,12 @@ public final class PostgresJobStore implements JobStore {
     }
 
     private Pool newPool() {
-        return PgBuilder.pool().with(new PoolOptions().setMaxSize(settings.poolSize())
-                        .setConnectionTimeout(10).setConnectionTimeoutUnit(TimeUnit.SECONDS))
-                .connectingTo(connectOptions).using(vertx).build();
+        var builder = PgBuilder.pool().with(new PoolOptions().setMaxSize(settings.poolSize())
+                .setConnectionTimeout(10).setConnectionTimeoutUnit(TimeUnit.SECONDS));
+        // the URL's connect_timeout (libpq's); without one, the client's own (60 s)
+        settings.connectTimeout().ifPresent(t -> builder.with(new io.vertx.core.net.NetClientOptions()
+                .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, t.toMillis()))));
+        return builder.connectingTo(connectOptions).using(vertx).build();
     }
 
     /**

@@ -194,6 +194,20 @@ public record PostgresSettings(String url, Optional<Path> passwordFile, int pool
         }
     }
 
+    /**
+     * The URL's connect_timeout ({@link PostgresUrl#connectTimeout}); zero is no limit.
+     *
+     * @throws JobStoreException UNUSABLE naming it when it is not whole seconds (the validator names it at its line)
+     */
+    Optional<Duration> connectTimeout() {
+        try {
+            return PostgresUrl.connectTimeout(url);
+        } catch (NumberFormatException e) {
+            throw new JobStoreException(JobStoreException.Kind.UNUSABLE, "shieldpool.jobs.postgresql.url: " + safeUrl()
+                    + " (expected: connect_timeout in whole seconds, e.g. connect_timeout=10)");
+        }
+    }
+
     /** The URL with any password in it replaced: what logs and error messages show. */
     public String safeUrl() {
         return io.shieldpool.config.EffectiveConfig.withoutPassword(url);

@@ -79,6 +79,17 @@ class PostgresTlsTest {
         assertThat(openAndAskTheServer(url("127.0.0.1", "sslmode=require&" + roots))).isTrue();
     }
 
+    /** connect_timeout gives the pool transport options of its own: TLS and its checks must hold with them. */
+    @Test
+    void aConnectTimeoutKeepsTlsAndItsChecks() throws Exception {
+        String roots = "sslrootcert=" + cluster.certificate();
+        assertThat(openAndAskTheServer(url("localhost", "sslmode=verify-full&connect_timeout=5&" + roots))).isTrue();
+        String wrongHost = url("127.0.0.1", "sslmode=verify-full&connect_timeout=5&" + roots);
+        assertThatThrownBy(() -> PostgresJobStore.openForTool(PostgresSettings.of(wrongHost), Clock.systemUTC()))
+                .isInstanceOfSatisfying(JobStoreException.class, e -> assertThat(e.getMessage())
+                        .contains("the server's certificate failed the URL's sslmode checks"));
+    }
+
     @Test
     void aCertificateThatFailsTheChecksIsOneLineAndAMistakeNotAWait() {
         // the certificate names localhost, not 127.0.0.1
