@@ -53,7 +53,12 @@ public record EffectiveConfig(ShieldpoolConfig config, Map<String, Entry> entrie
 
     /**
      * A libpq URI with the password it may carry replaced by {@code ***} (user:PASSWORD@host, or a
-     * password= parameter), and the passphrase of its client key (sslpassword=): the rest (host, database) is what an operator needs to see. why not
+     * password= parameter), and the value of any query parameter whose name holds "pass" in any case
+     * (sslpassword=, ssl_password=); in a postgresql:// URI, the value of every parameter but those of
+     * {@link PostgresUrl#PARAMETERS} that carry no secret. why: a misspelt name (sslpasword=, pasword=) is
+     * named as unknown in a line that shows the URL, and no rule on names tells every typo of a
+     * password apart; the line names the parameter, which is what the operator needs. The rest
+     * (host, database, the paths of the key and certificates) is what an operator needs to see. why not
      * a pattern stopping at {@code /} or {@code ?}: a password typed unencoded may hold them (the
      * URI then fails to parse, and the error line showed it whole); the password runs to the last
      * {@code @} before the query, or to the last {@code @} at all when none is before it (a
@@ -77,8 +82,19 @@ public record EffectiveConfig(ShieldpoolConfig config, Map<String, Entry> entrie
                 }
             }
         }
-        return masked.replaceAll("(?i)([?&](?:ssl)?password=)[^&\"]*", "$1***");
+        boolean libpq = LIBPQ.matcher(masked).lookingAt();
+        return PARAMETER.matcher(masked).replaceAll(p -> {
+            String name = p.group(2).toLowerCase(java.util.Locale.ROOT);
+            boolean shown = libpq ? SHOWN_LIBPQ.contains(name) : !name.contains("pass");
+            return java.util.regex.Matcher.quoteReplacement(shown ? p.group() : p.group(1) + p.group(2) + "=***");
+        });
     }
+
+    private static final java.util.regex.Pattern LIBPQ = java.util.regex.Pattern.compile("(?i)\"?postgres(?:ql)?://");
+    /** A query parameter: its separator, its name, its value (to the next {@code &}, or a closing quote). */
+    private static final java.util.regex.Pattern PARAMETER = java.util.regex.Pattern.compile("([?&])([^=&\"]*)=([^&\"]*)");
+    private static final Set<String> SHOWN_LIBPQ = PostgresUrl.PARAMETERS.stream()
+            .filter(name -> !name.contains("pass")).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     /**
      * An http(s) URL as logs and output show it: a password in it masked as by

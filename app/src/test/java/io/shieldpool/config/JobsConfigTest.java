@@ -141,7 +141,8 @@ class JobsConfigTest {
                     shieldpool.jobs.store = postgresql
                     shieldpool.jobs.postgresql.url = "postgresql://app:hunter2@/jobs?host=/run/postgresql&%s"
                     """.formatted(parameter))).as(parameter).singleElement().satisfies(p -> assertThat(p)
-                    .startsWith("shieldpool.jobs.postgresql.url: postgresql://app:***@/jobs?host=/run/postgresql&" + parameter
+                    .startsWith("shieldpool.jobs.postgresql.url: postgresql://app:***@/jobs?host=/run/postgresql&"
+                            + parameter.replaceFirst("=.*", "=***")
                             + " (expected: a libpq URI whose query parameters are among host, hostaddr, port,")
                     .contains("(" + parameter.substring(0, parameter.indexOf('=')) + " is not one the client uses)")
                     .endsWith(" at " + file + ":2").doesNotContain("hunter2"));
@@ -224,7 +225,17 @@ class JobsConfigTest {
                 .doesNotContain("hunter2");
         // any other mistake in the URL's line hides the passphrase too
         assertThat(text.problems(pg + "\"" + withKey + "&sslpassword=hunter2&bogus=1\"")).singleElement().asString()
-                .contains("&sslpassword=***&bogus=1 (expected:").doesNotContain("hunter2");
+                .contains("&sslpassword=***&bogus=*** (expected:").doesNotContain("hunter2");
+        // a misspelt name is an unknown parameter, and the line naming it hides its value: it is a passphrase all the same
+        for (String misspelt : List.of("sslpasword", "ssl_password", "SSLPassphrase", "pasword", "sslpwd")) {
+            assertThat(text.problems(pg + "\"" + withKey + "&" + misspelt + "=hunter2\"")).as(misspelt).singleElement().asString()
+                    .contains("&" + misspelt + "=*** (expected:").contains("(" + misspelt.toLowerCase(java.util.Locale.ROOT)
+                            + " is not one the client uses)").doesNotContain("hunter2");
+        }
+        assertThat(EffectiveConfig.withoutPassword("postgresql://app@db/jobs?ssl_password=a&sslkey=/k.pem&SSLMODE=require&x=b"))
+                .isEqualTo("postgresql://app@db/jobs?ssl_password=***&sslkey=/k.pem&SSLMODE=require&x=***");
+        // an http URL's parameters are not libpq's: only names holding "pass" are hidden here
+        assertThat(EffectiveConfig.withoutPassword("https://h.example/p?queue=a&Passphrase=b")).isEqualTo("https://h.example/p?queue=a&Passphrase=***");
     }
 
     @Test
