@@ -10,7 +10,7 @@ import java.util.Optional;
 
 /**
  * The query parameters of a {@code jobs.postgresql.url}, read the way the PostgreSQL client reads
- * them (names in any case, values percent-decoded), for the checks the client does not make
+ * them (names in any case, values percent-decoded as libpq does: %XX only, a {@code +} is a plus), for the checks the client does not make
  * and the parameters it does not read itself ({@code sslrootcert}). Validation and the store
  * read the URL through here, so both see the same parameters.
  */
@@ -46,7 +46,9 @@ public final class PostgresUrl {
             if (!name.isEmpty()) {
                 String value = equals < 0 ? "" : pair.substring(equals + 1).trim();
                 try {
-                    value = URLDecoder.decode(value, StandardCharsets.UTF_8);
+                    // why the %2B: URLDecoder decodes forms, where + is a space; libpq decodes %XX only, so
+                    // sslpassword=a+b is "a+b" and sslkey=/etc/k+1.pem a file with a plus in its name
+                    value = URLDecoder.decode(value.replace("+", "%2B"), StandardCharsets.UTF_8);
                 } catch (IllegalArgumentException badEscape) {
                     // kept as written: the client's own parse reports it
                 }

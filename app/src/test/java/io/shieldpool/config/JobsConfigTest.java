@@ -239,6 +239,17 @@ class JobsConfigTest {
     }
 
     @Test
+    void aPlusInAUrlParameterIsAPlusAsLibpqDecodesIt() throws Exception {
+        // libpq decodes %XX only: a + is not a space (as in an HTML form), in a passphrase or in a path
+        String url = "postgresql://app@db.example/jobs?sslpassword=a+b%2Bc%20d&sslkey=/etc/k+1.pem";
+        assertThat(PostgresUrl.sslPassword(url)).contains("a+b+c d");
+        assertThat(PostgresUrl.sslKey(url)).contains("/etc/k+1.pem");
+        java.nio.file.Path ca = java.nio.file.Files.writeString(dir.resolve("ca+1.pem"), "-----BEGIN CERTIFICATE-----\n");
+        assertThat(text.load("shieldpool.jobs.store = postgresql\nshieldpool.jobs.postgresql.url = \"postgresql://app@db.example/jobs"
+                + "?sslmode=verify-full&sslrootcert=" + ca + "\"").jobs().postgresql().url()).endsWith("sslrootcert=" + ca);
+    }
+
+    @Test
     void aBurstWithoutARateAPasswordFileThatIsADirectoryAndALeaseWithinTheTimeoutAreMistakes() throws Exception {
         String file = dir.resolve("jobs.conf").toString();
         String pg = "shieldpool.jobs { store = postgresql, postgresql.url = \"postgresql://app@db.example/jobs\" }\n";

@@ -158,6 +158,14 @@ class PostgresCrlAndKeyPassphraseTest {
     }
 
     @Test
+    void aPlusInSslpasswordAndInTheKeysPathIsAPlusAsLibpqReadsIt() throws Exception {
+        String plus = "Kp4+ssl+pw";
+        Path key = cluster.encryptedClientKey(plus, KeyEncryption.TRADITIONAL);
+        Path named = Files.move(key, key.resolveSibling("client+" + key.getFileName()));
+        openAndAsk(url(withClientKey(named) + "&sslpassword=" + plus));
+    }
+
+    @Test
     void aWrongSslpasswordIsOneLineNamingTheKeyAndNeverShowsThePassphrase() throws Exception {
         for (KeyEncryption form : List.of(KeyEncryption.PKCS8, KeyEncryption.TRADITIONAL)) {
             Path key = cluster.encryptedClientKey(PASSPHRASE, form);
