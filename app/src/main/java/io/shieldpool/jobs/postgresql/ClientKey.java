@@ -38,15 +38,17 @@ final class ClientKey {
 
     private static final Pattern PEM = Pattern.compile(
             "-----BEGIN ([A-Z ]+)-----\\R(.*?)-----END \\1-----", Pattern.DOTALL);
-    private static final Pattern DEK_INFO = Pattern.compile("(?m)^DEK-Info: *([A-Za-z0-9-]+) *, *([0-9A-Fa-f]+) *$");
+    /** why the IV loose (anything to the line's end): a damaged one is named as such, not as a missing line. */
+    private static final Pattern DEK_INFO = Pattern.compile("(?m)^DEK-Info: *([A-Za-z0-9-]+) *(?:,([^\r\n]*))?$");
+    private static final Pattern HEX = Pattern.compile("(?:[0-9A-Fa-f]{2})+");
 
-    /** A traditional PEM's cipher (its DEK-Info name) as the JDK names it, with its key's length. */
-    private record Cbc(String algorithm, int keyBytes) {
+    /** A traditional PEM's cipher (its DEK-Info name) as the JDK names it, with its key's and its block's (the IV's) length. */
+    private record Cbc(String algorithm, int keyBytes, int ivBytes) {
     }
 
     /** The DEK-Info ciphers openssl writes (-aes128, -aes192, -aes256, -des3). */
-    private static final Map<String, Cbc> TRADITIONAL_CIPHERS = Map.of("AES-128-CBC", new Cbc("AES", 16),
-            "AES-192-CBC", new Cbc("AES", 24), "AES-256-CBC", new Cbc("AES", 32), "DES-EDE3-CBC", new Cbc("DESede", 24));
+    private static final Map<String, Cbc> TRADITIONAL_CIPHERS = Map.of("AES-128-CBC", new Cbc("AES", 16, 16),
+            "AES-192-CBC", new Cbc("AES", 24, 16), "AES-256-CBC", new Cbc("AES", 32, 16), "DES-EDE3-CBC", new Cbc("DESede", 24, 8));
 
     private ClientKey() {
     }
@@ -131,12 +133,19 @@ final class ClientKey {
             throw problem(file, "(expected: a Proc-Type: 4,ENCRYPTED key with a DEK-Info line)");
         }
         String name = dek.group(1).toUpperCase(Locale.ROOT);
-        byte[] iv = HexFormat.of().parseHex(dek.group(2));
         Cbc cbc = TRADITIONAL_CIPHERS.get(name);
-        // why these two types only: the client's PEM reader takes PKCS#1 RSA and SEC1 EC keys, not DSA
-        if (cbc == null || iv.length < 8) {
+        if (cbc == null) {
             throw unsupported(file, name);
         }
+        // why checked here: HexFormat threw an IllegalArgumentException (a stack trace) at an odd length or a
+        // stray character, and an IV of the wrong length failed in Cipher.init as a cipher this JVM lacks
+        String hex = dek.group(2) == null ? "" : dek.group(2).strip();
+        if (!HEX.matcher(hex).matches() || hex.length() != 2 * cbc.ivBytes()) {
+            throw problem(file, "has a damaged DEK-Info line (expected: " + name + ", then its IV in hex, " + cbc.ivBytes()
+                    + " bytes (" + 2 * cbc.ivBytes() + " hex digits), as openssl writes it)");
+        }
+        byte[] iv = HexFormat.of().parseHex(hex);
+        // why these two types only: the client's PEM reader takes PKCS#1 RSA and SEC1 EC keys, not DSA
         if (!type.equals("RSA PRIVATE KEY") && !type.equals("EC PRIVATE KEY")) {
             throw unsupported(file, name + " as a traditional " + type);
         }

@@ -179,6 +179,22 @@ class PostgresCrlAndKeyPassphraseTest {
     }
 
     @Test
+    void aDamagedDekInfoIvIsOneLineNamingTheKey() throws Exception {
+        Path key = cluster.encryptedClientKey(PASSPHRASE, KeyEncryption.TRADITIONAL);
+        String pem = Files.readString(key);
+        java.util.regex.Matcher dek = java.util.regex.Pattern.compile("DEK-Info: AES-256-CBC,([0-9A-F]{32})\n").matcher(pem);
+        assertThat(dek.find()).as(pem).isTrue();
+        String iv = dek.group(1);
+        // an odd length, a stray character, 8 bytes where AES takes 16, none at all
+        for (String damaged : List.of(iv.substring(1), "Z" + iv.substring(1), iv.substring(16), "")) {
+            Files.writeString(key, pem.replace(iv, damaged));
+            assertThat(refused(url(withClientKey(key) + "&sslpassword=" + PASSPHRASE)).getMessage()).as(damaged)
+                    .isEqualTo("shieldpool.jobs.postgresql.url: sslkey " + key + " has a damaged DEK-Info line (expected:"
+                            + " AES-256-CBC, then its IV in hex, 16 bytes (32 hex digits), as openssl writes it)");
+        }
+    }
+
+    @Test
     void anEncryptedClientKeyWithoutSslpasswordIsNamed() throws Exception {
         Path key = cluster.encryptedClientKey(PASSPHRASE, KeyEncryption.PKCS8);
         assertThat(refused(url(withClientKey(key))).getMessage()).isEqualTo("shieldpool.jobs.postgresql.url: sslkey " + key
