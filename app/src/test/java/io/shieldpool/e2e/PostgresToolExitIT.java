@@ -77,10 +77,46 @@ class PostgresToolExitIT {
     /**
      * The URL's connect_timeout (libpq's, whole seconds) bounds a connect the host never answers:
      * a listener here whose accept queue is full, so the kernel drops further SYNs as a firewall
-     * would. Without it the client waits 60 s; with connect_timeout=2 the tool gives up in about 2 s.
+     * would. Without it the pool's 10 s wait gives up first (below); with connect_timeout=2 the tool gives up in about 2 s.
      */
     @Test
     void aHostThatDoesNotAnswerIsGivenUpOnAfterTheUrlsConnectTimeout() throws Exception {
+        onAPortThatDoesNotAnswer(port -> {
+            String url = "postgresql://postgres@127.0.0.1:" + port + "/jobs?connect_timeout=2";
+            long begun = System.nanoTime();
+            ToolRun stats = tool(PostgresNodes.store(url), "jobs", "stats");
+            long tookMs = (System.nanoTime() - begun) / 1_000_000;
+            assertThat(stats.exitCode()).as(stats.out()).isEqualTo(69);
+            oneLine(stats, "cannot open the job store", "the host did not answer");
+            // why 15 s: the tool's JVM start and its own wait of 30 s around the open; the client's default is 60 s
+            assertThat(tookMs).as("given up after the URL's connect_timeout, not the client's 60 s").isLessThan(15_000);
+        });
+    }
+
+    /**
+     * Without connect_timeout, the pool's wait for a connection (10 s) ends first, before the
+     * client's 60 s connect timeout and within the tool's own 30 s: its line says what to check.
+     */
+    @Test
+    void aHostThatDoesNotAnswerWithoutConnectTimeoutIsGivenUpOnAfterThePoolsWaitAndSaysWhatToCheck() throws Exception {
+        onAPortThatDoesNotAnswer(port -> {
+            String url = "postgresql://postgres@127.0.0.1:" + port + "/jobs";
+            long begun = System.nanoTime();
+            ToolRun stats = tool(PostgresNodes.store(url), "jobs", "stats");
+            long tookMs = (System.nanoTime() - begun) / 1_000_000;
+            assertThat(stats.exitCode()).as(stats.out()).isEqualTo(69);
+            oneLine(stats, "cannot open the job store", " (no connection within the pool's 10 s:"
+                    + " is the host up, and does a firewall let its port through? connect_timeout in the URL bounds each connect)");
+            assertThat(tookMs).as("the pool's 10 s, not the tool's 30 s or the client's 60 s").isBetween(9_000L, 28_000L);
+        });
+    }
+
+    private interface OnPort {
+        void run(int port) throws Exception;
+    }
+
+    /** Runs {@code test} against a listener here whose accept queue is full: the kernel drops further SYNs, as a firewall would. */
+    private static void onAPortThatDoesNotAnswer(OnPort test) throws Exception {
         try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             java.util.List<java.net.Socket> queued = new java.util.ArrayList<>();
             try {
@@ -93,14 +129,7 @@ class PostgresToolExitIT {
                         break; // the accept queue is full: SYNs are dropped from now on
                     }
                 }
-                String url = "postgresql://postgres@127.0.0.1:" + silent.getLocalPort() + "/jobs?connect_timeout=2";
-                long begun = System.nanoTime();
-                ToolRun stats = tool(PostgresNodes.store(url), "jobs", "stats");
-                long tookMs = (System.nanoTime() - begun) / 1_000_000;
-                assertThat(stats.exitCode()).as(stats.out()).isEqualTo(69);
-                oneLine(stats, "cannot open the job store", "the host did not answer");
-                // why 15 s: the tool's JVM start and its own wait of 30 s around the open; the client's default is 60 s
-                assertThat(tookMs).as("given up after the URL's connect_timeout, not the client's 60 s").isLessThan(15_000);
+                test.run(silent.getLocalPort());
             } finally {
                 for (java.net.Socket client : queued) {
                     client.close();

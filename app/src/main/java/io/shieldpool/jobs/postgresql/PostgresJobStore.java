@@ -433,6 +433,14 @@ public final class PostgresJobStore implements JobStore {
             if (t instanceof io.netty.channel.ConnectTimeoutException) {
                 return " (the host did not answer: is it up, and does a firewall let its port through?)";
             }
+            // why: without a connect_timeout below it, the pool's own 10 s wait ends a connect nobody answers
+            // before Netty's 60 s does, with no cause: "Timeout" (vertx-core's NoStackTraceThrowable, when a
+            // connection is taken: withTransaction, as the migration at the opening) or "Timeout waiting for
+            // connection" (the sql client's VertxException, for a query on the pool)
+            if (t.getCause() == null && (message.equals("Timeout") || message.equals("Timeout waiting for connection"))) {
+                return " (no connection within the pool's 10 s: is the host up, and does a firewall let its port through?"
+                        + " connect_timeout in the URL bounds each connect)";
+            }
             // EHOSTUNREACH, or ENETUNREACH (no route: a network down, a container without one)
             if (t instanceof java.net.NoRouteToHostException
                     || t instanceof java.net.SocketException && message.startsWith("Network is unreachable")) {
