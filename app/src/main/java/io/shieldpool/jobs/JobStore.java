@@ -127,6 +127,16 @@ public interface JobStore {
         return true;
     }
 
+    /**
+     * Counts the spells in which this node's claims were not safe ({@link #claimsSafe} false): it
+     * grows when a heartbeat lands after one. Jobs claimed (or a claim sent) in an earlier count
+     * may have been rescued and run elsewhere meanwhile, so the node gives them back (fenced)
+     * instead of starting them, even though its claims are safe again.
+     */
+    default long claimEpoch() {
+        return 0;
+    }
+
     /** Acks an attempt: the job becomes done. False when that attempt no longer holds the job (fenced). */
     Future<Boolean> complete(Job claimed);
 

@@ -128,10 +128,10 @@ class PostgresPartitionIT {
                 b.awaitTrue(() -> pg.allDone(database, jobs), Duration.ofSeconds(150), "every job done");
                 assertThat(pg.count(database, "state <> 'done'")).as("nothing stuck running").isZero();
 
-                // why 4 s: a stops starting at its ttl (4 s) less one interval (1 s) after its last
-                // heartbeat landed, which is before the freeze; one second more for a section handed
-                // out just before then to write its start line
-                long unsafeFrom = frozen.plusSeconds(4).toEpochMilli() * 1_000_000L;
+                // why 5 s: a stops starting at its ttl (4 s) less one interval (1 s) after its last
+                // heartbeat landed, which is before the freeze; two seconds more for a section handed
+                // out just before then to start its shell and write its start line on a loaded machine
+                long unsafeFrom = frozen.plusSeconds(5).toEpochMilli() * 1_000_000L;
                 long until = thawed.toEpochMilli() * 1_000_000L;
                 List<SectionIntervals.Interval> late = SectionIntervals.read(List.of(file)).all().stream()
                         .filter(i -> i.node().equals("a") && i.start() > unsafeFrom && i.start() < until).toList();
@@ -140,6 +140,66 @@ class PostgresPartitionIT {
                 Map<Long, List<SectionIntervals.Interval>> byJob = SectionIntervals.read(List.of(file)).all().stream()
                         .collect(Collectors.groupingBy(SectionIntervals.Interval::job));
                 assertThat(byJob).as("every job began").hasSize(jobs);
+                PostgresNodes.terminate(b, Duration.ofSeconds(40));
+            }
+            PostgresNodes.terminate(a, Duration.ofSeconds(40));
+        }
+    }
+
+    /**
+     * As above, but a's one worker is in a section that outlasts the partition, so nothing asks
+     * for a's buffer while its claims are unsafe; when the section ends its heartbeat has landed
+     * again. The jobs b rescued meanwhile must not be started by a in the attempt b rescued (a
+     * later claim may take them again, as a new attempt).
+     */
+    @Test
+    void aNodeWhoseWorkerWasBusyThroughThePartitionStartsNoneOfTheJobsRescuedMeanwhile() throws Exception {
+        int jobs = 10;
+        String database = pg.databaseWithJobs(dir, jobs);
+        Path file = dir.resolve("sections.log");
+        Path socket = pg.cluster().socketDirectory().resolve(".s.PGSQL." + pg.cluster().port());
+        String timing = String.join("\n",
+                "shieldpool.jobs.postgresql.heartbeat-interval = 1s",
+                "shieldpool.jobs.postgresql.node-ttl = 3s",
+                "shieldpool.jobs.poll-interval = 250ms");
+        try (FreezingProxy proxy = FreezingProxy.to(socket);
+             DaemonProcess a = DaemonProcess.start(dir, String.join("\n", timing,
+                     // one worker, one shard: a claims 8 jobs, starts one (14 s) and buffers 7
+                     "shieldpool.pool.size = 1",
+                     "shieldpool.pool.event-loops = 1",
+                     "shieldpool.jobs.claim-batch = 8",
+                     PostgresNodes.execRecordingWork(file, "a", "14"),
+                     PostgresNodes.store("postgresql://postgres@127.0.0.1:" + proxy.port() + "/" + database)))) {
+            a.awaitEvent("ready", Duration.ofSeconds(30));
+            a.awaitTrue(() -> PostgresNodes.startsBy(file, "a") >= 1, Duration.ofSeconds(60), "a's first section");
+            Instant frozen = Instant.now();
+            proxy.freeze();
+            try (DaemonProcess b = DaemonProcess.start(dir, String.join("\n", timing, "shieldpool.pool.size = 5",
+                    PostgresNodes.execRecordingWork(file, "b", "1"), pg.storeOf(database)))) {
+                JsonObject recovered = b.awaitEvent("job.recovered", Duration.ofSeconds(30));
+                long thawAt = Math.max(frozen.plusSeconds(10).toEpochMilli(), DaemonProcess.timestamp(recovered).toEpochMilli() + 500);
+                Thread.sleep(Math.max(0, thawAt - System.currentTimeMillis()));
+                proxy.thaw();
+                b.awaitTrue(() -> pg.allDone(database, jobs), Duration.ofSeconds(120), "every job done");
+                assertThat(pg.count(database, "state <> 'done'")).as("nothing stuck running").isZero();
+                // why wait: a turns to its buffer only when its long section ends
+                a.awaitTrue(() -> {
+                    try {
+                        return SectionIntervals.read(List.of(file)).all().stream().anyMatch(i -> i.node().equals("a") && i.end() > 0);
+                    } catch (java.io.IOException e) {
+                        return false;
+                    }
+                }, Duration.ofSeconds(40), "a's long section ended");
+                Thread.sleep(1_500);
+                java.util.Set<String> rescued = b.events("job.recovered").stream()
+                        .map(e -> e.getLong("job") + "/" + e.getInteger("attempt")).collect(Collectors.toSet());
+                assertThat(rescued).as("b rescued a's claimed jobs").hasSizeGreaterThan(1);
+                long frozenNanos = frozen.toEpochMilli() * 1_000_000L;
+                List<String> startedAgain = SectionIntervals.read(List.of(file)).all().stream()
+                        .filter(i -> i.node().equals("a") && i.start() > frozenNanos)
+                        .map(i -> i.job() + "/" + i.attempt()).filter(rescued::contains).toList();
+                assertThat(startedAgain).as("attempts a started after b had rescued them (job/attempt)\n%s",
+                        a.transcript()).isEmpty();
                 PostgresNodes.terminate(b, Duration.ofSeconds(40));
             }
             PostgresNodes.terminate(a, Duration.ofSeconds(40));

@@ -117,8 +117,10 @@ public final class PostgresJobStore implements JobStore {
     private final Optional<ServerCertificateCheck> certificateCheck;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final List<Runnable> slotListeners = new CopyOnWriteArrayList<>();
-    /** When this node's last heartbeat landed (System.nanoTime); see {@link #claimsSafe}. */
+    /** When this node's last heartbeat that landed was sent (System.nanoTime); see {@link #claimsSafe}. */
     private volatile long lastBeatNanos = System.nanoTime();
+    /** See {@link #claimEpoch()}; written on the store context, read by the feeds. */
+    private volatile long claimEpoch;
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicInteger held = new AtomicInteger();
     private final Promise<Void> drained = Promise.promise();
@@ -590,7 +592,12 @@ public final class PostgresJobStore implements JobStore {
                         held.get(), settings.nodeTtl().toMillis()))
                 .andThen(ar -> {
                     if (ar.succeeded()) {
-                        lastBeatNanos = sentNanos;
+                        long previous = lastBeatNanos;
+                        if (System.nanoTime() - previous >= unsafeAfterNanos()) {
+                            claimEpoch++; // claimsSafe was false until now: what was claimed before may be rescued
+                        }
+                        // why max: beats run on different connections, and an older one may land last (at a heal)
+                        lastBeatNanos = Math.max(previous, sentNanos);
                     }
                 })
                 // why: a node that was cut off from the database lately was probably not the only
@@ -674,7 +681,7 @@ public final class PostgresJobStore implements JobStore {
     }
 
     private Future<List<RecoveredJob>> rescue(boolean guarded) {
-        Tuple args = Tuple.of(at(clock.instant()), guarded, WAIT_FRESH.toMillis());
+        Tuple args = Tuple.of(at(clock.instant()), guarded, WAIT_FRESH.toMillis(), owner.id());
         return pool.preparedQuery(SQL.get("rescue")).execute(args).map(rows -> {
             if (rows.size() > 0) {
                 readyAgainBehind();
@@ -1269,11 +1276,25 @@ public final class PostgresJobStore implements JobStore {
         slotListeners.add(listener);
     }
 
-    /** why less one interval: the other nodes count this one dead at its ttl; stop starting sections before that. */
     @Override
     public boolean claimsSafe() {
-        long age = System.nanoTime() - lastBeatNanos;
-        return age < settings.nodeTtl().toNanos() - settings.heartbeatInterval().toNanos();
+        return System.nanoTime() - lastBeatNanos < unsafeAfterNanos();
+    }
+
+    @Override
+    public long claimEpoch() {
+        return claimEpoch;
+    }
+
+    /**
+     * How old this node's last landed heartbeat may be while it starts what it claimed: its ttl less
+     * one heartbeat interval, the others counting it dead at its ttl. why at most a quarter of the
+     * ttl less: with node-ttl at twice the interval (the least allowed), less one interval left no
+     * room for a heartbeat's own round trip, and the buffer went back at nearly every heartbeat.
+     */
+    private long unsafeAfterNanos() {
+        long ttl = settings.nodeTtl().toNanos();
+        return ttl - Math.min(settings.heartbeatInterval().toNanos(), ttl / 4);
     }
 
     /** Store context: one claim's statement(s). */

@@ -297,6 +297,11 @@ public final class DurableJobs {
         return store.claimsSafe();
     }
 
+    /** The store's {@link JobStore#claimEpoch}: jobs claimed in an earlier one may have been rescued. */
+    long claimEpoch() {
+        return store.claimEpoch();
+    }
+
     /** The queue has a cluster-wide rate and concurrency: an ack frees a slot (a rate's tokens come back with time only). */
     boolean slotLimited() {
         return slotLimited;
@@ -363,9 +368,10 @@ public final class DurableJobs {
         for (JobFeed victim : feeds) {
             if (victim != thief) {
                 victim.onHome(() -> {
+                    long epoch = claimEpoch();
                     List<Job> shed = victim.shed(most);
                     if (!shed.isEmpty()) {
-                        thief.onHome(() -> thief.accept(shed));
+                        thief.onHome(() -> thief.accept(shed, epoch));
                     }
                 });
             }

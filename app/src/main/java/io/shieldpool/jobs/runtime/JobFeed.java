@@ -34,6 +34,8 @@ public final class JobFeed {
     private final DurableJobs jobs;
     private final int shard;
     private final ArrayDeque<Job> buffer = new ArrayDeque<>();
+    /** The claim epoch ({@link DurableJobs#claimEpoch}) the buffered jobs were claimed in. */
+    private long bufferEpoch;
     private final List<Runnable> waiting = new ArrayList<>();
     /** Workers parked with a job in the buffer and no slot of the queue's concurrency limit ({@link SlotPermits}). */
     private final List<Runnable> waitingForSlot = new ArrayList<>();
@@ -80,13 +82,16 @@ public final class JobFeed {
      */
     public Job take() {
         bind();
-        if (!buffer.isEmpty() && !jobs.claimsSafe()) {
+        if (!buffer.isEmpty() && (!jobs.claimsSafe() || bufferEpoch != jobs.claimEpoch())) {
             // why: cut off from the store for about its ttl, this node may already count as dead
-            // elsewhere, its jobs rescued and running on another node: a buffered job started now
-            // could run on two nodes at once. Given back instead (fenced: a rescued one is left as
-            // the rescue made it); the workers wait for the next claim, made once a heartbeat lands.
+            // elsewhere, its jobs rescued and running on another node: a buffered job started now,
+            // or after the heartbeat lands again (a later claim epoch), could run on two nodes at
+            // once. Given back instead (fenced: a rescued one is left as the rescue made it); the
+            // workers wait for the next claim, made once a heartbeat has landed.
             giveBackBuffer();
-            awaitFreshClaims();
+            if (!jobs.claimsSafe()) {
+                awaitFreshClaims();
+            }
             return null;
         }
         if (permits != null && !buffer.isEmpty()) {
@@ -391,6 +396,7 @@ public final class JobFeed {
         }
         claiming = true;
         long begun = System.nanoTime();
+        long epoch = jobs.claimEpoch();
         jobs.claim(limit, shard).onComplete(ar -> {
             claiming = false;
             long roundTrip = System.nanoTime() - begun;
@@ -412,6 +418,16 @@ public final class JobFeed {
                 freesSlot(jobs.release(got, false));
                 return;
             }
+            if (epoch != jobs.claimEpoch()) {
+                // a spell without safe claims came while the claim was out: its jobs may be rescued already
+                freesSlot(jobs.release(got, false));
+                refillIfLow();
+                return;
+            }
+            if (!buffer.isEmpty() && bufferEpoch != epoch) {
+                giveBackBuffer();
+            }
+            bufferEpoch = epoch;
             // why: the workers woken below resume later; those the claim brought nothing for will
             // park again, so the next claim (at the end of this handler) asks for them already.
             int idle = Math.max(0, waiting.size() - buffer.size() - got.size());
@@ -441,6 +457,10 @@ public final class JobFeed {
      * are idle; they stay claimed by this daemon, only the shard changes. This thread.
      */
     List<Job> shed(int most) {
+        if (!buffer.isEmpty() && bufferEpoch != jobs.claimEpoch()) {
+            giveBackBuffer();
+            return List.of();
+        }
         List<Job> shed = new ArrayList<>();
         while (shed.size() < most && !buffer.isEmpty() && waiting.isEmpty()) {
             shed.add(buffer.pollLast());
@@ -449,15 +469,19 @@ public final class JobFeed {
         return shed;
     }
 
-    /** Takes jobs shed by another shard. This thread. */
-    void accept(List<Job> given) {
+    /** Takes jobs shed by another shard, claimed in claim epoch {@code epoch} or later. This thread. */
+    void accept(List<Job> given, long epoch) {
         if (given.isEmpty()) {
             return;
         }
-        if (closed) {
+        if (closed || epoch != jobs.claimEpoch()) {
             jobs.release(given, false);
             return;
         }
+        if (!buffer.isEmpty() && bufferEpoch != epoch) {
+            giveBackBuffer();
+        }
+        bufferEpoch = epoch;
         buffer.addAll(given);
         slotDemandChanged();
         wakeWaiting();

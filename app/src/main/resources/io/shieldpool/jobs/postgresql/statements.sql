@@ -177,7 +177,11 @@ WHERE state = 'running' AND owner = $1;
 -- :name rescue
 -- Makes ready again (dead when the cut attempt was its last) every running job whose owner is not
 -- a live node (no row, stopped, or heartbeat older than its ttl) or whose lease ran out (a hung
--- section on a live node) (now, guarded, freshness in ms). With guarded true only one node at a
+-- section on a live node) (now, guarded, freshness in ms, the rescuer's node id). A node never
+-- counts itself dead: only the lease cuts its own jobs, and its own waits and slots are left.
+-- why: a rescue sent just before a network partition runs when it heals, while the rescuer's own
+-- heartbeat (held too) has not landed yet; it cut the rescuer's own running jobs, whose sections
+-- went on and ran again elsewhere. With guarded true only one node at a
 -- time does it: pg_try_advisory_xact_lock is transaction-scoped (this statement's transaction), so
 -- it works behind PgBouncer in transaction mode; the others skip the round. Safe against
 -- everything that runs meanwhile: the candidate rows are locked (SKIP LOCKED: a row an ack is
@@ -210,8 +214,9 @@ WITH cut AS (
     WHERE j.state = 'running'
       AND (NOT $2 OR (SELECT pg_try_advisory_xact_lock(7235019811)))
       AND (j.lease_until < now()
-           OR NOT EXISTS (SELECT 1 FROM shieldpool_nodes n
-                          WHERE n.id = j.owner AND n.state <> 'stopped' AND n.heartbeat_at >= now() - n.ttl))
+           OR j.owner IS DISTINCT FROM $4::text
+              AND NOT EXISTS (SELECT 1 FROM shieldpool_nodes n
+                              WHERE n.id = j.owner AND n.state <> 'stopped' AND n.heartbeat_at >= now() - n.ttl))
     FOR UPDATE OF j SKIP LOCKED
 ), ended AS (
     DELETE FROM shieldpool_waits w
@@ -219,6 +224,7 @@ WITH cut AS (
         SELECT x.queue, x.node, x.shard
         FROM shieldpool_waits x
         WHERE (NOT $2 OR (SELECT pg_try_advisory_xact_lock(7235019811)))
+          AND x.node <> $4::text
           AND NOT EXISTS (SELECT 1 FROM shieldpool_nodes n
                           WHERE n.id = x.node AND n.state <> 'stopped' AND n.heartbeat_at >= now() - n.ttl)
         FOR UPDATE OF x SKIP LOCKED)
@@ -230,6 +236,7 @@ WITH cut AS (
         SELECT x.queue, x.node
         FROM shieldpool_slots x
         WHERE (NOT $2 OR (SELECT pg_try_advisory_xact_lock(7235019811)))
+          AND x.node <> $4::text
           AND NOT EXISTS (SELECT 1 FROM shieldpool_nodes n
                           WHERE n.id = x.node AND n.state <> 'stopped' AND n.heartbeat_at >= now() - n.ttl)
         FOR UPDATE OF x SKIP LOCKED)
