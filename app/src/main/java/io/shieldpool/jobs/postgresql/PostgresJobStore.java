@@ -209,7 +209,7 @@ public final class PostgresJobStore implements JobStore {
     private Pool newPool() {
         var builder = PgBuilder.pool().with(new PoolOptions().setMaxSize(settings.poolSize())
                 .setConnectionTimeout(10).setConnectionTimeoutUnit(TimeUnit.SECONDS));
-        // the URL's connect_timeout (libpq's); without one, the client's own (60 s)
+        // the URL's connect_timeout (libpq's); without one the client's 60 s, which the pool's 10 s wait above cuts short
         settings.connectTimeout().ifPresent(t -> builder.with(new io.vertx.core.net.NetClientOptions()
                 .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, t.toMillis()))));
         return builder.connectingTo(connectOptions).using(vertx).build();
