@@ -101,6 +101,21 @@ class PostgresCrlAndKeyPassphraseTest {
         }
     }
 
+    /**
+     * With sslcrl the certificate check is the store's own trust manager: verify-full must still
+     * check that the certificate names the URL's host (it names localhost, not 127.0.0.1), and
+     * verify-ca must not.
+     */
+    @Test
+    void withARevocationListVerifyFullStillChecksTheHostName() throws Exception {
+        String crl = cluster.revocationList(false, false).toString();
+        String byAddress = "postgresql://postgres@127.0.0.1:" + cluster.port() + "/postgres?sslrootcert=" + cluster.certificate()
+                + "&" + withClientKey(cluster.clientKey()) + "&sslcrl=" + crl;
+        assertThat(refused(byAddress + "&sslmode=verify-full").getMessage())
+                .contains("the server's certificate failed the URL's sslmode checks");
+        openAndAsk(byAddress + "&sslmode=verify-ca");
+    }
+
     @Test
     void aRevocationListNotSignedByTheServersCaIsNoListOfItsIssuerAndRefusesIt() throws Exception {
         // as libpq (OpenSSL's CRL_CHECK_ALL): a certificate whose issuer has no valid list in the file is not taken
