@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,11 +36,7 @@ class PostgresTlsIT {
 
     @BeforeAll
     static void tlsServer() throws Exception {
-        int port;
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
-        cluster = PostgresCluster.startWithClientCertificates(port);
+        cluster = PostgresCluster.startWithClientCertificates();
     }
 
     @AfterAll

@@ -62,6 +62,18 @@ public final class PostgresCluster implements AutoCloseable {
     }
 
     /**
+     * A cluster on a free 127.0.0.1 port that admits TCP clients only by a client certificate; see
+     * {@link #startWithClientCertificates(int)}.
+     */
+    public static PostgresCluster startWithClientCertificates() throws IOException, InterruptedException {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        return startWithClientCertificates(port);
+    }
+
+    /**
      * A cluster on 127.0.0.1:{@code port} that admits TCP clients only by a client certificate
      * (pg_hba.conf: hostssl ... cert) signed by its own CA, {@link #certificate()}; the server's
      * certificate, signed by the same CA, names localhost. {@link #clientCertificate()} and

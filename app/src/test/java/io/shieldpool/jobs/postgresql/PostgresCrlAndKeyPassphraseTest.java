@@ -6,7 +6,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -40,11 +39,7 @@ class PostgresCrlAndKeyPassphraseTest {
 
     @BeforeAll
     static void tlsServer() throws Exception {
-        int port;
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
-        cluster = PostgresCluster.startWithClientCertificates(port);
+        cluster = PostgresCluster.startWithClientCertificates();
     }
 
     @AfterAll
